@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * parse.h - bounds-checked header parsing for the XDP program.
+ *
+ * A cursor walks the frame; each helper checks its header against the
+ * end of the packet, advances the cursor and says what comes next. A
+ * helper that cannot go on returns a TG_P_* reason and the program
+ * passes the packet, counted by that reason: tidegate never drops what
+ * it does not understand.
+ *
+ * Known bypasses, on purpose:
+ *  - a non-first fragment carries no TCP header; it is passed (counted
+ *    as a fragment). The first fragment carries it and is limited.
+ *  - a SYN whose TCP header (options included) is cut short is passed as
+ *    truncated: the kernel's TCP discards it before allocating anything.
+ *  - more than TG_MAX_VLANS tags, or more than TG_MAX_EXTHDRS IPv6
+ *    extension headers, or an extension header we cannot walk (ESP,
+ *    mobility, HIP, shim6, experimental) is passed and counted.
+ */
+#ifndef TG_PARSE_H
+#define TG_PARSE_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "tidegate.h"
+
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#endif
+
+#define TG_MAX_VLANS   2
+#define TG_MAX_EXTHDRS 8
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+#define TG_IP_MF     0x2000
+#define TG_IP_OFFSET 0x1FFF
+#define TG_IP6_OFFSET 0xFFF8 /* fragment offset bits of frag_off */
+
+enum tg_parse {
+	TG_P_OK = 0,
+	TG_P_NOT_IP,
+	TG_P_NOT_TCP,
+	TG_P_TRUNC,
+	TG_P_BADHDR,
+	TG_P_EXTHDR,
+	TG_P_VLAN,
+	TG_P_FRAG,
+};
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct ipv6_frag {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 id;
+};
+
+/* Ethernet, then up to TG_MAX_VLANS 802.1Q/802.1ad tags in any order. */
+static __always_inline int parse_eth(struct cursor *c, __u16 *proto)
+{
+	struct ethhdr *eth = c->pos;
+	__u16 p;
+	int i;
+
+	if ((void *)(eth + 1) > c->end)
+		return TG_P_TRUNC;
+	c->pos = eth + 1;
+	p = eth->h_proto;
+
+#pragma unroll
+	for (i = 0; i < TG_MAX_VLANS; i++) {
+		struct vlan_hdr *vh = c->pos;
+
+		if (p != bpf_htons(ETH_P_8021Q) && p != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > c->end)
+			return TG_P_TRUNC;
+		c->pos = vh + 1;
+		p = vh->proto;
+	}
+	if (p == bpf_htons(ETH_P_8021Q) || p == bpf_htons(ETH_P_8021AD))
+		return TG_P_VLAN;
+	*proto = p;
+	return TG_P_OK;
+}
+
+/* IPv4 with options. Leaves the cursor on the L4 header. */
+static __always_inline int parse_ipv4(struct cursor *c, __be32 *saddr)
+{
+	struct iphdr *ip = c->pos;
+	__u32 hlen;
+
+	if ((void *)(ip + 1) > c->end)
+		return TG_P_TRUNC;
+	if (ip->version != 4 || ip->ihl < 5)
+		return TG_P_BADHDR;
+	hlen = ip->ihl * 4;
+	if (c->pos + hlen > c->end)
+		return TG_P_TRUNC;
+	/* A non-first fragment has no TCP header to look at. */
+	if (ip->frag_off & bpf_htons(TG_IP_OFFSET))
+		return TG_P_FRAG;
+	if (ip->protocol != IPPROTO_TCP)
+		return TG_P_NOT_TCP;
+	*saddr = ip->saddr;
+	c->pos += hlen;
+	return TG_P_OK;
+}
+
+/*
+ * IPv6 and a bounded chain of extension headers: hop-by-hop, routing,
+ * destination options, fragment and AH. Leaves the cursor on TCP.
+ */
+static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u8 nexthdr;
+	int i;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return TG_P_TRUNC;
+	if (ip6->version != 6)
+		return TG_P_BADHDR;
+	*hdr = ip6;
+	nexthdr = ip6->nexthdr;
+	c->pos = ip6 + 1;
+
+	for (i = 0; i < TG_MAX_EXTHDRS; i++) {
+		struct ipv6_opt_hdr *oh = c->pos;
+		struct ipv6_frag *fh = c->pos;
+
+		switch (nexthdr) {
+		case IPPROTO_TCP:
+			return TG_P_OK;
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if ((void *)(oh + 1) > c->end)
+				return TG_P_TRUNC;
+			nexthdr = oh->nexthdr;
+			c->pos += (oh->hdrlen + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			if ((void *)(oh + 1) > c->end)
+				return TG_P_TRUNC;
+			nexthdr = oh->nexthdr;
+			c->pos += (oh->hdrlen + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT:
+			if ((void *)(fh + 1) > c->end)
+				return TG_P_TRUNC;
+			if (fh->frag_off & bpf_htons(TG_IP6_OFFSET))
+				return TG_P_FRAG;
+			nexthdr = fh->nexthdr;
+			c->pos = fh + 1;
+			break;
+		case IPPROTO_UDP:
+		case IPPROTO_ICMPV6:
+		case IPPROTO_NONE:
+		case IPPROTO_SCTP:
+		case IPPROTO_GRE:
+		case IPPROTO_ESP: /* encrypted: whatever is inside is not ours */
+			return TG_P_NOT_TCP;
+		default:
+			/* Mobility, HIP, shim6, experimental: an extension we
+			 * cannot walk could hide TCP behind it; say so. */
+			return TG_P_EXTHDR;
+		}
+	}
+	return nexthdr == IPPROTO_TCP ? TG_P_OK : TG_P_EXTHDR;
+}
+
+/*
+ * TCP, options included. Returns the destination port (host order) and
+ * whether this is a SYN: SYN set, ACK clear, whatever else (ECE, CWR,
+ * FIN, PSH, URG) is set.
+ */
+static __always_inline int parse_tcp(struct cursor *c, __u16 *dport, bool *syn)
+{
+	struct tcphdr *th = c->pos;
+	__u32 hlen;
+
+	if ((void *)(th + 1) > c->end)
+		return TG_P_TRUNC;
+	if (th->doff < 5)
+		return TG_P_BADHDR;
+	hlen = th->doff * 4;
+	if (c->pos + hlen > c->end)
+		return TG_P_TRUNC;
+	*dport = bpf_ntohs(th->dest);
+	*syn = th->syn && !th->ack;
+	return TG_P_OK;
+}
+
+#endif /* TG_PARSE_H */

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tidegate.bpf.c - per-source SYN rate limiting at XDP.
+ *
+ * Every TCP SYN aimed at a limited port is charged to its source (the
+ * source address cut to a prefix) in a GCRA bucket. A SYN that does not
+ * conform is dropped before the kernel allocates anything for it.
+ * Everything else passes, counted by why.
+ */
+#include "parse.h"
+#include <xdp/xdp_helpers.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Retries of the bucket's compare-and-swap before giving up. Each retry
+ * means another CPU admitted a SYN from the same source meanwhile. */
+#define TG_CAS_TRIES 8
+
+/* Set by the test loader only: read the clock from test_now_ns so tests
+ * can check bucket arithmetic exactly. The verifier removes the branch
+ * when it is false, so production pays nothing. */
+const volatile bool test_clock = false;
+__u64 test_now_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* --max-sources, set before load */
+	__type(key, struct tg_source);
+	__type(value, struct tg_bucket);
+} tg_buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tg_config);
+} tg_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TG_PORTS_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} tg_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tg_counters);
+} tg_stats SEC(".maps");
+
+/*
+ * The number of sources in tg_buckets, to tell a table-full insertion
+ * (kernel 6.6+; without it table_full counts only failed insertions).
+ * libbpf matches the kfunc's prototype against the kernel's BTF and
+ * wants a struct, not a forward declaration, for its argument.
+ */
+struct bpf_map {
+	int opaque;
+};
+extern __s64 bpf_map_sum_elem_count(struct bpf_map *map) __ksym __weak;
+
+/* Let libxdp chain the next program on the interface when we pass. */
+struct {
+	__uint(priority, 20);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(tidegate_xdp);
+
+enum tg_verdict {
+	TG_ADMIT,
+	TG_DENY,
+	TG_CONTENDED,
+};
+
+static __always_inline __u64 clock_ns(void)
+{
+	if (test_clock)
+		return test_now_ns;
+	return bpf_ktime_get_ns();
+}
+
+/*
+ * GCRA on one word: admit when the bucket's theoretical arrival time is
+ * at most tolerance ahead of now, and move it one interval later. A
+ * clock that seems to go backwards only makes tat look further ahead,
+ * which can deny one SYN early but never admit one too many. Only
+ * admitted SYNs move tat: a dropped SYN costs its source nothing more.
+ */
+static __always_inline int gcra_charge(struct tg_bucket *b, __u64 now,
+				       const struct tg_config *cfg,
+				       struct tg_counters *cnt)
+{
+	int i;
+
+	for (i = 0; i < TG_CAS_TRIES; i++) {
+		__u64 old = READ_ONCE(b->tat_ns);
+		__u64 tat = old > now ? old : now;
+
+		if (tat - now > cfg->tolerance_ns)
+			return TG_DENY;
+		if (__sync_val_compare_and_swap(&b->tat_ns, old,
+						tat + cfg->interval_ns) == old) {
+			__sync_fetch_and_add(&b->admitted, 1);
+			return TG_ADMIT;
+		}
+		cnt->cas_retry++;
+	}
+	return TG_CONTENDED;
+}
+
+/* Charge one SYN to its source, creating the bucket on first sight. */
+static __always_inline int charge_source(const struct tg_source *src,
+					 const struct tg_config *cfg,
+					 struct tg_counters *cnt)
+{
+	__u64 now = clock_ns();
+	struct tg_bucket *b;
+
+	b = bpf_map_lookup_elem(&tg_buckets, src);
+	if (!b) {
+		/* A new source's bucket is full, so its first SYN conforms
+		 * (burst >= 1); store the state after admitting it. */
+		struct tg_bucket fresh = {
+			.tat_ns = now + cfg->interval_ns,
+			.admitted = 1,
+		};
+		int err;
+
+		if (bpf_map_sum_elem_count &&
+		    bpf_map_sum_elem_count((struct bpf_map *)&tg_buckets) >=
+			    cfg->max_sources)
+			cnt->table_full++;
+		err = bpf_map_update_elem(&tg_buckets, src, &fresh, BPF_NOEXIST);
+		if (!err) {
+			cnt->new_source++;
+			return TG_ADMIT;
+		}
+		/* Another CPU created it between our lookup and insert. */
+		b = bpf_map_lookup_elem(&tg_buckets, src);
+		if (!b) {
+			/* The LRU could not give us a node: untracked, let
+			 * it through rather than punish a stranger. */
+			cnt->table_full++;
+			return TG_ADMIT;
+		}
+	}
+	return gcra_charge(b, now, cfg, cnt);
+}
+
+static __always_inline void make_source_v4(struct tg_source *src, __be32 saddr,
+					   const struct tg_config *cfg)
+{
+	src->addr[0] = 0;
+	src->addr[1] = 0;
+	src->addr[2] = bpf_htonl(0xffff);
+	src->addr[3] = saddr & cfg->v4_mask;
+}
+
+static __always_inline void make_source_v6(struct tg_source *src,
+					   const struct ipv6hdr *ip6,
+					   const struct tg_config *cfg)
+{
+	src->addr[0] = ip6->saddr.in6_u.u6_addr32[0] & cfg->v6_mask[0];
+	src->addr[1] = ip6->saddr.in6_u.u6_addr32[1] & cfg->v6_mask[1];
+	src->addr[2] = ip6->saddr.in6_u.u6_addr32[2] & cfg->v6_mask[2];
+	src->addr[3] = ip6->saddr.in6_u.u6_addr32[3] & cfg->v6_mask[3];
+}
+
+/* Count a packet we pass without limiting it, by why. */
+static __always_inline int pass_by_reason(struct tg_counters *cnt, int reason)
+{
+	switch (reason) {
+	case TG_P_NOT_IP:
+		cnt->pass_not_ip++;
+		break;
+	case TG_P_NOT_TCP:
+		cnt->pass_not_syn++;
+		break;
+	case TG_P_TRUNC:
+		cnt->pass_trunc++;
+		break;
+	case TG_P_BADHDR:
+		cnt->pass_badhdr++;
+		break;
+	case TG_P_EXTHDR:
+		cnt->pass_exthdr++;
+		break;
+	case TG_P_VLAN:
+		cnt->pass_vlan++;
+		break;
+	case TG_P_FRAG:
+		cnt->fragment++;
+		break;
+	}
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int tidegate_xdp(struct xdp_md *ctx)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	struct tg_counters *cnt;
+	struct tg_config *cfg;
+	struct tg_source src;
+	__u32 zero = 0, dport32;
+	__u16 proto, dport;
+	__u8 *limited;
+	bool syn = false;
+	int ret, verdict;
+
+	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
+	cfg = bpf_map_lookup_elem(&tg_config, &zero);
+	if (!cnt || !cfg)
+		return XDP_PASS;
+	cnt->packets++;
+
+	ret = parse_eth(&c, &proto);
+	if (ret)
+		return pass_by_reason(cnt, ret);
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		__be32 saddr;
+
+		ret = parse_ipv4(&c, &saddr);
+		if (ret)
+			return pass_by_reason(cnt, ret);
+		make_source_v4(&src, saddr, cfg);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6;
+
+		ret = parse_ipv6(&c, &ip6);
+		if (ret)
+			return pass_by_reason(cnt, ret);
+		make_source_v6(&src, ip6, cfg);
+	} else {
+		return pass_by_reason(cnt, TG_P_NOT_IP);
+	}
+
+	ret = parse_tcp(&c, &dport, &syn);
+	if (ret)
+		return pass_by_reason(cnt, ret);
+	if (!syn)
+		return pass_by_reason(cnt, TG_P_NOT_TCP);
+	dport32 = dport;
+	limited = bpf_map_lookup_elem(&tg_ports, &dport32);
+	if (!limited || !*limited)
+		return pass_by_reason(cnt, TG_P_NOT_TCP);
+
+	cnt->syn++;
+	verdict = charge_source(&src, cfg, cnt);
+	if (verdict == TG_ADMIT) {
+		cnt->allowed++;
+		return XDP_PASS;
+	}
+	if (verdict == TG_CONTENDED)
+		cnt->cas_exhausted++;
+	if (cfg->flags & TG_F_DRY_RUN) {
+		cnt->would_drop++;
+		return XDP_PASS;
+	}
+	cnt->dropped++;
+	return XDP_DROP;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install every Debian package that building, testing, demoing and benchmarking
+# tidegate needs. Idempotent: packages already present are not touched, and
+# apt is only consulted when something is missing.
+set -euo pipefail
+
+PKGS=(
+	# build
+	make clang llvm gcc pkg-config libc6-dev linux-libc-dev
+	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
+	libjson-c-dev libhiredis-dev libmicrohttpd-dev libyaml-dev
+	# sanitizers for the userspace test build
+	libclang-rt-14-dev
+	# tests, demo and benchmarks
+	iproute2 iputils-ping procps psmisc curl python3 perl
+	redis-server redis-tools nftables iptables gnuplot-nox
+	ethtool prometheus xdp-tools
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: must run as root (apt-get install)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts redis-server as a service on install; tests start their own.
+if command -v systemctl >/dev/null 2>&1; then
+	systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* limits.c - from the operator's limit to the program's config. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "limits.h"
+
+void tg_limits_default(struct tg_limits *l)
+{
+	char why[128];
+
+	memset(l, 0, sizeof(*l));
+	tg_rate_parse(TG_DEFAULT_RATE, &l->rate, why, sizeof(why));
+	tg_parse_ports(TG_DEFAULT_PORTS, &l->ports, why, sizeof(why));
+	l->v4_prefix = TG_DEFAULT_V4_PREFIX;
+	l->v6_prefix = TG_DEFAULT_V6_PREFIX;
+	l->max_sources = TG_DEFAULT_MAX_SOURCES;
+}
+
+__u64 tg_limits_burst(const struct tg_limits *l)
+{
+	return l->burst ? l->burst : l->rate.count;
+}
+
+__be32 tg_prefix_mask_v4(unsigned int len)
+{
+	return len ? htonl(~0U << (32 - len)) : 0;
+}
+
+void tg_prefix_mask_v6(unsigned int len, __be32 mask[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned int bits = len > 32 ? 32 : len;
+
+		mask[i] = tg_prefix_mask_v4(bits);
+		len -= bits;
+	}
+}
+
+static unsigned int mask_len(const __be32 *mask, int words)
+{
+	unsigned int n = 0;
+	int i;
+
+	for (i = 0; i < words; i++)
+		n += (unsigned int)__builtin_popcount(ntohl(mask[i]));
+	return n;
+}
+
+int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *why,
+			size_t whylen)
+{
+	__u64 interval = tg_rate_interval_ns(&l->rate);
+	__u64 burst = tg_limits_burst(l);
+
+	if (!interval) {
+		snprintf(why, whylen, "rate: more than one SYN per nanosecond");
+		return -EINVAL;
+	}
+	if (burst < 1 || burst > TG_MAX_BURST) {
+		snprintf(why, whylen, "burst %llu is out of range 1-%llu",
+			 (unsigned long long)burst, TG_MAX_BURST);
+		return -ERANGE;
+	}
+	if ((burst - 1) > TG_MAX_TOLERANCE_NS / interval) {
+		snprintf(why, whylen, "burst %llu at one SYN every %llu ns spans more than a century",
+			 (unsigned long long)burst, (unsigned long long)interval);
+		return -ERANGE;
+	}
+	if (l->v4_prefix < 1 || l->v4_prefix > 32) {
+		snprintf(why, whylen, "IPv4 prefix /%u is out of range 1-32", l->v4_prefix);
+		return -ERANGE;
+	}
+	if (l->v6_prefix < 1 || l->v6_prefix > 128) {
+		snprintf(why, whylen, "IPv6 prefix /%u is out of range 1-128", l->v6_prefix);
+		return -ERANGE;
+	}
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->interval_ns = interval;
+	cfg->tolerance_ns = (burst - 1) * interval;
+	cfg->v4_mask = tg_prefix_mask_v4(l->v4_prefix);
+	tg_prefix_mask_v6(l->v6_prefix, cfg->v6_mask);
+	cfg->flags = l->dry_run ? TG_F_DRY_RUN : 0;
+	cfg->burst = (__u32)burst;
+	cfg->rate_count = (__u32)l->rate.count;
+	cfg->rate_period_ns = l->rate.period_ns;
+	cfg->max_sources = l->max_sources;
+	cfg->layout_version = TG_LAYOUT_VERSION;
+	if (cfg->rate_count != l->rate.count) {
+		snprintf(why, whylen, "rate count %llu is too large",
+			 (unsigned long long)l->rate.count);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+void tg_limits_from_config(const struct tg_config *cfg, struct tg_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->rate.count = cfg->rate_count;
+	l->rate.period_ns = cfg->rate_period_ns;
+	l->burst = cfg->burst;
+	l->v4_prefix = mask_len(&cfg->v4_mask, 1);
+	l->v6_prefix = mask_len(cfg->v6_mask, 4);
+	l->dry_run = cfg->flags & TG_F_DRY_RUN;
+	l->max_sources = cfg->max_sources;
+}

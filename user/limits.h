@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * limits.h - the limit as the operator states it, and its translation
+ * into the struct tg_config the XDP program reads.
+ */
+#ifndef TG_LIMITS_H
+#define TG_LIMITS_H
+
+#include <stdbool.h>
+
+#include "parse.h"
+#include "rate.h"
+#include "tidegate.h"
+
+/* Defaults: lenient enough for a NAT gateway full of browsers, still
+ * four orders of magnitude under what one flooding host can send. */
+#define TG_DEFAULT_RATE        "100/second"
+#define TG_DEFAULT_PORTS       "80,443"
+#define TG_DEFAULT_V4_PREFIX   32
+#define TG_DEFAULT_V6_PREFIX   64
+#define TG_DEFAULT_MAX_SOURCES 262144
+#define TG_MAX_MAX_SOURCES     (1U << 26)
+#define TG_MAX_BURST           1000000000ULL
+/* tolerance_ns is kept under this so now + tolerance + interval can
+ * never overflow 64 bits, even after centuries of uptime. */
+#define TG_MAX_TOLERANCE_NS    (1ULL << 62)
+
+struct tg_limits {
+	struct tg_rate rate;
+	__u64 burst; /* 0: the count of the rate */
+	unsigned int v4_prefix;
+	unsigned int v6_prefix;
+	bool dry_run;
+	__u32 max_sources;
+	struct tg_portset ports;
+};
+
+void tg_limits_default(struct tg_limits *l);
+
+/* The burst in effect: as given, or the rate's count. */
+__u64 tg_limits_burst(const struct tg_limits *l);
+
+/* Fill cfg from l. Returns 0, or -EINVAL/-ERANGE with why. */
+int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *why,
+			size_t whylen);
+
+/* The operator's view of a running config (ports are read separately). */
+void tg_limits_from_config(const struct tg_config *cfg, struct tg_limits *l);
+
+__be32 tg_prefix_mask_v4(unsigned int len);
+void tg_prefix_mask_v6(unsigned int len, __be32 mask[4]);
+
+#endif /* TG_LIMITS_H */

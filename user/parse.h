@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* parse.h - the operator's numbers and lists, checked strictly. */
+#ifndef TG_PARSE_H
+#define TG_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "tidegate.h"
+
+/* A set of TCP ports, one bit each. */
+struct tg_portset {
+	__u64 bits[TG_PORTS_MAX / 64];
+};
+
+static inline bool tg_portset_has(const struct tg_portset *s, unsigned int port)
+{
+	return s->bits[port / 64] >> (port % 64) & 1;
+}
+
+static inline void tg_portset_add(struct tg_portset *s, unsigned int port)
+{
+	s->bits[port / 64] |= 1ULL << (port % 64);
+}
+
+/* A whole decimal number in [min, max]; no sign, no trailing text. */
+int tg_parse_u64(const char *text, __u64 min, __u64 max, __u64 *out);
+
+/* "80,443", "8000-8080", "80, 443, 8000-8100"; ports 1..65535. */
+int tg_parse_ports(const char *text, struct tg_portset *set, char *why, size_t whylen);
+
+/* Print a port set compactly as "80,443,8000-8080". */
+void tg_format_ports(const struct tg_portset *set, char *buf, size_t len);
+
+/* Count of ports in the set. */
+unsigned int tg_portset_count(const struct tg_portset *set);
+
+#endif /* TG_PARSE_H */
