@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cli.c - getopt_long driven by the option table. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "limits.h"
+#include "output.h"
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+const struct tg_opt_def tg_opt_defs[OPT__MAX] = {
+	[OPT_RATE] = { "rate", 'r', "RATE",
+		       "SYNs per source: 10/second, 600/minute, 100/10s, \"10 per minute\" "
+		       "(default " TG_DEFAULT_RATE ")" },
+	[OPT_BURST] = { "burst", 'b', "N",
+			"SYNs a quiet source may send at once (default: the rate's count)" },
+	[OPT_PORTS] = { "ports", 'p', "LIST",
+			"limited TCP destination ports: 80,443,8000-8080 (default "
+			TG_DEFAULT_PORTS ")" },
+	[OPT_V4_PREFIX] = { "v4-prefix", 0, "LEN",
+			    "IPv4 sources share a bucket per /LEN, 1-32 (default "
+			    STR(TG_DEFAULT_V4_PREFIX) ")" },
+	[OPT_V6_PREFIX] = { "v6-prefix", 0, "LEN",
+			    "IPv6 sources share a bucket per /LEN, 1-128 (default "
+			    STR(TG_DEFAULT_V6_PREFIX) ")" },
+	[OPT_MAX_SOURCES] = { "max-sources", 0, "N",
+			      "sources tracked at once; the least recently seen is "
+			      "evicted beyond (default " STR(TG_DEFAULT_MAX_SOURCES) ")" },
+	[OPT_MODE] = { "mode", 'm', "native|skb", "XDP attach mode (default native)" },
+	[OPT_DRY_RUN] = { "dry-run", 'n', NULL,
+			  "decide and count, drop nothing (would_drop counts)" },
+	[OPT_NO_DRY_RUN] = { "enforce", 0, NULL, "leave dry-run: drop again" },
+	[OPT_JSON] = { "json", 'j', NULL, "print JSON" },
+	[OPT_WATCH] = { "watch", 'w', "SECONDS",
+			"print again every SECONDS, with rates, until interrupted" },
+	[OPT_VERBOSE] = { "verbose", 'v', NULL,
+			  "say more; twice or three times for libbpf's own output" },
+	[OPT_HELP] = { "help", 'h', NULL, "show this help" },
+};
+
+static bool accepts(const struct tg_command *cmd, int id)
+{
+	const int *o;
+
+	if (id == OPT_HELP || id == OPT_VERBOSE)
+		return true;
+	for (o = cmd->opts; o && *o >= 0; o++)
+		if (*o == id)
+			return true;
+	return false;
+}
+
+int tg_cli_parse(const struct tg_command *cmd, int argc, char **argv, struct tg_cmdline *cl)
+{
+	struct option longopts[OPT__MAX + 1];
+	char shortopts[2 * OPT__MAX + 2];
+	int i, n = 0, s = 0, c, idx;
+
+	memset(cl, 0, sizeof(*cl));
+	shortopts[s++] = ':'; /* report a missing argument as ':' */
+	for (i = 0; i < OPT__MAX; i++) {
+		const struct tg_opt_def *d = &tg_opt_defs[i];
+
+		longopts[n++] = (struct option){ d->name, d->metavar ? required_argument
+								      : no_argument,
+						 NULL, 256 + i };
+		if (d->short_name) {
+			shortopts[s++] = d->short_name;
+			if (d->metavar)
+				shortopts[s++] = ':';
+		}
+	}
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+	shortopts[s] = '\0';
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		int id = -1;
+
+		if (c >= 256)
+			id = c - 256;
+		else if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+
+			return tg_fail(TG_EXIT_USAGE, "%s: %s option '%s' (see 'tidegate help %s')",
+				       cmd->name, c == ':' ? "missing value for" : "unknown",
+				       bad, cmd->name);
+		} else
+			for (i = 0; i < OPT__MAX; i++)
+				if (tg_opt_defs[i].short_name == c)
+					id = i;
+		if (id < 0 || !accepts(cmd, id))
+			return tg_fail(TG_EXIT_USAGE, "%s: option --%s is not accepted here (see 'tidegate help %s')",
+				       cmd->name, id < 0 ? "?" : tg_opt_defs[id].name, cmd->name);
+		if (id == OPT_VERBOSE)
+			cl->verbose++;
+		cl->set[id] = true;
+		cl->val[id] = optarg;
+	}
+	if (cl->set[OPT_HELP])
+		return 0;
+	for (i = optind; i < argc; i++) {
+		if (cl->npos == cmd->max_pos || cl->npos == TG_MAX_POS)
+			return tg_fail(TG_EXIT_USAGE, "%s: unexpected argument '%s'", cmd->name,
+				       argv[i]);
+		cl->pos[cl->npos++] = argv[i];
+	}
+	if (cl->npos < cmd->min_pos)
+		return tg_fail(TG_EXIT_USAGE, "%s: missing %s (usage: tidegate %s %s)", cmd->name,
+			       cmd->args, cmd->name, cmd->args);
+	return 0;
+}
+
+void tg_cli_usage(const struct tg_command *cmd, FILE *f)
+{
+	const int *o;
+
+	fprintf(f, "Usage: tidegate %s %s\n\n%s\n", cmd->name, cmd->args, cmd->summary);
+	fprintf(f, "\nOptions:\n");
+	for (o = cmd->opts; o && *o >= 0; o++) {
+		const struct tg_opt_def *d = &tg_opt_defs[*o];
+		char left[48];
+
+		snprintf(left, sizeof(left), "%c%c%s--%s%s%s", d->short_name ? '-' : ' ',
+			 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ",
+			 d->name, d->metavar ? " " : "", d->metavar ? d->metavar : "");
+		fprintf(f, "  %-28s %s\n", left, d->help);
+	}
+	fprintf(f, "  %-28s %s\n", "-v, --verbose", tg_opt_defs[OPT_VERBOSE].help);
+	fprintf(f, "  %-28s %s\n", "-h, --help", tg_opt_defs[OPT_HELP].help);
+}

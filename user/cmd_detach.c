@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cmd_detach.c - tidegate detach: the program and its pins, both gone. */
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+
+#include "commands.h"
+#include "iface.h"
+#include "log.h"
+#include "output.h"
+#include "tidegate.h"
+#include "xdp.h"
+
+static int detach_locked(const char *ifname)
+{
+	bool pinned = tg_pins_exist(ifname);
+	int ifindex = (int)if_nametoindex(ifname);
+	struct json_object *o;
+	struct tg_attached att;
+	int err;
+
+	if (!ifindex) {
+		/* The interface is gone, taking the program with it; what
+		 * is left to clean is our pins. */
+		if (!pinned)
+			return tg_fail(TG_EXIT_USAGE, "unknown interface '%s'", ifname);
+		err = tg_maps_unpin(ifname);
+		if (err)
+			return tg_fail(TG_EXIT_FAIL, "%s: removing pins: %s", ifname, strerror(-err));
+		tg_warn("%s: the interface is gone; removed its pinned maps", ifname);
+		goto done;
+	}
+	err = tg_xdp_find(ifindex, &att);
+	if (err == -ENOENT && !pinned)
+		return tg_fail(TG_EXIT_FAIL, "%s: tidegate is not attached", ifname);
+	if (!err) {
+		err = tg_xdp_detach(ifindex);
+		if (err)
+			return tg_fail(TG_EXIT_FAIL, "%s: detaching the XDP program: %s", ifname,
+				       strerror(-err));
+	} else
+		tg_warn("%s: no tidegate program was attached; removing its stale pins", ifname);
+	err = tg_maps_unpin(ifname);
+	if (err)
+		return tg_fail(TG_EXIT_FAIL, "%s: detached, but removing pins failed: %s", ifname,
+			       strerror(-err));
+done:
+	o = json_object_new_object();
+	json_object_object_add(o, "interface", json_object_new_string(ifname));
+	json_object_object_add(o, "detached", json_object_new_boolean(1));
+	tg_out_print(o);
+	return TG_EXIT_OK;
+}
+
+int tg_cmd_detach(const struct tg_cmdline *cl)
+{
+	const char *ifname = cl->pos[0];
+	int lock, ret;
+
+	if (strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
+		return tg_fail(TG_EXIT_USAGE, "'%s' is not a valid interface name", ifname);
+	if ((ret = tg_require_root("detach")))
+		return ret;
+	if (tg_bpffs_ensure())
+		return TG_EXIT_FAIL;
+	lock = tg_lock();
+	if (lock < 0)
+		return tg_fail(TG_EXIT_FAIL, "locking %s: %s", TG_PIN_ROOT, strerror(-lock));
+	ret = detach_locked(ifname);
+	tg_unlock(lock);
+	return ret;
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* counters.c - the names of tidegate's counters and their per-CPU sums. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "counters.h"
+
+#define COUNTER(field, text) { #field, offsetof(struct tg_counters, field), text }
+
+const struct tg_counter_def tg_counter_defs[TG_NR_COUNTERS] = {
+	COUNTER(packets, "packets seen"),
+	COUNTER(syn, "SYNs to limited ports"),
+	COUNTER(allowed, "limited SYNs within their bucket, passed"),
+	COUNTER(dropped, "limited SYNs over the limit, dropped"),
+	COUNTER(would_drop, "over the limit in dry-run mode, passed"),
+	COUNTER(pass_not_syn, "passed: not a SYN to a limited port"),
+	COUNTER(pass_not_ip, "passed: neither IPv4 nor IPv6"),
+	COUNTER(pass_trunc, "passed: truncated header"),
+	COUNTER(pass_badhdr, "passed: malformed header"),
+	COUNTER(pass_exthdr, "passed: IPv6 extension chain too long or unknown"),
+	COUNTER(pass_vlan, "passed: more than two VLAN tags"),
+	COUNTER(fragment, "passed: non-first fragment"),
+	COUNTER(new_source, "sources given a bucket"),
+	COUNTER(table_full, "new sources while the table was full (LRU evicted one)"),
+	COUNTER(cas_retry, "bucket updates retried after a race with another CPU"),
+	COUNTER(cas_exhausted, "SYNs dropped after too many races"),
+};
+
+/* Every field of struct tg_counters must have a name above. */
+_Static_assert(sizeof(tg_counter_defs) / sizeof(tg_counter_defs[0]) == TG_NR_COUNTERS,
+	       "a counter has no name");
+
+int tg_counters_read(int stats_fd, struct tg_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct tg_counters *percpu;
+	__u32 zero = 0;
+	int cpu, err = 0;
+	size_t i;
+
+	if (ncpu < 0)
+		return ncpu;
+	percpu = calloc((size_t)ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(stats_fd, &zero, percpu)) {
+		err = -errno;
+		goto out;
+	}
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		const __u64 *src = (const __u64 *)&percpu[cpu];
+		__u64 *dst = (__u64 *)sum;
+
+		for (i = 0; i < TG_NR_COUNTERS; i++)
+			dst[i] += src[i];
+	}
+out:
+	free(percpu);
+	return err;
+}
+
+struct json_object *tg_counters_json(const struct tg_counters *c)
+{
+	struct json_object *o = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < TG_NR_COUNTERS; i++)
+		json_object_object_add(o, tg_counter_defs[i].name,
+				       json_object_new_int64((int64_t)tg_counter_get(
+					       c, &tg_counter_defs[i])));
+	return o;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* counters.h - tg_stats, summed over CPUs, with names. */
+#ifndef TG_COUNTERS_H
+#define TG_COUNTERS_H
+
+#include <json-c/json.h>
+
+#include "tidegate.h"
+
+struct tg_counter_def {
+	const char *name;
+	size_t offset;
+	const char *help;
+};
+
+extern const struct tg_counter_def tg_counter_defs[TG_NR_COUNTERS];
+
+static inline __u64 tg_counter_get(const struct tg_counters *c, const struct tg_counter_def *d)
+{
+	return *(const __u64 *)((const char *)c + d->offset);
+}
+
+/* Sum the per-CPU copies of tg_stats. */
+int tg_counters_read(int stats_fd, struct tg_counters *sum);
+
+/* Every counter as an integer field of a new object. */
+struct json_object *tg_counters_json(const struct tg_counters *c);
+
+#endif /* TG_COUNTERS_H */

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* iface.c - interface look-up and the checks before touching BPF. */
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iface.h"
+#include "output.h"
+#include "tidegate.h"
+
+int tg_iface_index(const char *ifname)
+{
+	unsigned int idx;
+
+	if (strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
+		return -tg_fail(TG_EXIT_USAGE, "'%s' is not a valid interface name", ifname);
+	idx = if_nametoindex(ifname);
+	if (!idx)
+		return -tg_fail(TG_EXIT_USAGE, "unknown interface '%s'", ifname);
+	return (int)idx;
+}
+
+int tg_require_root(const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	return tg_fail(TG_EXIT_FAIL, "%s: must run as root (needs CAP_BPF, CAP_NET_ADMIN and "
+			       "CAP_SYS_ADMIN for bpffs)", what);
+}
+
+int tg_iface_open_maps(const char *ifname, struct tg_maps *m)
+{
+	char dir[256];
+	int err;
+
+	if (tg_bpffs_ensure())
+		return TG_EXIT_FAIL;
+	err = tg_maps_open(ifname, m);
+	if (!err)
+		return TG_EXIT_OK;
+	tg_pin_path(dir, sizeof(dir), ifname, NULL);
+	if (err == -ENOENT)
+		return tg_fail(TG_EXIT_FAIL, "%s: tidegate is not attached (nothing pinned at %s); "
+				       "attach it with 'tidegate attach %s'", ifname, dir, ifname);
+	if (err == -EPROTO)
+		return tg_fail(TG_EXIT_FAIL, "%s: the maps pinned at %s have another layout",
+			       ifname, dir);
+	return tg_fail(TG_EXIT_FAIL, "%s: opening the maps pinned at %s: %s", ifname, dir,
+		       strerror(-err));
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* iface.h - what every command that names an interface checks first. */
+#ifndef TG_IFACE_H
+#define TG_IFACE_H
+
+#include "pins.h"
+
+/* IFACE's index; prints and returns -TG_EXIT_USAGE if there is none. */
+int tg_iface_index(const char *ifname);
+
+/* 0 if we may load BPF and attach XDP, else prints why: TG_EXIT_FAIL. */
+int tg_require_root(const char *what);
+
+/* Open IFACE's pinned maps, explaining failure; returns an exit code. */
+int tg_iface_open_maps(const char *ifname, struct tg_maps *m);
+
+#endif /* TG_IFACE_H */

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* main.c - tidegate: per-source SYN rate limiting at XDP. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "log.h"
+#include "output.h"
+
+static int run_help(const struct tg_cmdline *cl);
+
+static const int attach_opts[] = { TG_LIMIT_OPTS, OPT_MAX_SOURCES, OPT_MODE, OPT_JSON, -1 };
+static const int set_opts[] = { TG_LIMIT_OPTS, OPT_JSON, -1 };
+static const int json_opts[] = { OPT_JSON, -1 };
+static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
+static const int no_opts[] = { -1 };
+
+static const struct tg_command commands[] = {
+	{ "attach", "IFACE [options]",
+	  "Attach the SYN limiter to IFACE and print the limits in force.", attach_opts, 1, 1,
+	  tg_cmd_attach },
+	{ "set", "IFACE [options]",
+	  "Change IFACE's limits live; buckets of tracked sources are kept.\n"
+	  "Options not given keep their value; a new --rate without --burst\n"
+	  "sets the burst to the rate's count.",
+	  set_opts, 1, 1, tg_cmd_set },
+	{ "detach", "IFACE", "Remove the limiter and its pinned maps from IFACE.", json_opts, 1,
+	  1, tg_cmd_detach },
+	{ "status", "[IFACE] [--json]",
+	  "List the interfaces tidegate is attached to, with mode and limits.", json_opts, 0,
+	  1, tg_cmd_status },
+	{ "stats", "IFACE [--json] [--watch SECONDS]",
+	  "Print IFACE's counters, summed over CPUs.", stats_opts, 1, 1, tg_cmd_stats },
+	{ "help", "[COMMAND]", "Show help for tidegate or one command.", no_opts, 0, 1,
+	  run_help },
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct tg_command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: tidegate COMMAND [options]\n\n"
+		   "Per-source TCP SYN rate limiting at XDP.\n\nCommands:\n");
+	for (i = 0; i < NR_COMMANDS; i++) {
+		const char *nl = strchr(commands[i].summary, '\n');
+		int len = nl ? (int)(nl - commands[i].summary) : (int)strlen(commands[i].summary);
+
+		fprintf(f, "  %-8s %.*s\n", commands[i].name, len, commands[i].summary);
+	}
+	fprintf(f, "\nRun 'tidegate help COMMAND' or 'tidegate COMMAND --help' for its options.\n");
+}
+
+static int run_help(const struct tg_cmdline *cl)
+{
+	const struct tg_command *cmd;
+
+	if (!cl->npos) {
+		usage(stdout);
+		return TG_EXIT_OK;
+	}
+	cmd = find_command(cl->pos[0]);
+	if (!cmd)
+		return tg_fail(TG_EXIT_USAGE, "help: unknown command '%s'", cl->pos[0]);
+	tg_cli_usage(cmd, stdout);
+	return TG_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct tg_command *cmd;
+	struct tg_cmdline cl;
+	int err;
+
+	if (argc < 2) {
+		usage(stderr);
+		return TG_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return TG_EXIT_OK;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return tg_fail(TG_EXIT_USAGE, "unknown command '%s' (see 'tidegate help')", argv[1]);
+	/* JSON mode is known before parsing, so even a usage error is JSON. */
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			tg_out_init(true);
+	err = tg_cli_parse(cmd, argc - 1, argv + 1, &cl);
+	if (err)
+		return err;
+	if (cl.set[OPT_HELP]) {
+		tg_cli_usage(cmd, stdout);
+		return TG_EXIT_OK;
+	}
+	tg_log_init(cl.verbose);
+	return cmd->run(&cl);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * output.h - every result is built once as a JSON object and printed
+ * either as JSON (--json) or as aligned text, so the two never disagree.
+ */
+#ifndef TG_OUTPUT_H
+#define TG_OUTPUT_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+/* Exit codes of every command. */
+#define TG_EXIT_OK    0
+#define TG_EXIT_FAIL  1 /* runtime failure */
+#define TG_EXIT_USAGE 2 /* bad usage or input */
+
+void tg_out_init(bool json);
+bool tg_out_json(void);
+
+/* Print and release o. */
+void tg_out_print(struct json_object *o);
+
+/* One line on stderr (and {"error": ...} on stdout in JSON mode);
+ * returns code so callers can `return tg_fail(TG_EXIT_USAGE, ...)`. */
+int tg_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* TG_OUTPUT_H */

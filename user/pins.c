@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* pins.c - pin paths, the lock, and layout checks of pinned maps. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "log.h"
+#include "pins.h"
+#include "tidegate.h"
+
+#define BPFFS "/sys/fs/bpf"
+
+/* What a pinned map must look like before we read or write it. */
+struct map_layout {
+	const char *name;
+	size_t fd_offset;
+	enum bpf_map_type type;
+	__u32 key_size;
+	__u32 value_size;
+};
+
+static const struct map_layout layouts[] = {
+	{ TG_MAP_BUCKETS, offsetof(struct tg_maps, buckets), BPF_MAP_TYPE_LRU_HASH,
+	  sizeof(struct tg_source), sizeof(struct tg_bucket) },
+	{ TG_MAP_CONFIG, offsetof(struct tg_maps, config), BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+	  sizeof(struct tg_config) },
+	{ TG_MAP_PORTS, offsetof(struct tg_maps, ports), BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+	  sizeof(__u8) },
+	{ TG_MAP_STATS, offsetof(struct tg_maps, stats), BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(__u32), sizeof(struct tg_counters) },
+};
+
+#define NR_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))
+
+static int *map_fd(struct tg_maps *m, const struct map_layout *l)
+{
+	return (int *)((char *)m + l->fd_offset);
+}
+
+int tg_bpffs_ensure(void)
+{
+	struct statfs st;
+
+	if (!statfs(BPFFS, &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700")) {
+		int err = -errno;
+
+		tg_err("mounting bpffs on %s: %s", BPFFS, strerror(errno));
+		return err;
+	}
+	tg_info("mounted bpffs on %s", BPFFS);
+	return 0;
+}
+
+int tg_lock(void)
+{
+	int fd;
+
+	if (mkdir(TG_PIN_ROOT, 0700) && errno != EEXIST)
+		return -errno;
+	fd = open(TG_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void tg_unlock(int fd)
+{
+	if (fd >= 0) {
+		flock(fd, LOCK_UN);
+		close(fd);
+	}
+}
+
+void tg_pin_path(char *buf, size_t len, const char *ifname, const char *map)
+{
+	if (map)
+		snprintf(buf, len, "%s/%s/%s", TG_PIN_ROOT, ifname, map);
+	else
+		snprintf(buf, len, "%s/%s", TG_PIN_ROOT, ifname);
+}
+
+bool tg_pins_exist(const char *ifname)
+{
+	char path[256];
+
+	tg_pin_path(path, sizeof(path), ifname, NULL);
+	return access(path, F_OK) == 0;
+}
+
+static int check_layout(int fd, const struct map_layout *l, const char *ifname)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != l->type || info.key_size != l->key_size ||
+	    info.value_size != l->value_size) {
+		tg_err("%s/%s: pinned map has type %u key %u value %u bytes, this tidegate "
+		       "expects type %u key %u value %u; it was made by another version "
+		       "(detach with that version, or remove %s/%s)",
+		       ifname, l->name, info.type, info.key_size, info.value_size, l->type,
+		       l->key_size, l->value_size, TG_PIN_ROOT, ifname);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int tg_maps_open(const char *ifname, struct tg_maps *m)
+{
+	char path[256];
+	size_t i;
+	int err;
+
+	for (i = 0; i < NR_LAYOUTS; i++)
+		*map_fd(m, &layouts[i]) = -1;
+	for (i = 0; i < NR_LAYOUTS; i++) {
+		int fd;
+
+		tg_pin_path(path, sizeof(path), ifname, layouts[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			goto fail;
+		}
+		*map_fd(m, &layouts[i]) = fd;
+		err = check_layout(fd, &layouts[i], ifname);
+		if (err)
+			goto fail;
+	}
+	return 0;
+fail:
+	tg_maps_close(m);
+	return err;
+}
+
+void tg_maps_close(struct tg_maps *m)
+{
+	size_t i;
+
+	for (i = 0; i < NR_LAYOUTS; i++) {
+		int *fd = map_fd(m, &layouts[i]);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+int tg_maps_pin(struct bpf_object *obj, const char *ifname)
+{
+	char path[256];
+	size_t i;
+	int err;
+
+	tg_pin_path(path, sizeof(path), ifname, NULL);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < NR_LAYOUTS; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, layouts[i].name);
+
+		tg_pin_path(path, sizeof(path), ifname, layouts[i].name);
+		if (!map)
+			return -ENOENT;
+		err = bpf_map__pin(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int tg_maps_unpin(const char *ifname)
+{
+	char path[256];
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < NR_LAYOUTS; i++) {
+		tg_pin_path(path, sizeof(path), ifname, layouts[i].name);
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
+	tg_pin_path(path, sizeof(path), ifname, NULL);
+	if (rmdir(path) && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+int tg_pinned_ifaces(char (*names)[32], int max)
+{
+	struct dirent *de;
+	DIR *d = opendir(TG_PIN_ROOT);
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		snprintf(names[n++], 32, "%.31s", de->d_name);
+	}
+	closedir(d);
+	return n;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * pins.h - tidegate's maps pinned under /sys/fs/bpf/tidegate/IFACE/, the
+ * lock around changing them, and the check that pinned maps have the
+ * layout this binary expects before it trusts them.
+ */
+#ifndef TG_PINS_H
+#define TG_PINS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct bpf_object;
+
+/* File descriptors of one interface's maps. */
+struct tg_maps {
+	int buckets;
+	int config;
+	int ports;
+	int stats;
+};
+
+/* Mount bpffs on /sys/fs/bpf if nothing is mounted there. */
+int tg_bpffs_ensure(void);
+
+/* Serialise attach, set and detach across processes. Returns an fd for
+ * tg_unlock, or -errno. */
+int tg_lock(void);
+void tg_unlock(int fd);
+
+/* PATH of IFACE's pin dir (map == NULL) or of one of its maps. */
+void tg_pin_path(char *buf, size_t len, const char *ifname, const char *map);
+bool tg_pins_exist(const char *ifname);
+
+/* Open IFACE's pinned maps and check their layout. -ENOENT: nothing
+ * pinned; -EPROTO: pinned by an incompatible tidegate. */
+int tg_maps_open(const char *ifname, struct tg_maps *m);
+void tg_maps_close(struct tg_maps *m);
+
+/* Pin a loaded object's maps for IFACE, or remove IFACE's pins. */
+int tg_maps_pin(struct bpf_object *obj, const char *ifname);
+int tg_maps_unpin(const char *ifname);
+
+/* Interfaces that have a pin dir; returns how many were written. */
+int tg_pinned_ifaces(char (*names)[32], int max);
+
+#endif /* TG_PINS_H */
