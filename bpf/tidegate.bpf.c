@@ -151,20 +151,24 @@ static __always_inline int charge_source(const struct tg_source *src,
 static __always_inline void make_source_v4(struct tg_source *src, __be32 saddr,
 					   const struct tg_config *cfg)
 {
-	src->addr[0] = 0;
-	src->addr[1] = 0;
-	src->addr[2] = bpf_htonl(0xffff);
-	src->addr[3] = saddr & cfg->v4_mask;
+	__be32 *w = (__be32 *)src->addr;
+
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = bpf_htonl(0xffff);
+	w[3] = saddr & cfg->v4_mask;
 }
 
 static __always_inline void make_source_v6(struct tg_source *src,
 					   const struct ipv6hdr *ip6,
 					   const struct tg_config *cfg)
 {
-	src->addr[0] = ip6->saddr.in6_u.u6_addr32[0] & cfg->v6_mask[0];
-	src->addr[1] = ip6->saddr.in6_u.u6_addr32[1] & cfg->v6_mask[1];
-	src->addr[2] = ip6->saddr.in6_u.u6_addr32[2] & cfg->v6_mask[2];
-	src->addr[3] = ip6->saddr.in6_u.u6_addr32[3] & cfg->v6_mask[3];
+	__be32 *w = (__be32 *)src->addr;
+
+	w[0] = ip6->saddr.in6_u.u6_addr32[0] & cfg->v6_mask[0];
+	w[1] = ip6->saddr.in6_u.u6_addr32[1] & cfg->v6_mask[1];
+	w[2] = ip6->saddr.in6_u.u6_addr32[2] & cfg->v6_mask[2];
+	w[3] = ip6->saddr.in6_u.u6_addr32[3] & cfg->v6_mask[3];
 }
 
 /* Count a packet we pass without limiting it, by why. */

@@ -27,11 +27,13 @@
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
  * stored IPv4-mapped (::ffff:a.b.c.d) so one 16-byte key serves both
- * families and a /32..1 IPv4 prefix is a /128..97 mapped one.
+ * families and a /32..1 IPv4 prefix is a /128..97 mapped one. Bytes in
+ * network order, so `bpftool map dump` shows 198.18.0.2 as
+ * [0,0,0,0,0,0,0,0,0,0,255,255,198,18,0,2].
  */
 struct tg_source {
-	__be32 addr[4];
-};
+	__u8 addr[16];
+} __attribute__((aligned(4)));
 
 /*
  * One source's bucket, kept as GCRA does: the theoretical arrival time

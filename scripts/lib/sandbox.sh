@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# sandbox.sh - a two-namespace network for tests, the demo and the bench.
+#
+#   [ns $SB_CLI_NS]  $SB_CLI_IF ==== veth ==== $SB_SRV_IF  [ns $SB_SRV_NS]
+#    198.18.0.2/24                              198.18.0.1/24   <- tidegate here
+#    2001:db8:18::2/64                          2001:db8:18::1/64
+#
+# Neither namespace has a default route and neither is linked to the
+# root namespace, so no packet, and no SYN-ACK to a spoofed source, can
+# reach this machine's real interface. Addresses come from 198.18.0.0/15
+# and 2001:db8::/32, which nothing on the host uses; spoofed flood
+# sources come from 198.19.0.0/16 and 2001:db8:19::/48, which are routed
+# nowhere inside the sandbox either.
+#
+# Commands run in a namespace with `nsenter --net=` (sb_srv, sb_cli), not
+# `ip netns exec`: the latter gives each command a private mount
+# namespace, and the bpffs pins tidegate makes would vanish with it.
+#
+# Source this file, call sb_create, and everything it made is removed by
+# sb_cleanup on exit, on failure and on interrupt.
+
+SB_ID=${SB_ID:-$$}
+SB_SRV_NS="tg-srv-$SB_ID"
+SB_CLI_NS="tg-cli-$SB_ID"
+SB_SRV_IF="tgs$SB_ID"
+SB_CLI_IF="tgc$SB_ID"
+SB_SRV_IP=198.18.0.1
+SB_CLI_IP=198.18.0.2
+SB_SRV_IP6=2001:db8:18::1
+SB_CLI_IP6=2001:db8:18::2
+SB_SPOOF_NET=198.19.0.0
+SB_SPOOF_NET6=2001:db8:19::
+SB_PIDS=()
+SB_CLEANUPS=()
+SB_TIDEGATE=${TIDEGATE:-tidegate}
+
+sb_srv() { nsenter --net="/run/netns/$SB_SRV_NS" "$@"; }
+sb_cli() { nsenter --net="/run/netns/$SB_CLI_NS" "$@"; }
+
+# The tidegate binary, run in the server's namespace.
+sb_tg() { sb_srv "$SB_TIDEGATE" "$@"; }
+
+sb_create() {
+	trap sb_cleanup EXIT
+	trap 'exit 130' INT TERM
+	ip netns add "$SB_SRV_NS" || return 1
+	ip netns add "$SB_CLI_NS" || return 1
+	ip link add "$SB_SRV_IF" netns "$SB_SRV_NS" type veth \
+		peer name "$SB_CLI_IF" netns "$SB_CLI_NS" || return 1
+	sb_srv ip link set lo up
+	sb_cli ip link set lo up
+	sb_srv ip addr add "$SB_SRV_IP/24" dev "$SB_SRV_IF"
+	sb_cli ip addr add "$SB_CLI_IP/24" dev "$SB_CLI_IF"
+	sb_srv ip addr add "$SB_SRV_IP6/64" dev "$SB_SRV_IF" nodad
+	sb_cli ip addr add "$SB_CLI_IP6/64" dev "$SB_CLI_IF" nodad
+	# GRO gives each veth a NAPI context, which XDP_TX and redirects
+	# into the peer need when no XDP program is attached there.
+	sb_srv ethtool -K "$SB_SRV_IF" gro on >/dev/null 2>&1
+	sb_cli ethtool -K "$SB_CLI_IF" gro on >/dev/null 2>&1
+	sb_srv ip link set "$SB_SRV_IF" up
+	sb_cli ip link set "$SB_CLI_IF" up
+	# Let the server answer its clients' spoofed-range SYNs nowhere:
+	# no route, so the kernel discards the SYN-ACK in the namespace.
+	sb_srv sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	sb_srv sysctl -qw "net.ipv4.conf.$SB_SRV_IF.rp_filter=0"
+	# Enough backlog that a flood of admitted SYNs never trips SYN
+	# cookies or drops that would confuse a test.
+	sb_srv sysctl -qw net.ipv4.tcp_max_syn_backlog=65536 net.core.somaxconn=4096
+	sb_cli ping -c1 -W2 "$SB_SRV_IP" >/dev/null 2>&1 || sleep 0.5
+}
+
+sb_mac() { # NS-function IFACE
+	"$1" cat "/sys/class/net/$2/address" 2>/dev/null ||
+		"$1" ip -br link show "$2" | awk '{print $3}'
+}
+
+sb_srv_mac() { sb_srv ip -br link show "$SB_SRV_IF" | awk '{print $3}'; }
+sb_cli_mac() { sb_cli ip -br link show "$SB_CLI_IF" | awk '{print $3}'; }
+
+# Run a command in the background (in whichever namespace it names) and
+# kill it at cleanup.
+sb_bg() {
+	"$@" &
+	SB_PIDS+=($!)
+}
+
+# A real HTTP server in the server namespace on PORT (default 80).
+sb_http_start() {
+	local port=${1:-80} i
+	sb_bg sb_srv python3 -m http.server --bind :: "$port" >/dev/null 2>&1
+	for i in $(seq 50); do
+		sb_srv ss -Hltn "sport = :$port" | grep -q LISTEN && return 0
+		sleep 0.1
+	done
+	echo "sandbox: HTTP server on port $port did not start" >&2
+	return 1
+}
+
+# Register a command to run at cleanup, before the namespaces go.
+sb_on_cleanup() { SB_CLEANUPS+=("$*"); }
+
+sb_cleanup() {
+	local rc=$? p c
+	trap - EXIT INT TERM
+	for c in "${SB_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
+	for p in "${SB_PIDS[@]}"; do
+		pkill -TERM -P "$p" 2>/dev/null
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${SB_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	if ip netns list | grep -qw "$SB_SRV_NS"; then
+		sb_tg detach "$SB_SRV_IF" >/dev/null 2>&1
+	fi
+	ip netns del "$SB_SRV_NS" 2>/dev/null
+	ip netns del "$SB_CLI_NS" 2>/dev/null
+	# The interface is gone; make sure its pins are too.
+	rm -rf "/sys/fs/bpf/tidegate/$SB_SRV_IF" 2>/dev/null
+	return $rc
+}

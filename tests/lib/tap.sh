@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# tap.sh - TAP for the shell tests. Every failure says what was
+# expected and what was seen.
+
+TAP_N=0
+TAP_FAILED=0
+
+ok() { # CONDITION-EXIT-CODE DESCRIPTION
+	local rc=$1
+	shift
+	TAP_N=$((TAP_N + 1))
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $TAP_N - $*"
+	else
+		echo "not ok $TAP_N - $*"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+	return "$rc"
+}
+
+is() { # GOT WANT DESCRIPTION
+	local got=$1 want=$2
+	shift 2
+	[ "$got" = "$want" ]
+	ok $? "$*" || diag "  got '$got', want '$want'"
+}
+
+# NUMBER within [LO, HI]
+between() { # GOT LO HI DESCRIPTION
+	local got=$1 lo=$2 hi=$3
+	shift 3
+	[ "$got" -ge "$lo" ] 2>/dev/null && [ "$got" -le "$hi" ]
+	ok $? "$*" || diag "  got $got, want $lo..$hi"
+}
+
+diag() { echo "# $*"; }
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}
+
+require_root() {
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, BPF)"
+}
+
+# json FIELD < JSON : one top-level field of a JSON object, with python3.
+json() {
+	python3 -c 'import json,sys
+v=json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v=v[int(k)] if isinstance(v,list) else v[k]
+print(json.dumps(v) if isinstance(v,(dict,list)) else (str(v).lower() if isinstance(v,bool) else v))' "$1"
+}
