@@ -70,8 +70,8 @@ int tg_rate_parse(const char *text, struct tg_rate *rate, char *why, size_t whyl
 		snprintf(why, whylen, "expected a count such as 10/minute");
 		return -EINVAL;
 	}
-	if (count == 0) {
-		snprintf(why, whylen, "the count must be at least 1");
+	if (count == 0 || count > 0xffffffffULL) {
+		snprintf(why, whylen, "the count must be from 1 to 4294967295");
 		return -EINVAL;
 	}
 	p = skip_space(p);
@@ -111,7 +111,7 @@ int tg_rate_parse(const char *text, struct tg_rate *rate, char *why, size_t whyl
 		return -EINVAL;
 	}
 	rate->count = count;
-	if (!tg_rate_interval_ns(rate)) {
+	if (count > rate->period_ns) {
 		snprintf(why, whylen, "more than one SYN per nanosecond");
 		return -EINVAL;
 	}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* test_options.c - ports, numbers, prefixes, limits and the CLI tables. */
+#include <arpa/inet.h>
+
+#include "cli.h"
+#include "limit_opts.h"
+#include "limits.h"
+#include "output.h"
+#include "parse.h"
+#include "tap.h"
+
+static void test_numbers(void)
+{
+	__u64 v = 0;
+
+	tap_is(tg_parse_u64("42", 1, 100, &v), 0, "42 parses");
+	tap_is(v, 42, "42 is 42");
+	tap_ok(tg_parse_u64("0", 1, 100, &v) < 0, "0 below the range is refused");
+	tap_ok(tg_parse_u64("101", 1, 100, &v) < 0, "101 above the range is refused");
+	tap_ok(tg_parse_u64("", 0, 100, &v) < 0, "empty is refused");
+	tap_ok(tg_parse_u64("-1", 0, 100, &v) < 0, "a sign is refused");
+	tap_ok(tg_parse_u64("12abc", 0, 100, &v) < 0, "trailing text is refused");
+	tap_ok(tg_parse_u64("99999999999999999999999", 0, ~0ULL, &v) < 0,
+	       "a number past 64 bits is refused");
+	tap_is(tg_parse_u64("18446744073709551615", 0, ~0ULL, &v), 0, "2^64-1 parses");
+}
+
+static void test_ports(void)
+{
+	static const struct {
+		const char *text, *canonical;
+		unsigned int count;
+	} goods[] = {
+		{ "80", "80", 1 },
+		{ "80,443", "80,443", 2 },
+		{ "443, 80", "80,443", 2 },
+		{ "8000-8003", "8000-8003", 4 },
+		{ "1-3,5,7-8", "1-3,5,7-8", 6 },
+		{ "65535", "65535", 1 },
+		{ "1-65535", "1-65535", 65535 },
+		{ "80,80", "80", 1 },
+	};
+	static const char *const bads[] = { "", "0", "65536", "70000", "80-70", "80,,443",
+					    "80,", ",80", "http", "80-", "-80", "80 443",
+					    "123456" };
+	struct tg_portset set;
+	char why[128], buf[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(goods) / sizeof(goods[0]); i++) {
+		if (!tap_is(tg_parse_ports(goods[i].text, &set, why, sizeof(why)), 0,
+			    "ports '%s' parse", goods[i].text))
+			continue;
+		tg_format_ports(&set, buf, sizeof(buf));
+		tap_is_str(buf, goods[i].canonical, "ports '%s' print as '%s'", goods[i].text,
+			   goods[i].canonical);
+		tap_is(tg_portset_count(&set), goods[i].count, "ports '%s' count", goods[i].text);
+	}
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		why[0] = '\0';
+		tap_ok(tg_parse_ports(bads[i], &set, why, sizeof(why)) < 0 && why[0],
+		       "ports '%s' refused (%s)", bads[i], why);
+	}
+}
+
+static void test_masks(void)
+{
+	__be32 m6[4];
+
+	tap_is(ntohl(tg_prefix_mask_v4(32)), 0xffffffffU, "/32 mask");
+	tap_is(ntohl(tg_prefix_mask_v4(24)), 0xffffff00U, "/24 mask");
+	tap_is(ntohl(tg_prefix_mask_v4(1)), 0x80000000U, "/1 mask");
+	tg_prefix_mask_v6(64, m6);
+	tap_ok(m6[0] == 0xffffffffU && m6[1] == 0xffffffffU && !m6[2] && !m6[3], "/64 mask");
+	tg_prefix_mask_v6(56, m6);
+	tap_ok(ntohl(m6[1]) == 0xffffff00U && !m6[2], "/56 mask");
+	tg_prefix_mask_v6(128, m6);
+	tap_ok(m6[3] == 0xffffffffU, "/128 mask");
+	tg_prefix_mask_v6(97, m6);
+	tap_ok(ntohl(m6[3]) == 0x80000000U && m6[2] == 0xffffffffU, "/97 mask");
+}
+
+static void test_limits(void)
+{
+	struct tg_limits l, back;
+	struct tg_config cfg;
+	char why[160];
+
+	tg_limits_default(&l);
+	tap_is(tg_limits_to_config(&l, &cfg, why, sizeof(why)), 0, "defaults are valid");
+	tap_is(cfg.interval_ns, 10000000, "default 100/second: one every 10 ms");
+	tap_is(cfg.tolerance_ns, 99 * 10000000ULL, "default burst 100: tolerance 99 intervals");
+	tap_is(cfg.burst, 100, "burst defaults to the rate's count");
+
+	tg_rate_parse("10/minute", &l.rate, why, sizeof(why));
+	l.burst = 0;
+	tg_limits_to_config(&l, &cfg, why, sizeof(why));
+	tap_is(cfg.interval_ns, 6000000000ULL, "10/minute: one every 6 s");
+	tap_is(cfg.burst, 10, "10/minute lets 10 through at once");
+	l.v4_prefix = 24;
+	l.v6_prefix = 56;
+	l.dry_run = true;
+	tg_limits_to_config(&l, &cfg, why, sizeof(why));
+	tg_limits_from_config(&cfg, &back);
+	tap_is(back.v4_prefix, 24, "v4 prefix survives the round trip");
+	tap_is(back.v6_prefix, 56, "v6 prefix survives the round trip");
+	tap_is(back.dry_run, 1, "dry-run survives the round trip");
+	tap_is(back.rate.count, 10, "rate count survives");
+	tap_is(back.rate.period_ns, 60 * TG_NSEC_PER_SEC, "rate period survives");
+
+	l.v4_prefix = 33;
+	tap_ok(tg_limits_to_config(&l, &cfg, why, sizeof(why)) < 0, "v4 /33 refused: %s", why);
+	l.v4_prefix = 32;
+	l.v6_prefix = 0;
+	tap_ok(tg_limits_to_config(&l, &cfg, why, sizeof(why)) < 0, "v6 /0 refused: %s", why);
+	l.v6_prefix = 64;
+	tg_rate_parse("1/3650d", &l.rate, why, sizeof(why));
+	l.burst = TG_MAX_BURST;
+	tap_ok(tg_limits_to_config(&l, &cfg, why, sizeof(why)) < 0,
+	       "a burst spanning centuries is refused: %s", why);
+}
+
+static int run_nothing(const struct tg_cmdline *cl)
+{
+	return 0;
+}
+
+static const int test_cmd_opts[] = { TG_LIMIT_OPTS, OPT_JSON, -1 };
+static const struct tg_command test_cmd = { "set", "IFACE", "test", test_cmd_opts, 1, 1,
+					    run_nothing };
+
+static int parse(struct tg_cmdline *cl, int argc, char **argv)
+{
+	return tg_cli_parse(&test_cmd, argc, argv, cl);
+}
+
+static void test_cli(void)
+{
+	struct tg_cmdline cl;
+	struct tg_limits l;
+
+	{
+		char *argv[] = { "set", "eth0", "--rate", "10 per minute", "-b", "3", "--json",
+				 NULL };
+
+		tap_is(parse(&cl, 7, argv), 0, "set with rate, burst and json parses");
+		tap_is_str(cl.pos[0], "eth0", "the interface is the positional");
+		tap_is_str(cl.val[OPT_RATE], "10 per minute", "--rate value");
+		tap_is_str(cl.val[OPT_BURST], "3", "-b value");
+		tap_ok(cl.set[OPT_JSON], "--json set");
+		tg_limits_default(&l);
+		tap_is(tg_limit_opts_apply(&cl, &l), 0, "the options apply");
+		tap_is(tg_limits_burst(&l), 3, "burst 3");
+		tap_is(l.rate.period_ns, 60 * TG_NSEC_PER_SEC, "per minute");
+	}
+	{
+		char *argv[] = { "set", "eth0", "--mode", "skb", NULL };
+
+		tap_is(parse(&cl, 4, argv), TG_EXIT_USAGE, "an option the command does not take");
+	}
+	{
+		char *argv[] = { "set", "eth0", "--frobnicate", NULL };
+
+		tap_is(parse(&cl, 3, argv), TG_EXIT_USAGE, "an unknown option");
+	}
+	{
+		char *argv[] = { "set", "eth0", "--rate", NULL };
+
+		tap_is(parse(&cl, 3, argv), TG_EXIT_USAGE, "a missing option value");
+	}
+	{
+		char *argv[] = { "set", NULL };
+
+		tap_is(parse(&cl, 1, argv), TG_EXIT_USAGE, "a missing interface");
+	}
+	{
+		char *argv[] = { "set", "eth0", "eth1", NULL };
+
+		tap_is(parse(&cl, 3, argv), TG_EXIT_USAGE, "one interface too many");
+	}
+	{
+		char *argv[] = { "set", "eth0", "--burst", "0", NULL };
+
+		tap_is(parse(&cl, 4, argv), 0, "--burst 0 parses as text");
+		tg_limits_default(&l);
+		tap_is(tg_limit_opts_apply(&cl, &l), TG_EXIT_USAGE, "--burst 0 is refused");
+	}
+	{
+		char *argv[] = { "set", "eth0", "--dry-run", "--enforce", NULL };
+
+		parse(&cl, 4, argv);
+		tg_limits_default(&l);
+		tap_is(tg_limit_opts_apply(&cl, &l), TG_EXIT_USAGE,
+		       "--dry-run with --enforce is refused");
+	}
+	{
+		char *argv[] = { "set", "eth0", "--v6-prefix", "129", NULL };
+
+		parse(&cl, 4, argv);
+		tg_limits_default(&l);
+		tap_is(tg_limit_opts_apply(&cl, &l), TG_EXIT_USAGE, "--v6-prefix 129 is refused");
+	}
+	{
+		char *argv[] = { "set", "eth0", "--rate", "5/s", NULL };
+
+		parse(&cl, 4, argv);
+		tg_limits_default(&l);
+		l.burst = 77;
+		tg_limit_opts_apply(&cl, &l);
+		tap_is(tg_limits_burst(&l), 5, "a new rate without --burst resets the burst");
+	}
+}
+
+int main(void)
+{
+	test_numbers();
+	test_ports();
+	test_masks();
+	test_limits();
+	test_cli();
+	return tap_done();
+}
