@@ -92,13 +92,13 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return TG_EXIT_OK;
 	}
-	cmd = find_command(argv[1]);
-	if (!cmd)
-		return tg_fail(TG_EXIT_USAGE, "unknown command '%s' (see 'tidegate help')", argv[1]);
 	/* JSON mode is known before parsing, so even a usage error is JSON. */
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
 			tg_out_init(true);
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return tg_fail(TG_EXIT_USAGE, "unknown command '%s' (see 'tidegate help')", argv[1]);
 	err = tg_cli_parse(cmd, argc - 1, argv + 1, &cl);
 	if (err)
 		return err;
