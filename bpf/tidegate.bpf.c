@@ -8,6 +8,7 @@
  * Everything else passes, counted by why.
  */
 #include "parse.h"
+#include "rst.h"
 #include <xdp/xdp_helpers.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -50,6 +51,40 @@ struct {
 	__type(value, struct tg_counters);
 } tg_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TG_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* LPM tries require it */
+	__type(key, struct tg_rule_key);
+	__type(value, struct tg_rule);
+} tg_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tg_state);
+} tg_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, TG_MAX_REDIRECTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} tg_redirect SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TG_MAX_FLOWS);
+	__type(key, struct tg_flow);
+	__type(value, __u32);
+} tg_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TG_LOG_RING_BYTES);
+} tg_log SEC(".maps");
+
 /*
  * The number of sources in tg_buckets, to tell a table-full insertion
  * (kernel 6.6+; without it table_full counts only failed insertions).
@@ -73,6 +108,34 @@ enum tg_verdict {
 	TG_CONTENDED,
 };
 
+/* The limit a SYN is charged against: the interface's or a rule's. */
+struct tg_limit {
+	__u64 interval_ns;
+	__u64 tolerance_ns;
+};
+
+/*
+ * One global GCRA word (the RST and log budgets): take a token, or say
+ * there is none. Losing every race counts as none: a budget errs on
+ * the side of sending less.
+ */
+static __always_inline bool budget_take(__u64 *word, __u64 now, __u64 interval,
+					__u64 tolerance)
+{
+	int i;
+
+	for (i = 0; i < TG_CAS_TRIES; i++) {
+		__u64 old = READ_ONCE(*word);
+		__u64 tat = old > now ? old : now;
+
+		if (tat - now > tolerance)
+			return false;
+		if (__sync_val_compare_and_swap(word, old, tat + interval) == old)
+			return true;
+	}
+	return false;
+}
+
 static __always_inline __u64 clock_ns(void)
 {
 	if (test_clock)
@@ -88,7 +151,7 @@ static __always_inline __u64 clock_ns(void)
  * admitted SYNs move tat: a dropped SYN costs its source nothing more.
  */
 static __always_inline int gcra_charge(struct tg_bucket *b, __u64 now,
-				       const struct tg_config *cfg,
+				       const struct tg_limit *lim,
 				       struct tg_counters *cnt)
 {
 	int i;
@@ -97,10 +160,10 @@ static __always_inline int gcra_charge(struct tg_bucket *b, __u64 now,
 		__u64 old = READ_ONCE(b->tat_ns);
 		__u64 tat = old > now ? old : now;
 
-		if (tat - now > cfg->tolerance_ns)
+		if (tat - now > lim->tolerance_ns)
 			return TG_DENY;
 		if (__sync_val_compare_and_swap(&b->tat_ns, old,
-						tat + cfg->interval_ns) == old) {
+						tat + lim->interval_ns) == old) {
 			__sync_fetch_and_add(&b->admitted, 1);
 			return TG_ADMIT;
 		}
@@ -109,12 +172,45 @@ static __always_inline int gcra_charge(struct tg_bucket *b, __u64 now,
 	return TG_CONTENDED;
 }
 
-/* Charge one SYN to its source, creating the bucket on first sight. */
-static __always_inline int charge_source(const struct tg_source *src,
-					 const struct tg_config *cfg,
-					 struct tg_counters *cnt)
+/*
+ * A bucket for a new source, its first SYN already charged to it (a
+ * deny rule's buckets charge nothing: tat 0, admitted 0). Returns the
+ * bucket (NULL when the LRU has no node for it, or when we created it
+ * and the caller does not want it back: want_created).
+ */
+static __always_inline struct tg_bucket *new_bucket(const struct tg_source *src,
+						    const struct tg_bucket *fresh,
+						    const struct tg_config *cfg,
+						    struct tg_counters *cnt, bool *created,
+						    bool want_created)
 {
-	__u64 now = clock_ns();
+	struct tg_bucket *b;
+
+	if (bpf_map_sum_elem_count &&
+	    bpf_map_sum_elem_count((struct bpf_map *)&tg_buckets) >= cfg->max_sources)
+		cnt->table_full++;
+	if (!bpf_map_update_elem(&tg_buckets, src, fresh, BPF_NOEXIST)) {
+		cnt->new_source++;
+		*created = true;
+		if (!want_created)
+			return NULL;
+	}
+	/* Ours, or another CPU's created between our lookup and insert. */
+	b = bpf_map_lookup_elem(&tg_buckets, src);
+	if (!b && !*created)
+		cnt->table_full++;
+	return b;
+}
+
+/*
+ * Charge one SYN to its bucket, creating it on first sight. *bp is the
+ * bucket when the SYN is denied, for the drop log and top.
+ */
+static __always_inline int charge_source(const struct tg_source *src, __u64 now,
+					 const struct tg_limit *lim,
+					 const struct tg_config *cfg,
+					 struct tg_counters *cnt, struct tg_bucket **bp)
+{
 	struct tg_bucket *b;
 
 	b = bpf_map_lookup_elem(&tg_buckets, src);
@@ -122,30 +218,33 @@ static __always_inline int charge_source(const struct tg_source *src,
 		/* A new source's bucket is full, so its first SYN conforms
 		 * (burst >= 1); store the state after admitting it. */
 		struct tg_bucket fresh = {
-			.tat_ns = now + cfg->interval_ns,
+			.tat_ns = now + lim->interval_ns,
 			.admitted = 1,
 		};
-		int err;
+		bool created = false;
 
-		if (bpf_map_sum_elem_count &&
-		    bpf_map_sum_elem_count((struct bpf_map *)&tg_buckets) >=
-			    cfg->max_sources)
-			cnt->table_full++;
-		err = bpf_map_update_elem(&tg_buckets, src, &fresh, BPF_NOEXIST);
-		if (!err) {
-			cnt->new_source++;
+		b = new_bucket(src, &fresh, cfg, cnt, &created, false);
+		/* Created, or the LRU could not give us a node: untracked,
+		 * let it through rather than punish a stranger. */
+		if (created || !b)
 			return TG_ADMIT;
-		}
-		/* Another CPU created it between our lookup and insert. */
-		b = bpf_map_lookup_elem(&tg_buckets, src);
-		if (!b) {
-			/* The LRU could not give us a node: untracked, let
-			 * it through rather than punish a stranger. */
-			cnt->table_full++;
-			return TG_ADMIT;
-		}
 	}
-	return gcra_charge(b, now, cfg, cnt);
+	*bp = b;
+	return gcra_charge(b, now, lim, cnt);
+}
+
+/* A deny rule's bucket: nothing to charge, only drops to count. */
+static __always_inline struct tg_bucket *deny_bucket(const struct tg_source *src,
+						     const struct tg_config *cfg,
+						     struct tg_counters *cnt)
+{
+	struct tg_bucket *b = bpf_map_lookup_elem(&tg_buckets, src);
+	struct tg_bucket fresh = {};
+	bool created = false;
+
+	if (b)
+		return b;
+	return new_bucket(src, &fresh, cfg, cnt, &created, true);
 }
 
 static __always_inline void make_source_v4(struct tg_source *src, __be32 saddr,
@@ -157,6 +256,7 @@ static __always_inline void make_source_v4(struct tg_source *src, __be32 saddr,
 	w[1] = 0;
 	w[2] = bpf_htonl(0xffff);
 	w[3] = saddr & cfg->v4_mask;
+	src->rule = 0;
 }
 
 static __always_inline void make_source_v6(struct tg_source *src,
@@ -169,6 +269,237 @@ static __always_inline void make_source_v6(struct tg_source *src,
 	w[1] = ip6->saddr.in6_u.u6_addr32[1] & cfg->v6_mask[1];
 	w[2] = ip6->saddr.in6_u.u6_addr32[2] & cfg->v6_mask[2];
 	w[3] = ip6->saddr.in6_u.u6_addr32[3] & cfg->v6_mask[3];
+	src->rule = 0;
+}
+
+/* A packet's IP and TCP headers, as the parsers left them. */
+struct tg_pkt {
+	void *data;
+	void *end;
+	void *l3; /* struct iphdr or struct ipv6hdr */
+	struct tcphdr *th;
+	bool v6;
+	__u16 dport;
+};
+
+/* The whole source address in tg_source form (IPv4-mapped). */
+static __always_inline int pkt_saddr(const struct tg_pkt *p, __u8 addr[16], bool src)
+{
+	__be32 *w = (__be32 *)addr;
+
+	if (p->v6) {
+		struct ipv6hdr *ip6 = p->l3;
+
+		if ((void *)(ip6 + 1) > p->end)
+			return -1;
+		__builtin_memcpy(addr, src ? &ip6->saddr : &ip6->daddr, 16);
+	} else {
+		struct iphdr *ip = p->l3;
+
+		if ((void *)(ip + 1) > p->end)
+			return -1;
+		w[0] = 0;
+		w[1] = 0;
+		w[2] = bpf_htonl(0xffff);
+		w[3] = src ? ip->saddr : ip->daddr;
+	}
+	return 0;
+}
+
+/* The longest rule covering the packet's source, or NULL. */
+static __always_inline struct tg_rule *find_rule(const struct tg_pkt *p)
+{
+	struct tg_rule_key k = {};
+
+	if (p->v6) {
+		struct ipv6hdr *ip6 = p->l3;
+
+		if ((void *)(ip6 + 1) > p->end)
+			return NULL;
+		k.prefixlen = TG_RULE_KEY_BITS(128);
+		k.family = 6;
+		__builtin_memcpy(k.addr, &ip6->saddr, 16);
+	} else {
+		struct iphdr *ip = p->l3;
+
+		if ((void *)(ip + 1) > p->end)
+			return NULL;
+		k.prefixlen = TG_RULE_KEY_BITS(32);
+		k.family = 4;
+		__builtin_memcpy(k.addr, &ip->saddr, 4);
+	}
+	return bpf_map_lookup_elem(&tg_rules, &k);
+}
+
+static __always_inline int flow_key(const struct tg_pkt *p, struct tg_flow *f)
+{
+	if (pkt_saddr(p, f->saddr, true) || pkt_saddr(p, f->daddr, false))
+		return -1;
+	if ((void *)(p->th + 1) > p->end)
+		return -1;
+	f->sport = p->th->source;
+	f->dport = p->th->dest;
+	return 0;
+}
+
+/*
+ * A packet of a flow whose SYN was redirected goes where the SYN went.
+ * Returns XDP_REDIRECT, or -1 when it is not such a flow (or its
+ * interface has left tg_redirect): the packet goes on as any other.
+ */
+static __always_inline int follow_flow(const struct tg_pkt *p, struct tg_counters *cnt)
+{
+	struct tg_flow f = {};
+	__u32 *ifindex;
+	int ret;
+
+	if (flow_key(p, &f))
+		return -1;
+	ifindex = bpf_map_lookup_elem(&tg_flows, &f);
+	if (!ifindex)
+		return -1;
+	ret = bpf_redirect_map(&tg_redirect, *ifindex, XDP_PASS);
+	if (ret != XDP_REDIRECT)
+		return -1;
+	cnt->flow_redirected++;
+	return ret;
+}
+
+/* A SYN passed locally ends any redirection of an earlier SYN of its flow. */
+static __always_inline void forget_flow(const struct tg_pkt *p)
+{
+	struct tg_flow f = {};
+
+	if (!flow_key(p, &f))
+		bpf_map_delete_elem(&tg_flows, &f);
+}
+
+/* The prefix length a bucket's address was cut to, for the log. */
+static __always_inline __u8 bucket_prefix(const struct tg_pkt *p, const struct tg_rule *rule,
+					  const struct tg_config *cfg)
+{
+	if (rule && (rule->flags & TG_RULE_F_SHARED))
+		return rule->prefixlen;
+	return p->v6 ? cfg->v6_prefix : cfg->v4_prefix;
+}
+
+/*
+ * The drop log: a bucket's first drop, then at most one line per
+ * log_interval_ns (claimed with a compare-and-swap of logged_ns, so two
+ * CPUs never both log it), and every line under the global budget, so a
+ * flood from a million sources costs at most the budget in lines.
+ */
+static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struct tg_pkt *p,
+				     const struct tg_source *src, const struct tg_rule *rule,
+				     const struct tg_config *cfg, struct tg_counters *cnt,
+				     __u32 action, __u8 why)
+{
+	__u64 last = READ_ONCE(b->logged_ns);
+	struct tg_log_event *ev;
+	struct tg_state *st;
+	__u32 zero = 0;
+
+	if (last && (__s64)(now - last) < (__s64)cfg->log_interval_ns)
+		return;
+	if (__sync_val_compare_and_swap(&b->logged_ns, last, now) != last)
+		return;
+	st = bpf_map_lookup_elem(&tg_state, &zero);
+	if (!st || !budget_take(&st->log_tat_ns, now, cfg->log_budget_interval_ns,
+				cfg->log_budget_tolerance_ns)) {
+		cnt->log_budget_exceeded++;
+		return;
+	}
+	ev = bpf_ringbuf_reserve(&tg_log, sizeof(*ev), 0);
+	if (!ev) {
+		cnt->log_lost++;
+		return;
+	}
+	ev->time_ns = now;
+	ev->since_ns = last ? now - last : 0;
+	ev->dropped = READ_ONCE(b->dropped);
+	ev->admitted = READ_ONCE(b->admitted);
+	if (why == TG_WHY_DENY) {
+		ev->rate_period_ns = 0;
+		ev->rate_count = 0;
+	} else if (rule) {
+		ev->rate_period_ns = rule->rate_period_ns;
+		ev->rate_count = rule->rate_count;
+	} else {
+		ev->rate_period_ns = cfg->rate_period_ns;
+		ev->rate_count = cfg->rate_count;
+	}
+	ev->rule_id = src->rule;
+	if (pkt_saddr(p, ev->addr, true))
+		__builtin_memset(ev->addr, 0, sizeof(ev->addr));
+	__builtin_memcpy(ev->bucket, src->addr, sizeof(ev->bucket));
+	ev->dport = p->dport;
+	ev->prefixlen = bucket_prefix(p, rule, cfg);
+	ev->family = p->v6 ? 6 : 4;
+	ev->action = action;
+	ev->why = why;
+	ev->flags = (cfg->flags & TG_F_DRY_RUN ? TG_EV_DRY_RUN : 0) |
+		    (rule && (rule->flags & TG_RULE_F_SHARED) ? TG_EV_SHARED : 0);
+	ev->reserved = 0;
+	bpf_ringbuf_submit(ev, 0);
+	cnt->log_emitted++;
+}
+
+/* Refuse the SYN with an RST+ACK, within the global RST budget. */
+static __always_inline int act_rst(struct xdp_md *ctx, const struct tg_pkt *p, __u64 now,
+				   const struct tg_config *cfg, struct tg_counters *cnt)
+{
+	struct tg_state *st;
+	__u32 zero = 0;
+	int len, ours;
+
+	/* IP options and IPv6 extension headers are not answered: rst.h */
+	if (p->v6)
+		ours = p->l3 + sizeof(struct ipv6hdr) + 1 > p->end ||
+		       ((struct ipv6hdr *)p->l3)->nexthdr == IPPROTO_TCP;
+	else
+		ours = p->l3 + sizeof(struct iphdr) + 1 > p->end ||
+		       ((struct iphdr *)p->l3)->ihl == 5;
+	if (!ours) {
+		cnt->rst_skipped++;
+		return XDP_DROP;
+	}
+	st = bpf_map_lookup_elem(&tg_state, &zero);
+	if (!st || !budget_take(&st->rst_tat_ns, now, cfg->rst_interval_ns,
+				cfg->rst_tolerance_ns)) {
+		cnt->rst_budget_exceeded++;
+		return XDP_DROP;
+	}
+	len = p->v6 ? rst_v6(p->data, p->end, p->l3) : rst_v4(p->data, p->end, p->l3);
+	if (len < 0) {
+		cnt->rst_skipped++;
+		return XDP_DROP;
+	}
+	/* Cut TCP options and payload; packet pointers are void after. */
+	if (len < p->end - p->data &&
+	    bpf_xdp_adjust_tail(ctx, len - (int)(p->end - p->data))) {
+		cnt->rst_skipped++;
+		return XDP_DROP;
+	}
+	cnt->rst_sent++;
+	return XDP_TX;
+}
+
+/* Send the SYN, and then its flow, to another interface. */
+static __always_inline int act_redirect(const struct tg_pkt *p, __u32 ifindex,
+					struct tg_counters *cnt)
+{
+	struct tg_flow f = {};
+	int ret;
+
+	ret = bpf_redirect_map(&tg_redirect, ifindex, XDP_DROP);
+	if (ret != XDP_REDIRECT) {
+		cnt->redirect_failed++;
+		return XDP_DROP;
+	}
+	if (!flow_key(p, &f))
+		bpf_map_update_elem(&tg_flows, &f, &ifindex, BPF_ANY);
+	cnt->redirected++;
+	return XDP_REDIRECT;
 }
 
 /* Count a packet we pass without limiting it, by why. */
@@ -200,6 +531,83 @@ static __always_inline int pass_by_reason(struct tg_counters *cnt, int reason)
 	return XDP_PASS;
 }
 
+/*
+ * A SYN to a limited port: find its rule and bucket, decide, and act.
+ * Every SYN here counts in exactly one of allowed, dropped, would_drop.
+ */
+static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
+				     struct tg_source *src, const struct tg_config *cfg,
+				     struct tg_counters *cnt)
+{
+	struct tg_limit lim = { cfg->interval_ns, cfg->tolerance_ns };
+	__u32 action = cfg->action, ifindex = cfg->action_ifindex;
+	struct tg_bucket *b = NULL;
+	struct tg_rule *rule = NULL;
+	__u8 why = TG_WHY_LIMIT;
+	__u64 now = clock_ns();
+	int verdict;
+
+	cnt->syn++;
+	if (cfg->flags & TG_F_RULES)
+		rule = find_rule(p);
+	if (rule) {
+		if (rule->kind == TG_RULE_ALLOW) {
+			cnt->rule_allow++;
+			cnt->allowed++;
+			if (cfg->flags & TG_F_FLOWS)
+				forget_flow(p);
+			return XDP_PASS;
+		}
+		src->rule = rule->id;
+		if (rule->action) {
+			action = rule->action;
+			ifindex = rule->action_ifindex;
+		}
+		if (rule->kind == TG_RULE_DENY) {
+			cnt->rule_deny++;
+			why = TG_WHY_DENY;
+		} else {
+			cnt->rule_limit++;
+			lim.interval_ns = rule->interval_ns;
+			lim.tolerance_ns = rule->tolerance_ns;
+			if (rule->flags & TG_RULE_F_SHARED)
+				__builtin_memcpy(src->addr, rule->net, sizeof(src->addr));
+		}
+	}
+
+	if (why == TG_WHY_DENY) {
+		b = deny_bucket(src, cfg, cnt);
+		verdict = TG_DENY;
+	} else {
+		verdict = charge_source(src, now, &lim, cfg, cnt, &b);
+	}
+	if (verdict == TG_ADMIT) {
+		cnt->allowed++;
+		if (cfg->flags & TG_F_FLOWS)
+			forget_flow(p);
+		return XDP_PASS;
+	}
+	if (verdict == TG_CONTENDED)
+		cnt->cas_exhausted++;
+	if (action == TG_ACT_DEFAULT)
+		action = TG_ACT_DROP;
+	if (b) {
+		__sync_fetch_and_add(&b->dropped, 1);
+		drop_log(b, now, p, src, rule, cfg, cnt, action, why);
+	}
+	if (cfg->flags & TG_F_DRY_RUN) {
+		cnt->would_drop++;
+		return XDP_PASS;
+	}
+	cnt->dropped++;
+	if (action == TG_ACT_RST)
+		return act_rst(ctx, p, now, cfg, cnt);
+	if (action == TG_ACT_REDIRECT)
+		return act_redirect(p, ifindex, cnt);
+	cnt->act_drop++;
+	return XDP_DROP;
+}
+
 SEC("xdp")
 int tidegate_xdp(struct xdp_md *ctx)
 {
@@ -207,6 +615,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
+	struct tg_pkt p = { .data = c.pos, .end = c.end };
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
 	struct tg_source src;
@@ -214,7 +623,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	__u16 proto, dport;
 	__u8 *limited;
 	bool syn = false;
-	int ret, verdict;
+	int ret;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
 	cfg = bpf_map_lookup_elem(&tg_config, &zero);
@@ -226,6 +635,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	if (ret)
 		return pass_by_reason(cnt, ret);
 
+	p.l3 = c.pos;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		__be32 saddr;
 
@@ -240,32 +650,27 @@ int tidegate_xdp(struct xdp_md *ctx)
 		if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v6(&src, ip6, cfg);
+		p.v6 = true;
 	} else {
 		return pass_by_reason(cnt, TG_P_NOT_IP);
 	}
 
+	p.th = c.pos;
 	ret = parse_tcp(&c, &dport, &syn);
 	if (ret)
 		return pass_by_reason(cnt, ret);
-	if (!syn)
+	if (!syn) {
+		if (cfg->flags & TG_F_FLOWS) {
+			ret = follow_flow(&p, cnt);
+			if (ret >= 0)
+				return ret;
+		}
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
+	}
 	dport32 = dport;
 	limited = bpf_map_lookup_elem(&tg_ports, &dport32);
 	if (!limited || !*limited)
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
-
-	cnt->syn++;
-	verdict = charge_source(&src, cfg, cnt);
-	if (verdict == TG_ADMIT) {
-		cnt->allowed++;
-		return XDP_PASS;
-	}
-	if (verdict == TG_CONTENDED)
-		cnt->cas_exhausted++;
-	if (cfg->flags & TG_F_DRY_RUN) {
-		cnt->would_drop++;
-		return XDP_PASS;
-	}
-	cnt->dropped++;
-	return XDP_DROP;
+	p.dport = dport;
+	return limit_syn(ctx, &p, &src, cfg, cnt);
 }

@@ -16,13 +16,18 @@
 #define TG_MAP_CONFIG  "tg_config"
 #define TG_MAP_PORTS   "tg_ports"
 #define TG_MAP_STATS   "tg_stats"
+#define TG_MAP_RULES   "tg_rules"
+#define TG_MAP_STATE   "tg_state"
+#define TG_MAP_REDIRECT "tg_redirect"
+#define TG_MAP_FLOWS   "tg_flows"
+#define TG_MAP_LOG     "tg_log"
 
 #define TG_PROG_NAME   "tidegate"
 #define TG_PIN_ROOT    "/sys/fs/bpf/tidegate"
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 1
+#define TG_LAYOUT_VERSION 2
 
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
@@ -33,6 +38,13 @@
  */
 struct tg_source {
 	__u8 addr[16];
+	/* Whose bucket: 0 for the default limit, else the id of the rule
+	 * that charged it. A --shared rule keeps one bucket keyed by its
+	 * network; every other bucket by the source cut to --v4/--v6-prefix.
+	 * Rule ids are never reused, so buckets of a rule deleted and added
+	 * again never carry over, and a shared /24's bucket never meets the
+	 * /32 bucket of its network address. */
+	__u32 rule;
 } __attribute__((aligned(4)));
 
 /*
@@ -42,12 +54,25 @@ struct tg_source {
  * is updated with a single compare-and-swap on any number of CPUs.
  */
 struct tg_bucket {
-	__u64 tat_ns;   /* theoretical arrival time, CLOCK_MONOTONIC ns */
-	__u64 admitted; /* SYNs let through from this source, ever */
+	__u64 tat_ns;    /* theoretical arrival time, CLOCK_MONOTONIC ns */
+	__u64 admitted;  /* SYNs let through from this source, ever */
+	__u64 dropped;   /* SYNs over the limit or denied, ever (dry run too) */
+	__u64 logged_ns; /* when the drop log last had a line for it; 0: never */
 };
 
 /* Bits of tg_config.flags */
 #define TG_F_DRY_RUN (1U << 0) /* decide and count, never drop */
+#define TG_F_RULES   (1U << 1) /* tg_rules is not empty: look sources up */
+#define TG_F_FLOWS   (1U << 2) /* a redirect action exists: follow tg_flows */
+
+/* What happens to a SYN over its limit (or denied): tg_config.action,
+ * tg_rule.action. A rule's TG_ACT_DEFAULT takes the interface's action. */
+enum tg_action {
+	TG_ACT_DEFAULT = 0, /* rules: as the interface; interface: drop */
+	TG_ACT_DROP = 1,
+	TG_ACT_RST = 2,      /* answer RST+ACK from XDP, under a global budget */
+	TG_ACT_REDIRECT = 3, /* to action_ifindex through tg_redirect, with its flow */
+};
 
 /*
  * The live configuration, one element of an ARRAY map that the CLI
@@ -66,7 +91,120 @@ struct tg_config {
 	__u64 rate_period_ns; /* rate_count per rate_period_ns */
 	__u32 max_sources;  /* size of tg_buckets, for display */
 	__u32 layout_version;
+	__u32 action;         /* TG_ACT_* for SYNs over the default limit */
+	__u32 action_ifindex; /* TG_ACT_REDIRECT: where to */
+	__u8 v4_prefix;       /* the lengths v4_mask and v6_mask cut, for */
+	__u8 v6_prefix;       /* the drop log and top */
+	__u16 reserved;
+	__u32 rule_seq;       /* the last rule id handed out; ids are never reused */
+	/* All RSTs the interface may send, as a GCRA of its own (tg_state):
+	 * so tidegate cannot be turned into a reflector of spoofed SYNs. */
+	__u64 rst_interval_ns;
+	__u64 rst_tolerance_ns;
+	/* Drop log: one line per bucket per log_interval_ns at most, and all
+	 * lines under a global GCRA budget (tg_state). */
+	__u64 log_interval_ns;
+	__u64 log_budget_interval_ns;
+	__u64 log_budget_tolerance_ns;
 };
+
+/*
+ * tg_state: an ARRAY of one, the global GCRA words the program updates
+ * with compare-and-swap (userspace only zeroes it at attach).
+ */
+struct tg_state {
+	__u64 rst_tat_ns; /* RST replies budget */
+	__u64 log_tat_ns; /* drop log budget */
+};
+
+/*
+ * tg_rules: an LPM trie for both families. The first data word is the
+ * family (4 or 6), so an IPv6 ::/0 never covers IPv4; prefixlen counts
+ * it: 32 + the prefix length. IPv4 addresses sit in addr[0..3].
+ */
+struct tg_rule_key {
+	__u32 prefixlen;
+	__u32 family;
+	__u8 addr[16];
+};
+
+#define TG_RULE_KEY_BITS(len) (32 + (len))
+
+enum tg_rule_kind {
+	TG_RULE_ALLOW = 1, /* never limited */
+	TG_RULE_DENY = 2,  /* every SYN to a limited port dropped (by action) */
+	TG_RULE_LIMIT = 3, /* a limit of its own */
+};
+
+#define TG_RULE_F_SHARED (1U << 0) /* one bucket for the whole prefix */
+
+#define TG_MAX_RULES 16384
+
+struct tg_rule {
+	__u64 interval_ns;    /* limit rules: as in tg_config */
+	__u64 tolerance_ns;
+	__u64 rate_period_ns; /* the rate as written: rate_count per period */
+	__u32 rate_count;
+	__u32 burst;
+	__u32 id;             /* > 0, unique per interface, never reused */
+	__u32 action;         /* TG_ACT_*; DEFAULT: the interface's */
+	__u32 action_ifindex;
+	__u8 kind;            /* TG_RULE_* */
+	__u8 flags;           /* TG_RULE_F_* */
+	__u8 prefixlen;       /* as written: 0-32 or 0-128 */
+	__u8 family;          /* 4 or 6 */
+	__u8 net[16];         /* the network in tg_source form (IPv4-mapped) */
+};
+
+/*
+ * tg_flows: an LRU hash of the flows whose SYN was redirected, so the
+ * rest of each flow follows it to the same interface.
+ */
+struct tg_flow {
+	__u8 saddr[16]; /* IPv4-mapped for IPv4, as tg_source */
+	__u8 daddr[16];
+	__be16 sport;
+	__be16 dport;
+};
+
+#define TG_MAX_FLOWS 65536
+
+/* tg_redirect: a DEVMAP_HASH keyed by ifindex, value the same ifindex. */
+#define TG_MAX_REDIRECTS 64
+
+/*
+ * tg_log: a ring buffer of drop log lines, one struct each. A bucket
+ * logs its first drop, then at most one line per log_interval_ns; all
+ * lines together stay under the log budget.
+ */
+enum tg_log_why {
+	TG_WHY_LIMIT = 1, /* over the default limit or a limit rule's */
+	TG_WHY_DENY = 2,  /* a deny rule */
+};
+
+#define TG_EV_DRY_RUN (1U << 0) /* nothing was dropped: dry run */
+#define TG_EV_SHARED  (1U << 1) /* the bucket is a --shared rule's */
+
+struct tg_log_event {
+	__u64 time_ns;        /* CLOCK_MONOTONIC */
+	__u64 since_ns;       /* since this bucket's previous line; 0: first */
+	__u64 dropped;        /* the bucket's drops so far, this one included */
+	__u64 admitted;       /* the bucket's admitted SYNs so far */
+	__u64 rate_period_ns; /* the limit in force: rate_count per period */
+	__u32 rate_count;     /* (0 for a deny rule) */
+	__u32 rule_id;        /* 0: the default limit */
+	__u8 addr[16];        /* the SYN's source, whole (IPv4-mapped) */
+	__u8 bucket[16];      /* the bucket's address (source cut, or network) */
+	__u16 dport;          /* host order */
+	__u8 prefixlen;       /* of bucket: 1-32 (IPv4) or 1-128, 0 for /0 */
+	__u8 family;          /* 4 or 6 */
+	__u8 action;          /* TG_ACT_* taken (DROP..REDIRECT) */
+	__u8 why;             /* TG_WHY_* */
+	__u8 flags;           /* TG_EV_* */
+	__u8 reserved;
+};
+
+#define TG_LOG_RING_BYTES (256 * 1024)
 
 /* tg_ports: ARRAY indexed by destination port (host order); 1 = limited */
 #define TG_PORTS_MAX 65536
@@ -94,6 +232,23 @@ struct tg_counters {
 	__u64 table_full;    /* ...while the table was full: LRU evicted one */
 	__u64 cas_retry;     /* lost a compare-and-swap race and retried */
 	__u64 cas_exhausted; /* contended past the retry bound: dropped */
+	/* Rules (each SYN counts in at most one) */
+	__u64 rule_allow;    /* passed by an allow rule (in allowed) */
+	__u64 rule_deny;     /* hit a deny rule (in dropped or would_drop) */
+	__u64 rule_limit;    /* charged to a limit rule's bucket */
+	/* Actions: dropped == act_drop + rst_sent + rst_budget_exceeded +
+	 * rst_skipped + redirected + redirect_failed */
+	__u64 act_drop;            /* dropped silently */
+	__u64 rst_sent;            /* answered with an RST+ACK (XDP_TX) */
+	__u64 rst_budget_exceeded; /* RST wanted, over the global budget: dropped */
+	__u64 rst_skipped;         /* RST wanted, IPv4 options or IPv6 ext headers: dropped */
+	__u64 redirected;          /* sent to the redirect interface */
+	__u64 redirect_failed;     /* redirect interface not in tg_redirect: dropped */
+	__u64 flow_redirected;     /* later packets of a redirected flow, sent after it */
+	/* Drop log */
+	__u64 log_emitted;         /* lines written to tg_log */
+	__u64 log_budget_exceeded; /* lines not written: over the global budget */
+	__u64 log_lost;            /* lines not written: the ring buffer was full */
 };
 
 #define TG_NR_COUNTERS (sizeof(struct tg_counters) / sizeof(__u64))

@@ -38,6 +38,21 @@ const struct tg_opt_def tg_opt_defs[OPT__MAX] = {
 	[OPT_VERBOSE] = { "verbose", 'v', NULL,
 			  "say more; twice or three times for libbpf's own output" },
 	[OPT_HELP] = { "help", 'h', NULL, "show this help" },
+	[OPT_ACTION] = { "action", 'a', "drop|rst|redirect:IFACE",
+			 "what SYNs over the limit get: dropped, refused with an RST, or "
+			 "sent with their flow to IFACE (default drop)" },
+	[OPT_RST_BUDGET] = { "rst-budget", 0, "N",
+			     "RSTs per second from all sources together; over it, drop "
+			     "(default " STR(TG_DEFAULT_RST_BUDGET) ")" },
+	[OPT_LOG_INTERVAL] = { "log-interval", 0, "SECONDS",
+			       "drop log: at most one line per source per SECONDS (default "
+			       STR(TG_DEFAULT_LOG_INTERVAL) ")" },
+	[OPT_LOG_BUDGET] = { "log-budget", 0, "N",
+			     "drop log: at most N lines per second in all (default "
+			     STR(TG_DEFAULT_LOG_BUDGET) ")" },
+	[OPT_SHARED] = { "shared", 's', NULL,
+			 "the whole prefix shares one bucket (a botnet spread over it)" },
+	[OPT_ENTRIES] = { "entries", 'n', "N", "show the N first sources of each list (default 10)" },
 };
 
 static bool accepts(const struct tg_command *cmd, int id)
@@ -66,7 +81,9 @@ int tg_cli_parse(const struct tg_command *cmd, int argc, char **argv, struct tg_
 		longopts[n++] = (struct option){ d->name, d->metavar ? required_argument
 								      : no_argument,
 						 NULL, 256 + i };
-		if (d->short_name) {
+		/* Short names are per command (-n is --dry-run for attach,
+		 * the number of entries for top): only the accepted ones. */
+		if (d->short_name && accepts(cmd, i)) {
 			shortopts[s++] = d->short_name;
 			if (d->metavar)
 				shortopts[s++] = ':';
@@ -90,7 +107,7 @@ int tg_cli_parse(const struct tg_command *cmd, int argc, char **argv, struct tg_
 				       bad, cmd->name);
 		} else
 			for (i = 0; i < OPT__MAX; i++)
-				if (tg_opt_defs[i].short_name == c)
+				if (tg_opt_defs[i].short_name == c && accepts(cmd, i))
 					id = i;
 		if (id < 0 || !accepts(cmd, id))
 			return tg_fail(TG_EXIT_USAGE, "%s: option --%s is not accepted here (see 'tidegate help %s')",

@@ -23,6 +23,12 @@ enum tg_opt_id {
 	OPT_WATCH,
 	OPT_VERBOSE,
 	OPT_HELP,
+	OPT_ACTION,
+	OPT_RST_BUDGET,
+	OPT_LOG_INTERVAL,
+	OPT_LOG_BUDGET,
+	OPT_SHARED,
+	OPT_ENTRIES,
 	OPT__MAX,
 };
 
@@ -35,9 +41,12 @@ struct tg_opt_def {
 
 /* The option sets commands share; each ends with -1. */
 #define TG_LIMIT_OPTS OPT_RATE, OPT_BURST, OPT_PORTS, OPT_V4_PREFIX, OPT_V6_PREFIX, \
-	OPT_DRY_RUN, OPT_NO_DRY_RUN
+	OPT_DRY_RUN, OPT_NO_DRY_RUN, TG_ACTION_OPTS
 
-#define TG_MAX_POS 4
+/* What happens over the limit, and the drop log's pace. */
+#define TG_ACTION_OPTS OPT_ACTION, OPT_RST_BUDGET, OPT_LOG_INTERVAL, OPT_LOG_BUDGET
+
+#define TG_MAX_POS 6
 
 struct tg_cmdline {
 	const char *pos[TG_MAX_POS];

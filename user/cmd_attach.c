@@ -56,6 +56,11 @@ static void maps_of(struct tidegate_bpf *skel, struct tg_maps *m)
 	m->config = bpf_map__fd(skel->maps.tg_config);
 	m->ports = bpf_map__fd(skel->maps.tg_ports);
 	m->stats = bpf_map__fd(skel->maps.tg_stats);
+	m->rules = bpf_map__fd(skel->maps.tg_rules);
+	m->state = bpf_map__fd(skel->maps.tg_state);
+	m->redirect = bpf_map__fd(skel->maps.tg_redirect);
+	m->flows = bpf_map__fd(skel->maps.tg_flows);
+	m->log = bpf_map__fd(skel->maps.tg_log);
 }
 
 static int explain_attach_failure(const char *ifname, enum xdp_attach_mode mode, int err)

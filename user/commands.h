@@ -10,5 +10,8 @@ int tg_cmd_set(const struct tg_cmdline *cl);
 int tg_cmd_detach(const struct tg_cmdline *cl);
 int tg_cmd_status(const struct tg_cmdline *cl);
 int tg_cmd_stats(const struct tg_cmdline *cl);
+int tg_cmd_rule(const struct tg_cmdline *cl);
+int tg_cmd_log(const struct tg_cmdline *cl);
+int tg_cmd_top(const struct tg_cmdline *cl);
 
 #endif /* TG_COMMANDS_H */

@@ -29,6 +29,19 @@ const struct tg_counter_def tg_counter_defs[TG_NR_COUNTERS] = {
 	COUNTER(table_full, "new sources while the table was full (LRU evicted one)"),
 	COUNTER(cas_retry, "bucket updates retried after a race with another CPU"),
 	COUNTER(cas_exhausted, "SYNs dropped after too many races"),
+	COUNTER(rule_allow, "SYNs passed by an allow rule"),
+	COUNTER(rule_deny, "SYNs that hit a deny rule"),
+	COUNTER(rule_limit, "SYNs charged to a limit rule's bucket"),
+	COUNTER(act_drop, "dropped silently"),
+	COUNTER(rst_sent, "refused with an RST+ACK"),
+	COUNTER(rst_budget_exceeded, "RST wanted, over the RST budget: dropped"),
+	COUNTER(rst_skipped, "RST wanted, IP options or IPv6 extension headers: dropped"),
+	COUNTER(redirected, "sent to the redirect interface"),
+	COUNTER(redirect_failed, "redirect interface missing: dropped"),
+	COUNTER(flow_redirected, "later packets of redirected flows, sent after them"),
+	COUNTER(log_emitted, "drop log lines written"),
+	COUNTER(log_budget_exceeded, "drop log lines over the budget, not written"),
+	COUNTER(log_lost, "drop log lines lost: the ring buffer was full"),
 };
 
 /* Every field of struct tg_counters must have a name above. */

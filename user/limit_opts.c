@@ -2,6 +2,7 @@
 /* limit_opts.c - from --rate, --burst, ... to struct tg_limits. */
 #include <json-c/json.h>
 
+#include "action.h"
 #include "limit_opts.h"
 #include "output.h"
 
@@ -48,6 +49,24 @@ int tg_limit_opts_apply(const struct tg_cmdline *cl, struct tg_limits *l)
 			return TG_EXIT_USAGE;
 		l->max_sources = (__u32)v;
 	}
+	if (cl->set[OPT_ACTION] &&
+	    tg_action_parse(cl->val[OPT_ACTION], &l->action, why, sizeof(why)))
+		return tg_fail(TG_EXIT_USAGE, "--action '%s': %s", cl->val[OPT_ACTION], why);
+	if (cl->set[OPT_RST_BUDGET]) {
+		if (parse_num(cl, OPT_RST_BUDGET, 1, TG_MAX_RST_BUDGET, &v))
+			return TG_EXIT_USAGE;
+		l->rst_budget = (__u32)v;
+	}
+	if (cl->set[OPT_LOG_INTERVAL]) {
+		if (parse_num(cl, OPT_LOG_INTERVAL, 1, TG_MAX_LOG_INTERVAL, &v))
+			return TG_EXIT_USAGE;
+		l->log_interval = (__u32)v;
+	}
+	if (cl->set[OPT_LOG_BUDGET]) {
+		if (parse_num(cl, OPT_LOG_BUDGET, 1, TG_MAX_LOG_BUDGET, &v))
+			return TG_EXIT_USAGE;
+		l->log_budget = (__u32)v;
+	}
 	if (cl->set[OPT_DRY_RUN] && cl->set[OPT_NO_DRY_RUN])
 		return tg_fail(TG_EXIT_USAGE, "--dry-run and --enforce contradict each other");
 	if (cl->set[OPT_DRY_RUN])
@@ -76,5 +95,10 @@ struct json_object *tg_limits_json(const struct tg_limits *l)
 	json_object_object_add(o, "v6_prefix", json_object_new_int((int)l->v6_prefix));
 	json_object_object_add(o, "max_sources", json_object_new_int64(l->max_sources));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(l->dry_run));
+	tg_action_format(&l->action, buf, sizeof(buf));
+	json_object_object_add(o, "action", json_object_new_string(buf));
+	json_object_object_add(o, "rst_budget", json_object_new_int64(l->rst_budget));
+	json_object_object_add(o, "log_interval", json_object_new_int64(l->log_interval));
+	json_object_object_add(o, "log_budget", json_object_new_int64(l->log_budget));
 	return o;
 }

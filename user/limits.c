@@ -17,6 +17,10 @@ void tg_limits_default(struct tg_limits *l)
 	l->v4_prefix = TG_DEFAULT_V4_PREFIX;
 	l->v6_prefix = TG_DEFAULT_V6_PREFIX;
 	l->max_sources = TG_DEFAULT_MAX_SOURCES;
+	l->action.kind = TG_ACT_DROP;
+	l->rst_budget = TG_DEFAULT_RST_BUDGET;
+	l->log_interval = TG_DEFAULT_LOG_INTERVAL;
+	l->log_budget = TG_DEFAULT_LOG_BUDGET;
 }
 
 __u64 tg_limits_burst(const struct tg_limits *l)
@@ -80,6 +84,22 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 		return -ERANGE;
 	}
 
+	if (l->rst_budget < 1 || l->rst_budget > TG_MAX_RST_BUDGET) {
+		snprintf(why, whylen, "RST budget %u is out of range 1-%u", l->rst_budget,
+			 TG_MAX_RST_BUDGET);
+		return -ERANGE;
+	}
+	if (l->log_budget < 1 || l->log_budget > TG_MAX_LOG_BUDGET) {
+		snprintf(why, whylen, "log budget %u is out of range 1-%u", l->log_budget,
+			 TG_MAX_LOG_BUDGET);
+		return -ERANGE;
+	}
+	if (l->log_interval < 1 || l->log_interval > TG_MAX_LOG_INTERVAL) {
+		snprintf(why, whylen, "log interval %u is out of range 1-%u", l->log_interval,
+			 TG_MAX_LOG_INTERVAL);
+		return -ERANGE;
+	}
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->interval_ns = interval;
 	cfg->tolerance_ns = (burst - 1) * interval;
@@ -91,6 +111,17 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 	cfg->rate_period_ns = l->rate.period_ns;
 	cfg->max_sources = l->max_sources;
 	cfg->layout_version = TG_LAYOUT_VERSION;
+	cfg->action = l->action.kind ? l->action.kind : TG_ACT_DROP;
+	cfg->action_ifindex = l->action.kind == TG_ACT_REDIRECT ? l->action.ifindex : 0;
+	cfg->v4_prefix = (__u8)l->v4_prefix;
+	cfg->v6_prefix = (__u8)l->v6_prefix;
+	cfg->rule_seq = l->rule_seq;
+	/* A budget of N per second with a burst of N, as GCRA. */
+	cfg->rst_interval_ns = TG_NSEC_PER_SEC / l->rst_budget;
+	cfg->rst_tolerance_ns = (l->rst_budget - 1) * cfg->rst_interval_ns;
+	cfg->log_interval_ns = (__u64)l->log_interval * TG_NSEC_PER_SEC;
+	cfg->log_budget_interval_ns = TG_NSEC_PER_SEC / l->log_budget;
+	cfg->log_budget_tolerance_ns = (l->log_budget - 1) * cfg->log_budget_interval_ns;
 	if (cfg->rate_count != l->rate.count) {
 		snprintf(why, whylen, "rate count %llu is too large",
 			 (unsigned long long)l->rate.count);
@@ -109,4 +140,13 @@ void tg_limits_from_config(const struct tg_config *cfg, struct tg_limits *l)
 	l->v6_prefix = mask_len(cfg->v6_mask, 4);
 	l->dry_run = cfg->flags & TG_F_DRY_RUN;
 	l->max_sources = cfg->max_sources;
+	l->action.kind = cfg->action ? cfg->action : TG_ACT_DROP;
+	l->action.ifindex = cfg->action_ifindex;
+	l->rule_seq = cfg->rule_seq;
+	l->rst_budget = cfg->rst_interval_ns ?
+		(__u32)(cfg->rst_tolerance_ns / cfg->rst_interval_ns + 1) : TG_DEFAULT_RST_BUDGET;
+	l->log_budget = cfg->log_budget_interval_ns ?
+		(__u32)(cfg->log_budget_tolerance_ns / cfg->log_budget_interval_ns + 1) :
+		TG_DEFAULT_LOG_BUDGET;
+	l->log_interval = (__u32)(cfg->log_interval_ns / TG_NSEC_PER_SEC);
 }

@@ -24,6 +24,20 @@
 /* tolerance_ns is kept under this so now + tolerance + interval can
  * never overflow 64 bits, even after centuries of uptime. */
 #define TG_MAX_TOLERANCE_NS    (1ULL << 62)
+/* Actions and the drop log */
+#define TG_DEFAULT_RST_BUDGET   1000 /* RSTs per second, all sources together */
+#define TG_MAX_RST_BUDGET       1000000
+#define TG_DEFAULT_LOG_INTERVAL 10   /* seconds between two lines of one source */
+#define TG_MAX_LOG_INTERVAL     86400
+#define TG_DEFAULT_LOG_BUDGET   100  /* log lines per second, all sources */
+#define TG_MAX_LOG_BUDGET       100000
+
+/* What happens to a SYN over its limit: TG_ACT_* and, for a redirect,
+ * the interface. */
+struct tg_act {
+	__u32 kind;
+	__u32 ifindex;
+};
 
 struct tg_limits {
 	struct tg_rate rate;
@@ -33,6 +47,11 @@ struct tg_limits {
 	bool dry_run;
 	__u32 max_sources;
 	struct tg_portset ports;
+	struct tg_act action;
+	__u32 rst_budget;   /* per second; also the burst */
+	__u32 log_interval; /* seconds */
+	__u32 log_budget;   /* lines per second; also the burst */
+	__u32 rule_seq;     /* carried, not set by the operator */
 };
 
 void tg_limits_default(struct tg_limits *l);

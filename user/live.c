@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* live.c - the config and ports maps. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 
 #include "live.h"
 #include "log.h"
+#include "rules.h"
 
 static int read_ports(int fd, struct tg_portset *set)
 {
@@ -59,13 +61,111 @@ static int write_port(int fd, unsigned int port, __u8 on)
 	return bpf_map_update_elem(fd, &key, &on, BPF_ANY) ? -errno : 0;
 }
 
+int tg_live_redirect_add(const struct tg_maps *m, __u32 ifindex)
+{
+	if (bpf_map_update_elem(m->redirect, &ifindex, &ifindex, BPF_ANY)) {
+		int err = -errno;
+
+		tg_err("adding interface #%u to %s: %s", ifindex, TG_MAP_REDIRECT, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+static bool listed(const __u32 *v, int n, __u32 x)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/*
+ * Derive cfg's rule flags from the rules, make sure tg_redirect holds
+ * every interface an action names before cfg is written, write cfg,
+ * then drop the interfaces no action names any more.
+ */
+static int write_config(const struct tg_maps *m, struct tg_config *cfg)
+{
+	__u32 need[TG_MAX_REDIRECTS], key, next, gone[TG_MAX_REDIRECTS];
+	struct tg_rule_entry *rules;
+	int i, n, nneed = 0, ngone = 0, err = 0;
+	__u32 zero = 0;
+	void *prev = NULL;
+
+	n = tg_rules_read(m->rules, &rules);
+	if (n < 0)
+		return n;
+	cfg->flags &= ~(TG_F_RULES | TG_F_FLOWS);
+	if (n)
+		cfg->flags |= TG_F_RULES;
+	if (cfg->action == TG_ACT_REDIRECT)
+		need[nneed++] = cfg->action_ifindex;
+	for (i = 0; i < n; i++) {
+		__u32 ifi = rules[i].rule.action_ifindex;
+
+		if (rules[i].rule.action == TG_ACT_REDIRECT && !listed(need, nneed, ifi)) {
+			if (nneed == TG_MAX_REDIRECTS) {
+				tg_err("more than %d redirect interfaces", TG_MAX_REDIRECTS);
+				err = -E2BIG;
+				goto out;
+			}
+			need[nneed++] = ifi;
+		}
+	}
+	if (nneed)
+		cfg->flags |= TG_F_FLOWS;
+	for (i = 0; i < nneed; i++)
+		if ((err = tg_live_redirect_add(m, need[i])))
+			goto out;
+	if (bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	while (!bpf_map_get_next_key(m->redirect, prev, &next) && ngone < TG_MAX_REDIRECTS) {
+		key = next;
+		prev = &key;
+		if (!listed(need, nneed, key))
+			gone[ngone++] = key;
+	}
+	for (i = 0; i < ngone; i++)
+		bpf_map_delete_elem(m->redirect, &gone[i]);
+out:
+	free(rules);
+	return err;
+}
+
+int tg_live_sync(const struct tg_maps *m)
+{
+	struct tg_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->config, &zero, &cfg))
+		return -errno;
+	return write_config(m, &cfg);
+}
+
+int tg_live_next_rule_id(const struct tg_maps *m, __u32 *id)
+{
+	struct tg_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->config, &zero, &cfg))
+		return -errno;
+	if (cfg.rule_seq == UINT32_MAX)
+		return -ENOSPC;
+	*id = ++cfg.rule_seq;
+	return bpf_map_update_elem(m->config, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
 int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 		  const struct tg_limits *old)
 {
 	struct tg_config cfg;
 	char why[160];
 	unsigned int port;
-	__u32 zero = 0;
 	int err;
 
 	err = tg_limits_to_config(l, &cfg, why, sizeof(why));
@@ -73,8 +173,9 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 		tg_err("%s", why);
 		return err;
 	}
-	if (bpf_map_update_elem(m->config, &zero, &cfg, BPF_ANY))
-		return -errno;
+	err = write_config(m, &cfg);
+	if (err)
+		return err;
 	/* Add the new ports first, then clear the old: a port kept in both
 	 * sets is never unprotected for a moment. */
 	for (port = 1; port < TG_PORTS_MAX; port++) {

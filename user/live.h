@@ -13,8 +13,24 @@
 int tg_live_read(const struct tg_maps *m, struct tg_limits *l);
 
 /* Write l. old, if not NULL, is what is in the maps now: only ports
- * that differ are rewritten, new ones before old ones are cleared. */
+ * that differ are rewritten, new ones before old ones are cleared.
+ * The flags the rules call for (TG_F_RULES, TG_F_FLOWS) and the
+ * redirect interfaces are derived from the maps, as tg_live_sync does. */
 int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 		  const struct tg_limits *old);
+
+/*
+ * After the rules changed: set TG_F_RULES while the trie has rules and
+ * TG_F_FLOWS while a redirect action exists, and keep in tg_redirect
+ * exactly the interfaces some action names. The program looks rules
+ * and flows up only under these flags, so without rules it pays nothing.
+ */
+int tg_live_sync(const struct tg_maps *m);
+
+/* Hand out the next rule id (never reused on this interface). */
+int tg_live_next_rule_id(const struct tg_maps *m, __u32 *id);
+
+/* Put ifindex in tg_redirect, before an action naming it is written. */
+int tg_live_redirect_add(const struct tg_maps *m, __u32 ifindex);
 
 #endif /* TG_LIVE_H */

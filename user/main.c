@@ -15,6 +15,8 @@ static const int set_opts[] = { TG_LIMIT_OPTS, OPT_JSON, -1 };
 static const int json_opts[] = { OPT_JSON, -1 };
 static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
 static const int no_opts[] = { -1 };
+static const int rule_opts[] = { OPT_BURST, OPT_SHARED, OPT_ACTION, OPT_JSON, -1 };
+static const int top_opts[] = { OPT_ENTRIES, OPT_JSON, OPT_WATCH, -1 };
 
 static const struct tg_command commands[] = {
 	{ "attach", "IFACE [options]",
@@ -32,6 +34,19 @@ static const struct tg_command commands[] = {
 	  1, tg_cmd_status },
 	{ "stats", "IFACE [--json] [--watch SECONDS]",
 	  "Print IFACE's counters, summed over CPUs.", stats_opts, 1, 1, tg_cmd_stats },
+	{ "rule", "add|del|list IFACE [CIDR allow|deny|limit RATE] [options]",
+	  "Allow, deny or limit a source prefix on IFACE, live; the longest\n"
+	  "matching prefix wins. 'rule add IFACE CIDR allow', 'rule add IFACE\n"
+	  "CIDR deny', 'rule add IFACE CIDR limit RATE [--burst N] [--shared]',\n"
+	  "'rule del IFACE CIDR', 'rule list IFACE'.",
+	  rule_opts, 2, 5, tg_cmd_rule },
+	{ "log", "IFACE [--json]",
+	  "Follow IFACE's drop log: a source's first over-limit SYN, then at\n"
+	  "most one line per source per --log-interval, until interrupted.",
+	  json_opts, 1, 1, tg_cmd_log },
+	{ "top", "IFACE [-n N] [--json] [--watch SECONDS]",
+	  "The sources with the most drops and the highest current rate.", top_opts, 1, 1,
+	  tg_cmd_top },
 	{ "help", "[COMMAND]", "Show help for tidegate or one command.", no_opts, 0, 1,
 	  run_help },
 };

@@ -96,6 +96,41 @@ void tg_out_print(struct json_object *o)
 	json_object_put(o);
 }
 
+struct json_object *tg_json_num(double v)
+{
+	char buf[64];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%.3f", v);
+	/* 12.500 -> 12.5, 3.000 -> 3 */
+	n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n && buf[n - 1] == '.')
+		buf[--n] = '\0';
+	return json_object_new_double_s(v, buf);
+}
+
+void tg_out_print_line(struct json_object *o)
+{
+	const char *sep = "";
+
+	if (json_mode) {
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	} else {
+		json_object_object_foreach(o, key, val)
+		{
+			const char *v = val ? json_object_get_string(val) : "-";
+
+			printf(strchr(v, ' ') ? "%s%s=\"%s\"" : "%s%s=%s", sep, key, v);
+			sep = " ";
+		}
+		printf("\n");
+	}
+	fflush(stdout);
+	json_object_put(o);
+}
+
 int tg_fail(int code, const char *fmt, ...)
 {
 	char msg[512];

@@ -20,6 +20,13 @@ bool tg_out_json(void);
 /* Print and release o. */
 void tg_out_print(struct json_object *o);
 
+/* A number printed with at most three decimals, in text and JSON. */
+struct json_object *tg_json_num(double v);
+
+/* Print and release o on one line: JSON, or "key=value key=value"
+ * (strings with spaces quoted), for streams such as the drop log. */
+void tg_out_print_line(struct json_object *o);
+
 /* One line on stderr (and {"error": ...} on stdout in JSON mode);
  * returns code so callers can `return tg_fail(TG_EXIT_USAGE, ...)`. */
 int tg_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

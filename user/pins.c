@@ -39,6 +39,15 @@ static const struct map_layout layouts[] = {
 	  sizeof(__u8) },
 	{ TG_MAP_STATS, offsetof(struct tg_maps, stats), BPF_MAP_TYPE_PERCPU_ARRAY,
 	  sizeof(__u32), sizeof(struct tg_counters) },
+	{ TG_MAP_RULES, offsetof(struct tg_maps, rules), BPF_MAP_TYPE_LPM_TRIE,
+	  sizeof(struct tg_rule_key), sizeof(struct tg_rule) },
+	{ TG_MAP_STATE, offsetof(struct tg_maps, state), BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+	  sizeof(struct tg_state) },
+	{ TG_MAP_REDIRECT, offsetof(struct tg_maps, redirect), BPF_MAP_TYPE_DEVMAP_HASH,
+	  sizeof(__u32), sizeof(__u32) },
+	{ TG_MAP_FLOWS, offsetof(struct tg_maps, flows), BPF_MAP_TYPE_LRU_HASH,
+	  sizeof(struct tg_flow), sizeof(__u32) },
+	{ TG_MAP_LOG, offsetof(struct tg_maps, log), BPF_MAP_TYPE_RINGBUF, 0, 0 },
 };
 
 #define NR_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))

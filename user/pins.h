@@ -18,6 +18,11 @@ struct tg_maps {
 	int config;
 	int ports;
 	int stats;
+	int rules;
+	int state;
+	int redirect;
+	int flows;
+	int log;
 };
 
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there. */

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * rst.h - turn a SYN into the RST+ACK that refuses it, in place.
+ *
+ * The reply is what a closed port would send (RFC 9293 3.10.7.1): the
+ * SYN carries no ACK, so the RST has seq 0 and acknowledges everything
+ * the SYN occupied: seq + 1 (SYN) + 1 if FIN + its payload (TFO data).
+ * MACs, addresses and ports are swapped; VLAN tags are left as they
+ * are, so the reply goes back on the tagged network it came from.
+ * TCP options and payload are cut with bpf_xdp_adjust_tail.
+ *
+ * Not answered, on purpose (the caller drops and counts rst_skipped):
+ * IPv4 with options and IPv6 with extension headers. Echoing a source
+ * route or a routing header back would be wrong, and stripping them
+ * means moving the TCP header; a SYN carrying them is rare and suspect.
+ */
+#ifndef TG_RST_H
+#define TG_RST_H
+
+#include "parse.h"
+
+#define TG_RST_TTL 64
+#define TG_IP_DF   0x4000
+
+struct tg_pseudo4 {
+	__be32 saddr;
+	__be32 daddr;
+	__u8 zero;
+	__u8 proto;
+	__be16 len;
+};
+
+struct tg_pseudo6 {
+	struct in6_addr saddr;
+	struct in6_addr daddr;
+	__be32 len;
+	__u8 zero[3];
+	__u8 nexthdr;
+};
+
+static __always_inline __u16 csum_fold(__s64 partial)
+{
+	__u32 sum = (__u32)partial;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* What the SYN occupied in sequence space besides SYN itself. */
+static __always_inline __u32 syn_extent(const struct tcphdr *th, __u32 l4_len)
+{
+	__u32 hlen = th->doff * 4;
+
+	return 1 + th->fin + (l4_len > hlen ? l4_len - hlen : 0);
+}
+
+/* Rewrite the 20-byte TCP header; l4_len is TCP header + payload. */
+static __always_inline void rst_tcp(struct tcphdr *th, __u32 l4_len)
+{
+	__u32 ack = bpf_ntohl(th->seq) + syn_extent(th, l4_len);
+	__be16 port = th->source;
+
+	th->source = th->dest;
+	th->dest = port;
+	th->ack_seq = bpf_htonl(ack);
+	th->seq = 0;
+	/* doff 5, no reserved bits, flags RST|ACK */
+	((__be16 *)th)[6] = bpf_htons(5 << 12 | 0x14);
+	th->window = 0;
+	th->check = 0;
+	th->urg_ptr = 0;
+}
+
+static __always_inline void swap_macs(struct ethhdr *eth)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
+}
+
+/*
+ * The frame from data to end is a SYN: Ethernet (and tags), then IPv4
+ * at ip; without options, TCP follows at once. Rewrite it into its RST
+ * and return the new frame length, or -1 if it cannot be answered.
+ * TCP is found from ip again, not taken from the parser, so the
+ * verifier sees its bounds checked on the pointer that is used.
+ */
+static __always_inline int rst_v4(void *data, void *end, struct iphdr *ip)
+{
+	struct tg_pseudo4 ph = {};
+	struct tcphdr *th;
+	__u32 tot, l4_len;
+	__be32 addr;
+	__s64 sum;
+
+	if ((void *)(data + ETH_HLEN) > end || (void *)(ip + 1) > end || ip->ihl != 5)
+		return -1;
+	th = (void *)(ip + 1);
+	if ((void *)(th + 1) > end)
+		return -1;
+	tot = bpf_ntohs(ip->tot_len);
+	l4_len = tot > sizeof(*ip) ? tot - sizeof(*ip) : 0;
+
+	swap_macs(data);
+	rst_tcp(th, l4_len);
+
+	addr = ip->saddr;
+	ip->saddr = ip->daddr;
+	ip->daddr = addr;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*th));
+	ip->id = 0;
+	ip->frag_off = bpf_htons(TG_IP_DF);
+	ip->ttl = TG_RST_TTL;
+	ip->check = 0;
+	ip->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
+
+	ph.saddr = ip->saddr;
+	ph.daddr = ip->daddr;
+	ph.proto = IPPROTO_TCP;
+	ph.len = bpf_htons(sizeof(*th));
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)th, sizeof(*th), (__wsum)sum);
+	th->check = csum_fold(sum);
+	return (int)((void *)(th + 1) - data);
+}
+
+/* The same for IPv6 without extension headers. */
+static __always_inline int rst_v6(void *data, void *end, struct ipv6hdr *ip6)
+{
+	struct tg_pseudo6 ph = {};
+	struct in6_addr addr;
+	struct tcphdr *th;
+	__u32 l4_len;
+	__s64 sum;
+
+	if ((void *)(data + ETH_HLEN) > end || (void *)(ip6 + 1) > end ||
+	    ip6->nexthdr != IPPROTO_TCP)
+		return -1;
+	th = (void *)(ip6 + 1);
+	if ((void *)(th + 1) > end)
+		return -1;
+	l4_len = bpf_ntohs(ip6->payload_len);
+
+	swap_macs(data);
+	rst_tcp(th, l4_len);
+
+	__builtin_memcpy(&addr, &ip6->saddr, sizeof(addr));
+	__builtin_memcpy(&ip6->saddr, &ip6->daddr, sizeof(addr));
+	__builtin_memcpy(&ip6->daddr, &addr, sizeof(addr));
+	*(__be32 *)ip6 = bpf_htonl(0x60000000); /* version 6, no class, no flow label */
+	ip6->payload_len = bpf_htons(sizeof(*th));
+	ip6->hop_limit = TG_RST_TTL;
+
+	__builtin_memcpy(&ph.saddr, &ip6->saddr, sizeof(ph.saddr));
+	__builtin_memcpy(&ph.daddr, &ip6->daddr, sizeof(ph.daddr));
+	ph.len = bpf_htonl(sizeof(*th));
+	ph.nexthdr = IPPROTO_TCP;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)th, sizeof(*th), (__wsum)sum);
+	th->check = csum_fold(sum);
+	return (int)((void *)(th + 1) - data);
+}
+
+#endif /* TG_RST_H */

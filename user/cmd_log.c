@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * cmd_log.c - tidegate log: follow the drop log. The program writes a
+ * line for a bucket's first drop and then at most one per interval,
+ * under a global budget; this prints each with the wall time, the
+ * source, its bucket, the rule, the action, and the rate the bucket is
+ * being offered against its limit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+
+#include "action.h"
+#include "commands.h"
+#include "iface.h"
+#include "output.h"
+#include "rules.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/*
+ * The previous line of each bucket this follower saw, to turn the
+ * bucket's totals into a rate: a direct-mapped cache, so memory stays
+ * bounded however many sources a flood brings (a collision only costs
+ * one line its rate).
+ */
+#define SEEN_SLOTS 65536
+
+struct seen {
+	__u8 bucket[16];
+	__u32 rule;
+	__u64 time_ns;
+	__u64 dropped;
+	__u64 admitted;
+};
+
+struct follower {
+	struct seen *seen;
+	__s64 wall_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+};
+
+static __u64 ts_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * TG_NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+static __u32 slot_of(const struct tg_log_event *ev)
+{
+	__u32 h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(ev->bucket); i++)
+		h = (h ^ ev->bucket[i]) * 16777619u;
+	h = (h ^ ev->rule_id) * 16777619u;
+	return h % SEEN_SLOTS;
+}
+
+static void wall_time(__u64 mono_ns, __s64 offset, char *buf, size_t len)
+{
+	__u64 wall = mono_ns + (__u64)offset;
+	time_t secs = (time_t)(wall / TG_NSEC_PER_SEC);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned int)(wall % TG_NSEC_PER_SEC / 1000000));
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct follower *f = ctx;
+	const struct tg_log_event *ev = data;
+	struct tg_act act = { ev->action, 0 };
+	struct json_object *o;
+	struct seen *s;
+	char buf[128];
+
+	if (size < sizeof(*ev))
+		return 0;
+	o = json_object_new_object();
+	wall_time(ev->time_ns, f->wall_offset_ns, buf, sizeof(buf));
+	json_object_object_add(o, "time", json_object_new_string(buf));
+	tg_source_format(ev->addr, ev->family == 4 ? 32 : 128, buf, sizeof(buf));
+	json_object_object_add(o, "source", json_object_new_string(buf));
+	tg_source_format(ev->bucket, ev->prefixlen, buf, sizeof(buf));
+	json_object_object_add(o, "prefix", json_object_new_string(buf));
+	json_object_object_add(o, "rule", json_object_new_int64(ev->rule_id));
+	json_object_object_add(o, "why", json_object_new_string(ev->why == TG_WHY_DENY ? "deny"
+										: "limit"));
+	tg_action_format(&act, buf, sizeof(buf));
+	json_object_object_add(o, "action", json_object_new_string(
+						    ev->flags & TG_EV_DRY_RUN ? "would_drop" : buf));
+	json_object_object_add(o, "shared", json_object_new_boolean(ev->flags & TG_EV_SHARED));
+	json_object_object_add(o, "dport", json_object_new_int(ev->dport));
+	if (ev->rate_count) {
+		struct tg_rate r = { ev->rate_count, ev->rate_period_ns };
+
+		tg_rate_format(&r, buf, sizeof(buf));
+		json_object_object_add(o, "limit", json_object_new_string(buf));
+		json_object_object_add(o, "limit_per_s",
+				       tg_json_num((double)r.count * TG_NSEC_PER_SEC /
+							      (double)r.period_ns));
+	} else {
+		json_object_object_add(o, "limit", json_object_new_string("deny"));
+		json_object_object_add(o, "limit_per_s", tg_json_num(0));
+	}
+	json_object_object_add(o, "dropped", json_object_new_int64((int64_t)ev->dropped));
+	json_object_object_add(o, "since_s", ev->since_ns ?
+				tg_json_num((double)ev->since_ns / 1e9) : NULL);
+
+	/* The rate offered to the bucket since its previous line, if this
+	 * follower saw that line: SYNs admitted and dropped over the time. */
+	s = &f->seen[slot_of(ev)];
+	if (ev->since_ns && s->rule == ev->rule_id &&
+	    !memcmp(s->bucket, ev->bucket, sizeof(s->bucket)) && ev->time_ns > s->time_ns &&
+	    ev->dropped >= s->dropped && ev->admitted >= s->admitted) {
+		double secs = (double)(ev->time_ns - s->time_ns) / 1e9;
+
+		json_object_object_add(o, "rate_per_s",
+				       tg_json_num((double)(ev->dropped - s->dropped +
+								       ev->admitted - s->admitted) /
+							      secs));
+	} else {
+		json_object_object_add(o, "rate_per_s", NULL);
+	}
+	memcpy(s->bucket, ev->bucket, sizeof(s->bucket));
+	s->rule = ev->rule_id;
+	s->time_ns = ev->time_ns;
+	s->dropped = ev->dropped;
+	s->admitted = ev->admitted;
+	tg_out_print_line(o);
+	return 0;
+}
+
+int tg_cmd_log(const struct tg_cmdline *cl)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *ifname = cl->pos[0];
+	struct follower f = { 0 };
+	struct ring_buffer *rb = NULL;
+	struct tg_maps m;
+	int ret, err;
+
+	if ((ret = tg_require_root("log")))
+		return ret;
+	if (!tg_pins_exist(ifname) && (ret = tg_iface_index(ifname)) < 0)
+		return -ret;
+	if ((ret = tg_iface_open_maps(ifname, &m)))
+		return ret;
+	f.seen = calloc(SEEN_SLOTS, sizeof(*f.seen));
+	if (!f.seen) {
+		ret = tg_fail(TG_EXIT_FAIL, "log: %s", strerror(ENOMEM));
+		goto out;
+	}
+	f.wall_offset_ns = (__s64)(ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_MONOTONIC));
+	rb = ring_buffer__new(m.log, on_event, &f, NULL);
+	if (!rb) {
+		ret = tg_fail(TG_EXIT_FAIL, "%s: opening the drop log ring buffer: %s", ifname,
+			      strerror(errno));
+		goto out;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!tg_out_json())
+		fprintf(stderr, "tidegate: following the drop log of %s; Ctrl-C to stop\n", ifname);
+	ret = TG_EXIT_OK;
+	while (!stop) {
+		err = ring_buffer__poll(rb, 200);
+		if (err < 0 && err != -EINTR) {
+			ret = tg_fail(TG_EXIT_FAIL, "%s: reading the drop log: %s (detached?)",
+				      ifname, strerror(-err));
+			break;
+		}
+	}
+out:
+	ring_buffer__free(rb);
+	free(f.seen);
+	tg_maps_close(&m);
+	return ret;
+}

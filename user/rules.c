@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* rules.c - CIDRs and rules, between the command line and tg_rules. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "action.h"
+#include "parse.h"
+#include "rules.h"
+
+static const __u8 v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* Clear the bits of addr (bytes bytes long) beyond len. */
+static void mask_bits(__u8 *addr, unsigned int bytes, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < bytes; i++) {
+		unsigned int keep = len > i * 8 ? len - i * 8 : 0;
+
+		if (keep < 8)
+			addr[i] &= (__u8)(0xff00 >> keep);
+	}
+}
+
+int tg_cidr_parse(const char *text, struct tg_cidr *c, char *why, size_t whylen)
+{
+	char addr[INET6_ADDRSTRLEN + 1], net[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+	unsigned int max;
+	__u8 masked[16];
+	__u64 len;
+
+	memset(c, 0, sizeof(*c));
+	if (!alen || alen >= sizeof(addr)) {
+		snprintf(why, whylen, "not an IPv4 or IPv6 address");
+		return -EINVAL;
+	}
+	memcpy(addr, text, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, c->addr) == 1) {
+		c->family = 4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, c->addr) == 1) {
+		c->family = 6;
+		max = 128;
+	} else {
+		snprintf(why, whylen, "'%s' is not an IPv4 or IPv6 address", addr);
+		return -EINVAL;
+	}
+	len = max;
+	if (slash && tg_parse_u64(slash + 1, 0, max, &len)) {
+		snprintf(why, whylen, "prefix length '%s' is not a number from 0 to %u", slash + 1,
+			 max);
+		return -EINVAL;
+	}
+	c->len = (__u8)len;
+	memcpy(masked, c->addr, sizeof(masked));
+	mask_bits(masked, max / 8, c->len);
+	if (memcmp(masked, c->addr, max / 8)) {
+		inet_ntop(c->family == 4 ? AF_INET : AF_INET6, masked, net, sizeof(net));
+		snprintf(why, whylen, "host bits set beyond /%u (the network is %s/%u)", c->len, net,
+			 c->len);
+		return -EINVAL;
+	}
+	if (c->family == 6 && c->len >= 96 && !memcmp(c->addr, v4_mapped_prefix, 12)) {
+		snprintf(why, whylen, "an IPv4-mapped prefix; write the IPv4 prefix itself");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void tg_cidr_format(const struct tg_cidr *c, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, c->len);
+}
+
+void tg_cidr_to_key(const struct tg_cidr *c, struct tg_rule_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = TG_RULE_KEY_BITS(c->len);
+	k->family = c->family;
+	memcpy(k->addr, c->addr, c->family == 4 ? 4 : 16);
+}
+
+void tg_cidr_from_key(const struct tg_rule_key *k, struct tg_cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = (__u8)k->family;
+	c->len = (__u8)(k->prefixlen - TG_RULE_KEY_BITS(0));
+	memcpy(c->addr, k->addr, c->family == 4 ? 4 : 16);
+}
+
+bool tg_source_is_v4(const __u8 addr[16])
+{
+	return !memcmp(addr, v4_mapped_prefix, sizeof(v4_mapped_prefix));
+}
+
+void tg_source_format(const __u8 addr[16], unsigned int len, char *buf, size_t size)
+{
+	bool v4 = tg_source_is_v4(addr);
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? addr + 12 : addr, a, sizeof(a));
+	if (len == (v4 ? 32u : 128u))
+		snprintf(buf, size, "%s", a);
+	else
+		snprintf(buf, size, "%s/%u", a, len);
+}
+
+static const char *const kind_names[] = {
+	[TG_RULE_ALLOW] = "allow",
+	[TG_RULE_DENY] = "deny",
+	[TG_RULE_LIMIT] = "limit",
+};
+
+__u8 tg_rule_kind_parse(const char *text)
+{
+	__u8 k;
+
+	for (k = TG_RULE_ALLOW; k <= TG_RULE_LIMIT; k++)
+		if (!strcmp(text, kind_names[k]))
+			return k;
+	return 0;
+}
+
+const char *tg_rule_kind_name(__u8 kind)
+{
+	return kind >= TG_RULE_ALLOW && kind <= TG_RULE_LIMIT ? kind_names[kind] : "unknown";
+}
+
+int tg_rule_build(const struct tg_rule_spec *spec, __u32 id, struct tg_rule *r, char *why,
+		  size_t whylen)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->kind = spec->kind;
+	r->flags = spec->shared ? TG_RULE_F_SHARED : 0;
+	r->prefixlen = spec->cidr.len;
+	r->family = spec->cidr.family;
+	r->action = spec->action.kind;
+	r->action_ifindex = spec->action.kind == TG_ACT_REDIRECT ? spec->action.ifindex : 0;
+	if (spec->cidr.family == 4) {
+		memcpy(r->net, v4_mapped_prefix, sizeof(v4_mapped_prefix));
+		memcpy(r->net + 12, spec->cidr.addr, 4);
+	} else {
+		memcpy(r->net, spec->cidr.addr, 16);
+	}
+	if (spec->kind == TG_RULE_LIMIT) {
+		__u64 interval = tg_rate_interval_ns(&spec->rate);
+		__u64 burst = spec->burst ? spec->burst : spec->rate.count;
+
+		if (!interval) {
+			snprintf(why, whylen, "rate: more than one SYN per nanosecond");
+			return -EINVAL;
+		}
+		if (burst < 1 || burst > TG_MAX_BURST) {
+			snprintf(why, whylen, "burst %llu is out of range 1-%llu",
+				 (unsigned long long)burst, TG_MAX_BURST);
+			return -ERANGE;
+		}
+		if (burst - 1 > TG_MAX_TOLERANCE_NS / interval) {
+			snprintf(why, whylen, "burst %llu at one SYN every %llu ns spans more than a "
+				 "century", (unsigned long long)burst, (unsigned long long)interval);
+			return -ERANGE;
+		}
+		if (spec->rate.count > 0xffffffffULL) {
+			snprintf(why, whylen, "rate count %llu is too large",
+				 (unsigned long long)spec->rate.count);
+			return -ERANGE;
+		}
+		r->interval_ns = interval;
+		r->tolerance_ns = (burst - 1) * interval;
+		r->rate_count = (__u32)spec->rate.count;
+		r->rate_period_ns = spec->rate.period_ns;
+		r->burst = (__u32)burst;
+	}
+	return 0;
+}
+
+struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_rule *r)
+{
+	struct json_object *o = json_object_new_object();
+	struct tg_act act = { r->action, r->action_ifindex };
+	struct tg_cidr c;
+	char buf[128];
+
+	tg_cidr_from_key(k, &c);
+	tg_cidr_format(&c, buf, sizeof(buf));
+	json_object_object_add(o, "id", json_object_new_int64(r->id));
+	json_object_object_add(o, "cidr", json_object_new_string(buf));
+	json_object_object_add(o, "kind", json_object_new_string(tg_rule_kind_name(r->kind)));
+	if (r->kind == TG_RULE_LIMIT) {
+		struct tg_rate rate = { r->rate_count, r->rate_period_ns };
+
+		tg_rate_format(&rate, buf, sizeof(buf));
+		json_object_object_add(o, "rate", json_object_new_string(buf));
+		json_object_object_add(o, "burst", json_object_new_int64(r->burst));
+	} else {
+		json_object_object_add(o, "rate", NULL);
+		json_object_object_add(o, "burst", NULL);
+	}
+	json_object_object_add(o, "shared", json_object_new_boolean(r->flags & TG_RULE_F_SHARED));
+	if (r->kind == TG_RULE_ALLOW) {
+		json_object_object_add(o, "action", NULL);
+	} else {
+		tg_action_format(&act, buf, sizeof(buf));
+		json_object_object_add(o, "action", json_object_new_string(buf));
+	}
+	return o;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct tg_rule_entry *x = a, *y = b;
+	int d;
+
+	if (x->key.family != y->key.family)
+		return x->key.family < y->key.family ? -1 : 1;
+	d = memcmp(x->key.addr, y->key.addr, sizeof(x->key.addr));
+	if (d)
+		return d;
+	return x->key.prefixlen < y->key.prefixlen ? -1 : x->key.prefixlen > y->key.prefixlen;
+}
+
+int tg_rules_read(int fd, struct tg_rule_entry **out)
+{
+	struct tg_rule_entry *v = NULL;
+	struct tg_rule_key key, next;
+	size_t n = 0, cap = 0, steps = 0;
+	void *prev = NULL;
+
+	*out = NULL;
+	/* Bounded: a rule deleted under us restarts the trie's walk. */
+	while (steps++ <= 2 * TG_MAX_RULES && !bpf_map_get_next_key(fd, prev, &next)) {
+		if (n == cap) {
+			struct tg_rule_entry *nv;
+
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		key = next;
+		prev = &key;
+		/* A rule deleted meanwhile is simply not listed. */
+		if (bpf_map_lookup_elem(fd, &key, &v[n].rule))
+			continue;
+		v[n].key = key;
+		n++;
+		if (n >= TG_MAX_RULES)
+			break;
+	}
+	if (errno != ENOENT && n < TG_MAX_RULES && steps <= 2 * TG_MAX_RULES) {
+		int err = -errno;
+
+		free(v);
+		return err;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), entry_cmp);
+	*out = v;
+	return (int)n;
+}
+
+int tg_rule_find(int fd, const struct tg_rule_key *k, struct tg_rule *r)
+{
+	struct tg_rule found;
+
+	/* The trie answers with the longest match; it is this very prefix
+	 * only if the rule found has the same family and length. */
+	if (bpf_map_lookup_elem(fd, k, &found))
+		return errno == ENOENT ? -ENOENT : -errno;
+	if (found.family != k->family || found.prefixlen != k->prefixlen - TG_RULE_KEY_BITS(0))
+		return -ENOENT;
+	if (r)
+		*r = found;
+	return 0;
+}

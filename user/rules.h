@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * rules.h - allow, deny and limit rules: CIDRs parsed strictly, rules
+ * built for the tg_rules trie, read back and printed.
+ */
+#ifndef TG_RULES_H
+#define TG_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <json-c/json.h>
+
+#include "limits.h"
+#include "tidegate.h"
+
+/* A prefix as written: IPv4 in addr[0..3]. */
+struct tg_cidr {
+	__u8 family; /* 4 or 6 */
+	__u8 len;    /* 0-32 or 0-128 */
+	__u8 addr[16];
+};
+
+/*
+ * "198.51.100.0/24", "2001:db8::/32", or a bare address (a /32 or
+ * /128). Refused with -EINVAL and why: a malformed address or length,
+ * host bits set beyond the length (why names the network meant), an
+ * IPv4-mapped IPv6 prefix (write IPv4 as IPv4).
+ */
+int tg_cidr_parse(const char *text, struct tg_cidr *c, char *why, size_t whylen);
+void tg_cidr_format(const struct tg_cidr *c, char *buf, size_t len);
+
+void tg_cidr_to_key(const struct tg_cidr *c, struct tg_rule_key *k);
+void tg_cidr_from_key(const struct tg_rule_key *k, struct tg_cidr *c);
+
+/* An address in tg_source form (IPv4-mapped) and a prefix length in
+ * its family's terms: "198.51.100.7", "198.51.100.0/24", "2001:db8::/64".
+ * The length is left out when it is the whole address. */
+void tg_source_format(const __u8 addr[16], unsigned int len, char *buf, size_t size);
+bool tg_source_is_v4(const __u8 addr[16]);
+
+/* A rule as the operator states it on the command line. */
+struct tg_rule_spec {
+	struct tg_cidr cidr;
+	__u8 kind;          /* TG_RULE_* */
+	bool shared;
+	struct tg_rate rate; /* limit */
+	__u64 burst;         /* limit; 0: the rate's count */
+	struct tg_act action; /* kind 0: the interface's */
+};
+
+/* Parse "allow", "deny", "limit"; 0 if none of them. */
+__u8 tg_rule_kind_parse(const char *text);
+const char *tg_rule_kind_name(__u8 kind);
+
+/* Fill r from spec with rule id. Returns 0, or -ERANGE/-EINVAL and why. */
+int tg_rule_build(const struct tg_rule_spec *spec, __u32 id, struct tg_rule *r, char *why,
+		  size_t whylen);
+
+/* One rule as JSON: id, cidr, kind, rate, burst, shared, action. */
+struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_rule *r);
+
+struct tg_rule_entry {
+	struct tg_rule_key key;
+	struct tg_rule rule;
+};
+
+/* Every rule in the trie, IPv4 first, then by address and length.
+ * *out is malloc'ed (free it). Returns the count or -errno. */
+int tg_rules_read(int fd, struct tg_rule_entry **out);
+
+/* The rule with exactly this prefix: 0, or -ENOENT. */
+int tg_rule_find(int fd, const struct tg_rule_key *k, struct tg_rule *r);
+
+#endif /* TG_RULES_H */
