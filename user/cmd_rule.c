@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-
 #include "action.h"
 #include "commands.h"
 #include "iface.h"
@@ -83,33 +81,21 @@ static int rule_add(const char *ifname, const struct tg_maps *m, const struct tg
 		    const char *cidr)
 {
 	struct tg_rule_key key;
-	struct tg_rule r, old;
-	char why[160];
-	__u32 id;
+	char why[160] = "";
+	struct tg_rule r;
 	int err;
 
-	tg_cidr_to_key(&spec->cidr, &key);
-	if (!tg_rule_find(m->rules, &key, &old))
+	err = tg_live_rule_add(m, spec, &key, &r, why, sizeof(why));
+	if (err == -EEXIST)
 		return tg_fail(TG_EXIT_USAGE, "rule: CIDR '%s': duplicate: %s already has rule %u "
-				       "(%s); delete it first", cidr, ifname, old.id,
-			       tg_rule_kind_name(old.kind));
-	err = tg_live_next_rule_id(m, &id);
-	if (!err)
-		err = tg_rule_build(spec, id, &r, why, sizeof(why));
+				       "(%s) for it; delete it first", cidr, ifname, r.id,
+			       tg_rule_kind_name(r.kind));
 	if (err == -EINVAL || err == -ERANGE)
 		return tg_fail(TG_EXIT_USAGE, "rule: %s: %s", cidr, why);
-	if (!err && r.action == TG_ACT_REDIRECT)
-		err = tg_live_redirect_add(m, r.action_ifindex);
-	if (!err && bpf_map_update_elem(m->rules, &key, &r, BPF_NOEXIST))
-		err = -errno;
 	if (err)
 		return tg_fail(TG_EXIT_FAIL, "%s: adding the rule for %s: %s%s", ifname, cidr,
 			       strerror(-err), err == -ENOSPC || err == -E2BIG ?
 			       " (the rule table is full)" : "");
-	err = tg_live_sync(m);
-	if (err)
-		return tg_fail(TG_EXIT_FAIL, "%s: rule added, but enabling rules failed: %s", ifname,
-			       strerror(-err));
 	tg_out_print(with_iface(ifname, tg_rule_json(&key, &r)));
 	return TG_EXIT_OK;
 }
@@ -122,16 +108,13 @@ static int rule_del(const char *ifname, const struct tg_maps *m, const struct tg
 	int err;
 
 	tg_cidr_to_key(c, &key);
-	if (tg_rule_find(m->rules, &key, &r))
+	err = tg_live_rule_del(m, &key, &r);
+	if (err == -ENOENT)
 		return tg_fail(TG_EXIT_FAIL, "%s: no rule for %s (see 'tidegate rule list %s')",
 			       ifname, cidr, ifname);
-	if (bpf_map_delete_elem(m->rules, &key))
-		return tg_fail(TG_EXIT_FAIL, "%s: deleting the rule for %s: %s", ifname, cidr,
-			       strerror(errno));
-	err = tg_live_sync(m);
 	if (err)
-		return tg_fail(TG_EXIT_FAIL, "%s: rule deleted, but updating flags failed: %s",
-			       ifname, strerror(-err));
+		return tg_fail(TG_EXIT_FAIL, "%s: deleting the rule for %s: %s", ifname, cidr,
+			       strerror(-err));
 	tg_out_print(with_iface(ifname, tg_rule_json(&key, &r)));
 	return TG_EXIT_OK;
 }

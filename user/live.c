@@ -168,11 +168,17 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 	unsigned int port;
 	int err;
 
+	struct tg_config cur;
+	__u32 zero = 0;
+
 	err = tg_limits_to_config(l, &cfg, why, sizeof(why));
 	if (err) {
 		tg_err("%s", why);
 		return err;
 	}
+	/* Rule ids are never handed out twice, whatever l says. */
+	if (!bpf_map_lookup_elem(m->config, &zero, &cur) && cur.rule_seq > cfg.rule_seq)
+		cfg.rule_seq = cur.rule_seq;
 	err = write_config(m, &cfg);
 	if (err)
 		return err;
@@ -191,4 +197,40 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 			return err;
 	}
 	return 0;
+}
+
+int tg_live_rule_add(const struct tg_maps *m, const struct tg_rule_spec *spec,
+		     struct tg_rule_key *key, struct tg_rule *r, char *why, size_t whylen)
+{
+	__u32 id;
+	int err;
+
+	tg_cidr_to_key(&spec->cidr, key);
+	if (!tg_rule_find(m->rules, key, r))
+		return -EEXIST;
+	/* Check the spec before spending an id on it. */
+	err = tg_rule_build(spec, 1, r, why, whylen);
+	if (err)
+		return err;
+	err = tg_live_next_rule_id(m, &id);
+	if (err)
+		return err;
+	r->id = id;
+	if (r->action == TG_ACT_REDIRECT && (err = tg_live_redirect_add(m, r->action_ifindex)))
+		return err;
+	if (bpf_map_update_elem(m->rules, key, r, BPF_NOEXIST))
+		return errno == EEXIST ? -EBUSY : -errno;
+	return tg_live_sync(m);
+}
+
+int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, struct tg_rule *r)
+{
+	int err;
+
+	err = tg_rule_find(m->rules, key, r);
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(m->rules, key))
+		return -errno;
+	return tg_live_sync(m);
 }

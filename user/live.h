@@ -33,4 +33,21 @@ int tg_live_next_rule_id(const struct tg_maps *m, __u32 *id);
 /* Put ifindex in tg_redirect, before an action naming it is written. */
 int tg_live_redirect_add(const struct tg_maps *m, __u32 ifindex);
 
+struct tg_rule_spec;
+struct tg_rule_key;
+struct tg_rule;
+
+/*
+ * Add a rule live: its id, then its redirect interface, then the rule,
+ * then the flags that make the program look. Returns 0 (key and r
+ * filled), -EEXIST when the prefix already has a rule (r is that rule),
+ * -EINVAL/-ERANGE for a spec that cannot be built (why), or -errno.
+ */
+int tg_live_rule_add(const struct tg_maps *m, const struct tg_rule_spec *spec,
+		     struct tg_rule_key *key, struct tg_rule *r, char *why, size_t whylen);
+
+/* Delete the rule with exactly key's prefix (r: what it was), then
+ * clear the flags if it was the last. -ENOENT if there is none. */
+int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, struct tg_rule *r);
+
 #endif /* TG_LIVE_H */
