@@ -4,8 +4,8 @@
 # unlimited port stays open; the counters add up exactly.
 . "$(dirname "$0")/../lib/integration.sh"
 it_setup
-sb_http_start 80 || bail "no HTTP server on port 80"
-sb_http_start 8080 || bail "no HTTP server on port 8080"
+sb_http_start 80 || it_abort "no HTTP server on port 80"
+sb_http_start 8080 || it_abort "no HTTP server on port 8080"
 
 test_attach() {
 	tg_ok "attach --rate 5/minute --burst 5 --ports 80" \

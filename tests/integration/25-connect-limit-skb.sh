@@ -4,7 +4,7 @@
 # is dropped, and the counters agree.
 . "$(dirname "$0")/../lib/integration.sh"
 it_setup
-sb_http_start 80 || bail "no HTTP server on port 80"
+sb_http_start 80 || it_abort "no HTTP server on port 80"
 
 tg_ok "attach --mode skb --rate 3/minute --ports 80" \
 	attach "$IF" --mode skb --rate 3/minute --ports 80 --json

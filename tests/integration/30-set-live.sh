@@ -5,8 +5,8 @@
 # over-limit SYNs while counting them, --enforce drops them again.
 . "$(dirname "$0")/../lib/integration.sh"
 it_setup
-sb_http_start 80 || bail "no HTTP server on port 80"
-sb_http_start 8080 || bail "no HTTP server on port 8080"
+sb_http_start 80 || it_abort "no HTTP server on port 80"
+sb_http_start 8080 || it_abort "no HTTP server on port 8080"
 
 # status_is FIELD WANT : the limit FIELD as `status IFACE --json` shows it.
 status_is() {

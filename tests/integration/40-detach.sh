@@ -4,7 +4,7 @@
 # interface deleted under tidegate leaves pins that detach still cleans.
 . "$(dirname "$0")/../lib/integration.sh"
 it_setup
-sb_http_start 80 || bail "no HTTP server on port 80"
+sb_http_start 80 || it_abort "no HTTP server on port 80"
 
 test_attached() {
 	tg_ok "attach --rate 2/minute --ports 80" attach "$IF" --rate 2/minute --ports 80 --json

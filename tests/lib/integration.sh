@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # integration.sh - what every tests/integration/*.sh sources: TAP, the
 # shared sandbox (scripts/lib/sandbox.sh), and small helpers that drive
@@ -17,8 +18,17 @@ TIDEGATE=${TIDEGATE:-$IT_ROOT/build/san/tidegate}
 . "$IT_LIB/tap.sh"
 . "$IT_ROOT/scripts/lib/sandbox.sh"
 
+# The machine cannot run any test at all: stop the whole suite.
 bail() {
 	echo "Bail out! $*"
+	exit 1
+}
+
+# This test cannot go on: fail with why, close the plan, exit. Unlike a
+# bail-out, the other test files still run.
+it_abort() {
+	ok 1 "cannot go on: $*"
+	done_testing
 	exit 1
 }
 
@@ -56,10 +66,19 @@ tg_run() {
 	ERR=$(cat "$IT_TMP/stderr")
 }
 
-# The same, as an unprivileged user.
+# The same, as an unprivileged user (uid 65534), through setpriv or
+# runuser, whichever there is; RC=skip if there is neither.
 tg_run_as_nobody() {
-	OUT=$(sb_srv setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$SB_TIDEGATE" "$@" 2>"$IT_TMP/stderr")
+	local drop
+	if command -v setpriv >/dev/null; then
+		drop=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	elif command -v runuser >/dev/null; then
+		drop=(runuser -u "$(id -nu 65534)" --)
+	else
+		RC=skip
+		return
+	fi
+	OUT=$(sb_srv "${drop[@]}" "$SB_TIDEGATE" "$@" 2>"$IT_TMP/stderr")
 	RC=$?
 	ERR=$(cat "$IT_TMP/stderr")
 }
@@ -155,3 +174,37 @@ sys.exit(0 if "xdp" in json.load(sys.stdin)[0] else 1)'
 
 # it_has_flood : 0 if this tidegate has the flood command.
 it_has_flood() { "$SB_TIDEGATE" help flood >/dev/null 2>&1; }
+
+# it_flood_exact DST_IP BURST SECONDS MIN_SECONDS : flood one source at
+# DST_IP from every CPU for SECONDS while syn_window.py watches the data
+# path, then check with gcra_verdict.py that the source was admitted
+# exactly BURST + rate x elapsed, the flood having lasted MIN_SECONDS at
+# least. tidegate must be attached with that burst. Emits the TAP lines,
+# and the measured figures as diagnostics.
+it_flood_exact() {
+	local dst=$1 burst=$2 secs=$3 min=$4 interval src kind text
+	interval=$(sb_tg status "$IF" --json | json limits.interval_ns)
+	python3 "$IT_LIB/syn_window.py" "$PIN_DIR" -- \
+		nsenter --net="/run/netns/$SB_CLI_NS" "$SB_TIDEGATE" flood "$SB_CLI_IF" \
+		--dst-ip "$dst" --dst-mac "$(sb_srv_mac)" --port 80 --sources 1 \
+		--threads "$(nproc)" --duration "$secs" --count 100000000 --json \
+		>"$IT_TMP/window.json" 2>"$IT_TMP/flood.err"
+	is "$(json flood_exit <"$IT_TMP/window.json" 2>/dev/null)" 0 \
+		"flood [$dst] from one source ran ${secs}s" ||
+		it_abort "the flood failed: $(cat "$IT_TMP/flood.err")"
+	diag "flood: $(json flood <"$IT_TMP/window.json")"
+	src=$(json flood.first_source <"$IT_TMP/window.json")
+	it_bucket "$src" >"$IT_TMP/bucket.json"
+	[ -s "$IT_TMP/bucket.json" ]
+	ok $? "  its source $src has a bucket" || it_abort "no bucket for $src"
+	python3 "$IT_LIB/gcra_verdict.py" "$IT_TMP/window.json" "$IT_TMP/bucket.json" \
+		"$interval" "$burst" "$min" >"$IT_TMP/verdict"
+	is "$?" 0 "  the measured figures add up to a verdict" || diag "  $(cat "$IT_TMP/verdict")"
+	while IFS=$'\t' read -r kind text; do
+		case $kind in
+		diag) diag "$text" ;;
+		ok) ok 0 "  $text" ;;
+		*) ok 1 "  $text" ;;
+		esac
+	done <"$IT_TMP/verdict"
+}
