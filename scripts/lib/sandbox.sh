@@ -124,3 +124,43 @@ sb_cleanup() {
 	rm -rf "/sys/fs/bpf/tidegate/$SB_SRV_IF" 2>/dev/null
 	return $rc
 }
+
+# A third namespace behind a second veth of the server, where
+# `--action redirect:$SB_RED_IF` sends SYNs and their flows:
+#
+#   [ns $SB_SRV_NS]  $SB_RED_IF ==== veth ==== $SB_RED_PEER  [ns $SB_RED_NS]
+#
+# Neither end has an address and IPv6 is off on both, so the link is
+# silent: whatever arrives on $SB_RED_PEER was redirected. GRO on the
+# peer gives it the NAPI context redirected XDP frames need.
+SB_RED_NS="tg-red-$SB_ID"
+SB_RED_IF="tgr$SB_ID"
+SB_RED_PEER="tgq$SB_ID"
+
+sb_red() { nsenter --net="/run/netns/$SB_RED_NS" "$@"; }
+
+sb_create_redirect() {
+	ip netns add "$SB_RED_NS" || return 1
+	sb_on_cleanup "ip netns del '$SB_RED_NS'"
+	ip link add "$SB_RED_IF" netns "$SB_SRV_NS" type veth \
+		peer name "$SB_RED_PEER" netns "$SB_RED_NS" || return 1
+	sb_red ip link set lo up
+	sb_srv sysctl -qw "net.ipv6.conf.$SB_RED_IF.disable_ipv6=1"
+	sb_red sysctl -qw "net.ipv6.conf.$SB_RED_PEER.disable_ipv6=1"
+	sb_srv ethtool -K "$SB_RED_IF" gro on >/dev/null 2>&1
+	sb_red ethtool -K "$SB_RED_PEER" gro on >/dev/null 2>&1
+	sb_srv ip link set "$SB_RED_IF" up
+	sb_red ip link set "$SB_RED_PEER" up
+}
+
+# An 802.1Q VLAN ID over the veth pair, 198.18.ID.1 (server) and
+# 198.18.ID.2 (client): tidegate on $SB_SRV_IF sees the tagged frames.
+sb_create_vlan() {
+	local id=$1
+	sb_srv ip link add link "$SB_SRV_IF" name "$SB_SRV_IF.$id" type vlan id "$id" || return 1
+	sb_cli ip link add link "$SB_CLI_IF" name "$SB_CLI_IF.$id" type vlan id "$id" || return 1
+	sb_srv ip addr add "198.18.$id.1/24" dev "$SB_SRV_IF.$id"
+	sb_cli ip addr add "198.18.$id.2/24" dev "$SB_CLI_IF.$id"
+	sb_srv ip link set "$SB_SRV_IF.$id" up
+	sb_cli ip link set "$SB_CLI_IF.$id" up
+}
