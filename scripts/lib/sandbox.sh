@@ -164,3 +164,21 @@ sb_create_vlan() {
 	sb_srv ip link set "$SB_SRV_IF.$id" up
 	sb_cli ip link set "$SB_CLI_IF.$id" up
 }
+
+# sb_xdp_pass NS-FUNCTION IFACE : put a do-nothing XDP program (XDP_PASS)
+# on IFACE. A veth end receives XDP_TX'd and redirected frames only when
+# it has NAPI; on the kernels we run, GRO alone does not give it one,
+# an XDP program does. Use it on the end that must receive what
+# tidegate sends back (the client, for --action rst) or on to (the
+# redirect peer). It goes with the namespace.
+sb_xdp_pass() {
+	local ns_fn=$1 dev=$2 obj="/tmp/tg-xdp-pass-$SB_ID.o"
+	if [ ! -s "$obj" ]; then
+		printf '%s\n' \
+			'__attribute__((section("xdp"), used)) int xdp_pass(void *ctx) { return 2; }' \
+			'char _license[] __attribute__((section("license"), used)) = "GPL";' |
+			clang -O2 -target bpf -c -x c - -o "$obj" || return 1
+		sb_on_cleanup "rm -f '$obj'"
+	fi
+	"$ns_fn" ip link set dev "$dev" xdpdrv obj "$obj" sec xdp
+}
