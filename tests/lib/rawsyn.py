@@ -82,11 +82,11 @@ def main():
     dst = ipaddress.ip_address(a.dst)
     flags = sum(FLAGS[c] for c in a.flags)
     count = a.count if a.count is not None else a.sources
-    with open("/sys/class/net/%s/address" % a.iface) as f:
-        smac = mac_bytes(f.read().strip())
     dmac = mac_bytes(a.dst_mac)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((a.iface, 0))
+    # The interface's own MAC (/sys may show another namespace's).
+    smac = s.getsockname()[4]
     frames = [frame(src0 + i, dst, smac, dmac, a.sport, a.dport, flags, a.seq, a.vlan)
               for i in range(min(a.sources, count))]
     start = time.monotonic()
