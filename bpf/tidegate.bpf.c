@@ -144,6 +144,31 @@ static __always_inline __u64 clock_ns(void)
 }
 
 /*
+ * The precise clock reads the TSC behind a serialising fence; on the
+ * benchmark's VM that was more than half of what a dropped SYN cost
+ * (BENCHMARKS.md). The coarse clock is a load of the time at the last
+ * tick: never ahead of the precise one, and behind it by a tick or two,
+ * a few more at worst (the kernel lets another CPU take over a tick
+ * stalled for five). A bucket more than TG_COARSE_SLACK_NS beyond the
+ * tolerance by the coarse clock is beyond it by the precise clock too,
+ * so that SYN is denied without reading the latter: the same decision,
+ * cheaper for the sources far over their limit, which is what a flood
+ * at a low rate is. Every SYN nearer the edge is decided by the precise
+ * clock. Were the coarse clock ever more than the slack behind, a SYN
+ * could be denied that much early: the direction gcra_charge already
+ * accepts from a clock that seems to go backwards, never one admitted
+ * too many.
+ */
+#define TG_COARSE_SLACK_NS (250ULL * 1000 * 1000)
+
+static __always_inline __u64 clock_coarse_ns(void)
+{
+	if (test_clock)
+		return test_now_ns;
+	return bpf_ktime_get_coarse_ns();
+}
+
+/*
  * GCRA on one word: admit when the bucket's theoretical arrival time is
  * at most tolerance ahead of now, and move it one interval later. A
  * clock that seems to go backwards only makes tat look further ahead,
@@ -204,16 +229,32 @@ static __always_inline struct tg_bucket *new_bucket(const struct tg_source *src,
 
 /*
  * Charge one SYN to its bucket, creating it on first sight. *bp is the
- * bucket when the SYN is denied, for the drop log and top.
+ * bucket when the SYN is denied, for the drop log and top; *nowp the
+ * time the decision was taken at (the coarse clock's, when the bucket
+ * is so far over its limit that the precise clock is not read at all).
  */
-static __always_inline int charge_source(const struct tg_source *src, __u64 now,
+static __always_inline int charge_source(const struct tg_source *src,
 					 const struct tg_limit *lim,
 					 const struct tg_config *cfg,
-					 struct tg_counters *cnt, struct tg_bucket **bp)
+					 struct tg_counters *cnt, struct tg_bucket **bp,
+					 __u64 *nowp)
 {
 	struct tg_bucket *b;
+	__u64 now;
 
 	b = bpf_map_lookup_elem(&tg_buckets, src);
+	/* No overflow: the tolerance is under 2^62 (limits.h), and so is
+	 * the clock for the first 146 years of uptime. */
+	if (b) {
+		now = clock_coarse_ns();
+		if (READ_ONCE(b->tat_ns) > now + lim->tolerance_ns + TG_COARSE_SLACK_NS) {
+			*bp = b;
+			*nowp = now;
+			return TG_DENY;
+		}
+	}
+	now = clock_ns();
+	*nowp = now;
 	if (!b) {
 		/* A new source's bucket is full, so its first SYN conforms
 		 * (burst >= 1); store the state after admitting it. */
@@ -544,7 +585,7 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 	struct tg_bucket *b = NULL;
 	struct tg_rule *rule = NULL;
 	__u8 why = TG_WHY_LIMIT;
-	__u64 now = clock_ns();
+	__u64 now;
 	int verdict;
 
 	cnt->syn++;
@@ -576,10 +617,13 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 	}
 
 	if (why == TG_WHY_DENY) {
+		/* Only the drop log and the RST budget want the time here:
+		 * the coarse clock serves them. */
+		now = clock_coarse_ns();
 		b = deny_bucket(src, cfg, cnt);
 		verdict = TG_DENY;
 	} else {
-		verdict = charge_source(src, now, &lim, cfg, cnt, &b);
+		verdict = charge_source(src, &lim, cfg, cnt, &b, &now);
 	}
 	if (verdict == TG_ADMIT) {
 		cnt->allowed++;

@@ -14,6 +14,8 @@ static const int attach_opts[] = { TG_LIMIT_OPTS, OPT_MAX_SOURCES, OPT_MODE, OPT
 static const int set_opts[] = { TG_LIMIT_OPTS, OPT_JSON, -1 };
 static const int json_opts[] = { OPT_JSON, -1 };
 static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
+static const int flood_opts[] = { OPT_DST_IP, OPT_DST_MAC, OPT_PORT, OPT_SOURCES, OPT_COUNT,
+				  OPT_THREADS, OPT_DURATION, OPT_SRC, OPT_SRC_PREFIX, OPT_JSON, -1 };
 static const int no_opts[] = { -1 };
 static const int rule_opts[] = { OPT_BURST, OPT_SHARED, OPT_ACTION, OPT_JSON, -1 };
 static const int top_opts[] = { OPT_ENTRIES, OPT_JSON, OPT_WATCH, -1 };
@@ -47,6 +49,13 @@ static const struct tg_command commands[] = {
 	{ "top", "IFACE [-n N] [--json] [--watch SECONDS]",
 	  "The sources with the most drops and the highest current rate.", top_opts, 1, 1,
 	  tg_cmd_top },
+	{ "flood", "IFACE --dst-ip IP --dst-mac MAC [options]",
+	  "Load-test a sandbox: send crafted SYNs out of a veth, fast.\n"
+	  "SYNs come from --sources rotating addresses, made by\n"
+	  "BPF_PROG_TEST_RUN with live frames, until --count or --duration;\n"
+	  "prints what was sent. Only out of a veth: the sources are forged,\n"
+	  "so the frames must stay on this machine.",
+	  flood_opts, 1, 1, tg_cmd_flood },
 	{ "help", "[COMMAND]", "Show help for tidegate or one command.", no_opts, 0, 1,
 	  run_help },
 };
