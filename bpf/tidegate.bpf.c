@@ -426,9 +426,14 @@ static __always_inline __u8 bucket_prefix(const struct tg_pkt *p, const struct t
 
 /*
  * The drop log: a bucket's first drop, then at most one line per
- * log_interval_ns (claimed with a compare-and-swap of logged_ns, so two
- * CPUs never both log it), and every line under the global budget, so a
- * flood from a million sources costs at most the budget in lines.
+ * log_interval_ns, and every line under the global budget, so a flood
+ * from a million sources costs at most the budget in lines. The budget
+ * is asked first: a bucket keeps its turn until it gets a line, so the
+ * budget's whole rate is used (had the turn been spent on a refusal,
+ * sources refused at once would all wait out the interval together and
+ * leave the budget idle in between). Then logged_ns is claimed with a
+ * compare-and-swap, so two CPUs never both log a bucket; the loser's
+ * token is spent for nothing, which only makes the log quieter.
  */
 static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struct tg_pkt *p,
 				     const struct tg_source *src, const struct tg_rule *rule,
@@ -442,14 +447,14 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 
 	if (last && (__s64)(now - last) < (__s64)cfg->log_interval_ns)
 		return;
-	if (__sync_val_compare_and_swap(&b->logged_ns, last, now) != last)
-		return;
 	st = bpf_map_lookup_elem(&tg_state, &zero);
 	if (!st || !budget_take(&st->log_tat_ns, now, cfg->log_budget_interval_ns,
 				cfg->log_budget_tolerance_ns)) {
 		cnt->log_budget_exceeded++;
 		return;
 	}
+	if (__sync_val_compare_and_swap(&b->logged_ns, last, now) != last)
+		return;
 	ev = bpf_ringbuf_reserve(&tg_log, sizeof(*ev), 0);
 	if (!ev) {
 		cnt->log_lost++;

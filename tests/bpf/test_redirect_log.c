@@ -244,7 +244,7 @@ static void test_log_budget(void)
 		tap_is(evs.n, 5, "budget: second %d, 200 sources over the limit: 5 lines", round);
 		tap_is(after.log_emitted - before.log_emitted, 5, "  log_emitted +5");
 		tap_is(after.log_budget_exceeded - before.log_budget_exceeded, 195,
-		       "  the other 195 over the budget (each source tries once per interval)");
+		       "  the other 195 refused by the budget");
 	}
 	tap_is(total, 15, "budget: 15 lines in 3 seconds from 200 sources");
 	env_close(&e);

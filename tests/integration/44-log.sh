@@ -51,7 +51,8 @@ test_one_source() {
 }
 
 # 100,000 sources from a denied range: each source's first drop asks
-# for a line, the budget allows 100 a second (burst 100). The flood goes
+# for a line (and asks again with its next drop while the budget says
+# no), the budget allows 100 a second (burst 100). The flood goes
 # round the sources 3 times: it outruns the veth, whose receive ring
 # drops what the program has no time for, and the later rounds bring in
 # the sources the first lost (a source asks once per log interval).
@@ -80,8 +81,8 @@ test_budget() {
 		"denied SYNs $(it_stat rule_deny), flood ${secs}s"
 	[ "$buckets" -ge $((SOURCES * 9 / 10)) ]
 	ok $? "at least 90% of the $SOURCES sources reached the program ($buckets)"
-	is "$((emitted + exceeded + lost))" "$buckets" \
-		"every denied source asked for one line: logged, over the budget or lost"
+	[ "$exceeded" -ge $((buckets - emitted - lost)) ]
+	ok $? "every source not logged asked and was refused by the budget ($exceeded refusals)"
 	max=$(python3 -c "import math,sys; print(int($BUDGET + $BUDGET * (float(sys.argv[1]) + 0.5)))" "$secs")
 	between "$emitted" "$BUDGET" "$max" \
 		"lines within the budget: $BUDGET burst + $BUDGET/s over ${secs}s (+0.5 s)"
@@ -111,7 +112,8 @@ test_budget_rate() {
 	emitted=$((e1 - e0))
 	diag "flood: $(json sent <<<"$flood") SYNs in ${secs}s; lines $emitted; $(wc -l <"$LOG") printed"
 	max=$(python3 -c "import sys; print(int($BUDGET + $BUDGET * (float(sys.argv[1]) + 0.5)))" "$secs")
-	min=$(python3 -c "import sys; print(int($BUDGET * float(sys.argv[1]) * 0.8))" "$secs")
+	# Sources refused by the budget keep asking, so its whole rate is used.
+	min=$(python3 -c "import sys; print(int($BUDGET + $BUDGET * float(sys.argv[1]) * 0.8))" "$secs")
 	between "$emitted" "$min" "$max" \
 		"lines: burst $BUDGET + $BUDGET/s over ${secs}s, no more (and the budget was used)"
 	is "$(wc -l <"$LOG")" "$emitted" "  'tidegate log' printed every one"
