@@ -294,6 +294,55 @@ static void test_set_keeps_flags(void)
 	env_close(&e);
 }
 
+/*
+ * A bucket's drop count: exact for the first 256, then sampled (so a
+ * flood does not write its bucket on every SYN) and within a few
+ * percent, for one source and for sixteen sources in rotation.
+ */
+static void test_drop_counts(void)
+{
+	static __u8 frames[16][256];
+	int lens[16], i, r, worst = 0;
+	struct tg_bucket b;
+	struct env e;
+
+	if (!tap_ok(!env_open(&e, "1/minute", 1), "drop counts: load"))
+		return;
+	for (i = 0; i < 16; i++) {
+		char src[32];
+		struct fspec s = { .src = src, .sport = 9000 };
+
+		snprintf(src, sizeof(src), "192.0.2.%d", 10 + i);
+		lens[i] = fbuild(&s, frames[i]);
+		env_run(&e, frames[i], (__u32)lens[i], NULL, NULL); /* the burst */
+	}
+	env_run_n(&e, frames[0], (__u32)lens[0], 256);
+	bucket_get(&e, "192.0.2.10", 0, &b);
+	tap_is(b.dropped, 256, "drop counts: 256 drops counted exactly");
+	env_run_n(&e, frames[0], (__u32)lens[0], 200000 - 256);
+	bucket_get(&e, "192.0.2.10", 0, &b);
+	tap_ok(b.dropped > 190000 && b.dropped < 210000,
+	       "drop counts: 200000 drops of one source counted within 5%% (%llu)",
+	       (unsigned long long)b.dropped);
+	/* Sixteen sources in strict rotation: no source is favoured. */
+	for (r = 0; r < 4000; r++)
+		for (i = 1; i < 16; i++)
+			env_run(&e, frames[i], (__u32)lens[i], NULL, NULL);
+	for (i = 1; i < 16; i++) {
+		char src[32];
+		int err;
+
+		snprintf(src, sizeof(src), "192.0.2.%d", 10 + i);
+		bucket_get(&e, src, 0, &b);
+		err = (int)((b.dropped > 4000 ? b.dropped - 4000 : 4000 - b.dropped) * 100 / 4000);
+		if (err > worst)
+			worst = err;
+	}
+	tap_ok(worst <= 20, "drop counts: 15 sources in rotation, 4000 drops each, "
+	       "each counted within 20%% (worst %d%%)", worst);
+	env_close(&e);
+}
+
 int main(void)
 {
 	env_require_bpf();
@@ -303,5 +352,6 @@ int main(void)
 	test_rule_buckets_apart();
 	test_dry_run();
 	test_set_keeps_flags();
+	test_drop_counts();
 	return tap_done();
 }

@@ -198,6 +198,18 @@ static inline int env_run(struct env *e, const void *frame, __u32 len, void *out
 	return (int)opts.retval;
 }
 
+/* Run the same frame n times in one BPF_PROG_TEST_RUN; the last verdict. */
+static inline int env_run_n(struct env *e, const void *frame, __u32 len, __u32 n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len, .repeat = n);
+
+	if (bpf_prog_test_run_opts(e->prog, &opts)) {
+		tap_diag("BPF_PROG_TEST_RUN: %s", strerror(errno));
+		return -1;
+	}
+	return (int)opts.retval;
+}
+
 static inline struct tg_counters env_counters(struct env *e)
 {
 	struct tg_counters c;
