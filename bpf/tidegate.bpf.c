@@ -197,6 +197,14 @@ static __always_inline int gcra_charge(struct tg_bucket *b, __u64 now,
 	return TG_CONTENDED;
 }
 
+/* Sources in tg_buckets, or -1 where the kernel cannot tell us. */
+static __always_inline __s64 tracked_sources(void)
+{
+	if (!bpf_map_sum_elem_count)
+		return -1;
+	return bpf_map_sum_elem_count((struct bpf_map *)&tg_buckets);
+}
+
 /*
  * A bucket for a new source, its first SYN already charged to it (a
  * deny rule's buckets charge nothing: tat 0, admitted 0). Returns the
@@ -209,14 +217,21 @@ static __always_inline struct tg_bucket *new_bucket(const struct tg_source *src,
 						    struct tg_counters *cnt, bool *created,
 						    bool want_created)
 {
+	__s64 before = tracked_sources();
 	struct tg_bucket *b;
 
-	if (bpf_map_sum_elem_count &&
-	    bpf_map_sum_elem_count((struct bpf_map *)&tg_buckets) >= cfg->max_sources)
-		cnt->table_full++;
 	if (!bpf_map_update_elem(&tg_buckets, src, fresh, BPF_NOEXIST)) {
 		cnt->new_source++;
 		*created = true;
+		/* A full LRU frees a batch of its least recently used
+		 * nodes at once (16 to 128); count the batch. */
+		if (before >= cfg->max_sources) {
+			__s64 freed = before + 1 - tracked_sources();
+
+			cnt->table_full++;
+			if (freed > 0)
+				cnt->evicted += (__u64)freed;
+		}
 		if (!want_created)
 			return NULL;
 	}
@@ -354,6 +369,7 @@ struct tg_pkt {
 	void *l3; /* struct iphdr or struct ipv6hdr */
 	struct tcphdr *th;
 	bool v6;
+	bool frag;   /* a first fragment: the rest of the datagram is not here */
 	__u16 dport;
 };
 
@@ -533,8 +549,13 @@ static __always_inline int act_rst(struct xdp_md *ctx, const struct tg_pkt *p, _
 	__u32 zero = 0;
 	int len, ours;
 
-	/* IP options and IPv6 extension headers are not answered: rst.h */
-	if (p->v6)
+	/* IP options and IPv6 extension headers are not answered: rst.h.
+	 * Nor is a first fragment: its SYN's length, which the RST must
+	 * acknowledge, is the whole datagram's, and its TCP header may be
+	 * cut short. */
+	if (p->frag)
+		ours = 0;
+	else if (p->v6)
 		ours = p->l3 + sizeof(struct ipv6hdr) + 1 > p->end ||
 		       ((struct ipv6hdr *)p->l3)->nexthdr == IPPROTO_TCP;
 	else
@@ -697,6 +718,46 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 	return XDP_DROP;
 }
 
+/*
+ * What the parser found, for tg_decide: the offsets of the IP and TCP
+ * headers from the start of the frame, the family, whether this is a
+ * first fragment, and the destination port.
+ */
+#define TG_META_L3_MASK 0xffULL  /* bits 0-7: IP header offset */
+#define TG_META_L4_SHIFT 8       /* bits 8-17: TCP header offset */
+#define TG_META_L4_MASK 0x3ffULL
+#define TG_META_V6      (1ULL << 18)
+#define TG_META_FRAG    (1ULL << 19)
+#define TG_META_PORT_SHIFT 32    /* bits 32-47: destination port */
+
+/*
+ * The decision and the action for a SYN to a limited port, as a global
+ * function: the verifier checks it once, on its own, instead of once
+ * for every way through the parser (VLAN tags, IP options, extension
+ * headers, fragments), which multiplied past its limit of a million
+ * instructions once rules, actions and the log were added. It costs a
+ * call. Pointers from the caller arrive as possibly NULL memory of
+ * their type's size; the packet is found again from ctx and meta.
+ */
+__noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_config *cfg,
+			 struct tg_counters *cnt, __u64 meta)
+{
+	void *data = (void *)(long)ctx->data;
+	struct tg_pkt p = {
+		.data = data,
+		.end = (void *)(long)ctx->data_end,
+		.l3 = data + (meta & TG_META_L3_MASK),
+		.th = data + ((meta >> TG_META_L4_SHIFT) & TG_META_L4_MASK),
+		.v6 = !!(meta & TG_META_V6),
+		.frag = !!(meta & TG_META_FRAG),
+		.dport = (__u16)(meta >> TG_META_PORT_SHIFT),
+	};
+
+	if (!src || !cfg || !cnt)
+		return XDP_PASS;
+	return limit_syn(ctx, &p, src, cfg, cnt);
+}
+
 SEC("xdp")
 int tidegate_xdp(struct xdp_md *ctx)
 {
@@ -709,9 +770,10 @@ int tidegate_xdp(struct xdp_md *ctx)
 	struct tg_config *cfg;
 	struct tg_source src;
 	__u32 zero = 0, dport32;
-	__u16 proto, dport;
+	__u16 proto, dport = 0;
 	__u8 *limited;
-	bool syn = false;
+	bool syn = false, first_frag = false, port_known = true, cut = false;
+	__u64 meta;
 	int ret;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
@@ -728,15 +790,19 @@ int tidegate_xdp(struct xdp_md *ctx)
 	if (proto == bpf_htons(ETH_P_IP)) {
 		__be32 saddr;
 
-		ret = parse_ipv4(&c, &saddr);
+		ret = parse_ipv4(&c, &saddr, &first_frag);
 		if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v4(&src, saddr, cfg);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6;
 
-		ret = parse_ipv6(&c, &ip6);
-		if (ret)
+		ret = parse_ipv6(&c, &ip6, &first_frag);
+		/* A first fragment may cut the extension headers that follow
+		 * its fragment header; reassembly completes them too. */
+		if (ret == TG_P_TRUNC && first_frag)
+			cut = true;
+		else if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v6(&src, ip6, cfg);
 		p.v6 = true;
@@ -745,7 +811,14 @@ int tidegate_xdp(struct xdp_md *ctx)
 	}
 
 	p.th = c.pos;
-	ret = parse_tcp(&c, &dport, &syn);
+	ret = cut ? TG_P_TRUNC : parse_tcp(&c, &dport, &syn);
+	if (ret == TG_P_TRUNC && first_frag) {
+		/* Reassembly will complete what the fragment cuts short. */
+		cnt->frag_tiny++;
+		syn = true;
+		port_known = !cut && parse_tcp_tiny(&c, &dport, &syn);
+		ret = TG_P_OK;
+	}
 	if (ret)
 		return pass_by_reason(cnt, ret);
 	if (!syn) {
@@ -758,8 +831,33 @@ int tidegate_xdp(struct xdp_md *ctx)
 	}
 	dport32 = dport;
 	limited = bpf_map_lookup_elem(&tg_ports, &dport32);
-	if (!limited || !*limited)
+	/* A tiny fragment that hides its port counts as limited. */
+	if (port_known && (!limited || !*limited))
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
-	p.dport = dport;
-	return limit_syn(ctx, &p, &src, cfg, cnt);
+	/*
+	 * A flood's SYN, decided here without a call: no rules, the drop
+	 * action, enforcing, a bucket so far over its limit that the coarse
+	 * clock decides (as charge_source would), and logged within the log
+	 * interval. The counters move exactly as tg_decide would move them.
+	 * Anything else, and every SYN that is not denied, goes on to it.
+	 */
+	if (!(cfg->flags & (TG_F_RULES | TG_F_DRY_RUN)) && cfg->action == TG_ACT_DROP) {
+		struct tg_bucket *b = bpf_map_lookup_elem(&tg_buckets, &src);
+		__u64 now = clock_coarse_ns(), last;
+
+		if (b && READ_ONCE(b->tat_ns) > now + cfg->tolerance_ns + TG_COARSE_SLACK_NS) {
+			last = READ_ONCE(b->logged_ns);
+			if (last && (__s64)(now - last) < (__s64)cfg->log_interval_ns) {
+				cnt->syn++;
+				count_drop(b, cnt);
+				cnt->dropped++;
+				cnt->act_drop++;
+				return XDP_DROP;
+			}
+		}
+	}
+	meta = (__u64)(p.l3 - p.data) | (__u64)((void *)p.th - p.data) << TG_META_L4_SHIFT |
+	       (p.v6 ? TG_META_V6 : 0) | (first_frag ? TG_META_FRAG : 0) |
+	       (__u64)dport << TG_META_PORT_SHIFT;
+	return tg_decide(ctx, &src, cfg, cnt, meta);
 }

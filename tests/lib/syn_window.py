@@ -28,12 +28,18 @@ BPF_OBJ_GET = 7
 NR_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "s390x": 351, "ppc64le": 361}
 
 # struct tg_counters in include/tidegate.h: every field a __u64, in order.
-COUNTERS = ["packets", "syn", "allowed", "dropped", "would_drop", "pass_not_syn",
-            "pass_not_ip", "pass_trunc", "pass_badhdr", "pass_exthdr", "pass_vlan",
-            "fragment", "new_source", "table_full", "cas_retry", "cas_exhausted",
-            "rule_allow", "rule_deny", "rule_limit", "act_drop", "rst_sent",
-            "rst_budget_exceeded", "rst_skipped", "redirected", "redirect_failed",
-            "flow_redirected", "log_emitted", "log_budget_exceeded", "log_lost"]
+# Read from the header itself, so a counter added there cannot shift the
+# per-CPU reads here (a hand-kept list went stale twice).
+def _counters():
+    import re
+    hdr = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include",
+                       "tidegate.h")
+    with open(hdr) as f:
+        body = re.search(r"struct tg_counters \{(.*?)\n\};", f.read(), re.S).group(1)
+    return re.findall(r"^\s*__u64\s+(\w+);", body, re.M)
+
+
+COUNTERS = _counters()
 SYN = COUNTERS.index("syn")
 # Report stretches of the flood longer than this with no SYN at all.
 STALL_NS = 5_000_000
