@@ -53,9 +53,9 @@ const struct tg_opt_def tg_opt_defs[OPT__MAX] = {
 	[OPT_VERBOSE] = { "verbose", 'v', NULL,
 			  "say more; twice or three times for libbpf's own output" },
 	[OPT_HELP] = { "help", 'h', NULL, "show this help" },
-	[OPT_ACTION] = { "action", 'a', "drop|rst|redirect:IFACE",
-			 "what SYNs over the limit get: dropped, refused with an RST, or "
-			 "sent with their flow to IFACE (default drop)" },
+	[OPT_ACTION] = { "action", 'a', "ACTION",
+			 "what SYNs over the limit get: drop, rst (refused at once) or "
+			 "redirect:IFACE (sent there with their flow); default drop" },
 	[OPT_RST_BUDGET] = { "rst-budget", 0, "N",
 			     "RSTs per second from all sources together; over it, drop "
 			     "(default " STR(TG_DEFAULT_RST_BUDGET) ")" },

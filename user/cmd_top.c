@@ -309,15 +309,16 @@ static void print_text_list(struct json_object *list, const char *title)
 
 static void print_top(struct json_object *o)
 {
-	struct json_object *v;
+	struct json_object *v, *tracked = NULL, *window = NULL;
 
 	if (tg_out_json()) {
 		tg_out_print(o);
 		return;
 	}
-	json_object_object_get_ex(o, "tracked", &v);
-	printf("%s sources tracked, rates over %s s\n", json_object_get_string(v),
-	       json_object_object_get_ex(o, "window_s", &v) ? json_object_get_string(v) : "?");
+	json_object_object_get_ex(o, "tracked", &tracked);
+	json_object_object_get_ex(o, "window_s", &window);
+	printf("%s sources tracked, rates over %s s\n", json_object_get_string(tracked),
+	       json_object_get_string(window));
 	json_object_object_get_ex(o, "by_drops", &v);
 	print_text_list(v, "Most drops:");
 	json_object_object_get_ex(o, "by_rate", &v);

@@ -37,14 +37,18 @@ static const struct tg_command commands[] = {
 	{ "stats", "IFACE [--json] [--watch SECONDS]",
 	  "Print IFACE's counters, summed over CPUs.", stats_opts, 1, 1, tg_cmd_stats },
 	{ "rule", "add|del|list IFACE [CIDR allow|deny|limit RATE] [options]",
-	  "Allow, deny or limit a source prefix on IFACE, live; the longest\n"
-	  "matching prefix wins. 'rule add IFACE CIDR allow', 'rule add IFACE\n"
-	  "CIDR deny', 'rule add IFACE CIDR limit RATE [--burst N] [--shared]',\n"
-	  "'rule del IFACE CIDR', 'rule list IFACE'.",
+	  "Allow, deny or limit source prefixes on IFACE, live.\n"
+	  "The longest matching prefix wins, IPv4 and IPv6:\n"
+	  "  rule add IFACE CIDR allow\n"
+	  "  rule add IFACE CIDR deny [--action ACTION]\n"
+	  "  rule add IFACE CIDR limit RATE [--burst N] [--shared] [--action ACTION]\n"
+	  "  rule del IFACE CIDR\n"
+	  "  rule list IFACE [--json]",
 	  rule_opts, 2, 5, tg_cmd_rule },
 	{ "log", "IFACE [--json]",
-	  "Follow IFACE's drop log: a source's first over-limit SYN, then at\n"
-	  "most one line per source per --log-interval, until interrupted.",
+	  "Follow IFACE's drop log: who is being limited, and why.\n"
+	  "A source's first over-limit SYN, then at most one line per source per\n"
+	  "--log-interval, all under --log-budget; until interrupted.",
 	  json_opts, 1, 1, tg_cmd_log },
 	{ "top", "IFACE [-n N] [--json] [--watch SECONDS]",
 	  "The sources with the most drops and the highest current rate.", top_opts, 1, 1,
