@@ -70,11 +70,11 @@ test_refused() {
 
 # A budget of 1 RST per second: of 5 refusals at once, 1 is answered.
 test_budget() {
-	local i rc refused=0 timedout=0
+	local rc refused=0 timedout=0
 	tg_ok "set --rst-budget 1" set "$IF" --rst-budget 1 --json
 	is "$(out limits.rst_budget)" 1 "  RST budget 1/s"
 	sleep 1.1
-	for i in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		sb_cli curl -s -o /dev/null --connect-timeout 0.3 "http://$SB_SRV_IP:80/"
 		rc=$?
 		[ "$rc" -eq 7 ] && refused=$((refused + 1))
