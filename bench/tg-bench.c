@@ -147,6 +147,7 @@ static void v6_key(__u32 i, struct tg_source *k)
 	w[1] = htonl(0x00190000 + i);
 	w[2] = 0;
 	w[3] = 0;
+	k->rule = 0; /* the default limit's bucket */
 }
 
 static void v4_key(__u32 addr_host, struct tg_source *k)
@@ -157,6 +158,7 @@ static void v4_key(__u32 addr_host, struct tg_source *k)
 	w[1] = 0;
 	w[2] = htonl(0xffff);
 	w[3] = htonl(addr_host);
+	k->rule = 0;
 }
 
 struct frame {
@@ -299,8 +301,15 @@ static int tg_env_load(__u32 max_entries, struct tg_env *e)
 	e->m.config = map_fd(e->obj, TG_MAP_CONFIG);
 	e->m.ports = map_fd(e->obj, TG_MAP_PORTS);
 	e->m.stats = map_fd(e->obj, TG_MAP_STATS);
+	e->m.rules = map_fd(e->obj, TG_MAP_RULES);
+	e->m.state = map_fd(e->obj, TG_MAP_STATE);
+	e->m.redirect = map_fd(e->obj, TG_MAP_REDIRECT);
+	e->m.flows = map_fd(e->obj, TG_MAP_FLOWS);
+	e->m.log = map_fd(e->obj, TG_MAP_LOG);
 	prog = bpf_object__find_program_by_name(e->obj, "tidegate_xdp");
-	if (!prog || e->m.buckets < 0 || e->m.config < 0 || e->m.ports < 0 || e->m.stats < 0)
+	if (!prog || e->m.buckets < 0 || e->m.config < 0 || e->m.ports < 0 || e->m.stats < 0 ||
+	    e->m.rules < 0 || e->m.state < 0 || e->m.redirect < 0 || e->m.flows < 0 ||
+	    e->m.log < 0)
 		return -ENOENT;
 	e->prog_fd = bpf_program__fd(prog);
 	tg_limits_default(&l);

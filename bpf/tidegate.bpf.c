@@ -254,10 +254,12 @@ static __always_inline int charge_source(const struct tg_source *src,
 					 struct tg_counters *cnt, struct tg_bucket **bp,
 					 __u64 *nowp)
 {
-	struct tg_bucket *b;
+	struct tg_bucket *b = *bp;
 	__u64 now;
 
-	b = bpf_map_lookup_elem(&tg_buckets, src);
+	/* *bp: the bucket the caller already found, or NULL to look. */
+	if (!b)
+		b = bpf_map_lookup_elem(&tg_buckets, src);
 	/* No overflow: the tolerance is under 2^62 (limits.h), and so is
 	 * the clock for the first 146 years of uptime. */
 	if (b) {
@@ -644,11 +646,11 @@ static __always_inline int pass_by_reason(struct tg_counters *cnt, int reason)
  */
 static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 				     struct tg_source *src, const struct tg_config *cfg,
-				     struct tg_counters *cnt)
+				     struct tg_counters *cnt, struct tg_bucket *found)
 {
 	struct tg_limit lim = { cfg->interval_ns, cfg->tolerance_ns };
 	__u32 action = cfg->action, ifindex = cfg->action_ifindex;
-	struct tg_bucket *b = NULL;
+	struct tg_bucket *b = found;
 	struct tg_rule *rule = NULL;
 	__u8 why = TG_WHY_LIMIT;
 	__u64 now;
@@ -666,6 +668,7 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 			return XDP_PASS;
 		}
 		src->rule = rule->id;
+		b = NULL; /* another key: the caller's bucket is not this one */
 		if (rule->action) {
 			action = rule->action;
 			ifindex = rule->action_ifindex;
@@ -737,12 +740,17 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
  * headers, fragments), which multiplied past its limit of a million
  * instructions once rules, actions and the log were added. It costs a
  * call. Pointers from the caller arrive as possibly NULL memory of
- * their type's size; the packet is found again from ctx and meta.
+ * their type's size; the packet is found again from ctx and meta, the
+ * config and counters by lookups (an array's is a few instructions);
+ * b is the source's bucket when the caller has looked it up already.
  */
-__noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_config *cfg,
-			 struct tg_counters *cnt, __u64 meta)
+__noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bucket *b,
+			 __u64 meta)
 {
 	void *data = (void *)(long)ctx->data;
+	struct tg_counters *cnt;
+	struct tg_config *cfg;
+	__u32 zero = 0;
 	struct tg_pkt p = {
 		.data = data,
 		.end = (void *)(long)ctx->data_end,
@@ -753,9 +761,11 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_co
 		.dport = (__u16)(meta >> TG_META_PORT_SHIFT),
 	};
 
+	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
+	cfg = bpf_map_lookup_elem(&tg_config, &zero);
 	if (!src || !cfg || !cnt)
 		return XDP_PASS;
-	return limit_syn(ctx, &p, src, cfg, cnt);
+	return limit_syn(ctx, &p, src, cfg, cnt, b);
 }
 
 SEC("xdp")
@@ -773,6 +783,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	__u16 proto, dport = 0;
 	__u8 *limited;
 	bool syn = false, first_frag = false, port_known = true, cut = false;
+	struct tg_bucket *b = NULL;
 	__u64 meta;
 	int ret;
 
@@ -837,17 +848,33 @@ int tidegate_xdp(struct xdp_md *ctx)
 	/*
 	 * A flood's SYN, decided here without a call: no rules, the drop
 	 * action, enforcing, a bucket so far over its limit that the coarse
-	 * clock decides (as charge_source would), and logged within the log
-	 * interval. The counters move exactly as tg_decide would move them.
+	 * clock decides (as charge_source would), and no log line to write.
+	 * The counters move exactly as tg_decide would move them.
 	 * Anything else, and every SYN that is not denied, goes on to it.
 	 */
-	if (!(cfg->flags & (TG_F_RULES | TG_F_DRY_RUN)) && cfg->action == TG_ACT_DROP) {
-		struct tg_bucket *b = bpf_map_lookup_elem(&tg_buckets, &src);
+	if (!(cfg->flags & TG_F_RULES))
+		b = bpf_map_lookup_elem(&tg_buckets, &src);
+	if (b && !(cfg->flags & TG_F_DRY_RUN) && cfg->action == TG_ACT_DROP) {
 		__u64 now = clock_coarse_ns(), last;
 
-		if (b && READ_ONCE(b->tat_ns) > now + cfg->tolerance_ns + TG_COARSE_SLACK_NS) {
+		if (READ_ONCE(b->tat_ns) > now + cfg->tolerance_ns + TG_COARSE_SLACK_NS) {
+			struct tg_state *st;
+			bool quiet;
+
+			/* No line due: logged lately, or (the usual case for
+			 * the sources of a big flood) a line due but the log
+			 * budget spent, which a read of its word tells. */
 			last = READ_ONCE(b->logged_ns);
-			if (last && (__s64)(now - last) < (__s64)cfg->log_interval_ns) {
+			quiet = last && (__s64)(now - last) < (__s64)cfg->log_interval_ns;
+			if (!quiet) {
+				st = bpf_map_lookup_elem(&tg_state, &zero);
+				if (st && READ_ONCE(st->log_tat_ns) >
+						  now + cfg->log_budget_tolerance_ns) {
+					cnt->log_budget_exceeded++;
+					quiet = true;
+				}
+			}
+			if (quiet) {
 				cnt->syn++;
 				count_drop(b, cnt);
 				cnt->dropped++;
@@ -859,5 +886,5 @@ int tidegate_xdp(struct xdp_md *ctx)
 	meta = (__u64)(p.l3 - p.data) | (__u64)((void *)p.th - p.data) << TG_META_L4_SHIFT |
 	       (p.v6 ? TG_META_V6 : 0) | (first_frag ? TG_META_FRAG : 0) |
 	       (__u64)dport << TG_META_PORT_SHIFT;
-	return tg_decide(ctx, &src, cfg, cnt, meta);
+	return tg_decide(ctx, &src, b, meta);
 }
