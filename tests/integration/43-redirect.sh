@@ -13,12 +13,20 @@ RAWSYN="$IT_LIB/rawsyn.py"
 SRV_MAC=$(sb_srv_mac)
 CAP="$IT_TMP/red.pcap"
 
-# capture_start : tcpdump on the redirect peer, TCP only, for at most 15 s.
+# capture_start : tcpdump on the redirect peer, TCP only, for at most
+# 15 s; returns once it says it is listening (a loaded machine can take
+# more than a second to get there).
 capture_start() {
-	rm -f "$CAP"
-	sb_bg sb_red timeout 15 tcpdump -i "$SB_RED_PEER" -n -U -w "$CAP" tcp 2>/dev/null
+	local i
+	rm -f "$CAP" "$IT_TMP/tcpdump.err"
+	sb_bg sb_red timeout 15 tcpdump -i "$SB_RED_PEER" -n -U -w "$CAP" tcp \
+		2>"$IT_TMP/tcpdump.err"
 	CAP_PID=${SB_PIDS[-1]}
-	sleep 1
+	for i in $(seq 100); do
+		grep -q "listening on" "$IT_TMP/tcpdump.err" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.2
 }
 
 # capture_stop : the captured segments, one "SRC.PORT > DST.PORT FLAGS" a line.
