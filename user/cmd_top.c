@@ -64,28 +64,47 @@ static void sample_free(struct sample *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Room for at least need entries; grows by doubling. */
+static int sample_reserve(struct sample *s, size_t need)
+{
+	struct tg_source *k;
+	struct tg_bucket *v;
+	size_t cap = s->cap ? s->cap : TOP_BATCH;
+
+	if (need <= s->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	k = realloc(s->keys, cap * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	s->keys = k;
+	v = realloc(s->vals, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->vals = v;
+	s->cap = cap;
+	return 0;
+}
+
+/*
+ * The whole table, TOP_BATCH entries a syscall. Memory follows what is
+ * tracked, not the table's size (--max-sources may be 64 million).
+ */
 static int sample_read(int fd, __u32 max_entries, struct sample *s)
 {
 	struct tg_source token;
 	bool first = true;
 	int err;
 
-	if (s->cap < max_entries) {
-		free(s->keys);
-		free(s->vals);
-		s->cap = max_entries;
-		s->keys = calloc(s->cap, sizeof(*s->keys));
-		s->vals = calloc(s->cap, sizeof(*s->vals));
-		if (!s->keys || !s->vals)
-			return -ENOMEM;
-	}
 	s->n = 0;
 	s->time_ns = mono_ns();
-	for (;;) {
-		__u32 count = (__u32)(s->cap - s->n < TOP_BATCH ? s->cap - s->n : TOP_BATCH);
+	while (s->n < max_entries) {
+		__u32 count = TOP_BATCH;
 
-		if (!count)
-			break;
+		err = sample_reserve(s, s->n + count);
+		if (err)
+			return err;
 		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, s->keys + s->n,
 					   s->vals + s->n, &count, NULL);
 		first = false;
