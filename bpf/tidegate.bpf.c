@@ -342,7 +342,7 @@ static __always_inline void make_source_v6(struct tg_source *src,
  * the CPUs), and the count stays within a few percent (tests/bpf:
  * test_rules.c, drop counts). Which SYNs are taken is decided
  * by a Weyl sequence over this CPU's SYN count (n times the golden
- * ratio, mod 2^32, falling in the lowest 1/16th): no helper call, no
+ * ratio, mod 2^32, falling in the lowest 1/64th or 1/1024th): no helper call, no
  * shared state, and no period a flood rotating over k sources could
  * line up with. top and the drop log read these counts.
  */
@@ -543,27 +543,37 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 	cnt->log_emitted++;
 }
 
+/*
+ * Whether rst.h can answer this SYN: not with IPv4 options or IPv6
+ * extension headers (rst.h says why), nor in a first fragment, whose
+ * SYN's length, which the RST must acknowledge, is the whole datagram's
+ * and whose TCP header may be cut short.
+ */
+static __always_inline bool rst_answerable(const struct tg_pkt *p)
+{
+	if (p->frag)
+		return false;
+	if (p->v6) {
+		struct ipv6hdr *ip6 = p->l3;
+
+		return (void *)(ip6 + 1) <= p->end && ip6->nexthdr == IPPROTO_TCP;
+	} else {
+		struct iphdr *ip = p->l3;
+
+		return (void *)(ip + 1) <= p->end && ip->ihl == 5;
+	}
+}
+
 /* Refuse the SYN with an RST+ACK, within the global RST budget. */
 static __always_inline int act_rst(struct xdp_md *ctx, const struct tg_pkt *p, __u64 now,
 				   const struct tg_config *cfg, struct tg_counters *cnt)
 {
 	struct tg_state *st;
 	__u32 zero = 0;
-	int len, ours;
+	int len;
 
-	/* IP options and IPv6 extension headers are not answered: rst.h.
-	 * Nor is a first fragment: its SYN's length, which the RST must
-	 * acknowledge, is the whole datagram's, and its TCP header may be
-	 * cut short. */
-	if (p->frag)
-		ours = 0;
-	else if (p->v6)
-		ours = p->l3 + sizeof(struct ipv6hdr) + 1 > p->end ||
-		       ((struct ipv6hdr *)p->l3)->nexthdr == IPPROTO_TCP;
-	else
-		ours = p->l3 + sizeof(struct iphdr) + 1 > p->end ||
-		       ((struct iphdr *)p->l3)->ihl == 5;
-	if (!ours) {
+	/* Checked before a token of the budget is spent on it. */
+	if (!rst_answerable(p)) {
 		cnt->rst_skipped++;
 		return XDP_DROP;
 	}
