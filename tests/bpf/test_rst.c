@@ -70,17 +70,20 @@ static void test_rst_frames(void)
 	check_rst(&v6_vlan, "IPv6, a VLAN tag and 3 bytes of data");
 }
 
-/* IPv4 options and IPv6 extension headers: dropped, not answered. */
+/* IPv4 options, IPv6 extension headers, a first fragment: dropped, not
+ * answered, and no RST budget spent on them. */
 static void test_rst_skipped(void)
 {
 	const struct fspec cases[] = {
 		{ .src = "192.0.2.40", .sport = 1000, .ip_opts = 8 },
 		{ .v6 = true, .src = "2001:db8:6::1", .sport = 1000, .ext_hdr = true },
+		{ .src = "192.0.2.41", .sport = 1000, .first_frag = true, .payload = 8 },
 	};
-	const char *names[] = { "IPv4 with options", "IPv6 with a destination-options header" };
+	const char *names[] = { "IPv4 with options", "IPv6 with a destination-options header",
+				"IPv4 first fragment" };
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		struct tg_counters before, want = { 0 };
 		__u8 frame[512];
 		struct tg_limits l;

@@ -265,6 +265,7 @@ struct fspec {
 	unsigned int payload;   /* bytes of TCP payload */
 	unsigned int ip_opts;   /* IPv4 option bytes (multiple of 4) */
 	bool ext_hdr;           /* IPv6: one destination-options header */
+	bool first_frag;        /* IPv4: MF set, offset 0 */
 };
 
 #define F_FIN 0x01
@@ -371,7 +372,7 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 		ip[1] = 0x10; /* a TOS the RST must not keep */
 		be16(ip + 2, (__u16)(ip_len + l4_len));
 		be16(ip + 4, 0x4242);
-		be16(ip + 6, 0x4000);
+		be16(ip + 6, s->first_frag ? 0x2000 : 0x4000);
 		ip[8] = 57;
 		ip[9] = IPPROTO_TCP;
 		memcpy(ip + 12, src, 4);
