@@ -50,6 +50,13 @@ struct {
 	__type(value, struct tg_counters);
 } tg_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TG_NR_FAMILIES);
+	__type(key, __u32);
+	__type(value, struct tg_fam_counters);
+} tg_fam_stats SEC(".maps");
+
 /*
  * The number of sources in tg_buckets, to tell a table-full insertion
  * (kernel 6.6+; without it table_full counts only failed insertions).
@@ -207,10 +214,11 @@ int tidegate_xdp(struct xdp_md *ctx)
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
+	struct tg_fam_counters *fcnt;
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
 	struct tg_source src;
-	__u32 zero = 0, dport32;
+	__u32 zero = 0, dport32, fam = TG_FAM_V4;
 	__u16 proto, dport;
 	__u8 *limited;
 	bool syn = false;
@@ -233,6 +241,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 		if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v4(&src, saddr, cfg);
+		fam = TG_FAM_V4;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6;
 
@@ -240,6 +249,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 		if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v6(&src, ip6, cfg);
+		fam = TG_FAM_V6;
 	} else {
 		return pass_by_reason(cnt, TG_P_NOT_IP);
 	}
@@ -255,17 +265,28 @@ int tidegate_xdp(struct xdp_md *ctx)
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
 
 	cnt->syn++;
+	/* Only limited SYNs pay for this lookup; a NULL (impossible for an
+	 * array of two) just leaves the per-family split uncounted. */
+	fcnt = bpf_map_lookup_elem(&tg_fam_stats, &fam);
+	if (fcnt)
+		fcnt->syn++;
 	verdict = charge_source(&src, cfg, cnt);
 	if (verdict == TG_ADMIT) {
 		cnt->allowed++;
+		if (fcnt)
+			fcnt->allowed++;
 		return XDP_PASS;
 	}
 	if (verdict == TG_CONTENDED)
 		cnt->cas_exhausted++;
 	if (cfg->flags & TG_F_DRY_RUN) {
 		cnt->would_drop++;
+		if (fcnt)
+			fcnt->would_drop++;
 		return XDP_PASS;
 	}
 	cnt->dropped++;
+	if (fcnt)
+		fcnt->dropped++;
 	return XDP_DROP;
 }

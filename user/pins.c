@@ -39,6 +39,8 @@ static const struct map_layout layouts[] = {
 	  sizeof(__u8) },
 	{ TG_MAP_STATS, offsetof(struct tg_maps, stats), BPF_MAP_TYPE_PERCPU_ARRAY,
 	  sizeof(__u32), sizeof(struct tg_counters) },
+	{ TG_MAP_FSTATS, offsetof(struct tg_maps, fstats), BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(__u32), sizeof(struct tg_fam_counters) },
 };
 
 #define NR_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))

@@ -18,6 +18,7 @@ struct tg_maps {
 	int config;
 	int ports;
 	int stats;
+	int fstats; /* tg_fam_stats */
 };
 
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there. */
