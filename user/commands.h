@@ -10,5 +10,7 @@ int tg_cmd_set(const struct tg_cmdline *cl);
 int tg_cmd_detach(const struct tg_cmdline *cl);
 int tg_cmd_status(const struct tg_cmdline *cl);
 int tg_cmd_stats(const struct tg_cmdline *cl);
+int tg_cmd_check_config(const struct tg_cmdline *cl);
+int tg_cmd_run(const struct tg_cmdline *cl);
 
 #endif /* TG_COMMANDS_H */

@@ -15,6 +15,9 @@ static const int set_opts[] = { TG_LIMIT_OPTS, OPT_JSON, -1 };
 static const int json_opts[] = { OPT_JSON, -1 };
 static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
 static const int no_opts[] = { -1 };
+static const int run_opts[] = { OPT_CONFIG, TG_LIMIT_OPTS, OPT_MAX_SOURCES, OPT_MODE, OPT_ZONE,
+				OPT_METRICS, OPT_REDIS, OPT_SYNC_INTERVAL, OPT_REDIS_TIMEOUT,
+				OPT_REDIS_PREFIX, OPT_DETACH_ON_EXIT, -1 };
 
 static const struct tg_command commands[] = {
 	{ "attach", "IFACE [options]",
@@ -32,6 +35,14 @@ static const struct tg_command commands[] = {
 	  1, tg_cmd_status },
 	{ "stats", "IFACE [--json] [--watch SECONDS]",
 	  "Print IFACE's counters, summed over CPUs.", stats_opts, 1, 1, tg_cmd_stats },
+	{ "run", "[--config FILE] [IFACE...] [options]",
+	  "Run the daemon: attach where needed, serve metrics, mirror buckets to Redis.\n"
+	  "SIGHUP re-reads the config; SIGTERM stops, leaving the limiter attached\n"
+	  "unless --detach-on-exit. Limit options apply to the IFACEs named here.",
+	  run_opts, 0, TG_MAX_POS, tg_cmd_run },
+	{ "check-config", "FILE [--json]",
+	  "Check a config file; every error is named with its line.", json_opts, 1, 1,
+	  tg_cmd_check_config },
 	{ "help", "[COMMAND]", "Show help for tidegate or one command.", no_opts, 0, 1,
 	  run_help },
 };
@@ -58,7 +69,7 @@ static void usage(FILE *f)
 		const char *nl = strchr(commands[i].summary, '\n');
 		int len = nl ? (int)(nl - commands[i].summary) : (int)strlen(commands[i].summary);
 
-		fprintf(f, "  %-8s %.*s\n", commands[i].name, len, commands[i].summary);
+		fprintf(f, "  %-13s %.*s\n", commands[i].name, len, commands[i].summary);
 	}
 	fprintf(f, "\nRun 'tidegate help COMMAND' or 'tidegate COMMAND --help' for its options.\n");
 }
