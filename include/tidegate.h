@@ -115,4 +115,19 @@ struct tg_fam_counters {
 	__u64 would_drop; /* ...over the limit in dry-run mode, passed */
 };
 
+/*
+ * The load generator behind `tidegate flood` (bpf/flood.bpf.c): its
+ * state per CPU, in a PERCPU_ARRAY of one element. Source ports of the
+ * frames it makes cycle through TG_FLOOD_PORT_BASE + (0..PORT_MASK).
+ */
+#define TG_MAP_FLOOD "tg_flood"
+#define TG_FLOOD_PORT_BASE 0x8000
+#define TG_FLOOD_PORT_MASK 0x7fff
+
+struct tg_flood_cpu {
+	__u32 next_source; /* index of the next frame's source address */
+	__u32 next_port;   /* the next frame's source port, less PORT_BASE */
+	__u64 frames;      /* frames this CPU made, ever */
+};
+
 #endif /* TIDEGATE_H */

@@ -66,6 +66,9 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 			       cl->val[OPT_WATCH]);
 	if ((ret = tg_require_root("stats")))
 		return ret;
+	/* Nothing pinned and no such interface: a typo, not a failure. */
+	if (!tg_pins_exist(ifname) && (ret = tg_iface_index(ifname)) < 0)
+		return -ret;
 	if ((ret = tg_iface_open_maps(ifname, &m)))
 		return ret;
 	err = tg_counters_read(m.stats, &cur);

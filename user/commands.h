@@ -12,5 +12,6 @@ int tg_cmd_status(const struct tg_cmdline *cl);
 int tg_cmd_stats(const struct tg_cmdline *cl);
 int tg_cmd_check_config(const struct tg_cmdline *cl);
 int tg_cmd_run(const struct tg_cmdline *cl);
+int tg_cmd_flood(const struct tg_cmdline *cl);
 
 #endif /* TG_COMMANDS_H */

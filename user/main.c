@@ -14,6 +14,8 @@ static const int attach_opts[] = { TG_LIMIT_OPTS, OPT_MAX_SOURCES, OPT_MODE, OPT
 static const int set_opts[] = { TG_LIMIT_OPTS, OPT_JSON, -1 };
 static const int json_opts[] = { OPT_JSON, -1 };
 static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
+static const int flood_opts[] = { OPT_DST_IP, OPT_DST_MAC, OPT_PORT, OPT_SOURCES, OPT_COUNT,
+				  OPT_THREADS, OPT_DURATION, OPT_SRC, OPT_SRC_PREFIX, OPT_JSON, -1 };
 static const int no_opts[] = { -1 };
 static const int run_opts[] = { OPT_CONFIG, TG_LIMIT_OPTS, OPT_MAX_SOURCES, OPT_MODE, OPT_ZONE,
 				OPT_METRICS, OPT_REDIS, OPT_SYNC_INTERVAL, OPT_REDIS_TIMEOUT,
@@ -43,6 +45,13 @@ static const struct tg_command commands[] = {
 	{ "check-config", "FILE [--json]",
 	  "Check a config file; every error is named with its line.", json_opts, 1, 1,
 	  tg_cmd_check_config },
+	{ "flood", "IFACE --dst-ip IP --dst-mac MAC [options]",
+	  "Load-test a sandbox: send crafted SYNs out of a veth, fast.\n"
+	  "SYNs come from --sources rotating addresses, made by\n"
+	  "BPF_PROG_TEST_RUN with live frames, until --count or --duration;\n"
+	  "prints what was sent. Only out of a veth: the sources are forged,\n"
+	  "so the frames must stay on this machine.",
+	  flood_opts, 1, 1, tg_cmd_flood },
 	{ "help", "[COMMAND]", "Show help for tidegate or one command.", no_opts, 0, 1,
 	  run_help },
 };
@@ -103,13 +112,13 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return TG_EXIT_OK;
 	}
-	cmd = find_command(argv[1]);
-	if (!cmd)
-		return tg_fail(TG_EXIT_USAGE, "unknown command '%s' (see 'tidegate help')", argv[1]);
 	/* JSON mode is known before parsing, so even a usage error is JSON. */
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
 			tg_out_init(true);
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return tg_fail(TG_EXIT_USAGE, "unknown command '%s' (see 'tidegate help')", argv[1]);
 	err = tg_cli_parse(cmd, argc - 1, argv + 1, &cl);
 	if (err)
 		return err;

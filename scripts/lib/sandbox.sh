@@ -30,6 +30,11 @@ SB_SRV_IP6=2001:db8:18::1
 SB_CLI_IP6=2001:db8:18::2
 SB_SPOOF_NET=198.19.0.0
 SB_SPOOF_NET6=2001:db8:19::
+# One queue per CPU on each veth end: a frame sent on CPU n is received
+# on queue n % SB_QUEUES, each queue with its own NAPI, so a flood from
+# several CPUs is taken in by as many CPUs at once, as a multi-queue NIC
+# would. With one queue every frame funnels through one NAPI instance.
+SB_QUEUES=${SB_QUEUES:-$(nproc)}
 SB_PIDS=()
 SB_CLEANUPS=()
 SB_TIDEGATE=${TIDEGATE:-tidegate}
@@ -45,8 +50,10 @@ sb_create() {
 	trap 'exit 130' INT TERM
 	ip netns add "$SB_SRV_NS" || return 1
 	ip netns add "$SB_CLI_NS" || return 1
-	ip link add "$SB_SRV_IF" netns "$SB_SRV_NS" type veth \
-		peer name "$SB_CLI_IF" netns "$SB_CLI_NS" || return 1
+	ip link add "$SB_SRV_IF" netns "$SB_SRV_NS" \
+		numtxqueues "$SB_QUEUES" numrxqueues "$SB_QUEUES" type veth \
+		peer name "$SB_CLI_IF" netns "$SB_CLI_NS" \
+		numtxqueues "$SB_QUEUES" numrxqueues "$SB_QUEUES" || return 1
 	sb_srv ip link set lo up
 	sb_cli ip link set lo up
 	sb_srv ip addr add "$SB_SRV_IP/24" dev "$SB_SRV_IF"

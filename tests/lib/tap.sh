@@ -22,15 +22,19 @@ is() { # GOT WANT DESCRIPTION
 	local got=$1 want=$2
 	shift 2
 	[ "$got" = "$want" ]
-	ok $? "$*" || diag "  got '$got', want '$want'"
+	ok $? "$*" && return 0
+	diag "  got '$got', want '$want'"
+	return 1
 }
 
 # NUMBER within [LO, HI]
 between() { # GOT LO HI DESCRIPTION
 	local got=$1 lo=$2 hi=$3
 	shift 3
-	[ "$got" -ge "$lo" ] 2>/dev/null && [ "$got" -le "$hi" ]
-	ok $? "$*" || diag "  got $got, want $lo..$hi"
+	[ "$got" -ge "$lo" ] 2>/dev/null && [ "$got" -le "$hi" ] 2>/dev/null
+	ok $? "$*" && return 0
+	diag "  got '$got', want $lo..$hi"
+	return 1
 }
 
 diag() { echo "# $*"; }

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flood.bpf.c - the SYN generator behind `tidegate flood`.
+ *
+ * Userspace crafts one checksum-valid SYN and hands it to
+ * BPF_PROG_TEST_RUN in live-frame mode (BPF_F_TEST_XDP_LIVE_FRAMES).
+ * The kernel runs this program once per frame and, because it returns
+ * XDP_TX, sends the frame out of the ingress interface named in the
+ * test context: a veth, whose peer receives it as from a wire.
+ *
+ * Each frame gets the next of nr_sources source addresses and a new
+ * source port, and both checksums are fixed incrementally (RFC 1624).
+ * Live frames keep the content a previous run left in their page, so
+ * the program never assumes what the frame holds: it replaces the
+ * source word whatever it was, and the checksum moves with it.
+ *
+ * Where the fields are is decided by userspace (user/flood.c), which
+ * built the frame; the offsets arrive as load-time constants, so the
+ * verifier sees constant offsets and this file knows no layout.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "tidegate.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set through the skeleton before load. */
+const volatile __u32 nr_sources = 1;
+const volatile __u32 src_off;     /* the 32-bit word of saddr that rotates */
+const volatile __u32 src_base;    /* its value for source 0, host order */
+const volatile __u32 src_shift;   /* source i adds i << src_shift to it */
+const volatile __u32 ip_csum_off; /* IPv4 header checksum; 0 for IPv6 */
+const volatile __u32 tcp_csum_off;
+const volatile __u32 sport_off;
+
+/* Per CPU: which source and port come next, and how many frames this
+ * CPU made (what userspace reports: exact even if a run is cut short). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tg_flood_cpu);
+} tg_flood SEC(".maps");
+
+static __always_inline __u16 csum_fold(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/*
+ * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). One's complement sums do not
+ * care about byte order as long as every word is read the same way, so
+ * the words are used as they lie in the packet.
+ */
+static __always_inline void csum_replace4(__u16 *sum, __u32 from, __u32 to)
+{
+	__u32 s = (__u16)~*sum;
+
+	s += (~from & 0xffff) + (~from >> 16);
+	s += (to & 0xffff) + (to >> 16);
+	*sum = csum_fold(s);
+}
+
+static __always_inline void csum_replace2(__u16 *sum, __u16 from, __u16 to)
+{
+	__u32 s = (__u16)~*sum;
+
+	s += (__u16)~from;
+	s += to;
+	*sum = csum_fold(s);
+}
+
+SEC("xdp")
+int flood_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct tg_flood_cpu *st;
+	__u32 zero = 0, idx, word;
+	__u16 *tcp_csum, *sport, port;
+	__u32 *saddr;
+
+	st = bpf_map_lookup_elem(&tg_flood, &zero);
+	if (!st)
+		return XDP_ABORTED;
+
+	saddr = data + src_off;
+	tcp_csum = data + tcp_csum_off;
+	sport = data + sport_off;
+	if ((void *)(saddr + 1) > end || (void *)(tcp_csum + 1) > end ||
+	    (void *)(sport + 1) > end)
+		return XDP_ABORTED;
+
+	idx = st->next_source;
+	st->next_source = idx + 1 >= nr_sources ? 0 : idx + 1;
+	word = bpf_htonl(src_base + (idx << src_shift));
+	if (ip_csum_off) {
+		__u16 *ip_csum = data + ip_csum_off;
+
+		if ((void *)(ip_csum + 1) > end)
+			return XDP_ABORTED;
+		csum_replace4(ip_csum, *saddr, word);
+	}
+	/* TCP's pseudo-header holds the source address too. */
+	csum_replace4(tcp_csum, *saddr, word);
+	*saddr = word;
+
+	port = bpf_htons(TG_FLOOD_PORT_BASE + (st->next_port++ & TG_FLOOD_PORT_MASK));
+	csum_replace2(tcp_csum, *sport, port);
+	*sport = port;
+
+	st->frames++;
+	return XDP_TX;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * flood.h - the SYN load generator: one crafted frame, sent many times
+ * through BPF_PROG_TEST_RUN in live-frame mode by bpf/flood.bpf.c,
+ * which gives each copy the next source address and source port.
+ *
+ * Frame building is pure (no syscalls) so tests can check every byte;
+ * running needs root and a loaded flood program.
+ */
+#ifndef TG_FLOOD_H
+#define TG_FLOOD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define TG_FLOOD_FRAME_MAX 128
+#define TG_FLOOD_MAX_SOURCES (1U << 24)
+#define TG_FLOOD_MAX_THREADS 64
+#define TG_FLOOD_MSS 1460
+
+/* What to send. Addresses in network order; IPv4 in the first 4 bytes. */
+struct tg_flood_spec {
+	int family; /* AF_INET or AF_INET6 */
+	__u8 src_mac[6];
+	__u8 dst_mac[6];
+	__u8 src[16];   /* source 0 */
+	__u8 dst[16];
+	__u16 dport;
+	__u32 sources;  /* distinct source addresses, 1..TG_FLOOD_MAX_SOURCES */
+	/* Sources differ within their first src_prefix bits: source i is
+	 * src + i * 2^(width - src_prefix), so each falls in its own
+	 * /src_prefix, and tidegate with that prefix sees i distinct ones. */
+	unsigned int src_prefix;
+};
+
+/*
+ * The frame for source 0, and where flood.bpf.c finds what it rewrites:
+ * the one 32-bit word of the source address that changes (the spec is
+ * refused if a source would need a carry out of it), and the checksums.
+ */
+struct tg_flood_frame {
+	__u8 data[TG_FLOOD_FRAME_MAX];
+	__u32 len;
+	__u32 src_off;
+	__u32 src_base;  /* the word for source 0, host order */
+	__u32 src_shift; /* source i adds i << src_shift */
+	__u32 ip_csum_off; /* 0 for IPv6, which has no header checksum */
+	__u32 tcp_csum_off;
+	__u32 sport_off;
+};
+
+/* Default prefixes: tidegate's own, so each source is one bucket. */
+#define TG_FLOOD_V4_PREFIX 32
+#define TG_FLOOD_V6_PREFIX 64
+
+/* Build the frame. Returns 0, or -EINVAL/-ERANGE with why. */
+int tg_flood_build(const struct tg_flood_spec *s, struct tg_flood_frame *f, char *why,
+		   size_t whylen);
+
+/* The address of source i (16 bytes, or the first 4 for IPv4). */
+void tg_flood_source(const struct tg_flood_spec *s, const struct tg_flood_frame *f, __u32 i,
+		     __u8 out[16]);
+
+/* The Internet checksum of a TCP segment with its pseudo-header: 0 when
+ * the segment's own checksum is right. For the tests and for checking a
+ * built frame. */
+__u16 tg_flood_tcp_csum(int family, const __u8 *l3, const __u8 *tcp, size_t tcp_len);
+__u16 tg_inet_csum(const void *data, size_t len, __u32 sum);
+
+/* "aa:bb:cc:dd:ee:ff" */
+int tg_parse_mac(const char *text, __u8 mac[6]);
+
+/*
+ * The driver behind IFACE, by SIOCETHTOOL (ETHTOOL_GDRVINFO), as
+ * `ethtool -i` shows it. Returns 0 or -errno.
+ */
+int tg_iface_driver(const char *ifname, char *driver, size_t len);
+
+/* IFACE's MAC address. */
+int tg_iface_mac(const char *ifname, __u8 mac[6]);
+
+/* The interface's counters, as `ip -s link` shows them, by rtnetlink
+ * in this process's network namespace. */
+struct rtnl_link_stats64;
+int tg_iface_stats(int ifindex, struct rtnl_link_stats64 *st);
+
+/* How to run the loaded program. */
+struct tg_flood_run {
+	int prog_fd;
+	int ifindex;             /* frames leave here: XDP_TX back out of "ingress" */
+	const struct tg_flood_frame *frame;
+	__u64 count;             /* frames in all, shared among threads */
+	double duration;         /* seconds; stop then even if count is not reached */
+	unsigned int threads;
+	__u32 batch;             /* frames per test-run batch (kernel default 64) */
+	volatile sig_atomic_t *stop; /* set from a signal handler to stop early */
+};
+
+struct tg_flood_result {
+	double seconds; /* from the first thread's start to the last's end */
+	__u64 calls;    /* BPF_PROG_TEST_RUN calls made */
+	int err;        /* first error a thread saw, -errno, or 0 */
+};
+
+/*
+ * Send. Each thread runs on its own CPU of those this process may use
+ * (so `taskset` decides where) and stops at its share of the count, at
+ * the deadline or when *stop is set. Frames actually made are counted
+ * by the program itself; read them with tg_flood_frames().
+ */
+int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res);
+
+/* Frames the program has made, summed over CPUs. */
+int tg_flood_frames(int state_fd, __u64 *frames);
+
+#endif /* TG_FLOOD_H */
