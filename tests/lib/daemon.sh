@@ -73,12 +73,23 @@ dm_wait_log() {
 # dm_running : the daemon is up and serving metrics.
 dm_running() { dm_wait_log "running: protecting" "${1:-20}"; }
 
-dm_stop() { # [SIGNAL]
-	local rc
+# dm_stop [SIGNAL] : signal the daemon (TERM) and wait until it is gone.
+# Its exit code, or for a daemon restarted by dm_restart_bg (not our
+# child), 0 if it logged a clean stop.
+dm_stop() {
+	local rc i
 	[ -n "$DM_PID" ] || return 0
 	kill "-${1:-TERM}" "$DM_PID" 2>/dev/null
 	wait "$DM_PID" 2>/dev/null
 	rc=$?
+	if [ "$rc" = 127 ]; then
+		for ((i = 0; i < 200; i++)); do
+			kill -0 "$DM_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		rc=1
+		grep -qE "left attached|detached" "$DM_LOG" && rc=0
+	fi
 	DM_PID=
 	return $rc
 }
@@ -110,3 +121,46 @@ it_daemon_cleanup() {
 
 # Registered first, so it runs before the namespaces go.
 sb_on_cleanup it_daemon_cleanup
+
+# dm_restart_bg KILL_AFTER START_AFTER ARGS... : in the background, SIGKILL
+# the daemon after KILL_AFTER seconds and start it again with ARGS
+# START_AFTER seconds later; dm_restart_join waits for that and adopts
+# the new daemon.
+dm_restart_bg() {
+	local k=$1 s=$2 old=$DM_PID
+	shift 2
+	DM_N=$((DM_N + 1))
+	DM_LOG=$IT_TMP/daemon.$DM_N.log
+	DM_OLD=$old
+	(
+		sleep "$k"
+		kill -KILL "$old"
+		sleep "$s"
+		nsenter --net="/run/netns/$SB_SRV_NS" "$SB_TIDEGATE" run --metrics "$DM_METRICS" \
+			"$@" >>"$IT_TMP/daemon.out" 2>>"$DM_LOG" &
+		echo $! >"$IT_TMP/dm.pid"
+	) &
+	DM_BG=$!
+}
+
+dm_restart_join() {
+	wait "$DM_BG"
+	wait "$DM_OLD" 2>/dev/null
+	DM_PID=$(cat "$IT_TMP/dm.pid")
+}
+
+# The shard tag of an IPv4 source, as the daemon computes it.
+rd_shard4() {
+	python3 -c '
+import ipaddress, sys
+h = 2166136261
+for b in ipaddress.IPv4Address(sys.argv[1]).packed:
+    h = ((h ^ b) * 16777619) & 0xffffffff
+print("%04d" % (h % 1024))' "$1"
+}
+
+# rd_key4 PREFIX ZONE ADDR : the key of an IPv4 /32 source.
+rd_key4() { echo "$1:$2:{s:$(rd_shard4 "$3")}:v4:$3"; }
+
+# The zone's keys in Redis.
+rd_count() { rd_cli --scan --pattern "$1:*" | wc -l; }
