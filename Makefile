@@ -116,8 +116,23 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench.sh $(CURDIR)/$(BUILD)/tidegate
 
+# The binary, the systemd unit, the man page, bash completion, and an
+# example config (never over one that is there).
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 install: $(BUILD)/tidegate
 	install -D -m 0755 $(BUILD)/tidegate $(DESTDIR)$(PREFIX)/sbin/tidegate
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		packaging/tidegate.service.in > $(DESTDIR)$(UNITDIR)/tidegate.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tidegate.service
+	install -D -m 0644 packaging/tidegate.8 $(DESTDIR)$(PREFIX)/share/man/man8/tidegate.8
+	install -D -m 0644 packaging/tidegate.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tidegate
+	install -D -m 0644 packaging/tidegate.conf \
+		$(DESTDIR)$(PREFIX)/share/doc/tidegate/tidegate.conf.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tidegate/tidegate.conf ] || \
+		install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(SYSCONFDIR)/tidegate/tidegate.conf
 
 clean:
 	$(Q)rm -rf $(BUILD)
