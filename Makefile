@@ -42,7 +42,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_PROGS := tidegate flood
+BPF_PROGS := tidegate flood baseline
 BPF_OBJS  := $(patsubst %,$(BUILD)/%.bpf.o,$(BPF_PROGS))
 SKELS     := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
@@ -96,13 +96,19 @@ $(SAN_BUILD)/tests/%: tests/%.c tests/tap.h $(SAN_OBJS) $(SKELS) | $(SAN_BUILD)/
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) -O1 -g $(SANFLAGS) $(WARN) $(CPPFLAGS) -Itests $< $(SAN_OBJS) $(LDLIBS) -o $@
 
+# The benchmark's measuring helper (scripts/bench.sh): the same library
+# objects as the binary, and every skeleton.
+$(BUILD)/tg-bench: bench/tg-bench.c $(USER_OBJS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
+
 # Every test is an executable that speaks TAP: the compiled unit and
 # BPF tests, and the integration scripts, which drive the sanitized CLI.
 INTEGRATION := $(sort $(wildcard tests/integration/*.sh))
 TESTS ?= $(TEST_BINS) $(INTEGRATION)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(SAN_BUILD)/tidegate $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tg-bench $(SAN_BUILD)/tidegate $(TEST_BINS)
 	$(Q)TIDEGATE=$(CURDIR)/$(SAN_BUILD)/tidegate \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -113,7 +119,7 @@ demo: deps
 	$(Q)scripts/demo.sh $(CURDIR)/$(BUILD)/tidegate
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tg-bench
 	$(Q)scripts/bench.sh $(CURDIR)/$(BUILD)/tidegate
 
 # The binary, the systemd unit, the man page, bash completion, and an

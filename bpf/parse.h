@@ -13,6 +13,9 @@
  *    as a fragment). The first fragment carries it and is limited.
  *  - a SYN whose TCP header (options included) is cut short is passed as
  *    truncated: the kernel's TCP discards it before allocating anything.
+ *    Not so a first fragment cut inside the TCP header (a "tiny
+ *    fragment", RFC 1858; RFC 7112 forbids it for IPv6): reassembly
+ *    completes it, so it is no bypass: see parse_tcp_tiny().
  *  - more than TG_MAX_VLANS tags, or more than TG_MAX_EXTHDRS IPv6
  *    extension headers, or an extension header we cannot walk (ESP,
  *    mobility, HIP, shim6, experimental) is passed and counted.
@@ -45,6 +48,10 @@
 #define TG_IP_MF     0x2000
 #define TG_IP_OFFSET 0x1FFF
 #define TG_IP6_OFFSET 0xFFF8 /* fragment offset bits of frag_off */
+#define TG_IP6_MF     0x0001 /* more fragments follow */
+#define TG_TCP_FLAGS_OFF 13  /* byte of the TCP header holding SYN and ACK */
+#define TG_TCP_SYN    0x02
+#define TG_TCP_ACK    0x10
 
 enum tg_parse {
 	TG_P_OK = 0,
@@ -103,8 +110,9 @@ static __always_inline int parse_eth(struct cursor *c, __u16 *proto)
 	return TG_P_OK;
 }
 
-/* IPv4 with options. Leaves the cursor on the L4 header. */
-static __always_inline int parse_ipv4(struct cursor *c, __be32 *saddr)
+/* IPv4 with options. Leaves the cursor on the L4 header and says
+ * whether this is the first of several fragments. */
+static __always_inline int parse_ipv4(struct cursor *c, __be32 *saddr, bool *first_frag)
 {
 	struct iphdr *ip = c->pos;
 	__u32 hlen;
@@ -121,6 +129,7 @@ static __always_inline int parse_ipv4(struct cursor *c, __be32 *saddr)
 		return TG_P_FRAG;
 	if (ip->protocol != IPPROTO_TCP)
 		return TG_P_NOT_TCP;
+	*first_frag = !!(ip->frag_off & bpf_htons(TG_IP_MF));
 	*saddr = ip->saddr;
 	c->pos += hlen;
 	return TG_P_OK;
@@ -130,7 +139,8 @@ static __always_inline int parse_ipv4(struct cursor *c, __be32 *saddr)
  * IPv6 and a bounded chain of extension headers: hop-by-hop, routing,
  * destination options, fragment and AH. Leaves the cursor on TCP.
  */
-static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr)
+static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
+				      bool *first_frag)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	__u8 nexthdr;
@@ -170,6 +180,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr)
 				return TG_P_TRUNC;
 			if (fh->frag_off & bpf_htons(TG_IP6_OFFSET))
 				return TG_P_FRAG;
+			*first_frag = !!(fh->frag_off & bpf_htons(TG_IP6_MF));
 			nexthdr = fh->nexthdr;
 			c->pos = fh + 1;
 			break;
@@ -209,6 +220,26 @@ static __always_inline int parse_tcp(struct cursor *c, __u16 *dport, bool *syn)
 	*dport = bpf_ntohs(th->dest);
 	*syn = th->syn && !th->ack;
 	return TG_P_OK;
+}
+
+/*
+ * A first fragment whose TCP header is cut short: what is visible may
+ * rule out a SYN (the flags byte is there and says otherwise) or a
+ * limited port (the ports are there); anything else must be charged as
+ * a SYN, since reassembly may make one. Returns whether *dport is known.
+ */
+static __always_inline bool parse_tcp_tiny(struct cursor *c, __u16 *dport, bool *syn)
+{
+	__u8 *p = c->pos;
+
+	*dport = 0;
+	*syn = true;
+	if (p + 4 > (__u8 *)c->end)
+		return false;
+	*dport = bpf_ntohs(((struct tcphdr *)p)->dest);
+	if (p + TG_TCP_FLAGS_OFF + 1 <= (__u8 *)c->end)
+		*syn = (p[TG_TCP_FLAGS_OFF] & (TG_TCP_SYN | TG_TCP_ACK)) == TG_TCP_SYN;
+	return true;
 }
 
 #endif /* TG_PARSE_H */

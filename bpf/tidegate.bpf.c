@@ -141,6 +141,14 @@ static __always_inline int gcra_charge(struct tg_bucket *b, __u64 now,
 	return TG_CONTENDED;
 }
 
+/* Sources in tg_buckets, or -1 where the kernel cannot tell us. */
+static __always_inline __s64 tracked_sources(void)
+{
+	if (!bpf_map_sum_elem_count)
+		return -1;
+	return bpf_map_sum_elem_count((struct bpf_map *)&tg_buckets);
+}
+
 /* Charge one SYN to its source, creating the bucket on first sight. */
 static __always_inline int charge_source(const struct tg_source *src,
 					 const struct tg_config *cfg,
@@ -165,13 +173,20 @@ static __always_inline int charge_source(const struct tg_source *src,
 		};
 		int err;
 
-		if (bpf_map_sum_elem_count &&
-		    bpf_map_sum_elem_count((struct bpf_map *)&tg_buckets) >=
-			    cfg->max_sources)
-			cnt->table_full++;
+		__s64 before = tracked_sources();
+
 		err = bpf_map_update_elem(&tg_buckets, src, &fresh, BPF_NOEXIST);
 		if (!err) {
 			cnt->new_source++;
+			/* A full LRU frees a batch of its least recently
+			 * used nodes at once (16 to 128); count the batch. */
+			if (before >= cfg->max_sources) {
+				__s64 freed = before + 1 - tracked_sources();
+
+				cnt->table_full++;
+				if (freed > 0)
+					cnt->evicted += (__u64)freed;
+			}
 			return TG_ADMIT;
 		}
 		/* Another CPU created it between our lookup and insert. */
@@ -252,7 +267,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	__u32 zero = 0, dport32, fam = TG_FAM_V4;
 	__u16 proto, dport;
 	__u8 *limited;
-	bool syn = false;
+	bool syn = false, first_frag = false, port_known = true, cut = false;
 	int ret, verdict;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
@@ -268,7 +283,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	if (proto == bpf_htons(ETH_P_IP)) {
 		__be32 saddr;
 
-		ret = parse_ipv4(&c, &saddr);
+		ret = parse_ipv4(&c, &saddr, &first_frag);
 		if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v4(&src, saddr, cfg);
@@ -276,8 +291,12 @@ int tidegate_xdp(struct xdp_md *ctx)
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6;
 
-		ret = parse_ipv6(&c, &ip6);
-		if (ret)
+		ret = parse_ipv6(&c, &ip6, &first_frag);
+		/* A first fragment may cut the extension headers that follow
+		 * its fragment header; reassembly completes them too. */
+		if (ret == TG_P_TRUNC && first_frag)
+			cut = true;
+		else if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v6(&src, ip6, cfg);
 		fam = TG_FAM_V6;
@@ -285,14 +304,22 @@ int tidegate_xdp(struct xdp_md *ctx)
 		return pass_by_reason(cnt, TG_P_NOT_IP);
 	}
 
-	ret = parse_tcp(&c, &dport, &syn);
+	ret = cut ? TG_P_TRUNC : parse_tcp(&c, &dport, &syn);
+	if (ret == TG_P_TRUNC && first_frag) {
+		/* Reassembly will complete what the fragment cuts short. */
+		cnt->frag_tiny++;
+		syn = true;
+		port_known = !cut && parse_tcp_tiny(&c, &dport, &syn);
+		ret = TG_P_OK;
+	}
 	if (ret)
 		return pass_by_reason(cnt, ret);
 	if (!syn)
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
 	dport32 = dport;
 	limited = bpf_map_lookup_elem(&tg_ports, &dport32);
-	if (!limited || !*limited)
+	/* A tiny fragment that hides its port counts as limited. */
+	if (port_known && (!limited || !*limited))
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
 
 	cnt->syn++;

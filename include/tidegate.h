@@ -91,8 +91,10 @@ struct tg_counters {
 	__u64 pass_exthdr;   /* IPv6 extension chain too long or unknown */
 	__u64 pass_vlan;     /* more than two VLAN tags */
 	__u64 fragment;      /* non-first fragment: no TCP header, passed */
+	__u64 frag_tiny;     /* first fragment cut inside TCP: charged as a SYN */
 	__u64 new_source;    /* a source got a bucket */
-	__u64 table_full;    /* ...while the table was full: LRU evicted one */
+	__u64 table_full;    /* ...while the table was full: the LRU evicted */
+	__u64 evicted;       /* sources the LRU evicted to make room */
 	__u64 cas_retry;     /* lost a compare-and-swap race and retried */
 	__u64 cas_exhausted; /* contended past the retry bound: dropped */
 };

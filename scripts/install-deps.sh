@@ -15,6 +15,8 @@ PKGS=(
 	iproute2 iputils-ping procps psmisc curl python3 perl
 	redis-server redis-tools nftables iptables gnuplot-nox
 	ethtool prometheus xdp-tools python3-prometheus-client
+	# profiling the benchmark (BENCHMARKS.md)
+	linux-perf
 )
 
 if [ "$(id -u)" -ne 0 ]; then

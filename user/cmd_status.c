@@ -22,6 +22,7 @@ static struct json_object *iface_status(const char *ifname, bool *attached)
 	struct tg_limits l;
 	struct tg_maps m;
 	char dir[256];
+	int err;
 
 	*attached = ifindex && !tg_xdp_find(ifindex, &att);
 	tg_pin_path(dir, sizeof(dir), ifname, NULL);
@@ -40,10 +41,15 @@ static struct json_object *iface_status(const char *ifname, bool *attached)
 							 "detach' to remove its pins"));
 	}
 	json_object_object_add(o, "pins", json_object_new_string(dir));
-	if (!tg_maps_open(ifname, &m)) {
+	err = tg_maps_open(ifname, &m);
+	if (!err) {
 		if (!tg_live_read(&m, &l))
 			json_object_object_add(o, "limits", tg_limits_json(&l));
 		tg_maps_close(&m);
+	} else if (err == -EPROTO) {
+		json_object_object_add(o, "problem",
+				       json_object_new_string("maps pinned by another version "
+							      "of tidegate (layout differs)"));
 	}
 	return o;
 }

@@ -25,8 +25,10 @@ const struct tg_counter_def tg_counter_defs[TG_NR_COUNTERS] = {
 	COUNTER(pass_exthdr, "passed: IPv6 extension chain too long or unknown"),
 	COUNTER(pass_vlan, "passed: more than two VLAN tags"),
 	COUNTER(fragment, "passed: non-first fragment"),
+	COUNTER(frag_tiny, "first fragments cut inside TCP, charged as SYNs"),
 	COUNTER(new_source, "sources given a bucket"),
-	COUNTER(table_full, "new sources while the table was full (LRU evicted one)"),
+	COUNTER(table_full, "new sources that found the table full (the LRU evicted)"),
+	COUNTER(evicted, "sources evicted from the full table to make room"),
 	COUNTER(cas_retry, "bucket updates retried after a race with another CPU"),
 	COUNTER(cas_exhausted, "SYNs dropped after too many races"),
 };

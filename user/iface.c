@@ -44,8 +44,9 @@ int tg_iface_open_maps(const char *ifname, struct tg_maps *m)
 		return tg_fail(TG_EXIT_FAIL, "%s: tidegate is not attached (nothing pinned at %s); "
 				       "attach it with 'tidegate attach %s'", ifname, dir, ifname);
 	if (err == -EPROTO)
-		return tg_fail(TG_EXIT_FAIL, "%s: the maps pinned at %s have another layout",
-			       ifname, dir);
+		return tg_fail(TG_EXIT_FAIL, "%s: the maps pinned at %s were made by another "
+				       "version of tidegate (layout differs; -v says how); detach "
+				       "with that version or remove %s", ifname, dir, dir);
 	return tg_fail(TG_EXIT_FAIL, "%s: opening the maps pinned at %s: %s", ifname, dir,
 		       strerror(-err));
 }

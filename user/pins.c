@@ -117,11 +117,11 @@ static int check_layout(int fd, const struct map_layout *l, const char *ifname)
 		return -errno;
 	if (info.type != l->type || info.key_size != l->key_size ||
 	    info.value_size != l->value_size) {
-		tg_err("%s/%s: pinned map has type %u key %u value %u bytes, this tidegate "
-		       "expects type %u key %u value %u; it was made by another version "
-		       "(detach with that version, or remove %s/%s)",
-		       ifname, l->name, info.type, info.key_size, info.value_size, l->type,
-		       l->key_size, l->value_size, TG_PIN_ROOT, ifname);
+		/* Callers explain; the detail is for -v. */
+		tg_info("%s/%s: pinned map has type %u key %u value %u bytes, this tidegate "
+			"expects type %u key %u value %u",
+			ifname, l->name, info.type, info.key_size, info.value_size, l->type,
+			l->key_size, l->value_size);
 		return -EPROTO;
 	}
 	return 0;

@@ -26,25 +26,6 @@
 #include "tidegate.h"
 #include "tidegate.skel.h"
 
-/*
- * A check that a known bug still fails: TAP's TODO, which prove shows
- * but does not count as a failure, so the suite stays green while the
- * bug stays in sight, and prove says so when it starts to pass.
- */
-static inline int tg_todo(int pass, const char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_n++;
-	printf("%s %d - ", pass ? "ok" : "not ok", tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" # TODO %s\n", why);
-	fflush(stdout);
-	return pass;
-}
-
 struct tg_harness {
 	struct tidegate_bpf *skel;
 	int prog_fd;

@@ -3,8 +3,8 @@
  * test_parse.c - what the real XDP program limits, and what it passes
  * and counts by which reason, on crafted frames run through
  * BPF_PROG_TEST_RUN: a table of frames, every prefix of several valid
- * SYNs, first fragments that cut the TCP header short (a known bypass,
- * checked as TODO), and dry-run mode.
+ * SYNs, first fragments that cut the TCP header short (charged as SYNs,
+ * since reassembly completes them), and dry-run mode.
  */
 #include "harness.h"
 #include "pkt.h"
@@ -144,8 +144,8 @@ static const struct {
 	{ "IPv4 SYN with options (IHL 15)", { V4, .ihl = 15, SYN, P80 } },
 	{ "IPv4 SYN in QinQ", { .vlan = { ETH_P_8021AD, ETH_P_8021Q }, V4, SYN, P80 } },
 	{ "IPv4 SYN with TCP options (doff 15)", { V4, .doff = 15, SYN, P80 } },
-	{ "IPv6 SYN behind hop-by-hop and fragment",
-	  { V6, PKT_EXTS(HOP(1), FRAG(PKT_IP6_MF)), SYN, P80 } },
+	{ "IPv6 SYN behind hop-by-hop and an atomic fragment header",
+	  { V6, PKT_EXTS(HOP(1), FRAG(0)), SYN, P80 } },
 	{ "IPv6 SYN behind AH and routing, TCP options",
 	  { V6, PKT_EXTS(AH(4), RTG(2)), .doff = 8, SYN, P80 } },
 };
@@ -154,18 +154,29 @@ static const struct {
  * First fragments that carry only the start of a SYN's TCP header. The
  * kernel reassembles them with the next fragment into a whole SYN (no
  * IPv4 rule drops a tiny first fragment; IPv6 asks only for the 20-byte
- * base header), so passing them as truncated lets the SYN by uncharged.
+ * base header), so they are charged as SYNs unless what they show rules
+ * that out: the flags byte says not a SYN, or the port is not limited.
  */
+#define TINY { .packets = 1, .syn = 1, .allowed = 1, .new_source = 1, .frag_tiny = 1 }
+#define TINY_NOT_SYN { .packets = 1, .pass_not_syn = 1, .frag_tiny = 1 }
 static const struct {
 	const char *desc;
 	struct pkt_spec pkt;
+	struct tg_counters want;
 } tiny_first_frags[] = {
 	{ "IPv4 first fragment with 8 bytes of TCP",
-	  { V4, .frag_off = PKT_IP_MF, SYN, P80, .l4_len = 8 } },
+	  { V4, .frag_off = PKT_IP_MF, SYN, P80, .l4_len = 8 }, TINY },
+	{ "IPv4 first fragment with 2 bytes of TCP (port unseen)",
+	  { V4, .frag_off = PKT_IP_MF, SYN, P80, .l4_len = 2 }, TINY },
 	{ "IPv4 first fragment with the TCP options cut",
-	  { V4, .frag_off = PKT_IP_MF, .doff = 10, SYN, P80, .l4_len = 24 } },
+	  { V4, .frag_off = PKT_IP_MF, .doff = 10, SYN, P80, .l4_len = 24 }, TINY },
+	{ "IPv4 first fragment, options cut, flags say ACK",
+	  { V4, .frag_off = PKT_IP_MF, .doff = 10, .tcp_flags = PKT_ACK, P80, .l4_len = 24 },
+	  TINY_NOT_SYN },
+	{ "IPv4 first fragment with 8 bytes of TCP to port 22",
+	  { V4, .frag_off = PKT_IP_MF, SYN, .dport = 22, .l4_len = 8 }, TINY_NOT_SYN },
 	{ "IPv6 first fragment with the TCP options cut",
-	  { V6, PKT_EXTS(FRAG(PKT_IP6_MF)), .doff = 10, SYN, P80, .l4_len = 24 } },
+	  { V6, PKT_EXTS(FRAG(PKT_IP6_MF)), .doff = 10, SYN, P80, .l4_len = 24 }, TINY },
 };
 
 /* Give frame number i a source of its own in both families. */
@@ -339,29 +350,58 @@ static void test_trunc_all(struct tg_harness *h)
 
 static void test_tiny_first_frags(struct tg_harness *h)
 {
-	struct tg_counters before, after;
-	__u8 frame[PKT_MAX];
 	size_t i;
 
 	for (i = 0; i < sizeof(tiny_first_frags) / sizeof(tiny_first_frags[0]); i++) {
-		const char *desc = tiny_first_frags[i].desc;
 		struct pkt_spec s = tiny_first_frags[i].pkt;
-		__u32 verdict;
-		int len;
 
 		set_source(&s, 2000 + (unsigned int)i);
-		len = pkt_build(&s, frame, sizeof(frame));
-		if (len <= 0 || tg_stats_read(h, &before))
-			return (void)tap_ok(0, "%s: build and read tg_stats", desc);
-		verdict = run_once(h, frame, (__u32)len, desc);
+		check_frame(h, tiny_first_frags[i].desc, &s, XDP_PASS, &tiny_first_frags[i].want);
+	}
+}
+
+/*
+ * An IPv6 first fragment cut at every length: until its fragment header
+ * is whole it is merely truncated; from there on reassembly may complete
+ * whatever is cut (extension headers or TCP), so it is charged.
+ */
+static void test_first_frag_cuts(struct tg_harness *h)
+{
+	struct pkt_spec s = { V6, PKT_EXTS(HOP(1), FRAG(PKT_IP6_MF)), SYN, P80 };
+	/* Ethernet, IPv6, a 16-byte hop-by-hop, then the 8-byte fragment. */
+	const int frag_end = ETH_HLEN + 40 + 16 + 8;
+	struct tg_counters before, after;
+	int len, cut, bad = 0;
+	__u8 frame[PKT_MAX];
+	char what[160], why[512];
+
+	set_source(&s, 3000);
+	len = pkt_build(&s, frame, sizeof(frame));
+	if (len <= frag_end)
+		return (void)tap_ok(0, "first fragment cuts: build the frame");
+	for (cut = ETH_HLEN; cut < len; cut++) {
+		struct tg_counters trunc = PASSED(pass_trunc);
+		struct tg_counters tiny = TINY;
+		__u32 verdict;
+
+		tiny.new_source = cut == frag_end;
+		snprintf(what, sizeof(what), "IPv6 first fragment cut to %d of %d bytes", cut, len);
+		if (tg_stats_read(h, &before))
+			return (void)tap_ok(0, "%s: read tg_stats", what);
+		verdict = run_once(h, frame, (__u32)cut, what);
 		if (verdict == UINT32_MAX || tg_stats_read(h, &after))
 			return;
-		tg_todo(after.syn != before.syn || verdict == XDP_DROP,
-			"a fragmented SYN bypasses the limit",
-			"%s: not passed uncharged (pass_trunc +%llu, syn +%llu)", desc,
-			(unsigned long long)(after.pass_trunc - before.pass_trunc),
-			(unsigned long long)(after.syn - before.syn));
+		if (verdict != XDP_PASS ||
+		    !tg_counters_match(&before, &after, cut < frag_end ? &trunc : &tiny, why,
+				       sizeof(why))) {
+			tap_ok(0, "%s: %s", what, verdict_name(verdict));
+			tap_diag(" %s", why);
+			bad++;
+		}
 	}
+	tap_is(bad, 0, "IPv6 first fragment: %d cuts before its fragment header pass as "
+		       "truncated, %d after are charged as SYNs",
+	       frag_end - ETH_HLEN, len - frag_end);
 }
 
 /* Over the limit in dry-run mode: passed and counted, bucket untouched. */
@@ -418,6 +458,7 @@ int main(void)
 	if (tap_ok(!err, "limit ports 80 and 443 at 1000/second")) {
 		test_table(&h);
 		test_trunc_all(&h);
+		test_first_frag_cuts(&h);
 		test_tiny_first_frags(&h);
 		test_dry_run(&h);
 	}

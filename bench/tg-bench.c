@@ -1,0 +1,982 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tg-bench.c - the measuring hands of scripts/bench.sh. Every command
+ * prints one JSON object on stdout.
+ *
+ *   tg-bench cost [--repeat N] [--runs R] [--sources N,N,...] [--obj FILE]
+ *       nanoseconds per packet of tidegate's XDP program and of a bare
+ *       drop, by BPF_PROG_TEST_RUN, with N sources tracked; --obj times
+ *       another build of bpf/tidegate.bpf.c, to try a change
+ *   tg-bench memory [--sizes N,N,...]
+ *       bytes of kernel-accounted map memory per tracked source
+ *   tg-bench xdp IFACE drop|pass|off
+ *       attach or remove the baseline programs (natively, no libxdp)
+ *   tg-bench sample IFACE [--window S] [--cost-window S]
+ *       what IFACE received per second, by its own counters, and the
+ *       attached XDP program's nanoseconds per run while it received
+ *   tg-bench serve PORT SECONDS
+ *       accept and close TCP connections until SECONDS have passed
+ *   tg-bench connect IP PORT COUNT [--warmup N]
+ *       COUNT sequential connects: connect() latency percentiles
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <linux/if_link.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "baseline.skel.h"
+#include "flood.h"
+#include "limits.h"
+#include "live.h"
+#include "tidegate.h"
+#include "tidegate.skel.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tg-bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static void print(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The q-quantile of v[0..n), sorting v. */
+static double quantile(double *v, size_t n, double q)
+{
+	size_t i;
+
+	if (!n)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_double);
+	i = (size_t)ceil(q * (double)n) - (q > 0);
+	return v[i < n ? i : n - 1];
+}
+
+/* A number printed with this many decimals, not json-c's 17 digits. */
+static struct json_object *num(double v, int digits)
+{
+	char buf[64];
+
+	if (!isfinite(v))
+		return NULL; /* JSON null */
+	snprintf(buf, sizeof(buf), "%.*f", digits, v);
+	return json_object_new_double_s(v, buf);
+}
+
+/* "1,1000,100000" into up to max numbers. */
+static int parse_list(const char *text, __u32 *out, int max)
+{
+	char *copy = strdup(text), *tok, *save = NULL;
+	int n = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		unsigned long v = strtoul(tok, &end, 10);
+
+		if (*end || !v || v > TG_MAX_MAX_SOURCES) {
+			free(copy);
+			return -EINVAL;
+		}
+		out[n++] = (__u32)v;
+	}
+	free(copy);
+	return n;
+}
+
+/* ---- cost ---------------------------------------------------------- */
+
+/* The tracked source whose SYNs are dropped: tidegate's key for the
+ * /64 of flood source i under 2001:db8:19::, as the flood makes them. */
+static void v6_key(__u32 i, struct tg_source *k)
+{
+	__be32 *w = (__be32 *)k->addr;
+
+	w[0] = htonl(0x20010db8);
+	w[1] = htonl(0x00190000 + i);
+	w[2] = 0;
+	w[3] = 0;
+}
+
+static void v4_key(__u32 addr_host, struct tg_source *k)
+{
+	__be32 *w = (__be32 *)k->addr;
+
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = htonl(0xffff);
+	w[3] = htonl(addr_host);
+}
+
+struct frame {
+	__u8 data[TG_FLOOD_FRAME_MAX];
+	__u32 len;
+};
+
+/* A SYN (or, with ack, an ACK) from src to port 80, as the flood makes. */
+static int make_frame(int family, const char *src, bool ack, struct frame *out)
+{
+	struct tg_flood_spec s = {
+		.family = family,
+		.src_mac = { 0x02, 0, 0, 0, 0, 2 },
+		.dst_mac = { 0x02, 0, 0, 0, 0, 1 },
+		.dport = 80,
+		.sources = 1,
+		.src_prefix = family == AF_INET ? 32 : 64,
+	};
+	struct tg_flood_frame f;
+	char why[128];
+	int err;
+
+	inet_pton(family, src, s.src);
+	inet_pton(family, family == AF_INET ? "198.18.0.1" : "2001:db8:18::1", s.dst);
+	err = tg_flood_build(&s, &f, why, sizeof(why));
+	if (err)
+		return fail("building a frame: %s", why);
+	if (ack) {
+		/* TCP flags: the byte after the data offset. */
+		__u8 *flags = f.data + f.sport_off + 13;
+
+		*flags = 0x10;
+	}
+	memcpy(out->data, f.data, f.len);
+	out->len = f.len;
+	return 0;
+}
+
+static __u64 thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+/*
+ * Mean nanoseconds per run over repeat runs of one frame. The kernel's
+ * own figure is rounded down to whole nanoseconds, too coarse at these
+ * speeds; wall time counts the ticks other tasks take the CPU while the
+ * test run yields. This thread's CPU time counts neither: the runs
+ * happen in our syscall, so it is the programs' time plus the test-run
+ * loop's, the same for every program measured.
+ */
+static int time_runs(int prog_fd, const struct frame *fr, __u32 repeat, __u32 want_ret,
+		     double *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = fr->data, .data_size_in = fr->len,
+		    .repeat = repeat);
+	__u64 t0, t1;
+
+	t0 = thread_ns();
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return -errno;
+	t1 = thread_ns();
+	if (opts.retval != want_ret)
+		return -EBADMSG;
+	*ns = (double)(t1 - t0) / repeat;
+	return 0;
+}
+
+/* The median of runs timings. */
+static int median_runs(int prog_fd, const struct frame *fr, __u32 repeat, int runs,
+		       __u32 want_ret, double *ns)
+{
+	double v[32];
+	int i, err;
+
+	for (i = 0; i < runs && i < 32; i++) {
+		err = time_runs(prog_fd, fr, repeat, want_ret, &v[i]);
+		if (err)
+			return err;
+	}
+	*ns = quantile(v, (size_t)i, 0.5);
+	return 0;
+}
+
+struct tg_env {
+	struct bpf_object *obj;
+	struct tg_maps m;
+	int prog_fd;
+};
+
+/* An object file to measure instead of the one built in (--obj), to try
+ * a change to the program without rebuilding: same maps, same names. */
+static const char *alt_obj;
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+/*
+ * tidegate as attach loads it, with max_entries slots, limiting port 80
+ * at one SYN per nanosecond with a burst of a second's worth: a source
+ * whose theoretical arrival time is an hour ahead is always over it
+ * (dropped), a source at zero always under it (allowed).
+ */
+static int tg_env_load(__u32 max_entries, struct tg_env *e)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "tidegate_bpf");
+	struct bpf_program *prog;
+	struct tg_limits l;
+	const void *elf;
+	char why[128];
+	size_t sz;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	if (alt_obj) {
+		e->obj = bpf_object__open_file(alt_obj, NULL);
+	} else {
+		elf = tidegate_bpf__elf_bytes(&sz);
+		e->obj = bpf_object__open_mem(elf, sz, &oo);
+	}
+	err = (int)libbpf_get_error(e->obj);
+	if (err) {
+		e->obj = NULL;
+		return err;
+	}
+	err = bpf_map__set_max_entries(bpf_object__find_map_by_name(e->obj, TG_MAP_BUCKETS),
+				       max_entries);
+	if (!err)
+		err = bpf_object__load(e->obj);
+	if (err)
+		return err;
+	e->m.buckets = map_fd(e->obj, TG_MAP_BUCKETS);
+	e->m.config = map_fd(e->obj, TG_MAP_CONFIG);
+	e->m.ports = map_fd(e->obj, TG_MAP_PORTS);
+	e->m.stats = map_fd(e->obj, TG_MAP_STATS);
+	prog = bpf_object__find_program_by_name(e->obj, "tidegate_xdp");
+	if (!prog || e->m.buckets < 0 || e->m.config < 0 || e->m.ports < 0 || e->m.stats < 0)
+		return -ENOENT;
+	e->prog_fd = bpf_program__fd(prog);
+	tg_limits_default(&l);
+	err = tg_rate_parse("1000000000/second", &l.rate, why, sizeof(why));
+	if (err)
+		return err;
+	l.burst = 1000000000ULL;
+	l.max_sources = max_entries;
+	memset(&l.ports, 0, sizeof(l.ports));
+	tg_portset_add(&l.ports, 80);
+	return tg_live_write(&e->m, &l, NULL);
+}
+
+/* Fill the table with n sources (flood indices 0..n-1), all over the
+ * limit, by batches. */
+static int prefill(int fd, __u32 n)
+{
+	const __u32 chunk = 65536;
+	struct tg_source *keys = calloc(chunk, sizeof(*keys));
+	struct tg_bucket *vals = calloc(chunk, sizeof(*vals));
+	__u64 ahead = mono_ns() + 3600 * NSEC_PER_SEC;
+	__u32 i, j, cnt;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && !err; i += cnt) {
+		cnt = n - i < chunk ? n - i : chunk;
+		for (j = 0; j < cnt; j++) {
+			v6_key(i + j, &keys[j]);
+			vals[j].tat_ns = ahead;
+			vals[j].admitted = 1;
+		}
+		if (bpf_map_update_batch(fd, keys, vals, &cnt, NULL))
+			err = -errno;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static int put_source(int fd, const struct tg_source *k, __u64 tat)
+{
+	struct tg_bucket b = { .tat_ns = tat, .admitted = 1 };
+
+	return bpf_map_update_elem(fd, k, &b, BPF_ANY) ? -errno : 0;
+}
+
+/* How many of n prefilled sources the table still holds. */
+static __u32 count_present(int fd, __u32 n)
+{
+	struct tg_bucket b;
+	struct tg_source k;
+	__u32 i, step = n > 4096 ? n / 4096 : 1, seen = 0, tried = 0;
+
+	for (i = 0; i < n; i += step, tried++) {
+		v6_key(i, &k);
+		if (!bpf_map_lookup_elem(fd, &k, &b))
+			seen++;
+	}
+	return tried ? (__u32)((__u64)seen * n / tried) : 0;
+}
+
+/* What the verifier made of tidegate's program: its size as the kernel
+ * runs it, and how many instructions the verifier walked to prove it. */
+static struct json_object *program_json(void)
+{
+	struct json_object *o = json_object_new_object();
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	struct tg_env e;
+
+	if (!tg_env_load(1024, &e) && !bpf_obj_get_info_by_fd(e.prog_fd, &info, &len)) {
+		json_object_object_add(o, "xlated_insns",
+				       json_object_new_int64(info.xlated_prog_len / 8));
+		json_object_object_add(o, "jited_bytes", json_object_new_int64(info.jited_prog_len));
+		json_object_object_add(o, "verified_insns",
+				       json_object_new_int64(info.verified_insns));
+	}
+	bpf_object__close(e.obj);
+	return o;
+}
+
+struct cost_case {
+	const char *name;
+	int family;
+	const char *src;
+	bool ack;
+	__u32 want;
+	bool edge; /* reset the source just over its limit before each run */
+};
+
+/*
+ * A dropped SYN near the edge of the limit: its source over by 200 ms,
+ * less than tidegate.bpf.c's coarse-clock slack, so the precise clock
+ * decides, as it does for a source flooding at just over its rate. The
+ * bucket is reset before each timed run, which must end within those
+ * 200 ms (it does: a few million runs of tens of nanoseconds).
+ */
+static int median_edge(const struct tg_env *e, const char *src, const struct frame *fr,
+		       __u32 repeat, int runs, double *ns)
+{
+	const __u64 over = 200 * 1000 * 1000ULL;
+	struct tg_config cfg;
+	struct tg_source k;
+	double v[32];
+	__u32 zero = 0;
+	int i, err;
+
+	if (bpf_map_lookup_elem(e->m.config, &zero, &cfg))
+		return -errno;
+	memset(&k, 0, sizeof(k));
+	inet_pton(AF_INET6, src, k.addr);
+	for (i = 0; i < runs && i < 32; i++) {
+		int tries = 0;
+
+		/* A run the scheduler stretched past 200 ms admits a SYN at
+		 * the end and reports it: run it again, a few times. */
+		do {
+			err = put_source(e->m.buckets, &k, mono_ns() + cfg.tolerance_ns + over);
+			err = err ?: time_runs(e->prog_fd, fr, repeat, XDP_DROP, &v[i]);
+		} while (err == -EBADMSG && ++tries < 5);
+		if (err)
+			return err;
+	}
+	*ns = quantile(v, (size_t)i, 0.5);
+	return 0;
+}
+
+static int cmd_cost(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "runs", required_argument, NULL, 'n' },
+		{ "sources", required_argument, NULL, 's' },
+		{ "obj", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	__u32 sizes[8] = { 1, 1000, 100000, 1000000 }, repeat = 1000000;
+	int nsizes = 4, runs = 5, c, i, err;
+	struct json_object *o = json_object_new_object(), *by_n = json_object_new_array();
+	struct baseline_bpf *bl = NULL;
+	struct frame fr;
+	double drop_ns, ns;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			repeat = (__u32)strtoul(optarg, NULL, 10);
+			break;
+		case 'n':
+			runs = atoi(optarg);
+			break;
+		case 's':
+			nsizes = parse_list(optarg, sizes, 8);
+			break;
+		case 'o':
+			alt_obj = optarg;
+			break;
+		default:
+			return fail("cost: bad option");
+		}
+	}
+	if (!repeat || runs < 1 || runs > 32 || nsizes < 1)
+		return fail("cost: --repeat, --runs (1-32) or --sources out of range");
+
+	bl = baseline_bpf__open_and_load();
+	if (!bl)
+		return fail("loading the baseline programs: %s", strerror(errno));
+	err = make_frame(AF_INET6, "2001:db8:19::", false, &fr);
+	if (err)
+		goto out;
+	err = median_runs(bpf_program__fd(bl->progs.baseline_drop), &fr, repeat, runs, XDP_DROP,
+			  &drop_ns);
+	if (err) {
+		fail("timing the bare drop: %s", strerror(-err));
+		goto out;
+	}
+	json_object_object_add(o, "program", program_json());
+	json_object_object_add(o, "repeat", json_object_new_int64(repeat));
+	json_object_object_add(o, "runs", json_object_new_int(runs));
+	json_object_object_add(o, "bare_drop_ns", num(drop_ns, 2));
+
+	for (i = 0; i < nsizes; i++) {
+		__u32 n = sizes[i], slots = n + n / 4 + 1024;
+		struct json_object *row = json_object_new_object();
+		char dropped6[64], allowed6[64], edge6[] = "2001:db8:ff:2::";
+		struct tg_source k;
+		struct tg_env e;
+		const struct cost_case cases[] = {
+			{ "dropped_syn_v6", AF_INET6, dropped6, false, XDP_DROP, false },
+			{ "dropped_syn_v6_edge", AF_INET6, edge6, false, XDP_DROP, true },
+			{ "allowed_syn_v6", AF_INET6, allowed6, false, XDP_PASS, false },
+			{ "non_syn_v6", AF_INET6, dropped6, true, XDP_PASS, false },
+			{ "dropped_syn_v4", AF_INET, "198.19.0.1", false, XDP_DROP, false },
+			{ "allowed_syn_v4", AF_INET, "198.19.0.2", false, XDP_PASS, false },
+			{ "non_syn_v4", AF_INET, "198.19.0.1", true, XDP_PASS, false },
+		};
+		size_t j;
+
+		err = tg_env_load(slots, &e);
+		if (!err)
+			err = prefill(e.m.buckets, n);
+		if (err) {
+			fail("tidegate with %u sources: %s", n, strerror(-err));
+			bpf_object__close(e.obj);
+			json_object_put(row);
+			goto out;
+		}
+		/* The dropped source is one of the n; the allowed one and
+		 * the IPv4 pair are three more. */
+		v6_key(n / 2, &k);
+		inet_ntop(AF_INET6, k.addr, dropped6, sizeof(dropped6));
+		/* Far above any prefilled one: 2001:db8:19:: + 2^24 /64s. */
+		snprintf(allowed6, sizeof(allowed6), "2001:db8:ff:1::");
+		inet_pton(AF_INET6, allowed6, k.addr);
+		err = put_source(e.m.buckets, &k, 0);
+		v4_key(0xc6130001, &k); /* 198.19.0.1 */
+		err = err ?: put_source(e.m.buckets, &k, mono_ns() + 3600 * NSEC_PER_SEC);
+		v4_key(0xc6130002, &k);
+		err = err ?: put_source(e.m.buckets, &k, 0);
+
+		json_object_object_add(row, "sources", json_object_new_int64(n));
+		json_object_object_add(row, "slots", json_object_new_int64(slots));
+		json_object_object_add(row, "present", json_object_new_int64(count_present(e.m.buckets, n)));
+		for (j = 0; !err && j < sizeof(cases) / sizeof(cases[0]); j++) {
+			err = make_frame(cases[j].family, cases[j].src, cases[j].ack, &fr);
+			if (err)
+				break;
+			if (cases[j].edge)
+				err = median_edge(&e, cases[j].src, &fr,
+						  repeat < 1000000 ? repeat : 1000000, runs, &ns);
+			else
+				err = median_runs(e.prog_fd, &fr, repeat, runs, cases[j].want, &ns);
+			if (err)
+				fail("timing %s with %u sources: %s", cases[j].name, n,
+				     err == -EBADMSG ? "unexpected verdict" : strerror(-err));
+			else
+				json_object_object_add(row, cases[j].name, num(ns, 2));
+		}
+		bpf_object__close(e.obj);
+		json_object_array_add(by_n, row);
+		if (err)
+			goto out;
+	}
+	json_object_object_add(o, "by_sources", by_n);
+	by_n = NULL;
+	print(o);
+	o = NULL;
+out:
+	json_object_put(by_n);
+	json_object_put(o);
+	baseline_bpf__destroy(bl);
+	return err ? 1 : 0;
+}
+
+/* ---- memory -------------------------------------------------------- */
+
+/* The kernel's own accounting of a map: fdinfo's memlock line. */
+static long long map_memlock(int fd)
+{
+	char path[64], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static int cmd_memory(int argc, char **argv)
+{
+	__u32 sizes[8] = { 65536, 262144, 1048576 };
+	int nsizes = 3, i, c;
+	static const struct option lo[] = { { "sizes", required_argument, NULL, 's' }, { 0 } };
+	struct json_object *o = json_object_new_object(), *rows = json_object_new_array();
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c != 's')
+			return fail("memory: bad option");
+		nsizes = parse_list(optarg, sizes, 8);
+	}
+	for (i = 0; i < nsizes; i++) {
+		struct tidegate_bpf *skel = tidegate_bpf__open();
+		struct json_object *row;
+		long long buckets, fixed;
+
+		if (!skel || bpf_map__set_max_entries(skel->maps.tg_buckets, sizes[i]) ||
+		    tidegate_bpf__load(skel)) {
+			tidegate_bpf__destroy(skel);
+			json_object_put(rows);
+			json_object_put(o);
+			return fail("loading tidegate with %u sources: %s", sizes[i], strerror(errno));
+		}
+		buckets = map_memlock(bpf_map__fd(skel->maps.tg_buckets));
+		fixed = map_memlock(bpf_map__fd(skel->maps.tg_config)) +
+			map_memlock(bpf_map__fd(skel->maps.tg_ports)) +
+			map_memlock(bpf_map__fd(skel->maps.tg_stats));
+		row = json_object_new_object();
+		json_object_object_add(row, "max_sources", json_object_new_int64(sizes[i]));
+		json_object_object_add(row, "buckets_bytes", json_object_new_int64(buckets));
+		json_object_object_add(row, "bytes_per_source",
+				       num((double)buckets / sizes[i], 1));
+		json_object_object_add(row, "other_maps_bytes", json_object_new_int64(fixed));
+		json_object_array_add(rows, row);
+		tidegate_bpf__destroy(skel);
+	}
+	json_object_object_add(o, "tables", rows);
+	print(o);
+	return 0;
+}
+
+/* ---- xdp: the baselines on an interface ---------------------------- */
+
+static int attached_prog(int ifindex, __u32 *id)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return -errno;
+	*id = q.prog_id;
+	return 0;
+}
+
+static int prog_info(__u32 id, struct bpf_prog_info *info, __u32 *map_ids, __u32 nmaps)
+{
+	__u32 len = sizeof(*info);
+	int fd = bpf_prog_get_fd_by_id(id), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(info, 0, sizeof(*info));
+	if (map_ids) {
+		info->nr_map_ids = nmaps;
+		info->map_ids = (__u64)(unsigned long)map_ids;
+	}
+	if (bpf_obj_get_info_by_fd(fd, info, &len))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int cmd_xdp(int argc, char **argv)
+{
+	struct baseline_bpf *bl;
+	struct bpf_prog_info info;
+	int ifindex, err;
+	__u32 id = 0;
+
+	if (argc != 3)
+		return fail("usage: tg-bench xdp IFACE drop|pass|off");
+	ifindex = (int)if_nametoindex(argv[1]);
+	if (!ifindex)
+		return fail("%s: no such interface", argv[1]);
+	if (!strcmp(argv[2], "off")) {
+		/* Only ever remove our own baselines, never someone's program. */
+		if (attached_prog(ifindex, &id) || !id)
+			return 0;
+		if (prog_info(id, &info, NULL, 0) || strncmp(info.name, "baseline_", 9))
+			return fail("%s: the XDP program there is not a baseline; left alone",
+				    argv[1]);
+		return bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL) ?
+			       fail("%s: detaching: %s", argv[1], strerror(errno)) : 0;
+	}
+	if (strcmp(argv[2], "drop") && strcmp(argv[2], "pass"))
+		return fail("xdp: expected drop, pass or off, not '%s'", argv[2]);
+	bl = baseline_bpf__open_and_load();
+	if (!bl)
+		return fail("loading the baseline programs: %s", strerror(errno));
+	err = bpf_xdp_attach(ifindex,
+			     bpf_program__fd(!strcmp(argv[2], "drop") ? bl->progs.baseline_drop
+								      : bl->progs.baseline_pass),
+			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (err)
+		err = fail("%s: attaching baseline_%s: %s", argv[1], argv[2], strerror(-err));
+	/* The attachment keeps the program; the skeleton can go. */
+	baseline_bpf__destroy(bl);
+	return err;
+}
+
+/* ---- sample: what the receiving side handled ----------------------- */
+
+/* The baseline's own packet counter, if the program on IFACE is one. */
+static int baseline_count(__u32 prog_id, __u64 *packets)
+{
+	struct bpf_prog_info info;
+	__u32 maps[8], i;
+	int err, ncpus = libbpf_num_possible_cpus();
+
+	err = prog_info(prog_id, &info, maps, 8);
+	if (err)
+		return err;
+	if (strncmp(info.name, "baseline_", 9))
+		return -ENOENT;
+	for (i = 0; i < info.nr_map_ids && i < 8; i++) {
+		struct bpf_map_info mi = { 0 };
+		__u32 len = sizeof(mi), zero = 0;
+		__u64 v[256] = { 0 };
+		int fd = bpf_map_get_fd_by_id(maps[i]), c;
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &len) && !strcmp(mi.name, "bl_packets") &&
+		    ncpus <= 256 && !bpf_map_lookup_elem(fd, &zero, v)) {
+			*packets = 0;
+			for (c = 0; c < ncpus; c++)
+				*packets += v[c];
+			close(fd);
+			return 0;
+		}
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+struct snap {
+	double t;
+	struct rtnl_link_stats64 st;
+	__u64 prog_packets;
+	bool have_prog;
+	__u64 run_cnt, run_time_ns;
+};
+
+static int take(int ifindex, __u32 prog_id, struct snap *s)
+{
+	struct bpf_prog_info info;
+	int err;
+
+	err = tg_iface_stats(ifindex, &s->st);
+	s->t = mono_s();
+	if (err)
+		return err;
+	s->have_prog = prog_id && !baseline_count(prog_id, &s->prog_packets);
+	s->run_cnt = s->run_time_ns = 0;
+	if (prog_id && !prog_info(prog_id, &info, NULL, 0)) {
+		s->run_cnt = info.run_cnt;
+		s->run_time_ns = info.run_time_ns;
+	}
+	return 0;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s,
+			       .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int cmd_sample(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "window", required_argument, NULL, 'w' },
+		{ "cost-window", required_argument, NULL, 'c' },
+		{ 0 },
+	};
+	double window = 2, cost_window = 0, dt;
+	struct json_object *o;
+	struct snap a, b;
+	int ifindex, c, err, stats_fd = -1;
+	__u32 prog_id = 0;
+	const char *ifname;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == 'w')
+			window = atof(optarg);
+		else if (c == 'c')
+			cost_window = atof(optarg);
+		else
+			return fail("sample: bad option");
+	}
+	if (optind + 1 != argc || window <= 0 || window > 600 || cost_window < 0 ||
+	    cost_window > 600)
+		return fail("usage: tg-bench sample IFACE [--window S] [--cost-window S]");
+	ifname = argv[optind];
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex)
+		return fail("%s: no such interface", ifname);
+	attached_prog(ifindex, &prog_id);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "interface", json_object_new_string(ifname));
+	err = take(ifindex, prog_id, &a);
+	sleep_s(window);
+	err = err ?: take(ifindex, prog_id, &b);
+	if (err) {
+		json_object_put(o);
+		return fail("%s: reading its counters: %s", ifname, strerror(-err));
+	}
+	dt = b.t - a.t;
+	json_object_object_add(o, "seconds", num(dt, 4));
+	json_object_object_add(o, "rx_pps", num((double)(b.st.rx_packets - a.st.rx_packets) / dt, 0));
+	json_object_object_add(o, "rx_dropped_pps",
+			       num((double)(b.st.rx_dropped - a.st.rx_dropped) / dt, 0));
+	if (a.have_prog && b.have_prog)
+		json_object_object_add(o, "prog_pps",
+				       num((double)(b.prog_packets - a.prog_packets) / dt, 0));
+
+	/* Per-run cost while the flood goes on. BPF_ENABLE_STATS lasts as
+	 * long as its fd: nothing is left switched on if we die. */
+	if (cost_window > 0 && prog_id) {
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0) {
+			fprintf(stderr, "tg-bench: BPF_ENABLE_STATS: %s\n", strerror(errno));
+		} else {
+			err = take(ifindex, prog_id, &a);
+			sleep_s(cost_window);
+			err = err ?: take(ifindex, prog_id, &b);
+			close(stats_fd);
+			if (!err && b.run_cnt > a.run_cnt) {
+				dt = b.t - a.t;
+				json_object_object_add(
+					o, "ns_per_run",
+					num((double)(b.run_time_ns - a.run_time_ns) /
+						    (double)(b.run_cnt - a.run_cnt), 2));
+				json_object_object_add(
+					o, "runs_per_s",
+					num((double)(b.run_cnt - a.run_cnt) / dt, 0));
+			}
+		}
+	}
+	print(o);
+	return 0;
+}
+
+/* ---- serve and connect: latency of a real client ------------------- */
+
+static int cmd_serve(int argc, char **argv)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
+	int fd, one = 1, zero = 0;
+	double deadline;
+	__u64 accepted = 0;
+
+	if (argc != 3)
+		return fail("usage: tg-bench serve PORT SECONDS");
+	sa.sin6_port = htons((__u16)atoi(argv[1]));
+	deadline = mono_s() + atof(argv[2]);
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail("socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4096))
+		return fail("listening on port %s: %s", argv[1], strerror(errno));
+	while (mono_s() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int c;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c >= 0) {
+			close(c);
+			accepted++;
+		}
+	}
+	close(fd);
+	fprintf(stderr, "tg-bench: served %llu connections\n", (unsigned long long)accepted);
+	return 0;
+}
+
+static int connect_once(const struct sockaddr_storage *ss, socklen_t len, double *us)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), err = 0;
+	__u64 t0, t1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	t0 = mono_ns();
+	if (connect(fd, (const struct sockaddr *)ss, len))
+		err = -errno;
+	t1 = mono_ns();
+	/* Reset rather than close: no TIME_WAIT piles up on either side. */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	*us = (double)(t1 - t0) / 1e3;
+	return err;
+}
+
+static int cmd_connect(int argc, char **argv)
+{
+	static const struct option lo[] = { { "warmup", required_argument, NULL, 'w' }, { 0 } };
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int warmup = 20, count, i, c, failures = 0;
+	struct json_object *o;
+	double *v, us, sum = 0;
+	size_t n = 0;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c != 'w')
+			return fail("connect: bad option");
+		warmup = atoi(optarg);
+	}
+	if (optind + 3 != argc)
+		return fail("usage: tg-bench connect IP PORT COUNT [--warmup N]");
+	count = atoi(argv[optind + 2]);
+	if (count < 1 || count > 1000000)
+		return fail("connect: COUNT from 1 to 1000000");
+	if (inet_pton(AF_INET, argv[optind], &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((__u16)atoi(argv[optind + 1]));
+		len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, argv[optind],
+			     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((__u16)atoi(argv[optind + 1]));
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		return fail("connect: '%s' is not an address", argv[optind]);
+	}
+	v = calloc((size_t)count, sizeof(*v));
+	if (!v)
+		return fail("out of memory");
+	for (i = 0; i < warmup; i++)
+		connect_once(&ss, len, &us);
+	for (i = 0; i < count; i++) {
+		if (connect_once(&ss, len, &us)) {
+			failures++;
+			continue;
+		}
+		v[n++] = us;
+		sum += us;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "count", json_object_new_int(count));
+	json_object_object_add(o, "failures", json_object_new_int(failures));
+	json_object_object_add(o, "mean_us", num(n ? sum / (double)n : NAN, 2));
+	json_object_object_add(o, "median_us", num(quantile(v, n, 0.5), 2));
+	json_object_object_add(o, "p99_us", num(quantile(v, n, 0.99), 2));
+	json_object_object_add(o, "min_us", num(quantile(v, n, 0), 2));
+	print(o);
+	free(v);
+	return failures == count;
+}
+
+/* libbpf's chatter (it does not know libxdp's .xdp_run_config) only
+ * with TG_BENCH_VERBOSE set. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!getenv("TG_BENCH_VERBOSE"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int argc, char **argv);
+	} cmds[] = {
+		{ "cost", cmd_cost },	   { "memory", cmd_memory }, { "xdp", cmd_xdp },
+		{ "sample", cmd_sample }, { "serve", cmd_serve },   { "connect", cmd_connect },
+	};
+	size_t i;
+
+	libbpf_set_print(libbpf_print);
+	if (argc >= 2)
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			if (!strcmp(argv[1], cmds[i].name))
+				return cmds[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "usage: tg-bench cost|memory|xdp|sample|serve|connect ...\n"
+			"(see the top of bench/tg-bench.c)\n");
+	return 2;
+}
