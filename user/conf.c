@@ -438,7 +438,11 @@ static void apply_cli(struct raw *r, const struct tg_cmdline *cl)
 		for (i = 0; s && i < sizeof(iface_ids) / sizeof(iface_ids[0]); i++)
 			if (cl->set[iface_ids[i]])
 				set_val(&s->v[iface_ids[i]], cl->val[iface_ids[i]], 0);
+		if (s && cl->set[OPT_NO_DRY_RUN])
+			set_val(&s->v[OPT_DRY_RUN], "no", 0);
 	}
+	if (cl->set[OPT_DRY_RUN] && cl->set[OPT_NO_DRY_RUN])
+		diag(r->diags, 0, false, "--dry-run and --enforce contradict each other");
 	if (!cl->npos)
 		for (i = 0; i < sizeof(iface_ids) / sizeof(iface_ids[0]); i++)
 			if (cl->set[iface_ids[i]])

@@ -208,6 +208,16 @@ static void test_cli_over_file(void)
 	tap_is(tg_conf_iface(conf, "eth9")->line, 0, "eth9 comes from the command line");
 
 	memset(&cl, 0, sizeof(cl));
+	cl.npos = 1;
+	cl.pos[0] = "eth2";
+	cl.set[OPT_NO_DRY_RUN] = true;
+	tap_is(tg_conf_build_text("[interface eth2]\ndry-run = yes\n", "e.conf", &cl, conf, &d), 0,
+	       "--enforce over a file's dry-run");
+	tap_ok(!tg_conf_iface(conf, "eth2")->limits.dry_run, "  enforces");
+	cl.set[OPT_DRY_RUN] = true;
+	tap_is(tg_conf_build_text(NULL, "x", &cl, conf, &d), 1, "--dry-run with --enforce is an error");
+
+	memset(&cl, 0, sizeof(cl));
 	cl.set[OPT_RATE] = true;
 	cl.val[OPT_RATE] = "1/s";
 	tap_ok(tg_conf_build_text(text, "cli.conf", &cl, conf, &d) == 1 &&
