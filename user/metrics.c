@@ -47,6 +47,8 @@ static const struct counter_metric plain[] = {
 	CNT("table_full_total", table_full,
 	    "New sources that found the source table full (the LRU evicted)."),
 	CNT("evicted_total", evicted, "Sources evicted from the full table to make room."),
+	CNT("tiny_fragments_total", frag_tiny,
+	    "First fragments cut inside the TCP header, charged as SYNs."),
 	CNT("cas_retries_total", cas_retry,
 	    "Bucket updates retried after a race with another CPU."),
 	CNT("cas_exhausted_total", cas_exhausted,

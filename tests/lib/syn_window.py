@@ -30,7 +30,7 @@ NR_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "s390x": 351, "ppc64le"
 # struct tg_counters in include/tidegate.h: every field a __u64, in order.
 COUNTERS = ["packets", "syn", "allowed", "dropped", "would_drop", "pass_not_syn",
             "pass_not_ip", "pass_trunc", "pass_badhdr", "pass_exthdr", "pass_vlan",
-            "fragment", "new_source", "table_full", "evicted", "cas_retry",
+            "fragment", "frag_tiny", "new_source", "table_full", "evicted", "cas_retry",
             "cas_exhausted"]
 SYN = COUNTERS.index("syn")
 # Report stretches of the flood longer than this with no SYN at all.
