@@ -14,6 +14,7 @@
 
 RD_PID=
 DM_PID=
+DM_BG=
 DM_PORT=${DM_PORT:-19477}
 DM_METRICS=127.0.0.1:$DM_PORT
 
@@ -108,6 +109,15 @@ dm_log_clean() {
 }
 
 it_daemon_cleanup() {
+	# A daemon restarted by dm_restart_bg is not our child: its pid is
+	# in a file until dm_restart_join takes it.
+	if [ -s "$IT_TMP/dm.pid" ] && [ "$(cat "$IT_TMP/dm.pid")" != "$DM_PID" ]; then
+		kill -KILL "$(cat "$IT_TMP/dm.pid")" 2>/dev/null
+	fi
+	if [ -n "$DM_BG" ]; then
+		kill -KILL "$DM_BG" 2>/dev/null
+		wait "$DM_BG" 2>/dev/null
+	fi
 	if [ -n "$DM_PID" ]; then
 		kill -KILL "$DM_PID" 2>/dev/null
 		wait "$DM_PID" 2>/dev/null
@@ -119,8 +129,9 @@ it_daemon_cleanup() {
 	fi
 }
 
-# Registered first, so it runs before the namespaces go.
-sb_on_cleanup it_daemon_cleanup
+# First of the cleanups, before $IT_TMP (which has the pid file) and the
+# namespaces go.
+SB_CLEANUPS=(it_daemon_cleanup "${SB_CLEANUPS[@]}")
 
 # dm_restart_bg KILL_AFTER START_AFTER ARGS... : in the background, SIGKILL
 # the daemon after KILL_AFTER seconds and start it again with ARGS
@@ -145,8 +156,10 @@ dm_restart_bg() {
 
 dm_restart_join() {
 	wait "$DM_BG"
+	DM_BG=
 	wait "$DM_OLD" 2>/dev/null
 	DM_PID=$(cat "$IT_TMP/dm.pid")
+	rm -f "$IT_TMP/dm.pid"
 }
 
 # The shard tag of an IPv4 source, as the daemon computes it.
