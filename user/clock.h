@@ -34,7 +34,7 @@ __u64 tg_mono_to_redis_us(__u64 mono_ns, __s64 offset_ns);
  * boot (any TAT that old means a full bucket). */
 __u64 tg_redis_us_to_mono(__u64 redis_us, __s64 offset_ns);
 
-/* Milliseconds until tat_ns, rounded up, at least 1: a key's PX. */
+/* Milliseconds until tat_ns, rounded up, at least 1 (a relative TTL). */
 __u64 tg_ttl_ms(__u64 tat_ns, __u64 now_ns);
 
 #endif /* TG_CLOCK_H */

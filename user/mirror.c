@@ -480,7 +480,7 @@ static void redis_failed(struct tg_sync *s, struct sync_priv *p, const char *wha
  */
 static size_t write_dirty(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg,
 			  const struct sync_if *sif, const struct tg_sync_iface *si,
-			  size_t ndirty, __s64 offset, __u64 now)
+			  size_t ndirty, __s64 offset)
 {
 	char key[TG_KEY_MAX];
 	size_t done = 0, i, j;
@@ -491,11 +491,14 @@ static size_t write_dirty(struct tg_sync *s, struct sync_priv *p, const struct t
 		for (j = i; j < end; j++) {
 			struct wslot *w = p->dirty[j];
 
+			__u64 us = tg_mono_to_redis_us(w->tat, offset);
+
 			tg_key_format(key, sizeof(key), cfg->prefix, sif->zone, &w->src,
 				      si->v4_prefix, si->v6_prefix);
-			redisAppendCommand(p->c, "SET %s %llu PX %llu", key,
-					   (unsigned long long)tg_mono_to_redis_us(w->tat, offset),
-					   (unsigned long long)tg_ttl_ms(w->tat, now));
+			/* PXAT, the TAT itself in Redis' clock: the key expires
+			 * when the bucket is full, however late the SET runs. */
+			redisAppendCommand(p->c, "SET %s %llu PXAT %llu", key, (unsigned long long)us,
+					   (unsigned long long)((us + 999) / 1000));
 		}
 		for (j = i; j < end; j++) {
 			redisReply *r;
@@ -569,7 +572,7 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 		p->dirty[ndirty++] = w;
 	}
 	if (p->c)
-		done = write_dirty(s, p, cfg, sif, si, ndirty, offset, now);
+		done = write_dirty(s, p, cfg, sif, si, ndirty, offset);
 	/* What was not written must be tried again next cycle: mark it so
 	 * (TAT 1 never equals a live TAT). */
 	for (i = done; i < ndirty; i++)

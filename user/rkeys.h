@@ -10,7 +10,7 @@
  *   PREFIX:ZONE:{s:NNNN}:v4:198.51.100.0/24     (shorter prefixes)
  *   PREFIX:ZONE:{s:NNNN}:v6:2001:db8:1:2::/64
  *   value: the bucket's TAT in microseconds of the Redis server's TIME
- *   PX:    until the bucket is full again (TAT - now), at least 1 ms
+ *   PXAT:  the TAT in ms: the key expires when the bucket is full again
  *
  * NNNN = fnv1a32(address bytes: 4 for IPv4, 16 for IPv6) mod 1024: a
  * Redis Cluster hash tag, so batches of one shard share a slot. A key
