@@ -18,6 +18,9 @@
  *       accept and close TCP connections until SECONDS have passed
  *   tg-bench connect IP PORT COUNT [--warmup N]
  *       COUNT sequential connects: connect() latency percentiles
+ *   tg-bench memlat [MB,MB,...]
+ *       ns per dependent random load in a buffer of each size: what a
+ *       cache miss costs on this machine
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +35,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/if_link.h>
 
@@ -622,6 +626,75 @@ static int cmd_memory(int argc, char **argv)
 	return 0;
 }
 
+/* ---- memlat: what one dependent load costs here -------------------- */
+
+/*
+ * A pointer chase through a random cycle of cache lines in SIZE MB, with
+ * 4 KB pages and with transparent huge pages: the latency a lookup pays
+ * per cache miss once its table outgrows the caches.
+ */
+static double chase(size_t mb, bool huge)
+{
+	size_t n = mb * 1024 * 1024 / 64, i, hops = 4000000;
+	size_t *perm = malloc(n * sizeof(*perm));
+	char *buf = mmap(NULL, n * 64, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long long x = 88172645463325252ULL;
+	double ns = NAN;
+	char *p;
+	__u64 t0;
+
+	if (!perm || buf == MAP_FAILED)
+		goto out;
+	madvise(buf, n * 64, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	for (i = n - 1; i > 0; i--) { /* Fisher-Yates with xorshift64 */
+		size_t j, t;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = (size_t)(x % (i + 1));
+		t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	for (i = 0; i < n; i++)
+		*(char **)(buf + perm[i] * 64) = buf + perm[(i + 1) % n] * 64;
+	p = buf;
+	t0 = mono_ns();
+	for (i = 0; i < hops; i++)
+		p = *(char **)p;
+	ns = (double)(mono_ns() - t0) / (double)hops;
+	if (!p)
+		ns = NAN;
+out:
+	free(perm);
+	if (buf != MAP_FAILED)
+		munmap(buf, n * 64);
+	return ns;
+}
+
+static int cmd_memlat(int argc, char **argv)
+{
+	__u32 sizes[8] = { 1, 16, 128 };
+	int n = 3, i;
+	struct json_object *o = json_object_new_array();
+
+	if (argc > 1 && (n = parse_list(argv[1], sizes, 8)) < 1)
+		return fail("usage: tg-bench memlat [MB,MB,...]");
+	for (i = 0; i < n; i++) {
+		struct json_object *row = json_object_new_object();
+
+		json_object_object_add(row, "mb", json_object_new_int64(sizes[i]));
+		json_object_object_add(row, "ns_4k_pages", num(chase(sizes[i], false), 1));
+		json_object_object_add(row, "ns_huge_pages", num(chase(sizes[i], true), 1));
+		json_object_array_add(o, row);
+	}
+	print(o);
+	return 0;
+}
+
 /* ---- xdp: the baselines on an interface ---------------------------- */
 
 static int attached_prog(int ifindex, __u32 *id)
@@ -968,6 +1041,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "cost", cmd_cost },	   { "memory", cmd_memory }, { "xdp", cmd_xdp },
 		{ "sample", cmd_sample }, { "serve", cmd_serve },   { "connect", cmd_connect },
+		{ "memlat", cmd_memlat },
 	};
 	size_t i;
 
@@ -976,7 +1050,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 			if (!strcmp(argv[1], cmds[i].name))
 				return cmds[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "usage: tg-bench cost|memory|xdp|sample|serve|connect ...\n"
+	fprintf(stderr, "usage: tg-bench cost|memory|memlat|xdp|sample|serve|connect ...\n"
 			"(see the top of bench/tg-bench.c)\n");
 	return 2;
 }

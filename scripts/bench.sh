@@ -28,7 +28,8 @@
 #  cost      tg-bench cost: ns per packet under BPF_PROG_TEST_RUN, and
 #            ns per run of the attached program during the flood
 #            (BPF_ENABLE_STATS)
-#  memory    tg-bench memory: tg_buckets' memlock per source slot
+#  memory    tg-bench memory: tg_buckets' memlock per source slot; and
+#            tg-bench memlat: ns per dependent load, what a miss costs
 #  latency   tg-bench connect: sequential real connects through the
 #            server's veth, with no XDP, a pass-all XDP program, tidegate
 set -u
@@ -314,6 +315,9 @@ log "per-packet cost (BPF_PROG_TEST_RUN) ..."
 # shellcheck disable=SC2086
 "$TGB" cost $COST_ARGS >"$OUT/cost.json" || die "tg-bench cost failed"
 "$TGB" memory >"$OUT/memory.json" || die "tg-bench memory failed"
+# What one cache miss costs here, for reading the cost at many sources.
+"$TGB" memlat "$([ "$QUICK" = 1 ] && echo 1,16 || echo 1,16,128)" >"$OUT/memlat.json" ||
+	die "tg-bench memlat failed"
 
 log "absorbed rate: $RUNS run(s) x sources {$SOURCES} x {$SYSTEMS} ..."
 for run in $(seq "$RUNS"); do

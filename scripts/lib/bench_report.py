@@ -236,6 +236,14 @@ def table_md(res):
              ", ".join(f"{t['bytes_per_source']:.1f} B at {t['max_sources']:,}" for t in mem) +
              (f"; the other maps hold {mem[0]['other_maps_bytes']:,} B whatever the size." if mem else "."))
     L.append("")
+    ml = res.get("memlat") or []
+    if ml:
+        L.append("**A cache miss**, for reading the cost at many sources: one dependent load "
+                 "at a random place in a buffer of " + ", ".join(
+                     f"{m['mb']} MB takes {fmt(m.get('ns_4k_pages'), 0)} ns "
+                     f"({fmt(m.get('ns_huge_pages'), 0)} with huge pages)" for m in ml) +
+                 " (tg-bench memlat).")
+        L.append("")
     L.append("**Connect latency**, µs, of sequential real connects through the server's veth: "
              "median and p99 are medians over rounds, each round measuring every system in "
              "turn; the ratio is the median of the within-round ratios of medians; min is the "
@@ -328,6 +336,7 @@ def main():
         "absorbed": absorbed(raw),
         "cost": load_json(os.path.join(a.out, "cost.json"), {}),
         "memory": load_json(os.path.join(a.out, "memory.json"), {}),
+        "memlat": load_json(os.path.join(a.out, "memlat.json"), []),
         "latency": latency(load_lines(os.path.join(a.out, "latency.jsonl"))),
         "raw": raw,
     }
