@@ -21,7 +21,7 @@ CC       ?= gcc
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
-PKGS      := libbpf libxdp json-c hiredis libmicrohttpd
+PKGS      := libbpf libxdp json-c hiredis libmicrohttpd inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -ljson-c)
 
@@ -122,8 +122,23 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tg-bench
 	$(Q)scripts/bench.sh $(CURDIR)/$(BUILD)/tidegate
 
+# The binary, the systemd unit, the man page, bash completion, and an
+# example config (never over one that is there).
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 install: $(BUILD)/tidegate
 	install -D -m 0755 $(BUILD)/tidegate $(DESTDIR)$(PREFIX)/sbin/tidegate
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		packaging/tidegate.service.in > $(DESTDIR)$(UNITDIR)/tidegate.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tidegate.service
+	install -D -m 0644 packaging/tidegate.8 $(DESTDIR)$(PREFIX)/share/man/man8/tidegate.8
+	install -D -m 0644 packaging/tidegate.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tidegate
+	install -D -m 0644 packaging/tidegate.conf \
+		$(DESTDIR)$(PREFIX)/share/doc/tidegate/tidegate.conf.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tidegate/tidegate.conf ] || \
+		install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(SYSCONFDIR)/tidegate/tidegate.conf
 
 clean:
 	$(Q)rm -rf $(BUILD)

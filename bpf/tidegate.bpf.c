@@ -85,6 +85,13 @@ struct {
 	__uint(max_entries, TG_LOG_RING_BYTES);
 } tg_log SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TG_NR_FAMILIES);
+	__type(key, __u32);
+	__type(value, struct tg_fam_counters);
+} tg_fam_stats SEC(".maps");
+
 /*
  * The number of sources in tg_buckets, to tell a table-full insertion
  * (kernel 6.6+; without it table_full counts only failed insertions).
@@ -662,17 +669,26 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 	__u32 action = cfg->action, ifindex = cfg->action_ifindex;
 	struct tg_bucket *b = found;
 	struct tg_rule *rule = NULL;
+	__u32 fam = p->v6 ? TG_FAM_V6 : TG_FAM_V4;
+	struct tg_fam_counters *fcnt;
 	__u8 why = TG_WHY_LIMIT;
 	__u64 now;
 	int verdict;
 
 	cnt->syn++;
+	/* A NULL (impossible for an array of two) just leaves the
+	 * per-family split uncounted. */
+	fcnt = bpf_map_lookup_elem(&tg_fam_stats, &fam);
+	if (fcnt)
+		fcnt->syn++;
 	if (cfg->flags & TG_F_RULES)
 		rule = find_rule(p);
 	if (rule) {
 		if (rule->kind == TG_RULE_ALLOW) {
 			cnt->rule_allow++;
 			cnt->allowed++;
+			if (fcnt)
+				fcnt->allowed++;
 			if (cfg->flags & TG_F_FLOWS)
 				forget_flow(p);
 			return XDP_PASS;
@@ -706,6 +722,8 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 	}
 	if (verdict == TG_ADMIT) {
 		cnt->allowed++;
+		if (fcnt)
+			fcnt->allowed++;
 		if (cfg->flags & TG_F_FLOWS)
 			forget_flow(p);
 		return XDP_PASS;
@@ -720,9 +738,13 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 	}
 	if (cfg->flags & TG_F_DRY_RUN) {
 		cnt->would_drop++;
+		if (fcnt)
+			fcnt->would_drop++;
 		return XDP_PASS;
 	}
 	cnt->dropped++;
+	if (fcnt)
+		fcnt->dropped++;
 	if (action == TG_ACT_RST)
 		return act_rst(ctx, p, now, cfg, cnt);
 	if (action == TG_ACT_REDIRECT)
@@ -885,10 +907,18 @@ int tidegate_xdp(struct xdp_md *ctx)
 				}
 			}
 			if (quiet) {
+				__u32 fam = p.v6 ? TG_FAM_V6 : TG_FAM_V4;
+				struct tg_fam_counters *fcnt;
+
 				cnt->syn++;
 				count_drop(b, cnt);
 				cnt->dropped++;
 				cnt->act_drop++;
+				fcnt = bpf_map_lookup_elem(&tg_fam_stats, &fam);
+				if (fcnt) {
+					fcnt->syn++;
+					fcnt->dropped++;
+				}
 				return XDP_DROP;
 			}
 		}

@@ -21,13 +21,14 @@
 #define TG_MAP_REDIRECT "tg_redirect"
 #define TG_MAP_FLOWS   "tg_flows"
 #define TG_MAP_LOG     "tg_log"
+#define TG_MAP_FSTATS  "tg_fam_stats"
 
 #define TG_PROG_NAME   "tidegate"
 #define TG_PIN_ROOT    "/sys/fs/bpf/tidegate"
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 2
+#define TG_LAYOUT_VERSION 3
 
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
@@ -254,6 +255,22 @@ struct tg_counters {
 };
 
 #define TG_NR_COUNTERS (sizeof(struct tg_counters) / sizeof(__u64))
+
+/*
+ * tg_fam_stats: a PERCPU_ARRAY indexed by address family, so the limited
+ * SYNs can be told apart by IPv4 and IPv6 (the metrics label them).
+ * Only SYNs to limited ports are counted here; tg_stats has the rest.
+ */
+#define TG_FAM_V4 0
+#define TG_FAM_V6 1
+#define TG_NR_FAMILIES 2
+
+struct tg_fam_counters {
+	__u64 syn;        /* SYNs to a limited port from this family */
+	__u64 allowed;    /* ...within their bucket, passed */
+	__u64 dropped;    /* ...over the limit, dropped */
+	__u64 would_drop; /* ...over the limit in dry-run mode, passed */
+};
 
 /*
  * The load generator behind `tidegate flood` (bpf/flood.bpf.c): its

@@ -8,13 +8,13 @@ PKGS=(
 	# build
 	make clang llvm gcc pkg-config libc6-dev linux-libc-dev
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
-	libjson-c-dev libhiredis-dev libmicrohttpd-dev libyaml-dev
+	libjson-c-dev libhiredis-dev libmicrohttpd-dev libyaml-dev libinih-dev
 	# sanitizers for the userspace test build
 	libclang-rt-14-dev
 	# tests, demo and benchmarks
 	iproute2 iputils-ping procps psmisc curl python3 perl
 	redis-server redis-tools nftables iptables gnuplot-nox
-	ethtool prometheus xdp-tools
+	ethtool prometheus xdp-tools python3-prometheus-client
 	# profiling the benchmark (BENCHMARKS.md)
 	linux-perf
 )

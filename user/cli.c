@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "limits.h"
 #include "output.h"
 
@@ -35,6 +36,28 @@ const struct tg_opt_def tg_opt_defs[OPT__MAX] = {
 	[OPT_JSON] = { "json", 'j', NULL, "print JSON" },
 	[OPT_WATCH] = { "watch", 'w', "SECONDS",
 			"print again every SECONDS, with rates, until interrupted" },
+	[OPT_CONFIG] = { "config", 0, "FILE", "read interfaces and settings from FILE (INI)" },
+	[OPT_METRICS] = { "metrics", 0, "ADDR:PORT",
+			  "serve Prometheus metrics at http://ADDR:PORT/metrics, or 'off' "
+			  "(default " TG_DEFAULT_METRICS ")" },
+	[OPT_REDIS] = { "redis", 0, "URL",
+			"mirror buckets to redis://[:PASSWORD@]HOST[:PORT][/DB] or "
+			"unix:///PATH" },
+	[OPT_SYNC_INTERVAL] = { "sync-interval", 0, "DURATION",
+				"write changed buckets to Redis this often: 250ms, 1s "
+				"(default " TG_DEFAULT_SYNC_INTERVAL ")" },
+	[OPT_REDIS_TIMEOUT] = { "redis-timeout", 0, "DURATION",
+				"give up on a Redis connect or reply after this long "
+				"(default " TG_DEFAULT_REDIS_TIMEOUT ")" },
+	[OPT_REDIS_PREFIX] = { "redis-prefix", 0, "NAME",
+			       "first word of every Redis key (default " TG_DEFAULT_REDIS_PREFIX
+			       ")" },
+	[OPT_ZONE] = { "zone", 0, "NAME",
+		       "the interface's name in Redis keys; machines sharing a limit share "
+		       "it (default: the interface name)" },
+	[OPT_DETACH_ON_EXIT] = { "detach-on-exit", 0, NULL,
+				 "remove the limiter when the daemon stops (default: leave it "
+				 "attached)" },
 	[OPT_DST_IP] = { "dst-ip", 0, "IP", "the flooded host's IPv4 or IPv6 address" },
 	[OPT_DST_MAC] = { "dst-mac", 0, "MAC",
 			  "the MAC frames are sent to: the veth peer's, aa:bb:cc:dd:ee:ff" },

@@ -214,7 +214,7 @@ static struct json_object *entry_json(const struct context *cx, const struct sam
 	const struct tg_bucket *b = &s->vals[r->pos];
 	const struct tg_rule_entry *re = rule_by_id(cx, k->rule);
 	struct json_object *o = json_object_new_object();
-	bool v4 = tg_source_is_v4(k->addr);
+	bool v4 = tg_addr_is_v4(k->addr);
 	unsigned int len = v4 ? cx->cfg.v4_prefix : cx->cfg.v6_prefix;
 	char buf[96];
 

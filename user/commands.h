@@ -13,6 +13,8 @@ int tg_cmd_stats(const struct tg_cmdline *cl);
 int tg_cmd_rule(const struct tg_cmdline *cl);
 int tg_cmd_log(const struct tg_cmdline *cl);
 int tg_cmd_top(const struct tg_cmdline *cl);
+int tg_cmd_check_config(const struct tg_cmdline *cl);
+int tg_cmd_run(const struct tg_cmdline *cl);
 int tg_cmd_flood(const struct tg_cmdline *cl);
 
 #endif /* TG_COMMANDS_H */

@@ -80,6 +80,35 @@ out:
 	return err;
 }
 
+int tg_fam_counters_read(int fstats_fd, struct tg_fam_counters sum[TG_NR_FAMILIES])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct tg_fam_counters *percpu;
+	__u32 fam;
+	int cpu, err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	percpu = calloc((size_t)ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	memset(sum, 0, TG_NR_FAMILIES * sizeof(*sum));
+	for (fam = 0; fam < TG_NR_FAMILIES && !err; fam++) {
+		if (bpf_map_lookup_elem(fstats_fd, &fam, percpu)) {
+			err = -errno;
+			break;
+		}
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			sum[fam].syn += percpu[cpu].syn;
+			sum[fam].allowed += percpu[cpu].allowed;
+			sum[fam].dropped += percpu[cpu].dropped;
+			sum[fam].would_drop += percpu[cpu].would_drop;
+		}
+	}
+	free(percpu);
+	return err;
+}
+
 struct json_object *tg_counters_json(const struct tg_counters *c)
 {
 	struct json_object *o = json_object_new_object();

@@ -23,6 +23,9 @@ static inline __u64 tg_counter_get(const struct tg_counters *c, const struct tg_
 /* Sum the per-CPU copies of tg_stats. */
 int tg_counters_read(int stats_fd, struct tg_counters *sum);
 
+/* Sum the per-CPU copies of tg_fam_stats, one struct per family. */
+int tg_fam_counters_read(int fstats_fd, struct tg_fam_counters sum[TG_NR_FAMILIES]);
+
 /* Every counter as an integer field of a new object. */
 struct json_object *tg_counters_json(const struct tg_counters *c);
 

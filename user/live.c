@@ -234,3 +234,24 @@ int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, str
 		return -errno;
 	return tg_live_sync(m);
 }
+
+int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec, char *why,
+		       size_t whylen)
+{
+	struct tg_rule_key key;
+	struct tg_rule have, want;
+	int err;
+
+	tg_cidr_to_key(&spec->cidr, &key);
+	if (!tg_rule_find(m->rules, &key, &have)) {
+		err = tg_rule_build(spec, have.id, &want, why, whylen);
+		if (err)
+			return err;
+		if (!memcmp(&have, &want, sizeof(want)))
+			return 0;
+		if (bpf_map_delete_elem(m->rules, &key))
+			return -errno;
+	}
+	err = tg_live_rule_add(m, spec, &key, &want, why, whylen);
+	return err ? err : 1;
+}

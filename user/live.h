@@ -50,4 +50,13 @@ int tg_live_rule_add(const struct tg_maps *m, const struct tg_rule_spec *spec,
  * clear the flags if it was the last. -ENOENT if there is none. */
 int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, struct tg_rule *r);
 
+/*
+ * Make spec's rule the one in force for its prefix: nothing when the
+ * same rule is there already (its buckets kept), else it replaces what
+ * is there, or is added. Returns 0 (nothing to do), 1 (changed), or
+ * -errno (-EINVAL/-ERANGE with why).
+ */
+int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec, char *why,
+		       size_t whylen);
+
 #endif /* TG_LIVE_H */

@@ -10,6 +10,20 @@
 #include "log.h"
 
 static int verbosity;
+static bool journal;
+
+/* sd-daemon priorities of our levels */
+static const int syslog_level[] = { 3, 4, 6, 7 };
+
+void tg_log_set_journal(bool on)
+{
+	journal = on;
+}
+
+bool tg_log_journal(void)
+{
+	return journal;
+}
 
 /* The last lines libbpf printed, for a short verifier verdict. */
 #define KEPT_LINES 8
@@ -19,15 +33,22 @@ static unsigned int kept_next;
 void tg_log(enum tg_log_level level, const char *fmt, ...)
 {
 	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
+	char line[1024];
 	va_list ap;
+	int n;
 
-	if ((int)level > verbosity + TG_LOG_WARN)
+	if ((int)level > verbosity + (journal ? TG_LOG_INFO : TG_LOG_WARN))
 		return;
-	fprintf(stderr, "tidegate: %s", prefix[level]);
+	/* One write per line, so lines of several threads never mix. */
+	if (journal)
+		n = snprintf(line, sizeof(line), "<%d>%s", syslog_level[level], prefix[level]);
+	else
+		n = snprintf(line, sizeof(line), "tidegate: %s", prefix[level]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	strcat(line, "\n");
+	fputs(line, stderr);
 }
 
 static void keep_line(const char *fmt, va_list ap)
@@ -57,8 +78,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	 * kernels, the .xdp_run_config section); show them with -v. */
 	if ((level == LIBBPF_WARN && verbosity >= 1) ||
 	    (level == LIBBPF_INFO && verbosity >= 2) ||
-	    (level == LIBBPF_DEBUG && verbosity >= 3))
+	    (level == LIBBPF_DEBUG && verbosity >= 3)) {
+		if (journal) {
+			char line[1024];
+
+			vsnprintf(line, sizeof(line), fmt, ap);
+			return fprintf(stderr, "<%d>%s", level == LIBBPF_WARN ? 4 : 7, line);
+		}
 		return vfprintf(stderr, fmt, ap);
+	}
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 #ifndef TG_LOG_H
 #define TG_LOG_H
 
+#include <stdbool.h>
+
 enum tg_log_level {
 	TG_LOG_ERR,
 	TG_LOG_WARN,
@@ -15,6 +17,14 @@ enum tg_log_level {
 };
 
 void tg_log_init(int verbosity);
+
+/*
+ * Daemon mode: every line on stderr starts with its syslog level as
+ * "<N>" (sd-daemon(3): <3> error, <4> warning, <6> info, <7> debug), so
+ * journald files it at that priority; info lines are shown.
+ */
+void tg_log_set_journal(bool on);
+bool tg_log_journal(void);
 void tg_log(enum tg_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -19,6 +19,9 @@ static const int flood_opts[] = { OPT_DST_IP, OPT_DST_MAC, OPT_PORT, OPT_SOURCES
 static const int no_opts[] = { -1 };
 static const int rule_opts[] = { OPT_BURST, OPT_SHARED, OPT_ACTION, OPT_JSON, -1 };
 static const int top_opts[] = { OPT_ENTRIES, OPT_JSON, OPT_WATCH, -1 };
+static const int run_opts[] = { OPT_CONFIG, TG_LIMIT_OPTS, OPT_MAX_SOURCES, OPT_MODE, OPT_ZONE,
+				OPT_METRICS, OPT_REDIS, OPT_SYNC_INTERVAL, OPT_REDIS_TIMEOUT,
+				OPT_REDIS_PREFIX, OPT_DETACH_ON_EXIT, -1 };
 
 static const struct tg_command commands[] = {
 	{ "attach", "IFACE [options]",
@@ -53,6 +56,14 @@ static const struct tg_command commands[] = {
 	{ "top", "IFACE [-n N] [--json] [--watch SECONDS]",
 	  "The sources with the most drops and the highest current rate.", top_opts, 1, 1,
 	  tg_cmd_top },
+	{ "run", "[--config FILE] [IFACE...] [options]",
+	  "Run the daemon: attach where needed, serve metrics, mirror buckets to Redis.\n"
+	  "SIGHUP re-reads the config; SIGTERM stops, leaving the limiter attached\n"
+	  "unless --detach-on-exit. Limit options apply to the IFACEs named here.",
+	  run_opts, 0, TG_MAX_POS, tg_cmd_run },
+	{ "check-config", "FILE [--json]",
+	  "Check a config file; every error is named with its line.", json_opts, 1, 1,
+	  tg_cmd_check_config },
 	{ "flood", "IFACE --dst-ip IP --dst-mac MAC [options]",
 	  "Load-test a sandbox: send crafted SYNs out of a veth, fast.\n"
 	  "SYNs come from --sources rotating addresses, made by\n"
@@ -86,7 +97,7 @@ static void usage(FILE *f)
 		const char *nl = strchr(commands[i].summary, '\n');
 		int len = nl ? (int)(nl - commands[i].summary) : (int)strlen(commands[i].summary);
 
-		fprintf(f, "  %-8s %.*s\n", commands[i].name, len, commands[i].summary);
+		fprintf(f, "  %-13s %.*s\n", commands[i].name, len, commands[i].summary);
 	}
 	fprintf(f, "\nRun 'tidegate help COMMAND' or 'tidegate COMMAND --help' for its options.\n");
 }

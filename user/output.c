@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "output.h"
 
 static bool json_mode;
@@ -139,7 +140,10 @@ int tg_fail(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "tidegate: %s\n", msg);
+	if (tg_log_journal())
+		fprintf(stderr, "<3>%s\n", msg);
+	else
+		fprintf(stderr, "tidegate: %s\n", msg);
 	if (json_mode) {
 		struct json_object *o = json_object_new_object();
 

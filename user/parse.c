@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse.h"
 
@@ -25,6 +26,48 @@ int tg_parse_u64(const char *text, __u64 min, __u64 max, __u64 *out)
 		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+int tg_parse_duration_ms(const char *text, __u64 min_ms, __u64 max_ms, __u64 *out)
+{
+	static const struct {
+		const char *unit;
+		__u64 ms;
+	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
+	char digits[24];
+	size_t n = strspn(text, "0123456789"), i;
+	__u64 v, ms;
+
+	if (!n || n >= sizeof(digits))
+		return -EINVAL;
+	memcpy(digits, text, n);
+	digits[n] = '\0';
+	if (tg_parse_u64(digits, 0, ~0ULL, &v))
+		return -ERANGE;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(text + n, units[i].unit))
+			continue;
+		if (__builtin_mul_overflow(v, units[i].ms, &ms) || ms < min_ms || ms > max_ms)
+			return -ERANGE;
+		*out = ms;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int tg_parse_bool(const char *text, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcasecmp(text, yes[i]))
+			return *out = true, 0;
+		if (!strcasecmp(text, no[i]))
+			return *out = false, 0;
+	}
+	return -EINVAL;
 }
 
 static const char *skip_space(const char *p)

@@ -27,6 +27,12 @@ static inline void tg_portset_add(struct tg_portset *s, unsigned int port)
 /* A whole decimal number in [min, max]; no sign, no trailing text. */
 int tg_parse_u64(const char *text, __u64 min, __u64 max, __u64 *out);
 
+/* A duration with its unit: "250ms", "2s", "1m", "1h", in [min, max] ms. */
+int tg_parse_duration_ms(const char *text, __u64 min_ms, __u64 max_ms, __u64 *out);
+
+/* yes/no, true/false, on/off, 1/0. */
+int tg_parse_bool(const char *text, bool *out);
+
 /* "80,443", "8000-8080", "80, 443, 8000-8100"; ports 1..65535. */
 int tg_parse_ports(const char *text, struct tg_portset *set, char *why, size_t whylen);
 

@@ -48,6 +48,8 @@ static const struct map_layout layouts[] = {
 	{ TG_MAP_FLOWS, offsetof(struct tg_maps, flows), BPF_MAP_TYPE_LRU_HASH,
 	  sizeof(struct tg_flow), sizeof(__u32) },
 	{ TG_MAP_LOG, offsetof(struct tg_maps, log), BPF_MAP_TYPE_RINGBUF, 0, 0 },
+	{ TG_MAP_FSTATS, offsetof(struct tg_maps, fstats), BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(__u32), sizeof(struct tg_fam_counters) },
 };
 
 #define NR_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))

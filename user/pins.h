@@ -23,6 +23,7 @@ struct tg_maps {
 	int redirect;
 	int flows;
 	int log;
+	int fstats; /* tg_fam_stats */
 };
 
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there. */

@@ -99,14 +99,14 @@ void tg_cidr_from_key(const struct tg_rule_key *k, struct tg_cidr *c)
 	memcpy(c->addr, k->addr, c->family == 4 ? 4 : 16);
 }
 
-bool tg_source_is_v4(const __u8 addr[16])
+bool tg_addr_is_v4(const __u8 addr[16])
 {
 	return !memcmp(addr, v4_mapped_prefix, sizeof(v4_mapped_prefix));
 }
 
 void tg_source_format(const __u8 addr[16], unsigned int len, char *buf, size_t size)
 {
-	bool v4 = tg_source_is_v4(addr);
+	bool v4 = tg_addr_is_v4(addr);
 	char a[INET6_ADDRSTRLEN];
 
 	inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? addr + 12 : addr, a, sizeof(a));
@@ -184,6 +184,83 @@ int tg_rule_build(const struct tg_rule_spec *spec, __u32 id, struct tg_rule *r, 
 		r->burst = (__u32)burst;
 	}
 	return 0;
+}
+
+int tg_rule_spec_parse(const char *text, struct tg_rule_spec *spec, char *why, size_t whylen)
+{
+	char buf[256], *words[8], *save = NULL, *w;
+	struct tg_rule r;
+	int n = 0, i;
+	__u64 v;
+
+	memset(spec, 0, sizeof(*spec));
+	if (strlen(text) >= sizeof(buf)) {
+		snprintf(why, whylen, "too long");
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n == (int)(sizeof(words) / sizeof(words[0]))) {
+			snprintf(why, whylen, "too many words");
+			return -EINVAL;
+		}
+		words[n++] = w;
+	}
+	if (n < 2) {
+		snprintf(why, whylen, "expected CIDR allow|deny|limit RATE [--burst N] [--shared] "
+			 "[--action A]");
+		return -EINVAL;
+	}
+	if (tg_cidr_parse(words[0], &spec->cidr, why, whylen))
+		return -EINVAL;
+	spec->kind = tg_rule_kind_parse(words[1]);
+	if (!spec->kind) {
+		snprintf(why, whylen, "'%s': expected allow, deny or limit", words[1]);
+		return -EINVAL;
+	}
+	i = 2;
+	if (spec->kind == TG_RULE_LIMIT) {
+		if (n < 3 || words[2][0] == '-') {
+			snprintf(why, whylen, "limit needs a RATE (10/second)");
+			return -EINVAL;
+		}
+		if (tg_rate_parse(words[2], &spec->rate, why, whylen))
+			return -EINVAL;
+		i = 3;
+	}
+	for (; i < n; i++) {
+		bool more = i + 1 < n;
+
+		if (!strcmp(words[i], "--shared") && spec->kind == TG_RULE_LIMIT) {
+			spec->shared = true;
+		} else if (!strcmp(words[i], "--burst") && spec->kind == TG_RULE_LIMIT && more) {
+			if (tg_parse_u64(words[++i], 1, TG_MAX_BURST, &v)) {
+				snprintf(why, whylen, "--burst '%s': expected 1 to %llu", words[i],
+					 TG_MAX_BURST);
+				return -EINVAL;
+			}
+			spec->burst = v;
+		} else if (!strcmp(words[i], "--action") && spec->kind != TG_RULE_ALLOW && more) {
+			if (tg_action_parse(words[++i], &spec->action, why, whylen))
+				return -EINVAL;
+		} else {
+			snprintf(why, whylen, "'%s' does not belong in a%s %s rule", words[i],
+				 spec->kind == TG_RULE_ALLOW ? "n" : "", tg_rule_kind_name(spec->kind));
+			return -EINVAL;
+		}
+	}
+	/* Catch what only the whole shows: burst x interval. */
+	return tg_rule_build(spec, 1, &r, why, whylen) ? -EINVAL : 0;
+}
+
+bool tg_rule_spec_equal(const struct tg_rule_spec *a, const struct tg_rule_spec *b)
+{
+	struct tg_rule ra, rb;
+	char why[160];
+
+	if (tg_rule_build(a, 1, &ra, why, sizeof(why)) || tg_rule_build(b, 1, &rb, why, sizeof(why)))
+		return false;
+	return !memcmp(&ra, &rb, sizeof(ra));
 }
 
 struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_rule *r)

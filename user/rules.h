@@ -36,7 +36,7 @@ void tg_cidr_from_key(const struct tg_rule_key *k, struct tg_cidr *c);
  * its family's terms: "198.51.100.7", "198.51.100.0/24", "2001:db8::/64".
  * The length is left out when it is the whole address. */
 void tg_source_format(const __u8 addr[16], unsigned int len, char *buf, size_t size);
-bool tg_source_is_v4(const __u8 addr[16]);
+bool tg_addr_is_v4(const __u8 addr[16]);
 
 /* A rule as the operator states it on the command line. */
 struct tg_rule_spec {
@@ -51,6 +51,17 @@ struct tg_rule_spec {
 /* Parse "allow", "deny", "limit"; 0 if none of them. */
 __u8 tg_rule_kind_parse(const char *text);
 const char *tg_rule_kind_name(__u8 kind);
+
+/*
+ * A rule from one line of words, as 'tidegate rule add IFACE' takes them
+ * after IFACE: "CIDR allow", "CIDR deny [--action A]", "CIDR limit RATE
+ * [--burst N] [--shared] [--action A]" (the rate in one word: 10/second,
+ * 100/10s). For the config file's "rule = ...". 0, or -EINVAL and why.
+ */
+int tg_rule_spec_parse(const char *text, struct tg_rule_spec *spec, char *why, size_t whylen);
+
+/* Two specs that make the same rule (the id aside). */
+bool tg_rule_spec_equal(const struct tg_rule_spec *a, const struct tg_rule_spec *b);
 
 /* Fill r from spec with rule id. Returns 0, or -ERANGE/-EINVAL and why. */
 int tg_rule_build(const struct tg_rule_spec *spec, __u32 id, struct tg_rule *r, char *why,

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# tidegate check-config: a good file passes (exit 0), a bad one fails
+# (exit 2) naming the line of every error, in text and in JSON.
+. "$(dirname "$0")/../lib/tap.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+TIDEGATE=${TIDEGATE:-$ROOT/build/san/tidegate}
+T=$(mktemp -d /tmp/tidegate-cc.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+cat >"$T/good.conf" <<'CONF'
+# The example of the README.
+[daemon]
+metrics = 127.0.0.1:9477
+redis = redis://127.0.0.1:6379/0
+sync-interval = 250ms
+
+[defaults]
+rate = 100/second
+ports = 80,443
+
+[interface eth1]
+burst = 200
+v6-prefix = 56
+
+[interface eth2]
+rate = "10 per minute"
+dry-run = yes
+CONF
+
+cat >"$T/bad.conf" <<'CONF'
+[daemon]
+metrics = 127.0.0.1
+redis = http://127.0.0.1
+[interface eth1]
+rate = 10/fortnight
+burst = 0
+ports = 80,,443
+limit everything
+frobnicate = yes
+[interface eth1]
+CONF
+
+OUT=$("$TIDEGATE" check-config "$T/good.conf")
+is "$?" 0 "a good file: exit 0"
+[[ $OUT == *"valid (0 errors, 2 interfaces)"* ]]
+ok $? "  and says it is valid, with 2 interfaces" || diag "  $OUT"
+
+OUT=$("$TIDEGATE" check-config "$T/bad.conf")
+is "$?" 2 "a bad file: exit 2"
+for want in "bad.conf:2: error: metrics '127.0.0.1'" \
+	"bad.conf:3: error: redis 'http://127.0.0.1'" \
+	"bad.conf:5: error: rate '10/fortnight'" \
+	"bad.conf:6: error: burst '0'" \
+	"bad.conf:7: error: ports '80,,443'" \
+	"bad.conf:8: error: expected KEY = VALUE" \
+	"bad.conf:9: error: unknown key 'frobnicate'" \
+	"bad.conf:10: error: [interface eth1] again"; do
+	[[ $OUT == *"$want"* ]]
+	ok $? "  names line and error: $want" || diag "  $OUT"
+done
+[[ $OUT == *"invalid (8 errors"* ]]
+ok $? "  8 errors in all" || diag "  $OUT"
+
+OUT=$("$TIDEGATE" check-config "$T/bad.conf" --json)
+is "$?" 2 "--json: exit 2 too"
+is "$(json valid <<<"$OUT")" false "  valid: false"
+is "$(json errors <<<"$OUT" | python3 -c 'import json,sys; print(",".join(str(e["line"]) for e in json.load(sys.stdin)))')" \
+	"2,3,5,6,7,8,9,10" "  the errors' lines, in order"
+
+OUT=$("$TIDEGATE" check-config "$T/good.conf" --json)
+is "$(json interfaces.0.limits.burst <<<"$OUT")" 200 "the file's burst reaches the limits"
+is "$(json interfaces.1.limits.rate <<<"$OUT")" 10/minute "a quoted rate"
+is "$(json interfaces.1.limits.dry_run <<<"$OUT")" true "dry-run = yes"
+
+"$TIDEGATE" check-config "$T/missing.conf" >/dev/null 2>&1
+is "$?" 2 "a missing file: exit 2"
+done_testing

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* attach.c - maps first, then the program: shared by attach and run. */
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "live.h"
+#include "log.h"
+#include "output.h"
+#include "tidegate.skel.h"
+
+int tg_parse_mode(const char *text, enum xdp_attach_mode *mode)
+{
+	if (!strcmp(text, "native") || !strcmp(text, "drv"))
+		*mode = XDP_MODE_NATIVE;
+	else if (!strcmp(text, "skb") || !strcmp(text, "generic"))
+		*mode = XDP_MODE_SKB;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int explain_attach_failure(const char *ifname, enum xdp_attach_mode mode, int err)
+{
+	const char *verifier = tg_log_verifier_summary();
+
+	if (err == -EOPNOTSUPP && mode == XDP_MODE_NATIVE)
+		return tg_fail(TG_EXIT_FAIL, "%s: the driver has no native XDP; attach with --mode skb",
+			       ifname);
+	if (err == -EBUSY || err == -EEXIST)
+		return tg_fail(TG_EXIT_FAIL, "%s: another XDP program holds the interface in a way "
+				       "libxdp cannot share (%s); see 'xdp-loader status %s'",
+			       ifname, strerror(-err), ifname);
+	if ((err == -EACCES || err == -EINVAL) && verifier)
+		return tg_fail(TG_EXIT_FAIL, "%s: the kernel rejected the XDP program: %s "
+				       "(run with -vv for the verifier's log)", ifname, verifier);
+	return tg_fail(TG_EXIT_FAIL, "%s: attaching the XDP program in %s mode: %s", ifname,
+		       tg_mode_name(mode), strerror(-err));
+}
+
+/* The skeleton's maps that are pinned, with the fds in m, in one table. */
+static struct bpf_map **skel_map(struct tidegate_bpf *skel, int i)
+{
+	struct bpf_map **maps[] = { &skel->maps.tg_buckets, &skel->maps.tg_config,
+				    &skel->maps.tg_ports, &skel->maps.tg_stats,
+				    &skel->maps.tg_fam_stats, &skel->maps.tg_rules,
+				    &skel->maps.tg_state, &skel->maps.tg_redirect,
+				    &skel->maps.tg_flows, &skel->maps.tg_log };
+
+	return i < (int)(sizeof(maps) / sizeof(maps[0])) ? maps[i] : NULL;
+}
+
+static int *maps_fd(struct tg_maps *m, int i)
+{
+	int *fds[] = { &m->buckets, &m->config, &m->ports, &m->stats, &m->fstats,
+		       &m->rules, &m->state, &m->redirect, &m->flows, &m->log };
+
+	return fds[i];
+}
+
+#define NR_PINNED_MAPS 10
+
+/* Explain why IFACE's pinned maps cannot be used. */
+static int refuse_pins(const char *ifname, int err)
+{
+	char dir[256];
+
+	tg_pin_path(dir, sizeof(dir), ifname, NULL);
+	if (err == -EPROTO)
+		return tg_fail(TG_EXIT_FAIL, "%s: the maps pinned at %s have another layout (made by "
+				       "another tidegate version); refusing to touch them: detach "
+				       "with that version, or remove %s", ifname, dir, dir);
+	if (err == -ENOENT)
+		return tg_fail(TG_EXIT_FAIL, "%s: tidegate is attached but its maps are not pinned "
+				       "at %s; run 'tidegate detach %s', then start again",
+			       ifname, dir, ifname);
+	return tg_fail(TG_EXIT_FAIL, "%s: opening the maps pinned at %s: %s", ifname, dir,
+		       strerror(-err));
+}
+
+/* Open and check the pins, and the config's layout. */
+static int open_pinned(const char *ifname, struct tg_maps *m, struct tg_limits *old)
+{
+	int err = tg_maps_open(ifname, m);
+
+	if (!err) {
+		err = tg_live_read(m, old);
+		if (err)
+			tg_maps_close(m);
+	}
+	return err;
+}
+
+static __u32 pinned_max_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
+/* What the pinned maps can keep of l: the table size is fixed at creation. */
+static void keep_table_size(const char *ifname, struct tg_limits *l, __u32 pinned)
+{
+	if (pinned && l->max_sources != pinned) {
+		tg_warn("%s: keeping the pinned table of %u sources (max-sources %u needs "
+			"'tidegate detach %s' first, which forgets every bucket)",
+			ifname, pinned, l->max_sources, ifname);
+		l->max_sources = pinned;
+	}
+}
+
+/* Make new maps, without loading the program: a second skeleton whose
+ * program is not loaded gives BTF-typed maps that bpftool can print. */
+static int create_maps(__u32 max_sources, struct tidegate_bpf **out)
+{
+	struct tidegate_bpf *skel = tidegate_bpf__open();
+	int err;
+
+	*out = NULL;
+	if (!skel)
+		return -errno;
+	err = bpf_map__set_max_entries(skel->maps.tg_buckets, max_sources);
+	if (!err)
+		err = bpf_program__set_autoload(skel->progs.tidegate_xdp, false);
+	if (!err)
+		err = tidegate_bpf__load(skel);
+	if (err) {
+		tidegate_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+static void maps_of(struct tidegate_bpf *skel, struct tg_maps *m)
+{
+	int i;
+
+	for (i = 0; i < NR_PINNED_MAPS; i++)
+		*maps_fd(m, i) = bpf_map__fd(*skel_map(skel, i));
+}
+
+int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
+		    struct tg_attach_res *res)
+{
+	struct tidegate_bpf *maps_skel = NULL, *skel = NULL;
+	struct xdp_program *prog = NULL;
+	const char *ifname = req->ifname;
+	struct tg_limits l = *req->limits, old;
+	struct tg_maps held;
+	bool pinned_by_us = false;
+	int err, ret = TG_EXIT_FAIL, i;
+
+	memset(&held, 0xff, sizeof(held)); /* every fd -1 */
+	memset(res, 0, sizeof(*res));
+	memset(m, 0xff, sizeof(*m)); /* every fd -1 */
+
+	if (!tg_xdp_find(req->ifindex, &res->att)) {
+		if (!req->reuse)
+			return tg_fail(TG_EXIT_FAIL, "%s: tidegate is already attached (%s mode); change "
+					       "limits with 'tidegate set %s' or run 'tidegate detach %s' first",
+				       ifname, tg_mode_name(res->att.mode), ifname, ifname);
+		/* Running already: adopt it, its buckets and all. */
+		err = open_pinned(ifname, &held, &old);
+		if (err)
+			return refuse_pins(ifname, err);
+		if (res->att.mode != req->mode)
+			tg_warn("%s: attached in %s mode, not %s; detach to change the mode", ifname,
+				tg_mode_name(res->att.mode), tg_mode_name(req->mode));
+		keep_table_size(ifname, &l, pinned_max_entries(held.buckets));
+		err = tg_live_write(&held, &l, &old);
+		if (err) {
+			tg_maps_close(&held);
+			return tg_fail(TG_EXIT_FAIL, "%s: writing the config: %s", ifname,
+				       strerror(-err));
+		}
+		res->reused = res->was_attached = true;
+		*m = held;
+		return TG_EXIT_OK;
+	}
+
+	if (tg_pins_exist(ifname)) {
+		if (!req->reuse) {
+			tg_warn("%s: removing maps pinned by an earlier attach whose program is gone",
+				ifname);
+			tg_maps_unpin(ifname);
+		} else {
+			err = open_pinned(ifname, &held, &old);
+			if (err)
+				return refuse_pins(ifname, err == -ENOENT ? -EPROTO : err);
+			keep_table_size(ifname, &l, pinned_max_entries(held.buckets));
+			res->reused = true;
+		}
+	}
+
+	if (!res->reused) {
+		err = create_maps(l.max_sources, &maps_skel);
+		if (err)
+			return tg_fail(TG_EXIT_FAIL, "%s: creating the maps (%u sources): %s", ifname,
+				       l.max_sources, strerror(-err));
+		maps_of(maps_skel, &held);
+	}
+	/* Configured before attach: the program never runs half set up. */
+	err = tg_live_write(&held, &l, res->reused ? &old : NULL);
+	if (err) {
+		ret = tg_fail(TG_EXIT_FAIL, "%s: writing the config: %s", ifname, strerror(-err));
+		goto out;
+	}
+	if (!res->reused && req->fill)
+		req->fill(req->fill_ctx, ifname, &held, &l);
+
+	skel = tidegate_bpf__open();
+	if (!skel) {
+		ret = tg_fail(TG_EXIT_FAIL, "opening the embedded BPF object: %s", strerror(errno));
+		goto out;
+	}
+	err = bpf_map__set_max_entries(skel->maps.tg_buckets, l.max_sources);
+	for (i = 0; !err && i < NR_PINNED_MAPS; i++)
+		err = bpf_map__reuse_fd(*skel_map(skel, i), *maps_fd(&held, i));
+	if (err) {
+		ret = tg_fail(TG_EXIT_FAIL, "%s: handing the maps to the program: %s", ifname,
+			      strerror(-err));
+		goto out;
+	}
+	err = tg_xdp_attach(skel, req->ifindex, req->mode, &prog);
+	if (err) {
+		ret = explain_attach_failure(ifname, req->mode, err);
+		goto out;
+	}
+	if (!res->reused) {
+		err = tg_maps_pin(skel->obj, ifname);
+		if (err) {
+			ret = tg_fail(TG_EXIT_FAIL, "%s: configuring the attached program: %s; "
+					      "detached it", ifname, strerror(-err));
+			tg_xdp_detach(req->ifindex);
+			tg_maps_unpin(ifname);
+			goto out;
+		}
+		pinned_by_us = true;
+	}
+	if (tg_xdp_find(req->ifindex, &res->att)) {
+		ret = tg_fail(TG_EXIT_FAIL, "%s: the program vanished right after attach", ifname);
+		if (pinned_by_us)
+			tg_maps_unpin(ifname);
+		goto out;
+	}
+	err = tg_maps_open(ifname, m);
+	if (err) {
+		ret = tg_fail(TG_EXIT_FAIL, "%s: reopening the pinned maps: %s", ifname,
+			      strerror(-err));
+		goto out;
+	}
+	ret = TG_EXIT_OK;
+out:
+	if (res->reused)
+		tg_maps_close(&held);
+	tidegate_bpf__destroy(skel);
+	xdp_program__close(prog);
+	tidegate_bpf__destroy(maps_skel);
+	return ret;
+}
+
+int tg_detach_iface(const char *ifname)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+	int err = 0, e;
+
+	if (ifindex) {
+		e = tg_xdp_detach(ifindex);
+		if (e && e != -ENOENT)
+			err = e;
+	}
+	e = tg_maps_unpin(ifname);
+	if (e && !err)
+		err = e;
+	return err;
+}

@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * conf.c - the config file, through inih, and the command line over it.
+ *
+ * inih splits lines into sections and KEY = VALUE pairs and strips
+ * comments. Debian builds it without line numbers in its callback, so
+ * the lines reach inih through our own reader, which counts them: the
+ * callback then knows its line, and a line inih could not take (no '=',
+ * no ']') is one the callback never saw. So every error, not only the
+ * first, is reported with its line.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attach.h"
+#include "conf.h"
+#include "limit_opts.h"
+#include "log.h"
+#include "parse.h"
+
+/* A key that is not a command-line option: rules are added by a command. */
+#define KEY_RULE   OPT__MAX
+#define NR_KEYS    (OPT__MAX + 1)
+
+#define MAX_LINE   1000
+#define MAX_FILE   (1 << 20)
+
+enum scope { SC_DAEMON = 1, SC_IFACE = 2, SC_DEFAULTS = 4 };
+
+struct key {
+	int id;
+	int scope;
+};
+
+static const struct key keys[] = {
+	{ OPT_METRICS, SC_DAEMON },
+	{ OPT_REDIS, SC_DAEMON },
+	{ OPT_SYNC_INTERVAL, SC_DAEMON },
+	{ OPT_REDIS_TIMEOUT, SC_DAEMON },
+	{ OPT_REDIS_PREFIX, SC_DAEMON },
+	{ OPT_DETACH_ON_EXIT, SC_DAEMON },
+	{ OPT_RATE, SC_IFACE | SC_DEFAULTS },
+	{ OPT_BURST, SC_IFACE | SC_DEFAULTS },
+	{ OPT_PORTS, SC_IFACE | SC_DEFAULTS },
+	{ OPT_V4_PREFIX, SC_IFACE | SC_DEFAULTS },
+	{ OPT_V6_PREFIX, SC_IFACE | SC_DEFAULTS },
+	{ OPT_MAX_SOURCES, SC_IFACE | SC_DEFAULTS },
+	{ OPT_MODE, SC_IFACE | SC_DEFAULTS },
+	{ OPT_DRY_RUN, SC_IFACE | SC_DEFAULTS },
+	{ OPT_ZONE, SC_IFACE },
+	{ OPT_ACTION, SC_IFACE | SC_DEFAULTS },
+	{ OPT_RST_BUDGET, SC_IFACE | SC_DEFAULTS },
+	{ OPT_LOG_INTERVAL, SC_IFACE | SC_DEFAULTS },
+	{ OPT_LOG_BUDGET, SC_IFACE | SC_DEFAULTS },
+	{ KEY_RULE, SC_IFACE | SC_DEFAULTS },
+};
+
+#define NR_FILE_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *key_name(int id)
+{
+	if (id == KEY_RULE)
+		return "rule";
+	return tg_opt_defs[id].name;
+}
+
+struct raw_val {
+	char *text; /* NULL with set: a bare flag on the command line */
+	int line;   /* 0: the command line */
+	bool set;
+};
+
+struct raw_sect {
+	char name[IF_NAMESIZE];
+	int line;
+	struct raw_val v[NR_KEYS];
+	int nrules;
+	struct raw_val rule[TG_CONF_MAX_RULES];
+};
+
+enum cur { CUR_NONE, CUR_DAEMON, CUR_DEFAULTS, CUR_IFACE, CUR_BAD };
+enum line_kind { LK_NONE, LK_BLANK, LK_SECTION, LK_KEY };
+
+struct raw {
+	struct tg_diags *diags;
+	struct raw_val daemon[NR_KEYS];
+	struct raw_sect defaults;
+	int nsect;
+	struct raw_sect sect[TG_MAX_IFACES];
+	enum cur cur;
+	int cur_sect;
+	/* the reader */
+	const char *text;
+	size_t pos, len;
+	int lineno;
+	enum line_kind kind;
+	bool handled;
+};
+
+static void diag(struct tg_diags *d, int line, bool warning, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void diag(struct tg_diags *d, int line, bool warning, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!warning)
+		d->errors++;
+	if (d->n == TG_MAX_DIAGS) {
+		d->dropped++;
+		return;
+	}
+	d->d[d->n].line = line;
+	d->d[d->n].warning = warning;
+	va_start(ap, fmt);
+	vsnprintf(d->d[d->n].msg, sizeof(d->d[d->n].msg), fmt, ap);
+	va_end(ap);
+	d->n++;
+}
+
+/* "--rate '10/x'" on the command line, "rate '10/x'" in the file. */
+static const char *what(const struct raw_val *v, int id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s '%s'", v->line ? "" : "--", key_name(id),
+		 v->text ? v->text : "");
+	return buf;
+}
+
+static bool valid_name(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n >= max)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] == '/' || isspace((unsigned char)s[i]) || !isprint((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static struct raw_sect *find_sect(struct raw *r, const char *name)
+{
+	int i;
+
+	for (i = 0; i < r->nsect; i++)
+		if (!strcmp(r->sect[i].name, name))
+			return &r->sect[i];
+	return NULL;
+}
+
+static struct raw_sect *add_sect(struct raw *r, const char *name, int line)
+{
+	struct raw_sect *s;
+
+	if (r->nsect == TG_MAX_IFACES) {
+		diag(r->diags, line, false, "more than %d interfaces", TG_MAX_IFACES);
+		return NULL;
+	}
+	s = &r->sect[r->nsect++];
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->line = line;
+	return s;
+}
+
+static void open_section(struct raw *r, char *name, int line)
+{
+	char *arg;
+	struct raw_sect *s;
+
+	r->cur = CUR_BAD;
+	if (!strcmp(name, "daemon")) {
+		r->cur = CUR_DAEMON;
+		return;
+	}
+	if (!strcmp(name, "defaults")) {
+		r->cur = CUR_DEFAULTS;
+		return;
+	}
+	if (strncmp(name, "interface", 9) || !isspace((unsigned char)name[9])) {
+		diag(r->diags, line, false, "unknown section [%s]: expected [daemon], [defaults] "
+					   "or [interface NAME]", name);
+		return;
+	}
+	arg = name + 9;
+	while (isspace((unsigned char)*arg))
+		arg++;
+	if (!valid_ifname(arg)) {
+		diag(r->diags, line, false, "[interface %s]: not a valid interface name", arg);
+		return;
+	}
+	s = find_sect(r, arg);
+	if (s) {
+		diag(r->diags, line, false, "[interface %s] again (first on line %d)", arg, s->line);
+		return;
+	}
+	s = add_sect(r, arg, line);
+	if (s) {
+		r->cur = CUR_IFACE;
+		r->cur_sect = (int)(s - r->sect);
+	}
+}
+
+/* The line inih just took, if it never reached the callback, was bad. */
+static void check_last_line(struct raw *r)
+{
+	if (r->kind == LK_KEY && !r->handled)
+		diag(r->diags, r->lineno, false, "expected KEY = VALUE or [SECTION]");
+	r->kind = LK_NONE;
+}
+
+/* inih's fgets: one line at a time, so we know which line it is on. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct raw *r = stream;
+	const char *line, *nl, *p;
+	size_t n, take;
+
+	check_last_line(r);
+	if (r->pos >= r->len)
+		return NULL;
+	line = r->text + r->pos;
+	nl = memchr(line, '\n', r->len - r->pos);
+	n = nl ? (size_t)(nl - line) + 1 : r->len - r->pos;
+	r->pos += n;
+	r->lineno++;
+	r->handled = false;
+
+	take = n < (size_t)num - 1 ? n : (size_t)num - 1;
+	memcpy(str, line, take);
+	str[take] = '\0';
+	if (take < n) {
+		diag(r->diags, r->lineno, false, "line is longer than %d characters", num - 2);
+		str[0] = '\0'; /* give inih nothing of it */
+		r->kind = LK_BLANK;
+		return str;
+	}
+	if (memchr(str, '\0', take)) {
+		diag(r->diags, r->lineno, false, "a NUL byte in the line");
+		str[0] = '\0';
+		r->kind = LK_BLANK;
+		return str;
+	}
+	p = str;
+	if (r->lineno == 1 && !strncmp(p, "\xEF\xBB\xBF", 3))
+		p += 3;
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	if (!*p || *p == ';' || *p == '#') {
+		r->kind = LK_BLANK;
+	} else if (*p == '[') {
+		const char *end = strchr(p, ']');
+		char name[128];
+		size_t len;
+
+		r->kind = LK_SECTION;
+		if (!end) {
+			diag(r->diags, r->lineno, false, "section header without ']'");
+			r->cur = CUR_BAD;
+			return str;
+		}
+		p++;
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		len = (size_t)(end - p);
+		while (len && isspace((unsigned char)p[len - 1]))
+			len--;
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		open_section(r, name, r->lineno);
+	} else {
+		r->kind = LK_KEY;
+	}
+	return str;
+}
+
+static const struct key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_FILE_KEYS; i++)
+		if (!strcmp(key_name(keys[i].id), name))
+			return &keys[i];
+	return NULL;
+}
+
+static void set_val(struct raw_val *v, const char *text, int line)
+{
+	free(v->text);
+	v->text = text ? strdup(text) : NULL;
+	v->line = line;
+	v->set = true;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct raw *r = user;
+	const struct key *k;
+	struct raw_val *vals, *v;
+	char unq[MAX_LINE + 1];
+	int line = r->lineno;
+
+	(void)section;
+	r->handled = true;
+	if (r->cur == CUR_BAD)
+		return 1; /* the bad header was reported; do not cascade */
+	k = find_key(name);
+	if (!value) {
+		if (k)
+			diag(r->diags, line, false, "'%s' needs a value: %s = VALUE", name, name);
+		else
+			diag(r->diags, line, false, "expected KEY = VALUE or [SECTION], got '%s'",
+			     name);
+		return 1;
+	}
+	if (!k) {
+		diag(r->diags, line, false, "unknown key '%s'", name);
+		return 1;
+	}
+	if (r->cur == CUR_NONE) {
+		diag(r->diags, line, false, "'%s' is outside any section: put it under %s", name,
+		     k->scope & SC_DAEMON ? "[daemon]" : "[interface NAME] or [defaults]");
+		return 1;
+	}
+	if (r->cur == CUR_DAEMON && !(k->scope & SC_DAEMON)) {
+		diag(r->diags, line, false, "'%s' belongs in [interface NAME]%s, not [daemon]",
+		     name, k->scope & SC_DEFAULTS ? " or [defaults]" : "");
+		return 1;
+	}
+	if (r->cur != CUR_DAEMON && (k->scope & SC_DAEMON)) {
+		diag(r->diags, line, false, "'%s' is daemon-wide: it belongs in [daemon]", name);
+		return 1;
+	}
+	if (r->cur == CUR_DEFAULTS && !(k->scope & SC_DEFAULTS)) {
+		diag(r->diags, line, false, "'%s' names one interface: put it in [interface NAME]",
+		     name);
+		return 1;
+	}
+	/* "10 per minute" may be quoted; the quotes are not the value. */
+	snprintf(unq, sizeof(unq), "%s", value);
+	if (strlen(unq) >= 2 && unq[0] == '"' && unq[strlen(unq) - 1] == '"') {
+		unq[strlen(unq) - 1] = '\0';
+		memmove(unq, unq + 1, strlen(unq));
+	}
+	if (r->cur == CUR_DAEMON)
+		vals = r->daemon;
+	else if (r->cur == CUR_DEFAULTS)
+		vals = r->defaults.v;
+	else
+		vals = r->sect[r->cur_sect].v;
+	if (k->id == KEY_RULE) {
+		struct raw_sect *s = r->cur == CUR_DEFAULTS ? &r->defaults : &r->sect[r->cur_sect];
+
+		if (s->nrules == TG_CONF_MAX_RULES) {
+			diag(r->diags, line, false, "more than %d rules", TG_CONF_MAX_RULES);
+			return 1;
+		}
+		set_val(&s->rule[s->nrules++], unq, line);
+		return 1;
+	}
+	v = &vals[k->id];
+	if (v->set) {
+		diag(r->diags, line, false, "'%s' is set twice in this section (first on line %d)",
+		     name, v->line);
+		return 1;
+	}
+	set_val(v, unq, line);
+	return 1;
+}
+
+static void free_vals(struct raw_val *v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].text);
+}
+
+static void free_raw(struct raw *r)
+{
+	int i;
+
+	free_vals(r->daemon, NR_KEYS);
+	free_vals(r->defaults.v, NR_KEYS);
+	free_vals(r->defaults.rule, r->defaults.nrules);
+	for (i = 0; i < r->nsect; i++) {
+		free_vals(r->sect[i].v, NR_KEYS);
+		free_vals(r->sect[i].rule, r->sect[i].nrules);
+	}
+	free(r);
+}
+
+/* The command line of run, laid over the file. */
+static void apply_cli(struct raw *r, const struct tg_cmdline *cl)
+{
+	static const int daemon_ids[] = { OPT_METRICS, OPT_REDIS, OPT_SYNC_INTERVAL,
+					  OPT_REDIS_TIMEOUT, OPT_REDIS_PREFIX,
+					  OPT_DETACH_ON_EXIT };
+	static const int iface_ids[] = { OPT_RATE, OPT_BURST, OPT_PORTS, OPT_V4_PREFIX,
+					 OPT_V6_PREFIX, OPT_MAX_SOURCES, OPT_MODE, OPT_DRY_RUN,
+					 OPT_ZONE };
+	size_t i;
+	int p;
+
+	for (i = 0; i < sizeof(daemon_ids) / sizeof(daemon_ids[0]); i++)
+		if (cl->set[daemon_ids[i]])
+			set_val(&r->daemon[daemon_ids[i]], cl->val[daemon_ids[i]], 0);
+	for (p = 0; p < cl->npos; p++) {
+		struct raw_sect *s;
+
+		if (!valid_ifname(cl->pos[p])) {
+			diag(r->diags, 0, false, "'%s' is not a valid interface name", cl->pos[p]);
+			continue;
+		}
+		s = find_sect(r, cl->pos[p]);
+		if (!s)
+			s = add_sect(r, cl->pos[p], 0);
+		for (i = 0; s && i < sizeof(iface_ids) / sizeof(iface_ids[0]); i++)
+			if (cl->set[iface_ids[i]])
+				set_val(&s->v[iface_ids[i]], cl->val[iface_ids[i]], 0);
+		if (s && cl->set[OPT_NO_DRY_RUN])
+			set_val(&s->v[OPT_DRY_RUN], "no", 0);
+	}
+	if (cl->set[OPT_DRY_RUN] && cl->set[OPT_NO_DRY_RUN])
+		diag(r->diags, 0, false, "--dry-run and --enforce contradict each other");
+	if (!cl->npos)
+		for (i = 0; i < sizeof(iface_ids) / sizeof(iface_ids[0]); i++)
+			if (cl->set[iface_ids[i]])
+				diag(r->diags, 0, false, "--%s applies to the interfaces named on the "
+							 "command line: name one, or set it in the "
+							 "file", tg_opt_defs[iface_ids[i]].name);
+}
+
+int tg_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[64];
+	const char *colon;
+	size_t hn;
+	__u64 port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		hn = (size_t)(end - text - 1);
+		if (hn >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text + 1, hn);
+		colon = end + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon)
+			return -EINVAL;
+		hn = (size_t)(colon - text);
+		if (hn >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text, hn);
+	}
+	host[hn] = '\0';
+	if (tg_parse_u64(colon + 1, 1, 65535, &port))
+		return -EINVAL;
+	if (text[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -EINVAL;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((__u16)port);
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -EINVAL;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((__u16)port);
+		*len = sizeof(*s4);
+	}
+	return 0;
+}
+
+static void resolve_daemon(struct raw *r, struct tg_daemon_conf *c)
+{
+	struct tg_diags *d = r->diags;
+	struct raw_val *v;
+	char why[200], w[600];
+
+	v = &r->daemon[OPT_METRICS];
+	snprintf(c->metrics, sizeof(c->metrics), "%s", v->set ? v->text : TG_DEFAULT_METRICS);
+	c->metrics_on = strcmp(c->metrics, "off") != 0;
+	if (c->metrics_on && tg_parse_listen(c->metrics, &c->metrics_addr, &c->metrics_addrlen))
+		diag(d, v->line, false, "%s: expected ADDR:PORT such as 127.0.0.1:9477 or "
+					"[::1]:9477, or off", what(v, OPT_METRICS, w, sizeof(w)));
+
+	v = &r->daemon[OPT_REDIS];
+	c->redis_on = v->set && v->text && v->text[0];
+	if (c->redis_on && tg_redis_url_parse(v->text, &c->redis, why, sizeof(why)))
+		diag(d, v->line, false, "%s: %s", what(v, OPT_REDIS, w, sizeof(w)), why);
+
+	v = &r->daemon[OPT_SYNC_INTERVAL];
+	if (tg_parse_duration_ms(v->set ? v->text : TG_DEFAULT_SYNC_INTERVAL, 10, 60000,
+				 &c->sync_interval_ms))
+		diag(d, v->line, false, "%s: expected a duration from 10ms to 60s, such as 250ms",
+		     what(v, OPT_SYNC_INTERVAL, w, sizeof(w)));
+	v = &r->daemon[OPT_REDIS_TIMEOUT];
+	if (tg_parse_duration_ms(v->set ? v->text : TG_DEFAULT_REDIS_TIMEOUT, 10, 10000,
+				 &c->redis_timeout_ms))
+		diag(d, v->line, false, "%s: expected a duration from 10ms to 10s, such as 200ms",
+		     what(v, OPT_REDIS_TIMEOUT, w, sizeof(w)));
+	v = &r->daemon[OPT_REDIS_PREFIX];
+	snprintf(c->redis_prefix, sizeof(c->redis_prefix), "%s",
+		 v->set ? v->text : TG_DEFAULT_REDIS_PREFIX);
+	if (v->set && !valid_name(v->text, TG_NAME_MAX))
+		diag(d, v->line, false, "%s: expected 1-%d letters, digits, '.', '_' or '-'",
+		     what(v, OPT_REDIS_PREFIX, w, sizeof(w)), TG_NAME_MAX - 1);
+	v = &r->daemon[OPT_DETACH_ON_EXIT];
+	c->detach_on_exit = false;
+	if (v->set && v->text && tg_parse_bool(v->text, &c->detach_on_exit))
+		diag(d, v->line, false, "%s: expected yes or no",
+		     what(v, OPT_DETACH_ON_EXIT, w, sizeof(w)));
+	else if (v->set && !v->text)
+		c->detach_on_exit = true;
+}
+
+static void resolve_iface(struct raw *r, const struct raw_sect *s, struct tg_iface_conf *ic)
+{
+	static const int limit_ids[] = { OPT_RATE, OPT_BURST, OPT_PORTS, OPT_V4_PREFIX,
+					 OPT_V6_PREFIX, OPT_MAX_SOURCES, OPT_DRY_RUN, OPT_ACTION,
+					 OPT_RST_BUDGET, OPT_LOG_INTERVAL, OPT_LOG_BUDGET };
+	struct tg_diags *d = r->diags;
+	const struct raw_val *v;
+	struct tg_config cfg;
+	char why[200], w[600];
+	int line_rb = s->line, i;
+	size_t k;
+
+	memset(ic, 0, sizeof(*ic));
+	snprintf(ic->name, sizeof(ic->name), "%s", s->name);
+	ic->line = s->line;
+	tg_limits_default(&ic->limits);
+	for (k = 0; k < sizeof(limit_ids) / sizeof(limit_ids[0]); k++) {
+		int id = limit_ids[k];
+
+		v = s->v[id].set ? &s->v[id] : &r->defaults.v[id];
+		if (!v->set)
+			continue;
+		if (id == OPT_DRY_RUN && v->line == 0 && !v->text) {
+			ic->limits.dry_run = true;
+			continue;
+		}
+		if (tg_limit_set(&ic->limits, id, v->text, why, sizeof(why)))
+			diag(d, v->line, false, "%s: %s", what(v, id, w, sizeof(w)), why);
+		if ((id == OPT_RATE || id == OPT_BURST) && v->line > line_rb)
+			line_rb = v->line;
+	}
+	if (tg_limits_to_config(&ic->limits, &cfg, why, sizeof(why)))
+		diag(d, line_rb, false, "[interface %s]: %s", s->name, why);
+
+	ic->mode = XDP_MODE_NATIVE;
+	v = s->v[OPT_MODE].set ? &s->v[OPT_MODE] : &r->defaults.v[OPT_MODE];
+	if (v->set && tg_parse_mode(v->text, &ic->mode))
+		diag(d, v->line, false, "%s: expected native or skb", what(v, OPT_MODE, w, sizeof(w)));
+
+	v = &s->v[OPT_ZONE];
+	snprintf(ic->zone, sizeof(ic->zone), "%s", v->set ? v->text : s->name);
+	if (!valid_name(ic->zone, TG_NAME_MAX))
+		diag(d, v->set ? v->line : s->line, false,
+		     "zone '%s': expected 1-%d letters, digits, '.', '_' or '-'%s", ic->zone,
+		     TG_NAME_MAX - 1, v->set ? "" : " (set zone = NAME for this interface)");
+
+	for (i = 0; i < r->defaults.nrules + s->nrules; i++) {
+		v = i < r->defaults.nrules ? &r->defaults.rule[i] : &s->rule[i - r->defaults.nrules];
+		if (ic->nrules == TG_CONF_MAX_RULES) {
+			diag(d, v->line, false, "more than %d rules", TG_CONF_MAX_RULES);
+			break;
+		}
+		if (tg_rule_spec_parse(v->text, &ic->rules[ic->nrules].spec, why, sizeof(why))) {
+			diag(d, v->line, false, "rule '%s': %s", v->text, why);
+			continue;
+		}
+		for (k = 0; k < (size_t)ic->nrules; k++) {
+			const struct tg_cidr *a = &ic->rules[k].spec.cidr;
+			const struct tg_cidr *b = &ic->rules[ic->nrules].spec.cidr;
+
+			if (a->family == b->family && a->len == b->len &&
+			    !memcmp(a->addr, b->addr, sizeof(a->addr)))
+				break;
+		}
+		if (k < (size_t)ic->nrules) {
+			diag(d, v->line, false, "rule '%s': duplicate: line %d has a rule for the "
+						"same prefix", v->text, ic->rules[k].line);
+			continue;
+		}
+		ic->rules[ic->nrules++].line = v->line;
+	}
+}
+
+/* In line order, as a compiler would list them; stable. */
+static void sort_diags(struct tg_diags *d)
+{
+	int i, j;
+
+	for (i = 1; i < d->n; i++) {
+		struct tg_diag t = d->d[i];
+
+		for (j = i; j > 0 && d->d[j - 1].line > t.line; j--)
+			d->d[j] = d->d[j - 1];
+		d->d[j] = t;
+	}
+}
+
+static int build(struct raw *r, const struct tg_cmdline *cl, struct tg_daemon_conf *c)
+{
+	int i;
+
+	if (cl)
+		apply_cli(r, cl);
+	memset(c, 0, sizeof(*c));
+	resolve_daemon(r, c);
+	for (i = 0; i < r->nsect; i++)
+		resolve_iface(r, &r->sect[i], &c->iface[c->niface++]);
+	if (!c->niface)
+		diag(r->diags, 0, false, "no interface to protect: name one on the command line, or "
+					 "add an [interface NAME] section");
+	sort_diags(r->diags);
+	return r->diags->errors;
+}
+
+static int build_text(const char *text, size_t len, const char *name,
+		      const struct tg_cmdline *cl, struct tg_daemon_conf *conf,
+		      struct tg_diags *diags)
+{
+	struct raw *r = calloc(1, sizeof(*r));
+	int ret;
+
+	memset(diags, 0, sizeof(*diags));
+	diags->file = name;
+	if (!r) {
+		diag(diags, 0, false, "out of memory");
+		return diags->errors;
+	}
+	r->diags = diags;
+	if (text) {
+		r->text = text;
+		r->len = len;
+		/* inih's knobs: no continuation lines (an indented line is a
+		 * line of its own), '#' and ';' comments, long lines. */
+		ini_allow_multiline = false;
+		ini_allow_no_value = true;
+		ini_allow_inline_comments = true;
+		ini_inline_comment_prefixes = (char *)";#";
+		ini_use_stack = false;
+		ini_max_line = MAX_LINE + 2;
+		ini_parse_stream(reader, r, handler, r);
+	}
+	ret = build(r, cl, conf);
+	free_raw(r);
+	return ret;
+}
+
+int tg_conf_build_text(const char *text, const char *name, const struct tg_cmdline *cl,
+		       struct tg_daemon_conf *conf, struct tg_diags *diags)
+{
+	return build_text(text, text ? strlen(text) : 0, name, cl, conf, diags);
+}
+
+int tg_conf_build(const char *path, const struct tg_cmdline *cl, struct tg_daemon_conf *conf,
+		  struct tg_diags *diags)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f;
+	int ret;
+
+	if (!path)
+		return tg_conf_build_text(NULL, "command line", cl, conf, diags);
+	f = fopen(path, "re");
+	if (!f) {
+		memset(diags, 0, sizeof(*diags));
+		diags->file = path;
+		diag(diags, 0, false, "cannot read %s: %s", path, strerror(errno));
+		return diags->errors;
+	}
+	text = malloc(MAX_FILE + 1);
+	if (text)
+		n = fread(text, 1, MAX_FILE + 1, f);
+	fclose(f);
+	if (!text || n > MAX_FILE) {
+		free(text);
+		memset(diags, 0, sizeof(*diags));
+		diags->file = path;
+		diag(diags, 0, false, "%s: %s", path, text ? "larger than 1 MiB" : "out of memory");
+		return diags->errors;
+	}
+	text[n] = '\0';
+	ret = build_text(text, n, path, cl, conf, diags);
+	free(text);
+	return ret;
+}
+
+void tg_diags_log(const struct tg_diags *d)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct tg_diag *g = &d->d[i];
+
+		if (g->line)
+			tg_log(g->warning ? TG_LOG_WARN : TG_LOG_ERR, "%s:%d: %s", d->file, g->line,
+			       g->msg);
+		else
+			tg_log(g->warning ? TG_LOG_WARN : TG_LOG_ERR, "%s", g->msg);
+	}
+	if (d->dropped)
+		tg_err("... and %d more", d->dropped);
+}
+
+const struct tg_iface_conf *tg_conf_iface(const struct tg_daemon_conf *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->niface; i++)
+		if (!strcmp(c->iface[i].name, name))
+			return &c->iface[i];
+	return NULL;
+}

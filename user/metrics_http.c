@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* metrics_http.c - GET /metrics through libmicrohttpd, in its own thread. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+
+#include "metrics.h"
+
+struct tg_http {
+	struct MHD_Daemon *d;
+	tg_metrics_collect_fn collect;
+	void *ctx;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
+			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	static const char text_type[] = "text/plain; charset=utf-8";
+	struct tg_http *h = cls;
+	char *body;
+	size_t len = 0;
+
+	(void)version;
+	(void)upload_data;
+	(void)con_cls;
+	if (*upload_size)
+		return MHD_NO; /* we take no bodies */
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, text_type,
+			     "only GET /metrics\n", 18, MHD_RESPMEM_PERSISTENT);
+	if (!strcmp(url, "/"))
+		return reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
+			     "<html><body><a href=\"/metrics\">tidegate metrics</a></body></html>\n",
+			     66, MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/metrics"))
+		return reply(conn, MHD_HTTP_NOT_FOUND, text_type, "not found: try /metrics\n", 24,
+			     MHD_RESPMEM_PERSISTENT);
+	body = h->collect(h->ctx, &len);
+	if (!body)
+		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, text_type,
+			     "could not collect metrics\n", 26, MHD_RESPMEM_PERSISTENT);
+	return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+struct tg_http *tg_http_start(const struct sockaddr_storage *addr, socklen_t addrlen,
+			      tg_metrics_collect_fn collect, void *ctx, char *why,
+			      size_t whylen)
+{
+	struct tg_http *h = calloc(1, sizeof(*h));
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	unsigned short port;
+
+	(void)addrlen;
+	if (!h) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	h->collect = collect;
+	h->ctx = ctx;
+	if (addr->ss_family == AF_INET6) {
+		flags |= MHD_USE_IPv6;
+		port = ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+	} else {
+		port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
+	}
+	errno = 0;
+	h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+				(const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned int)16, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(why, whylen, "%s", errno ? strerror(errno) : "libmicrohttpd refused");
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void tg_http_stop(struct tg_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}

@@ -1,0 +1,827 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* mirror.c - buckets to Redis every interval, and back after a reboot. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <hiredis/hiredis.h>
+
+#include "clock.h"
+#include "log.h"
+#include "mirror.h"
+#include "rkeys.h"
+
+#define PIPELINE_DEPTH   1000 /* commands per write before reading replies */
+#define SCAN_COUNT       1000
+#define BACKOFF_MIN_MS   100
+#define BACKOFF_MAX_MS   5000
+#define RESTORE_VALUE_MAX 23 /* GETRANGE 0..23: a valid TAT has <= 19 digits */
+
+/* ---- Redis connections ---------------------------------------------- */
+
+static struct timeval tv_ms(__u64 ms)
+{
+	return (struct timeval){ .tv_sec = (time_t)(ms / 1000),
+				 .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+}
+
+static bool reply_ok(const redisReply *r)
+{
+	return r && r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "OK");
+}
+
+/* A connected, authenticated context on the right database, or NULL. */
+static redisContext *redis_open(const struct tg_mirror_cfg *cfg, char *why, size_t whylen)
+{
+	struct timeval tv = tv_ms(cfg->timeout_ms);
+	redisContext *c;
+	redisReply *r;
+
+	if (cfg->url.unix_socket)
+		c = redisConnectUnixWithTimeout(cfg->url.host, tv);
+	else
+		c = redisConnectWithTimeout(cfg->url.host, (int)cfg->url.port, tv);
+	if (!c) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	if (c->err) {
+		snprintf(why, whylen, "connect: %s", c->errstr);
+		redisFree(c);
+		return NULL;
+	}
+	/* Every reply, not only the connect, is bounded. */
+	if (redisSetTimeout(c, tv) != REDIS_OK) {
+		snprintf(why, whylen, "setting the timeout: %s", c->errstr);
+		redisFree(c);
+		return NULL;
+	}
+	if (cfg->url.password[0]) {
+		if (cfg->url.user[0])
+			r = redisCommand(c, "AUTH %s %s", cfg->url.user, cfg->url.password);
+		else
+			r = redisCommand(c, "AUTH %s", cfg->url.password);
+		if (!reply_ok(r)) {
+			snprintf(why, whylen, "AUTH: %s",
+				 r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
+			freeReplyObject(r);
+			redisFree(c);
+			return NULL;
+		}
+		freeReplyObject(r);
+	}
+	if (cfg->url.db) {
+		r = redisCommand(c, "SELECT %u", cfg->url.db);
+		if (!reply_ok(r)) {
+			snprintf(why, whylen, "SELECT %u: %s", cfg->url.db,
+				 r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
+			freeReplyObject(r);
+			redisFree(c);
+			return NULL;
+		}
+		freeReplyObject(r);
+	}
+	return c;
+}
+
+/* Digits only, of a bulk or status reply element. */
+static int reply_u64(const redisReply *r, __u64 *v)
+{
+	if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
+		return -EINVAL;
+	return tg_value_parse(r->str, r->len, v);
+}
+
+/*
+ * TIME, between two monotonic readings: Redis' now in µs and the offset
+ * between the clocks. The reply is checked like any data from Redis.
+ */
+static int redis_time(redisContext *c, __u64 *now_us, __s64 *offset_ns, char *why,
+		      size_t whylen)
+{
+	__u64 t0 = tg_mono_ns(), t1, sec, usec;
+	redisReply *r = redisCommand(c, "TIME");
+
+	t1 = tg_mono_ns();
+	if (!r) {
+		snprintf(why, whylen, "TIME: %s", c->errstr);
+		return -EIO;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    reply_u64(r->element[0], &sec) || reply_u64(r->element[1], &usec) ||
+	    usec >= 1000000 || sec > 100000000000ULL) {
+		snprintf(why, whylen, "TIME: a malformed reply");
+		freeReplyObject(r);
+		return -EPROTO;
+	}
+	freeReplyObject(r);
+	*now_us = sec * 1000000ULL + usec;
+	*offset_ns = tg_clock_offset(t0, t1, *now_us);
+	return 0;
+}
+
+/* ---- restore --------------------------------------------------------- */
+
+static void restore_key(const struct tg_sync_iface *si, const struct tg_restore_frame *f,
+			const char *key, size_t keylen, const redisReply *val,
+			struct tg_restore_counts *rc, const char *prefix)
+{
+	struct tg_source src;
+	struct tg_bucket b = {};
+	__u64 us;
+
+	if (tg_key_parse(key, keylen, prefix, si->zone, si->v4_prefix, si->v6_prefix, &src)) {
+		rc->rejected[TG_REJ_KEY]++;
+		return;
+	}
+	if (val->type != REDIS_REPLY_STRING || !val->len) {
+		/* Expired between SCAN and read: a full bucket, nothing to do. */
+		if (val->type == REDIS_REPLY_STRING || val->type == REDIS_REPLY_NIL)
+			rc->full++;
+		else
+			rc->rejected[TG_REJ_VALUE]++; /* WRONGTYPE: not a string */
+		return;
+	}
+	if (tg_value_parse(val->str, val->len, &us)) {
+		rc->rejected[TG_REJ_VALUE]++;
+		return;
+	}
+	switch (tg_restore_decide(f, us, &b.tat_ns)) {
+	case TG_RESTORE_REJECT_FUTURE:
+		rc->rejected[TG_REJ_FUTURE]++;
+		return;
+	case TG_RESTORE_FULL:
+		rc->full++;
+		return;
+	}
+	/* NOEXIST: a bucket the program made since (late restore) wins. */
+	if (!bpf_map_update_elem(si->buckets_fd, &src, &b, BPF_NOEXIST))
+		rc->restored++;
+}
+
+static int restore_with(redisContext *c, const struct tg_mirror_cfg *cfg,
+			const struct tg_sync_iface *si, __u64 deadline_ns,
+			struct tg_restore_counts *rc, char *why, size_t whylen)
+{
+	struct tg_restore_frame f = { .interval_ns = si->interval_ns,
+				      .tolerance_ns = si->tolerance_ns };
+	char pattern[TG_KEY_MAX], cursor[32] = "0";
+	int err;
+
+	err = redis_time(c, &f.redis_now_us, &f.offset_ns, why, whylen);
+	if (err)
+		return err;
+	tg_key_pattern(pattern, sizeof(pattern), cfg->prefix, si->zone);
+	do {
+		redisReply *r, *keys;
+		size_t i;
+
+		if (tg_mono_ns() > deadline_ns) {
+			snprintf(why, whylen, "the restore ran out of time; the rest stays in Redis");
+			return -ETIMEDOUT;
+		}
+		r = redisCommand(c, "SCAN %s MATCH %s COUNT %d", cursor, pattern, SCAN_COUNT);
+		if (!r) {
+			snprintf(why, whylen, "SCAN: %s", c->errstr);
+			return -EIO;
+		}
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING || r->element[0]->len >= sizeof(cursor) ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			snprintf(why, whylen, "SCAN: a malformed reply");
+			freeReplyObject(r);
+			return -EPROTO;
+		}
+		memcpy(cursor, r->element[0]->str, r->element[0]->len);
+		cursor[r->element[0]->len] = '\0';
+		keys = r->element[1];
+		/* Values by GETRANGE: a hostile 512 MB value costs us 24 bytes. */
+		for (i = 0; i < keys->elements; i++) {
+			const redisReply *k = keys->element[i];
+
+			if (k->type != REDIS_REPLY_STRING)
+				continue;
+			redisAppendCommand(c, "GETRANGE %b 0 %d", k->str, k->len, RESTORE_VALUE_MAX);
+		}
+		for (i = 0; i < keys->elements; i++) {
+			const redisReply *k = keys->element[i];
+			redisReply *v;
+
+			if (k->type != REDIS_REPLY_STRING) {
+				rc->rejected[TG_REJ_KEY]++;
+				continue;
+			}
+			if (redisGetReply(c, (void **)&v) != REDIS_OK) {
+				snprintf(why, whylen, "GETRANGE: %s", c->errstr);
+				freeReplyObject(r);
+				return -EIO;
+			}
+			restore_key(si, &f, k->str, k->len, v, rc, cfg->prefix);
+			freeReplyObject(v);
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0"));
+	return 0;
+}
+
+int tg_mirror_restore(const struct tg_mirror_cfg *cfg, const struct tg_sync_iface *si,
+		      __u64 deadline_ms, struct tg_restore_counts *rc, char *why, size_t whylen)
+{
+	redisContext *c = redis_open(cfg, why, whylen);
+	int err;
+
+	if (!c)
+		return -ECONNREFUSED;
+	err = restore_with(c, cfg, si, tg_mono_ns() + deadline_ms * TG_NSEC_PER_MSEC, rc, why,
+			   whylen);
+	redisFree(c);
+	return err;
+}
+
+/* ---- what was written: a hash of source -> TAT last written ----------- */
+
+struct wslot {
+	struct tg_source src;
+	__u64 tat; /* 0: empty slot */
+};
+
+struct wtab {
+	size_t cap, n; /* cap a power of two */
+	struct wslot *slot;
+};
+
+static size_t wtab_hash(const struct tg_source *s)
+{
+	__u64 a, b;
+
+	memcpy(&a, s->addr, 8);
+	memcpy(&b, s->addr + 8, 8);
+	a ^= b * 0x9E3779B97F4A7C15ULL;
+	a ^= a >> 29;
+	return (size_t)(a * 0xBF58476D1CE4E5B9ULL >> 17);
+}
+
+static int wtab_init(struct wtab *t, size_t want)
+{
+	size_t cap = 1024;
+
+	while (cap < want * 2)
+		cap <<= 1;
+	t->slot = calloc(cap, sizeof(*t->slot));
+	if (!t->slot)
+		return -ENOMEM;
+	t->cap = cap;
+	t->n = 0;
+	return 0;
+}
+
+static void wtab_free(struct wtab *t)
+{
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
+
+static struct wslot *wtab_find(const struct wtab *t, const struct tg_source *s)
+{
+	size_t i;
+
+	if (!t->cap)
+		return NULL;
+	for (i = wtab_hash(s) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+		struct wslot *w = &t->slot[i];
+
+		if (!w->tat)
+			return NULL;
+		if (!memcmp(&w->src, s, sizeof(*s)))
+			return w;
+	}
+}
+
+/* Insert (the table is sized so it never fills). */
+static struct wslot *wtab_put(struct wtab *t, const struct tg_source *s, __u64 tat)
+{
+	size_t i;
+
+	for (i = wtab_hash(s) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+		struct wslot *w = &t->slot[i];
+
+		if (!w->tat) {
+			w->src = *s;
+			w->tat = tat;
+			t->n++;
+			return w;
+		}
+		if (!memcmp(&w->src, s, sizeof(*s))) {
+			w->tat = tat;
+			return w;
+		}
+	}
+}
+
+/* ---- the sync thread --------------------------------------------------- */
+
+/* What the thread keeps per interface between cycles. */
+struct sync_if {
+	char name[IF_NAMESIZE];
+	char zone[TG_NAME_MAX];
+	struct wtab written; /* sources not full, with the TAT last written (1: none yet) */
+	bool used;
+};
+
+struct sync_priv {
+	redisContext *c;
+	unsigned int gen;
+	__u64 backoff_ms, next_try_ns;
+	struct sync_if sif[TG_MAX_IFACES];
+	/* the batch read of one table */
+	struct tg_source *keys;
+	struct tg_bucket *vals;
+	size_t cap;
+	/* the dirty list of one cycle */
+	struct wslot **dirty;
+	size_t dirty_cap;
+	bool failed_logged;
+};
+
+static struct sync_if *sif_of(struct sync_priv *p, const char *name, const char *zone)
+{
+	int i, free_i = -1;
+
+	for (i = 0; i < TG_MAX_IFACES; i++) {
+		if (p->sif[i].used && !strcmp(p->sif[i].name, name)) {
+			if (strcmp(p->sif[i].zone, zone)) {
+				/* A new zone: new keys, everything to write. */
+				wtab_free(&p->sif[i].written);
+				snprintf(p->sif[i].zone, sizeof(p->sif[i].zone), "%s", zone);
+			}
+			return &p->sif[i];
+		}
+		if (!p->sif[i].used && free_i < 0)
+			free_i = i;
+	}
+	if (free_i < 0)
+		return NULL;
+	memset(&p->sif[free_i], 0, sizeof(p->sif[free_i]));
+	p->sif[free_i].used = true;
+	snprintf(p->sif[free_i].name, sizeof(p->sif[free_i].name), "%.*s", IF_NAMESIZE - 1, name);
+	snprintf(p->sif[free_i].zone, sizeof(p->sif[free_i].zone), "%s", zone);
+	return &p->sif[free_i];
+}
+
+/* Forget what was written: the next cycle writes every live bucket. */
+static void forget_written(struct sync_priv *p)
+{
+	int i;
+
+	for (i = 0; i < TG_MAX_IFACES; i++)
+		wtab_free(&p->sif[i].written);
+}
+
+static void disconnect(struct sync_priv *p)
+{
+	if (p->c)
+		redisFree(p->c);
+	p->c = NULL;
+}
+
+/* Read every bucket of one table. Returns the count, or -errno. */
+static long read_table(struct sync_priv *p, int fd, __u32 max)
+{
+	__u32 out_batch = 0, count;
+	bool first = true;
+	size_t n = 0;
+	int err;
+
+	if (p->cap < max) {
+		free(p->keys);
+		free(p->vals);
+		p->keys = calloc(max, sizeof(*p->keys));
+		p->vals = calloc(max, sizeof(*p->vals));
+		p->cap = p->keys && p->vals ? max : 0;
+		if (!p->cap)
+			return -ENOMEM;
+	}
+	for (;;) {
+		__u32 in_batch = out_batch;
+
+		count = (__u32)(p->cap - n);
+		if (!count)
+			break;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, p->keys + n,
+					   p->vals + n, &count, NULL);
+		first = false;
+		n += count;
+		if (err) {
+			if (errno == ENOENT)
+				break; /* the end of the table */
+			return -errno;
+		}
+	}
+	return (long)n;
+}
+
+static __u64 jitter(__u64 ms)
+{
+	return ms - ms / 5 + (__u64)rand() % (ms / 5 * 2 + 1);
+}
+
+static void try_connect(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg)
+{
+	char why[256], url[400];
+	__u64 now = tg_mono_ns();
+
+	if (p->c || now < p->next_try_ns)
+		return;
+	p->c = redis_open(cfg, why, sizeof(why));
+	tg_redis_url_format(&cfg->url, url, sizeof(url));
+	pthread_mutex_lock(&s->lock);
+	if (p->c)
+		s->stats.connects_ok++;
+	else
+		s->stats.connects_failed++;
+	pthread_mutex_unlock(&s->lock);
+	if (!p->c) {
+		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
+		if (p->backoff_ms > BACKOFF_MAX_MS)
+			p->backoff_ms = BACKOFF_MAX_MS;
+		p->next_try_ns = now + jitter(p->backoff_ms) * TG_NSEC_PER_MSEC;
+		if (!p->failed_logged)
+			tg_warn("redis %s: %s; enforcing from local state, retrying with backoff",
+				url, why);
+		p->failed_logged = true;
+		return;
+	}
+	tg_info("redis %s: connected; writing every live bucket (resync)", url);
+	p->backoff_ms = 0;
+	p->failed_logged = false;
+	forget_written(p);
+}
+
+/* A failure in the middle of a cycle: count, drop the connection. */
+static void redis_failed(struct tg_sync *s, struct sync_priv *p, const char *what)
+{
+	tg_warn("redis: %s: %s; reconnecting with backoff", what,
+		p->c && p->c->errstr[0] ? p->c->errstr : "unexpected reply");
+	disconnect(p);
+	p->backoff_ms = BACKOFF_MIN_MS;
+	p->next_try_ns = tg_mono_ns() + jitter(p->backoff_ms) * TG_NSEC_PER_MSEC;
+	p->failed_logged = true;
+	(void)s;
+}
+
+/*
+ * Write the dirty buckets in pipelined batches. Returns how many were
+ * written; on a failure the connection is gone and the rest wait.
+ */
+static size_t write_dirty(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg,
+			  const struct sync_if *sif, const struct tg_sync_iface *si,
+			  size_t ndirty, __s64 offset)
+{
+	char key[TG_KEY_MAX];
+	size_t done = 0, i, j;
+
+	for (i = 0; i < ndirty && p->c; i += PIPELINE_DEPTH) {
+		size_t end = i + PIPELINE_DEPTH < ndirty ? i + PIPELINE_DEPTH : ndirty;
+
+		for (j = i; j < end; j++) {
+			struct wslot *w = p->dirty[j];
+
+			__u64 us = tg_mono_to_redis_us(w->tat, offset);
+
+			tg_key_format(key, sizeof(key), cfg->prefix, sif->zone, &w->src,
+				      si->v4_prefix, si->v6_prefix);
+			/* PXAT, the TAT itself in Redis' clock: the key expires
+			 * when the bucket is full, however late the SET runs. */
+			redisAppendCommand(p->c, "SET %s %llu PXAT %llu", key, (unsigned long long)us,
+					   (unsigned long long)((us + 999) / 1000));
+		}
+		for (j = i; j < end; j++) {
+			redisReply *r;
+
+			if (redisGetReply(p->c, (void **)&r) != REDIS_OK) {
+				redis_failed(s, p, "writing buckets");
+				return done;
+			}
+			if (!reply_ok(r)) {
+				tg_warn("redis: SET refused: %s",
+					r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+				freeReplyObject(r);
+				redis_failed(s, p, "writing buckets");
+				return done;
+			}
+			freeReplyObject(r);
+			done++;
+		}
+	}
+	return done;
+}
+
+/* One interface's part of a cycle. Returns false if something was not written. */
+static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg,
+		       const struct tg_sync_iface *si, int idx, __s64 offset, __u64 *written,
+		       __u64 *unwritten)
+{
+	struct sync_if *sif = cfg->on ? sif_of(p, si->name, si->zone) : NULL;
+	struct wtab next = {};
+	size_t ndirty = 0, done = 0, i;
+	__u64 now;
+	long n;
+
+	n = read_table(p, si->buckets_fd, si->max_sources);
+	if (n < 0) {
+		tg_warn("%s: reading the buckets: %s", si->name, strerror((int)-n));
+		return false;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (idx = 0; idx < s->n; idx++)
+		if (!strcmp(s->ifs[idx].name, si->name))
+			s->tracked[idx] = (__u64)n;
+	pthread_mutex_unlock(&s->lock);
+	if (!sif)
+		return true;
+	if ((size_t)n > p->dirty_cap || !p->dirty) {
+		free(p->dirty);
+		p->dirty = calloc((size_t)n + 1, sizeof(*p->dirty));
+		p->dirty_cap = p->dirty ? (size_t)n : 0;
+	}
+	if (!p->dirty || wtab_init(&next, (size_t)n)) {
+		tg_warn("%s: out of memory for the sync", si->name);
+		return false;
+	}
+	now = tg_mono_ns();
+	for (i = 0; i < (size_t)n; i++) {
+		const struct tg_bucket *b = &p->vals[i];
+		const struct wslot *old;
+		struct wslot *w;
+
+		if (b->tat_ns <= now)
+			continue; /* full: no key (it expires by itself), nothing to keep */
+		/* A rule's bucket is keyed by the rule's id, which a restore
+		 * into a new trie would not give back: only the default
+		 * limit's buckets are mirrored. */
+		if (p->keys[i].rule)
+			continue;
+		old = wtab_find(&sif->written, &p->keys[i]);
+		if (old && old->tat == b->tat_ns) {
+			wtab_put(&next, &p->keys[i], old->tat);
+			continue;
+		}
+		/* Keep the old value until the write succeeds; the write uses
+		 * the new TAT, taken from the slot below. */
+		w = wtab_put(&next, &p->keys[i], b->tat_ns);
+		p->dirty[ndirty++] = w;
+	}
+	if (p->c)
+		done = write_dirty(s, p, cfg, sif, si, ndirty, offset);
+	/* What was not written must be tried again next cycle: mark it so
+	 * (TAT 1 never equals a live TAT). */
+	for (i = done; i < ndirty; i++)
+		p->dirty[i]->tat = 1;
+	wtab_free(&sif->written);
+	sif->written = next;
+	*written += done;
+	*unwritten += ndirty - done;
+	return done == ndirty;
+}
+
+static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg,
+		  struct tg_sync_iface *ifs, int n)
+{
+	__u64 t0 = tg_mono_ns(), written = 0, unwritten = 0, now_us = 0;
+	__s64 offset = 0;
+	bool ok = true;
+	char why[200];
+	int i;
+
+	if (cfg->on) {
+		try_connect(s, p, cfg);
+		if (p->c && redis_time(p->c, &now_us, &offset, why, sizeof(why))) {
+			tg_warn("redis: %s", why);
+			redis_failed(s, p, "reading TIME");
+		}
+		/* A late restore for interfaces attached while Redis was away. */
+		for (i = 0; p->c && i < n; i++) {
+			struct tg_restore_counts rc = {};
+
+			if (!ifs[i].restore_pending)
+				continue;
+			if (restore_with(p->c, cfg, &ifs[i], tg_mono_ns() + 10000 * TG_NSEC_PER_MSEC,
+					 &rc, why, sizeof(why))) {
+				redis_failed(s, p, why);
+				break;
+			}
+			tg_info("%s: restored %llu buckets from Redis (late: it was away at attach)",
+				ifs[i].name, (unsigned long long)rc.restored);
+			tg_sync_add_restore(s, &rc);
+			pthread_mutex_lock(&s->lock);
+			for (int k = 0; k < s->n; k++)
+				if (!strcmp(s->ifs[k].name, ifs[i].name))
+					s->ifs[k].restore_pending = false;
+			pthread_mutex_unlock(&s->lock);
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (!sync_iface(s, p, cfg, &ifs[i], i, offset, &written, &unwritten))
+			ok = false;
+	if (cfg->on && !p->c)
+		ok = false;
+	pthread_mutex_lock(&s->lock);
+	s->stats.redis_up = cfg->on && p->c;
+	s->stats.written += written;
+	s->stats.unwritten += unwritten;
+	s->stats.last_duration_s = (double)(tg_mono_ns() - t0) / 1e9;
+	if (p->c)
+		s->stats.clock_offset_s = (double)offset / 1e9;
+	if (cfg->on) {
+		if (ok) {
+			s->stats.cycles_ok++;
+			s->last_ok_ns = tg_mono_ns();
+		} else {
+			s->stats.cycles_failed++;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (written)
+		tg_debug("sync: wrote %llu buckets in %.3f s", (unsigned long long)written,
+			 (double)(tg_mono_ns() - t0) / 1e9);
+}
+
+/* Under lock: copy the settings and duplicate the fds for one cycle. */
+static int snapshot(struct tg_sync *s, struct tg_mirror_cfg *cfg, struct tg_sync_iface *ifs)
+{
+	int i, n = 0;
+
+	*cfg = s->cfg;
+	for (i = 0; i < s->n; i++) {
+		ifs[n] = s->ifs[i];
+		ifs[n].buckets_fd = fcntl(s->ifs[i].buckets_fd, F_DUPFD_CLOEXEC, 0);
+		if (ifs[n].buckets_fd >= 0)
+			n++;
+	}
+	return n;
+}
+
+static void *sync_main(void *arg)
+{
+	struct tg_sync *s = arg;
+	struct sync_priv *p = s->priv;
+	static struct tg_sync_iface ifs[TG_MAX_IFACES];
+	struct tg_mirror_cfg cfg;
+	bool last = false;
+	int n, i;
+
+	for (;;) {
+		struct timespec until;
+		__u64 t;
+
+		pthread_mutex_lock(&s->lock);
+		if (s->gen != p->gen) {
+			/* New settings: a new connection, a full write. */
+			disconnect(p);
+			forget_written(p);
+			p->backoff_ms = 0;
+			p->next_try_ns = 0;
+			p->gen = s->gen;
+		}
+		last = s->stop;
+		n = snapshot(s, &cfg, ifs);
+		pthread_mutex_unlock(&s->lock);
+
+		if (!last || p->c)
+			cycle(s, p, &cfg, ifs, n);
+		for (i = 0; i < n; i++)
+			close(ifs[i].buckets_fd);
+		if (last)
+			break;
+
+		t = tg_mono_ns() + cfg.interval_ms * TG_NSEC_PER_MSEC;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)(cfg.interval_ms / 1000);
+		until.tv_nsec += (long)(cfg.interval_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&s->lock);
+		while (!s->stop && s->gen == p->gen && tg_mono_ns() < t)
+			if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT)
+				break;
+		pthread_mutex_unlock(&s->lock);
+	}
+	disconnect(p);
+	return NULL;
+}
+
+int tg_sync_start(struct tg_sync *s)
+{
+	pthread_condattr_t ca;
+	int err;
+
+	s->priv = calloc(1, sizeof(*s->priv));
+	if (!s->priv)
+		return -ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	s->last_ok_ns = tg_mono_ns();
+	srand((unsigned int)(tg_mono_ns() ^ (__u64)getpid()));
+	err = pthread_create(&s->thread, NULL, sync_main, s);
+	if (err) {
+		free(s->priv);
+		s->priv = NULL;
+		return -err;
+	}
+	s->running = true;
+	return 0;
+}
+
+void tg_sync_set(struct tg_sync *s, const struct tg_mirror_cfg *cfg,
+		 const struct tg_sync_iface *ifs, int n)
+{
+	int i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->n; i++)
+		close(s->ifs[i].buckets_fd);
+	for (i = 0; i < n; i++) {
+		s->ifs[i] = ifs[i];
+		s->ifs[i].buckets_fd = fcntl(ifs[i].buckets_fd, F_DUPFD_CLOEXEC, 0);
+		s->tracked[i] = 0;
+	}
+	s->n = n;
+	if (memcmp(&s->cfg, cfg, sizeof(*cfg))) {
+		s->cfg = *cfg;
+		s->gen++;
+	}
+	s->stats.redis_configured = cfg->on;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void tg_sync_stop(struct tg_sync *s)
+{
+	int i;
+
+	if (!s->running)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	s->running = false;
+	for (i = 0; i < s->n; i++)
+		close(s->ifs[i].buckets_fd);
+	s->n = 0;
+	for (i = 0; i < TG_MAX_IFACES; i++)
+		wtab_free(&s->priv->sif[i].written);
+	free(s->priv->keys);
+	free(s->priv->vals);
+	free(s->priv->dirty);
+	free(s->priv);
+	s->priv = NULL;
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+}
+
+void tg_sync_add_restore(struct tg_sync *s, const struct tg_restore_counts *rc)
+{
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	s->stats.restored += rc->restored;
+	s->stats.restore_full += rc->full;
+	for (r = 0; r < TG_NR_REJECT; r++)
+		s->stats.rejected[r] += rc->rejected[r];
+	pthread_mutex_unlock(&s->lock);
+}
+
+void tg_sync_read(struct tg_sync *s, struct tg_metrics_sync *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = s->stats;
+	out->lag_s = (double)(tg_mono_ns() - s->last_ok_ns) / 1e9;
+	if (!s->stats.redis_configured)
+		out->lag_s = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+__u64 tg_sync_tracked(struct tg_sync *s, const char *name)
+{
+	__u64 v = 0;
+	int i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->ifs[i].name, name))
+			v = s->tracked[i];
+	pthread_mutex_unlock(&s->lock);
+	return v;
+}

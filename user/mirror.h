@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * mirror.h - the Redis mirror: a sync thread that writes the buckets
+ * that changed every interval, and the restore that fills an empty
+ * table before the program is attached.
+ *
+ * Nothing here is on the packet path: XDP decides from its own map.
+ * The thread owns its Redis connection and never holds the lock while
+ * it talks to Redis, so metrics and signals never wait on Redis. Every
+ * connect and reply is bounded by the timeout; a failure drops the
+ * connection (hiredis wants a fresh context per connection), and the
+ * next one comes after an exponential backoff (100 ms to 5 s, jittered).
+ * After a reconnect every live bucket is written again (a resync).
+ */
+#ifndef TG_MIRROR_H
+#define TG_MIRROR_H
+
+#include <net/if.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "conf.h"
+#include "limits.h"
+#include "metrics.h"
+#include "redis_url.h"
+
+struct tg_mirror_cfg {
+	bool on;
+	struct tg_redis_url url;
+	__u64 interval_ms, timeout_ms;
+	char prefix[TG_NAME_MAX];
+};
+
+struct tg_sync_iface {
+	char name[IF_NAMESIZE];
+	char zone[TG_NAME_MAX];
+	int buckets_fd;
+	unsigned int v4_prefix, v6_prefix;
+	__u64 interval_ns, tolerance_ns;
+	__u32 max_sources;
+	bool restore_pending; /* attached fresh while Redis was away */
+};
+
+struct tg_restore_counts {
+	__u64 restored, full, rejected[TG_NR_REJECT];
+};
+
+struct sync_priv;
+
+struct tg_sync {
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* The daemon's side, under lock. */
+	bool stop;
+	unsigned int gen;
+	struct tg_mirror_cfg cfg;
+	int n;
+	struct tg_sync_iface ifs[TG_MAX_IFACES];
+	/* The thread's side, published under lock. */
+	struct tg_metrics_sync stats;
+	__u64 last_ok_ns;
+	__u64 tracked[TG_MAX_IFACES]; /* by the index in ifs */
+	struct sync_priv *priv;
+};
+
+int tg_sync_start(struct tg_sync *s);
+/* Replace the settings and interfaces (fds are duplicated). */
+void tg_sync_set(struct tg_sync *s, const struct tg_mirror_cfg *cfg,
+		 const struct tg_sync_iface *ifs, int n);
+/* Stop the thread, after one last bounded cycle if connected. */
+void tg_sync_stop(struct tg_sync *s);
+void tg_sync_add_restore(struct tg_sync *s, const struct tg_restore_counts *rc);
+/* Copy the sync metrics, with the lag as of now; tracked of interface name. */
+void tg_sync_read(struct tg_sync *s, struct tg_metrics_sync *out);
+__u64 tg_sync_tracked(struct tg_sync *s, const char *name);
+
+/*
+ * Restore one interface's buckets from Redis into its empty table,
+ * before the program is attached. Bounded by the timeout per reply and
+ * by deadline_ms in all. Returns 0, or -errno with why (Redis away).
+ */
+int tg_mirror_restore(const struct tg_mirror_cfg *cfg, const struct tg_sync_iface *si,
+		      __u64 deadline_ms, struct tg_restore_counts *rc, char *why, size_t whylen);
+
+#endif /* TG_MIRROR_H */
