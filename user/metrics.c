@@ -68,6 +68,50 @@ static const struct {
 	{ "fragment", offsetof(struct tg_counters, fragment) },
 };
 
+/* Rules, actions and the drop log (labelled, one family each). */
+struct labelled {
+	const char *label; /* the label's value */
+	size_t offset;
+};
+
+static const struct labelled rules[] = {
+	{ "allow", offsetof(struct tg_counters, rule_allow) },
+	{ "deny", offsetof(struct tg_counters, rule_deny) },
+	{ "limit", offsetof(struct tg_counters, rule_limit) },
+};
+
+static const struct labelled actions[] = {
+	{ "drop", offsetof(struct tg_counters, act_drop) },
+	{ "rst", offsetof(struct tg_counters, rst_sent) },
+	{ "rst_over_budget", offsetof(struct tg_counters, rst_budget_exceeded) },
+	{ "rst_skipped", offsetof(struct tg_counters, rst_skipped) },
+	{ "redirect", offsetof(struct tg_counters, redirected) },
+	{ "redirect_failed", offsetof(struct tg_counters, redirect_failed) },
+};
+
+static const struct labelled log_lines[] = {
+	{ "written", offsetof(struct tg_counters, log_emitted) },
+	{ "over_budget", offsetof(struct tg_counters, log_budget_exceeded) },
+	{ "lost", offsetof(struct tg_counters, log_lost) },
+};
+
+static const struct {
+	const char *name, *label, *help;
+	const struct labelled *v;
+	size_t n;
+} families[] = {
+	{ "tidegate_rule_syn_total", "kind", "SYNs to limited ports that matched a rule, by its kind.",
+	  rules, sizeof(rules) / sizeof(rules[0]) },
+	{ "tidegate_action_total", "action",
+	  "Dropped SYNs by what was done with them (rst_over_budget, rst_skipped and "
+	  "redirect_failed were dropped silently).",
+	  actions, sizeof(actions) / sizeof(actions[0]) },
+	{ "tidegate_log_lines_total", "outcome",
+	  "Drop log lines: written to the ring buffer, refused by the budget, lost to a "
+	  "full ring.",
+	  log_lines, sizeof(log_lines) / sizeof(log_lines[0]) },
+};
+
 static unsigned long long field(const struct tg_counters *c, size_t off)
 {
 	return *(const __u64 *)((const char *)c + off);
@@ -106,6 +150,24 @@ static void render_ifaces(FILE *f, const struct tg_metrics_iface *ifs, int n)
 			iface_sample(f, "tidegate_passed_total", ifs[i].name, extra,
 				     field(&ifs[i].c, passed[k].offset));
 		}
+	for (k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
+		size_t j;
+
+		head(f, families[k].name, "counter", families[k].help);
+		for (i = 0; i < n; i++)
+			for (j = 0; ifs[i].readable && j < families[k].n; j++) {
+				snprintf(extra, sizeof(extra), ",%s=\"%s\"", families[k].label,
+					 families[k].v[j].label);
+				iface_sample(f, families[k].name, ifs[i].name, extra,
+					     field(&ifs[i].c, families[k].v[j].offset));
+			}
+	}
+	head(f, "tidegate_flow_redirected_total", "counter",
+	     "Packets of redirected flows sent after their SYN.");
+	for (i = 0; i < n; i++)
+		if (ifs[i].readable)
+			iface_sample(f, "tidegate_flow_redirected_total", ifs[i].name, NULL,
+				     ifs[i].c.flow_redirected);
 	for (k = 0; k < sizeof(plain) / sizeof(plain[0]); k++) {
 		head(f, plain[k].name, "counter", plain[k].help);
 		for (i = 0; i < n; i++)

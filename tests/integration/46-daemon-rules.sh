@@ -53,6 +53,13 @@ CONF
 	is "$(it_connects 2 "$SB_SRV_IP6" 80)" 2 "its IPv6 /64 gets the shared burst of 2"
 	sb_cli curl -g -s -o /dev/null --connect-timeout 1 "http://[$SB_SRV_IP6]:80/"
 	is "$?" 7 "  then is refused"
+	is "$(dm_metric "tidegate_action_total{interface=\"$IF\",action=\"rst\"}")" \
+		"$(it_stat rst_sent)" "the metrics count the RSTs as stats does"
+	is "$(dm_metric "tidegate_rule_syn_total{interface=\"$IF\",kind=\"deny\"}")" 1 \
+		"  and the SYN a deny rule met"
+	dm_metrics >"$IT_TMP/metrics.txt"
+	promtool check metrics <"$IT_TMP/metrics.txt" >"$IT_TMP/promtool.out" 2>&1
+	is "$?" 0 "  promtool accepts the metrics" || diag "$(cat "$IT_TMP/promtool.out")"
 }
 
 test_reload() {
