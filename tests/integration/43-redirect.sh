@@ -17,12 +17,11 @@ CAP="$IT_TMP/red.pcap"
 # 15 s; returns once it says it is listening (a loaded machine can take
 # more than a second to get there).
 capture_start() {
-	local i
 	rm -f "$CAP" "$IT_TMP/tcpdump.err"
 	sb_bg sb_red timeout 15 tcpdump -i "$SB_RED_PEER" -n -U -w "$CAP" tcp \
 		2>"$IT_TMP/tcpdump.err"
 	CAP_PID=${SB_PIDS[-1]}
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q "listening on" "$IT_TMP/tcpdump.err" 2>/dev/null && break
 		sleep 0.1
 	done
