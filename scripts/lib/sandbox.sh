@@ -60,8 +60,10 @@ sb_create() {
 	sb_cli ip addr add "$SB_CLI_IP/24" dev "$SB_CLI_IF"
 	sb_srv ip addr add "$SB_SRV_IP6/64" dev "$SB_SRV_IF" nodad
 	sb_cli ip addr add "$SB_CLI_IP6/64" dev "$SB_CLI_IF" nodad
-	# GRO gives each veth a NAPI context, which XDP_TX and redirects
-	# into the peer need when no XDP program is attached there.
+	# GRO on both ends, as a NIC would have it. It does not, on the
+	# kernels we run, give a veth end the NAPI context that frames
+	# XDP_TX'd or redirected into it need: an XDP program does (the
+	# tidegate under test, or sb_xdp_pass below).
 	sb_srv ethtool -K "$SB_SRV_IF" gro on >/dev/null 2>&1
 	sb_cli ethtool -K "$SB_CLI_IF" gro on >/dev/null 2>&1
 	sb_srv ip link set "$SB_SRV_IF" up
@@ -131,8 +133,8 @@ sb_cleanup() {
 #   [ns $SB_SRV_NS]  $SB_RED_IF ==== veth ==== $SB_RED_PEER  [ns $SB_RED_NS]
 #
 # Neither end has an address and IPv6 is off on both, so the link is
-# silent: whatever arrives on $SB_RED_PEER was redirected. GRO on the
-# peer gives it the NAPI context redirected XDP frames need.
+# silent: whatever arrives on $SB_RED_PEER was redirected. The peer
+# needs an XDP program (sb_xdp_pass) to take redirected frames in.
 SB_RED_NS="tg-red-$SB_ID"
 SB_RED_IF="tgr$SB_ID"
 SB_RED_PEER="tgq$SB_ID"
