@@ -43,28 +43,6 @@ static int explain_attach_failure(const char *ifname, enum xdp_attach_mode mode,
 		       tg_mode_name(mode), strerror(-err));
 }
 
-/* The skeleton's maps that are pinned, with the fds in m, in one table. */
-static struct bpf_map **skel_map(struct tidegate_bpf *skel, int i)
-{
-	struct bpf_map **maps[] = { &skel->maps.tg_buckets, &skel->maps.tg_config,
-				    &skel->maps.tg_ports, &skel->maps.tg_stats,
-				    &skel->maps.tg_fam_stats, &skel->maps.tg_rules,
-				    &skel->maps.tg_state, &skel->maps.tg_redirect,
-				    &skel->maps.tg_flows, &skel->maps.tg_log };
-
-	return i < (int)(sizeof(maps) / sizeof(maps[0])) ? maps[i] : NULL;
-}
-
-static int *maps_fd(struct tg_maps *m, int i)
-{
-	int *fds[] = { &m->buckets, &m->config, &m->ports, &m->stats, &m->fstats,
-		       &m->rules, &m->state, &m->redirect, &m->flows, &m->log };
-
-	return fds[i];
-}
-
-#define NR_PINNED_MAPS 10
-
 /* Explain why IFACE's pinned maps cannot be used. */
 static int refuse_pins(const char *ifname, int err)
 {
@@ -140,14 +118,6 @@ static int create_maps(__u32 max_sources, struct tidegate_bpf **out)
 	return 0;
 }
 
-static void maps_of(struct tidegate_bpf *skel, struct tg_maps *m)
-{
-	int i;
-
-	for (i = 0; i < NR_PINNED_MAPS; i++)
-		*maps_fd(m, i) = bpf_map__fd(*skel_map(skel, i));
-}
-
 int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 		    struct tg_attach_res *res)
 {
@@ -157,11 +127,11 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 	struct tg_limits l = *req->limits, old;
 	struct tg_maps held;
 	bool pinned_by_us = false;
-	int err, ret = TG_EXIT_FAIL, i;
+	int err, ret = TG_EXIT_FAIL;
 
-	memset(&held, 0xff, sizeof(held)); /* every fd -1 */
+	tg_maps_init(&held);
+	tg_maps_init(m);
 	memset(res, 0, sizeof(*res));
-	memset(m, 0xff, sizeof(*m)); /* every fd -1 */
 
 	if (!tg_xdp_find(req->ifindex, &res->att)) {
 		if (!req->reuse)
@@ -203,10 +173,13 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 
 	if (!res->reused) {
 		err = create_maps(l.max_sources, &maps_skel);
-		if (err)
+		if (!err)
+			err = tg_maps_of_obj(maps_skel->obj, &held);
+		if (err) {
+			tidegate_bpf__destroy(maps_skel);
 			return tg_fail(TG_EXIT_FAIL, "%s: creating the maps (%u sources): %s", ifname,
 				       l.max_sources, strerror(-err));
-		maps_of(maps_skel, &held);
+		}
 	}
 	/* Configured before attach: the program never runs half set up. */
 	err = tg_live_write(&held, &l, res->reused ? &old : NULL);
@@ -223,8 +196,8 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 		goto out;
 	}
 	err = bpf_map__set_max_entries(skel->maps.tg_buckets, l.max_sources);
-	for (i = 0; !err && i < NR_PINNED_MAPS; i++)
-		err = bpf_map__reuse_fd(*skel_map(skel, i), *maps_fd(&held, i));
+	if (!err)
+		err = tg_maps_reuse(skel->obj, &held);
 	if (err) {
 		ret = tg_fail(TG_EXIT_FAIL, "%s: handing the maps to the program: %s", ifname,
 			      strerror(-err));

@@ -21,7 +21,11 @@
 
 #define BPFFS "/sys/fs/bpf"
 
-/* What a pinned map must look like before we read or write it. */
+/*
+ * What a pinned map must look like before we read or write it. This
+ * table is the one list of tidegate's maps: pinning, unpinning, opening,
+ * closing and handing the maps to the program all walk it.
+ */
 struct map_layout {
 	const char *name;
 	size_t fd_offset;
@@ -30,33 +34,79 @@ struct map_layout {
 	__u32 value_size;
 };
 
+#define FD(field) offsetof(struct tg_maps, field)
+
 static const struct map_layout layouts[] = {
-	{ TG_MAP_BUCKETS, offsetof(struct tg_maps, buckets), BPF_MAP_TYPE_LRU_HASH,
-	  sizeof(struct tg_source), sizeof(struct tg_bucket) },
-	{ TG_MAP_CONFIG, offsetof(struct tg_maps, config), BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-	  sizeof(struct tg_config) },
-	{ TG_MAP_PORTS, offsetof(struct tg_maps, ports), BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-	  sizeof(__u8) },
-	{ TG_MAP_STATS, offsetof(struct tg_maps, stats), BPF_MAP_TYPE_PERCPU_ARRAY,
-	  sizeof(__u32), sizeof(struct tg_counters) },
-	{ TG_MAP_RULES, offsetof(struct tg_maps, rules), BPF_MAP_TYPE_LPM_TRIE,
-	  sizeof(struct tg_rule_key), sizeof(struct tg_rule) },
-	{ TG_MAP_STATE, offsetof(struct tg_maps, state), BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-	  sizeof(struct tg_state) },
-	{ TG_MAP_REDIRECT, offsetof(struct tg_maps, redirect), BPF_MAP_TYPE_DEVMAP_HASH,
-	  sizeof(__u32), sizeof(__u32) },
-	{ TG_MAP_FLOWS, offsetof(struct tg_maps, flows), BPF_MAP_TYPE_LRU_HASH,
-	  sizeof(struct tg_flow), sizeof(__u32) },
-	{ TG_MAP_LOG, offsetof(struct tg_maps, log), BPF_MAP_TYPE_RINGBUF, 0, 0 },
-	{ TG_MAP_FSTATS, offsetof(struct tg_maps, fstats), BPF_MAP_TYPE_PERCPU_ARRAY,
-	  sizeof(__u32), sizeof(struct tg_fam_counters) },
+	{ TG_MAP_BUCKETS, FD(buckets), BPF_MAP_TYPE_LRU_HASH, sizeof(struct tg_source),
+	  sizeof(struct tg_bucket) },
+	{ TG_MAP_CONFIG, FD(config), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct tg_config) },
+	{ TG_MAP_PORTS, FD(ports), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u8) },
+	{ TG_MAP_STATS, FD(stats), BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+	  sizeof(struct tg_counters) },
+	{ TG_MAP_RULES, FD(rules), BPF_MAP_TYPE_LPM_TRIE, sizeof(struct tg_rule_key),
+	  sizeof(struct tg_rule) },
+	{ TG_MAP_STATE, FD(state), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct tg_state) },
+	{ TG_MAP_REDIRECT, FD(redirect), BPF_MAP_TYPE_DEVMAP_HASH, sizeof(__u32), sizeof(__u32) },
+	{ TG_MAP_FLOWS, FD(flows), BPF_MAP_TYPE_LRU_HASH, sizeof(struct tg_flow), sizeof(__u32) },
+	{ TG_MAP_LOG, FD(log), BPF_MAP_TYPE_RINGBUF, 0, 0 },
+	{ TG_MAP_FSTATS, FD(fstats), BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+	  sizeof(struct tg_fam_counters) },
 };
 
 #define NR_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))
 
+/* Every fd of struct tg_maps has its row, and no row is left over. */
+_Static_assert(sizeof(struct tg_maps) == NR_LAYOUTS * sizeof(int),
+	       "struct tg_maps and layouts[] must list the same maps");
+
 static int *map_fd(struct tg_maps *m, const struct map_layout *l)
 {
 	return (int *)((char *)m + l->fd_offset);
+}
+
+static int map_fd_of(const struct tg_maps *m, const struct map_layout *l)
+{
+	return *(const int *)((const char *)m + l->fd_offset);
+}
+
+void tg_maps_init(struct tg_maps *m)
+{
+	size_t i;
+
+	for (i = 0; i < NR_LAYOUTS; i++)
+		*map_fd(m, &layouts[i]) = -1;
+}
+
+int tg_maps_of_obj(struct bpf_object *obj, struct tg_maps *m)
+{
+	size_t i;
+
+	tg_maps_init(m);
+	for (i = 0; i < NR_LAYOUTS; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, layouts[i].name);
+
+		if (!map)
+			return -ENOENT;
+		*map_fd(m, &layouts[i]) = bpf_map__fd(map);
+	}
+	return 0;
+}
+
+int tg_maps_reuse(struct bpf_object *obj, const struct tg_maps *m)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < NR_LAYOUTS; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, layouts[i].name);
+
+		if (!map)
+			return -ENOENT;
+		err = bpf_map__reuse_fd(map, map_fd_of(m, &layouts[i]));
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int tg_bpffs_ensure(void)
@@ -142,8 +192,7 @@ int tg_maps_open(const char *ifname, struct tg_maps *m)
 	size_t i;
 	int err;
 
-	for (i = 0; i < NR_LAYOUTS; i++)
-		*map_fd(m, &layouts[i]) = -1;
+	tg_maps_init(m);
 	for (i = 0; i < NR_LAYOUTS; i++) {
 		int fd;
 

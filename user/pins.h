@@ -12,7 +12,8 @@
 
 struct bpf_object;
 
-/* File descriptors of one interface's maps. */
+/* File descriptors of one interface's maps (pins.c's layouts[] lists
+ * them, with what each must look like). */
 struct tg_maps {
 	int buckets;
 	int config;
@@ -25,6 +26,16 @@ struct tg_maps {
 	int log;
 	int fstats; /* tg_fam_stats */
 };
+
+/* Every fd -1. */
+void tg_maps_init(struct tg_maps *m);
+
+/* The fds of a loaded object's maps (the object keeps owning them);
+ * -ENOENT if one is missing. */
+int tg_maps_of_obj(struct bpf_object *obj, struct tg_maps *m);
+
+/* Hand m's maps to an object that is not loaded yet (bpf_map__reuse_fd). */
+int tg_maps_reuse(struct bpf_object *obj, const struct tg_maps *m);
 
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there. */
 int tg_bpffs_ensure(void);
