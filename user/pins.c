@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "limits.h"
 #include "log.h"
 #include "pins.h"
 #include "tidegate.h"
@@ -32,25 +33,29 @@ struct map_layout {
 	enum bpf_map_type type;
 	__u32 key_size;
 	__u32 value_size;
+	__u32 max_entries; /* 0: set at attach, 1 to TG_MAX_MAX_SOURCES (--max-sources) */
 };
 
 #define FD(field) offsetof(struct tg_maps, field)
 
 static const struct map_layout layouts[] = {
 	{ TG_MAP_BUCKETS, FD(buckets), BPF_MAP_TYPE_LRU_HASH, sizeof(struct tg_source),
-	  sizeof(struct tg_bucket) },
-	{ TG_MAP_CONFIG, FD(config), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct tg_config) },
-	{ TG_MAP_PORTS, FD(ports), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u8) },
+	  sizeof(struct tg_bucket), 0 },
+	{ TG_MAP_CONFIG, FD(config), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct tg_config),
+	  1 },
+	{ TG_MAP_PORTS, FD(ports), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u8), TG_PORTS_MAX },
 	{ TG_MAP_STATS, FD(stats), BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
-	  sizeof(struct tg_counters) },
+	  sizeof(struct tg_counters), 1 },
 	{ TG_MAP_RULES, FD(rules), BPF_MAP_TYPE_LPM_TRIE, sizeof(struct tg_rule_key),
-	  sizeof(struct tg_rule) },
-	{ TG_MAP_STATE, FD(state), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct tg_state) },
-	{ TG_MAP_REDIRECT, FD(redirect), BPF_MAP_TYPE_DEVMAP_HASH, sizeof(__u32), sizeof(__u32) },
-	{ TG_MAP_FLOWS, FD(flows), BPF_MAP_TYPE_LRU_HASH, sizeof(struct tg_flow), sizeof(__u32) },
-	{ TG_MAP_LOG, FD(log), BPF_MAP_TYPE_RINGBUF, 0, 0 },
+	  sizeof(struct tg_rule), TG_MAX_RULES },
+	{ TG_MAP_STATE, FD(state), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct tg_state), 1 },
+	{ TG_MAP_REDIRECT, FD(redirect), BPF_MAP_TYPE_DEVMAP_HASH, sizeof(__u32), sizeof(__u32),
+	  TG_MAX_REDIRECTS },
+	{ TG_MAP_FLOWS, FD(flows), BPF_MAP_TYPE_LRU_HASH, sizeof(struct tg_flow), sizeof(__u32),
+	  TG_MAX_FLOWS },
+	{ TG_MAP_LOG, FD(log), BPF_MAP_TYPE_RINGBUF, 0, 0, TG_LOG_RING_BYTES },
 	{ TG_MAP_FSTATS, FD(fstats), BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
-	  sizeof(struct tg_fam_counters) },
+	  sizeof(struct tg_fam_counters), TG_NR_FAMILIES },
 };
 
 #define NR_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))
@@ -171,16 +176,35 @@ static int check_layout(int fd, const struct map_layout *l, const char *ifname)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	bool entries_ok;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
+	entries_ok = l->max_entries ? info.max_entries == l->max_entries
+				    : info.max_entries >= 1 && info.max_entries <= TG_MAX_MAX_SOURCES;
 	if (info.type != l->type || info.key_size != l->key_size ||
-	    info.value_size != l->value_size) {
+	    info.value_size != l->value_size || !entries_ok) {
 		/* Callers explain; the detail is for -v. */
-		tg_info("%s/%s: pinned map has type %u key %u value %u bytes, this tidegate "
-			"expects type %u key %u value %u",
-			ifname, l->name, info.type, info.key_size, info.value_size, l->type,
-			l->key_size, l->value_size);
+		tg_info("%s/%s: pinned map has type %u key %u value %u bytes, %u entries; this "
+			"tidegate expects type %u key %u value %u, %u entries",
+			ifname, l->name, info.type, info.key_size, info.value_size,
+			info.max_entries, l->type, l->key_size, l->value_size, l->max_entries);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* What the config says of the layout of every map (TG_LAYOUT_VERSION). */
+static int check_version(int config_fd, const char *ifname)
+{
+	struct tg_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(config_fd, &zero, &cfg))
+		return -errno;
+	if (cfg.layout_version != TG_LAYOUT_VERSION) {
+		tg_info("%s/%s: layout version %u, this tidegate expects %u", ifname,
+			TG_MAP_CONFIG, cfg.layout_version, TG_LAYOUT_VERSION);
 		return -EPROTO;
 	}
 	return 0;
@@ -207,6 +231,9 @@ int tg_maps_open(const char *ifname, struct tg_maps *m)
 		if (err)
 			goto fail;
 	}
+	err = check_version(m->config, ifname);
+	if (err)
+		goto fail;
 	return 0;
 fail:
 	tg_maps_close(m);

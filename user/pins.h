@@ -49,8 +49,10 @@ void tg_unlock(int fd);
 void tg_pin_path(char *buf, size_t len, const char *ifname, const char *map);
 bool tg_pins_exist(const char *ifname);
 
-/* Open IFACE's pinned maps and check their layout. -ENOENT: nothing
- * pinned; -EPROTO: pinned by an incompatible tidegate. */
+/* Open IFACE's pinned maps and check their layout: type, key and value
+ * size, max_entries, and tg_config's layout_version. Every reader and
+ * writer opens them here. -ENOENT: nothing pinned; -EPROTO: pinned by an
+ * incompatible tidegate (the detail is logged at -v). */
 int tg_maps_open(const char *ifname, struct tg_maps *m);
 void tg_maps_close(struct tg_maps *m);
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Every command that reads or writes the pinned maps checks them first:
+# type, key and value size, max_entries and tg_config's layout_version.
+# A pin swapped for a map that differs in only one of those is refused
+# by stats, top, log, set and rule alike (exit 1, saying another version
+# of tidegate made it), and status names the problem.
+. "$(dirname "$0")/../lib/integration.sh"
+it_setup
+
+# refused WHAT : every reader and writer refuses the pins, saying why.
+refused() {
+	local what=$1 args
+	for args in "stats $IF" "top $IF" "log $IF" "set $IF --rate 5/second" "rule list $IF"; do
+		# shellcheck disable=SC2086 # the words of a command line
+		tg_run $args --json
+		is "$RC" 1 "$what: '$args' exits 1" || diag "  stderr: $ERR"
+		[[ $ERR == *"another version of tidegate"* ]]
+		ok $? "  saying another version of tidegate made the maps" || diag "  stderr: $ERR"
+	done
+	tg_run status "$IF" --json
+	[[ $(out problem) == *"another version"* ]]
+	ok $? "  status names the problem" || diag "  stdout: $OUT"
+}
+
+# swap_pin MAP BPFTOOL-CREATE-ARGS... : pin a new map under MAP's name.
+# The program keeps its own map; only the pin changes (restore_pin puts
+# the program's map back).
+swap_pin() {
+	local map=$1
+	shift
+	ORIG_ID=$(bpftool map show pinned "$PIN_DIR/$map" -j | json id)
+	rm -f "$PIN_DIR/$map"
+	bpftool map create "$PIN_DIR/$map" "$@" name "$map"
+}
+
+restore_pin() { # MAP
+	rm -f "$PIN_DIR/$1"
+	bpftool map pin id "$ORIG_ID" "$PIN_DIR/$1"
+	tg_ok "  with the program's own $1 pinned again, stats reads the pins" stats "$IF" --json
+}
+
+test_attach() {
+	tg_ok "attach" attach "$IF" --json
+	tg_ok "  stats reads the pins" stats "$IF" --json
+}
+
+# The same type, key and value as tg_config, all zeros: layout_version 0.
+test_layout_version() {
+	local vsize
+	vsize=$(bpftool map show pinned "$PIN_DIR/tg_config" -j | json bytes_value)
+	swap_pin tg_config type array key 4 value "$vsize" entries 1 ||
+		it_abort "cannot pin a map of our own"
+	refused "tg_config of layout version 0"
+	restore_pin tg_config
+}
+
+# tg_ports of 1024 entries, not 65536: only max_entries differs.
+test_max_entries() {
+	swap_pin tg_ports type array key 4 value 1 entries 1024 ||
+		it_abort "cannot pin a map of our own"
+	refused "tg_ports of 1024 entries"
+	restore_pin tg_ports
+}
+
+test_detach() {
+	tg_ok "detach cleans up all the same" detach "$IF" --json
+	[ ! -e "$PIN_DIR" ] && ! it_has_xdp "$IF"
+	ok $? "  nothing left behind"
+}
+
+test_attach
+test_layout_version
+test_max_entries
+test_detach
+done_testing
