@@ -126,7 +126,7 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 	const char *ifname = req->ifname;
 	struct tg_limits l = *req->limits, old;
 	struct tg_maps held;
-	bool pinned_by_us = false;
+	bool pinned_by_us = false, attached_by_us = false;
 	int err, ret = TG_EXIT_FAIL;
 
 	tg_maps_init(&held);
@@ -208,30 +208,41 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 		ret = explain_attach_failure(ifname, req->mode, err);
 		goto out;
 	}
+	attached_by_us = true;
+	/* From here on a failure takes back what this call made, and only
+	 * that: the program it attached, the pins it made (pins it reused
+	 * hold buckets it must not lose). Nothing stays half-attached. */
 	if (!res->reused) {
+		pinned_by_us = true; /* even a partial pin: the directory is ours */
 		err = tg_maps_pin(skel->obj, ifname);
 		if (err) {
-			ret = tg_fail(TG_EXIT_FAIL, "%s: configuring the attached program: %s; "
-					      "detached it", ifname, strerror(-err));
-			tg_xdp_detach(req->ifindex);
-			tg_maps_unpin(ifname);
-			goto out;
+			ret = tg_fail(TG_EXIT_FAIL, "%s: pinning the maps: %s; detached the program",
+				      ifname, strerror(-err));
+			goto undo;
 		}
-		pinned_by_us = true;
 	}
 	if (tg_xdp_find(req->ifindex, &res->att)) {
 		ret = tg_fail(TG_EXIT_FAIL, "%s: the program vanished right after attach", ifname);
-		if (pinned_by_us)
-			tg_maps_unpin(ifname);
-		goto out;
+		attached_by_us = false;
+		goto undo;
 	}
 	err = tg_maps_open(ifname, m);
 	if (err) {
-		ret = tg_fail(TG_EXIT_FAIL, "%s: reopening the pinned maps: %s", ifname,
-			      strerror(-err));
-		goto out;
+		ret = tg_fail(TG_EXIT_FAIL, "%s: reopening the pinned maps: %s; detached the "
+				      "program%s", ifname, strerror(-err),
+			      pinned_by_us ? " and removed its pins" : "");
+		goto undo;
 	}
 	ret = TG_EXIT_OK;
+	goto out;
+undo:
+	err = attached_by_us ? xdp_program__detach(prog, req->ifindex, req->mode, 0) : 0;
+	if (err && err != -ENOENT)
+		tg_warn("%s: detaching the program again: %s; see 'tidegate status'", ifname,
+			strerror(-err));
+	if (pinned_by_us && (err = tg_maps_unpin(ifname)))
+		tg_warn("%s: removing the pins again: %s; 'tidegate detach %s' removes them",
+			ifname, strerror(-err), ifname);
 out:
 	if (res->reused)
 		tg_maps_close(&held);
