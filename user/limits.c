@@ -2,6 +2,7 @@
 /* limits.c - from the operator's limit to the program's config. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,11 +56,10 @@ static unsigned int mask_len(const __be32 *mask, int words)
 	return n;
 }
 
-int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *why,
-			size_t whylen)
+int tg_limit_check(const struct tg_rate *rate, __u64 burst, __u64 *interval_ns,
+		   __u64 *tolerance_ns, char *why, size_t whylen)
 {
-	__u64 interval = tg_rate_interval_ns(&l->rate);
-	__u64 burst = tg_limits_burst(l);
+	__u64 interval = tg_rate_interval_ns(rate);
 
 	if (!interval) {
 		snprintf(why, whylen, "rate: more than one SYN per nanosecond");
@@ -75,6 +75,25 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 			 (unsigned long long)burst, (unsigned long long)interval);
 		return -ERANGE;
 	}
+	if (rate->count > UINT32_MAX) {
+		snprintf(why, whylen, "rate count %llu is too large",
+			 (unsigned long long)rate->count);
+		return -ERANGE;
+	}
+	*interval_ns = interval;
+	*tolerance_ns = (burst - 1) * interval;
+	return 0;
+}
+
+int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *why,
+			size_t whylen)
+{
+	__u64 burst = tg_limits_burst(l), interval, tolerance;
+	int err;
+
+	err = tg_limit_check(&l->rate, burst, &interval, &tolerance, why, whylen);
+	if (err)
+		return err;
 	if (l->v4_prefix < 1 || l->v4_prefix > 32) {
 		snprintf(why, whylen, "IPv4 prefix /%u is out of range 1-32", l->v4_prefix);
 		return -ERANGE;
@@ -102,7 +121,7 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->interval_ns = interval;
-	cfg->tolerance_ns = (burst - 1) * interval;
+	cfg->tolerance_ns = tolerance;
 	cfg->v4_mask = tg_prefix_mask_v4(l->v4_prefix);
 	tg_prefix_mask_v6(l->v6_prefix, cfg->v6_mask);
 	cfg->flags = l->dry_run ? TG_F_DRY_RUN : 0;
@@ -122,11 +141,6 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 	cfg->log_interval_ns = (__u64)l->log_interval * TG_NSEC_PER_SEC;
 	cfg->log_budget_interval_ns = TG_NSEC_PER_SEC / l->log_budget;
 	cfg->log_budget_tolerance_ns = (l->log_budget - 1) * cfg->log_budget_interval_ns;
-	if (cfg->rate_count != l->rate.count) {
-		snprintf(why, whylen, "rate count %llu is too large",
-			 (unsigned long long)l->rate.count);
-		return -ERANGE;
-	}
 	return 0;
 }
 

@@ -59,6 +59,16 @@ void tg_limits_default(struct tg_limits *l);
 /* The burst in effect: as given, or the rate's count. */
 __u64 tg_limits_burst(const struct tg_limits *l);
 
+/*
+ * A rate and a burst, checked together, for the interface's limit and
+ * for limit rules alike: at most one SYN per nanosecond, a burst of 1 to
+ * TG_MAX_BURST, (burst - 1) x interval within TG_MAX_TOLERANCE_NS, a
+ * count that fits 32 bits. Fills the interval and the tolerance they
+ * make. 0, or -EINVAL/-ERANGE with why.
+ */
+int tg_limit_check(const struct tg_rate *rate, __u64 burst, __u64 *interval_ns,
+		   __u64 *tolerance_ns, char *why, size_t whylen);
+
 /* Fill cfg from l. Returns 0, or -EINVAL/-ERANGE with why. */
 int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *why,
 			size_t whylen);

@@ -155,30 +155,12 @@ int tg_rule_build(const struct tg_rule_spec *spec, __u32 id, struct tg_rule *r, 
 		memcpy(r->net, spec->cidr.addr, 16);
 	}
 	if (spec->kind == TG_RULE_LIMIT) {
-		__u64 interval = tg_rate_interval_ns(&spec->rate);
 		__u64 burst = spec->burst ? spec->burst : spec->rate.count;
+		int err = tg_limit_check(&spec->rate, burst, &r->interval_ns, &r->tolerance_ns, why,
+					 whylen);
 
-		if (!interval) {
-			snprintf(why, whylen, "rate: more than one SYN per nanosecond");
-			return -EINVAL;
-		}
-		if (burst < 1 || burst > TG_MAX_BURST) {
-			snprintf(why, whylen, "burst %llu is out of range 1-%llu",
-				 (unsigned long long)burst, TG_MAX_BURST);
-			return -ERANGE;
-		}
-		if (burst - 1 > TG_MAX_TOLERANCE_NS / interval) {
-			snprintf(why, whylen, "burst %llu at one SYN every %llu ns spans more than a "
-				 "century", (unsigned long long)burst, (unsigned long long)interval);
-			return -ERANGE;
-		}
-		if (spec->rate.count > 0xffffffffULL) {
-			snprintf(why, whylen, "rate count %llu is too large",
-				 (unsigned long long)spec->rate.count);
-			return -ERANGE;
-		}
-		r->interval_ns = interval;
-		r->tolerance_ns = (burst - 1) * interval;
+		if (err)
+			return err;
 		r->rate_count = (__u32)spec->rate.count;
 		r->rate_period_ns = spec->rate.period_ns;
 		r->burst = (__u32)burst;
