@@ -79,11 +79,9 @@ int tg_cmd_attach(const struct tg_cmdline *cl)
 		return -ifindex;
 	if ((ret = tg_require_root("attach")))
 		return ret;
-	if (tg_bpffs_ensure())
-		return TG_EXIT_FAIL;
-	lock = tg_lock();
+	lock = tg_iface_lock();
 	if (lock < 0)
-		return tg_fail(TG_EXIT_FAIL, "locking %s: %s", TG_PIN_ROOT, strerror(-lock));
+		return -lock;
 	ret = attach_locked(ifname, ifindex, mode, &l);
 	tg_unlock(lock);
 	return ret;
@@ -106,13 +104,9 @@ int tg_cmd_set(const struct tg_cmdline *cl)
 		return -ifindex;
 	if ((ret = tg_require_root("set")))
 		return ret;
-	if ((ret = tg_iface_open_maps(ifname, &m)))
-		return ret;
-	lock = tg_lock();
-	if (lock < 0) {
-		tg_maps_close(&m);
-		return tg_fail(TG_EXIT_FAIL, "locking %s: %s", TG_PIN_ROOT, strerror(-lock));
-	}
+	lock = tg_iface_lock_open(ifname, &m);
+	if (lock < 0)
+		return -lock;
 	err = tg_live_read(&m, &old);
 	if (err) {
 		ret = tg_fail(TG_EXIT_FAIL, "%s: reading the config: %s", ifname, strerror(-err));
@@ -128,7 +122,6 @@ int tg_cmd_set(const struct tg_cmdline *cl)
 	}
 	ret = print_effective(ifname, &m, tg_xdp_find(ifindex, &att) ? NULL : &att);
 out:
-	tg_unlock(lock);
-	tg_maps_close(&m);
+	tg_iface_unlock_close(lock, &m);
 	return ret;
 }

@@ -61,11 +61,9 @@ int tg_cmd_detach(const struct tg_cmdline *cl)
 		return tg_fail(TG_EXIT_USAGE, "'%s' is not a valid interface name", ifname);
 	if ((ret = tg_require_root("detach")))
 		return ret;
-	if (tg_bpffs_ensure())
-		return TG_EXIT_FAIL;
-	lock = tg_lock();
+	lock = tg_iface_lock();
 	if (lock < 0)
-		return tg_fail(TG_EXIT_FAIL, "locking %s: %s", TG_PIN_ROOT, strerror(-lock));
+		return -lock;
 	ret = detach_locked(ifname);
 	tg_unlock(lock);
 	return ret;

@@ -181,13 +181,9 @@ int tg_cmd_rule(const struct tg_cmdline *cl)
 		return -ret;
 	if ((ret = tg_require_root("rule")))
 		return ret;
-	if ((ret = tg_iface_open_maps(ifname, &m)))
-		return ret;
-	lock = tg_lock();
-	if (lock < 0) {
-		tg_maps_close(&m);
-		return tg_fail(TG_EXIT_FAIL, "locking %s: %s", TG_PIN_ROOT, strerror(-lock));
-	}
+	lock = tg_iface_lock_open(ifname, &m);
+	if (lock < 0)
+		return -lock;
 	switch (verbs[v].verb) {
 	case RULE_ADD:
 		ret = rule_add(ifname, &m, &spec, cl->pos[2]);
@@ -199,7 +195,6 @@ int tg_cmd_rule(const struct tg_cmdline *cl)
 		ret = rule_list(ifname, &m);
 		break;
 	}
-	tg_unlock(lock);
-	tg_maps_close(&m);
+	tg_iface_unlock_close(lock, &m);
 	return ret;
 }

@@ -320,7 +320,10 @@ static void reload(struct daemon *d)
 	}
 	lock = tg_lock();
 	if (lock < 0) {
-		tg_err("reload: locking %s: %s", TG_PIN_ROOT, strerror(-lock));
+		char why[512];
+
+		tg_lock_explain(lock, why, sizeof(why));
+		tg_err("reload: %s; keeping the running configuration", why);
 		free(nc);
 		return;
 	}
@@ -433,7 +436,10 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 
 	lock = tg_lock();
 	if (lock < 0) {
-		tg_err("locking %s: %s", TG_PIN_ROOT, strerror(-lock));
+		char why[512];
+
+		tg_lock_explain(lock, why, sizeof(why));
+		tg_err("%s", why);
 		ret = TG_EXIT_FAIL;
 		goto out;
 	}

@@ -50,3 +50,38 @@ int tg_iface_open_maps(const char *ifname, struct tg_maps *m)
 	return tg_fail(TG_EXIT_FAIL, "%s: opening the maps pinned at %s: %s", ifname, dir,
 		       strerror(-err));
 }
+
+int tg_iface_lock(void)
+{
+	char why[512];
+	int lock;
+
+	if (tg_bpffs_ensure())
+		return -TG_EXIT_FAIL;
+	lock = tg_lock();
+	if (lock >= 0)
+		return lock;
+	tg_lock_explain(lock, why, sizeof(why));
+	return -tg_fail(TG_EXIT_FAIL, "%s", why);
+}
+
+int tg_iface_lock_open(const char *ifname, struct tg_maps *m)
+{
+	int lock = tg_iface_lock(), ret;
+
+	tg_maps_init(m);
+	if (lock < 0)
+		return lock;
+	ret = tg_iface_open_maps(ifname, m);
+	if (ret) {
+		tg_unlock(lock);
+		return -ret;
+	}
+	return lock;
+}
+
+void tg_iface_unlock_close(int lock, struct tg_maps *m)
+{
+	tg_maps_close(m);
+	tg_unlock(lock);
+}

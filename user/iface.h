@@ -14,4 +14,17 @@ int tg_require_root(const char *what);
 /* Open IFACE's pinned maps, explaining failure; returns an exit code. */
 int tg_iface_open_maps(const char *ifname, struct tg_maps *m);
 
+/* Mount bpffs if needed and take the tidegate lock (tg_lock), saying why
+ * not: the lock's fd, or -TG_EXIT_FAIL. */
+int tg_iface_lock(void);
+
+/*
+ * The lock, then IFACE's pinned maps, in that order, so no detach comes
+ * between opening and changing them: what set and rule begin with.
+ * Returns the lock's fd, or -exit code after saying why (m then holds
+ * no fd). tg_iface_unlock_close undoes both.
+ */
+int tg_iface_lock_open(const char *ifname, struct tg_maps *m);
+void tg_iface_unlock_close(int lock, struct tg_maps *m);
+
 #endif /* TG_IFACE_H */

@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -130,22 +133,151 @@ int tg_bpffs_ensure(void)
 	return 0;
 }
 
+unsigned int tg_lock_wait_s(void)
+{
+	const char *env = getenv("TIDEGATE_LOCK_TIMEOUT");
+	char *end;
+	unsigned long v;
+
+	if (env && *env) {
+		errno = 0;
+		v = strtoul(env, &end, 10);
+		if (!errno && !*end && v <= 3600)
+			return (unsigned int)v;
+	}
+	return TG_LOCK_WAIT_S;
+}
+
+/* The pid holding a flock on fd's inode, from /proc/locks; 0 if unknown. */
+static int flock_holder(int fd)
+{
+	struct stat st;
+	char line[256];
+	int pid = 0;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return 0;
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return 0;
+	/* "1: FLOCK  ADVISORY  WRITE 1234 00:1e:5678 0 EOF"; waiters have "->" */
+	while (!pid && fgets(line, sizeof(line), f)) {
+		unsigned int maj, min;
+		unsigned long ino;
+		char type[16];
+		int p;
+
+		if (strstr(line, "->") ||
+		    sscanf(line, "%*d: %15s %*s %*s %d %x:%x:%lu", type, &p, &maj, &min, &ino) != 5)
+			continue;
+		if (!strcmp(type, "FLOCK") && ino == st.st_ino && maj == major(st.st_dev) &&
+		    min == minor(st.st_dev))
+			pid = p;
+	}
+	fclose(f);
+	return pid;
+}
+
+/* "pid 1234: tidegate run --config ...", or what it probably is when the
+ * pid is not known. */
+static void describe_holder(int fd, char *buf, size_t len)
+{
+	char path[64], cmd[96] = "";
+	int pid = flock_holder(fd);
+	ssize_t n = -1, i;
+	size_t base = 0;
+	bool in_arg0 = true;
+	int cfd;
+
+	if (pid <= 0) {
+		snprintf(buf, len, "another tidegate, e.g. the daemon restoring from Redis");
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	cfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (cfd >= 0) {
+		n = read(cfd, cmd, sizeof(cmd) - 1);
+		close(cfd);
+	}
+	if (n <= 0) {
+		snprintf(buf, len, "pid %d", pid);
+		return;
+	}
+	/* The command line, its words apart, argv[0] by its base name. */
+	cmd[n] = '\0';
+	for (i = 0; i < n - 1; i++) {
+		if (!cmd[i]) {
+			cmd[i] = ' ';
+			in_arg0 = false;
+		} else if (cmd[i] == '/' && in_arg0) {
+			base = (size_t)i + 1;
+		}
+	}
+	snprintf(buf, len, "pid %d: %s", pid, cmd + base);
+}
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
+
 int tg_lock(void)
 {
-	int fd;
+	const struct timespec pause = { 0, 20 * 1000 * 1000 };
+	char holder[300];
+	__u64 deadline;
+	int fd, err;
 
 	if (mkdir(TG_PIN_ROOT, 0700) && errno != EEXIST)
 		return -errno;
 	fd = open(TG_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX)) {
-		int err = -errno;
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return fd;
+	if (errno != EWOULDBLOCK)
+		goto fail;
+	/* Held: say so once, then wait, bounded (a daemon's restore holds
+	 * it for up to 10 s an interface). */
+	describe_holder(fd, holder, sizeof(holder));
+	tg_warn("waiting for the tidegate lock (held by %s)", holder);
+	deadline = now_ms() + (__u64)tg_lock_wait_s() * 1000;
+	do {
+		nanosleep(&pause, NULL);
+		if (!flock(fd, LOCK_EX | LOCK_NB))
+			return fd;
+		if (errno != EWOULDBLOCK)
+			goto fail;
+	} while (now_ms() < deadline);
+	errno = ETIMEDOUT;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
 
-		close(fd);
-		return err;
+void tg_lock_explain(int err, char *buf, size_t len)
+{
+	char holder[300];
+	int fd;
+
+	if (err != -ETIMEDOUT) {
+		snprintf(buf, len, "locking %s: %s", TG_PIN_ROOT, strerror(-err));
+		return;
 	}
-	return fd;
+	fd = open(TG_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		describe_holder(fd, holder, sizeof(holder));
+		close(fd);
+	} else {
+		snprintf(holder, sizeof(holder), "another tidegate");
+	}
+	snprintf(buf, len, "gave up after %u s waiting for the tidegate lock on %s (held by %s); "
+		 "try again once it is done", tg_lock_wait_s(), TG_PIN_ROOT, holder);
 }
 
 void tg_unlock(int fd)

@@ -40,10 +40,24 @@ int tg_maps_reuse(struct bpf_object *obj, const struct tg_maps *m);
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there. */
 int tg_bpffs_ensure(void);
 
-/* Serialise attach, set and detach across processes. Returns an fd for
- * tg_unlock, or -errno. */
+/*
+ * Serialise attach, set, rule and detach (and the daemon's attach,
+ * restore and reload) across processes: a flock on TG_PIN_ROOT. If
+ * another process holds it, say once on stderr who (its pid and command
+ * from /proc/locks, when known), then wait up to tg_lock_wait_s()
+ * seconds. Returns an fd for tg_unlock, or -errno: -ETIMEDOUT when the
+ * wait ran out (tg_lock_explain says it for the user).
+ */
 int tg_lock(void);
 void tg_unlock(int fd);
+
+/* How long tg_lock waits: TG_LOCK_WAIT_S, or $TIDEGATE_LOCK_TIMEOUT
+ * seconds (0-3600). */
+#define TG_LOCK_WAIT_S 30
+unsigned int tg_lock_wait_s(void);
+
+/* One line saying why tg_lock failed with err, naming the holder. */
+void tg_lock_explain(int err, char *buf, size_t len);
 
 /* PATH of IFACE's pin dir (map == NULL) or of one of its maps. */
 void tg_pin_path(char *buf, size_t len, const char *ifname, const char *map);
