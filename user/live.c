@@ -231,6 +231,16 @@ int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, str
 	return tg_live_sync(m);
 }
 
+/* Whether r's buckets can serve want: the same kind, limit and sharing
+ * (buckets are keyed by rule id; an action alone does not touch them). */
+static bool same_buckets(const struct tg_rule *r, const struct tg_rule *want)
+{
+	return r->kind == want->kind && r->flags == want->flags &&
+	       r->interval_ns == want->interval_ns && r->tolerance_ns == want->tolerance_ns &&
+	       r->rate_count == want->rate_count && r->rate_period_ns == want->rate_period_ns &&
+	       r->burst == want->burst;
+}
+
 int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec, char *why,
 		       size_t whylen)
 {
@@ -239,15 +249,32 @@ int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec,
 	int err;
 
 	tg_cidr_to_key(&spec->cidr, &key);
-	if (!tg_rule_find(m->rules, &key, &have)) {
-		err = tg_rule_build(spec, have.id, &want, why, whylen);
+	err = tg_rule_find(m->rules, &key, &have);
+	if (err == -ENOENT) {
+		err = tg_live_rule_add(m, spec, &key, &want, why, whylen);
+		return err ? err : 1;
+	}
+	if (err)
+		return err;
+	err = tg_rule_build(spec, have.id, &want, why, whylen);
+	if (err)
+		return err;
+	if (!memcmp(&have, &want, sizeof(want)))
+		return 0;
+	/* Replaced in place, never deleted and added again: the trie swaps
+	 * the value atomically, so no SYN finds the prefix without its rule
+	 * (an allow range limited, a deny range passed), and a failure
+	 * leaves the old rule in force. A new id, so new buckets, only when
+	 * what the buckets mean changed. */
+	if (!same_buckets(&have, &want)) {
+		err = tg_live_next_rule_id(m, &want.id);
 		if (err)
 			return err;
-		if (!memcmp(&have, &want, sizeof(want)))
-			return 0;
-		if (bpf_map_delete_elem(m->rules, &key))
-			return -errno;
 	}
-	err = tg_live_rule_add(m, spec, &key, &want, why, whylen);
+	if (want.action == TG_ACT_REDIRECT && (err = tg_live_redirect_add(m, want.action_ifindex)))
+		return err;
+	if (bpf_map_update_elem(m->rules, &key, &want, BPF_EXIST))
+		return -errno;
+	err = tg_live_sync(m);
 	return err ? err : 1;
 }

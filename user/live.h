@@ -52,9 +52,11 @@ int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, str
 
 /*
  * Make spec's rule the one in force for its prefix: nothing when the
- * same rule is there already (its buckets kept), else it replaces what
- * is there, or is added. Returns 0 (nothing to do), 1 (changed), or
- * -errno (-EINVAL/-ERANGE with why).
+ * same rule is there already; else it replaces what is there in place
+ * (the prefix is never without a rule, and a failure keeps the old one),
+ * with a new id (new buckets) only if kind, limit or sharing changed, an
+ * action alone keeping id and buckets; or it is added. Returns 0 (nothing
+ * to do), 1 (changed), or -errno (-EINVAL/-ERANGE with why).
  */
 int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec, char *why,
 		       size_t whylen);
