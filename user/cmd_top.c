@@ -14,6 +14,7 @@
 
 #include <bpf/bpf.h>
 
+#include "buckets.h"
 #include "commands.h"
 #include "iface.h"
 #include "live.h"
@@ -31,7 +32,6 @@
  * second read waits until at least TOP_MIN_WINDOW_NS after the first.
  */
 #define TOP_MIN_WINDOW_NS (100 * 1000 * 1000ULL)
-#define TOP_BATCH       65536
 
 static volatile sig_atomic_t stop;
 
@@ -41,11 +41,9 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* One read of the whole table. */
+/* One read of the whole table, and when it was taken. */
 struct sample {
-	struct tg_source *keys;
-	struct tg_bucket *vals;
-	size_t n, cap;
+	struct tg_bucket_read rd;
 	__u64 time_ns;
 };
 
@@ -57,64 +55,10 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * TG_NSEC_PER_SEC + (__u64)ts.tv_nsec;
 }
 
-static void sample_free(struct sample *s)
-{
-	free(s->keys);
-	free(s->vals);
-	memset(s, 0, sizeof(*s));
-}
-
-/* Room for at least need entries; grows by doubling. */
-static int sample_reserve(struct sample *s, size_t need)
-{
-	struct tg_source *k;
-	struct tg_bucket *v;
-	size_t cap = s->cap ? s->cap : TOP_BATCH;
-
-	if (need <= s->cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	k = realloc(s->keys, cap * sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	s->keys = k;
-	v = realloc(s->vals, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	s->vals = v;
-	s->cap = cap;
-	return 0;
-}
-
-/*
- * The whole table, TOP_BATCH entries a syscall. Memory follows what is
- * tracked, not the table's size (--max-sources may be 64 million).
- */
 static int sample_read(int fd, __u32 max_entries, struct sample *s)
 {
-	struct tg_source token;
-	bool first = true;
-	int err;
-
-	s->n = 0;
 	s->time_ns = mono_ns();
-	while (s->n < max_entries) {
-		__u32 count = TOP_BATCH;
-
-		err = sample_reserve(s, s->n + count);
-		if (err)
-			return err;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, s->keys + s->n,
-					   s->vals + s->n, &count, NULL);
-		first = false;
-		if (err && errno != ENOENT)
-			return -errno;
-		s->n += count;
-		if (err)
-			break; /* ENOENT: the table is done */
-	}
-	return 0;
+	return tg_buckets_read(fd, tg_buckets_limit(max_entries), TG_BUCKETS_BATCH, &s->rd);
 }
 
 /* Open-addressing index of a sample's keys, to find a source's earlier reading. */
@@ -138,14 +82,14 @@ static int index_build(struct index *ix, const struct sample *s)
 {
 	size_t size = 1, i;
 
-	while (size < 2 * s->n + 1)
+	while (size < 2 * s->rd.n + 1)
 		size <<= 1;
 	ix->slot = calloc(size, sizeof(*ix->slot));
 	if (!ix->slot)
 		return -ENOMEM;
 	ix->mask = size - 1;
-	for (i = 0; i < s->n; i++) {
-		size_t j = key_hash(&s->keys[i]) & ix->mask;
+	for (i = 0; i < s->rd.n; i++) {
+		size_t j = key_hash(&s->rd.keys[i]) & ix->mask;
 
 		while (ix->slot[j])
 			j = (j + 1) & ix->mask;
@@ -160,8 +104,8 @@ static const struct tg_bucket *index_find(const struct index *ix, const struct s
 	size_t j = key_hash(k) & ix->mask;
 
 	for (; ix->slot[j]; j = (j + 1) & ix->mask)
-		if (!memcmp(&s->keys[ix->slot[j] - 1], k, sizeof(*k)))
-			return &s->vals[ix->slot[j] - 1];
+		if (!memcmp(&s->rd.keys[ix->slot[j] - 1], k, sizeof(*k)))
+			return &s->rd.vals[ix->slot[j] - 1];
 	return NULL;
 }
 
@@ -210,8 +154,8 @@ static const struct tg_rule_entry *rule_by_id(const struct context *cx, __u32 id
 static struct json_object *entry_json(const struct context *cx, const struct sample *s,
 				      const struct ranked *r)
 {
-	const struct tg_source *k = &s->keys[r->pos];
-	const struct tg_bucket *b = &s->vals[r->pos];
+	const struct tg_source *k = &s->rd.keys[r->pos];
+	const struct tg_bucket *b = &s->rd.vals[r->pos];
 	const struct tg_rule_entry *re = rule_by_id(cx, k->rule);
 	struct json_object *o = json_object_new_object();
 	bool v4 = tg_addr_is_v4(k->addr);
@@ -258,18 +202,19 @@ static int rank(const char *ifname, const struct context *cx, const struct sampl
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < cur->n; i++) {
-		const struct tg_bucket *b = &cur->vals[i], *was = NULL;
+	for (i = 0; i < cur->rd.n; i++) {
+		const struct tg_bucket *b = &cur->rd.vals[i], *was = NULL;
 		struct ranked r = { .pos = i };
 
 		/* The batched walk goes bucket by bucket in the same order
 		 * each time: most sources sit where they sat before. */
-		if (i < prev->n && !memcmp(&prev->keys[i], &cur->keys[i], sizeof(cur->keys[i])))
-			was = &prev->vals[i];
-		else if (prev->n) {
+		if (i < prev->rd.n &&
+		    !memcmp(&prev->rd.keys[i], &cur->rd.keys[i], sizeof(cur->rd.keys[i])))
+			was = &prev->rd.vals[i];
+		else if (prev->rd.n) {
 			if (!ix.slot && (err = index_build(&ix, prev)))
 				goto out;
-			was = index_find(&ix, prev, &cur->keys[i]);
+			was = index_find(&ix, prev, &cur->rd.keys[i]);
 		}
 		if (was && secs > 0 && b->dropped >= was->dropped && b->admitted >= was->admitted) {
 			r.drop_rate = (double)(b->dropped - was->dropped) / secs;
@@ -286,7 +231,7 @@ static int rank(const char *ifname, const struct context *cx, const struct sampl
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "interface", json_object_new_string(ifname));
-	json_object_object_add(o, "tracked", json_object_new_int64((int64_t)cur->n));
+	json_object_object_add(o, "tracked", json_object_new_int64((int64_t)cur->rd.n));
 	json_object_object_add(o, "window_s", tg_json_num(secs));
 	a = json_object_new_array();
 	for (i = 0; i < by_drops.n; i++)
@@ -416,8 +361,8 @@ int tg_cmd_top(const struct tg_cmdline *cl)
 		ret = TG_EXIT_OK;
 out:
 	free(cx.rules);
-	sample_free(&a);
-	sample_free(&b);
+	tg_buckets_free(&a.rd);
+	tg_buckets_free(&b.rd);
 	tg_maps_close(&m);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <hiredis/hiredis.h>
 
+#include "buckets.h"
 #include "clock.h"
 #include "log.h"
 #include "mirror.h"
@@ -339,9 +340,8 @@ struct sync_priv {
 	__u64 backoff_ms, next_try_ns;
 	struct sync_if sif[TG_MAX_IFACES];
 	/* the batch read of one table */
-	struct tg_source *keys;
-	struct tg_bucket *vals;
-	size_t cap;
+	struct tg_bucket_read rd;
+	__u64 reads_cut; /* reads a churning table cut short, ever */
 	/* the dirty list of one cycle */
 	struct wslot **dirty;
 	size_t dirty_cap;
@@ -389,40 +389,26 @@ static void disconnect(struct sync_priv *p)
 	p->c = NULL;
 }
 
-/* Read every bucket of one table. Returns the count, or -errno. */
-static long read_table(struct sync_priv *p, int fd, __u32 max)
+/*
+ * Read every bucket of one table into p->rd. Returns the count, or
+ * -errno. A full table that churns under the walk can cut the read short
+ * (buckets.h): what was read is this cycle's, the rest waits for the
+ * next; so a full table never fails the cycle.
+ */
+static long read_table(struct sync_priv *p, const struct tg_sync_iface *si)
 {
-	__u32 out_batch = 0, count;
-	bool first = true;
-	size_t n = 0;
-	int err;
+	int err = tg_buckets_read(si->buckets_fd, tg_buckets_limit(si->max_sources),
+				  TG_BUCKETS_BATCH, &p->rd);
 
-	if (p->cap < max) {
-		free(p->keys);
-		free(p->vals);
-		p->keys = calloc(max, sizeof(*p->keys));
-		p->vals = calloc(max, sizeof(*p->vals));
-		p->cap = p->keys && p->vals ? max : 0;
-		if (!p->cap)
-			return -ENOMEM;
+	if (err)
+		return err;
+	if (p->rd.cut) {
+		p->reads_cut++;
+		tg_debug("%s: the table changed under the read (full and churning): %zu sources "
+			 "this cycle, the rest the next (%llu reads cut short so far)", si->name,
+			 p->rd.n, (unsigned long long)p->reads_cut);
 	}
-	for (;;) {
-		__u32 in_batch = out_batch;
-
-		count = (__u32)(p->cap - n);
-		if (!count)
-			break;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, p->keys + n,
-					   p->vals + n, &count, NULL);
-		first = false;
-		n += count;
-		if (err) {
-			if (errno == ENOENT)
-				break; /* the end of the table */
-			return -errno;
-		}
-	}
-	return (long)n;
+	return (long)p->rd.n;
 }
 
 static __u64 jitter(__u64 ms)
@@ -532,7 +518,7 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 	__u64 now;
 	long n;
 
-	n = read_table(p, si->buckets_fd, si->max_sources);
+	n = read_table(p, si);
 	if (n < 0) {
 		tg_warn("%s: reading the buckets: %s", si->name, strerror((int)-n));
 		return false;
@@ -540,7 +526,7 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 	pthread_mutex_lock(&s->lock);
 	for (idx = 0; idx < s->n; idx++)
 		if (!strcmp(s->ifs[idx].name, si->name))
-			s->tracked[idx] = (__u64)n;
+			s->tracked[idx] = (__u64)n < si->max_sources ? (__u64)n : si->max_sources;
 	pthread_mutex_unlock(&s->lock);
 	if (!sif)
 		return true;
@@ -555,7 +541,7 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 	}
 	now = tg_mono_ns();
 	for (i = 0; i < (size_t)n; i++) {
-		const struct tg_bucket *b = &p->vals[i];
+		const struct tg_bucket *b = &p->rd.vals[i];
 		const struct wslot *old;
 		struct wslot *w;
 
@@ -564,16 +550,16 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 		/* A rule's bucket is keyed by the rule's id, which a restore
 		 * into a new trie would not give back: only the default
 		 * limit's buckets are mirrored. */
-		if (p->keys[i].rule)
+		if (p->rd.keys[i].rule)
 			continue;
-		old = wtab_find(&sif->written, &p->keys[i]);
+		old = wtab_find(&sif->written, &p->rd.keys[i]);
 		if (old && old->tat == b->tat_ns) {
-			wtab_put(&next, &p->keys[i], old->tat);
+			wtab_put(&next, &p->rd.keys[i], old->tat);
 			continue;
 		}
 		/* Keep the old value until the write succeeds; the write uses
 		 * the new TAT, taken from the slot below. */
-		w = wtab_put(&next, &p->keys[i], b->tat_ns);
+		w = wtab_put(&next, &p->rd.keys[i], b->tat_ns);
 		p->dirty[ndirty++] = w;
 	}
 	if (p->c)
@@ -782,8 +768,7 @@ void tg_sync_stop(struct tg_sync *s)
 	s->n = 0;
 	for (i = 0; i < TG_MAX_IFACES; i++)
 		wtab_free(&s->priv->sif[i].written);
-	free(s->priv->keys);
-	free(s->priv->vals);
+	tg_buckets_free(&s->priv->rd);
 	free(s->priv->dirty);
 	free(s->priv);
 	s->priv = NULL;
