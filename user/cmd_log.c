@@ -4,7 +4,9 @@
  * line for a bucket's first drop and then at most one per interval,
  * under a global budget; this prints each with the wall time, the
  * source, its bucket, the rule, the action, and the rate the bucket is
- * being offered against its limit.
+ * being offered against its limit. One follower per interface (each
+ * line goes to one reader); it ends, with exit 1, when the interface's
+ * pins go away or are made again.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "action.h"
@@ -146,14 +149,45 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * Whether the drop log being followed is still IFACE's: after a detach
+ * the ring buffer lives on as long as we hold it, silent, so the pins
+ * are checked instead. 0, or an exit code after saying why.
+ */
+static int still_attached(const char *ifname, __u32 log_id)
+{
+	char dir[256];
+	__u32 id;
+	int err = tg_pinned_map_id(ifname, TG_MAP_LOG, &id);
+
+	tg_pin_path(dir, sizeof(dir), ifname, NULL);
+	if (err == -ENOENT)
+		return tg_fail(TG_EXIT_FAIL, "%s: tidegate was detached (nothing pinned at %s any "
+					     "more); the drop log has ended", ifname, dir);
+	if (err)
+		return tg_fail(TG_EXIT_FAIL, "%s: checking the pins at %s: %s", ifname, dir,
+			       strerror(-err));
+	if (id != log_id)
+		return tg_fail(TG_EXIT_FAIL, "%s: tidegate was detached and attached again; this "
+					     "drop log has ended: run 'tidegate log %s' again",
+			       ifname, ifname);
+	return TG_EXIT_OK;
+}
+
+#define PIN_CHECK_NS TG_NSEC_PER_SEC
+
 int tg_cmd_log(const struct tg_cmdline *cl)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *ifname = cl->pos[0];
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info);
 	struct follower f = { 0 };
 	struct ring_buffer *rb = NULL;
+	char holder[300];
+	__u64 next_check;
 	struct tg_maps m;
-	int ret, err;
+	int ret, err, follow = -1;
 
 	if ((ret = tg_require_root("log")))
 		return ret;
@@ -161,6 +195,19 @@ int tg_cmd_log(const struct tg_cmdline *cl)
 		return -ret;
 	if ((ret = tg_iface_open_maps(ifname, &m)))
 		return ret;
+	follow = tg_follow_lock(ifname, holder, sizeof(holder));
+	if (follow == -EWOULDBLOCK) {
+		ret = tg_fail(TG_EXIT_FAIL, "%s: the drop log is already followed (by %s); each "
+					    "line goes to one reader, so a second one would see only "
+					    "some: stop that one first", ifname, holder);
+		goto out;
+	}
+	if (follow < 0 || bpf_obj_get_info_by_fd(m.log, &info, &ilen)) {
+		ret = tg_fail(TG_EXIT_FAIL, "%s: %s: %s", ifname,
+			      follow < 0 ? "locking the drop log" : "reading the drop log's id",
+			      strerror(follow < 0 ? -follow : errno));
+		goto out;
+	}
 	f.seen = calloc(SEEN_SLOTS, sizeof(*f.seen));
 	if (!f.seen) {
 		ret = tg_fail(TG_EXIT_FAIL, "log: %s", strerror(ENOMEM));
@@ -178,17 +225,28 @@ int tg_cmd_log(const struct tg_cmdline *cl)
 	if (!tg_out_json())
 		fprintf(stderr, "tidegate: following the drop log of %s; Ctrl-C to stop\n", ifname);
 	ret = TG_EXIT_OK;
+	next_check = ts_ns(CLOCK_MONOTONIC) + PIN_CHECK_NS;
 	while (!stop) {
 		err = ring_buffer__poll(rb, 200);
 		if (err < 0 && err != -EINTR) {
-			ret = tg_fail(TG_EXIT_FAIL, "%s: reading the drop log: %s (detached?)",
-				      ifname, strerror(-err));
+			ret = tg_fail(TG_EXIT_FAIL, "%s: reading the drop log: %s", ifname,
+				      strerror(-err));
 			break;
+		}
+		if (ts_ns(CLOCK_MONOTONIC) >= next_check) {
+			/* What is left in the ring is printed before saying so. */
+			ring_buffer__consume(rb);
+			ret = still_attached(ifname, info.id);
+			if (ret)
+				break;
+			next_check = ts_ns(CLOCK_MONOTONIC) + PIN_CHECK_NS;
 		}
 	}
 out:
 	ring_buffer__free(rb);
 	free(f.seen);
+	if (follow >= 0)
+		close(follow);
 	tg_maps_close(&m);
 	return ret;
 }

@@ -51,7 +51,8 @@ static const struct tg_command commands[] = {
 	{ "log", "IFACE [--json]",
 	  "Follow IFACE's drop log: who is being limited, and why.\n"
 	  "A source's first over-limit SYN, then at most one line per source per\n"
-	  "--log-interval, all under --log-budget; until interrupted.",
+	  "--log-interval, all under --log-budget; until interrupted, or until\n"
+	  "IFACE is detached (exit 1). One follower per interface.",
 	  json_opts, 1, 1, tg_cmd_log },
 	{ "top", "IFACE [-n N] [--json] [--watch SECONDS]",
 	  "The sources with the most drops and the highest current rate.", top_opts, 1, 1,

@@ -179,9 +179,9 @@ static int flock_holder(int fd)
 	return pid;
 }
 
-/* "pid 1234: tidegate run --config ...", or what it probably is when the
- * pid is not known. */
-static void describe_holder(int fd, char *buf, size_t len)
+/* "pid 1234: tidegate run --config ...", or unknown when the pid is not
+ * known (not in this pid namespace, say). */
+static void describe_holder(int fd, const char *unknown, char *buf, size_t len)
 {
 	char path[64], cmd[96] = "";
 	int pid = flock_holder(fd);
@@ -191,7 +191,7 @@ static void describe_holder(int fd, char *buf, size_t len)
 	int cfd;
 
 	if (pid <= 0) {
-		snprintf(buf, len, "another tidegate, e.g. the daemon restoring from Redis");
+		snprintf(buf, len, "%s", unknown);
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
@@ -216,6 +216,8 @@ static void describe_holder(int fd, char *buf, size_t len)
 	}
 	snprintf(buf, len, "pid %d: %s", pid, cmd + base);
 }
+
+#define LOCK_HOLDER_UNKNOWN "another tidegate, e.g. the daemon restoring from Redis"
 
 static __u64 now_ms(void)
 {
@@ -243,7 +245,7 @@ int tg_lock(void)
 		goto fail;
 	/* Held: say so once, then wait, bounded (a daemon's restore holds
 	 * it for up to 10 s an interface). */
-	describe_holder(fd, holder, sizeof(holder));
+	describe_holder(fd, LOCK_HOLDER_UNKNOWN, holder, sizeof(holder));
 	tg_warn("waiting for the tidegate lock (held by %s)", holder);
 	deadline = now_ms() + (__u64)tg_lock_wait_s() * 1000;
 	do {
@@ -271,7 +273,7 @@ void tg_lock_explain(int err, char *buf, size_t len)
 	}
 	fd = open(TG_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
-		describe_holder(fd, holder, sizeof(holder));
+		describe_holder(fd, LOCK_HOLDER_UNKNOWN, holder, sizeof(holder));
 		close(fd);
 	} else {
 		snprintf(holder, sizeof(holder), "another tidegate");
@@ -421,6 +423,42 @@ int tg_maps_unpin(const char *ifname)
 	tg_pin_path(path, sizeof(path), ifname, NULL);
 	if (rmdir(path) && errno != ENOENT)
 		err = -errno;
+	return err;
+}
+
+int tg_follow_lock(const char *ifname, char *holder, size_t len)
+{
+	char dir[256];
+	int fd, err;
+
+	tg_pin_path(dir, sizeof(dir), ifname, NULL);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return fd;
+	err = -errno;
+	if (err == -EWOULDBLOCK)
+		describe_holder(fd, "another 'tidegate log'", holder, len);
+	close(fd);
+	return err;
+}
+
+int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[256];
+	int fd, err = 0;
+
+	tg_pin_path(path, sizeof(path), ifname, map);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	close(fd);
+	*id = info.id;
 	return err;
 }
 

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 struct bpf_object;
 
@@ -73,6 +74,18 @@ void tg_maps_close(struct tg_maps *m);
 /* Pin a loaded object's maps for IFACE, or remove IFACE's pins. */
 int tg_maps_pin(struct bpf_object *obj, const char *ifname);
 int tg_maps_unpin(const char *ifname);
+
+/*
+ * The drop log has one follower: each line goes to one reader, so two
+ * would split them. A flock (LOCK_EX | LOCK_NB) on IFACE's pin dir, held
+ * while the returned fd is open; -EWOULDBLOCK (holder then says who
+ * follows it) or -errno.
+ */
+int tg_follow_lock(const char *ifname, char *holder, size_t len);
+
+/* The id of the map pinned as IFACE's MAP: 0, or -errno (-ENOENT: no
+ * such pin, e.g. after a detach). */
+int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id);
 
 /* Interfaces that have a pin dir; returns how many were written. */
 int tg_pinned_ifaces(char (*names)[32], int max);
