@@ -41,8 +41,8 @@ const struct tg_opt_def tg_opt_defs[OPT__MAX] = {
 			  "serve Prometheus metrics at http://ADDR:PORT/metrics, or 'off' "
 			  "(default " TG_DEFAULT_METRICS ")" },
 	[OPT_REDIS] = { "redis", 0, "URL",
-			"mirror buckets to redis://[:PASSWORD@]HOST[:PORT][/DB] or "
-			"unix:///PATH" },
+			"mirror buckets to redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "
+			"unix:///PATH[?db=N]" },
 	[OPT_SYNC_INTERVAL] = { "sync-interval", 0, "DURATION",
 				"write changed buckets to Redis this often: 250ms, 1s "
 				"(default " TG_DEFAULT_SYNC_INTERVAL ")" },

@@ -92,7 +92,8 @@ int tg_redis_url_parse(const char *text, struct tg_redis_url *u, char *why, size
 	if (!strncmp(text, "unix://", 7))
 		return parse_unix(text + 7, u, why, whylen);
 	if (strncmp(text, "redis://", 8)) {
-		snprintf(why, whylen, "expected redis://HOST[:PORT][/DB] or unix:///PATH");
+		snprintf(why, whylen, "expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "
+			 "unix:///PATH[?db=N]");
 		return -EINVAL;
 	}
 	p = text + 8;

@@ -298,6 +298,15 @@ static void test_urls(void)
 	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
 		tap_ok(tg_redis_url_parse(bads[i], &u, why, sizeof(why)) < 0,
 		       "url '%s' refused (%s)", bads[i], why);
+	/* --help and the refusal state the grammar the parser takes: a user
+	 * before the password (Redis 6 ACL), a database for a socket. */
+	tap_ok(strstr(tg_opt_defs[OPT_REDIS].help, "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]") &&
+		       strstr(tg_opt_defs[OPT_REDIS].help, "unix:///PATH[?db=N]"),
+	       "--redis help: %s", tg_opt_defs[OPT_REDIS].help);
+	tg_redis_url_parse("http://x", &u, why, sizeof(why));
+	tap_ok(strstr(why, "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]") &&
+		       strstr(why, "unix:///PATH[?db=N]"),
+	       "  and a URL of no known scheme is refused with it: %s", why);
 	tg_redis_url_parse("redis://:secret@10.0.0.1:7000/2", &u, why, sizeof(why));
 	tg_redis_url_format(&u, buf, sizeof(buf));
 	tap_ok(!strstr(buf, "secret") && strstr(buf, "***"), "the password is hidden: %s", buf);
