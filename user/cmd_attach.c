@@ -120,6 +120,10 @@ int tg_cmd_set(const struct tg_cmdline *cl)
 		ret = tg_fail(TG_EXIT_FAIL, "%s: writing the config: %s", ifname, strerror(-err));
 		goto out;
 	}
+	if (tg_daemon_marks(ifname))
+		tg_warn("%s is managed by a tidegate daemon (tidegate run): this change holds until "
+			"its next reload (SIGHUP) or restart, which put its config file's limits "
+			"back; change the file to keep it", ifname);
 	ret = print_effective(ifname, &m, tg_xdp_find(ifindex, &att) ? NULL : &att);
 out:
 	tg_iface_unlock_close(lock, &m);

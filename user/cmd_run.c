@@ -32,8 +32,9 @@
 #define RESTORE_DEADLINE_MS 10000
 
 struct managed {
-	struct tg_iface_conf ic; /* in force */
+	struct tg_iface_conf ic; /* the file's, with the pinned table's size and mode */
 	struct tg_maps m;
+	int mark; /* tg_daemon_mark: 'tidegate set' warns that we own the limits */
 	bool restore_pending;
 };
 
@@ -57,23 +58,18 @@ static void mirror_cfg(const struct tg_daemon_conf *c, struct tg_mirror_cfg *mc)
 	snprintf(mc->prefix, sizeof(mc->prefix), "%s", c->redis_prefix);
 }
 
-static void sync_iface_of(const struct tg_iface_conf *ic, int buckets_fd,
+/* What the sync thread (and a restore) needs of one interface: its maps.
+ * The limits it needs, the prefixes above all, are read from the maps,
+ * never from the file: 'tidegate set' may have changed them. */
+static void sync_iface_of(const struct tg_iface_conf *ic, const struct tg_maps *m,
 			  struct tg_sync_iface *si)
 {
-	struct tg_config cfg;
-	char why[160];
-
 	memset(si, 0, sizeof(*si));
 	snprintf(si->name, sizeof(si->name), "%s", ic->name);
 	snprintf(si->zone, sizeof(si->zone), "%s", ic->zone);
-	si->buckets_fd = buckets_fd;
-	si->v4_prefix = ic->limits.v4_prefix;
-	si->v6_prefix = ic->limits.v6_prefix;
-	si->max_sources = ic->limits.max_sources;
-	if (!tg_limits_to_config(&ic->limits, &cfg, why, sizeof(why))) {
-		si->interval_ns = cfg.interval_ns;
-		si->tolerance_ns = cfg.tolerance_ns;
-	}
+	si->buckets_fd = m->buckets;
+	si->config_fd = m->config;
+	tg_sync_iface_refresh(si); /* the thread does it again every cycle */
 }
 
 /* Hand the interfaces and settings to the sync thread. */
@@ -85,7 +81,7 @@ static void push_to_sync(struct daemon *d)
 
 	mirror_cfg(d->conf, &mc);
 	for (i = 0; i < d->n; i++) {
-		sync_iface_of(&d->ifs[i]->ic, d->ifs[i]->m.buckets, &sis[i]);
+		sync_iface_of(&d->ifs[i]->ic, &d->ifs[i]->m, &sis[i]);
 		sis[i].restore_pending = d->ifs[i]->restore_pending;
 	}
 	tg_sync_set(&d->sync, &mc, sis, d->n);
@@ -105,14 +101,13 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 	struct tg_restore_counts rc = {};
 	struct tg_mirror_cfg mc;
 	struct tg_sync_iface si;
-	struct tg_iface_conf ic = *fc->ic;
 	char why[256];
 	__u64 t0 = tg_mono_ns();
 	int err;
 
-	ic.limits = *l;
+	(void)l; /* the maps, just configured from it, say the same */
 	mirror_cfg(fc->d->conf, &mc);
-	sync_iface_of(&ic, m->buckets, &si);
+	sync_iface_of(fc->ic, m, &si);
 	err = tg_mirror_restore(&mc, &si, RESTORE_DEADLINE_MS, &rc, why, sizeof(why));
 	tg_sync_add_restore(&fc->d->sync, &rc);
 	if (err == -ECONNREFUSED) {
@@ -202,6 +197,10 @@ static struct managed *setup_iface(struct daemon *d, const struct tg_iface_conf 
 		free(mi);
 		return NULL;
 	}
+	mi->mark = tg_daemon_mark(ic->name);
+	if (mi->mark < 0)
+		tg_warn("%s: marking it as the daemon's: %s; 'tidegate set' will not warn that the "
+			"next reload puts the file's limits back", ic->name, strerror(-mi->mark));
 	mi->ic = *ic;
 	apply_rules(mi, NULL, ic);
 	tg_live_read(&mi->m, &mi->ic.limits); /* what is in force, table size included */
@@ -229,6 +228,8 @@ static void drop_iface(struct managed *mi, bool detach)
 		else
 			tg_info("%s: detached", mi->ic.name);
 	}
+	if (mi->mark >= 0)
+		close(mi->mark);
 	tg_maps_close(&mi->m);
 	free(mi);
 }
@@ -308,6 +309,30 @@ static bool limits_equal(const struct tg_limits *a, const struct tg_limits *b)
 	       a->log_budget == b->log_budget;
 }
 
+/*
+ * SIGHUP: the file owns the limits of the interfaces it lists; what it
+ * leaves out takes [defaults] and tidegate's defaults, as at start. So
+ * the file is compared with what is in force, in the maps (which
+ * 'tidegate set' may have changed), not with the file read before, and
+ * written where they differ.
+ */
+static void apply_limits(struct managed *mi, const struct tg_iface_conf *ic)
+{
+	struct tg_limits cur, want = ic->limits;
+	int err = tg_live_read(&mi->m, &cur);
+
+	if (!err) {
+		want.max_sources = cur.max_sources;
+		if (limits_equal(&cur, &want))
+			return;
+		err = tg_live_write(&mi->m, &want, &cur);
+	}
+	if (err)
+		tg_err("%s: applying the new limits: %s", ic->name, strerror(-err));
+	else
+		tg_info("%s: new limits in force, buckets kept", ic->name);
+}
+
 /* SIGHUP: the new file, applied as a difference. */
 static void reload(struct daemon *d)
 {
@@ -356,18 +381,7 @@ static void reload(struct daemon *d)
 				d->ifs[d->n++] = mi;
 			continue;
 		}
-		if (!limits_equal(&mi->ic.limits, &ic->limits)) {
-			struct tg_limits cur, want = ic->limits;
-			int err = tg_live_read(&mi->m, &cur);
-
-			want.max_sources = cur.max_sources;
-			if (!err)
-				err = tg_live_write(&mi->m, &want, &cur);
-			if (err)
-				tg_err("%s: applying the new limits: %s", ic->name, strerror(-err));
-			else
-				tg_info("%s: new limits in force, buckets kept", ic->name);
-		}
+		apply_limits(mi, ic);
 		apply_rules(mi, &mi->ic, ic);
 		if (ic->limits.max_sources != mi->ic.limits.max_sources)
 			tg_warn("%s: max-sources %u needs a detach (buckets forgotten); keeping %u",

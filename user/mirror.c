@@ -126,6 +126,25 @@ static int redis_time(redisContext *c, __u64 *now_us, __s64 *offset_ns, char *wh
 	return 0;
 }
 
+int tg_sync_iface_refresh(struct tg_sync_iface *si)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	struct tg_config cfg;
+	struct tg_limits l;
+
+	if (bpf_map_lookup_elem(si->config_fd, &zero, &cfg) ||
+	    bpf_obj_get_info_by_fd(si->buckets_fd, &info, &len))
+		return -errno;
+	tg_limits_from_config(&cfg, &l);
+	si->v4_prefix = l.v4_prefix;
+	si->v6_prefix = l.v6_prefix;
+	si->interval_ns = cfg.interval_ns;
+	si->tolerance_ns = cfg.tolerance_ns;
+	si->max_sources = info.max_entries;
+	return 0;
+}
+
 /* ---- restore --------------------------------------------------------- */
 
 static void restore_key(const struct tg_sync_iface *si, const struct tg_restore_frame *f,
@@ -330,6 +349,7 @@ static struct wslot *wtab_put(struct wtab *t, const struct tg_source *s, __u64 t
 struct sync_if {
 	char name[IF_NAMESIZE];
 	char zone[TG_NAME_MAX];
+	unsigned int v4_prefix, v6_prefix; /* of the keys written */
 	struct wtab written; /* sources not full, with the TAT last written (1: none yet) */
 	bool used;
 };
@@ -530,6 +550,15 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 	pthread_mutex_unlock(&s->lock);
 	if (!sif)
 		return true;
+	if (sif->v4_prefix != si->v4_prefix || sif->v6_prefix != si->v6_prefix) {
+		/* A prefix changed live: new keys, everything to write. */
+		if (sif->v4_prefix)
+			tg_info("%s: the source prefix is now /%u and /%u: writing every live "
+				"bucket under its new key", si->name, si->v4_prefix, si->v6_prefix);
+		wtab_free(&sif->written);
+		sif->v4_prefix = si->v4_prefix;
+		sif->v6_prefix = si->v6_prefix;
+	}
 	if ((size_t)n > p->dirty_cap || !p->dirty) {
 		free(p->dirty);
 		p->dirty = calloc((size_t)n + 1, sizeof(*p->dirty));
@@ -551,6 +580,10 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 		 * into a new trie would not give back: only the default
 		 * limit's buckets are mirrored. */
 		if (p->rd.keys[i].rule)
+			continue;
+		/* Cut with an earlier prefix ('tidegate set --v4-prefix'): no
+		 * key fits it, and the program no longer looks it up. */
+		if (!tg_source_fits(&p->rd.keys[i], si->v4_prefix, si->v6_prefix))
 			continue;
 		old = wtab_find(&sif->written, &p->rd.keys[i]);
 		if (old && old->tat == b->tat_ns) {
@@ -579,11 +612,23 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 		  struct tg_sync_iface *ifs, int n)
 {
 	__u64 t0 = tg_mono_ns(), written = 0, unwritten = 0, now_us = 0;
+	bool ok = true, live[TG_MAX_IFACES];
 	__s64 offset = 0;
-	bool ok = true;
 	char why[200];
 	int i;
 
+	/* The limits in force, from the maps: 'tidegate set' may have
+	 * changed a prefix or the rate since the last cycle. */
+	for (i = 0; i < n; i++) {
+		int err = tg_sync_iface_refresh(&ifs[i]);
+
+		live[i] = !err;
+		if (err) {
+			tg_warn("%s: reading the config in force: %s; not syncing it this cycle",
+				ifs[i].name, strerror(-err));
+			ok = false;
+		}
+	}
 	if (cfg->on) {
 		try_connect(s, p, cfg);
 		if (p->c && redis_time(p->c, &now_us, &offset, why, sizeof(why))) {
@@ -594,7 +639,7 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 		for (i = 0; p->c && i < n; i++) {
 			struct tg_restore_counts rc = {};
 
-			if (!ifs[i].restore_pending)
+			if (!ifs[i].restore_pending || !live[i])
 				continue;
 			if (restore_with(p->c, cfg, &ifs[i], tg_mono_ns() + 10000 * TG_NSEC_PER_MSEC,
 					 &rc, why, sizeof(why))) {
@@ -612,7 +657,7 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 		}
 	}
 	for (i = 0; i < n; i++)
-		if (!sync_iface(s, p, cfg, &ifs[i], i, offset, &written, &unwritten))
+		if (live[i] && !sync_iface(s, p, cfg, &ifs[i], i, offset, &written, &unwritten))
 			ok = false;
 	if (cfg->on && !p->c)
 		ok = false;
@@ -637,18 +682,36 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 			 (double)(tg_mono_ns() - t0) / 1e9);
 }
 
+/* *to = *from with its own fds; false if they cannot be duplicated. */
+static bool sync_iface_dup(struct tg_sync_iface *to, const struct tg_sync_iface *from)
+{
+	*to = *from;
+	to->buckets_fd = fcntl(from->buckets_fd, F_DUPFD_CLOEXEC, 0);
+	to->config_fd = fcntl(from->config_fd, F_DUPFD_CLOEXEC, 0);
+	if (to->buckets_fd >= 0 && to->config_fd >= 0)
+		return true;
+	if (to->buckets_fd >= 0)
+		close(to->buckets_fd);
+	if (to->config_fd >= 0)
+		close(to->config_fd);
+	return false;
+}
+
+static void sync_iface_close(struct tg_sync_iface *si)
+{
+	close(si->buckets_fd);
+	close(si->config_fd);
+}
+
 /* Under lock: copy the settings and duplicate the fds for one cycle. */
 static int snapshot(struct tg_sync *s, struct tg_mirror_cfg *cfg, struct tg_sync_iface *ifs)
 {
 	int i, n = 0;
 
 	*cfg = s->cfg;
-	for (i = 0; i < s->n; i++) {
-		ifs[n] = s->ifs[i];
-		ifs[n].buckets_fd = fcntl(s->ifs[i].buckets_fd, F_DUPFD_CLOEXEC, 0);
-		if (ifs[n].buckets_fd >= 0)
+	for (i = 0; i < s->n; i++)
+		if (sync_iface_dup(&ifs[n], &s->ifs[i]))
 			n++;
-	}
 	return n;
 }
 
@@ -681,7 +744,7 @@ static void *sync_main(void *arg)
 		if (!last || p->c)
 			cycle(s, p, &cfg, ifs, n);
 		for (i = 0; i < n; i++)
-			close(ifs[i].buckets_fd);
+			sync_iface_close(&ifs[i]);
 		if (last)
 			break;
 
@@ -735,13 +798,16 @@ void tg_sync_set(struct tg_sync *s, const struct tg_mirror_cfg *cfg,
 
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < s->n; i++)
-		close(s->ifs[i].buckets_fd);
+		sync_iface_close(&s->ifs[i]);
+	s->n = 0;
 	for (i = 0; i < n; i++) {
-		s->ifs[i] = ifs[i];
-		s->ifs[i].buckets_fd = fcntl(ifs[i].buckets_fd, F_DUPFD_CLOEXEC, 0);
-		s->tracked[i] = 0;
+		if (!sync_iface_dup(&s->ifs[s->n], &ifs[i])) {
+			tg_warn("%s: duplicating its map fds: %s; not mirroring it", ifs[i].name,
+				strerror(errno));
+			continue;
+		}
+		s->tracked[s->n++] = 0;
 	}
-	s->n = n;
 	if (memcmp(&s->cfg, cfg, sizeof(*cfg))) {
 		s->cfg = *cfg;
 		s->gen++;
@@ -764,7 +830,7 @@ void tg_sync_stop(struct tg_sync *s)
 	pthread_join(s->thread, NULL);
 	s->running = false;
 	for (i = 0; i < s->n; i++)
-		close(s->ifs[i].buckets_fd);
+		sync_iface_close(&s->ifs[i]);
 	s->n = 0;
 	for (i = 0; i < TG_MAX_IFACES; i++)
 		wtab_free(&s->priv->sif[i].written);

@@ -35,11 +35,18 @@ struct tg_sync_iface {
 	char name[IF_NAMESIZE];
 	char zone[TG_NAME_MAX];
 	int buckets_fd;
+	int config_fd;
+	/* What the keys and the restore need, read from the maps (the config
+	 * in force, whoever wrote it: the daemon, 'tidegate set') by
+	 * tg_sync_iface_refresh, at every cycle. */
 	unsigned int v4_prefix, v6_prefix;
 	__u64 interval_ns, tolerance_ns;
 	__u32 max_sources;
 	bool restore_pending; /* attached fresh while Redis was away */
 };
+
+/* Fill si's limits from its maps: tg_config and tg_buckets' size. 0 or -errno. */
+int tg_sync_iface_refresh(struct tg_sync_iface *si);
 
 struct tg_restore_counts {
 	__u64 restored, full, rejected[TG_NR_REJECT];
@@ -66,7 +73,7 @@ struct tg_sync {
 };
 
 int tg_sync_start(struct tg_sync *s);
-/* Replace the settings and interfaces (fds are duplicated). */
+/* Replace the settings and interfaces (the fds are duplicated). */
 void tg_sync_set(struct tg_sync *s, const struct tg_mirror_cfg *cfg,
 		 const struct tg_sync_iface *ifs, int n);
 /* Stop the thread, after one last bounded cycle if connected. */

@@ -444,6 +444,48 @@ int tg_follow_lock(const char *ifname, char *holder, size_t len)
 	return err;
 }
 
+/* One byte of the pin dir, read-locked: an OFD lock, not a flock, since
+ * the flock on this directory is the log follower's (the two kinds of
+ * lock never meet). Read locks share, so nothing ever waits on it. */
+static const struct flock daemon_byte = { .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+
+int tg_daemon_mark(const char *ifname)
+{
+	struct flock fl = daemon_byte;
+	char dir[256];
+	int fd, err;
+
+	tg_pin_path(dir, sizeof(dir), ifname, NULL);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fl.l_type = F_RDLCK;
+	if (fcntl(fd, F_OFD_SETLK, &fl)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+bool tg_daemon_marks(const char *ifname)
+{
+	struct flock fl = daemon_byte;
+	char dir[256];
+	int fd;
+	bool marked;
+
+	tg_pin_path(dir, sizeof(dir), ifname, NULL);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* Would a write lock conflict? Only with a daemon's read lock. */
+	fl.l_type = F_WRLCK;
+	marked = !fcntl(fd, F_OFD_GETLK, &fl) && fl.l_type != F_UNLCK;
+	close(fd);
+	return marked;
+}
+
 int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id)
 {
 	struct bpf_map_info info = {};

@@ -83,6 +83,16 @@ int tg_maps_unpin(const char *ifname);
  */
 int tg_follow_lock(const char *ifname, char *holder, size_t len);
 
+/*
+ * The daemon marks the interfaces it manages, so 'tidegate set' can warn
+ * that the daemon's next reload or restart puts its file's limits back:
+ * a lock on IFACE's pin dir, held while the returned fd is open (so it
+ * goes with the daemon, even on SIGKILL). fd, or -errno.
+ */
+int tg_daemon_mark(const char *ifname);
+/* Whether a daemon has marked IFACE. */
+bool tg_daemon_marks(const char *ifname);
+
 /* The id of the map pinned as IFACE's MAP: 0, or -errno (-ENOENT: no
  * such pin, e.g. after a detach). */
 int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id);

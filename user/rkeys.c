@@ -73,6 +73,12 @@ static bool host_bits_clear(const __u8 *addr, unsigned int len)
 	return true;
 }
 
+bool tg_source_fits(const struct tg_source *src, unsigned int v4_prefix, unsigned int v6_prefix)
+{
+	return tg_source_is_v4(src) ? host_bits_clear(src->addr, 96 + v4_prefix)
+				    : host_bits_clear(src->addr, v6_prefix);
+}
+
 int tg_key_parse(const char *key, size_t len, const char *prefix, const char *zone,
 		 unsigned int v4_prefix, unsigned int v6_prefix, struct tg_source *src)
 {

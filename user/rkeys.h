@@ -51,6 +51,10 @@ unsigned int tg_key_shard(const struct tg_source *src);
 int tg_key_format(char *buf, size_t len, const char *prefix, const char *zone,
 		  const struct tg_source *src, unsigned int v4_prefix, unsigned int v6_prefix);
 
+/* No bits of src past the prefix length of its family: a bucket cut
+ * with these prefixes (one cut with an earlier, longer prefix has them). */
+bool tg_source_fits(const struct tg_source *src, unsigned int v4_prefix, unsigned int v6_prefix);
+
 /*
  * Parse a key read back (not NUL-terminated: len bytes). It must carry
  * our prefix and zone, the right shard tag for its address, the

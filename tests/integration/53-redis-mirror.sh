@@ -106,11 +106,58 @@ test_one_source_kill() {
 	ok $? "  adopting the running limiter"
 }
 
+# dm_wait_count PATTERN N : until the daemon's log has N lines with PATTERN.
+dm_wait_count() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c -- "$1" "$DM_LOG")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# 'tidegate set --v4-prefix 24' under the daemon: set warns that the
+# daemon's next reload or restart puts the file's limits back; until
+# then the mirror keys buckets by the prefix in force, read from the
+# maps (not the file's /32); SIGHUP puts the file's /32 back, and the
+# keys follow it again.
+test_set_under_daemon() {
+	local key24 key32 reloads
+	# A bucket a connect leaves not full for 0.5 s, long enough to see.
+	reloads=$(grep -c "new limits in force" "$DM_LOG")
+	write_conf 2/second 10
+	kill -HUP "$DM_PID"
+	dm_wait_count "new limits in force" $((reloads + 1))
+	ok $? "SIGHUP: 2/second, burst 10" || diag "$(tail -3 "$DM_LOG")"
+	tg_run set "$IF" --v4-prefix 24 --json
+	is "$RC" 0 "set --v4-prefix 24 while the daemon runs" || diag "  stderr: $ERR"
+	[[ $ERR == *"managed by a tidegate daemon"*"next reload (SIGHUP) or restart"* ]]
+	ok $? "  warns that the daemon's next reload or restart puts the file's limits back" ||
+		diag "  stderr: $ERR"
+	is "$(it_connects 1 "$SB_SRV_IP" 80)" 1 "a connect from the client"
+	sleep 0.3
+	key24="$PFX:$IF:{s:$(rd_shard4 198.18.0.0)}:v4:198.18.0.0/24"
+	is "$(rd_cli exists "$key24")" 1 "  its bucket is in Redis under its /24: $key24"
+	is "$(rd_cli --scan --pattern "$PFX:$IF:*:v4:198.18.*" | grep -vc '/24$')" 0 \
+		"  and under no other prefix"
+	kill -HUP "$DM_PID"
+	dm_wait_count "new limits in force" $((reloads + 2))
+	ok $? "SIGHUP puts the file's limits back" || diag "$(tail -3 "$DM_LOG")"
+	is "$(sb_tg status "$IF" --json | json limits.v4_prefix)" 32 "  /32, as the file has it"
+	is "$(it_connects 1 "$SB_SRV_IP" 80)" 1 "a connect from the client"
+	sleep 0.3
+	key32=$(rd_key4 "$PFX" "$IF" "$SB_CLI_IP")
+	is "$(rd_cli exists "$key32")" 1 "  its bucket is in Redis under its /32 again: $key32"
+}
+
 test_key_and_expiry
 test_many_sources_kill
 test_one_source_kill
+test_set_under_daemon
 dm_stop TERM
 is "$?" 0 "SIGTERM stops the daemon cleanly"
+tg_run set "$IF" --v4-prefix 24 --json
+is "$RC:$ERR" "0:" "with the daemon gone, set has nothing to warn about" || diag "  stderr: $ERR"
 dm_log_clean
 ok $? "no sanitizer report in the daemon's logs" || diag "$(grep -h -A5 Sanitizer "$IT_TMP"/daemon.*.log)"
 done_testing

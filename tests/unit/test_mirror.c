@@ -195,9 +195,26 @@ static void test_clock(void)
 	}
 }
 
+/* After 'set --v4-prefix 24' the table still holds /32 buckets: they
+ * are not written under /24 keys (restore would refuse them). */
+static void test_fits(void)
+{
+	struct tg_source a = v4("198.51.100.7"), n = v4("198.51.100.0"),
+			 s = v6("2001:db8:1:2::"), h = v6("2001:db8:1:2::1");
+
+	tap_ok(tg_source_fits(&a, 32, 64), "198.51.100.7 fits /32");
+	tap_ok(!tg_source_fits(&a, 24, 64), "  not /24: host bits past it");
+	tap_ok(tg_source_fits(&n, 24, 64), "198.51.100.0 fits /24");
+	tap_ok(tg_source_fits(&s, 32, 64), "2001:db8:1:2:: fits /64");
+	tap_ok(!tg_source_fits(&s, 32, 48), "  not /48");
+	tap_ok(!tg_source_fits(&h, 32, 64), "2001:db8:1:2::1 does not fit /64");
+	tap_ok(tg_source_fits(&h, 32, 128), "  but /128");
+}
+
 int main(void)
 {
 	test_shard();
+	test_fits();
 	test_keys();
 	test_hostile_keys();
 	test_values();
