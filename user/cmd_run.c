@@ -372,8 +372,10 @@ static void reload(struct daemon *d)
 			if (!strcmp(d->ifs[i]->ic.name, ic->name))
 				mi = d->ifs[i];
 		if (!mi) {
-			/* Attaching may take a restore's time: not under the lock
-			 * the metrics thread needs. */
+			/* Attaching may take a restore's time (up to 10 s): not
+			 * under the list's mutex, which the metrics thread needs.
+			 * The pin lock (tg_lock) stays held, so no CLI command
+			 * changes the maps meanwhile. */
 			pthread_mutex_unlock(&d->lock);
 			mi = setup_iface(d, ic);
 			pthread_mutex_lock(&d->lock);
