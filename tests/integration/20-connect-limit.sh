@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Real TCP connects through the limiter: a source gets its burst, then
 # its SYNs are dropped; IPv6 is another source with its own bucket; an
-# unlimited port stays open; the counters add up exactly.
+# unlimited port stays open; the counters add up exactly (each dropped
+# connect sends exactly one SYN: it_one_syn_per_connect).
 . "$(dirname "$0")/../lib/integration.sh"
 it_setup
+it_one_syn_per_connect || it_abort "cannot make the client send each SYN once (nft)"
 sb_http_start 80 || it_abort "no HTTP server on port 80"
 sb_http_start 8080 || it_abort "no HTTP server on port 8080"
 
