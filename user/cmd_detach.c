@@ -57,8 +57,8 @@ int tg_cmd_detach(const struct tg_cmdline *cl)
 	const char *ifname = cl->pos[0];
 	int lock, ret;
 
-	if (strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
-		return tg_fail(TG_EXIT_USAGE, "'%s' is not a valid interface name", ifname);
+	if ((ret = tg_iface_name_check(ifname)))
+		return ret;
 	if ((ret = tg_require_root("detach")))
 		return ret;
 	lock = tg_iface_lock();

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -24,6 +23,7 @@
 #include "flood.h"
 #include "flood.skel.h"
 #include "iface.h"
+#include "interrupt.h"
 #include "log.h"
 #include "output.h"
 #include "parse.h"
@@ -34,14 +34,6 @@
 #define FLOOD_MAX_DURATION     3600.0
 #define FLOOD_DEFAULT_SRC4     "198.19.0.0"
 #define FLOOD_DEFAULT_SRC6     "2001:db8:19::"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static int parse_addr(const char *opt, const char *text, int *family, __u8 out[16])
 {
@@ -234,7 +226,6 @@ static int read_tx(int ifindex, __u64 v[2])
 int tg_cmd_flood(const struct tg_cmdline *cl)
 {
 	const char *ifname = cl->pos[0];
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct tg_flood_result res;
 	struct tg_flood_spec spec;
 	struct tg_flood_frame frame;
@@ -269,8 +260,7 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 		return tg_fail(TG_EXIT_FAIL, "loading the flood program: %s%s%s", strerror(-err),
 			       verifier ? ": " : "", verifier ? verifier : "");
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tg_interrupt_on_signals();
 
 	run = (struct tg_flood_run){
 		.prog_fd = bpf_program__fd(skel->progs.flood_xdp),
@@ -279,7 +269,7 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 		.count = count,
 		.duration = duration,
 		.threads = threads,
-		.stop = &stop,
+		.stop = &tg_interrupted,
 	};
 	have_stats = !read_tx(ifindex, before);
 	err = tg_flood_send(&run, &res);

@@ -9,7 +9,6 @@
  * pins go away or are made again.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,16 +19,9 @@
 #include "action.h"
 #include "commands.h"
 #include "iface.h"
+#include "interrupt.h"
 #include "output.h"
 #include "rules.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 /*
  * The previous line of each bucket this follower saw, to turn the
@@ -178,7 +170,6 @@ static int still_attached(const char *ifname, __u32 log_id)
 
 int tg_cmd_log(const struct tg_cmdline *cl)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	const char *ifname = cl->pos[0];
 	struct bpf_map_info info = {};
 	__u32 ilen = sizeof(info);
@@ -191,8 +182,6 @@ int tg_cmd_log(const struct tg_cmdline *cl)
 
 	if ((ret = tg_require_root("log")))
 		return ret;
-	if (!tg_pins_exist(ifname) && (ret = tg_iface_index(ifname)) < 0)
-		return -ret;
 	if ((ret = tg_iface_open_maps(ifname, &m)))
 		return ret;
 	follow = tg_follow_lock(ifname, holder, sizeof(holder));
@@ -220,13 +209,12 @@ int tg_cmd_log(const struct tg_cmdline *cl)
 			      strerror(errno));
 		goto out;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tg_interrupt_on_signals();
 	if (!tg_out_json())
 		fprintf(stderr, "tidegate: following the drop log of %s; Ctrl-C to stop\n", ifname);
 	ret = TG_EXIT_OK;
 	next_check = ts_ns(CLOCK_MONOTONIC) + PIN_CHECK_NS;
-	while (!stop) {
+	while (!tg_interrupted) {
 		err = ring_buffer__poll(rb, 200);
 		if (err < 0 && err != -EINTR) {
 			ret = tg_fail(TG_EXIT_FAIL, "%s: reading the drop log: %s", ifname,

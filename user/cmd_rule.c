@@ -177,8 +177,6 @@ int tg_cmd_rule(const struct tg_cmdline *cl)
 		return ret;
 	if (verbs[v].verb == RULE_DEL && tg_cidr_parse(cl->pos[2], &cidr, why, sizeof(why)))
 		return tg_fail(TG_EXIT_USAGE, "rule: CIDR '%s': %s", cl->pos[2], why);
-	if (!tg_pins_exist(ifname) && (ret = tg_iface_index(ifname)) < 0)
-		return -ret;
 	if ((ret = tg_require_root("rule")))
 		return ret;
 	lock = tg_iface_lock_open(ifname, &m);

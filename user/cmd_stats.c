@@ -1,23 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* cmd_stats.c - tidegate stats: counters, once or every few seconds. */
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 #include <time.h>
 
 #include "commands.h"
 #include "counters.h"
 #include "iface.h"
+#include "interrupt.h"
 #include "output.h"
 #include "parse.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static double now_s(void)
 {
@@ -55,7 +47,6 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 {
 	const char *ifname = cl->pos[0];
 	struct tg_counters prev, cur;
-	struct sigaction sa = { .sa_handler = on_signal };
 	double t_prev, t_cur;
 	__u64 interval = 0;
 	struct tg_maps m;
@@ -66,9 +57,6 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 			       cl->val[OPT_WATCH]);
 	if ((ret = tg_require_root("stats")))
 		return ret;
-	/* Nothing pinned and no such interface: a typo, not a failure. */
-	if (!tg_pins_exist(ifname) && (ret = tg_iface_index(ifname)) < 0)
-		return -ret;
 	if ((ret = tg_iface_open_maps(ifname, &m)))
 		return ret;
 	err = tg_counters_read(m.stats, &cur);
@@ -80,14 +68,13 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 	if (!interval)
 		goto out;
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tg_interrupt_on_signals();
 	t_cur = now_s();
-	while (!stop) {
+	while (!tg_interrupted) {
 		struct json_object *o;
 		struct timespec ts = { .tv_sec = (time_t)interval };
 
-		if (nanosleep(&ts, NULL) && stop)
+		if (nanosleep(&ts, NULL) && tg_interrupted)
 			break;
 		prev = cur;
 		t_prev = t_cur;

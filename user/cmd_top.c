@@ -7,7 +7,6 @@
  * offered in between, admitted and dropped SYNs together.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +16,7 @@
 #include "buckets.h"
 #include "commands.h"
 #include "iface.h"
+#include "interrupt.h"
 #include "live.h"
 #include "output.h"
 #include "parse.h"
@@ -32,14 +32,6 @@
  * second read waits until at least TOP_MIN_WINDOW_NS after the first.
  */
 #define TOP_MIN_WINDOW_NS (100 * 1000 * 1000ULL)
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 /* One read of the whole table, and when it was taken. */
 struct sample {
@@ -293,7 +285,6 @@ static void print_top(struct json_object *o)
 
 int tg_cmd_top(const struct tg_cmdline *cl)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	const char *ifname = cl->pos[0];
 	struct sample a = { 0 }, b = { 0 }, *prev = &a, *cur = &b, *t;
 	struct bpf_map_info info = { 0 };
@@ -313,8 +304,6 @@ int tg_cmd_top(const struct tg_cmdline *cl)
 			       cl->val[OPT_WATCH]);
 	if ((ret = tg_require_root("top")))
 		return ret;
-	if (!tg_pins_exist(ifname) && (ret = tg_iface_index(ifname)) < 0)
-		return -ret;
 	if ((ret = tg_iface_open_maps(ifname, &m)))
 		return ret;
 	ret = TG_EXIT_FAIL;
@@ -328,8 +317,7 @@ int tg_cmd_top(const struct tg_cmdline *cl)
 		tg_fail(TG_EXIT_FAIL, "%s: reading the rules: %s", ifname, strerror(-cx.nrules));
 		goto out;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	tg_interrupt_on_signals();
 	err = sample_read(m.buckets, info.max_entries, prev);
 	while (!err) {
 		__u64 wait = watch ? watch * TG_NSEC_PER_SEC : TOP_MIN_WINDOW_NS;
@@ -338,7 +326,7 @@ int tg_cmd_top(const struct tg_cmdline *cl)
 		wait = wait > spent ? wait - spent : 0;
 		ts.tv_sec = (time_t)(wait / TG_NSEC_PER_SEC);
 		ts.tv_nsec = (long)(wait % TG_NSEC_PER_SEC);
-		if (wait && nanosleep(&ts, NULL) && stop)
+		if (wait && nanosleep(&ts, NULL) && tg_interrupted)
 			break;
 		err = sample_read(m.buckets, info.max_entries, cur);
 		if (err)
@@ -349,7 +337,7 @@ int tg_cmd_top(const struct tg_cmdline *cl)
 		if (watch && !tg_out_json())
 			printf("\n");
 		print_top(o);
-		if (!watch || stop)
+		if (!watch || tg_interrupted)
 			break;
 		t = prev;
 		prev = cur;

@@ -9,12 +9,19 @@
 #include "output.h"
 #include "tidegate.h"
 
+int tg_iface_name_check(const char *ifname)
+{
+	if (!*ifname || strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
+		return tg_fail(TG_EXIT_USAGE, "'%s' is not a valid interface name", ifname);
+	return TG_EXIT_OK;
+}
+
 int tg_iface_index(const char *ifname)
 {
 	unsigned int idx;
 
-	if (strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
-		return -tg_fail(TG_EXIT_USAGE, "'%s' is not a valid interface name", ifname);
+	if (tg_iface_name_check(ifname))
+		return -TG_EXIT_USAGE;
 	idx = if_nametoindex(ifname);
 	if (!idx)
 		return -tg_fail(TG_EXIT_USAGE, "unknown interface '%s'", ifname);
@@ -34,12 +41,18 @@ int tg_iface_open_maps(const char *ifname, struct tg_maps *m)
 	char dir[256];
 	int err;
 
+	tg_maps_init(m);
+	if ((err = tg_iface_name_check(ifname)))
+		return err;
 	if (tg_bpffs_ensure())
 		return TG_EXIT_FAIL;
 	err = tg_maps_open(ifname, m);
 	if (!err)
 		return TG_EXIT_OK;
 	tg_pin_path(dir, sizeof(dir), ifname, NULL);
+	/* Nothing pinned and no such interface: a typo, not a failure. */
+	if (err == -ENOENT && !if_nametoindex(ifname))
+		return tg_fail(TG_EXIT_USAGE, "unknown interface '%s'", ifname);
 	if (err == -ENOENT)
 		return tg_fail(TG_EXIT_FAIL, "%s: tidegate is not attached (nothing pinned at %s); "
 				       "attach it with 'tidegate attach %s'", ifname, dir, ifname);
