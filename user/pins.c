@@ -426,15 +426,23 @@ int tg_maps_unpin(const char *ifname)
 	return err;
 }
 
-int tg_follow_lock(const char *ifname, char *holder, size_t len)
+/* IFACE's pin dir, opened to take a lock on it: an fd or -errno. */
+static int open_pin_dir(const char *ifname)
 {
 	char dir[256];
-	int fd, err;
+	int fd;
 
 	tg_pin_path(dir, sizeof(dir), ifname, NULL);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int tg_follow_lock(const char *ifname, char *holder, size_t len)
+{
+	int fd = open_pin_dir(ifname), err;
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (!flock(fd, LOCK_EX | LOCK_NB))
 		return fd;
 	err = -errno;
@@ -452,13 +460,10 @@ static const struct flock daemon_byte = { .l_whence = SEEK_SET, .l_start = 0, .l
 int tg_daemon_mark(const char *ifname)
 {
 	struct flock fl = daemon_byte;
-	char dir[256];
-	int fd, err;
+	int fd = open_pin_dir(ifname), err;
 
-	tg_pin_path(dir, sizeof(dir), ifname, NULL);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	fl.l_type = F_RDLCK;
 	if (fcntl(fd, F_OFD_SETLK, &fl)) {
 		err = -errno;
@@ -471,12 +476,9 @@ int tg_daemon_mark(const char *ifname)
 bool tg_daemon_marks(const char *ifname)
 {
 	struct flock fl = daemon_byte;
-	char dir[256];
-	int fd;
+	int fd = open_pin_dir(ifname);
 	bool marked;
 
-	tg_pin_path(dir, sizeof(dir), ifname, NULL);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	/* Would a write lock conflict? Only with a daemon's read lock. */
