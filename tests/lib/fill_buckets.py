@@ -14,26 +14,15 @@ JSON.
 import ctypes
 import json
 import os
-import platform
 import struct
 import sys
 import time
 
-BPF_OBJ_GET = 7
-BPF_OBJ_GET_INFO_BY_FD = 15
-BPF_MAP_UPDATE_BATCH = 26
-NR_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "s390x": 351, "ppc64le": 361}
+from bpfsys import BPF_MAP_UPDATE_BATCH, bpf, obj_get
+
 KEY = struct.Struct("<16sI")     # struct tg_source
 VALUE = struct.Struct("<QQQQ")   # struct tg_bucket
 BATCH = 65536
-
-libc = ctypes.CDLL(None, use_errno=True)
-NR = NR_BPF[platform.machine()]
-
-
-class ObjGet(ctypes.Structure):
-    _fields_ = [("pathname", ctypes.c_uint64), ("bpf_fd", ctypes.c_uint32),
-                ("file_flags", ctypes.c_uint32), ("path_fd", ctypes.c_int32)]
 
 
 class Batch(ctypes.Structure):
@@ -43,18 +32,9 @@ class Batch(ctypes.Structure):
                 ("elem_flags", ctypes.c_uint64), ("flags", ctypes.c_uint64)]
 
 
-def bpf(cmd, attr):
-    ret = libc.syscall(NR, cmd, ctypes.byref(attr), ctypes.sizeof(attr))
-    if ret < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    return ret
-
-
 def main():
     pin_dir, n = sys.argv[1], int(sys.argv[2])
-    path = ctypes.create_string_buffer(os.path.join(pin_dir, "tg_buckets").encode())
-    fd = bpf(BPF_OBJ_GET, ObjGet(pathname=ctypes.addressof(path)))
+    fd = obj_get(os.path.join(pin_dir, "tg_buckets"))
     start = time.monotonic()
     done = 0
     while done < n:

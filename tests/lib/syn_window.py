@@ -18,14 +18,11 @@ are narrow.
 import ctypes
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 
-BPF_MAP_LOOKUP_ELEM = 1
-BPF_OBJ_GET = 7
-NR_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "s390x": 351, "ppc64le": 361}
+from bpfsys import BPF_MAP_LOOKUP_ELEM, bpf, obj_get
 
 # struct tg_counters in include/tidegate.h: every field a __u64, in order.
 # Read from the header itself, so a counter added there cannot shift the
@@ -44,32 +41,11 @@ SYN = COUNTERS.index("syn")
 # Report stretches of the flood longer than this with no SYN at all.
 STALL_NS = 5_000_000
 
-libc = ctypes.CDLL(None, use_errno=True)
-NR = NR_BPF[platform.machine()]
-
-
-class ObjGet(ctypes.Structure):
-    _fields_ = [("pathname", ctypes.c_uint64), ("bpf_fd", ctypes.c_uint32),
-                ("file_flags", ctypes.c_uint32), ("path_fd", ctypes.c_int32)]
-
 
 class MapElem(ctypes.Structure):
     _fields_ = [("map_fd", ctypes.c_uint32), ("pad", ctypes.c_uint32),
                 ("key", ctypes.c_uint64), ("value", ctypes.c_uint64),
                 ("flags", ctypes.c_uint64)]
-
-
-def bpf(cmd, attr):
-    ret = libc.syscall(NR, cmd, ctypes.byref(attr), ctypes.sizeof(attr))
-    if ret < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    return ret
-
-
-def obj_get(path):
-    p = ctypes.create_string_buffer(path.encode())
-    return bpf(BPF_OBJ_GET, ObjGet(pathname=ctypes.addressof(p)))
 
 
 def possible_cpus():
