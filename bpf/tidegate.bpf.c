@@ -657,6 +657,20 @@ static __always_inline int pass_by_reason(struct tg_counters *cnt, int reason)
 	return XDP_PASS;
 }
 
+/* Not a SYN to a limited port: passed, unless it is a later packet of a
+ * flow whose SYN was redirected. */
+static __always_inline int pass_not_syn(const struct tg_pkt *p, const struct tg_config *cfg,
+					struct tg_counters *cnt)
+{
+	if (cfg->flags & TG_F_FLOWS) {
+		int ret = follow_flow(p, cnt);
+
+		if (ret >= 0)
+			return ret;
+	}
+	return pass_by_reason(cnt, TG_P_NOT_TCP);
+}
+
 /*
  * A SYN to a limited port: find its rule and bucket, decide, and act.
  * Every SYN here counts in exactly one of allowed, dropped, would_drop.
@@ -800,6 +814,45 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bu
 	return limit_syn(ctx, &p, src, cfg, cnt, b);
 }
 
+static __always_inline __u64 pkt_meta(const struct tg_pkt *p, bool first_frag, __u16 dport)
+{
+	return (__u64)(p->l3 - p->data) | (__u64)((void *)p->th - p->data) << TG_META_L4_SHIFT |
+	       (p->v6 ? TG_META_V6 : 0) | (first_frag ? TG_META_FRAG : 0) |
+	       (__u64)dport << TG_META_PORT_SHIFT;
+}
+
+/*
+ * A first fragment cut inside its TCP header (at_tcp), or inside the
+ * extension headers after its fragment header: reassembly completes it,
+ * so what it cuts short is no bypass. What it shows may rule out a SYN
+ * (a flags byte without SYN) or a limited port; anything else is
+ * charged as a SYN to a limited port, and only that counts in
+ * frag_tiny. Off the path of whole SYNs, and past the flood's fast path:
+ * no real stack sends such a fragment.
+ */
+static __always_inline int charge_tiny(struct xdp_md *ctx, struct tg_pkt *p, struct cursor *c,
+				       struct tg_source *src, const struct tg_config *cfg,
+				       struct tg_counters *cnt, bool at_tcp, bool first_frag)
+{
+	bool syn = true, port_known = false;
+	__u16 dport = 0;
+
+	if (at_tcp)
+		port_known = parse_tcp_tiny(c, &dport, &syn);
+	if (!syn)
+		return pass_not_syn(p, cfg, cnt);
+	/* A tiny fragment that hides its port counts as limited. */
+	if (port_known) {
+		__u32 dport32 = dport;
+		__u8 *limited = bpf_map_lookup_elem(&tg_ports, &dport32);
+
+		if (!limited || !*limited)
+			return pass_by_reason(cnt, TG_P_NOT_TCP);
+	}
+	cnt->frag_tiny++;
+	return tg_decide(ctx, src, NULL, pkt_meta(p, first_frag, dport));
+}
+
 SEC("xdp")
 int tidegate_xdp(struct xdp_md *ctx)
 {
@@ -814,9 +867,8 @@ int tidegate_xdp(struct xdp_md *ctx)
 	__u32 zero = 0, dport32;
 	__u16 proto, dport = 0;
 	__u8 *limited;
-	bool syn = false, first_frag = false, port_known = true, cut = false;
+	bool syn = false, first_frag = false, cut = false;
 	struct tg_bucket *b = NULL;
-	__u64 meta;
 	int ret;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
@@ -855,27 +907,16 @@ int tidegate_xdp(struct xdp_md *ctx)
 
 	p.th = c.pos;
 	ret = cut ? TG_P_TRUNC : parse_tcp(&c, &dport, &syn);
-	if (ret == TG_P_TRUNC && first_frag) {
-		/* Reassembly will complete what the fragment cuts short. */
-		cnt->frag_tiny++;
-		syn = true;
-		port_known = !cut && parse_tcp_tiny(&c, &dport, &syn);
-		ret = TG_P_OK;
-	}
-	if (ret)
+	if (ret) {
+		if (ret == TG_P_TRUNC && first_frag)
+			return charge_tiny(ctx, &p, &c, &src, cfg, cnt, !cut, first_frag);
 		return pass_by_reason(cnt, ret);
-	if (!syn) {
-		if (cfg->flags & TG_F_FLOWS) {
-			ret = follow_flow(&p, cnt);
-			if (ret >= 0)
-				return ret;
-		}
-		return pass_by_reason(cnt, TG_P_NOT_TCP);
 	}
+	if (!syn)
+		return pass_not_syn(&p, cfg, cnt);
 	dport32 = dport;
 	limited = bpf_map_lookup_elem(&tg_ports, &dport32);
-	/* A tiny fragment that hides its port counts as limited. */
-	if (port_known && (!limited || !*limited))
+	if (!limited || !*limited)
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
 	/*
 	 * A flood's SYN, decided here without a call: no rules, the drop
@@ -923,8 +964,5 @@ int tidegate_xdp(struct xdp_md *ctx)
 			}
 		}
 	}
-	meta = (__u64)(p.l3 - p.data) | (__u64)((void *)p.th - p.data) << TG_META_L4_SHIFT |
-	       (p.v6 ? TG_META_V6 : 0) | (first_frag ? TG_META_FRAG : 0) |
-	       (__u64)dport << TG_META_PORT_SHIFT;
-	return tg_decide(ctx, &src, b, meta);
+	return tg_decide(ctx, &src, b, pkt_meta(&p, first_frag, dport));
 }

@@ -156,9 +156,10 @@ static const struct {
  * IPv4 rule drops a tiny first fragment; IPv6 asks only for the 20-byte
  * base header), so they are charged as SYNs unless what they show rules
  * that out: the flags byte says not a SYN, or the port is not limited.
+ * frag_tiny counts only those charged: one ruled out is just not a SYN.
  */
 #define TINY { .packets = 1, .syn = 1, .allowed = 1, .new_source = 1, .frag_tiny = 1 }
-#define TINY_NOT_SYN { .packets = 1, .pass_not_syn = 1, .frag_tiny = 1 }
+#define TINY_NOT_SYN { .packets = 1, .pass_not_syn = 1 }
 static const struct {
 	const char *desc;
 	struct pkt_spec pkt;
