@@ -42,6 +42,15 @@
 #define TG_MAX_VLANS   2
 #define TG_MAX_EXTHDRS 8
 
+/*
+ * The furthest from the frame's start the parsers can leave the cursor:
+ * Ethernet, TG_MAX_VLANS tags, IPv6 and TG_MAX_EXTHDRS extension headers
+ * of at most (255 + 1) * 8 bytes each (IPv4 with options, AH and the
+ * fragment header are shorter). It holds whatever the frame's length: a
+ * cut first fragment may leave the cursor past the end.
+ */
+#define TG_L4_OFF_MAX (ETH_HLEN + TG_MAX_VLANS * 4 + 40 + TG_MAX_EXTHDRS * 256 * 8)
+
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
 #endif

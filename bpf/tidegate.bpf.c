@@ -377,6 +377,8 @@ struct tg_pkt {
 	void *end;
 	void *l3; /* struct iphdr or struct ipv6hdr */
 	struct tcphdr *th;
+	bool tcp;    /* th is where TCP starts (not so in a first fragment cut
+		      * inside its extension headers): its ports may be read */
 	bool v6;
 	bool frag;   /* a first fragment: the rest of the datagram is not here */
 	__u16 dport;
@@ -433,9 +435,9 @@ static __always_inline struct tg_rule *find_rule(const struct tg_pkt *p)
 
 static __always_inline int flow_key(const struct tg_pkt *p, struct tg_flow *f)
 {
-	if (pkt_saddr(p, f->saddr, true) || pkt_saddr(p, f->daddr, false))
+	if (!p->tcp || (void *)(p->th + 1) > p->end)
 		return -1;
-	if ((void *)(p->th + 1) > p->end)
+	if (pkt_saddr(p, f->saddr, true) || pkt_saddr(p, f->daddr, false))
 		return -1;
 	f->sport = p->th->source;
 	f->dport = p->th->dest;
@@ -770,14 +772,22 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 /*
  * What the parser found, for tg_decide: the offsets of the IP and TCP
  * headers from the start of the frame, the family, whether this is a
- * first fragment, and the destination port.
+ * first fragment, and the destination port. A TCP offset of 0 (where
+ * Ethernet is) says TCP's place is not known: tg_pkt.tcp is false.
+ * Extension headers can put TCP thousands of bytes in, so its offset
+ * gets 16 bits, which every offset the parsers can produce fits.
  */
-#define TG_META_L3_MASK 0xffULL  /* bits 0-7: IP header offset */
-#define TG_META_L4_SHIFT 8       /* bits 8-17: TCP header offset */
-#define TG_META_L4_MASK 0x3ffULL
-#define TG_META_V6      (1ULL << 18)
-#define TG_META_FRAG    (1ULL << 19)
-#define TG_META_PORT_SHIFT 32    /* bits 32-47: destination port */
+#define TG_META_L3_MASK    0xffULL   /* bits 0-7: IP header offset */
+#define TG_META_L4_SHIFT   8         /* bits 8-23: TCP header offset */
+#define TG_META_L4_MASK    0xffffULL
+#define TG_META_V6         (1ULL << 24)
+#define TG_META_FRAG       (1ULL << 25)
+#define TG_META_PORT_SHIFT 32        /* bits 32-47: destination port */
+
+/* With room for a TCP header beyond the furthest offset: the verifier
+ * checks th + 1 against the packet's end only for offsets up to 64 KiB. */
+_Static_assert(TG_L4_OFF_MAX + sizeof(struct tcphdr) <= TG_META_L4_MASK,
+	       "a TCP offset the parsers produce does not fit tg_decide's meta");
 
 /*
  * The decision and the action for a SYN to a limited port, as a global
@@ -794,14 +804,23 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bu
 			 __u64 meta)
 {
 	void *data = (void *)(long)ctx->data;
+	__u64 l4 = (meta >> TG_META_L4_SHIFT) & TG_META_L4_MASK;
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
 	__u32 zero = 0;
-	struct tg_pkt p = {
+	struct tg_pkt p;
+
+	/* Never so from tidegate_xdp (see TG_L4_OFF_MAX); said for the
+	 * verifier, which must see th's bounds. Unknown is safe: the SYN
+	 * is still charged, only its ports are not read. */
+	if (l4 > TG_L4_OFF_MAX)
+		l4 = 0;
+	p = (struct tg_pkt){
 		.data = data,
 		.end = (void *)(long)ctx->data_end,
 		.l3 = data + (meta & TG_META_L3_MASK),
-		.th = data + ((meta >> TG_META_L4_SHIFT) & TG_META_L4_MASK),
+		.th = data + l4,
+		.tcp = l4 != 0,
 		.v6 = !!(meta & TG_META_V6),
 		.frag = !!(meta & TG_META_FRAG),
 		.dport = (__u16)(meta >> TG_META_PORT_SHIFT),
@@ -816,9 +835,10 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bu
 
 static __always_inline __u64 pkt_meta(const struct tg_pkt *p, bool first_frag, __u16 dport)
 {
-	return (__u64)(p->l3 - p->data) | (__u64)((void *)p->th - p->data) << TG_META_L4_SHIFT |
-	       (p->v6 ? TG_META_V6 : 0) | (first_frag ? TG_META_FRAG : 0) |
-	       (__u64)dport << TG_META_PORT_SHIFT;
+	__u64 l4 = p->tcp ? (__u64)((void *)p->th - p->data) : 0;
+
+	return (__u64)(p->l3 - p->data) | l4 << TG_META_L4_SHIFT | (p->v6 ? TG_META_V6 : 0) |
+	       (first_frag ? TG_META_FRAG : 0) | (__u64)dport << TG_META_PORT_SHIFT;
 }
 
 /*
@@ -837,6 +857,7 @@ static __always_inline int charge_tiny(struct xdp_md *ctx, struct tg_pkt *p, str
 	bool syn = true, port_known = false;
 	__u16 dport = 0;
 
+	p->tcp = at_tcp;
 	if (at_tcp)
 		port_known = parse_tcp_tiny(c, &dport, &syn);
 	if (!syn)
@@ -860,7 +881,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
-	struct tg_pkt p = { .data = c.pos, .end = c.end };
+	struct tg_pkt p = { .data = c.pos, .end = c.end, .tcp = true };
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
 	struct tg_source src;

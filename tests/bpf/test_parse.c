@@ -109,6 +109,8 @@ static const struct parse_case cases[] = {
 	{ "IPv6 chain hop, dst, routing, fragment, AH, dst",
 	  { V6, PKT_EXTS(HOP(0), DST(1), RTG(0), FRAG(PKT_IP6_MF), AH(4), DST(0)), SYN, P80 },
 	  XDP_PASS, LIMITED },
+	{ "IPv6 SYN behind a 1024-byte destination-options header (TCP at byte 1078)",
+	  { V6, PKT_EXTS(DST(127)), SYN, P80 }, XDP_PASS, LIMITED },
 	{ "IPv6 chain of 8 extension headers",
 	  { V6, PKT_EXTS(HOP(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0)),
 	    SYN, P80 },

@@ -265,6 +265,7 @@ struct fspec {
 	unsigned int payload;   /* bytes of TCP payload */
 	unsigned int ip_opts;   /* IPv4 option bytes (multiple of 4) */
 	bool ext_hdr;           /* IPv6: one destination-options header */
+	unsigned int ext_len;   /* ...of this many bytes (a multiple of 8); 0: 8 */
 	bool first_frag;        /* IPv4: MF set, offset 0 */
 };
 
@@ -349,7 +350,7 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 	ip = buf + off;
 	l4_len = doff * 4 + s->payload;
 	if (s->v6) {
-		size_t ext = s->ext_hdr ? 8 : 0;
+		size_t ext = s->ext_hdr ? (s->ext_len ? s->ext_len : 8) : 0, pad;
 
 		memset(ip, 0, 40 + ext);
 		be32(ip, 0x60012345); /* a flow label the RST must not keep */
@@ -360,9 +361,17 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 		memcpy(ip + 24, dst, 16);
 		if (ext) {
 			ip[40] = IPPROTO_TCP;
-			ip[41] = 0;
-			ip[42] = 1; /* PadN */
-			ip[43] = 4;
+			ip[41] = (__u8)(ext / 8 - 1);
+			/* PadN options of at most 255 bytes fill the rest;
+			 * one byte left over is a Pad1 (already 0). */
+			for (pad = 42; pad + 1 < 40 + ext;) {
+				size_t n = 40 + ext - pad - 2;
+
+				n = n > 255 ? 255 : n;
+				ip[pad] = 1;
+				ip[pad + 1] = (__u8)n;
+				pad += 2 + n;
+			}
 		}
 		ip_len = 40 + ext;
 	} else {
