@@ -16,9 +16,21 @@
  *    Not so a first fragment cut inside the TCP header (a "tiny
  *    fragment", RFC 1858; RFC 7112 forbids it for IPv6): reassembly
  *    completes it, so it is no bypass: see parse_tcp_tiny().
- *  - more than TG_MAX_VLANS tags, or more than TG_MAX_EXTHDRS IPv6
- *    extension headers, or an extension header we cannot walk (ESP,
- *    mobility, HIP, shim6, experimental) is passed and counted.
+ *  - more than TG_MAX_VLANS tags is passed and counted (pass_vlan). The
+ *    kernel hands such a frame to IP only through a stack of as many
+ *    VLAN devices, one per tag; without that stack it is dropped, and
+ *    tidegate does not support one.
+ *  - an extension header we cannot walk (mobility, HIP, shim6, the
+ *    experimental numbers) is passed and counted (pass_exthdr). Linux
+ *    registers no protocol handler for any of them: it hands the packet
+ *    to a raw socket at most (else answers with an ICMPv6 error), and
+ *    never what follows to TCP, so there is no SYN behind them to
+ *    limit. ESP is encrypted: not TCP to us.
+ *
+ * Not a bypass: a chain still walkable after TG_MAX_EXTHDRS headers.
+ * The bound is ours, for the verifier; the kernel walks any number of
+ * them to TCP. parse_ipv6 says TG_P_LONG, and the packet is charged as
+ * a SYN to a port we cannot see, as a tiny fragment is (exthdr_long).
  */
 #ifndef TG_PARSE_H
 #define TG_PARSE_H
@@ -71,6 +83,7 @@ enum tg_parse {
 	TG_P_EXTHDR,
 	TG_P_VLAN,
 	TG_P_FRAG,
+	TG_P_LONG, /* IPv6: walkable headers past TG_MAX_EXTHDRS, TCP unseen */
 };
 
 struct cursor {
@@ -144,9 +157,18 @@ static __always_inline int parse_ipv4(struct cursor *c, __be32 *saddr, bool *fir
 	return TG_P_OK;
 }
 
+/* The extension headers parse_ipv6 walks. */
+static __always_inline bool exthdr_walkable(__u8 nexthdr)
+{
+	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	       nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_AH ||
+	       nexthdr == IPPROTO_FRAGMENT;
+}
+
 /*
  * IPv6 and a bounded chain of extension headers: hop-by-hop, routing,
- * destination options, fragment and AH. Leaves the cursor on TCP.
+ * destination options, fragment and AH. Leaves the cursor on TCP, or
+ * for TG_P_LONG on the first header past the bound.
  */
 static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 				      bool *first_frag)
@@ -206,7 +228,14 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 			return TG_P_EXTHDR;
 		}
 	}
-	return nexthdr == IPPROTO_TCP ? TG_P_OK : TG_P_EXTHDR;
+	if (nexthdr == IPPROTO_TCP)
+		return TG_P_OK;
+	if (!exthdr_walkable(nexthdr))
+		return TG_P_EXTHDR;
+	/* One more the kernel would walk, if it is there at all. */
+	if (c->pos + sizeof(struct ipv6_opt_hdr) > c->end)
+		return TG_P_TRUNC;
+	return TG_P_LONG;
 }
 
 /*

@@ -842,17 +842,22 @@ static __always_inline __u64 pkt_meta(const struct tg_pkt *p, bool first_frag, _
 }
 
 /*
- * A first fragment cut inside its TCP header (at_tcp), or inside the
- * extension headers after its fragment header: reassembly completes it,
- * so what it cuts short is no bypass. What it shows may rule out a SYN
- * (a flags byte without SYN) or a limited port; anything else is
- * charged as a SYN to a limited port, and only that counts in
- * frag_tiny. Off the path of whole SYNs, and past the flood's fast path:
- * no real stack sends such a fragment.
+ * A packet whose TCP header we cannot read whole, though the kernel
+ * will (why):
+ *  - TG_P_TRUNC: a first fragment cut inside its TCP header (at_tcp) or
+ *    inside the extension headers after its fragment header; reassembly
+ *    completes it (a "tiny fragment", counted in frag_tiny);
+ *  - TG_P_LONG: TCP behind more IPv6 extension headers than we walk,
+ *    which the kernel walks (counted in exthdr_long).
+ * What is visible may rule out a SYN (a flags byte without SYN) or a
+ * limited port; anything else is charged as a SYN to a limited port,
+ * from its source, and only then counted by why. Off the path of whole
+ * SYNs, and past the flood's fast path: no real stack sends these.
  */
-static __always_inline int charge_tiny(struct xdp_md *ctx, struct tg_pkt *p, struct cursor *c,
-				       struct tg_source *src, const struct tg_config *cfg,
-				       struct tg_counters *cnt, bool at_tcp, bool first_frag)
+static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, struct cursor *c,
+					 struct tg_source *src, const struct tg_config *cfg,
+					 struct tg_counters *cnt, int why, bool at_tcp,
+					 bool first_frag)
 {
 	bool syn = true, port_known = false;
 	__u16 dport = 0;
@@ -870,7 +875,10 @@ static __always_inline int charge_tiny(struct xdp_md *ctx, struct tg_pkt *p, str
 		if (!limited || !*limited)
 			return pass_by_reason(cnt, TG_P_NOT_TCP);
 	}
-	cnt->frag_tiny++;
+	if (why == TG_P_LONG)
+		cnt->exthdr_long++;
+	else
+		cnt->frag_tiny++;
 	return tg_decide(ctx, src, NULL, pkt_meta(p, first_frag, dport));
 }
 
@@ -888,9 +896,9 @@ int tidegate_xdp(struct xdp_md *ctx)
 	__u32 zero = 0, dport32;
 	__u16 proto, dport = 0;
 	__u8 *limited;
-	bool syn = false, first_frag = false, cut = false;
+	bool syn = false, first_frag = false;
 	struct tg_bucket *b = NULL;
-	int ret;
+	int ret, unseen = TG_P_OK;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
 	cfg = bpf_map_lookup_elem(&tg_config, &zero);
@@ -915,9 +923,10 @@ int tidegate_xdp(struct xdp_md *ctx)
 
 		ret = parse_ipv6(&c, &ip6, &first_frag);
 		/* A first fragment may cut the extension headers that follow
-		 * its fragment header; reassembly completes them too. */
-		if (ret == TG_P_TRUNC && first_frag)
-			cut = true;
+		 * its fragment header; reassembly completes them too. A chain
+		 * longer than we walk the kernel walks on. TCP is unseen. */
+		if ((ret == TG_P_TRUNC && first_frag) || ret == TG_P_LONG)
+			unseen = ret;
 		else if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v6(&src, ip6, cfg);
@@ -927,10 +936,11 @@ int tidegate_xdp(struct xdp_md *ctx)
 	}
 
 	p.th = c.pos;
-	ret = cut ? TG_P_TRUNC : parse_tcp(&c, &dport, &syn);
+	ret = unseen ?: parse_tcp(&c, &dport, &syn);
 	if (ret) {
-		if (ret == TG_P_TRUNC && first_frag)
-			return charge_tiny(ctx, &p, &c, &src, cfg, cnt, !cut, first_frag);
+		if (ret == TG_P_LONG || (ret == TG_P_TRUNC && first_frag))
+			return charge_unseen(ctx, &p, &c, &src, cfg, cnt, ret, !unseen,
+					     first_frag);
 		return pass_by_reason(cnt, ret);
 	}
 	if (!syn)

@@ -226,10 +226,11 @@ struct tg_counters {
 	__u64 pass_not_ip;   /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
 	__u64 pass_trunc;    /* a header ran past the end of the packet */
 	__u64 pass_badhdr;   /* malformed header (IP version, IHL < 5, doff < 5) */
-	__u64 pass_exthdr;   /* IPv6 extension chain too long or unknown */
+	__u64 pass_exthdr;   /* an IPv6 extension header we cannot walk */
 	__u64 pass_vlan;     /* more than two VLAN tags */
 	__u64 fragment;      /* non-first fragment: no TCP header, passed */
 	__u64 frag_tiny;     /* first fragment cut inside TCP: charged as a SYN */
+	__u64 exthdr_long;   /* IPv6 chain longer than 8 headers: charged as a SYN */
 	__u64 new_source;    /* a source got a bucket */
 	__u64 table_full;    /* ...while the table was full: the LRU evicted */
 	__u64 evicted;       /* sources the LRU evicted to make room */
