@@ -165,10 +165,23 @@ static __always_inline bool exthdr_walkable(__u8 nexthdr)
 	       nexthdr == IPPROTO_FRAGMENT;
 }
 
+/* An IPv4-mapped address, ::ffff:a.b.c.d. Word 2 first: a real IPv6
+ * address almost never has 0x0000ffff there, so one compare decides. */
+static __always_inline bool ipv6_v4mapped(const struct in6_addr *a)
+{
+	return a->in6_u.u6_addr32[2] == bpf_htonl(0xffff) &&
+	       !(a->in6_u.u6_addr32[0] | a->in6_u.u6_addr32[1]);
+}
+
 /*
  * IPv6 and a bounded chain of extension headers: hop-by-hop, routing,
  * destination options, fragment and AH. Leaves the cursor on TCP, or
  * for TG_P_LONG on the first header past the bound.
+ *
+ * An IPv4-mapped source is a bad header here: no such packet comes off
+ * the wire from a real stack, Linux's TCP discards a SYN from one
+ * (tcp_v6_conn_request), and with a long enough --v6-prefix its key
+ * would be the IPv4 source's bucket (IPv4 keys are IPv4-mapped).
  */
 static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 				      bool *first_frag)
@@ -179,7 +192,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 
 	if ((void *)(ip6 + 1) > c->end)
 		return TG_P_TRUNC;
-	if (ip6->version != 6)
+	if (ip6->version != 6 || ipv6_v4mapped(&ip6->saddr))
 		return TG_P_BADHDR;
 	*hdr = ip6;
 	nexthdr = ip6->nexthdr;

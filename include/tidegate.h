@@ -225,7 +225,8 @@ struct tg_counters {
 	__u64 pass_not_syn;  /* parsed, but not a SYN to a limited port */
 	__u64 pass_not_ip;   /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
 	__u64 pass_trunc;    /* a header ran past the end of the packet */
-	__u64 pass_badhdr;   /* malformed header (IP version, IHL < 5, doff < 5) */
+	__u64 pass_badhdr;   /* malformed header (IP version, IHL < 5, doff < 5,
+			      * an IPv4-mapped IPv6 source) */
 	__u64 pass_exthdr;   /* an IPv6 extension header we cannot walk */
 	__u64 pass_vlan;     /* more than two VLAN tags */
 	__u64 fragment;      /* non-first fragment: no TCP header, passed */

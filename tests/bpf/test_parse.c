@@ -504,6 +504,38 @@ static void test_long_chain_flood(struct tg_harness *h)
 	tg_counters_moved(&before, &after, &cut, "long chain cut inside its ninth header");
 }
 
+/*
+ * An IPv6 SYN from an IPv4-mapped source (::ffff:198.18.0.9): Linux's
+ * TCP discards it, and with a /128 its key would be the IPv4 source's
+ * bucket. Passed as a malformed header, charging nothing.
+ */
+static void test_v4mapped(struct tg_harness *h)
+{
+	static const struct tg_counters limited = LIMITED;
+	static const struct tg_counters bad = { .packets = 3, .pass_badhdr = 3 };
+	struct pkt_spec s4 = pkt_syn4(PKT_IP4(198, 18, 0, 9), 80);
+	struct in6_addr mapped = pkt_ip6("::ffff:198.18.0.9");
+	struct pkt_spec s6 = pkt_syn6(&mapped, 80);
+	struct tg_source src = tg_source_v4(PKT_IP4(198, 18, 0, 9));
+	struct tg_counters before, after;
+	struct tg_bucket b = { 0 };
+	__u8 frame[PKT_MAX];
+	int len, i;
+
+	if (tg_configure(h, "1000/second", 0, 32, 128, false))
+		return (void)tap_ok(0, "v4-mapped: configure /32 and /128");
+	check_frame(h, "v4-mapped: the IPv4 source's SYN", &s4, XDP_PASS, &limited);
+	len = pkt_build(&s6, frame, sizeof(frame));
+	tg_stats_read(h, &before);
+	for (i = 0; i < 3; i++)
+		tap_is(run_once(h, frame, (__u32)len, "v4-mapped"), XDP_PASS,
+		       "v4-mapped: SYN %d from ::ffff:198.18.0.9 passed", i + 1);
+	tg_stats_read(h, &after);
+	tg_counters_moved(&before, &after, &bad, "v4-mapped: 3 SYNs, each a bad header");
+	tg_bucket_get(h, &src, &b);
+	tap_is(b.admitted, 1, "v4-mapped: the IPv4 source's bucket was not charged");
+}
+
 int main(void)
 {
 	struct tg_harness h;
@@ -525,6 +557,7 @@ int main(void)
 		test_tiny_first_frags(&h);
 		test_dry_run(&h);
 		test_long_chain_flood(&h);
+		test_v4mapped(&h);
 	}
 	tg_close(&h);
 	return tap_done();
