@@ -554,13 +554,14 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 
 /*
  * Whether rst.h can answer this SYN: not with IPv4 options or IPv6
- * extension headers (rst.h says why), nor in a first fragment, whose
- * SYN's length, which the RST must acknowledge, is the whole datagram's
- * and whose TCP header may be cut short.
+ * extension headers, nor to or from a group address (rst.h says why),
+ * nor in a first fragment, whose SYN's length, which the RST must
+ * acknowledge, is the whole datagram's and whose TCP header may be cut
+ * short.
  */
 static __always_inline bool rst_answerable(const struct tg_pkt *p)
 {
-	if (p->frag)
+	if (p->frag || !rst_unicast(p->data, p->end, p->l3, p->v6))
 		return false;
 	if (p->v6) {
 		struct ipv6hdr *ip6 = p->l3;

@@ -246,7 +246,7 @@ struct tg_counters {
 	__u64 act_drop;            /* dropped silently */
 	__u64 rst_sent;            /* answered with an RST+ACK (XDP_TX) */
 	__u64 rst_budget_exceeded; /* RST wanted, over the global budget: dropped */
-	__u64 rst_skipped;         /* RST wanted, IPv4 options or IPv6 ext headers: dropped */
+	__u64 rst_skipped;         /* RST wanted, not answerable (rst.h): dropped */
 	__u64 redirected;          /* sent to the redirect interface */
 	__u64 redirect_failed;     /* redirect interface not in tg_redirect: dropped */
 	__u64 flow_redirected;     /* later packets of a redirected flow, sent after it */

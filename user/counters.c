@@ -38,7 +38,7 @@ const struct tg_counter_def tg_counter_defs[TG_NR_COUNTERS] = {
 	COUNTER(act_drop, "dropped silently"),
 	COUNTER(rst_sent, "refused with an RST+ACK"),
 	COUNTER(rst_budget_exceeded, "RST wanted, over the RST budget: dropped"),
-	COUNTER(rst_skipped, "RST wanted, IP options or IPv6 extension headers: dropped"),
+	COUNTER(rst_skipped, "RST wanted, not answerable (options, fragment, not unicast): dropped"),
 	COUNTER(redirected, "sent to the redirect interface"),
 	COUNTER(redirect_failed, "redirect interface missing: dropped"),
 	COUNTER(flow_redirected, "later packets of redirected flows, sent after them"),

@@ -258,6 +258,7 @@ struct fspec {
 	bool v6;
 	const char *src;    /* source address, text */
 	const char *dst;    /* NULL: 198.51.100.1 / 2001:db8::1 */
+	const __u8 *dmac;   /* Ethernet destination; NULL: mac_server */
 	__u16 sport, dport; /* 0: 40000, 80 */
 	__u8 flags;         /* TCP flags; 0: SYN */
 	__u32 seq, ack;
@@ -338,7 +339,7 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 	if (addr_of(s->v6, s->src, src) ||
 	    addr_of(s->v6, s->dst ? s->dst : s->v6 ? "2001:db8::1" : "198.51.100.1", dst))
 		return -1;
-	memcpy(buf, mac_server, ETH_ALEN);
+	memcpy(buf, s->dmac ? s->dmac : mac_server, ETH_ALEN);
 	memcpy(buf + ETH_ALEN, mac_client, ETH_ALEN);
 	for (i = 0; i < s->vlans; i++) {
 		be16(buf + off, ETH_P_8021Q);
