@@ -176,6 +176,18 @@ static __always_inline __u64 clock_coarse_ns(void)
 }
 
 /*
+ * Whether the coarse clock alone may deny a SYN to a bucket with this
+ * tat: it lies more than the slack beyond the tolerance. charge_source
+ * and the flood's fast path in tidegate_xdp both ask this, and only
+ * this. No overflow: the tolerance is under 2^62 (limits.h), and so is
+ * the clock for the first 146 years of uptime.
+ */
+static __always_inline bool coarse_deny(__u64 tat, __u64 coarse, __u64 tolerance)
+{
+	return tat > coarse + tolerance + TG_COARSE_SLACK_NS;
+}
+
+/*
  * GCRA on one word: admit when the bucket's theoretical arrival time is
  * at most tolerance ahead of now, and move it one interval later. A
  * clock that seems to go backwards only makes tat look further ahead,
@@ -267,11 +279,9 @@ static __always_inline int charge_source(const struct tg_source *src,
 	/* *bp: the bucket the caller already found, or NULL to look. */
 	if (!b)
 		b = bpf_map_lookup_elem(&tg_buckets, src);
-	/* No overflow: the tolerance is under 2^62 (limits.h), and so is
-	 * the clock for the first 146 years of uptime. */
 	if (b) {
 		now = clock_coarse_ns();
-		if (READ_ONCE(b->tat_ns) > now + lim->tolerance_ns + TG_COARSE_SLACK_NS) {
+		if (coarse_deny(READ_ONCE(b->tat_ns), now, lim->tolerance_ns)) {
 			*bp = b;
 			*nowp = now;
 			return TG_DENY;
@@ -369,6 +379,58 @@ static __always_inline void count_drop(struct tg_bucket *b, const struct tg_coun
 	if (((__u32)cnt->syn * TG_GOLDEN32) >> (32 - shift))
 		return;
 	__sync_fetch_and_add(&b->dropped, 1ULL << shift);
+}
+
+/*
+ * A SYN to a limited port is counted once it is decided, in one call:
+ * in syn and in exactly one of allowed, dropped and would_drop, overall
+ * and for its family. limit_syn and the flood's fast path in
+ * tidegate_xdp count through this and no other way, so syn == allowed +
+ * dropped + would_drop holds in one place. A SYN dropped silently
+ * counts in act_drop too (drop_silently).
+ */
+enum tg_counted {
+	TG_COUNT_ALLOWED,
+	TG_COUNT_DROPPED,
+	TG_COUNT_WOULD_DROP,
+};
+
+static __always_inline void count_verdict(__u64 *syn, __u64 *allowed, __u64 *dropped,
+					  __u64 *would_drop, enum tg_counted verdict)
+{
+	(*syn)++;
+	if (verdict == TG_COUNT_ALLOWED)
+		(*allowed)++;
+	else if (verdict == TG_COUNT_DROPPED)
+		(*dropped)++;
+	else
+		(*would_drop)++;
+}
+
+static __always_inline void count_syn(struct tg_counters *cnt, bool v6, enum tg_counted verdict)
+{
+	__u32 fam = v6 ? TG_FAM_V6 : TG_FAM_V4;
+	struct tg_fam_counters *f;
+
+	count_verdict(&cnt->syn, &cnt->allowed, &cnt->dropped, &cnt->would_drop, verdict);
+	/* A NULL (impossible for an array of two) just leaves the
+	 * per-family split uncounted. */
+	f = bpf_map_lookup_elem(&tg_fam_stats, &fam);
+	if (f)
+		count_verdict(&f->syn, &f->allowed, &f->dropped, &f->would_drop, verdict);
+}
+
+static __always_inline int drop_silently(struct tg_counters *cnt)
+{
+	cnt->act_drop++;
+	return XDP_DROP;
+}
+
+/* Whether the bucket had a drop log line within the log interval: then
+ * no line is due for it yet. */
+static __always_inline bool logged_lately(__u64 last, __u64 now, const struct tg_config *cfg)
+{
+	return last && (__s64)(now - last) < (__s64)cfg->log_interval_ns;
 }
 
 /* A packet's IP and TCP headers, as the parsers left them. */
@@ -507,7 +569,7 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 	struct tg_state *st;
 	__u32 zero = 0;
 
-	if (last && (__s64)(now - last) < (__s64)cfg->log_interval_ns)
+	if (logged_lately(last, now, cfg))
 		return;
 	st = bpf_map_lookup_elem(&tg_state, &zero);
 	if (!st || !budget_take(&st->log_tat_ns, now, cfg->log_budget_interval_ns,
@@ -676,7 +738,8 @@ static __always_inline int pass_not_syn(const struct tg_pkt *p, const struct tg_
 
 /*
  * A SYN to a limited port: find its rule and bucket, decide, and act.
- * Every SYN here counts in exactly one of allowed, dropped, would_drop.
+ * Every SYN here is counted by count_syn, once, as allowed, dropped or
+ * would_drop.
  */
 static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 				     struct tg_source *src, const struct tg_config *cfg,
@@ -686,26 +749,16 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 	__u32 action = cfg->action, ifindex = cfg->action_ifindex;
 	struct tg_bucket *b = found;
 	struct tg_rule *rule = NULL;
-	__u32 fam = p->v6 ? TG_FAM_V6 : TG_FAM_V4;
-	struct tg_fam_counters *fcnt;
 	__u8 why = TG_WHY_LIMIT;
 	__u64 now;
 	int verdict;
 
-	cnt->syn++;
-	/* A NULL (impossible for an array of two) just leaves the
-	 * per-family split uncounted. */
-	fcnt = bpf_map_lookup_elem(&tg_fam_stats, &fam);
-	if (fcnt)
-		fcnt->syn++;
 	if (cfg->flags & TG_F_RULES)
 		rule = find_rule(p);
 	if (rule) {
 		if (rule->kind == TG_RULE_ALLOW) {
 			cnt->rule_allow++;
-			cnt->allowed++;
-			if (fcnt)
-				fcnt->allowed++;
+			count_syn(cnt, p->v6, TG_COUNT_ALLOWED);
 			if (cfg->flags & TG_F_FLOWS)
 				forget_flow(p);
 			return XDP_PASS;
@@ -738,9 +791,7 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		verdict = charge_source(src, &lim, cfg, cnt, &b, &now);
 	}
 	if (verdict == TG_ADMIT) {
-		cnt->allowed++;
-		if (fcnt)
-			fcnt->allowed++;
+		count_syn(cnt, p->v6, TG_COUNT_ALLOWED);
 		if (cfg->flags & TG_F_FLOWS)
 			forget_flow(p);
 		return XDP_PASS;
@@ -754,20 +805,15 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		drop_log(b, now, p, src, rule, cfg, cnt, action, why);
 	}
 	if (cfg->flags & TG_F_DRY_RUN) {
-		cnt->would_drop++;
-		if (fcnt)
-			fcnt->would_drop++;
+		count_syn(cnt, p->v6, TG_COUNT_WOULD_DROP);
 		return XDP_PASS;
 	}
-	cnt->dropped++;
-	if (fcnt)
-		fcnt->dropped++;
+	count_syn(cnt, p->v6, TG_COUNT_DROPPED);
 	if (action == TG_ACT_RST)
 		return act_rst(ctx, p, now, cfg, cnt);
 	if (action == TG_ACT_REDIRECT)
 		return act_redirect(p, ifindex, cnt);
-	cnt->act_drop++;
-	return XDP_DROP;
+	return drop_silently(cnt);
 }
 
 /*
@@ -953,24 +999,24 @@ int tidegate_xdp(struct xdp_md *ctx)
 	/*
 	 * A flood's SYN, decided here without a call: no rules, the drop
 	 * action, enforcing, a bucket so far over its limit that the coarse
-	 * clock decides (as charge_source would), and no log line to write.
-	 * The counters move exactly as tg_decide would move them.
-	 * Anything else, and every SYN that is not denied, goes on to it.
+	 * clock decides (coarse_deny, as charge_source), and no log line to
+	 * write. The counters move as limit_syn moves them, through the
+	 * same helpers. Anything else, and every SYN that is not denied,
+	 * goes on to tg_decide.
 	 */
 	if (!(cfg->flags & TG_F_RULES))
 		b = bpf_map_lookup_elem(&tg_buckets, &src);
 	if (b && !(cfg->flags & TG_F_DRY_RUN) && cfg->action == TG_ACT_DROP) {
-		__u64 now = clock_coarse_ns(), last;
+		__u64 now = clock_coarse_ns();
 
-		if (READ_ONCE(b->tat_ns) > now + cfg->tolerance_ns + TG_COARSE_SLACK_NS) {
+		if (coarse_deny(READ_ONCE(b->tat_ns), now, cfg->tolerance_ns)) {
 			struct tg_state *st;
 			bool quiet;
 
 			/* No line due: logged lately, or (the usual case for
 			 * the sources of a big flood) a line due but the log
 			 * budget spent, which a read of its word tells. */
-			last = READ_ONCE(b->logged_ns);
-			quiet = last && (__s64)(now - last) < (__s64)cfg->log_interval_ns;
+			quiet = logged_lately(READ_ONCE(b->logged_ns), now, cfg);
 			if (!quiet) {
 				st = bpf_map_lookup_elem(&tg_state, &zero);
 				if (st && READ_ONCE(st->log_tat_ns) >
@@ -980,19 +1026,9 @@ int tidegate_xdp(struct xdp_md *ctx)
 				}
 			}
 			if (quiet) {
-				__u32 fam = p.v6 ? TG_FAM_V6 : TG_FAM_V4;
-				struct tg_fam_counters *fcnt;
-
-				cnt->syn++;
 				count_drop(b, cnt);
-				cnt->dropped++;
-				cnt->act_drop++;
-				fcnt = bpf_map_lookup_elem(&tg_fam_stats, &fam);
-				if (fcnt) {
-					fcnt->syn++;
-					fcnt->dropped++;
-				}
-				return XDP_DROP;
+				count_syn(cnt, p.v6, TG_COUNT_DROPPED);
+				return drop_silently(cnt);
 			}
 		}
 	}
