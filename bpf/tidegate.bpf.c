@@ -1054,7 +1054,13 @@ int tidegate_xdp(struct xdp_md *ctx)
 
 			/* No line due: logged lately, or (the usual case for
 			 * the sources of a big flood) a line due but the log
-			 * budget spent, which a read of its word tells. */
+			 * budget spent, which a read of its word tells. By
+			 * the coarse clock, up to a tick behind: it may count
+			 * in log_budget_exceeded a line the precise clock's
+			 * budget_take would have let through. Harmless: the
+			 * bucket keeps its turn (logged_ns is not moved), so
+			 * its line comes with a later drop, and the budget only
+			 * errs on the side of fewer lines. */
 			quiet = logged_lately(READ_ONCE(b->logged_ns), now, cfg);
 			if (!quiet) {
 				st = bpf_map_lookup_elem(&tg_state, &zero);

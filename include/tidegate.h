@@ -90,7 +90,9 @@ struct tg_config {
 	__u32 burst;        /* for display; tolerance_ns is what is used */
 	__u32 rate_count;   /* the rate as the operator wrote it: */
 	__u64 rate_period_ns; /* rate_count per rate_period_ns */
-	__u32 max_sources;  /* size of tg_buckets, for display */
+	__u32 max_sources;  /* size of tg_buckets: not for display only, the
+			     * datapath compares the sources tracked with it
+			     * to count table_full and evicted */
 	__u32 layout_version;
 	__u32 action;         /* TG_ACT_* for SYNs over the default limit */
 	__u32 action_ifindex; /* TG_ACT_REDIRECT: where to */
@@ -236,7 +238,8 @@ struct tg_counters {
 	__u64 table_full;    /* ...while the table was full: the LRU evicted */
 	__u64 evicted;       /* sources the LRU evicted to make room */
 	__u64 cas_retry;     /* lost a compare-and-swap race and retried */
-	__u64 cas_exhausted; /* contended past the retry bound: dropped */
+	__u64 cas_exhausted; /* contended past the retry bound: refused, in
+			      * dropped (would_drop in dry run) */
 	/* Rules (each SYN counts in at most one) */
 	__u64 rule_allow;    /* passed by an allow rule (in allowed) */
 	__u64 rule_deny;     /* hit a deny rule (in dropped or would_drop) */

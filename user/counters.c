@@ -31,7 +31,7 @@ const struct tg_counter_def tg_counter_defs[TG_NR_COUNTERS] = {
 	COUNTER(table_full, "new sources that found the table full (the LRU evicted)"),
 	COUNTER(evicted, "sources evicted from the full table to make room"),
 	COUNTER(cas_retry, "bucket updates retried after a race with another CPU"),
-	COUNTER(cas_exhausted, "SYNs dropped after too many races"),
+	COUNTER(cas_exhausted, "SYNs refused after too many races (in dropped or would_drop)"),
 	COUNTER(rule_allow, "SYNs passed by an allow rule"),
 	COUNTER(rule_deny, "SYNs that hit a deny rule"),
 	COUNTER(rule_limit, "SYNs charged to a limit rule's bucket"),
