@@ -478,8 +478,9 @@ struct tg_pkt {
 	void *end;
 	void *l3; /* struct iphdr or struct ipv6hdr */
 	struct tcphdr *th;
-	bool tcp;    /* th is where TCP starts (not so in a first fragment cut
-		      * inside its extension headers): its ports may be read */
+	bool tcp;    /* th is where TCP starts, so its ports may be read: not
+		      * so behind more than TG_MAX_EXTHDRS extension headers,
+		      * nor in a first fragment cut inside them */
 	bool v6;
 	bool frag;   /* a first fragment: the rest of the datagram is not here */
 	__u16 dport;
