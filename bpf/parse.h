@@ -16,9 +16,21 @@
  *    Not so a first fragment cut inside the TCP header (a "tiny
  *    fragment", RFC 1858; RFC 7112 forbids it for IPv6): reassembly
  *    completes it, so it is no bypass: see parse_tcp_tiny().
- *  - more than TG_MAX_VLANS tags, or more than TG_MAX_EXTHDRS IPv6
- *    extension headers, or an extension header we cannot walk (ESP,
- *    mobility, HIP, shim6, experimental) is passed and counted.
+ *  - more than TG_MAX_VLANS tags is passed and counted (pass_vlan). The
+ *    kernel hands such a frame to IP only through a stack of as many
+ *    VLAN devices, one per tag; without that stack it is dropped, and
+ *    tidegate does not support one.
+ *  - an extension header we cannot walk (mobility, HIP, shim6, the
+ *    experimental numbers) is passed and counted (pass_exthdr). Linux
+ *    registers no protocol handler for any of them: it hands the packet
+ *    to a raw socket at most (else answers with an ICMPv6 error), and
+ *    never what follows to TCP, so there is no SYN behind them to
+ *    limit. ESP is encrypted: not TCP to us.
+ *
+ * Not a bypass: a chain still walkable after TG_MAX_EXTHDRS headers.
+ * The bound is ours, for the verifier; the kernel walks any number of
+ * them to TCP. parse_ipv6 says TG_P_LONG, and the packet is charged as
+ * a SYN to a port we cannot see, as a tiny fragment is (exthdr_long).
  */
 #ifndef TG_PARSE_H
 #define TG_PARSE_H
@@ -42,6 +54,15 @@
 #define TG_MAX_VLANS   2
 #define TG_MAX_EXTHDRS 8
 
+/*
+ * The furthest from the frame's start the parsers can leave the cursor:
+ * Ethernet, TG_MAX_VLANS tags, IPv6 and TG_MAX_EXTHDRS extension headers
+ * of at most (255 + 1) * 8 bytes each (IPv4 with options, AH and the
+ * fragment header are shorter). It holds whatever the frame's length: a
+ * cut first fragment may leave the cursor past the end.
+ */
+#define TG_L4_OFF_MAX (ETH_HLEN + TG_MAX_VLANS * 4 + 40 + TG_MAX_EXTHDRS * 256 * 8)
+
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
 #endif
@@ -62,6 +83,7 @@ enum tg_parse {
 	TG_P_EXTHDR,
 	TG_P_VLAN,
 	TG_P_FRAG,
+	TG_P_LONG, /* IPv6: walkable headers past TG_MAX_EXTHDRS, TCP unseen */
 };
 
 struct cursor {
@@ -135,9 +157,31 @@ static __always_inline int parse_ipv4(struct cursor *c, __be32 *saddr, bool *fir
 	return TG_P_OK;
 }
 
+/* The extension headers parse_ipv6 walks. */
+static __always_inline bool exthdr_walkable(__u8 nexthdr)
+{
+	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	       nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_AH ||
+	       nexthdr == IPPROTO_FRAGMENT;
+}
+
+/* An IPv4-mapped address, ::ffff:a.b.c.d. Word 2 first: a real IPv6
+ * address almost never has 0x0000ffff there, so one compare decides. */
+static __always_inline bool ipv6_v4mapped(const struct in6_addr *a)
+{
+	return a->in6_u.u6_addr32[2] == bpf_htonl(0xffff) &&
+	       !(a->in6_u.u6_addr32[0] | a->in6_u.u6_addr32[1]);
+}
+
 /*
  * IPv6 and a bounded chain of extension headers: hop-by-hop, routing,
- * destination options, fragment and AH. Leaves the cursor on TCP.
+ * destination options, fragment and AH. Leaves the cursor on TCP, or
+ * for TG_P_LONG on the first header past the bound.
+ *
+ * An IPv4-mapped source is a bad header here: no such packet comes off
+ * the wire from a real stack, Linux's TCP discards a SYN from one
+ * (tcp_v6_conn_request), and with a long enough --v6-prefix its key
+ * would be the IPv4 source's bucket (IPv4 keys are IPv4-mapped).
  */
 static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 				      bool *first_frag)
@@ -148,7 +192,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 
 	if ((void *)(ip6 + 1) > c->end)
 		return TG_P_TRUNC;
-	if (ip6->version != 6)
+	if (ip6->version != 6 || ipv6_v4mapped(&ip6->saddr))
 		return TG_P_BADHDR;
 	*hdr = ip6;
 	nexthdr = ip6->nexthdr;
@@ -197,7 +241,14 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 			return TG_P_EXTHDR;
 		}
 	}
-	return nexthdr == IPPROTO_TCP ? TG_P_OK : TG_P_EXTHDR;
+	if (nexthdr == IPPROTO_TCP)
+		return TG_P_OK;
+	if (!exthdr_walkable(nexthdr))
+		return TG_P_EXTHDR;
+	/* One more the kernel would walk, if it is there at all. */
+	if (c->pos + sizeof(struct ipv6_opt_hdr) > c->end)
+		return TG_P_TRUNC;
+	return TG_P_LONG;
 }
 
 /*

@@ -10,9 +10,10 @@
  * TCP options and payload are cut with bpf_xdp_adjust_tail.
  *
  * Not answered, on purpose (the caller drops and counts rst_skipped):
- * IPv4 with options and IPv6 with extension headers. Echoing a source
- * route or a routing header back would be wrong, and stripping them
- * means moving the TCP header; a SYN carrying them is rare and suspect.
+ *  - IPv4 with options and IPv6 with extension headers. Echoing a source
+ *    route or a routing header back would be wrong, and stripping them
+ *    means moving the TCP header; a SYN carrying them is rare and suspect.
+ *  - a SYN not sent to one host, or sent from a group: see rst_unicast().
  */
 #ifndef TG_RST_H
 #define TG_RST_H
@@ -37,6 +38,42 @@ struct tg_pseudo6 {
 	__u8 zero[3];
 	__u8 nexthdr;
 };
+
+/* IPv4 multicast (224.0.0.0/4) or the limited broadcast. */
+static __always_inline bool ipv4_group(__be32 a)
+{
+	return (a & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000) ||
+	       a == bpf_htonl(0xffffffff);
+}
+
+/*
+ * Whether the SYN went from one host to one host, so that an RST may
+ * answer it. A SYN to a multicast or broadcast address, IP or Ethernet,
+ * is never answered: RFC 1122 4.2.3.10 has TCP discard it silently
+ * (Linux does), and the RST would go out from a group address. Nor one
+ * from a group address (no stack sends one; Linux drops it as a martian),
+ * whose RST would go to the whole group. Directed broadcasts (x.y.z.255
+ * of some subnet) cannot be told from here.
+ */
+static __always_inline bool rst_unicast(const void *data, const void *end, const void *l3,
+					bool v6)
+{
+	const struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > end || (eth->h_dest[0] & 1))
+		return false;
+	if (v6) {
+		const struct ipv6hdr *ip6 = l3;
+
+		return (void *)(ip6 + 1) <= end && ip6->daddr.in6_u.u6_addr8[0] != 0xff &&
+		       ip6->saddr.in6_u.u6_addr8[0] != 0xff; /* ff00::/8 */
+	} else {
+		const struct iphdr *ip = l3;
+
+		return (void *)(ip + 1) <= end && !ipv4_group(ip->daddr) &&
+		       !ipv4_group(ip->saddr);
+	}
+}
 
 static __always_inline __u16 csum_fold(__s64 partial)
 {

@@ -176,11 +176,56 @@ static __always_inline __u64 clock_coarse_ns(void)
 }
 
 /*
+ * Whether the coarse clock alone may deny a SYN to a bucket with this
+ * tat: it owes more than the slack beyond its tolerance, and no more
+ * than the limit can owe at all (tolerance + interval, see
+ * gcra_charge). A tat beyond that was left by an earlier, slower limit;
+ * only the precise path caps it, so a fast denial there would keep the
+ * source out for as long as the old debt lasted. In the steady state a
+ * tat lies beyond the cap by the coarse clock only in the tick after an
+ * admission, whose SYNs then take the precise path to the same
+ * decision; with an interval no longer than the slack the fast path
+ * never decides, which costs nothing new: such a limit's buckets never
+ * owe more than one interval beyond the tolerance anyway.
+ * charge_source and the flood's fast path in tidegate_xdp both ask this,
+ * and only this. No overflow: tolerance + interval is under 2^62
+ * (limits.h), and so is the clock for the first 146 years of uptime; a
+ * tat under the tolerance makes over wrap far above any interval.
+ */
+static __always_inline bool coarse_deny(__u64 tat, __u64 coarse, __u64 tolerance,
+					__u64 interval)
+{
+	__u64 over = tat - (coarse + tolerance);
+
+	return over > TG_COARSE_SLACK_NS && over <= interval;
+}
+
+/* How far beyond what the limit can owe a tat may lie before
+ * gcra_charge caps it: more than clocks of two CPUs ever disagree by. */
+#define TG_CAP_SLACK_NS (1000ULL * 1000)
+
+/*
  * GCRA on one word: admit when the bucket's theoretical arrival time is
  * at most tolerance ahead of now, and move it one interval later. A
  * clock that seems to go backwards only makes tat look further ahead,
  * which can deny one SYN early but never admit one too many. Only
- * admitted SYNs move tat: a dropped SYN costs its source nothing more.
+ * admitted SYNs move tat on: a dropped SYN costs its source nothing more.
+ *
+ * A limit changed live meets tats charged under the old one. Under the
+ * current limit no bucket owes more than tolerance + interval (just
+ * after a SYN admitted at the edge), so tat is taken as at most now +
+ * tolerance + interval: a source a slower limit left a minute ahead is
+ * served one new interval after its first SYN under a faster one, not a
+ * minute later. That first SYN is denied all the same (the capped debt
+ * is an interval over the tolerance) and writes the cap back, so the
+ * source's next SYN one interval on is admitted and moves tat on from
+ * there. The write only lowers tat, to a state the current limit can
+ * reach by itself, from which it is exact: never more admitted than it
+ * allows. In the steady state tat never lies beyond the cap, but by the
+ * few ns or us this CPU's clock may read behind the one that admitted:
+ * a tat less than TG_CAP_SLACK_NS beyond the cap is left alone, so such
+ * a clock still only ever denies early, as above. A limit change whose
+ * cap is that close keeps its debt: at most a millisecond longer.
  */
 static __always_inline int gcra_charge(struct tg_bucket *b, __u64 now,
 				       const struct tg_limit *lim,
@@ -192,8 +237,14 @@ static __always_inline int gcra_charge(struct tg_bucket *b, __u64 now,
 		__u64 old = READ_ONCE(b->tat_ns);
 		__u64 tat = old > now ? old : now;
 
-		if (tat - now > lim->tolerance_ns)
+		if (tat - now > lim->tolerance_ns) {
+			__u64 cap = now + lim->tolerance_ns + lim->interval_ns;
+
+			/* Lost to another CPU's write: its SYN saw to it. */
+			if (old > cap + TG_CAP_SLACK_NS)
+				__sync_val_compare_and_swap(&b->tat_ns, old, cap);
 			return TG_DENY;
+		}
 		if (__sync_val_compare_and_swap(&b->tat_ns, old,
 						tat + lim->interval_ns) == old) {
 			__sync_fetch_and_add(&b->admitted, 1);
@@ -267,11 +318,9 @@ static __always_inline int charge_source(const struct tg_source *src,
 	/* *bp: the bucket the caller already found, or NULL to look. */
 	if (!b)
 		b = bpf_map_lookup_elem(&tg_buckets, src);
-	/* No overflow: the tolerance is under 2^62 (limits.h), and so is
-	 * the clock for the first 146 years of uptime. */
 	if (b) {
 		now = clock_coarse_ns();
-		if (READ_ONCE(b->tat_ns) > now + lim->tolerance_ns + TG_COARSE_SLACK_NS) {
+		if (coarse_deny(READ_ONCE(b->tat_ns), now, lim->tolerance_ns, lim->interval_ns)) {
 			*bp = b;
 			*nowp = now;
 			return TG_DENY;
@@ -371,12 +420,67 @@ static __always_inline void count_drop(struct tg_bucket *b, const struct tg_coun
 	__sync_fetch_and_add(&b->dropped, 1ULL << shift);
 }
 
+/*
+ * A SYN to a limited port is counted once it is decided, in one call:
+ * in syn and in exactly one of allowed, dropped and would_drop, overall
+ * and for its family. limit_syn and the flood's fast path in
+ * tidegate_xdp count through this and no other way, so syn == allowed +
+ * dropped + would_drop holds in one place. A SYN dropped silently
+ * counts in act_drop too (drop_silently).
+ */
+enum tg_counted {
+	TG_COUNT_ALLOWED,
+	TG_COUNT_DROPPED,
+	TG_COUNT_WOULD_DROP,
+};
+
+static __always_inline void count_verdict(__u64 *syn, __u64 *allowed, __u64 *dropped,
+					  __u64 *would_drop, enum tg_counted verdict)
+{
+	(*syn)++;
+	if (verdict == TG_COUNT_ALLOWED)
+		(*allowed)++;
+	else if (verdict == TG_COUNT_DROPPED)
+		(*dropped)++;
+	else
+		(*would_drop)++;
+}
+
+static __always_inline void count_syn(struct tg_counters *cnt, bool v6, enum tg_counted verdict)
+{
+	__u32 fam = v6 ? TG_FAM_V6 : TG_FAM_V4;
+	struct tg_fam_counters *f;
+
+	count_verdict(&cnt->syn, &cnt->allowed, &cnt->dropped, &cnt->would_drop, verdict);
+	/* A NULL (impossible for an array of two) just leaves the
+	 * per-family split uncounted. */
+	f = bpf_map_lookup_elem(&tg_fam_stats, &fam);
+	if (f)
+		count_verdict(&f->syn, &f->allowed, &f->dropped, &f->would_drop, verdict);
+}
+
+static __always_inline int drop_silently(struct tg_counters *cnt)
+{
+	cnt->act_drop++;
+	return XDP_DROP;
+}
+
+/* Whether the bucket had a drop log line within the log interval: then
+ * no line is due for it yet. */
+static __always_inline bool logged_lately(__u64 last, __u64 now, const struct tg_config *cfg)
+{
+	return last && (__s64)(now - last) < (__s64)cfg->log_interval_ns;
+}
+
 /* A packet's IP and TCP headers, as the parsers left them. */
 struct tg_pkt {
 	void *data;
 	void *end;
 	void *l3; /* struct iphdr or struct ipv6hdr */
 	struct tcphdr *th;
+	bool tcp;    /* th is where TCP starts, so its ports may be read: not
+		      * so behind more than TG_MAX_EXTHDRS extension headers,
+		      * nor in a first fragment cut inside them */
 	bool v6;
 	bool frag;   /* a first fragment: the rest of the datagram is not here */
 	__u16 dport;
@@ -433,9 +537,9 @@ static __always_inline struct tg_rule *find_rule(const struct tg_pkt *p)
 
 static __always_inline int flow_key(const struct tg_pkt *p, struct tg_flow *f)
 {
-	if (pkt_saddr(p, f->saddr, true) || pkt_saddr(p, f->daddr, false))
+	if (!p->tcp || (void *)(p->th + 1) > p->end)
 		return -1;
-	if ((void *)(p->th + 1) > p->end)
+	if (pkt_saddr(p, f->saddr, true) || pkt_saddr(p, f->daddr, false))
 		return -1;
 	f->sport = p->th->source;
 	f->dport = p->th->dest;
@@ -505,7 +609,7 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 	struct tg_state *st;
 	__u32 zero = 0;
 
-	if (last && (__s64)(now - last) < (__s64)cfg->log_interval_ns)
+	if (logged_lately(last, now, cfg))
 		return;
 	st = bpf_map_lookup_elem(&tg_state, &zero);
 	if (!st || !budget_take(&st->log_tat_ns, now, cfg->log_budget_interval_ns,
@@ -552,13 +656,14 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 
 /*
  * Whether rst.h can answer this SYN: not with IPv4 options or IPv6
- * extension headers (rst.h says why), nor in a first fragment, whose
- * SYN's length, which the RST must acknowledge, is the whole datagram's
- * and whose TCP header may be cut short.
+ * extension headers, nor to or from a group address (rst.h says why),
+ * nor in a first fragment, whose SYN's length, which the RST must
+ * acknowledge, is the whole datagram's and whose TCP header may be cut
+ * short.
  */
 static __always_inline bool rst_answerable(const struct tg_pkt *p)
 {
-	if (p->frag)
+	if (p->frag || !rst_unicast(p->data, p->end, p->l3, p->v6))
 		return false;
 	if (p->v6) {
 		struct ipv6hdr *ip6 = p->l3;
@@ -657,9 +762,24 @@ static __always_inline int pass_by_reason(struct tg_counters *cnt, int reason)
 	return XDP_PASS;
 }
 
+/* Not a SYN to a limited port: passed, unless it is a later packet of a
+ * flow whose SYN was redirected. */
+static __always_inline int pass_not_syn(const struct tg_pkt *p, const struct tg_config *cfg,
+					struct tg_counters *cnt)
+{
+	if (cfg->flags & TG_F_FLOWS) {
+		int ret = follow_flow(p, cnt);
+
+		if (ret >= 0)
+			return ret;
+	}
+	return pass_by_reason(cnt, TG_P_NOT_TCP);
+}
+
 /*
  * A SYN to a limited port: find its rule and bucket, decide, and act.
- * Every SYN here counts in exactly one of allowed, dropped, would_drop.
+ * Every SYN here is counted by count_syn, once, as allowed, dropped or
+ * would_drop.
  */
 static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 				     struct tg_source *src, const struct tg_config *cfg,
@@ -669,26 +789,16 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 	__u32 action = cfg->action, ifindex = cfg->action_ifindex;
 	struct tg_bucket *b = found;
 	struct tg_rule *rule = NULL;
-	__u32 fam = p->v6 ? TG_FAM_V6 : TG_FAM_V4;
-	struct tg_fam_counters *fcnt;
 	__u8 why = TG_WHY_LIMIT;
 	__u64 now;
 	int verdict;
 
-	cnt->syn++;
-	/* A NULL (impossible for an array of two) just leaves the
-	 * per-family split uncounted. */
-	fcnt = bpf_map_lookup_elem(&tg_fam_stats, &fam);
-	if (fcnt)
-		fcnt->syn++;
 	if (cfg->flags & TG_F_RULES)
 		rule = find_rule(p);
 	if (rule) {
 		if (rule->kind == TG_RULE_ALLOW) {
 			cnt->rule_allow++;
-			cnt->allowed++;
-			if (fcnt)
-				fcnt->allowed++;
+			count_syn(cnt, p->v6, TG_COUNT_ALLOWED);
 			if (cfg->flags & TG_F_FLOWS)
 				forget_flow(p);
 			return XDP_PASS;
@@ -721,9 +831,7 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		verdict = charge_source(src, &lim, cfg, cnt, &b, &now);
 	}
 	if (verdict == TG_ADMIT) {
-		cnt->allowed++;
-		if (fcnt)
-			fcnt->allowed++;
+		count_syn(cnt, p->v6, TG_COUNT_ALLOWED);
 		if (cfg->flags & TG_F_FLOWS)
 			forget_flow(p);
 		return XDP_PASS;
@@ -737,33 +845,36 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		drop_log(b, now, p, src, rule, cfg, cnt, action, why);
 	}
 	if (cfg->flags & TG_F_DRY_RUN) {
-		cnt->would_drop++;
-		if (fcnt)
-			fcnt->would_drop++;
+		count_syn(cnt, p->v6, TG_COUNT_WOULD_DROP);
 		return XDP_PASS;
 	}
-	cnt->dropped++;
-	if (fcnt)
-		fcnt->dropped++;
+	count_syn(cnt, p->v6, TG_COUNT_DROPPED);
 	if (action == TG_ACT_RST)
 		return act_rst(ctx, p, now, cfg, cnt);
 	if (action == TG_ACT_REDIRECT)
 		return act_redirect(p, ifindex, cnt);
-	cnt->act_drop++;
-	return XDP_DROP;
+	return drop_silently(cnt);
 }
 
 /*
  * What the parser found, for tg_decide: the offsets of the IP and TCP
  * headers from the start of the frame, the family, whether this is a
- * first fragment, and the destination port.
+ * first fragment, and the destination port. A TCP offset of 0 (where
+ * Ethernet is) says TCP's place is not known: tg_pkt.tcp is false.
+ * Extension headers can put TCP thousands of bytes in, so its offset
+ * gets 16 bits, which every offset the parsers can produce fits.
  */
-#define TG_META_L3_MASK 0xffULL  /* bits 0-7: IP header offset */
-#define TG_META_L4_SHIFT 8       /* bits 8-17: TCP header offset */
-#define TG_META_L4_MASK 0x3ffULL
-#define TG_META_V6      (1ULL << 18)
-#define TG_META_FRAG    (1ULL << 19)
-#define TG_META_PORT_SHIFT 32    /* bits 32-47: destination port */
+#define TG_META_L3_MASK    0xffULL   /* bits 0-7: IP header offset */
+#define TG_META_L4_SHIFT   8         /* bits 8-23: TCP header offset */
+#define TG_META_L4_MASK    0xffffULL
+#define TG_META_V6         (1ULL << 24)
+#define TG_META_FRAG       (1ULL << 25)
+#define TG_META_PORT_SHIFT 32        /* bits 32-47: destination port */
+
+/* With room for a TCP header beyond the furthest offset: the verifier
+ * checks th + 1 against the packet's end only for offsets up to 64 KiB. */
+_Static_assert(TG_L4_OFF_MAX + sizeof(struct tcphdr) <= TG_META_L4_MASK,
+	       "a TCP offset the parsers produce does not fit tg_decide's meta");
 
 /*
  * The decision and the action for a SYN to a limited port, as a global
@@ -780,14 +891,23 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bu
 			 __u64 meta)
 {
 	void *data = (void *)(long)ctx->data;
+	__u64 l4 = (meta >> TG_META_L4_SHIFT) & TG_META_L4_MASK;
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
 	__u32 zero = 0;
-	struct tg_pkt p = {
+	struct tg_pkt p;
+
+	/* Never so from tidegate_xdp (see TG_L4_OFF_MAX); said for the
+	 * verifier, which must see th's bounds. Unknown is safe: the SYN
+	 * is still charged, only its ports are not read. */
+	if (l4 > TG_L4_OFF_MAX)
+		l4 = 0;
+	p = (struct tg_pkt){
 		.data = data,
 		.end = (void *)(long)ctx->data_end,
 		.l3 = data + (meta & TG_META_L3_MASK),
-		.th = data + ((meta >> TG_META_L4_SHIFT) & TG_META_L4_MASK),
+		.th = data + l4,
+		.tcp = l4 != 0,
 		.v6 = !!(meta & TG_META_V6),
 		.frag = !!(meta & TG_META_FRAG),
 		.dport = (__u16)(meta >> TG_META_PORT_SHIFT),
@@ -800,6 +920,55 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bu
 	return limit_syn(ctx, &p, src, cfg, cnt, b);
 }
 
+static __always_inline __u64 pkt_meta(const struct tg_pkt *p, bool first_frag, __u16 dport)
+{
+	__u64 l4 = p->tcp ? (__u64)((void *)p->th - p->data) : 0;
+
+	return (__u64)(p->l3 - p->data) | l4 << TG_META_L4_SHIFT | (p->v6 ? TG_META_V6 : 0) |
+	       (first_frag ? TG_META_FRAG : 0) | (__u64)dport << TG_META_PORT_SHIFT;
+}
+
+/*
+ * A packet whose TCP header we cannot read whole, though the kernel
+ * will (why):
+ *  - TG_P_TRUNC: a first fragment cut inside its TCP header (at_tcp) or
+ *    inside the extension headers after its fragment header; reassembly
+ *    completes it (a "tiny fragment", counted in frag_tiny);
+ *  - TG_P_LONG: TCP behind more IPv6 extension headers than we walk,
+ *    which the kernel walks (counted in exthdr_long).
+ * What is visible may rule out a SYN (a flags byte without SYN) or a
+ * limited port; anything else is charged as a SYN to a limited port,
+ * from its source, and only then counted by why. Off the path of whole
+ * SYNs, and past the flood's fast path: no real stack sends these.
+ */
+static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, struct cursor *c,
+					 struct tg_source *src, const struct tg_config *cfg,
+					 struct tg_counters *cnt, int why, bool at_tcp,
+					 bool first_frag)
+{
+	bool syn = true, port_known = false;
+	__u16 dport = 0;
+
+	p->tcp = at_tcp;
+	if (at_tcp)
+		port_known = parse_tcp_tiny(c, &dport, &syn);
+	if (!syn)
+		return pass_not_syn(p, cfg, cnt);
+	/* A tiny fragment that hides its port counts as limited. */
+	if (port_known) {
+		__u32 dport32 = dport;
+		__u8 *limited = bpf_map_lookup_elem(&tg_ports, &dport32);
+
+		if (!limited || !*limited)
+			return pass_by_reason(cnt, TG_P_NOT_TCP);
+	}
+	if (why == TG_P_LONG)
+		cnt->exthdr_long++;
+	else
+		cnt->frag_tiny++;
+	return tg_decide(ctx, src, NULL, pkt_meta(p, first_frag, dport));
+}
+
 SEC("xdp")
 int tidegate_xdp(struct xdp_md *ctx)
 {
@@ -807,17 +976,16 @@ int tidegate_xdp(struct xdp_md *ctx)
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
-	struct tg_pkt p = { .data = c.pos, .end = c.end };
+	struct tg_pkt p = { .data = c.pos, .end = c.end, .tcp = true };
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
 	struct tg_source src;
 	__u32 zero = 0, dport32;
 	__u16 proto, dport = 0;
 	__u8 *limited;
-	bool syn = false, first_frag = false, port_known = true, cut = false;
+	bool syn = false, first_frag = false;
 	struct tg_bucket *b = NULL;
-	__u64 meta;
-	int ret;
+	int ret, unseen = TG_P_OK;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
 	cfg = bpf_map_lookup_elem(&tg_config, &zero);
@@ -842,9 +1010,10 @@ int tidegate_xdp(struct xdp_md *ctx)
 
 		ret = parse_ipv6(&c, &ip6, &first_frag);
 		/* A first fragment may cut the extension headers that follow
-		 * its fragment header; reassembly completes them too. */
-		if (ret == TG_P_TRUNC && first_frag)
-			cut = true;
+		 * its fragment header; reassembly completes them too. A chain
+		 * longer than we walk the kernel walks on. TCP is unseen. */
+		if ((ret == TG_P_TRUNC && first_frag) || ret == TG_P_LONG)
+			unseen = ret;
 		else if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v6(&src, ip6, cfg);
@@ -854,50 +1023,46 @@ int tidegate_xdp(struct xdp_md *ctx)
 	}
 
 	p.th = c.pos;
-	ret = cut ? TG_P_TRUNC : parse_tcp(&c, &dport, &syn);
-	if (ret == TG_P_TRUNC && first_frag) {
-		/* Reassembly will complete what the fragment cuts short. */
-		cnt->frag_tiny++;
-		syn = true;
-		port_known = !cut && parse_tcp_tiny(&c, &dport, &syn);
-		ret = TG_P_OK;
-	}
-	if (ret)
+	ret = unseen ?: parse_tcp(&c, &dport, &syn);
+	if (ret) {
+		if (ret == TG_P_LONG || (ret == TG_P_TRUNC && first_frag))
+			return charge_unseen(ctx, &p, &c, &src, cfg, cnt, ret, !unseen,
+					     first_frag);
 		return pass_by_reason(cnt, ret);
-	if (!syn) {
-		if (cfg->flags & TG_F_FLOWS) {
-			ret = follow_flow(&p, cnt);
-			if (ret >= 0)
-				return ret;
-		}
-		return pass_by_reason(cnt, TG_P_NOT_TCP);
 	}
+	if (!syn)
+		return pass_not_syn(&p, cfg, cnt);
 	dport32 = dport;
 	limited = bpf_map_lookup_elem(&tg_ports, &dport32);
-	/* A tiny fragment that hides its port counts as limited. */
-	if (port_known && (!limited || !*limited))
+	if (!limited || !*limited)
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
 	/*
 	 * A flood's SYN, decided here without a call: no rules, the drop
 	 * action, enforcing, a bucket so far over its limit that the coarse
-	 * clock decides (as charge_source would), and no log line to write.
-	 * The counters move exactly as tg_decide would move them.
-	 * Anything else, and every SYN that is not denied, goes on to it.
+	 * clock decides (coarse_deny, as charge_source), and no log line to
+	 * write. The counters move as limit_syn moves them, through the
+	 * same helpers. Anything else, and every SYN that is not denied,
+	 * goes on to tg_decide.
 	 */
 	if (!(cfg->flags & TG_F_RULES))
 		b = bpf_map_lookup_elem(&tg_buckets, &src);
 	if (b && !(cfg->flags & TG_F_DRY_RUN) && cfg->action == TG_ACT_DROP) {
-		__u64 now = clock_coarse_ns(), last;
+		__u64 now = clock_coarse_ns();
 
-		if (READ_ONCE(b->tat_ns) > now + cfg->tolerance_ns + TG_COARSE_SLACK_NS) {
+		if (coarse_deny(READ_ONCE(b->tat_ns), now, cfg->tolerance_ns, cfg->interval_ns)) {
 			struct tg_state *st;
 			bool quiet;
 
 			/* No line due: logged lately, or (the usual case for
 			 * the sources of a big flood) a line due but the log
-			 * budget spent, which a read of its word tells. */
-			last = READ_ONCE(b->logged_ns);
-			quiet = last && (__s64)(now - last) < (__s64)cfg->log_interval_ns;
+			 * budget spent, which a read of its word tells. By
+			 * the coarse clock, up to a tick behind: it may count
+			 * in log_budget_exceeded a line the precise clock's
+			 * budget_take would have let through. Harmless: the
+			 * bucket keeps its turn (logged_ns is not moved), so
+			 * its line comes with a later drop, and the budget only
+			 * errs on the side of fewer lines. */
+			quiet = logged_lately(READ_ONCE(b->logged_ns), now, cfg);
 			if (!quiet) {
 				st = bpf_map_lookup_elem(&tg_state, &zero);
 				if (st && READ_ONCE(st->log_tat_ns) >
@@ -907,24 +1072,11 @@ int tidegate_xdp(struct xdp_md *ctx)
 				}
 			}
 			if (quiet) {
-				__u32 fam = p.v6 ? TG_FAM_V6 : TG_FAM_V4;
-				struct tg_fam_counters *fcnt;
-
-				cnt->syn++;
 				count_drop(b, cnt);
-				cnt->dropped++;
-				cnt->act_drop++;
-				fcnt = bpf_map_lookup_elem(&tg_fam_stats, &fam);
-				if (fcnt) {
-					fcnt->syn++;
-					fcnt->dropped++;
-				}
-				return XDP_DROP;
+				count_syn(cnt, p.v6, TG_COUNT_DROPPED);
+				return drop_silently(cnt);
 			}
 		}
 	}
-	meta = (__u64)(p.l3 - p.data) | (__u64)((void *)p.th - p.data) << TG_META_L4_SHIFT |
-	       (p.v6 ? TG_META_V6 : 0) | (first_frag ? TG_META_FRAG : 0) |
-	       (__u64)dport << TG_META_PORT_SHIFT;
-	return tg_decide(ctx, &src, b, meta);
+	return tg_decide(ctx, &src, b, pkt_meta(&p, first_frag, dport));
 }

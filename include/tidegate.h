@@ -90,7 +90,9 @@ struct tg_config {
 	__u32 burst;        /* for display; tolerance_ns is what is used */
 	__u32 rate_count;   /* the rate as the operator wrote it: */
 	__u64 rate_period_ns; /* rate_count per rate_period_ns */
-	__u32 max_sources;  /* size of tg_buckets, for display */
+	__u32 max_sources;  /* size of tg_buckets: not for display only, the
+			     * datapath compares the sources tracked with it
+			     * to count table_full and evicted */
 	__u32 layout_version;
 	__u32 action;         /* TG_ACT_* for SYNs over the default limit */
 	__u32 action_ifindex; /* TG_ACT_REDIRECT: where to */
@@ -225,16 +227,19 @@ struct tg_counters {
 	__u64 pass_not_syn;  /* parsed, but not a SYN to a limited port */
 	__u64 pass_not_ip;   /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
 	__u64 pass_trunc;    /* a header ran past the end of the packet */
-	__u64 pass_badhdr;   /* malformed header (IP version, IHL < 5, doff < 5) */
-	__u64 pass_exthdr;   /* IPv6 extension chain too long or unknown */
+	__u64 pass_badhdr;   /* malformed header (IP version, IHL < 5, doff < 5,
+			      * an IPv4-mapped IPv6 source) */
+	__u64 pass_exthdr;   /* an IPv6 extension header we cannot walk */
 	__u64 pass_vlan;     /* more than two VLAN tags */
 	__u64 fragment;      /* non-first fragment: no TCP header, passed */
 	__u64 frag_tiny;     /* first fragment cut inside TCP: charged as a SYN */
+	__u64 exthdr_long;   /* IPv6 chain longer than 8 headers: charged as a SYN */
 	__u64 new_source;    /* a source got a bucket */
 	__u64 table_full;    /* ...while the table was full: the LRU evicted */
 	__u64 evicted;       /* sources the LRU evicted to make room */
 	__u64 cas_retry;     /* lost a compare-and-swap race and retried */
-	__u64 cas_exhausted; /* contended past the retry bound: dropped */
+	__u64 cas_exhausted; /* contended past the retry bound: refused, in
+			      * dropped (would_drop in dry run) */
 	/* Rules (each SYN counts in at most one) */
 	__u64 rule_allow;    /* passed by an allow rule (in allowed) */
 	__u64 rule_deny;     /* hit a deny rule (in dropped or would_drop) */
@@ -244,7 +249,7 @@ struct tg_counters {
 	__u64 act_drop;            /* dropped silently */
 	__u64 rst_sent;            /* answered with an RST+ACK (XDP_TX) */
 	__u64 rst_budget_exceeded; /* RST wanted, over the global budget: dropped */
-	__u64 rst_skipped;         /* RST wanted, IPv4 options or IPv6 ext headers: dropped */
+	__u64 rst_skipped;         /* RST wanted, not answerable (rst.h): dropped */
 	__u64 redirected;          /* sent to the redirect interface */
 	__u64 redirect_failed;     /* redirect interface not in tg_redirect: dropped */
 	__u64 flow_redirected;     /* later packets of a redirected flow, sent after it */

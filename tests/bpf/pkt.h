@@ -29,7 +29,7 @@
 #define IPPROTO_MH 135
 #endif
 
-#define PKT_MAX       1024
+#define PKT_MAX       2048
 #define PKT_MAX_VLANS 4
 #define PKT_MAX_EXT   12
 

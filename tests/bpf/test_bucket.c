@@ -209,29 +209,46 @@ static void test_long_idle(struct tg_harness *h)
 	expect_admitted(h, &f, far + 4 * DAY, 10, 1, "idle: one day on, one more");
 }
 
-/* A clock that goes back admits nothing extra and moves nothing. */
+/*
+ * A clock that goes back admits nothing extra. Back by as much as two
+ * CPUs' clocks ever disagree (microseconds; here up to 900 us, under
+ * gcra_charge's TG_CAP_SLACK_NS) it moves nothing either. Back by more,
+ * which CLOCK_MONOTONIC never does, nothing is admitted while it is
+ * back, but the debt looks larger than any the limit can owe and is
+ * capped from that earlier time, as after a change of limit: when the
+ * clock comes forward again the bucket is where a last admission at the
+ * earlier time would have left it.
+ */
 static void test_clock_backwards(struct tg_harness *h)
 {
 	struct syn f = syn4(PKT_IP4(192, 0, 2, 3));
 	struct syn fresh = syn4(PKT_IP4(192, 0, 2, 4));
 	struct tg_source src = tg_source_v4(PKT_IP4(192, 0, 2, 3));
-	const __u64 iv = 100 * MSEC, t1 = T0 + DAY;
+	const __u64 iv = 100 * MSEC, t1 = T0 + DAY, us = MSEC / 1000;
 
 	if (configure_or_fail(h, "10/second", 5, 32, 128))
 		return;
 	expect_admitted(h, &f, t1, 10, 5, "backwards: drain at T1");
-	expect_admitted(h, &f, t1 - iv, 10, 0, "backwards: one interval before T1");
-	expect_admitted(h, &f, t1 - DAY, 10, 0, "backwards: a day before T1");
-	expect_admitted(h, &f, 0, 10, 0, "backwards: clock at 0");
+	expect_admitted(h, &f, t1 - 1 * us, 10, 0, "backwards: 1 us before T1");
+	expect_admitted(h, &f, t1 - 900 * us, 10, 0, "backwards: 900 us before T1");
 	tap_is(tat_of(h, &src), t1 + 5 * iv, "backwards: tat did not move");
 	expect_admitted(h, &f, t1, 10, 0, "backwards: back at T1, still empty");
 	expect_admitted(h, &f, t1 + iv, 10, 1, "backwards: T1 + one interval, one token");
+
+	expect_admitted(h, &f, t1 - DAY, 10, 0, "backwards: a day before T1");
+	tap_is(tat_of(h, &src), t1 - DAY + 5 * iv,
+	       "backwards: tat capped at that time + tolerance + interval");
+	expect_admitted(h, &f, 0, 10, 0, "backwards: clock at 0");
+	expect_admitted(h, &f, t1 + iv, 10, 5,
+			"backwards: forward again, the bucket as the clock at 0 left it");
 	expect_admitted(h, &fresh, t1 - DAY, 10, 5, "backwards: a new source, burst as usual");
 }
 
 /*
  * Rewriting tg_config keeps every bucket's tat; the next decisions are
- * GCRA with the kept tat and the new interval and tolerance.
+ * GCRA with the kept tat and the new interval and tolerance, tat capped
+ * at what the new limit can owe (now + tolerance + interval), which none
+ * of the steps here reaches: see test_rate_loosen for one that does.
  */
 static void test_rate_change(struct tg_harness *h)
 {
@@ -263,6 +280,93 @@ static void test_rate_change(struct tg_harness *h)
 	tap_is(tat_of(h, &src), t2 + 2510 * MSEC, "100/second: tat moved 10 ms");
 	expect_admitted(h, &f, t2 + 2490 * MSEC, 5, 1, "100/second: 10 ms on, one more");
 	expect_admitted(h, &f, t2 + 2520 * MSEC, 5, 3, "100/second: at tat, a full burst");
+}
+
+/*
+ * Loosening a limit live helps at once. 10/minute burst 10, drained,
+ * leaves tat a minute ahead; under 600/minute burst 50 no bucket can owe
+ * more than tolerance + interval = 5 s, so tat is taken as at most now +
+ * 5 s: the first SYN after the change is denied and stores that, the
+ * next is admitted one new interval (100 ms) later, not a minute later.
+ */
+static void test_rate_loosen(struct tg_harness *h)
+{
+	struct syn f = syn4(PKT_IP4(192, 0, 2, 6));
+	struct tg_source src = tg_source_v4(PKT_IP4(192, 0, 2, 6));
+	const __u64 t = T0 + 3 * DAY;
+
+	if (configure_or_fail(h, "10/minute", 10, 32, 128))
+		return;
+	expect_admitted(h, &f, t, 12, 10, "loosen: drain at 10/minute burst 10");
+	tap_is(tat_of(h, &src), t + 60 * SEC, "loosen: tat is a minute ahead");
+
+	if (configure_or_fail(h, "600/minute", 50, 32, 128))
+		return;
+	expect_admitted(h, &f, t + SEC, 1, 0, "600/minute: the first SYN after the change");
+	tap_is(tat_of(h, &src), t + SEC + 5 * SEC,
+	       "600/minute: it stored now + tolerance + interval (5 s)");
+	expect_admitted(h, &f, t + SEC + 100 * MSEC - 1, 3, 0,
+			"600/minute: 1 ns short of one new interval");
+	expect_admitted(h, &f, t + SEC + 100 * MSEC, 3, 1,
+			"600/minute: one new interval later, admitted");
+	tap_is(tat_of(h, &src), t + SEC + 5100 * MSEC, "600/minute: tat moved one interval");
+	expect_admitted(h, &f, t + SEC + 5100 * MSEC, 60, 50,
+			"600/minute: 5 s on, a full burst of 50");
+}
+
+/*
+ * The same where the new interval is longer than the coarse clock's
+ * slack (TG_COARSE_SLACK_NS), so the flood's fast path could deny the
+ * source from the coarse clock alone: it must leave a tat beyond what the
+ * limit can owe to the precise path, which caps it.
+ */
+static void test_rate_loosen_slow(struct tg_harness *h)
+{
+	struct syn f = syn4(PKT_IP4(192, 0, 2, 7));
+	struct tg_source src = tg_source_v4(PKT_IP4(192, 0, 2, 7));
+	const __u64 t = T0 + 4 * DAY;
+
+	if (configure_or_fail(h, "1/hour", 1, 32, 128))
+		return;
+	expect_admitted(h, &f, t, 3, 1, "loosen slowly: 1/hour burst 1");
+	if (configure_or_fail(h, "10/minute", 1, 32, 128))
+		return;
+	expect_admitted(h, &f, t + SEC, 3, 0, "10/minute: SYNs right after the change");
+	tap_is(tat_of(h, &src), t + 7 * SEC, "10/minute: tat capped at now + 6 s");
+	expect_admitted(h, &f, t + 7 * SEC - 1, 3, 0, "10/minute: 1 ns short of 6 s on");
+	expect_admitted(h, &f, t + 7 * SEC, 3, 1, "10/minute: 6 s on, admitted");
+	expect_admitted(h, &f, t + 13 * SEC, 3, 1, "10/minute: and 6 s later one more");
+}
+
+/*
+ * Tightening admits nothing extra. 10/second burst 20, drained, owes
+ * 2 s; 1/second burst 1 can owe at most 1 s. The SYNs at the change are
+ * all denied; from then on at most one per second gets through, never
+ * more than 1/second burst 1 allows from any state.
+ */
+static void test_rate_tighten(struct tg_harness *h)
+{
+	struct syn f = syn4(PKT_IP4(192, 0, 2, 8));
+	const __u64 t = T0 + 5 * DAY;
+	long got, total = 0;
+	int i, over = 0;
+
+	if (configure_or_fail(h, "10/second", 20, 32, 128))
+		return;
+	expect_admitted(h, &f, t, 25, 20, "tighten: drain 10/second burst 20");
+	if (configure_or_fail(h, "1/second", 1, 32, 128))
+		return;
+	expect_admitted(h, &f, t, 10, 0, "1/second: nothing admitted at the change");
+	for (i = 1; i <= 100; i++) {
+		tg_set_clock(h, t + (__u64)i * 100 * MSEC);
+		got = send_syns(h, &f, 5, NULL);
+		total += got;
+		/* By t + i/10 s at most floor(i/10) under 1/second. */
+		if (total > i / 10 && !over++)
+			tap_diag("  at t + %d00 ms: %ld admitted since the change", i, total);
+	}
+	tap_is(over, 0, "1/second: never more than one per second since the change");
+	tap_is(total, 10, "1/second: 10 in the 10 s after it");
 }
 
 struct prefix_case {
@@ -591,6 +695,9 @@ int main(void)
 	test_long_idle(&h);
 	test_clock_backwards(&h);
 	test_rate_change(&h);
+	test_rate_loosen(&h);
+	test_rate_loosen_slow(&h);
+	test_rate_tighten(&h);
 	for (i = 0; i < sizeof(uneven_cases) / sizeof(uneven_cases[0]); i++)
 		test_uneven(&h, &uneven_cases[i], PKT_IP4(10, 30, 0, 1) + (__u32)i);
 	test_race(&h);

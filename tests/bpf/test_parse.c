@@ -14,6 +14,9 @@
 
 /* What one frame must do to the counters. */
 #define LIMITED { .packets = 1, .syn = 1, .allowed = 1, .new_source = 1 }
+/* TCP behind more extension headers than the parser walks: the kernel
+ * walks them all, so it is charged as a SYN to a port we cannot see. */
+#define LONG_CHAIN { .packets = 1, .syn = 1, .allowed = 1, .new_source = 1, .exthdr_long = 1 }
 #define PASSED(why) { .packets = 1, .why = 1 }
 
 /* Frame spec shorthands */
@@ -109,6 +112,8 @@ static const struct parse_case cases[] = {
 	{ "IPv6 chain hop, dst, routing, fragment, AH, dst",
 	  { V6, PKT_EXTS(HOP(0), DST(1), RTG(0), FRAG(PKT_IP6_MF), AH(4), DST(0)), SYN, P80 },
 	  XDP_PASS, LIMITED },
+	{ "IPv6 SYN behind a 1024-byte destination-options header (TCP at byte 1078)",
+	  { V6, PKT_EXTS(DST(127)), SYN, P80 }, XDP_PASS, LIMITED },
 	{ "IPv6 chain of 8 extension headers",
 	  { V6, PKT_EXTS(HOP(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0)),
 	    SYN, P80 },
@@ -117,6 +122,21 @@ static const struct parse_case cases[] = {
 	  { V6,
 	    PKT_EXTS(HOP(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0)),
 	    SYN, P80 },
+	  XDP_PASS, LONG_CHAIN },
+	{ "IPv6 SYN behind 9 empty destination-options headers",
+	  { V6,
+	    PKT_EXTS(DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0)),
+	    SYN, P80 },
+	  XDP_PASS, LONG_CHAIN },
+	{ "IPv6 ACK to port 22 behind 12 headers: its TCP is unseen, charged",
+	  { V6,
+	    PKT_EXTS(HOP(0), DST(0), RTG(0), DST(0), AH(4), DST(0), DST(0), DST(0), DST(0),
+		     DST(0), DST(0), DST(3)),
+	    .tcp_flags = PKT_ACK, .dport = 22 },
+	  XDP_PASS, LONG_CHAIN },
+	{ "IPv6 mobility header after 8 walkable headers",
+	  { V6, PKT_EXTS(DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0)),
+	    .l4 = IPPROTO_MH },
 	  XDP_PASS, PASSED(pass_exthdr) },
 	{ "IPv6 non-first fragment", { V6, PKT_EXTS(FRAG(PKT_IP6_OFF(1448))), SYN, P80 },
 	  XDP_PASS, PASSED(fragment) },
@@ -156,9 +176,10 @@ static const struct {
  * IPv4 rule drops a tiny first fragment; IPv6 asks only for the 20-byte
  * base header), so they are charged as SYNs unless what they show rules
  * that out: the flags byte says not a SYN, or the port is not limited.
+ * frag_tiny counts only those charged: one ruled out is just not a SYN.
  */
 #define TINY { .packets = 1, .syn = 1, .allowed = 1, .new_source = 1, .frag_tiny = 1 }
-#define TINY_NOT_SYN { .packets = 1, .pass_not_syn = 1, .frag_tiny = 1 }
+#define TINY_NOT_SYN { .packets = 1, .pass_not_syn = 1 }
 static const struct {
 	const char *desc;
 	struct pkt_spec pkt;
@@ -445,6 +466,76 @@ static void test_dry_run(struct tg_harness *h)
 	tg_counters_moved(&before, &after, &drop, "enforcing: third SYN");
 }
 
+/*
+ * A flood behind 9 destination-options headers is limited like any
+ * other: the burst passes, the rest is dropped, all counted as long
+ * chains. A frame cut where the ninth header should start is truncated.
+ */
+static void test_long_chain_flood(struct tg_harness *h)
+{
+	struct pkt_spec s = { V6,
+			      PKT_EXTS(DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0),
+				       DST(0), DST(0)),
+			      SYN, P80 };
+	const struct tg_counters want = { .packets = 5, .syn = 5, .allowed = 2, .dropped = 3,
+					  .new_source = 1, .exthdr_long = 5, .act_drop = 3,
+					  .log_emitted = 1 };
+	const struct tg_counters cut = PASSED(pass_trunc);
+	struct tg_counters before, after;
+	__u8 frame[PKT_MAX];
+	int len, i, dropped = 0;
+
+	if (tg_configure(h, "1/minute", 2, 32, 128, false))
+		return (void)tap_ok(0, "long chain: configure 1/minute burst 2");
+	set_source(&s, 4000);
+	len = pkt_build(&s, frame, sizeof(frame));
+	if (len <= 0)
+		return (void)tap_ok(0, "long chain: build the frame");
+	tg_stats_read(h, &before);
+	for (i = 0; i < 5; i++)
+		dropped += run_once(h, frame, (__u32)len, "long chain") == XDP_DROP;
+	tg_stats_read(h, &after);
+	tap_is(dropped, 3, "long chain: 5 SYNs behind 9 headers, burst 2: 3 dropped");
+	tg_counters_moved(&before, &after, &want, "long chain: 5 SYNs");
+
+	tg_stats_read(h, &before);
+	run_once(h, frame, ETH_HLEN + 40 + 8 * 8 + 1, "long chain cut");
+	tg_stats_read(h, &after);
+	tg_counters_moved(&before, &after, &cut, "long chain cut inside its ninth header");
+}
+
+/*
+ * An IPv6 SYN from an IPv4-mapped source (::ffff:198.18.0.9): Linux's
+ * TCP discards it, and with a /128 its key would be the IPv4 source's
+ * bucket. Passed as a malformed header, charging nothing.
+ */
+static void test_v4mapped(struct tg_harness *h)
+{
+	static const struct tg_counters limited = LIMITED;
+	static const struct tg_counters bad = { .packets = 3, .pass_badhdr = 3 };
+	struct pkt_spec s4 = pkt_syn4(PKT_IP4(198, 18, 0, 9), 80);
+	struct in6_addr mapped = pkt_ip6("::ffff:198.18.0.9");
+	struct pkt_spec s6 = pkt_syn6(&mapped, 80);
+	struct tg_source src = tg_source_v4(PKT_IP4(198, 18, 0, 9));
+	struct tg_counters before, after;
+	struct tg_bucket b = { 0 };
+	__u8 frame[PKT_MAX];
+	int len, i;
+
+	if (tg_configure(h, "1000/second", 0, 32, 128, false))
+		return (void)tap_ok(0, "v4-mapped: configure /32 and /128");
+	check_frame(h, "v4-mapped: the IPv4 source's SYN", &s4, XDP_PASS, &limited);
+	len = pkt_build(&s6, frame, sizeof(frame));
+	tg_stats_read(h, &before);
+	for (i = 0; i < 3; i++)
+		tap_is(run_once(h, frame, (__u32)len, "v4-mapped"), XDP_PASS,
+		       "v4-mapped: SYN %d from ::ffff:198.18.0.9 passed", i + 1);
+	tg_stats_read(h, &after);
+	tg_counters_moved(&before, &after, &bad, "v4-mapped: 3 SYNs, each a bad header");
+	tg_bucket_get(h, &src, &b);
+	tap_is(b.admitted, 1, "v4-mapped: the IPv4 source's bucket was not charged");
+}
+
 int main(void)
 {
 	struct tg_harness h;
@@ -465,6 +556,8 @@ int main(void)
 		test_first_frag_cuts(&h);
 		test_tiny_first_frags(&h);
 		test_dry_run(&h);
+		test_long_chain_flood(&h);
+		test_v4mapped(&h);
 	}
 	tg_close(&h);
 	return tap_done();

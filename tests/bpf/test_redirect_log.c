@@ -94,6 +94,46 @@ static void test_redirect(void)
 	env_close(&e);
 }
 
+/*
+ * TCP past the first 1023 bytes of the frame, behind a 1024-byte
+ * destination-options header: the flow a redirected SYN leaves has the
+ * SYN's own ports, so its ACK follows it. (The TCP offset once had 10
+ * bits on its way to tg_decide: the flow got two bytes of the extension
+ * header for its ports.)
+ */
+static void test_redirect_deep_tcp(void)
+{
+	const struct fspec syn = { .v6 = true, .src = "2001:db8:7::1", .sport = 4100, .seq = 10,
+				   .ext_hdr = true, .ext_len = 1024 };
+	const struct fspec ack = { .v6 = true, .src = "2001:db8:7::1", .sport = 4100, .seq = 11,
+				   .ack = 1, .flags = F_ACK, .ext_hdr = true, .ext_len = 1024 };
+	__u8 frame[2048];
+	struct tg_flow k = { 0 };
+	struct tg_limits l;
+	struct env e;
+	int len;
+
+	if (!tap_ok(!env_open(&e, "1/minute", 1), "deep TCP: load"))
+		return;
+	l = e.lim;
+	tg_action_parse("redirect:lo", &l.action, (char[128]){ 0 }, 128);
+	tap_is(env_limits(&e, &l), 0, "deep TCP: redirect to lo");
+	len = fbuild(&syn, frame);
+	tap_is(len, ETH_HLEN + 40 + 1024 + 20, "deep TCP: the SYN's TCP starts at byte %d",
+	       ETH_HLEN + 40 + 1024);
+	tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_PASS, "deep TCP: first SYN admitted");
+	tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_REDIRECT,
+	       "deep TCP: the over-limit SYN is redirected");
+	tap_is(flows_count(&e), 1, "  its flow is remembered");
+	bpf_map_get_next_key(e.m.flows, NULL, &k);
+	if (!tap_ok(k.sport == htons(4100) && k.dport == htons(80), "  with the SYN's ports"))
+		tap_diag("  sport %u dport %u, want 4100 80", ntohs(k.sport), ntohs(k.dport));
+	len = fbuild(&ack, frame);
+	tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_REDIRECT,
+	       "  the flow's ACK follows it");
+	env_close(&e);
+}
+
 #define MAX_EVENTS 256
 
 struct events {
@@ -285,6 +325,7 @@ int main(void)
 {
 	env_require_bpf();
 	test_redirect();
+	test_redirect_deep_tcp();
 	test_log_lines();
 	test_log_budget();
 	test_log_lost();

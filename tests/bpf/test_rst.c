@@ -109,6 +109,67 @@ static void test_rst_skipped(void)
 }
 
 /*
+ * A SYN not sent to one unicast host is never answered (RFC 1122
+ * 4.2.3.10: TCP discards it silently), nor one from a group address,
+ * whose RST would go to the group: multicast and broadcast IPv4 and
+ * IPv6 destinations or sources, an Ethernet destination with the group
+ * bit. Dropped and counted in rst_skipped, no RST budget spent.
+ */
+static void test_rst_not_unicast(void)
+{
+	static const __u8 mac_mcast[ETH_ALEN] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+	static const __u8 mac_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const struct {
+		const char *desc;
+		struct fspec s;
+	} cases[] = {
+		{ "to IPv4 multicast 224.0.0.1", { .src = "192.0.2.50", .dst = "224.0.0.1" } },
+		{ "to IPv4 multicast 239.255.1.2", { .src = "192.0.2.51", .dst = "239.255.1.2" } },
+		{ "to IPv4 broadcast 255.255.255.255",
+		  { .src = "192.0.2.52", .dst = "255.255.255.255" } },
+		{ "to IPv6 multicast ff02::1", { .v6 = true, .src = "2001:db8:6::2", .dst = "ff02::1" } },
+		{ "to an Ethernet multicast MAC", { .src = "192.0.2.53", .dmac = mac_mcast } },
+		{ "to the Ethernet broadcast MAC",
+		  { .v6 = true, .src = "2001:db8:6::3", .dmac = mac_bcast } },
+		{ "from IPv4 multicast 224.0.0.9", { .src = "224.0.0.9" } },
+		{ "from IPv4 broadcast 255.255.255.255", { .src = "255.255.255.255" } },
+		{ "from IPv6 multicast ff02::9", { .v6 = true, .src = "ff02::9" } },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tg_counters before, want = { 0 };
+		struct tg_state st = { 0 };
+		struct fspec s = cases[i].s;
+		const char *desc = cases[i].desc;
+		__u8 frame[512];
+		struct tg_limits l;
+		__u32 zero = 0;
+		struct env e;
+		int len;
+
+		if (!tap_ok(!env_open(&e, "1/minute", 1), "%s: load", desc))
+			continue;
+		l = e.lim;
+		l.action.kind = TG_ACT_RST;
+		env_limits(&e, &l);
+		s.sport = 1000;
+		spend(&e, &s);
+		len = fbuild(&s, frame);
+		before = env_counters(&e);
+		tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_DROP,
+		       "SYN %s: over the limit, dropped without an answer", desc);
+		want.packets = want.syn = want.dropped = 1;
+		want.rst_skipped = 1;
+		want.log_emitted = 1;
+		env_moved(&e, &before, &want, desc);
+		bpf_map_lookup_elem(e.m.state, &zero, &st);
+		tap_is(st.rst_tat_ns, 0, "  %s: no RST budget spent", desc);
+		env_close(&e);
+	}
+}
+
+/*
  * The RST budget is global: 3 per second (burst 3) means 3 RSTs from a
  * flood of 10 over-limit sources, then one more a third of a second on.
  */
@@ -210,6 +271,7 @@ int main(void)
 	env_require_bpf();
 	test_rst_frames();
 	test_rst_skipped();
+	test_rst_not_unicast();
 	test_rst_budget();
 	test_admitted_untouched();
 	test_rule_action();

@@ -258,6 +258,7 @@ struct fspec {
 	bool v6;
 	const char *src;    /* source address, text */
 	const char *dst;    /* NULL: 198.51.100.1 / 2001:db8::1 */
+	const __u8 *dmac;   /* Ethernet destination; NULL: mac_server */
 	__u16 sport, dport; /* 0: 40000, 80 */
 	__u8 flags;         /* TCP flags; 0: SYN */
 	__u32 seq, ack;
@@ -265,6 +266,7 @@ struct fspec {
 	unsigned int payload;   /* bytes of TCP payload */
 	unsigned int ip_opts;   /* IPv4 option bytes (multiple of 4) */
 	bool ext_hdr;           /* IPv6: one destination-options header */
+	unsigned int ext_len;   /* ...of this many bytes (a multiple of 8); 0: 8 */
 	bool first_frag;        /* IPv4: MF set, offset 0 */
 };
 
@@ -337,7 +339,7 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 	if (addr_of(s->v6, s->src, src) ||
 	    addr_of(s->v6, s->dst ? s->dst : s->v6 ? "2001:db8::1" : "198.51.100.1", dst))
 		return -1;
-	memcpy(buf, mac_server, ETH_ALEN);
+	memcpy(buf, s->dmac ? s->dmac : mac_server, ETH_ALEN);
 	memcpy(buf + ETH_ALEN, mac_client, ETH_ALEN);
 	for (i = 0; i < s->vlans; i++) {
 		be16(buf + off, ETH_P_8021Q);
@@ -349,7 +351,7 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 	ip = buf + off;
 	l4_len = doff * 4 + s->payload;
 	if (s->v6) {
-		size_t ext = s->ext_hdr ? 8 : 0;
+		size_t ext = s->ext_hdr ? (s->ext_len ? s->ext_len : 8) : 0, pad;
 
 		memset(ip, 0, 40 + ext);
 		be32(ip, 0x60012345); /* a flow label the RST must not keep */
@@ -360,9 +362,17 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 		memcpy(ip + 24, dst, 16);
 		if (ext) {
 			ip[40] = IPPROTO_TCP;
-			ip[41] = 0;
-			ip[42] = 1; /* PadN */
-			ip[43] = 4;
+			ip[41] = (__u8)(ext / 8 - 1);
+			/* PadN options of at most 255 bytes fill the rest;
+			 * one byte left over is a Pad1 (already 0). */
+			for (pad = 42; pad + 1 < 40 + ext;) {
+				size_t n = 40 + ext - pad - 2;
+
+				n = n > 255 ? 255 : n;
+				ip[pad] = 1;
+				ip[pad + 1] = (__u8)n;
+				pad += 2 + n;
+			}
 		}
 		ip_len = 40 + ext;
 	} else {
