@@ -49,6 +49,8 @@ static const struct counter_metric plain[] = {
 	CNT("evicted_total", evicted, "Sources evicted from the full table to make room."),
 	CNT("tiny_fragments_total", frag_tiny,
 	    "First fragments cut inside the TCP header, charged as SYNs."),
+	CNT("long_ext_chains_total", exthdr_long,
+	    "IPv6 SYNs behind more than 8 extension headers, charged as SYNs."),
 	CNT("cas_retries_total", cas_retry,
 	    "Bucket updates retried after a race with another CPU."),
 	CNT("cas_exhausted_total", cas_exhausted,
