@@ -14,7 +14,7 @@ PKGS=(
 	# tests, demo and benchmarks
 	iproute2 iputils-ping procps psmisc curl python3 perl
 	redis-server redis-tools nftables iptables gnuplot-nox
-	ethtool prometheus xdp-tools python3-prometheus-client
+	ethtool prometheus xdp-tools python3-prometheus-client tcpdump
 	# profiling the benchmark (BENCHMARKS.md)
 	linux-perf
 )
