@@ -141,7 +141,7 @@ static int require_veth(const char *ifname)
 	return 0;
 }
 
-static int load(const struct tg_flood_frame *f, __u32 sources, struct flood_bpf **skelp)
+int tg_flood_load(const struct tg_flood_frame *f, __u32 sources, struct flood_bpf **skelp)
 {
 	struct flood_bpf *skel;
 	int err;
@@ -253,7 +253,7 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 	if (err)
 		return tg_fail(TG_EXIT_USAGE, "flood: %s", why);
 
-	err = load(&frame, spec.sources, &skel);
+	err = tg_flood_load(&frame, spec.sources, &skel);
 	if (err) {
 		const char *verifier = tg_log_verifier_summary();
 

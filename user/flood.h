@@ -115,4 +115,9 @@ int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res);
 /* Frames the program has made, summed over CPUs. */
 int tg_flood_frames(int state_fd, __u64 *frames);
 
+/* Open and load bpf/flood.bpf.c for frame f rotating over sources: the
+ * frame's offsets become the program's rodata. 0 or -errno. */
+struct flood_bpf;
+int tg_flood_load(const struct tg_flood_frame *f, __u32 sources, struct flood_bpf **skelp);
+
 #endif /* TG_FLOOD_H */
