@@ -179,6 +179,27 @@ it_bucket_count() {
 		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 
+# it_buckets_all NET PREFIX BURST : check every tracked source: inside
+# NET, cut to PREFIX bits (of its IPv4 or IPv6 form, nothing below), and
+# admitted exactly BURST. Prints up to five offenders; 0 if none.
+it_buckets_all() {
+	bpftool map dump pinned "$PIN_DIR/tg_buckets" -j | python3 -c '
+import ipaddress, json, sys
+net = ipaddress.ip_network(sys.argv[1])
+prefix, burst = int(sys.argv[2]), int(sys.argv[3])
+bad = []
+for e in json.load(sys.stdin):
+    f = e["formatted"]
+    a = ipaddress.IPv6Address(bytes(f["key"]["addr"]))
+    if net.version == 4:
+        a = a.ipv4_mapped
+    host = int(a) & ((1 << (a.max_prefixlen - prefix)) - 1)
+    if a not in net or host or f["value"]["admitted"] != burst:
+        bad.append("%s admitted %d" % (a, f["value"]["admitted"]))
+print("\n".join(bad[:5]))
+sys.exit(1 if bad else 0)' "$1" "$2" "$3"
+}
+
 # it_listed IFACE : IFACE's entry in `status --json` (which lists every
 # interface on the machine, other tests' too), or nothing.
 it_listed() {
