@@ -28,7 +28,7 @@
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 3
+#define TG_LAYOUT_VERSION 4
 
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
@@ -230,6 +230,8 @@ struct tg_counters {
 	__u64 pass_badhdr;   /* malformed header (IP version, IHL < 5, doff < 5,
 			      * an IPv4-mapped IPv6 source) */
 	__u64 pass_exthdr;   /* an IPv6 extension header we cannot walk */
+	__u64 pass_tunnel;   /* IP in IP (IPv4 or IPv6 inside) or GRE: the inner
+			      * SYN is for the decapsulating host to limit */
 	__u64 pass_vlan;     /* more than two VLAN tags */
 	__u64 fragment;      /* non-first fragment: no TCP header, passed */
 	__u64 frag_tiny;     /* first fragment cut inside TCP: charged as a SYN */
