@@ -61,6 +61,25 @@ struct tg_bucket {
 	__u64 logged_ns; /* when the drop log last had a line for it; 0: never */
 };
 
+/*
+ * A limit changed live: the buckets charged under the old limit are
+ * rescaled by bpf/rescale.bpf.c so that none gains tokens from the
+ * change (user/rescale.c runs it, README: "Changing a limit live").
+ * The context of one run, in and out.
+ */
+struct tg_rescale {
+	__u64 now_ns;         /* the clock's time; 0: read CLOCK_MONOTONIC */
+	__u64 old_cap_ns;     /* tolerance + interval of the old limit */
+	__u64 new_cap_ns;     /* ... and of the new one */
+	__u64 factor_q32;     /* what a token's time becomes, 32.32 fixed point:
+			       * min(new/old interval, new/old cap), rounded up */
+	__u32 rule;           /* the buckets of this rule id (0: the default limit) */
+	__u32 raise;          /* 1: only raise debts; 0: only lower them */
+	__u64 seen;           /* out: buckets of that rule */
+	__u64 changed;        /* out: buckets rewritten */
+	__u64 contended;      /* out: left alone after losing every race */
+};
+
 /* Bits of tg_config.flags */
 #define TG_F_DRY_RUN (1U << 0) /* decide and count, never drop */
 #define TG_F_RULES   (1U << 1) /* tg_rules is not empty: look sources up */
