@@ -97,18 +97,6 @@ static const char *what(const struct raw_val *v, int id, char *buf, size_t len)
 	return buf;
 }
 
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (!n || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (i = 0; i < n; i++)
-		if (s[i] == '/' || isspace((unsigned char)s[i]) || !isprint((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
 static struct raw_sect *find_sect(struct raw *r, const char *name)
 {
 	int i;
@@ -155,7 +143,7 @@ static void open_section(struct raw *r, char *name, int line)
 	arg = name + 9;
 	while (isspace((unsigned char)*arg))
 		arg++;
-	if (!valid_ifname(arg)) {
+	if (!tg_ifname_valid(arg)) {
 		diag(r->diags, line, false, "[interface %s]: not a valid interface name", arg);
 		return;
 	}
@@ -378,7 +366,7 @@ static void apply_cli(struct raw *r, const struct tg_cmdline *cl)
 	for (p = 0; p < cl->npos; p++) {
 		struct raw_sect *s;
 
-		if (!valid_ifname(cl->pos[p])) {
+		if (!tg_ifname_valid(cl->pos[p])) {
 			diag(r->diags, 0, false, "'%s' is not a valid interface name", cl->pos[p]);
 			continue;
 		}

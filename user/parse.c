@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* parse.c - strict parsers for numbers and port lists. */
 #include <ctype.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +69,20 @@ int tg_parse_bool(const char *text, bool *out)
 			return *out = false, 0;
 	}
 	return -EINVAL;
+}
+
+bool tg_ifname_valid(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (!*p || strnlen(name, IF_NAMESIZE) == IF_NAMESIZE || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return false;
+	for (; *p; p++)
+		/* The kernel's isspace() counts Latin-1's no-break space too. */
+		if (*p == '/' || *p == ':' || isspace(*p) || *p == 0xa0)
+			return false;
+	return true;
 }
 
 bool tg_valid_name(const char *s, size_t max)

@@ -33,6 +33,11 @@ int tg_parse_duration_ms(const char *text, __u64 min_ms, __u64 max_ms, __u64 *ou
 /* yes/no, true/false, on/off, 1/0. */
 int tg_parse_bool(const char *text, bool *out);
 
+/* A name the kernel would take for an interface (dev_valid_name): 1 to
+ * 15 bytes, not "." or "..", no '/', ':' (an alias, which the kernel
+ * resolves to its device) or white space. */
+bool tg_ifname_valid(const char *name);
+
 /* A name for Redis keys (zone, prefix): 1 to max - 1 letters, digits,
  * '.', '_' or '-'. Checked whole: a longer one is refused, not cut. */
 bool tg_valid_name(const char *s, size_t max);

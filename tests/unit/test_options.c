@@ -69,6 +69,20 @@ static void test_ports(void)
 	}
 }
 
+static void test_ifnames(void)
+{
+	static const char *const goods[] = { "eth0", "lo", "a", "abcdefghijklmno", "br-lan.10",
+					     "veth@1", "..a", "é0" };
+	static const char *const bads[] = { "", ".", "..", "eth0:1", "a/b", "a b", "a\tb",
+					    "a\nb", "abcdefghijklmnop", "a\xa0" "b", ":" };
+	size_t i;
+
+	for (i = 0; i < sizeof(goods) / sizeof(goods[0]); i++)
+		tap_ok(tg_ifname_valid(goods[i]), "interface name '%s' is valid", goods[i]);
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
+		tap_ok(!tg_ifname_valid(bads[i]), "bad interface name %zu is refused", i);
+}
+
 static void test_masks(void)
 {
 	__be32 m6[4];
@@ -354,6 +368,7 @@ int main(void)
 {
 	test_numbers();
 	test_ports();
+	test_ifnames();
 	test_masks();
 	test_limits();
 	test_cli();
