@@ -205,6 +205,28 @@ static void test_long_line(void)
 	free(text);
 }
 
+/* Lines up to 1000 characters are taken whole, however inih is built
+ * (Debian's read 198 at most), with a UTF-8 BOM before the first. */
+static void test_long_ok_and_bom(void)
+{
+	char *text = malloc(4000), *p;
+	const struct tg_iface_conf *ic;
+	int port;
+
+	p = text + sprintf(text, "\xEF\xBB\xBF[interface eth1]\r\nports = 1");
+	for (port = 2; port <= 200; port += 2)
+		p += sprintf(p, ",%d", port);
+	sprintf(p, "   ; a comment to make it longer still%0400d\r\n", 0);
+	tap_diag("the ports line has %zu characters", strlen(strchr(text, 'p')) - 2);
+	tap_is(tg_conf_build_text(text, "long.conf", NULL, conf, &d), 0,
+	       "a ports line of some 800 characters, after a BOM, is taken");
+	ic = tg_conf_iface(conf, "eth1");
+	tap_ok(ic && tg_portset_count(&ic->limits.ports) == 101 &&
+		       tg_portset_has(&ic->limits.ports, 200) && tg_portset_has(&ic->limits.ports, 1),
+	       "  whole: 101 ports, 1 to 200");
+	free(text);
+}
+
 static void test_cli_over_file(void)
 {
 	static const char text[] = "[daemon]\nsync-interval = 1s\n"
@@ -319,6 +341,7 @@ int main(void)
 	test_defaults();
 	test_errors();
 	test_long_line();
+	test_long_ok_and_bom();
 	test_cli_over_file();
 	test_urls();
 	free(conf);
