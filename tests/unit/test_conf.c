@@ -227,6 +227,27 @@ static void test_long_ok_and_bom(void)
 	free(text);
 }
 
+/* A zone (or prefix) is checked whole: cut to its 47 characters first,
+ * two long zones would share their Redis keys. */
+static void test_long_names(void)
+{
+	char text[400], name[61];
+
+	memset(name, 'z', 60);
+	name[60] = '\0';
+	snprintf(text, sizeof(text), "[interface eth1]\nzone = %.47sA\n[interface eth2]\nzone = %.47sB\n",
+		 name, name);
+	tap_is(tg_conf_build_text(text, "zones.conf", NULL, conf, &d), 2,
+	       "two 48-character zones are both refused");
+	tap_ok(has_diag(2, false, "zone") && has_diag(4, false, "1-47"), "  each on its line");
+	snprintf(text, sizeof(text), "[interface eth1]\nzone = %.47s\n", name);
+	tap_is(tg_conf_build_text(text, "zone.conf", NULL, conf, &d), 0, "47 characters are taken");
+	snprintf(text, sizeof(text), "[daemon]\nredis-prefix = %s\n[interface eth1]\n", name);
+	tap_ok(tg_conf_build_text(text, "prefix.conf", NULL, conf, &d) == 1 &&
+		       has_diag(2, false, "redis-prefix"),
+	       "a 60-character redis-prefix is refused");
+}
+
 static void test_cli_over_file(void)
 {
 	static const char text[] = "[daemon]\nsync-interval = 1s\n"
@@ -342,6 +363,7 @@ int main(void)
 	test_errors();
 	test_long_line();
 	test_long_ok_and_bom();
+	test_long_names();
 	test_cli_over_file();
 	test_urls();
 	free(conf);
