@@ -25,6 +25,15 @@ PKGS      := libbpf libxdp json-c hiredis libmicrohttpd inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -ljson-c)
 
+# The version `tidegate --version` prints: git describe on a tagged
+# checkout (v1.2.3 -> 1.2.3), else VERSION with the commit (+gHASH, and
+# .dirty for uncommitted changes), else (a tarball without git) VERSION.
+TG_VERSION := $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//')
+ifeq ($(TG_VERSION),)
+TG_GIT_HEAD := $(shell git rev-parse --short HEAD 2>/dev/null)
+TG_VERSION := $(shell cat VERSION)$(if $(TG_GIT_HEAD),+g$(TG_GIT_HEAD)$(shell git diff --quiet HEAD -- 2>/dev/null || echo .dirty))
+endif
+
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
 CPPFLAGS += -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE $(PKG_CFLAGS)
@@ -55,7 +64,7 @@ SAN_OBJS  := $(patsubst user/%.c,$(SAN_BUILD)/user/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(SAN_BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all test demo bench install clean deps check-root
+.PHONY: all test demo bench install clean deps check-root version FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -78,6 +87,16 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/user/%.o: user/%.c user/*.h include/tidegate.h $(SKELS) | $(BUILD)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -c $< -o $@
+
+# Rewritten only when the version changes, so only main.o follows it.
+$(BUILD)/version.h: FORCE | $(BUILD)
+	$(Q)echo '#define TG_VERSION "$(TG_VERSION)"' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/user/main.o $(SAN_BUILD)/user/main.o: $(BUILD)/version.h
+
+version:
+	@echo $(TG_VERSION)
 
 $(BUILD)/tidegate: $(BUILD)/user/main.o $(USER_OBJS)
 	$(call msg,LD,$@)

@@ -66,6 +66,8 @@ int tg_cmd_status(const struct tg_cmdline *cl)
 	if (tg_bpffs_ensure())
 		return TG_EXIT_FAIL;
 	if (cl->npos) {
+		if ((ret = tg_iface_name_check(cl->pos[0])))
+			return ret;
 		if (!tg_pins_exist(cl->pos[0])) {
 			if (tg_iface_index(cl->pos[0]) < 0)
 				return TG_EXIT_USAGE;

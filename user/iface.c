@@ -7,12 +7,15 @@
 
 #include "iface.h"
 #include "output.h"
+#include "parse.h"
 #include "tidegate.h"
 
 int tg_iface_name_check(const char *ifname)
 {
-	if (!*ifname || strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
-		return tg_fail(TG_EXIT_USAGE, "'%s' is not a valid interface name", ifname);
+	if (!tg_ifname_valid(ifname))
+		return tg_fail(TG_EXIT_USAGE, "'%s' is not a valid interface name (1-%d characters, "
+				       "not '.' or '..', no '/', ':' or white space)", ifname,
+			       IF_NAMESIZE - 1);
 	return TG_EXIT_OK;
 }
 
