@@ -29,8 +29,6 @@
 #include "output.h"
 #include "pins.h"
 
-#define RESTORE_DEADLINE_MS 10000
-
 struct managed {
 	struct tg_iface_conf ic; /* the file's, with the pinned table's size and mode */
 	struct tg_maps m;
@@ -108,7 +106,7 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 	(void)l; /* the maps, just configured from it, say the same */
 	mirror_cfg(fc->d->conf, &mc);
 	sync_iface_of(fc->ic, m, &si);
-	err = tg_mirror_restore(&mc, &si, RESTORE_DEADLINE_MS, &rc, why, sizeof(why));
+	err = tg_mirror_restore(&mc, &si, TG_RESTORE_DEADLINE_MS, &rc, why, sizeof(why));
 	tg_sync_add_restore(&fc->d->sync, &rc);
 	if (err == -ECONNREFUSED) {
 		tg_warn("%s: Redis is away (%s): attaching without a restore; buckets are "
@@ -116,8 +114,14 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 		fc->pending = true;
 		return;
 	}
-	if (err)
-		tg_warn("%s: the restore stopped early: %s", ifname, why);
+	/* Cut short (a timeout, Redis loading): the sync thread finishes it. */
+	if (err) {
+		tg_warn("%s: the restore stopped early after %llu buckets (%s); attaching, the "
+			"rest is restored when Redis answers", ifname,
+			(unsigned long long)rc.restored, why);
+		fc->pending = true;
+		return;
+	}
 	tg_info("%s: restored %llu buckets from Redis in %.3f s (%llu already full, %llu "
 		"rejected)", ifname, (unsigned long long)rc.restored,
 		(double)(tg_mono_ns() - t0) / 1e9, (unsigned long long)rc.full,
