@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "caps.h"
 #include "commands.h"
 #include "iface.h"
 #include "live.h"
@@ -177,7 +178,7 @@ int tg_cmd_rule(const struct tg_cmdline *cl)
 		return ret;
 	if (verbs[v].verb == RULE_DEL && tg_cidr_parse(cl->pos[2], &cidr, why, sizeof(why)))
 		return tg_fail(TG_EXIT_USAGE, "rule: CIDR '%s': %s", cl->pos[2], why);
-	if ((ret = tg_require_root("rule")))
+	if ((ret = tg_require_caps("rule", TG_PRIV_MAPS)))
 		return ret;
 	lock = tg_iface_lock_open(ifname, &m);
 	if (lock < 0)

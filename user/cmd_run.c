@@ -16,8 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "attach.h"
 #include "clock.h"
+#include "caps.h"
 #include "commands.h"
 #include "conf.h"
 #include "counters.h"
@@ -425,7 +428,7 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 	char url[400];
 
 	tg_log_set_journal(true);
-	if ((ret = tg_require_root("run")))
+	if ((ret = tg_require_caps("run", TG_PRIV_ATTACH)))
 		return ret;
 	d.cl = cl;
 	d.conf = load_conf(cl);
@@ -482,16 +485,23 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 	}
 	tg_info("running: protecting %d interface%s (pid %d)", d.n, d.n == 1 ? "" : "s",
 		(int)getpid());
+	/* systemd's Type=notify: started once attached and serving; a no-op
+	 * outside systemd. */
+	sd_notifyf(0, "READY=1\nSTATUS=protecting %d interface%s", d.n, d.n == 1 ? "" : "s");
 
 	for (;;) {
 		if (sigwait(&sigs, &sig))
 			continue;
 		if (sig == SIGHUP) {
 			tg_info("SIGHUP: reloading the config");
+			sd_notify(0, "RELOADING=1");
 			reload(&d);
+			sd_notifyf(0, "READY=1\nSTATUS=protecting %d interface%s", d.n,
+				   d.n == 1 ? "" : "s");
 			continue;
 		}
 		tg_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		sd_notify(0, "STOPPING=1");
 		break;
 	}
 out:
