@@ -7,7 +7,7 @@
  * signals. SIGHUP re-reads the config and applies the difference live;
  * SIGTERM or SIGINT stops the daemon and leaves the limiter attached
  * unless --detach-on-exit. Metrics are served from libmicrohttpd's
- * thread, the Redis mirror runs in its own (mirror.c); neither holds a
+ * thread, the Redis mirror runs in its own (sync.c); neither holds a
  * lock while it waits on the network.
  */
 #include <errno.h>

@@ -342,6 +342,10 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 	pthread_mutex_unlock(&s->lock);
 	if (!sif)
 		return true;
+	/* Its restore has not finished: writing the fresh buckets would
+	 * overwrite the state it is to restore. */
+	if (si->restore_pending)
+		return false;
 	if (sif->v4_prefix != si->v4_prefix || sif->v6_prefix != si->v6_prefix) {
 		/* A prefix changed live: new keys, everything to write. */
 		if (sif->v4_prefix)
@@ -407,7 +411,7 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
  * made since.
  */
 static void late_restore(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg,
-			 const struct tg_sync_iface *si)
+			 struct tg_sync_iface *si)
 {
 	struct tg_restore_counts rc = {};
 	char why[200];
@@ -426,6 +430,7 @@ static void late_restore(struct tg_sync *s, struct sync_priv *p, const struct tg
 	}
 	tg_info("%s: restored %llu buckets from Redis (late: it was away or cut short at attach)",
 		si->name, (unsigned long long)rc.restored);
+	si->restore_pending = false;
 	pthread_mutex_lock(&s->lock);
 	for (k = 0; k < s->n; k++)
 		if (!strcmp(s->ifs[k].name, si->name))
