@@ -82,8 +82,13 @@ static void push_to_sync(struct daemon *d)
 
 	mirror_cfg(d->conf, &mc);
 	for (i = 0; i < d->n; i++) {
-		sync_iface_of(&d->ifs[i]->ic, &d->ifs[i]->m, &sis[i]);
-		sis[i].restore_pending = d->ifs[i]->restore_pending;
+		struct managed *mi = d->ifs[i];
+
+		/* A late restore the thread finished is not to run again. */
+		if (mi->restore_pending && tg_sync_restored(&d->sync, mi->ic.name))
+			mi->restore_pending = false;
+		sync_iface_of(&mi->ic, &mi->m, &sis[i]);
+		sis[i].restore_pending = mi->restore_pending;
 	}
 	tg_sync_set(&d->sync, &mc, sis, d->n);
 }

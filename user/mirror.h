@@ -84,6 +84,8 @@ void tg_sync_add_restore(struct tg_sync *s, const struct tg_restore_counts *rc);
 /* Copy the sync metrics, with the lag as of now; tracked of interface name. */
 void tg_sync_read(struct tg_sync *s, struct tg_metrics_sync *out);
 __u64 tg_sync_tracked(struct tg_sync *s, const char *name);
+/* The thread has interface name, and no restore pending for it. */
+bool tg_sync_restored(struct tg_sync *s, const char *name);
 
 /* The most a restore may take, connect included. */
 #define TG_RESTORE_DEADLINE_MS 10000

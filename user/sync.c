@@ -683,6 +683,19 @@ void tg_sync_read(struct tg_sync *s, struct tg_metrics_sync *out)
 	pthread_mutex_unlock(&s->lock);
 }
 
+bool tg_sync_restored(struct tg_sync *s, const char *name)
+{
+	bool done = false;
+	int i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->ifs[i].name, name))
+			done = !s->ifs[i].restore_pending;
+	pthread_mutex_unlock(&s->lock);
+	return done;
+}
+
 __u64 tg_sync_tracked(struct tg_sync *s, const char *name)
 {
 	__u64 v = 0;
