@@ -3,7 +3,7 @@
 # every exchange with it ends by a deadline, the restore at attach by
 # its 10 s bound, SIGTERM is never held, and a restore cut short is
 # finished later by the sync thread instead of being given up.
-#   - a fake that trickles every reply one byte per 100 ms (each read
+#   - a fake that trickles an endless reply one byte per 100 ms (each read
 #     comes well within the 1 s timeout: only an overall deadline ends it)
 #   - a fake whose SCAN never ends (the 10 s bound of the restore)
 #   - a fake that answers -LOADING for 3 s, in front of a real Redis

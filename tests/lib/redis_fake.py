@@ -6,8 +6,9 @@ A Redis server on a unix socket that misbehaves as a real one can, for
 the tests of the daemon's deadlines. It speaks RESP to any client and
 serves until killed.
 
-  trickle SECONDS_PER_BYTE   every reply, well formed, sent one byte at a
-                             time (a slow link, a hostile server)
+  trickle SECONDS_PER_BYTE   every reply a well-formed 100 kB string sent
+                             one byte at a time: each read comes quickly,
+                             the reply never ends (a hostile server)
   endless-scan               prompt replies, but SCAN never ends: the
                              cursor is always 1 and no key comes
   loading SECONDS UPSTREAM   -LOADING to every data command for SECONDS
@@ -100,7 +101,7 @@ class Fake:
                 args = read_command(f)
                 if self.mode == "trickle":
                     delay = float(self.args[0])
-                    for b in plain_reply(args):
+                    for b in bulk(b"7" * 100000):
                         conn.sendall(bytes([b]))
                         time.sleep(delay)
                 elif self.mode == "endless-scan":
