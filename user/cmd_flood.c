@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "caps.h"
 #include "commands.h"
 #include "flood.h"
 #include "flood.skel.h"
@@ -258,7 +259,7 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 	ifindex = tg_iface_index(ifname);
 	if (ifindex < 0)
 		return -ifindex;
-	if ((ret = tg_require_root("flood")) || (ret = require_veth(ifname, ifindex)))
+	if ((ret = tg_require_caps("flood", TG_PRIV_ATTACH)) || (ret = require_veth(ifname, ifindex)))
 		return ret;
 	err = tg_iface_mac(ifname, spec.src_mac);
 	if (err)

@@ -31,14 +31,6 @@ int tg_iface_index(const char *ifname)
 	return (int)idx;
 }
 
-int tg_require_root(const char *what)
-{
-	if (geteuid() == 0)
-		return 0;
-	return tg_fail(TG_EXIT_FAIL, "%s: must run as root (needs CAP_BPF, CAP_NET_ADMIN and "
-			       "CAP_SYS_ADMIN for bpffs)", what);
-}
-
 int tg_iface_open_maps(const char *ifname, struct tg_maps *m)
 {
 	char dir[256];

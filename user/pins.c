@@ -301,10 +301,13 @@ void tg_pin_path(char *buf, size_t len, const char *ifname, const char *map)
 
 bool tg_pins_exist(const char *ifname)
 {
+	struct stat st;
 	char path[256];
 
 	tg_pin_path(path, sizeof(path), ifname, NULL);
-	return access(path, F_OK) == 0;
+	/* stat, not access: access checks the real uid without capabilities,
+	 * and a user with CAP_DAC_OVERRIDE would be told nothing is there. */
+	return stat(path, &st) == 0;
 }
 
 static int check_layout(int fd, const struct map_layout *l, const char *ifname)
