@@ -15,6 +15,8 @@ PKGS=(
 	iproute2 iputils-ping procps psmisc curl python3 perl
 	redis-server redis-tools nftables iptables gnuplot-nox
 	ethtool prometheus xdp-tools python3-prometheus-client tcpdump
+	# the Debian package (debian/, tests/integration/58-package.sh)
+	debhelper dpkg-dev fakeroot lintian
 	# profiling the benchmark (BENCHMARKS.md)
 	linux-perf
 )
