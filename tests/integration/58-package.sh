@@ -91,6 +91,23 @@ copy_tree() {
 	fi
 }
 
+# Every pkg-config library the Makefile links has its -dev package in
+# Build-Depends: a library added to PKGS and not there would build here,
+# where it is installed, and nowhere clean.
+test_build_depends() {
+	local pkgs bdeps m pc owner missing=""
+	pkgs=$(printf 'print-pkgs:\n\t@echo $(PKGS)\n' |
+		make -s --no-print-directory -C "$IT_ROOT" -f Makefile -f - print-pkgs)
+	bdeps=$(awk '/^Build-Depends:/ { f = 1; next } /^[^ ]/ { f = 0 } f' "$IT_ROOT/debian/control" |
+		tr -d ' ,' | sed 's/(.*//')
+	for m in $pkgs; do
+		pc=$(pkg-config --variable=pcfiledir "$m")/$m.pc
+		owner=$(dpkg -S "$pc" 2>/dev/null | cut -d: -f1)
+		grep -qx "${owner:-?}" <<<"$bdeps" || missing+=" $m (${owner:-no package owns $pc})"
+	done
+	is "$missing" "" "Build-Depends has the -dev package of each library in the Makefile's PKGS ($pkgs)"
+}
+
 test_build() {
 	local t0=$SECONDS
 	copy_tree
@@ -273,6 +290,7 @@ test_purge() {
 		"$SYSTEMD_STATE_BEFORE" "  nor any systemd state of its unit"
 }
 
+test_build_depends
 test_build
 test_install
 test_service
