@@ -39,8 +39,8 @@ TG_CPPFLAGS := -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE -DTG_VERSION='"$(VERSIO
 TG_LDLIBS   := $(PKG_LIBS) -lelf -lz -lpthread -lm
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-# Not the builder's CFLAGS: hardening flags (-fstack-protector, -fcf-protection)
-# mean nothing to the BPF target, and clang rejects some of them.
+# Not the builder's CFLAGS: hardening flags such as -fstack-protector and
+# -fcf-protection do not compile for the BPF target.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH) -Wall -Werror
 
