@@ -170,12 +170,12 @@ test_install() {
 	fi
 }
 
-write_conf() {
+write_conf() { # RATE
 	cat >/etc/tidegate/tidegate.conf <<CONF
 [daemon]
 metrics = 127.0.0.1:19478
 [interface $IF]
-rate = 7/minute
+rate = $1
 ports = 80
 CONF
 }
@@ -210,12 +210,12 @@ unit_exec() {
 	exec nsenter --net="/run/netns/$SB_SRV_NS" "${setpriv[@]}" -- "${argv[@]}" </dev/null
 }
 
-# The configured limit in force on the sandbox's veth: the daemon read
-# the config and attached.
-wait_attached() {
+# wait_rate RATE : RATE in force on the sandbox's veth, as the config
+# says: the daemon read it and attached, or reloaded it.
+wait_rate() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ "$(sb_tg status "$IF" --json 2>/dev/null | json limits.rate 2>/dev/null)" = 7/minute ] &&
+		[ "$(sb_tg status "$IF" --json 2>/dev/null | json limits.rate 2>/dev/null)" = "$1" ] &&
 			return 0
 		[ -n "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null && return 1
 		sleep 0.2
@@ -231,8 +231,14 @@ test_service_systemd() {
 	systemctl start tidegate.service >"$W/start.out" 2>&1
 	is "$?" 0 "systemctl start tidegate (in the sandbox's namespace)" ||
 		diag "$(journalctl -u tidegate.service -n 20 --no-pager 2>&1)"
-	wait_attached
+	wait_rate 7/minute
 	ok $? "  the daemon attached with the config's limit" ||
+		diag "$(journalctl -u tidegate.service -n 20 --no-pager 2>&1)"
+	write_conf 9/minute
+	systemctl reload tidegate.service
+	is "$?" 0 "systemctl reload tidegate"
+	wait_rate 9/minute
+	ok $? "  the daemon applied the edited config" ||
 		diag "$(journalctl -u tidegate.service -n 20 --no-pager 2>&1)"
 	systemctl stop tidegate.service
 	is "$(systemctl show -p Result --value tidegate.service)" success "  systemctl stop: it stops cleanly"
@@ -253,8 +259,15 @@ test_service_exec() {
 	ok $? "the unit has an ExecStart line" || return
 	unit_exec "$line" >"$W/daemon.log" 2>&1 &
 	DAEMON_PID=$!
-	wait_attached
+	wait_rate 7/minute
 	ok $? "ExecStart's daemon attached with the config's limit" || diag "$(tail -20 "$W/daemon.log")"
+	write_conf 9/minute
+	while read -r line; do
+		(unit_exec "${line//\$MAINPID/$DAEMON_PID}") >"$W/reload.out" 2>&1
+		is "$?" 0 "ExecReload succeeds: ${line:0:60}" || diag "$(cat "$W/reload.out")"
+	done < <(unit_values ExecReload)
+	wait_rate 9/minute
+	ok $? "  the daemon applied the edited config" || diag "$(tail -20 "$W/daemon.log")"
 	sig=$(unit_values KillSignal)
 	kill "-${sig:-SIGTERM}" "$DAEMON_PID"
 	wait "$DAEMON_PID"
@@ -264,7 +277,7 @@ test_service_exec() {
 }
 
 test_service() {
-	write_conf
+	write_conf 7/minute
 	if [ -d /run/systemd/system ]; then
 		test_service_systemd
 	else
