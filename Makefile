@@ -65,7 +65,7 @@ SAN_OBJS  := $(patsubst user/%.c,$(SAN_BUILD)/user/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(SAN_BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all test demo bench install uninstall clean deps check-root
+.PHONY: all test demo bench install clean deps check-root
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -164,6 +164,7 @@ install: $(BUILD)/tidegate
 
 # The config goes only if it is still the example: an edited one is the
 # operator's, kept and named.
+.PHONY: uninstall
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tidegate $(DESTDIR)$(UNITDIR)/tidegate.service \
 		$(DESTDIR)$(MAN8DIR)/tidegate.8 $(DESTDIR)$(COMPLETIONDIR)/tidegate \
