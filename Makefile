@@ -160,6 +160,8 @@ install: $(BUILD)/tidegate
 	install -D -m 0644 packaging/tidegate.8 $(DESTDIR)$(MAN8DIR)/tidegate.8
 	install -D -m 0644 packaging/tidegate.bash-completion $(DESTDIR)$(COMPLETIONDIR)/tidegate
 	install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(DOCDIR)/tidegate.conf.example
+	install -D -m 0644 packaging/fail2ban/action.d/tidegate.conf \
+		$(DESTDIR)$(DOCDIR)/fail2ban/action.d/tidegate.conf
 	[ -e $(DESTDIR)$(CONF) ] || install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(CONF)
 
 # The config goes only if it is still the example: an edited one is the
@@ -168,8 +170,10 @@ install: $(BUILD)/tidegate
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tidegate $(DESTDIR)$(UNITDIR)/tidegate.service \
 		$(DESTDIR)$(MAN8DIR)/tidegate.8 $(DESTDIR)$(COMPLETIONDIR)/tidegate \
-		$(DESTDIR)$(DOCDIR)/tidegate.conf.example
-	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || :
+		$(DESTDIR)$(DOCDIR)/tidegate.conf.example \
+		$(DESTDIR)$(DOCDIR)/fail2ban/action.d/tidegate.conf
+	rmdir $(DESTDIR)$(DOCDIR)/fail2ban/action.d $(DESTDIR)$(DOCDIR)/fail2ban \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null || :
 	if cmp -s packaging/tidegate.conf $(DESTDIR)$(CONF); then \
 		rm -f $(DESTDIR)$(CONF) && { rmdir $(DESTDIR)$(SYSCONFDIR)/tidegate 2>/dev/null || :; }; \
 	elif [ -e $(DESTDIR)$(CONF) ]; then \

@@ -17,7 +17,8 @@ static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
 static const int flood_opts[] = { OPT_DST_IP, OPT_DST_MAC, OPT_PORT, OPT_SOURCES, OPT_COUNT,
 				  OPT_THREADS, OPT_DURATION, OPT_SRC, OPT_SRC_PREFIX, OPT_JSON, -1 };
 static const int no_opts[] = { -1 };
-static const int rule_opts[] = { OPT_BURST, OPT_SHARED, OPT_ACTION, OPT_JSON, -1 };
+static const int rule_opts[] = { OPT_BURST, OPT_SHARED, OPT_ACTION, OPT_ALL, OPT_TTL,
+				  OPT_REPLACE, OPT_MISSING_OK, OPT_JSON, -1 };
 static const int top_opts[] = { OPT_ENTRIES, OPT_JSON, OPT_WATCH, -1 };
 static const int run_opts[] = { OPT_CONFIG, -1 };
 
@@ -37,14 +38,16 @@ static const struct tg_command commands[] = {
 	  1, tg_cmd_status, 0 },
 	{ "stats", "IFACE [--json] [--watch SECONDS]",
 	  "Print IFACE's counters, summed over CPUs.", stats_opts, 1, 1, tg_cmd_stats, 0 },
-	{ "rule", "add|del|list IFACE [CIDR allow|deny|limit RATE] [options]",
+	{ "rule", "add|del|list|import IFACE [CIDR allow|deny|limit RATE | FILE] [options]",
 	  "Allow, deny or limit source prefixes on IFACE, live.\n"
 	  "The longest matching prefix wins, IPv4 and IPv6:\n"
-	  "  rule add IFACE CIDR allow\n"
-	  "  rule add IFACE CIDR deny [--action ACTION]\n"
-	  "  rule add IFACE CIDR limit RATE [--burst N] [--shared] [--action ACTION]\n"
-	  "  rule del IFACE CIDR\n"
-	  "  rule list IFACE [--json]",
+	  "  rule add IFACE CIDR allow [--ttl DURATION]\n"
+	  "  rule add IFACE CIDR deny [--all] [--action ACTION] [--ttl DURATION]\n"
+	  "  rule add IFACE CIDR limit RATE [--burst N] [--shared] [--action ACTION] "
+	  "[--ttl DURATION]\n"
+	  "  rule del IFACE CIDR [--missing-ok]\n"
+	  "  rule list IFACE [--json]            (text: lines that rule import takes)\n"
+	  "  rule import IFACE FILE|- [--replace] (all or nothing; '#' comments)",
 	  rule_opts, 2, 5, tg_cmd_rule, 0 },
 	{ "log", "IFACE [--json]",
 	  "Follow IFACE's drop log: who is being limited, and why.\n"

@@ -13,7 +13,8 @@ is "$?" 0 "make install DESTDIR=... succeeds" || diag "$(cat "$D.log")"
 rm -f "$D.log"
 INSTALLED=(usr/local/sbin/tidegate usr/local/lib/systemd/system/tidegate.service
 	usr/local/share/man/man8/tidegate.8 usr/local/share/bash-completion/completions/tidegate
-	usr/local/share/doc/tidegate/tidegate.conf.example etc/tidegate/tidegate.conf)
+	usr/local/share/doc/tidegate/tidegate.conf.example
+	usr/local/share/doc/tidegate/fail2ban/action.d/tidegate.conf etc/tidegate/tidegate.conf)
 for f in "${INSTALLED[@]}"; do
 	[ -f "$D/$f" ]
 	ok $? "  installs /$f"
