@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* main.c - tidegate: per-source SYN rate limiting at XDP. */
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cli.h"
@@ -80,6 +81,54 @@ static const struct tg_command commands[] = {
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+
+	return m < c ? m : c;
+}
+
+/* The edit distance of a and b (short words: command names). */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, row[32];
+
+	if (la >= 32 || lb >= 32)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0], next;
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			next = row[j];
+			row[j] = a[i - 1] == b[j - 1] ? diag : 1 + min3(diag, row[j - 1], row[j]);
+			diag = next;
+		}
+	}
+	return row[lb];
+}
+
+/* An unknown command, with the nearest one when it is a typo away. */
+static int unknown_command(const char *what, const char *name)
+{
+	const char *best = NULL;
+	size_t i, d, best_d = 3;
+
+	for (i = 0; i < NR_COMMANDS; i++) {
+		d = distance(name, commands[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = commands[i].name;
+		}
+	}
+	if (best)
+		return tg_fail(TG_EXIT_USAGE, "%sunknown command '%s': did you mean '%s'?", what,
+			       name, best);
+	return tg_fail(TG_EXIT_USAGE, "%sunknown command '%s' (see 'tidegate help')", what, name);
+}
+
 static const struct tg_command *find_command(const char *name)
 {
 	size_t i;
@@ -115,7 +164,7 @@ static int run_help(const struct tg_cmdline *cl)
 	}
 	cmd = find_command(cl->pos[0]);
 	if (!cmd)
-		return tg_fail(TG_EXIT_USAGE, "help: unknown command '%s'", cl->pos[0]);
+		return unknown_command("help: ", cl->pos[0]);
 	tg_cli_usage(cmd, stdout);
 	return TG_EXIT_OK;
 }
@@ -140,7 +189,7 @@ int main(int argc, char **argv)
 			tg_out_init(true);
 	cmd = find_command(argv[1]);
 	if (!cmd)
-		return tg_fail(TG_EXIT_USAGE, "unknown command '%s' (see 'tidegate help')", argv[1]);
+		return unknown_command("", argv[1]);
 	err = tg_cli_parse(cmd, argc - 1, argv + 1, &cl);
 	if (err)
 		return err;
