@@ -16,6 +16,8 @@ PKGS=(
 	redis-server redis-tools nftables iptables gnuplot-nox
 	ethtool prometheus xdp-tools python3-prometheus-client tcpdump
 	fail2ban
+	# the Debian package (debian/, tests/integration/58-package.sh)
+	debhelper dpkg-dev fakeroot lintian
 	# profiling the benchmark (BENCHMARKS.md)
 	linux-perf
 )

@@ -8,7 +8,6 @@
 #include "commands.h"
 #include "log.h"
 #include "output.h"
-#include "version.h"
 
 static int run_help(const struct tg_cmdline *cl);
 
