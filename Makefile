@@ -7,6 +7,7 @@
 #   make            build/tidegate
 #   make test       install deps, build (plain and ASan+UBSan), run the suite
 #   make demo       install deps, build, run the sandbox demo
+#   make fuzz       the fuzzers, longer than make test runs them
 #   make bench      install deps, build, run the benchmark
 #   make install    into $(DESTDIR)$(PREFIX)
 #   make clean
@@ -55,7 +56,7 @@ SAN_OBJS  := $(patsubst user/%.c,$(SAN_BUILD)/user/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(SAN_BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all test demo bench install clean deps check-root
+.PHONY: all test demo bench install clean deps check-root fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -113,6 +114,13 @@ test: deps
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		prove --exec '' --timer $(TESTS)
+
+# Fuzzing, beyond the short seeded slice make test runs: the data path
+# against its reference for FUZZ_FRAMES frames (tests/bpf/test_fuzz_datapath.c).
+FUZZ_FRAMES ?= 1000000
+FUZZ_SEED   ?= $(shell date +%s)
+fuzz: $(SAN_BUILD)/tests/bpf/test_fuzz_datapath
+	$(Q)$(SAN_BUILD)/tests/bpf/test_fuzz_datapath $(FUZZ_FRAMES) $(FUZZ_SEED)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
