@@ -596,80 +596,151 @@ static void probe_run_on_cpu(struct tg_harness *h, const struct syn *f)
 }
 
 /*
+ * One round of a race: a new source's SYN sent repeat times from each of
+ * CPUs 0 and 1 at once. d: how the counters moved; b: its bucket after.
+ */
+static int race_round(struct tg_harness *h, __u32 saddr, __u32 repeat, struct tg_counters *d,
+		      struct tg_bucket *b)
+{
+	struct syn f = syn4(saddr);
+	struct tg_source src = tg_source_v4(saddr);
+	struct tg_counters before, after;
+	pthread_barrier_t start;
+	struct racer r[2];
+	pthread_t t[2];
+	size_t k;
+	int i;
+
+	pthread_barrier_init(&start, NULL, 2);
+	tg_stats_read(h, &before);
+	for (i = 0; i < 2; i++) {
+		r[i] = (struct racer){ .h = h, .f = &f, .cpu = i, .repeat = repeat,
+				       .start = &start };
+		pthread_create(&t[i], NULL, racer_run, &r[i]);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&start);
+	tg_stats_read(h, &after);
+	memset(b, 0, sizeof(*b));
+	tg_bucket_get(h, &src, b);
+	for (k = 0; k < TG_NR_COUNTERS; k++)
+		((__u64 *)d)[k] = ((__u64 *)&after)[k] - ((__u64 *)&before)[k];
+	if (r[0].err || r[1].err) {
+		tap_ok(0, "race: run on CPUs 0 and 1: %s", strerror(-(r[0].err ?: r[1].err)));
+		return -1;
+	}
+	return 0;
+}
+
+static bool have_two_cpus(const char *what)
+{
+	if (libbpf_num_possible_cpus() >= 2 && sysconf(_SC_NPROCESSORS_ONLN) >= 2)
+		return true;
+	tap_ok(1, "# SKIP %s: needs two CPUs", what);
+	return false;
+}
+
+/*
  * Two threads on CPUs 0 and 1 hammer one new source with the clock
  * frozen: exactly burst SYNs get through in total, whoever creates the
- * bucket and however often the compare-and-swap is lost.
+ * bucket and however often the compare-and-swap is lost, and no SYN is
+ * refused for losing the race (cas_exhausted: a lost race is retried).
  */
 static void test_race(struct tg_harness *h)
 {
 	const int rounds = 20;
 	const __u32 repeat = 20000, burst = 1000;
-	struct tg_counters before, after;
 	__u64 retries = 0, exhausted = 0;
 	int round, bad = 0;
 
-	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return (void)tap_ok(1, "# SKIP race: needs two CPUs");
+	if (!have_two_cpus("race"))
+		return;
 	if (configure_or_fail(h, "1/hour", burst, 32, 128))
 		return;
 	tg_set_clock(h, T0 + 10 * DAY);
 
 	for (round = 0; round < rounds; round++) {
-		struct syn f = syn4(PKT_IP4(10, 20, 0, 1) + (__u32)round);
-		struct tg_source src = tg_source_v4(PKT_IP4(10, 20, 0, 1) + (__u32)round);
-		pthread_barrier_t start;
-		struct racer r[2];
-		pthread_t t[2];
-		struct tg_bucket b = { 0 };
-		__u64 allowed;
-		int i;
+		struct tg_counters d;
+		struct tg_bucket b;
 
-		if (!round)
+		if (!round) {
+			struct syn f = syn4(PKT_IP4(10, 20, 0, 1));
+
 			probe_run_on_cpu(h, &f);
-		pthread_barrier_init(&start, NULL, 2);
-		tg_stats_read(h, &before);
-		for (i = 0; i < 2; i++) {
-			r[i] = (struct racer){ .h = h, .f = &f, .cpu = i, .repeat = repeat,
-					       .start = &start };
-			pthread_create(&t[i], NULL, racer_run, &r[i]);
 		}
-		for (i = 0; i < 2; i++)
-			pthread_join(t[i], NULL);
-		pthread_barrier_destroy(&start);
-		tg_stats_read(h, &after);
-		tg_bucket_get(h, &src, &b);
-
-		if (r[0].err || r[1].err)
-			return (void)tap_ok(0, "race: run on CPUs 0 and 1: %s",
-					    strerror(-(r[0].err ?: r[1].err)));
-		allowed = after.allowed - before.allowed;
-		retries += after.cas_retry - before.cas_retry;
-		exhausted += after.cas_exhausted - before.cas_exhausted;
-		if (allowed != burst || b.admitted != burst ||
-		    after.dropped - before.dropped != 2 * repeat - burst ||
-		    after.new_source - before.new_source != 1) {
+		if (race_round(h, PKT_IP4(10, 20, 0, 1) + (__u32)round, repeat, &d, &b))
+			return;
+		retries += d.cas_retry;
+		exhausted += d.cas_exhausted;
+		if (d.allowed != burst || b.admitted != burst || d.dropped != 2 * repeat - burst ||
+		    d.new_source != 1) {
 			bad++;
 			tap_diag("  round %d: allowed %llu, bucket admitted %llu, dropped %llu, "
 				 "new sources %llu",
-				 round, (unsigned long long)allowed,
-				 (unsigned long long)b.admitted,
-				 (unsigned long long)(after.dropped - before.dropped),
-				 (unsigned long long)(after.new_source - before.new_source));
+				 round, (unsigned long long)d.allowed, (unsigned long long)b.admitted,
+				 (unsigned long long)d.dropped, (unsigned long long)d.new_source);
 		}
 	}
 	tap_is(bad, 0, "race: %d rounds of 2 x %u SYNs from one new source admit exactly %u",
 	       rounds, repeat, burst);
-	tap_diag("race: %llu compare-and-swap retries, %llu exhausted",
-		 (unsigned long long)retries, (unsigned long long)exhausted);
+	tap_is(exhausted, 0, "race: no SYN refused for losing its races (cas_exhausted)");
+	tap_diag("race: %llu compare-and-swap retries", (unsigned long long)retries);
+}
+
+/*
+ * Two CPUs together send exactly burst SYNs from one new source: every
+ * one is within the burst, so every one must be admitted, and a lost
+ * compare-and-swap must be retried, never taken for a refusal.
+ */
+static void test_race_whole_burst(struct tg_harness *h)
+{
+	const int rounds = 20;
+	const __u32 repeat = 5000, burst = 2 * repeat;
+	__u64 retries = 0;
+	int round, bad = 0;
+
+	if (!have_two_cpus("race for the whole burst"))
+		return;
+	if (configure_or_fail(h, "1/hour", burst, 32, 128))
+		return;
+	tg_set_clock(h, T0 + 20 * DAY);
+
+	for (round = 0; round < rounds; round++) {
+		struct tg_counters d;
+		struct tg_bucket b;
+
+		if (race_round(h, PKT_IP4(10, 21, 0, 1) + (__u32)round, repeat, &d, &b))
+			return;
+		retries += d.cas_retry;
+		if (d.allowed != burst || b.admitted != burst || d.dropped || d.cas_exhausted) {
+			bad++;
+			tap_diag("  round %d: allowed %llu, bucket admitted %llu, dropped %llu, "
+				 "cas_exhausted %llu",
+				 round, (unsigned long long)d.allowed, (unsigned long long)b.admitted,
+				 (unsigned long long)d.dropped, (unsigned long long)d.cas_exhausted);
+		}
+	}
+	tap_is(bad, 0, "race: %d rounds of 2 x %u SYNs, exactly the burst, admit all %u",
+	       rounds, repeat, burst);
+	tap_diag("race for the whole burst: %llu compare-and-swap retries",
+		 (unsigned long long)retries);
 }
 
 /* Every limited SYN is either allowed or dropped, never lost. */
 static void test_totals(struct tg_harness *h)
 {
+	struct tg_fam_counters fam[TG_NR_FAMILIES];
 	struct tg_counters c;
 
-	if (tg_stats_read(h, &c))
+	if (tg_stats_read(h, &c) || tg_fam_read(h, fam))
 		return (void)tap_ok(0, "totals: read tg_stats");
+	/* Every limited SYN in one family's count, IPv4 or IPv6. */
+	tap_is(fam[TG_FAM_V4].syn + fam[TG_FAM_V6].syn, c.syn, "totals: per-family syn sum to syn");
+	tap_is(fam[TG_FAM_V4].allowed + fam[TG_FAM_V6].allowed, c.allowed,
+	       "totals: per-family allowed sum to allowed");
+	tap_is(fam[TG_FAM_V4].dropped + fam[TG_FAM_V6].dropped, c.dropped,
+	       "totals: per-family dropped sum to dropped");
 	tap_is(c.allowed + c.dropped, c.syn, "totals: allowed + dropped == syn");
 	tap_is(c.would_drop, 0, "totals: no would_drop outside dry run");
 	tap_is(c.syn, c.packets, "totals: every packet here was a limited SYN");
@@ -701,6 +772,7 @@ int main(void)
 	for (i = 0; i < sizeof(uneven_cases) / sizeof(uneven_cases[0]); i++)
 		test_uneven(&h, &uneven_cases[i], PKT_IP4(10, 30, 0, 1) + (__u32)i);
 	test_race(&h);
+	test_race_whole_burst(&h);
 	for (i = 0; i < sizeof(prefix_cases) / sizeof(prefix_cases[0]); i++)
 		test_prefix(&h, &prefix_cases[i]);
 	test_totals(&h);
