@@ -8,6 +8,7 @@
 #   make test       install deps, build (plain and ASan+UBSan), run the suite
 #   make demo       install deps, build, run the sandbox demo
 #   make fuzz       the fuzzers, longer than make test runs them
+#   make mutate     the mutation score of the fast tests
 #   make bench      install deps, build, run the benchmark
 #   make install    into $(DESTDIR)$(PREFIX)
 #   make clean
@@ -56,7 +57,7 @@ SAN_OBJS  := $(patsubst user/%.c,$(SAN_BUILD)/user/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(SAN_BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all test demo bench install clean deps check-root fuzz
+.PHONY: all test demo bench install clean deps check-root fuzz mutate
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -115,12 +116,51 @@ test: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		prove --exec '' --timer $(TESTS)
 
-# Fuzzing, beyond the short seeded slice make test runs: the data path
-# against its reference for FUZZ_FRAMES frames (tests/bpf/test_fuzz_datapath.c).
-FUZZ_FRAMES ?= 1000000
-FUZZ_SEED   ?= $(shell date +%s)
-fuzz: $(SAN_BUILD)/tests/bpf/test_fuzz_datapath
+# Fuzzing, beyond what make test runs (a short seeded slice of the data
+# path fuzzer, and the corpus replayed by tests/unit/test_fuzz_corpus):
+# the data path against its reference for FUZZ_FRAMES frames
+# (tests/bpf/test_fuzz_datapath.c), then each parser of outside input
+# (tests/fuzz/targets.h) under libFuzzer for FUZZ_SECONDS. New inputs go
+# to $(BUILD)/fuzz/corpus, crashes to $(BUILD)/fuzz/crash-*: copy a crash
+# into tests/fuzz/corpus/TARGET/ once fixed, and it is a test.
+FUZZ_FRAMES  ?= 1000000
+FUZZ_SEED    ?= $(shell date +%s)
+FUZZ_SECONDS ?= 25
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_OBJS    := $(patsubst user/%.c,$(FUZZ_BUILD)/user/%.o,$(USER_SRCS))
+FUZZ_TARGETS := $(notdir $(wildcard tests/fuzz/corpus/*))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+
+$(FUZZ_BUILD)/user:
+	$(Q)mkdir -p $@
+
+$(FUZZ_BUILD)/user/%.o: user/%.c user/*.h include/tidegate.h $(SKELS) | $(FUZZ_BUILD)/user
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined $(WARN) -Wno-format-nonliteral \
+		$(CPPFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_main.c tests/fuzz/targets.h $(FUZZ_OBJS)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) $(CPPFLAGS) \
+		-Itests -DFUZZ_TARGET=$* $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+
+fuzz: $(SAN_BUILD)/tests/bpf/test_fuzz_datapath $(FUZZ_BINS)
 	$(Q)$(SAN_BUILD)/tests/bpf/test_fuzz_datapath $(FUZZ_FRAMES) $(FUZZ_SEED)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t && \
+		echo "# fuzz_$$t for $(FUZZ_SECONDS) s" && \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/crash-$$t- \
+			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/$$t.log || \
+			{ tail -40 $(FUZZ_BUILD)/$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_runs|^Done' $(FUZZ_BUILD)/$$t.log; \
+	done
+
+# How many one-line bugs in bpf/ the fast tests catch (scripts/mutate.sh).
+mutate:
+	$(Q)scripts/mutate.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
