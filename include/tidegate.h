@@ -28,7 +28,7 @@
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 3
+#define TG_LAYOUT_VERSION 4
 
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
@@ -59,6 +59,25 @@ struct tg_bucket {
 	__u64 admitted;  /* SYNs let through from this source, ever */
 	__u64 dropped;   /* SYNs over the limit or denied, ever (dry run too) */
 	__u64 logged_ns; /* when the drop log last had a line for it; 0: never */
+};
+
+/*
+ * A limit changed live: the buckets charged under the old limit are
+ * rescaled by bpf/rescale.bpf.c so that none gains tokens from the
+ * change (user/rescale.c runs it, README: "Changing a limit live").
+ * The context of one run, in and out.
+ */
+struct tg_rescale {
+	__u64 now_ns;         /* the clock's time; 0: read CLOCK_MONOTONIC */
+	__u64 old_cap_ns;     /* tolerance + interval of the old limit */
+	__u64 new_cap_ns;     /* ... and of the new one */
+	__u64 factor_q32;     /* what a token's time becomes, 32.32 fixed point:
+			       * min(new/old interval, new/old cap), rounded up */
+	__u32 rule;           /* the buckets of this rule id (0: the default limit) */
+	__u32 raise;          /* 1: only raise debts; 0: only lower them */
+	__u64 seen;           /* out: buckets of that rule */
+	__u64 changed;        /* out: buckets rewritten */
+	__u64 contended;      /* out: left alone after losing every race */
 };
 
 /* Bits of tg_config.flags */
@@ -230,6 +249,8 @@ struct tg_counters {
 	__u64 pass_badhdr;   /* malformed header (IP version, IHL < 5, doff < 5,
 			      * an IPv4-mapped IPv6 source) */
 	__u64 pass_exthdr;   /* an IPv6 extension header we cannot walk */
+	__u64 pass_tunnel;   /* IP in IP (IPv4 or IPv6 inside) or GRE: the inner
+			      * SYN is for the decapsulating host to limit */
 	__u64 pass_vlan;     /* more than two VLAN tags */
 	__u64 fragment;      /* non-first fragment: no TCP header, passed */
 	__u64 frag_tiny;     /* first fragment cut inside TCP: charged as a SYN */

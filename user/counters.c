@@ -23,6 +23,7 @@ const struct tg_counter_def tg_counter_defs[TG_NR_COUNTERS] = {
 	COUNTER(pass_trunc, "passed: truncated header"),
 	COUNTER(pass_badhdr, "passed: malformed header"),
 	COUNTER(pass_exthdr, "passed: an IPv6 extension header that cannot be walked"),
+	COUNTER(pass_tunnel, "passed: IP in IP or GRE (limit where it is decapsulated)"),
 	COUNTER(pass_vlan, "passed: more than two VLAN tags"),
 	COUNTER(fragment, "passed: non-first fragment"),
 	COUNTER(frag_tiny, "first fragments cut inside TCP, charged as SYNs"),

@@ -66,6 +66,7 @@ static const struct {
 	{ "truncated", offsetof(struct tg_counters, pass_trunc) },
 	{ "bad_header", offsetof(struct tg_counters, pass_badhdr) },
 	{ "ext_header", offsetof(struct tg_counters, pass_exthdr) },
+	{ "tunnel", offsetof(struct tg_counters, pass_tunnel) },
 	{ "vlan", offsetof(struct tg_counters, pass_vlan) },
 	{ "fragment", offsetof(struct tg_counters, fragment) },
 };
