@@ -33,8 +33,12 @@ gcra-cap-no-slack     | bpf/tidegate.bpf.c | s/if (old > cap + TG_CAP_SLACK_NS)/
 new-bucket-not-charged| bpf/tidegate.bpf.c | s/\.tat_ns = now + lim->interval_ns,/.tat_ns = now,/
 coarse-deny-no-cap    | bpf/tidegate.bpf.c | s/return over > TG_COARSE_SLACK_NS \&\& over <= interval;/return over > TG_COARSE_SLACK_NS;/
 budget-edge-flipped   | bpf/tidegate.bpf.c | /budget_take(__u64/,/^}/s/if (tat - now > tolerance)/if (tat - now >= tolerance)/
-syn-ignores-ack       | bpf/parse.h        | s/\*syn = th->syn \&\& !th->ack;/*syn = th->syn;/
-tiny-ignores-ack      | bpf/parse.h        | s/(TG_TCP_SYN | TG_TCP_ACK)) == TG_TCP_SYN/TG_TCP_SYN) == TG_TCP_SYN/
+syn-ignores-ack       | bpf/parse.h        | s/(TG_TCP_SYN | TG_TCP_ACK | TG_TCP_RST)) == TG_TCP_SYN/(TG_TCP_SYN | TG_TCP_RST)) == TG_TCP_SYN/
+syn-ignores-rst       | bpf/parse.h        | s/(TG_TCP_SYN | TG_TCP_ACK | TG_TCP_RST)) == TG_TCP_SYN/(TG_TCP_SYN | TG_TCP_ACK)) == TG_TCP_SYN/
+padding-read-as-header| bpf/parse.h        | s/return p + n <= c->end \&\& p + n <= c->ip_end;/return p + n <= c->end;/
+total-length-unchecked| bpf/parse.h        | s/if (tot < hlen)/if (tot < 20)/
+jumbogram-unbounded   | bpf/parse.h        | s/if (plen || nexthdr != IPPROTO_HOPOPTS) {/if (plen) {/
+gre-not-a-tunnel      | bpf/parse.h        | s/ || proto == IPPROTO_GRE;/;/
 ihl-bound-off-by-one  | bpf/parse.h        | s/ip->ihl < 5/ip->ihl < 4/
 doff-bound-off-by-one | bpf/parse.h        | s/th->doff < 5/th->doff < 4/
 one-vlan-only         | bpf/parse.h        | s/^#define TG_MAX_VLANS   2/#define TG_MAX_VLANS   1/
@@ -61,7 +65,13 @@ trap 'exit 130' INT TERM
 mkdir -p "$WORK/.pristine"
 (cd "$WORK" && cp --parents bpf/*.h bpf/*.c .pristine/)
 
-TESTS() { ls "$WORK"/build/san/tests/bpf/* "$WORK"/build/san/tests/unit/* 2>/dev/null; }
+# The BPF tests first, the likeliest to catch a bug in bpf/ the soonest.
+TESTS() {
+	local first="test_parse test_fuzz_datapath test_bucket test_rules test_rst" t
+	for t in $first; do echo "$WORK/build/san/tests/bpf/$t"; done
+	ls "$WORK"/build/san/tests/bpf/* "$WORK"/build/san/tests/unit/* 2>/dev/null |
+		grep -vxF -f <(for t in $first; do echo "$WORK/build/san/tests/bpf/$t"; done)
+}
 
 # Build the program and the fast tests; the userspace objects are built
 # once, and then taken as up to date: only the program changes.
@@ -78,8 +88,10 @@ build() {
 	make -C "$WORK" -j"$JOBS" "${keep[@]}" "${targets[@]}" >"$WORK/build.log" 2>&1
 }
 
-# Run every fast test; write "binary: description" of each failed check
-# (numbers dropped), and "binary: died" for a test without its plan.
+# Run the fast tests; write "binary: description" of each failed check
+# (numbers dropped), and "binary: died" for a test without its plan. With
+# a baseline ($2), stop at the first test that fails a check the
+# baseline passes, unless MUTATE_ALL is set: one is enough to kill.
 run_tests() {
 	local t out name
 	: >"$1"
@@ -88,6 +100,9 @@ run_tests() {
 		out=$(cd "$WORK" && timeout "$TEST_TIMEOUT" "$t" 2>&1)
 		grep -q '^1\.\.' <<<"$out" || say "$name: died" >>"$1"
 		grep '^not ok' <<<"$out" | sed "s/^not ok [0-9]* - /$(sed 's/[\/&]/\\&/g' <<<"$name"): /" >>"$1"
+		if [ -n "${2:-}" ] && [ -z "${MUTATE_ALL:-}" ] && grep -qvxF -f "$2" "$1"; then
+			break
+		fi
 	done
 }
 
@@ -114,7 +129,7 @@ while IFS='|' read -r name file script; do
 	if ! build again; then
 		verdict="killed (does not build: $(grep -m1 -i 'error' "$WORK/build.log" | cut -c1-80))"
 	else
-		run_tests "$WORK/mutant"
+		run_tests "$WORK/mutant" "$WORK/baseline"
 		caught=$(grep -vxF -f "$WORK/baseline" "$WORK/mutant" | head -3)
 		if [ -n "$caught" ]; then
 			verdict="killed by: $(paste -sd';' <<<"$caught" | cut -c1-160)"

@@ -12,8 +12,8 @@
  * and whether an RST may answer it. The bucket arithmetic is in
  * ref_gcra.h.
  *
- * Where issue 8 changes what is intended, the choice is one switch
- * below, so the reference follows the program as the fixes land.
+ * When the README changes what tidegate does with a frame, change it
+ * here first: the fuzzer then shows where the program still differs.
  */
 #ifndef TG_REF_DP_H
 #define TG_REF_DP_H
@@ -24,49 +24,6 @@
 #include <linux/types.h>
 
 #include "tidegate.h"
-
-/*
- * Where the program is not yet what is intended: each line puts back
- * today's behaviour until its fix lands (issue 8), and is then removed.
- */
-#define REF_BOUND_BY_IP_LENGTH 0
-#define REF_NO_RST_FOR_RST 0
-#define REF_PAST_CHAIN_COUNTER pass_exthdr
-
-/*
- * Issue 8, item 1: headers are bounded by what the IP header says its
- * packet holds (IPv4 total length, IPv6 payload length), never by the
- * frame, so Ethernet padding is not read as a header: a first fragment
- * with 8 bytes of TCP padded to 60 bytes is a tiny fragment. 0 bounds
- * them by the end of the frame.
- */
-#ifndef REF_BOUND_BY_IP_LENGTH
-#define REF_BOUND_BY_IP_LENGTH 1
-#endif
-
-/*
- * Issue 8, item 2: IPv6 carrying IPv4 or IPv6 (next header 4 or 41), a
- * tunnel, is counted apart from the extension headers that cannot be
- * walked. The field of struct tg_counters that counts it.
- */
-#ifndef REF_TUNNEL_COUNTER
-#define REF_TUNNEL_COUNTER pass_exthdr
-#endif
-
-/* Issue 8, item 3: a SYN with RST set is never answered by an RST. */
-#ifndef REF_NO_RST_FOR_RST
-#define REF_NO_RST_FOR_RST 1
-#endif
-
-/*
- * An upper layer that is not TCP (UDP, ICMPv6, ...) after 8 walked
- * extension headers is not a SYN, as it is after fewer: pass_not_syn.
- * (The program says pass_exthdr there: it asks only whether the header
- * is walkable.)
- */
-#ifndef REF_PAST_CHAIN_COUNTER
-#define REF_PAST_CHAIN_COUNTER pass_not_syn
-#endif
 
 #define REF_MAX_VLANS   2 /* README: up to two VLAN tags */
 #define REF_MAX_EXTHDRS 8 /* README: up to 8 extension headers walked */
@@ -133,16 +90,14 @@ static inline int ref_tcp(const struct ref_frame *f, size_t off, bool first_frag
 	}
 	if (!whole && !first_frag)
 		return ref_pass(v, REF_CNT(pass_trunc));
-	/* SYN set and ACK clear, whatever else is set; in a cut header
-	 * only a flags byte that is there can say otherwise. */
-	if (ref_has(f, off + 13, 1) && (f->b[off + 13] & 0x12) != 0x02)
+	/* SYN set, ACK and RST clear, whatever else is set; in a cut
+	 * header only a flags byte that is there can say otherwise. */
+	if (ref_has(f, off + 13, 1) && (f->b[off + 13] & 0x16) != 0x02)
 		return ref_pass(v, REF_CNT(pass_not_syn));
 	if (ref_has(f, off + 2, 2) && !limited[ref_u16(f, off + 2)])
 		return ref_pass(v, REF_CNT(pass_not_syn));
 	v->kind = REF_CHARGED;
 	v->counter = whole ? REF_NO_CNT : REF_CNT(frag_tiny);
-	if (v->rst_ok && REF_NO_RST_FOR_RST && (f->b[off + 13] & 0x04))
-		v->rst_ok = false;
 	return 0;
 }
 
@@ -151,6 +106,12 @@ static inline bool ref_v4_group(const __u8 *a)
 {
 	return (a[0] & 0xf0) == 0xe0 || (a[0] == 0xff && a[1] == 0xff && a[2] == 0xff &&
 					 a[3] == 0xff);
+}
+
+/* IPv4 or IPv6 in IP (4, 41), GRE (47): README, "Tunnels". */
+static inline bool ref_tunnel(unsigned int proto)
+{
+	return proto == 4 || proto == 41 || proto == 47;
 }
 
 static inline int ref_ipv4(struct ref_frame *f, size_t l3, const __u8 *limited,
@@ -164,13 +125,18 @@ static inline int ref_ipv4(struct ref_frame *f, size_t l3, const __u8 *limited,
 	ihl = ip[0] & 0xf;
 	if (ip[0] >> 4 != 4 || ihl < 5)
 		return ref_pass(v, REF_CNT(pass_badhdr));
-	if (REF_BOUND_BY_IP_LENGTH && l3 + ref_u16(f, l3 + 2) < f->end)
-		f->end = l3 + ref_u16(f, l3 + 2);
-	if (!ref_has(f, l3, ihl * 4))
+	/* Headers end where the datagram does, never in the padding after
+	 * it; a datagram longer than its frame is truncated. */
+	if (ref_u16(f, l3 + 2) < ihl * 4)
+		return ref_pass(v, REF_CNT(pass_badhdr));
+	if (!ref_has(f, l3, ref_u16(f, l3 + 2)))
 		return ref_pass(v, REF_CNT(pass_trunc));
+	f->end = l3 + ref_u16(f, l3 + 2);
 	frag = ref_u16(f, l3 + 6);
 	if (frag & 0x1fff) /* a non-first fragment: no TCP header */
 		return ref_pass(v, REF_CNT(fragment));
+	if (ref_tunnel(ip[9]))
+		return ref_pass(v, REF_CNT(pass_tunnel));
 	if (ip[9] != 6)
 		return ref_pass(v, REF_CNT(pass_not_syn));
 	memset(v->saddr, 0, 10);
@@ -209,8 +175,13 @@ static inline int ref_ipv6(struct ref_frame *f, size_t l3, const __u8 *limited,
 		return ref_pass(v, REF_CNT(pass_trunc));
 	if (ip[0] >> 4 != 6 || ref_v4mapped(ip + 8))
 		return ref_pass(v, REF_CNT(pass_badhdr));
-	if (REF_BOUND_BY_IP_LENGTH && l3 + 40 + ref_u16(f, l3 + 4) < f->end)
+	/* The payload length bounds the headers, but for a jumbogram
+	 * (length 0, a hop-by-hop header first), which the frame bounds. */
+	if (ref_u16(f, l3 + 4) || ip[6] != 0) {
+		if (!ref_has(f, l3 + 40, ref_u16(f, l3 + 4)))
+			return ref_pass(v, REF_CNT(pass_trunc));
 		f->end = l3 + 40 + ref_u16(f, l3 + 4);
+	}
 	memcpy(v->saddr, ip + 8, 16);
 	v->v6 = true;
 	/* No RST past extension headers, nor to or from ff00::/8. */
@@ -222,14 +193,12 @@ static inline int ref_ipv6(struct ref_frame *f, size_t l3, const __u8 *limited,
 		if (nh == 6 && n <= REF_MAX_EXTHDRS)
 			return ref_tcp(f, off, first_frag, limited, v);
 		if (!walkable) {
-			if (nh == 4 || nh == 41)
-				return ref_pass(v, REF_CNT(REF_TUNNEL_COUNTER));
-			/* UDP, ICMPv6, no next header, SCTP, GRE, ESP: not TCP.
+			if (ref_tunnel(nh))
+				return ref_pass(v, REF_CNT(pass_tunnel));
+			/* UDP, ICMPv6, no next header, SCTP, ESP: not TCP.
 			 * Anything else cannot be walked. */
-			if (nh == 17 || nh == 58 || nh == 59 || nh == 132 || nh == 47 || nh == 50)
-				return ref_pass(v, n < REF_MAX_EXTHDRS ?
-						   REF_CNT(pass_not_syn) :
-						   REF_CNT(REF_PAST_CHAIN_COUNTER));
+			if (nh == 17 || nh == 58 || nh == 59 || nh == 132 || nh == 50)
+				return ref_pass(v, REF_CNT(pass_not_syn));
 			return ref_pass(v, REF_CNT(pass_exthdr));
 		}
 		/* One more header than are walked: that it begins is enough. */
