@@ -3,7 +3,8 @@
  * ref_gcra.h - a model of tidegate's state, from the README: a GCRA
  * bucket per source ("The bucket", "A rate changed live"), the drop log
  * ("The drop log": a bucket's first drop, then one line per interval,
- * all under a budget), and the RST budget ("Actions"). Given what
+ * all under a budget), the RST budget ("Actions") and the rules ("Rules":
+ * the longest prefix wins; allow, deny, limit, shared). Given what
  * ref_dp.h made of a frame, ref_charge says what the program must
  * answer and which counters must move, and updates the model.
  */
@@ -29,7 +30,18 @@
 struct ref_bucket {
 	bool used;
 	__u8 addr[16];
+	__u32 rule; /* 0: the interface's limit, else the rule's id */
 	__u64 tat_ns, admitted, dropped, logged_ns;
+};
+
+/* A rule as the operator wrote it, and what the program was given. */
+struct ref_rule {
+	unsigned int family, len; /* 4 or 6; the prefix length */
+	__u8 addr[16];            /* IPv4 in its last 4 bytes, as a source */
+	__u8 kind;                /* TG_RULE_* */
+	bool shared;
+	__u32 id, action;         /* action TG_ACT_DEFAULT: the interface's */
+	__u64 interval_ns, tolerance_ns;
 };
 
 /* The limits as the program was given them, read back from tg_config. */
@@ -70,9 +82,10 @@ static inline void ref_cut(__u8 key[16], const __u8 saddr[16], bool v6, unsigned
 	}
 }
 
-static inline struct ref_bucket *ref_find(struct ref_state *s, const __u8 key[16], bool add)
+static inline struct ref_bucket *ref_find(struct ref_state *s, const __u8 key[16], __u32 rule,
+					  bool add)
 {
-	__u32 h = 2166136261u;
+	__u32 h = 2166136261u ^ rule;
 	unsigned int i;
 
 	for (i = 0; i < 16; i++)
@@ -80,17 +93,39 @@ static inline struct ref_bucket *ref_find(struct ref_state *s, const __u8 key[16
 	for (i = h & (REF_SLOTS - 1);; i = (i + 1) & (REF_SLOTS - 1)) {
 		struct ref_bucket *b = &s->slot[i];
 
-		if (b->used && !memcmp(b->addr, key, 16))
+		if (b->used && b->rule == rule && !memcmp(b->addr, key, 16))
 			return b;
 		if (!b->used) {
 			if (!add || s->n + 1 >= REF_SLOTS)
 				return NULL;
 			b->used = true;
 			memcpy(b->addr, key, 16);
+			b->rule = rule;
 			s->n++;
 			return b;
 		}
 	}
+}
+
+/* The rule with the longest prefix covering the source, of its family. */
+static inline const struct ref_rule *ref_rule_match(const struct ref_rule *rules, unsigned int n,
+						    const struct ref_verdict *v)
+{
+	const struct ref_rule *best = NULL;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const struct ref_rule *r = &rules[i];
+		__u8 a[16], b[16];
+
+		if (r->family != (v->v6 ? 6U : 4U) || (best && best->len >= r->len))
+			continue;
+		ref_cut(a, v->saddr, v->v6, r->len);
+		ref_cut(b, r->addr, v->v6, r->len);
+		if (!memcmp(a, b, 16))
+			best = r;
+	}
+	return best;
 }
 
 static inline void ref_reset(struct ref_state *s)
@@ -135,11 +170,15 @@ static inline void ref_log(struct ref_state *s, struct ref_bucket *b, __u64 now,
 
 /*
  * What the program does with frame v at now (a pass or a SYN charged),
- * without rules: the model moves as the program's maps must.
+ * under the n rules: the model moves as the program's maps must.
  */
 static inline void ref_charge(struct ref_state *s, const struct ref_verdict *v, __u64 now,
-			      const struct ref_limits *l, struct ref_effect *e)
+			      const struct ref_limits *l, const struct ref_rule *rules,
+			      unsigned int n, struct ref_effect *e)
 {
+	__u64 interval = l->interval_ns, tolerance = l->tolerance_ns;
+	const struct ref_rule *rule;
+	__u32 action = l->action;
 	struct ref_bucket *b;
 
 	memset(e, 0, sizeof(*e));
@@ -152,29 +191,53 @@ static inline void ref_charge(struct ref_state *s, const struct ref_verdict *v, 
 	if (v->counter != REF_NO_CNT)
 		(*(__u64 *)((char *)&e->cnt + v->counter))++;
 	ref_cut(e->key, v->saddr, v->v6, v->v6 ? l->v6_prefix : l->v4_prefix);
-	b = ref_find(s, e->key, false);
+	rule = ref_rule_match(rules, n, v);
+	if (rule && rule->kind == TG_RULE_ALLOW) {
+		e->cnt.rule_allow++;
+		ref_count(e, v->v6, &e->cnt.allowed, offsetof(struct tg_fam_counters, allowed));
+		return;
+	}
+	if (rule) {
+		if (rule->action != TG_ACT_DEFAULT)
+			action = rule->action;
+		if (rule->kind == TG_RULE_LIMIT) {
+			e->cnt.rule_limit++;
+			interval = rule->interval_ns;
+			tolerance = rule->tolerance_ns;
+			if (rule->shared) /* one bucket, keyed by the network */
+				ref_cut(e->key, rule->addr, v->v6, rule->len);
+		} else {
+			e->cnt.rule_deny++;
+		}
+	}
+	b = ref_find(s, e->key, rule ? rule->id : 0, false);
 	e->bucket = b;
 	if (!b) {
-		/* A new source's bucket is full: its first SYN conforms. */
-		b = ref_find(s, e->key, true);
+		b = ref_find(s, e->key, rule ? rule->id : 0, true);
 		if (!b)
 			return; /* the model is full: the caller sees no bucket */
 		e->bucket = b;
-		b->tat_ns = now + l->interval_ns;
-		b->admitted = 1;
 		e->cnt.new_source++;
-		ref_count(e, v->v6, &e->cnt.allowed, offsetof(struct tg_fam_counters, allowed));
-		return;
-	}
-	if (ref_gcra_take(&b->tat_ns, now, l->interval_ns, l->tolerance_ns)) {
+		/* A deny rule's bucket only counts drops. A new source's
+		 * bucket is full: its first SYN conforms. */
+		if (!rule || rule->kind != TG_RULE_DENY) {
+			b->tat_ns = now + interval;
+			b->admitted = 1;
+			ref_count(e, v->v6, &e->cnt.allowed,
+				  offsetof(struct tg_fam_counters, allowed));
+			return;
+		}
+	} else if ((!rule || rule->kind != TG_RULE_DENY) &&
+		   ref_gcra_take(&b->tat_ns, now, interval, tolerance)) {
 		b->admitted++;
 		ref_count(e, v->v6, &e->cnt.allowed, offsetof(struct tg_fam_counters, allowed));
 		return;
+	} else if (!rule || rule->kind != TG_RULE_DENY) {
+		/* Denied: a debt an earlier limit left beyond what this one
+		 * can owe is capped (README, "A rate changed live"). */
+		if (b->tat_ns > now + tolerance + interval + REF_CAP_SLACK_NS)
+			b->tat_ns = now + tolerance + interval;
 	}
-	/* Denied: a debt an earlier limit left beyond what this one can
-	 * owe is capped (README, "A rate changed live"). */
-	if (b->tat_ns > now + l->tolerance_ns + l->interval_ns + REF_CAP_SLACK_NS)
-		b->tat_ns = now + l->tolerance_ns + l->interval_ns;
 	b->dropped++;
 	ref_log(s, b, now, l, e);
 	if (l->dry_run) {
@@ -184,7 +247,7 @@ static inline void ref_charge(struct ref_state *s, const struct ref_verdict *v, 
 	}
 	ref_count(e, v->v6, &e->cnt.dropped, offsetof(struct tg_fam_counters, dropped));
 	e->verdict = XDP_DROP;
-	if (l->action != TG_ACT_RST) {
+	if (action != TG_ACT_RST) {
 		e->cnt.act_drop++;
 	} else if (!v->rst_ok) {
 		e->cnt.rst_skipped++;

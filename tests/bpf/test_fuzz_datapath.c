@@ -9,8 +9,9 @@
  * per-family counters, on the bucket charged (its tat, admitted,
  * dropped and drop log time), on the drop log lines written, and for an
  * RST on the frame sent back. Every EPOCH frames the limits change at
- * random (rate, burst, prefixes, ports, dry run, drop or rst, budgets)
- * and the whole bucket table is compared with the model.
+ * random (rate, burst, prefixes, ports, dry run, drop or rst, budgets,
+ * and a few rules of every kind over the generator's sources), and the
+ * whole bucket table is compared with the model.
  *
  *   test_fuzz_datapath [FRAMES [SEED]]
  *
@@ -28,6 +29,7 @@
 #define DEFAULT_SEED   8
 #define EPOCH          1000 /* frames between limit changes; the table holds 4096 */
 #define MAX_SIGS       64
+#define FUZZ_MAX_RULES 4
 #define SHOW_PER_SIG   2
 
 struct sig {
@@ -42,6 +44,9 @@ struct fuzz {
 	struct tg_log_event ev; /* the last one */
 	struct ref_state model;
 	struct ref_limits lim;
+	struct ref_rule rules[FUZZ_MAX_RULES];
+	char rule_cidr[FUZZ_MAX_RULES][48];
+	unsigned int n_rules;
 	__u8 limited[65536];
 	__u16 extra_ports[2];
 	__u64 now;
@@ -139,6 +144,68 @@ static void disagree(struct fuzz *z, unsigned long idx, const char *kind, const 
 	hexdump(frame, len);
 }
 
+/*
+ * A few rules, at random, over the sources frame_gen.h draws from: the
+ * rule as the CLI adds it, and the model's copy (its limit read back).
+ */
+static int new_rules(struct fuzz *z, struct gen *g)
+{
+	static const char *cidrs[] = { "198.18.0.0/16", "198.18.1.0/24", "198.18.2.3/32",
+				       "198.18.0.0/23", "0.0.0.0/0",     "198.18.3.0/25",
+				       "2001:db8::/32", "2001:db8:0:1::/64", "2001:db8:0:2::/63",
+				       "::/0",          "2001:db8:0:2::3/128" };
+	static const char *kinds[] = { "allow", "deny", "limit", "limit" };
+	static const char *rates[] = { "1/minute", "10/second", "2/hour" };
+	static const char *actions[] = { NULL, NULL, "drop", "rst" };
+	unsigned int i, n = gen_pct(g, 50) ? 0 : 1 + gen_below(g, FUZZ_MAX_RULES);
+	char why[160];
+	int err;
+
+	for (i = 0; i < z->n_rules; i++)
+		if ((err = env_rule_del(&z->e, z->rule_cidr[i])))
+			return err;
+	z->n_rules = 0;
+	for (i = 0; i < n; i++) {
+		const char *cidr = cidrs[gen_below(g, sizeof(cidrs) / sizeof(cidrs[0]))];
+		const char *kind = kinds[gen_below(g, 4)], *action = actions[gen_below(g, 4)];
+		bool shared = !strcmp(kind, "limit") && gen_pct(g, 50);
+		struct ref_rule *r = &z->rules[z->n_rules];
+		struct tg_rule_key key;
+		struct tg_rule tr;
+		struct tg_cidr c;
+		unsigned int j;
+		int id;
+
+		for (j = 0; j < z->n_rules && strcmp(z->rule_cidr[j], cidr); j++)
+			;
+		if (j < z->n_rules)
+			continue; /* drawn twice: one rule per prefix */
+		if (!strcmp(kind, "allow"))
+			action = NULL;
+		id = env_rule(&z->e, cidr, kind, rates[gen_below(g, 3)], 1 + gen_below(g, 3), shared,
+			      action);
+		if (id < 0)
+			return id;
+		if (tg_cidr_parse(cidr, &c, why, sizeof(why)))
+			return -EINVAL;
+		tg_cidr_to_key(&c, &key);
+		if ((err = tg_rule_find(z->e.m.rules, &key, &tr)))
+			return err;
+		*r = (struct ref_rule){ .family = c.family, .len = c.len, .kind = tr.kind,
+					.shared = shared, .id = (__u32)id, .action = tr.action,
+					.interval_ns = tr.interval_ns,
+					.tolerance_ns = tr.tolerance_ns };
+		if (c.family == 4) { /* a source's form: ::ffff:a.b.c.d */
+			r->addr[10] = r->addr[11] = 0xff;
+			memcpy(r->addr + 12, c.addr, 4);
+		} else {
+			memcpy(r->addr, c.addr, 16);
+		}
+		snprintf(z->rule_cidr[z->n_rules++], sizeof(z->rule_cidr[0]), "%s", cidr);
+	}
+	return 0;
+}
+
 /* The limits of one epoch, at random, written as the CLI writes them. */
 static int new_epoch(struct fuzz *z, unsigned long epoch)
 {
@@ -177,7 +244,7 @@ static int new_epoch(struct fuzz *z, unsigned long epoch)
 	l.rst_budget = GEN_PICK(&g, 1, 3, 1000);
 	l.log_interval = GEN_PICK(&g, 1, 10);
 	l.log_budget = GEN_PICK(&g, 1, 5, 100);
-	err = env_limits(&z->e, &l);
+	err = env_limits(&z->e, &l) ?: new_rules(z, &g);
 	if (err)
 		return err;
 
@@ -230,11 +297,12 @@ static bool bucket_agrees(const struct tg_bucket *got, const struct ref_bucket *
  * so that one cause is counted once, not again at every later SYN. */
 static void resync_bucket(struct fuzz *z, const struct ref_effect *want)
 {
-	struct tg_source src = { .rule = 0 };
+	struct tg_source src;
 	struct tg_bucket b;
 
 	if (!want->bucket)
 		return;
+	src.rule = want->bucket->rule;
 	memcpy(src.addr, want->key, 16);
 	if (bpf_map_lookup_elem(z->e.m.buckets, &src, &b))
 		return;
@@ -308,7 +376,7 @@ static int fuzz_frame(struct fuzz *z, unsigned long idx)
 	len = gen_frame(&g, &f);
 
 	ref_classify(f.b, len, z->limited, &v);
-	ref_charge(&z->model, &v, z->now, &z->lim, &want);
+	ref_charge(&z->model, &v, z->now, &z->lim, z->rules, z->n_rules, &want);
 
 	env_clock(&z->e, z->now);
 	verdict = env_run(&z->e, f.b, (__u32)len, out, &out_len);
@@ -360,7 +428,7 @@ static int fuzz_frame(struct fuzz *z, unsigned long idx)
 		disagree(z, idx, "drop log", why, f.b, len);
 	}
 	if (want.bucket) {
-		struct tg_source src = { .rule = 0 };
+		struct tg_source src = { .rule = want.bucket->rule };
 		struct tg_bucket b = { 0 };
 
 		memcpy(src.addr, want.key, 16);
@@ -394,7 +462,7 @@ static void compare_tables(struct fuzz *z, unsigned long epoch)
 		n++;
 		if (bpf_map_lookup_elem(z->e.m.buckets, &key, &b))
 			continue;
-		want = key.rule ? NULL : ref_find(&z->model, key.addr, false);
+		want = ref_find(&z->model, key.addr, key.rule, false);
 		if (!want) {
 			z->disagree++;
 			tap_diag("epoch %lu: a bucket the reference never charged", epoch);
