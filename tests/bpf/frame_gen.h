@@ -371,8 +371,9 @@ static inline void gen_ipv6(struct gen *g, struct gen_buf *f)
 }
 
 /*
- * Frame number i of a run seeded with seed. Returns its length (at
- * least an Ethernet header, which is all BPF_PROG_TEST_RUN requires).
+ * A frame from g's next numbers (the caller seeds g per frame, so frame
+ * i of a seed is always the same). Returns its length: at least an
+ * Ethernet header, which is all BPF_PROG_TEST_RUN requires.
  */
 static inline size_t gen_frame(struct gen *g, struct gen_buf *f)
 {

@@ -317,16 +317,17 @@ static void resync_bucket(struct fuzz *z, const struct ref_effect *want)
  * 20 bytes of TCP, and the SYN's sequence space acknowledged: seq + 1,
  * + 1 for FIN, + the payload the IP header says the segment carries.
  */
-static bool rst_agrees(const __u8 *syn, size_t len, const __u8 *out, __u32 out_len,
-		       char *why, size_t wlen)
+static bool rst_agrees(const __u8 *syn, const __u8 *out, __u32 out_len, char *why, size_t wlen)
 {
 	size_t l3 = 14, l4;
 	bool v6;
 	__u32 seq, ack, ip_l4, hlen, want_ack;
 
-	while (syn[l3 - 2] == 0x81 || syn[l3 - 2] == 0x88)
+	unsigned int type;
+
+	while ((type = (unsigned int)syn[l3 - 2] << 8 | syn[l3 - 1]) == 0x8100 || type == 0x88a8)
 		l3 += 4;
-	v6 = syn[l3 - 2] == 0x86;
+	v6 = type == 0x86dd;
 	l4 = l3 + (v6 ? 40 : 20);
 	ip_l4 = v6 ? (__u32)(syn[l3 + 4] << 8 | syn[l3 + 5]) :
 		     (__u32)(syn[l3 + 2] << 8 | syn[l3 + 3]);
@@ -349,7 +350,6 @@ static bool rst_agrees(const __u8 *syn, size_t len, const __u8 *out, __u32 out_l
 			 "not swapped?", out[l4 + 13], ack, want_ack);
 		return false;
 	}
-	(void)len;
 	return true;
 }
 
@@ -439,7 +439,7 @@ static int fuzz_frame(struct fuzz *z, unsigned long idx)
 			resync_bucket(z, &want);
 		}
 	}
-	if (verdict == XDP_TX && !rst_agrees(f.b, len, out, out_len, why, sizeof(why)))
+	if (verdict == XDP_TX && !rst_agrees(f.b, out, out_len, why, sizeof(why)))
 		disagree(z, idx, "the RST sent", why, f.b, len);
 	return 0;
 }
