@@ -24,8 +24,13 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <pthread.h>
+#include <sys/un.h>
+#include <bpf/bpf.h>
+
 #include "action.h"
 #include "conf.h"
+#include "mirror.h"
 #include "metrics.h"
 #include "parse.h"
 #include "rate.h"
@@ -194,6 +199,88 @@ static inline int fuzz_redis_data(const uint8_t *data, size_t size)
 	return 0;
 }
 
+/*
+ * Whole replies from Redis, as the restore reads them: the input is what
+ * a server on a unix socket sends back (RESP: TIME, then SCAN pages and
+ * GETRANGE values), through hiredis into tg_mirror_restore, which writes
+ * what it accepts into a real BPF hash of tg_buckets' layout. Needs root
+ * for the map, as the daemon does.
+ */
+struct fuzz_redis {
+	int listen_fd;
+	const uint8_t *data;
+	size_t size;
+};
+
+static void *fuzz_redis_serve(void *arg)
+{
+	struct fuzz_redis *r = arg;
+	char sink[4096];
+	int fd = accept(r->listen_fd, NULL, NULL);
+
+	if (fd < 0)
+		return NULL;
+	if (r->size)
+		(void)!send(fd, r->data, r->size, MSG_NOSIGNAL);
+	shutdown(fd, SHUT_WR);
+	while (recv(fd, sink, sizeof(sink), 0) > 0)
+		;
+	close(fd);
+	return NULL;
+}
+
+static inline int fuzz_redis_replies(const uint8_t *data, size_t size)
+{
+	static struct tg_mirror_cfg cfg;
+	static struct tg_sync_iface si;
+	static struct fuzz_redis r = { .listen_fd = -1 };
+	struct tg_restore_counts rc = { 0 };
+	char why[256];
+	pthread_t t;
+	int err, i;
+
+	if (r.listen_fd < 0) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+		snprintf(a.sun_path, sizeof(a.sun_path), "/tmp/tg-fuzz-redis.%d.sock", getpid());
+		unlink(a.sun_path);
+		r.listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		fuzz_require(r.listen_fd >= 0 && !bind(r.listen_fd, (struct sockaddr *)&a, sizeof(a)) &&
+				     !listen(r.listen_fd, 4),
+			     "listen on %s: %s", a.sun_path, strerror(errno));
+		cfg = (struct tg_mirror_cfg){ .on = true, .interval_ms = 250, .timeout_ms = 200 };
+		cfg.url.unix_socket = true;
+		snprintf(cfg.url.host, sizeof(cfg.url.host), "%s", a.sun_path);
+		snprintf(cfg.prefix, sizeof(cfg.prefix), "tidegate");
+		si = (struct tg_sync_iface){ .v4_prefix = 32, .v6_prefix = 64,
+					     .interval_ns = 1000000000ULL,
+					     .tolerance_ns = 9000000000ULL, .max_sources = 4096 };
+		snprintf(si.zone, sizeof(si.zone), "eth0");
+		si.buckets_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "tg_fuzz_redis",
+					       sizeof(struct tg_source), sizeof(struct tg_bucket),
+					       4096, NULL);
+		fuzz_require(si.buckets_fd >= 0, "a BPF hash for the buckets: %s (root?)",
+			     strerror(errno));
+	}
+	r.data = data;
+	r.size = size;
+	fuzz_require(!pthread_create(&t, NULL, fuzz_redis_serve, &r), "a server thread");
+	err = tg_mirror_restore(&cfg, &si, 2000, &rc, why, sizeof(why));
+	pthread_join(t, NULL);
+	if (getenv("TG_FUZZ_VERBOSE")) /* to see what a corpus input reaches */
+		fprintf(stderr, "restore: %d %s; restored %llu, full %llu, rejected %llu %llu %llu\n",
+			err, err ? why : "", (unsigned long long)rc.restored,
+			(unsigned long long)rc.full, (unsigned long long)rc.rejected[0],
+			(unsigned long long)rc.rejected[1], (unsigned long long)rc.rejected[2]);
+	fuzz_require(err <= 0, "restore returned %d", err);
+	for (i = 0; i < TG_NR_REJECT; i++)
+		fuzz_require(rc.rejected[i] <= size, "%llu rejected of %zu bytes",
+			     (unsigned long long)rc.rejected[i], size);
+	fuzz_require(rc.restored + rc.full <= size, "%llu restored, %llu full of %zu bytes",
+		     (unsigned long long)rc.restored, (unsigned long long)rc.full, size);
+	return 0;
+}
+
 /* --metrics ADDR:PORT, and the durations, numbers and booleans of the
  * config file. */
 static inline int fuzz_values(const uint8_t *data, size_t size)
@@ -298,6 +385,7 @@ static const struct fuzz_target fuzz_targets[] = {
 	{ "conf", fuzz_conf },
 	{ "redis_url", fuzz_redis_url },
 	{ "redis_data", fuzz_redis_data },
+	{ "redis_replies", fuzz_redis_replies },
 	{ "values", fuzz_values },
 	{ "metrics_http", fuzz_metrics_http },
 };
