@@ -31,6 +31,7 @@
 #define MAX_SIGS       64
 #define FUZZ_MAX_RULES 4
 #define SHOW_PER_SIG   2
+#define SHOW_TABLE     8 /* disagreements of the bucket tables shown in all */
 
 struct sig {
 	char text[256];
@@ -51,7 +52,6 @@ struct fuzz {
 	__u16 extra_ports[2];
 	__u64 now;
 	__u64 seed;
-	struct tg_counters seen;            /* summed over the run, program side */
 	struct tg_counters last;
 	struct tg_fam_counters last_fam[TG_NR_FAMILIES];
 	struct sig sigs[MAX_SIGS];
@@ -464,12 +464,14 @@ static void compare_tables(struct fuzz *z, unsigned long epoch)
 			continue;
 		want = ref_find(&z->model, key.addr, key.rule, false);
 		if (!want) {
-			z->disagree++;
-			tap_diag("epoch %lu: a bucket the reference never charged", epoch);
-			hexdump(key.addr, 16);
+			if (z->disagree++ < SHOW_TABLE) {
+				tap_diag("epoch %lu: a bucket the reference never charged, rule %u",
+					 epoch, key.rule);
+				hexdump(key.addr, 16);
+			}
 		} else if (!bucket_agrees(&b, want, z->now, why, sizeof(why))) {
-			z->disagree++;
-			tap_diag("epoch %lu: %s", epoch, why);
+			if (z->disagree++ < SHOW_TABLE)
+				tap_diag("epoch %lu: %s", epoch, why);
 		}
 	}
 	if (n != z->model.n) {
