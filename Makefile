@@ -98,6 +98,9 @@ $(SAN_BUILD)/tests/%: tests/%.c tests/tap.h $(SAN_OBJS) $(SKELS) | $(SAN_BUILD)/
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) -O1 -g $(SANFLAGS) $(WARN) $(CPPFLAGS) -Itests $< $(SAN_OBJS) $(LDLIBS) -o $@
 
+# The tests' own headers: a test is rebuilt when one changes.
+$(TEST_BINS): $(wildcard tests/bpf/*.h tests/fuzz/*.h)
+
 # The benchmark's measuring helper (scripts/bench.sh): the same library
 # objects as the binary, and every skeleton.
 $(BUILD)/tg-bench: bench/tg-bench.c $(USER_OBJS) $(SKELS)

@@ -212,6 +212,14 @@ struct fuzz_redis {
 	size_t size;
 };
 
+static char fuzz_redis_path[108];
+
+/* The socket's file goes with the process. */
+static void fuzz_redis_unlink(void)
+{
+	unlink(fuzz_redis_path);
+}
+
 static void *fuzz_redis_serve(void *arg)
 {
 	struct fuzz_redis *r = arg;
@@ -242,8 +250,11 @@ static inline int fuzz_redis_replies(const uint8_t *data, size_t size)
 	if (r.listen_fd < 0) {
 		struct sockaddr_un a = { .sun_family = AF_UNIX };
 
-		snprintf(a.sun_path, sizeof(a.sun_path), "/tmp/tg-fuzz-redis.%d.sock", getpid());
+		snprintf(fuzz_redis_path, sizeof(fuzz_redis_path), "/tmp/tg-fuzz-redis.%d.sock",
+			 getpid());
+		memcpy(a.sun_path, fuzz_redis_path, sizeof(a.sun_path));
 		unlink(a.sun_path);
+		atexit(fuzz_redis_unlink);
 		r.listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		fuzz_require(r.listen_fd >= 0 && !bind(r.listen_fd, (struct sockaddr *)&a, sizeof(a)) &&
 				     !listen(r.listen_fd, 4),
