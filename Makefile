@@ -201,6 +201,8 @@ install: $(BUILD)/tidegate
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tidegate
 	install -D -m 0644 packaging/tidegate.conf \
 		$(DESTDIR)$(PREFIX)/share/doc/tidegate/tidegate.conf.example
+	install -D -m 0644 packaging/fail2ban/action.d/tidegate.conf \
+		$(DESTDIR)$(PREFIX)/share/doc/tidegate/fail2ban/action.d/tidegate.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tidegate/tidegate.conf ] || \
 		install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(SYSCONFDIR)/tidegate/tidegate.conf
 

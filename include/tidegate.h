@@ -28,7 +28,7 @@
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 4
+#define TG_LAYOUT_VERSION 5
 
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
@@ -84,6 +84,7 @@ struct tg_rescale {
 #define TG_F_DRY_RUN (1U << 0) /* decide and count, never drop */
 #define TG_F_RULES   (1U << 1) /* tg_rules is not empty: look sources up */
 #define TG_F_FLOWS   (1U << 2) /* a redirect action exists: follow tg_flows */
+#define TG_F_DENY_ALL (1U << 3) /* a deny --all rule exists: look every packet up */
 
 /* What happens to a SYN over its limit (or denied): tg_config.action,
  * tg_rule.action. A rule's TG_ACT_DEFAULT takes the interface's action. */
@@ -159,6 +160,7 @@ enum tg_rule_kind {
 };
 
 #define TG_RULE_F_SHARED (1U << 0) /* one bucket for the whole prefix */
+#define TG_RULE_F_ALL    (1U << 1) /* deny: every packet, not only SYNs to limited ports */
 
 #define TG_MAX_RULES 16384
 
@@ -176,6 +178,8 @@ struct tg_rule {
 	__u8 prefixlen;       /* as written: 0-32 or 0-128 */
 	__u8 family;          /* 4 or 6 */
 	__u8 net[16];         /* the network in tg_source form (IPv4-mapped) */
+	__u64 expires_ns;     /* CLOCK_MONOTONIC after which the rule no longer
+			       * applies (--ttl); 0: never */
 };
 
 /*
@@ -280,6 +284,8 @@ struct tg_log_event {
 	X(rule_allow, rule_syn_total, allow, "SYNs passed by an allow rule (in allowed)")       \
 	X(rule_deny, rule_syn_total, deny, "SYNs that hit a deny rule (in dropped or would_drop)") \
 	X(rule_limit, rule_syn_total, limit, "SYNs charged to a limit rule's bucket")           \
+	X(deny_all, deny_all_packets_total, ,                                                   \
+	  "packets from a deny --all prefix, any protocol (dropped unless dry run)")          \
 	/* Actions: dropped == act_drop + rst_sent + rst_budget_exceeded +                     \
 	 * rst_skipped + redirected + redirect_failed */                                       \
 	X(act_drop, action_total, drop, "dropped silently")                                     \
