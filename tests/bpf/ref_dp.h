@@ -43,6 +43,11 @@ struct ref_verdict {
 	bool v6;
 	__u8 saddr[16];  /* the whole source, IPv4 as ::ffff:a.b.c.d */
 	bool rst_ok;     /* an RST may answer it (README, Actions) */
+	/* The source field of an IPv4 or IPv6 header whose fixed part is in
+	 * the frame, whatever else it says: what a deny --all rule matches
+	 * ("every packet from the prefix"). hdr_family 0: none. */
+	unsigned int hdr_family;
+	__u8 hdr_saddr[16];
 };
 
 /* The frame, with the end that headers are bounded by. */
@@ -257,6 +262,14 @@ static inline int ref_classify(const __u8 *frame, size_t len, const __u8 *limite
 		type = ref_u16(&f, off);
 	}
 	off += 2;
+	if (type == 0x0800 && ref_has(&f, off, 20)) {
+		v->hdr_family = 4;
+		v->hdr_saddr[10] = v->hdr_saddr[11] = 0xff;
+		memcpy(v->hdr_saddr + 12, frame + off + 12, 4);
+	} else if (type == 0x86dd && ref_has(&f, off, 40)) {
+		v->hdr_family = 6;
+		memcpy(v->hdr_saddr, frame + off + 8, 16);
+	}
 	if (type == 0x0800)
 		return ref_ipv4(&f, off, limited, v);
 	if (type == 0x86dd)

@@ -4,7 +4,9 @@
  * bucket per source ("The bucket", "A rate changed live"), the drop log
  * ("The drop log": a bucket's first drop, then one line per interval,
  * all under a budget), the RST budget ("Actions") and the rules ("Rules":
- * the longest prefix wins; allow, deny, limit, shared). Given what
+ * the longest prefix wins; allow, deny, limit, shared; bans: deny --all
+ * drops every packet, --ttl ends a rule, which still hides a shorter
+ * one until it is swept). Given what
  * ref_dp.h made of a frame, ref_charge says what the program must
  * answer and which counters must move, and updates the model.
  */
@@ -39,7 +41,8 @@ struct ref_rule {
 	unsigned int family, len; /* 4 or 6; the prefix length */
 	__u8 addr[16];            /* IPv4 in its last 4 bytes, as a source */
 	__u8 kind;                /* TG_RULE_* */
-	bool shared;
+	bool shared, all;         /* all: deny --all */
+	__u64 expires_ns;         /* --ttl, on the program's clock; 0: never */
 	__u32 id, action;         /* action TG_ACT_DEFAULT: the interface's */
 	__u64 interval_ns, tolerance_ns;
 };
@@ -107,9 +110,10 @@ static inline struct ref_bucket *ref_find(struct ref_state *s, const __u8 key[16
 	}
 }
 
-/* The rule with the longest prefix covering the source, of its family. */
+/* The rule with the longest prefix covering the source, of its family,
+ * expired or not (an expired rule still hides a shorter one). */
 static inline const struct ref_rule *ref_rule_match(const struct ref_rule *rules, unsigned int n,
-						    const struct ref_verdict *v)
+						    bool v6, const __u8 saddr[16])
 {
 	const struct ref_rule *best = NULL;
 	unsigned int i;
@@ -118,14 +122,19 @@ static inline const struct ref_rule *ref_rule_match(const struct ref_rule *rules
 		const struct ref_rule *r = &rules[i];
 		__u8 a[16], b[16];
 
-		if (r->family != (v->v6 ? 6U : 4U) || (best && best->len >= r->len))
+		if (r->family != (v6 ? 6U : 4U) || (best && best->len >= r->len))
 			continue;
-		ref_cut(a, v->saddr, v->v6, r->len);
-		ref_cut(b, r->addr, v->v6, r->len);
+		ref_cut(a, saddr, v6, r->len);
+		ref_cut(b, r->addr, v6, r->len);
 		if (!memcmp(a, b, 16))
 			best = r;
 	}
 	return best;
+}
+
+static inline bool ref_rule_expired(const struct ref_rule *r, __u64 now)
+{
+	return r->expires_ns && now >= r->expires_ns;
 }
 
 static inline void ref_reset(struct ref_state *s)
@@ -184,6 +193,19 @@ static inline void ref_charge(struct ref_state *s, const struct ref_verdict *v, 
 	memset(e, 0, sizeof(*e));
 	e->cnt.packets = 1;
 	e->verdict = XDP_PASS;
+	/* A ban: every packet from its prefix, dropped (counted and passed
+	 * on in dry run), before anything else is looked at. */
+	if (v->hdr_family) {
+		rule = ref_rule_match(rules, n, v->hdr_family == 6, v->hdr_saddr);
+		if (rule && rule->kind == TG_RULE_DENY && rule->all &&
+		    !ref_rule_expired(rule, now)) {
+			e->cnt.deny_all++;
+			if (!l->dry_run) {
+				e->verdict = XDP_DROP;
+				return;
+			}
+		}
+	}
 	if (v->kind == REF_PASSED) {
 		(*(__u64 *)((char *)&e->cnt + v->counter))++;
 		return;
@@ -191,7 +213,9 @@ static inline void ref_charge(struct ref_state *s, const struct ref_verdict *v, 
 	if (v->counter != REF_NO_CNT)
 		(*(__u64 *)((char *)&e->cnt + v->counter))++;
 	ref_cut(e->key, v->saddr, v->v6, v->v6 ? l->v6_prefix : l->v4_prefix);
-	rule = ref_rule_match(rules, n, v);
+	rule = ref_rule_match(rules, n, v->v6, v->saddr);
+	if (rule && ref_rule_expired(rule, now))
+		rule = NULL; /* the interface's limit, not a shorter rule's */
 	if (rule && rule->kind == TG_RULE_ALLOW) {
 		e->cnt.rule_allow++;
 		ref_count(e, v->v6, &e->cnt.allowed, offsetof(struct tg_fam_counters, allowed));

@@ -145,8 +145,10 @@ static void disagree(struct fuzz *z, unsigned long idx, const char *kind, const 
 }
 
 /*
- * A few rules, at random, over the sources frame_gen.h draws from: the
- * rule as the CLI adds it, and the model's copy (its limit read back).
+ * A few rules, at random, over the sources frame_gen.h draws from, in
+ * the words of rule add: allow, deny, deny --all, limit, limit --shared,
+ * some with an action, some with a --ttl. The rule as the CLI adds it,
+ * and the model's copy of what the program was given (read back).
  */
 static int new_rules(struct fuzz *z, struct gen *g)
 {
@@ -154,54 +156,71 @@ static int new_rules(struct fuzz *z, struct gen *g)
 				       "198.18.0.0/23", "0.0.0.0/0",     "198.18.3.0/25",
 				       "2001:db8::/32", "2001:db8:0:1::/64", "2001:db8:0:2::/63",
 				       "::/0",          "2001:db8:0:2::3/128" };
-	static const char *kinds[] = { "allow", "deny", "limit", "limit" };
-	static const char *rates[] = { "1/minute", "10/second", "2/hour" };
-	static const char *actions[] = { NULL, NULL, "drop", "rst" };
-	unsigned int i, n = gen_pct(g, 50) ? 0 : 1 + gen_below(g, FUZZ_MAX_RULES);
-	char why[160];
+	static const char *kinds[] = { "allow", "deny", "deny --all", "limit 1/minute --burst 2",
+				       "limit 10/second --shared", "limit 2/hour --burst 3" };
+	static const char *actions[] = { "", "", " --action drop", " --action rst" };
+	unsigned int i, j, n = gen_pct(g, 50) ? 0 : 1 + gen_below(g, FUZZ_MAX_RULES);
+	char text[128], why[160];
 	int err;
 
-	for (i = 0; i < z->n_rules; i++)
-		if ((err = env_rule_del(&z->e, z->rule_cidr[i])))
+	for (i = 0; i < z->n_rules; i++) {
+		err = env_rule_del(&z->e, z->rule_cidr[i]);
+		if (err && err != -ENOENT) /* a rule past its --ttl may be swept */
 			return err;
+	}
 	z->n_rules = 0;
 	for (i = 0; i < n; i++) {
 		const char *cidr = cidrs[gen_below(g, sizeof(cidrs) / sizeof(cidrs[0]))];
-		const char *kind = kinds[gen_below(g, 4)], *action = actions[gen_below(g, 4)];
-		bool shared = !strcmp(kind, "limit") && gen_pct(g, 50);
+		const char *kind = kinds[gen_below(g, sizeof(kinds) / sizeof(kinds[0]))];
 		struct ref_rule *r = &z->rules[z->n_rules];
+		struct tg_rule_spec spec;
 		struct tg_rule_key key;
 		struct tg_rule tr;
-		struct tg_cidr c;
-		unsigned int j;
-		int id;
 
 		for (j = 0; j < z->n_rules && strcmp(z->rule_cidr[j], cidr); j++)
 			;
 		if (j < z->n_rules)
 			continue; /* drawn twice: one rule per prefix */
-		if (!strcmp(kind, "allow"))
-			action = NULL;
-		id = env_rule(&z->e, cidr, kind, rates[gen_below(g, 3)], 1 + gen_below(g, 3), shared,
-			      action);
-		if (id < 0)
-			return id;
-		if (tg_cidr_parse(cidr, &c, why, sizeof(why)))
+		snprintf(text, sizeof(text), "%s %s%s%s", cidr, kind,
+			 strcmp(kind, "allow") ? actions[gen_below(g, 4)] : "",
+			 gen_pct(g, 30) ? " --ttl 1h" : "");
+		if (tg_rule_spec_parse(text, &spec, why, sizeof(why)) ||
+		    (err = tg_live_rule_add(&z->e.m, &spec, &key, &tr, why, sizeof(why)))) {
+			tap_diag("rule %s: %s", text, why);
+			return -EINVAL;
+		}
+		*r = (struct ref_rule){ .family = spec.cidr.family, .len = spec.cidr.len,
+					.kind = tr.kind, .shared = tr.flags & TG_RULE_F_SHARED,
+					.all = tr.flags & TG_RULE_F_ALL, .id = tr.id,
+					.action = tr.action, .interval_ns = tr.interval_ns,
+					.tolerance_ns = tr.tolerance_ns };
+		if (spec.cidr.family == 4) { /* a source's form: ::ffff:a.b.c.d */
+			r->addr[10] = r->addr[11] = 0xff;
+			memcpy(r->addr + 12, spec.cidr.addr, 4);
+		} else {
+			memcpy(r->addr, spec.cidr.addr, 16);
+		}
+		snprintf(z->rule_cidr[z->n_rules++], sizeof(z->rule_cidr[0]), "%s", cidr);
+	}
+	/* A --ttl runs on the program's clock, here the test clock: each
+	 * ends somewhere in the next two intervals. Set once every rule is
+	 * added, as adding one sweeps the expired by the real clock. */
+	for (i = 0; i < z->n_rules; i++) {
+		struct tg_rule_key key;
+		struct tg_rule tr;
+		struct tg_cidr c;
+
+		if (tg_cidr_parse(z->rule_cidr[i], &c, why, sizeof(why)))
 			return -EINVAL;
 		tg_cidr_to_key(&c, &key);
 		if ((err = tg_rule_find(z->e.m.rules, &key, &tr)))
 			return err;
-		*r = (struct ref_rule){ .family = c.family, .len = c.len, .kind = tr.kind,
-					.shared = shared, .id = (__u32)id, .action = tr.action,
-					.interval_ns = tr.interval_ns,
-					.tolerance_ns = tr.tolerance_ns };
-		if (c.family == 4) { /* a source's form: ::ffff:a.b.c.d */
-			r->addr[10] = r->addr[11] = 0xff;
-			memcpy(r->addr + 12, c.addr, 4);
-		} else {
-			memcpy(r->addr, c.addr, 16);
-		}
-		snprintf(z->rule_cidr[z->n_rules++], sizeof(z->rule_cidr[0]), "%s", cidr);
+		if (!tr.expires_ns)
+			continue;
+		tr.expires_ns = z->now + gen_next(g) % (2 * z->lim.interval_ns + 1);
+		if (bpf_map_update_elem(z->e.m.rules, &key, &tr, BPF_EXIST))
+			return -errno;
+		z->rules[i].expires_ns = tr.expires_ns;
 	}
 	return 0;
 }
@@ -244,7 +263,7 @@ static int new_epoch(struct fuzz *z, unsigned long epoch)
 	l.rst_budget = GEN_PICK(&g, 1, 3, 1000);
 	l.log_interval = GEN_PICK(&g, 1, 10);
 	l.log_budget = GEN_PICK(&g, 1, 5, 100);
-	err = env_limits(&z->e, &l) ?: new_rules(z, &g);
+	err = env_limits(&z->e, &l);
 	if (err)
 		return err;
 
@@ -270,7 +289,7 @@ static int new_epoch(struct fuzz *z, unsigned long epoch)
 		.log_interval_budget_ns = cfg.log_budget_interval_ns,
 		.log_tolerance_ns = cfg.log_budget_tolerance_ns,
 	};
-	return 0;
+	return new_rules(z, &g);
 }
 
 /* The bucket in the program's table against the model's. */
