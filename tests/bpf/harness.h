@@ -140,6 +140,18 @@ static inline int tg_configure(struct tg_harness *h, const char *rate, __u64 bur
 	return tg_write_config(h, &cfg);
 }
 
+/* tg_configure, enforcing; a failure is a failed check, saying why. */
+static inline int tg_configure_ok(struct tg_harness *h, const char *rate, __u64 burst,
+				  unsigned int v4_prefix, unsigned int v6_prefix)
+{
+	int err = tg_configure(h, rate, burst, v4_prefix, v6_prefix, false);
+
+	if (err)
+		tap_ok(0, "configure %s burst %llu: %s", rate, (unsigned long long)burst,
+		       strerror(-err));
+	return err;
+}
+
 /* Run the program repeat times on one frame; *verdict is the last. */
 static inline int tg_run(struct tg_harness *h, const void *frame, __u32 len, __u32 repeat,
 			 __u32 *verdict)
