@@ -7,6 +7,8 @@
 #   make            build/tidegate
 #   make test       install deps, build (plain and ASan+UBSan), run the suite
 #   make demo       install deps, build, run the sandbox demo
+#   make fuzz       the fuzzers, longer than make test runs them
+#   make mutate     the mutation score of the fast tests
 #   make bench      install deps, build, run the benchmark
 #   make install    into $(DESTDIR)$(PREFIX)
 #   make uninstall  what make install put there
@@ -65,7 +67,7 @@ SAN_OBJS  := $(patsubst user/%.c,$(SAN_BUILD)/user/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(SAN_BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all test demo bench install clean deps check-root version
+.PHONY: all test demo bench install clean deps check-root version fuzz mutate
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -118,6 +120,9 @@ $(SAN_BUILD)/tests/%: tests/%.c tests/tap.h $(SAN_OBJS) $(SKELS) | $(SAN_BUILD)/
 	$(Q)$(CC) $(TG_CPPFLAGS) $(CPPFLAGS) -Itests -O1 -g $(SANFLAGS) $(WARN) $(LDFLAGS) \
 		$< $(SAN_OBJS) $(TG_LDLIBS) $(LDLIBS) -o $@
 
+# The tests' own headers: a test is rebuilt when one changes.
+$(TEST_BINS): $(wildcard tests/bpf/*.h tests/fuzz/*.h)
+
 # The benchmark's measuring helper (scripts/bench.sh): the same library
 # objects as the binary, and every skeleton.
 $(BUILD)/tg-bench: bench/tg-bench.c $(USER_OBJS) $(SKELS)
@@ -136,6 +141,65 @@ test: deps
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		prove --exec '' --timer $(TESTS)
+
+# Fuzzing, beyond what make test runs (a short seeded slice of the data
+# path fuzzer, and the corpus replayed by tests/unit/test_fuzz_corpus):
+# the data path against its reference for FUZZ_FRAMES frames
+# (tests/bpf/test_fuzz_datapath.c), then each parser of outside input
+# (tests/fuzz/targets.h) under libFuzzer for FUZZ_SECONDS. New inputs go
+# to $(BUILD)/fuzz/corpus, crashes to $(BUILD)/fuzz/crash-*: copy a crash
+# into tests/fuzz/corpus/TARGET/ once fixed, and it is a test.
+FUZZ_FRAMES  ?= 1000000
+FUZZ_SEED    ?= $(shell date +%s)
+FUZZ_SECONDS ?= 25
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_OBJS    := $(patsubst user/%.c,$(FUZZ_BUILD)/user/%.o,$(USER_SRCS))
+FUZZ_TARGETS := $(notdir $(wildcard tests/fuzz/corpus/*))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+
+$(FUZZ_BUILD)/user:
+	$(Q)mkdir -p $@
+
+$(FUZZ_BUILD)/user/%.o: user/%.c user/*.h include/tidegate.h $(SKELS) | $(FUZZ_BUILD)/user
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined $(WARN) -Wno-format-nonliteral \
+		$(CPPFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_main.c tests/fuzz/targets.h $(FUZZ_OBJS)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) $(CPPFLAGS) \
+		-Itests -DFUZZ_TARGET=$* $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+
+# hiredis 0.14 reserves 8 bytes per element an array header announces
+# (up to 16 GB, as virtual memory) before any element arrives; past
+# libFuzzer's default limit of 2 GB that is an out-of-memory crash.
+FUZZ_OPTS_redis_replies := -malloc_limit_mb=17000
+
+# One target: its log in $(FUZZ_BUILD)/TARGET.log, one TAP-like line.
+define fuzz_run
+	if $(FUZZ_BUILD)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(FUZZ_OPTS_$(1)) -artifact_prefix=$(FUZZ_BUILD)/crash-$(1)- \
+		$(FUZZ_BUILD)/corpus/$(1) tests/fuzz/corpus/$(1) 2>$(FUZZ_BUILD)/$(1).log; then \
+		echo "ok - fuzz_$(1): $$(grep -m1 '^Done' $(FUZZ_BUILD)/$(1).log)"; \
+	else \
+		failed="$$failed $(1)"; \
+		echo "not ok - fuzz_$(1): $$(grep -m1 -E '^SUMMARY|property broken' $(FUZZ_BUILD)/$(1).log)"; \
+		grep -m1 'Test unit written to' $(FUZZ_BUILD)/$(1).log; \
+	fi; \
+
+endef
+
+fuzz: $(SAN_BUILD)/tests/bpf/test_fuzz_datapath $(FUZZ_BINS)
+	$(Q)$(SAN_BUILD)/tests/bpf/test_fuzz_datapath $(FUZZ_FRAMES) $(FUZZ_SEED)
+	$(Q)mkdir -p $(addprefix $(FUZZ_BUILD)/corpus/,$(FUZZ_TARGETS))
+	$(Q)failed=; $(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t))) \
+	[ -z "$$failed" ] || { echo "fuzz: failed:$$failed (logs: $(FUZZ_BUILD)/TARGET.log)"; exit 1; }
+
+# How many one-line bugs in bpf/ the fast tests catch (scripts/mutate.sh).
+mutate:
+	$(Q)scripts/mutate.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
