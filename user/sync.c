@@ -230,23 +230,13 @@ static void back_off(struct sync_priv *p)
 	p->next_try_ns = tg_mono_ns() + jitter(p->backoff_ms) * TG_NSEC_PER_MSEC;
 }
 
-/*
- * Connect when the backoff allows, and read Redis' clock: a server that
- * accepts but never answers (stopped, hung) is not connected, so the
- * connect counts, and the resync is logged, only once it answered.
- * Returns true if it connected now (*now_us and *offset set).
- */
-static bool try_connect(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg,
-			__u64 *now_us, __s64 *offset)
+static void try_connect(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg)
 {
 	char why[256], url[400];
 
 	if (p->c || tg_mono_ns() < p->next_try_ns)
-		return false;
+		return;
 	p->c = tg_redis_open(&cfg->url, cfg->timeout_ms, 0, why, sizeof(why));
-	if (p->c && tg_redis_time(p->c, tg_redis_deadline(cfg->timeout_ms, 0), now_us, offset, why,
-				  sizeof(why)))
-		disconnect(p);
 	tg_redis_url_format(&cfg->url, url, sizeof(url));
 	pthread_mutex_lock(&s->lock);
 	if (p->c)
@@ -260,11 +250,10 @@ static bool try_connect(struct tg_sync *s, struct sync_priv *p, const struct tg_
 			tg_warn("redis %s: %s; enforcing from local state, retrying with backoff",
 				url, why);
 		p->failed_logged = true;
-		return false;
+		return;
 	}
 	tg_info("redis %s: connected; writing every live bucket (resync)", url);
 	forget_written(p);
-	return true;
 }
 
 /*
@@ -471,9 +460,9 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 		}
 	}
 	if (cfg->on) {
-		if (!try_connect(s, p, cfg, &now_us, &offset) && p->c &&
-		    tg_redis_time(p->c, tg_redis_deadline(cfg->timeout_ms, 0), &now_us, &offset, why,
-				  sizeof(why)))
+		try_connect(s, p, cfg);
+		if (p->c && tg_redis_time(p->c, tg_redis_deadline(cfg->timeout_ms, 0), &now_us,
+					  &offset, why, sizeof(why)))
 			redis_failed(p, "reading the clock", why);
 		/* A late restore, for interfaces attached while Redis was away
 		 * or whose restore was cut short; not when stopping, which must
