@@ -102,6 +102,18 @@ static int restore_page(redisContext *c, const struct tg_mirror_cfg *cfg,
 	return 0;
 }
 
+/*
+ * An exchange that failed once the restore's bound had passed was cut by
+ * that bound (each exchange's deadline is capped by it), not by the
+ * server: say so, as the check between pages does.
+ */
+static int out_of_time(int err, __u64 deadline_ns, char *why, size_t whylen)
+{
+	if (err == -ETIMEDOUT && tg_mono_ns() >= deadline_ns)
+		snprintf(why, whylen, "the restore ran out of time");
+	return err;
+}
+
 int tg_restore_on(redisContext *c, const struct tg_mirror_cfg *cfg,
 		  const struct tg_sync_iface *si, __u64 deadline_ns,
 		  struct tg_restore_counts *rc, char *why, size_t whylen)
@@ -114,7 +126,7 @@ int tg_restore_on(redisContext *c, const struct tg_mirror_cfg *cfg,
 	err = tg_redis_time(c, tg_redis_deadline(cfg->timeout_ms, deadline_ns), &f.redis_now_us,
 			    &f.offset_ns, why, whylen);
 	if (err)
-		return err;
+		return out_of_time(err, deadline_ns, why, whylen);
 	tg_key_pattern(pattern, sizeof(pattern), cfg->prefix, si->zone);
 	do {
 		redisReply *r;
@@ -127,7 +139,7 @@ int tg_restore_on(redisContext *c, const struct tg_mirror_cfg *cfg,
 				       "SCAN %s MATCH %s COUNT %d", cursor, pattern, SCAN_COUNT);
 		if (err) {
 			snprintf(why, whylen, "SCAN: %s", tg_redis_why(c, NULL));
-			return err;
+			return out_of_time(err, deadline_ns, why, whylen);
 		}
 		if (r->type == REDIS_REPLY_ERROR) {
 			snprintf(why, whylen, "SCAN: %s", r->str);
@@ -146,7 +158,7 @@ int tg_restore_on(redisContext *c, const struct tg_mirror_cfg *cfg,
 		err = restore_page(c, cfg, si, &f, r->element[1], deadline_ns, rc, why, whylen);
 		freeReplyObject(r);
 		if (err)
-			return err;
+			return out_of_time(err, deadline_ns, why, whylen);
 	} while (strcmp(cursor, "0"));
 	return 0;
 }

@@ -173,6 +173,15 @@ for e in json.load(sys.stdin):
 ' "$1"
 }
 
+# it_sleep_past TAT_NS [SECONDS] : until CLOCK_MONOTONIC (the clock of a
+# bucket's tat_ns) is SECONDS (0) past TAT_NS: the bucket is full again.
+it_sleep_past() {
+	python3 -c '
+import sys, time
+left = int(sys.argv[1]) / 1e9 + float(sys.argv[2]) - time.clock_gettime(time.CLOCK_MONOTONIC)
+time.sleep(max(left, 0))' "$1" "${2:-0}"
+}
+
 # it_bucket_count : how many sources tg_buckets tracks.
 it_bucket_count() {
 	bpftool map dump pinned "$PIN_DIR/tg_buckets" -j 2>/dev/null |
