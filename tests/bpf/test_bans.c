@@ -27,24 +27,6 @@ static int rule_add(struct env *e, const char *text)
 	return err;
 }
 
-/* Let the rule for cidr expire at the instant at of the test clock (the
- * CLI sets it by CLOCK_MONOTONIC, which the test clock is not). */
-static int expire_at(struct env *e, const char *cidr, __u64 at)
-{
-	struct tg_rule_key key;
-	struct tg_cidr c;
-	struct tg_rule r;
-	char why[160];
-
-	if (tg_cidr_parse(cidr, &c, why, sizeof(why)))
-		return -EINVAL;
-	tg_cidr_to_key(&c, &key);
-	if (tg_rule_find(e->m.rules, &key, &r))
-		return -ENOENT;
-	r.expires_ns = at;
-	return bpf_map_update_elem(e->m.rules, &key, &r, BPF_EXIST) ? -errno : 0;
-}
-
 enum what { SYN80, ACK80, SYN22, UDP80 };
 
 /* One frame from src: a SYN or an ACK to a port, or UDP (a TCP frame
@@ -135,8 +117,8 @@ static void test_ttl_edge(void)
 		return;
 	if (!tap_ok(!rule_add(&e, "198.51.100.0/24 deny --all --ttl 1h") &&
 			    !rule_add(&e, "203.0.113.0/24 deny --ttl 1h") &&
-			    !expire_at(&e, "198.51.100.0/24", end) &&
-			    !expire_at(&e, "203.0.113.0/24", end),
+			    !env_rule_expire_at(&e, "198.51.100.0/24", end) &&
+			    !env_rule_expire_at(&e, "203.0.113.0/24", end),
 		    "ttl: a ban and a deny rule, both ending at T0 + 10 s"))
 		goto out;
 	expect(&e, end - 1, UDP80, "198.51.100.7", XDP_DROP, &banned, "ttl: banned 1 ns before");
@@ -159,7 +141,7 @@ static void test_expired_hides_shorter(void)
 		return;
 	if (!tap_ok(!rule_add(&e, "198.51.0.0/16 deny --all") &&
 			    !rule_add(&e, "198.51.100.0/24 allow --ttl 1h") &&
-			    !expire_at(&e, "198.51.100.0/24", T0 + SEC_NS),
+			    !env_rule_expire_at(&e, "198.51.100.0/24", T0 + SEC_NS),
 		    "hide: a /16 ban, and a /24 allow in it ending at T0 + 1 s"))
 		goto out;
 	expect(&e, T0 + 2 * SEC_NS, SYN80, "198.51.100.7", XDP_PASS, &admitted,
