@@ -342,6 +342,8 @@ struct tg_fam_counters {
 #define TG_MAP_FLOOD "tg_flood"
 #define TG_FLOOD_PORT_BASE 0x8000
 #define TG_FLOOD_PORT_MASK 0x7fff
+#define TG_FLOOD_FRAME_MAX 128 /* bytes of the frame it sends, at most */
+#define TG_FLOOD_FRAME_WORDS (TG_FLOOD_FRAME_MAX / 8)
 
 struct tg_flood_cpu {
 	__u32 next_source; /* index of the next frame's source address */

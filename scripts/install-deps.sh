@@ -8,7 +8,7 @@ PKGS=(
 	# build
 	make clang llvm gcc pkg-config libc6-dev linux-libc-dev
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
-	libjson-c-dev libhiredis-dev libmicrohttpd-dev libyaml-dev libinih-dev
+	libjson-c-dev libhiredis-dev libmicrohttpd-dev libyaml-dev libinih-dev libsystemd-dev
 	# sanitizers for the userspace test build
 	libclang-rt-14-dev
 	# tests, demo and benchmarks
@@ -16,6 +16,8 @@ PKGS=(
 	redis-server redis-tools nftables iptables gnuplot-nox
 	ethtool prometheus xdp-tools python3-prometheus-client tcpdump
 	fail2ban
+	# the Debian package (debian/, tests/integration/58-package.sh)
+	debhelper dpkg-dev fakeroot lintian
 	# profiling the benchmark (BENCHMARKS.md)
 	linux-perf
 )

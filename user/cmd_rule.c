@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "action.h"
+#include "caps.h"
 #include "clock.h"
 #include "commands.h"
 #include "iface.h"
@@ -346,7 +347,7 @@ int tg_cmd_rule(const struct tg_cmdline *cl)
 	/* The whole file is read and checked before the lock is taken. */
 	if (verbs[v].verb == RULE_IMPORT && (n = read_rules(cl->pos[2], &specs, &lines)) < 0)
 		return -n;
-	if ((ret = tg_require_root("rule")))
+	if ((ret = tg_require_caps("rule", TG_PRIV_MAPS)))
 		goto out;
 	lock = tg_iface_lock_open(ifname, &m);
 	if (lock < 0) {

@@ -144,14 +144,16 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "Usage: tidegate COMMAND [options]\n\n"
-		   "Per-source TCP SYN rate limiting at XDP.\n\nCommands:\n");
+		   "Per-source TCP SYN rate limiting at XDP (tidegate %s).\n\nCommands:\n",
+		TG_VERSION);
 	for (i = 0; i < NR_COMMANDS; i++) {
 		const char *nl = strchr(commands[i].summary, '\n');
 		int len = nl ? (int)(nl - commands[i].summary) : (int)strlen(commands[i].summary);
 
 		fprintf(f, "  %-13s %.*s\n", commands[i].name, len, commands[i].summary);
 	}
-	fprintf(f, "\nRun 'tidegate help COMMAND' or 'tidegate COMMAND --help' for its options.\n");
+	fprintf(f, "\nRun 'tidegate help COMMAND' or 'tidegate COMMAND --help' for its options;\n"
+		   "'tidegate --version' for the version alone.\n");
 }
 
 static int run_help(const struct tg_cmdline *cl)
@@ -181,6 +183,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
+		return TG_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("tidegate %s\n", TG_VERSION);
 		return TG_EXIT_OK;
 	}
 	/* JSON mode is known before parsing, so even a usage error is JSON. */
