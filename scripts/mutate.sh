@@ -81,11 +81,17 @@ TESTS() {
 }
 
 # Build the program and the fast tests; the userspace objects are built
-# once, and then taken as up to date: only the program changes.
+# once, and then taken as up to date: only the programs change. Those
+# that carry a program (they include a skeleton, as rescale.c does) are
+# built again with it.
 build() {
 	local keep=() o
 	if [ "${1:-}" = again ]; then
-		for o in "$WORK"/build/san/user/*.o; do keep+=(-o "build/san/user/${o##*/}"); done
+		for o in "$WORK"/build/san/user/*.o; do
+			o=${o##*/}
+			grep -q 'skel\.h' "$WORK/user/${o%.o}.c" 2>/dev/null ||
+				keep+=(-o "build/san/user/$o")
+		done
 	fi
 	local srcs targets=()
 	for srcs in "$WORK"/tests/bpf/*.c "$WORK"/tests/unit/*.c; do
