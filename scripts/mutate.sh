@@ -49,6 +49,10 @@ dry-run-drops         | bpf/tidegate.bpf.c | /limit_syn(struct xdp_md/,/^}/s/if 
 syn-not-counted       | bpf/tidegate.bpf.c | /count_verdict(__u64/,/^}/s/(\*syn)++;/;/
 log-interval-edge     | bpf/tidegate.bpf.c | s/(__s64)(now - last) < (__s64)cfg->log_interval_ns/(__s64)(now - last) <= (__s64)cfg->log_interval_ns/
 rst-to-group-mac      | bpf/rst.h          | s/(eth->h_dest\[0\] \& 1)/(eth->h_dest[0] \& 2)/
+ban-ttl-ignored       | bpf/tidegate.bpf.c | s/return rule->expires_ns \&\& clock_coarse_ns() >= rule->expires_ns;/return false;/
+ban-ttl-edge-flipped  | bpf/tidegate.bpf.c | s/clock_coarse_ns() >= rule->expires_ns;/clock_coarse_ns() > rule->expires_ns;/
+ban-any-deny-rule     | bpf/tidegate.bpf.c | s/ || !(rule->flags \& TG_RULE_F_ALL) ||/ ||/
+ban-dry-run-drops     | bpf/tidegate.bpf.c | /denied_all(const/,/^}/s/return !(cfg->flags \& TG_F_DRY_RUN);/return true;/
 rescale-passes-swapped| bpf/rescale.bpf.c  | s/if (r->raise ? want <= debt : want >= debt)/if (r->raise ? want >= debt : want <= debt)/
 rescale-every-rule    | bpf/rescale.bpf.c  | s/if (key->rule != r->rule)/if (0)/
 rescale-debt-unclamped| bpf/rescale.bpf.c  | s/__u64 left = debt < r->old_cap_ns ? r->old_cap_ns - debt : 0;/__u64 left = r->old_cap_ns - debt;/
@@ -77,11 +81,17 @@ TESTS() {
 }
 
 # Build the program and the fast tests; the userspace objects are built
-# once, and then taken as up to date: only the program changes.
+# once, and then taken as up to date: only the programs change. Those
+# that carry a program (they include a skeleton, as rescale.c does) are
+# built again with it.
 build() {
 	local keep=() o
 	if [ "${1:-}" = again ]; then
-		for o in "$WORK"/build/san/user/*.o; do keep+=(-o "build/san/user/${o##*/}"); done
+		for o in "$WORK"/build/san/user/*.o; do
+			o=${o##*/}
+			grep -q 'skel\.h' "$WORK/user/${o%.o}.c" 2>/dev/null ||
+				keep+=(-o "build/san/user/$o")
+		done
 	fi
 	local srcs targets=()
 	for srcs in "$WORK"/tests/bpf/*.c "$WORK"/tests/unit/*.c; do

@@ -79,6 +79,18 @@ static inline int tg_open(struct tg_harness *h, __u32 max_sources)
 	return h->ncpus < 0 ? h->ncpus : 0;
 }
 
+/* tg_require_bpf and tg_open as a test's first check. 0, or -errno. */
+static inline int tg_open_checked(struct tg_harness *h, __u32 max_sources)
+{
+	int err;
+
+	tg_require_bpf();
+	err = tg_open(h, max_sources);
+	if (!tap_ok(!err, "load the XDP program with the test clock"))
+		tap_diag("  %s", strerror(-err));
+	return err;
+}
+
 static inline void tg_close(struct tg_harness *h)
 {
 	tidegate_bpf__destroy(h->skel);

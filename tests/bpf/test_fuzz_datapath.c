@@ -193,7 +193,8 @@ static int new_rules(struct fuzz *z, struct gen *g)
 					.kind = tr.kind, .shared = tr.flags & TG_RULE_F_SHARED,
 					.all = tr.flags & TG_RULE_F_ALL, .id = tr.id,
 					.action = tr.action, .interval_ns = tr.interval_ns,
-					.tolerance_ns = tr.tolerance_ns };
+					.tolerance_ns = tr.tolerance_ns,
+					.expires_ns = tr.expires_ns };
 		if (spec.cidr.family == 4) { /* a source's form: ::ffff:a.b.c.d */
 			r->addr[10] = r->addr[11] = 0xff;
 			memcpy(r->addr + 12, spec.cidr.addr, 4);
@@ -206,21 +207,13 @@ static int new_rules(struct fuzz *z, struct gen *g)
 	 * ends somewhere in the next two intervals. Set once every rule is
 	 * added, as adding one sweeps the expired by the real clock. */
 	for (i = 0; i < z->n_rules; i++) {
-		struct tg_rule_key key;
-		struct tg_rule tr;
-		struct tg_cidr c;
+		__u64 at = z->now + gen_next(g) % (2 * z->lim.interval_ns + 1);
 
-		if (tg_cidr_parse(z->rule_cidr[i], &c, why, sizeof(why)))
-			return -EINVAL;
-		tg_cidr_to_key(&c, &key);
-		if ((err = tg_rule_find(z->e.m.rules, &key, &tr)))
-			return err;
-		if (!tr.expires_ns)
+		if (!z->rules[i].expires_ns)
 			continue;
-		tr.expires_ns = z->now + gen_next(g) % (2 * z->lim.interval_ns + 1);
-		if (bpf_map_update_elem(z->e.m.rules, &key, &tr, BPF_EXIST))
-			return -errno;
-		z->rules[i].expires_ns = tr.expires_ns;
+		if ((err = env_rule_expire_at(&z->e, z->rule_cidr[i], at)))
+			return err;
+		z->rules[i].expires_ns = at;
 	}
 	return 0;
 }

@@ -187,14 +187,9 @@ static void test_race_whole_burst(struct tg_harness *h)
 int main(void)
 {
 	struct tg_harness h;
-	int err;
 
-	tg_require_bpf();
-	err = tg_open(&h, 4096);
-	if (!tap_ok(!err, "load the XDP program with the test clock")) {
-		tap_diag("  %s", strerror(-err));
+	if (tg_open_checked(&h, 4096))
 		return tap_done();
-	}
 	if (tap_ok(!tg_set_port(&h, 80, true), "limit port 80")) {
 		test_race(&h);
 		test_race_whole_burst(&h);

@@ -17,13 +17,28 @@ struct reconfigure {
 	struct tg_harness *h;
 	const char *rate;
 	__u64 burst;
+	__u32 watch;     /* a source (IPv4, host order) whose bucket is read */
+	__u64 watch_tat; /* ...between the passes, as the new limit is written */
 };
 
 static int apply_limit(void *arg)
 {
 	struct reconfigure *r = arg;
+	struct tg_source src = tg_source_v4(r->watch);
+	struct tg_bucket b = { 0 };
 
+	if (r->watch && !tg_bucket_get(r->h, &src, &b))
+		r->watch_tat = b.tat_ns;
 	return tg_configure(r->h, r->rate, r->burst, 32, 128, false);
+}
+
+static __u64 tat_of(struct tg_harness *h, __u32 addr)
+{
+	struct tg_source src = tg_source_v4(addr);
+	struct tg_bucket b = { 0 };
+
+	tg_bucket_get(h, &src, &b);
+	return b.tat_ns;
 }
 
 /* Send n SYNs from addr at the test clock's now; how many passed. */
@@ -42,10 +57,11 @@ static int syns(struct tg_harness *h, __u32 addr, int n)
 
 /* From the limit in force to "to" burst tb at NOW_NS, through the real
  * two-pass change; res gets its counts. */
-static int change(struct tg_harness *h, const char *to, __u64 tb, struct tg_rescale_result *res)
+static int change(struct tg_harness *h, const char *to, __u64 tb, struct tg_rescale_result *res,
+		  struct reconfigure *watched)
 {
 	struct tg_gcra old = { h->cfg.interval_ns, h->cfg.tolerance_ns }, new;
-	struct reconfigure rc = { h, to, tb };
+	struct reconfigure own = { h, to, tb, 0, 0 }, *rc = watched ? watched : &own;
 	struct tg_config was = h->cfg;
 	int err;
 
@@ -57,14 +73,18 @@ static int change(struct tg_harness *h, const char *to, __u64 tb, struct tg_resc
 	err = tg_write_config(h, &was);
 	if (err)
 		return err;
+	rc->h = h;
+	rc->rate = to;
+	rc->burst = tb;
 	return tg_rescale_change(bpf_map__fd(h->skel->maps.tg_buckets), 0, &old, &new, NOW_NS,
-				 apply_limit, &rc, res);
+				 apply_limit, rc, res);
 }
 
 static void test_tighten(struct tg_harness *h)
 {
 	const __u32 drained = PKT_IP4(198, 18, 1, 1), half = PKT_IP4(198, 18, 1, 2);
 	const __u32 full = PKT_IP4(198, 18, 1, 3);
+	struct reconfigure rc = { .watch = drained };
 	struct tg_rescale_result res;
 
 	tg_set_clock(h, NOW_NS - 10 * TG_NSEC_PER_SEC);
@@ -74,8 +94,12 @@ static void test_tighten(struct tg_harness *h)
 	tap_is(syns(h, drained, 60), 50, "tighten: 100/second burst 50: 50 of 60 SYNs pass");
 	tap_is(syns(h, half, 25), 25, "tighten: another source spends half its bucket (25)");
 
-	tap_is(change(h, "1/minute", 5, &res), 0,
+	tap_is(change(h, "1/minute", 5, &res, &rc), 0,
 	       "tighten to 1/minute burst 5, live");
+	/* A debt that grows is raised before the new limit is written:
+	 * no SYN between the two reads the old, smaller debt under it. */
+	tap_is(rc.watch_tat, tat_of(h, drained),
+	       "  the drained source's debt was raised before the new limit was written");
 	tap_is(res.seen, 3, "  3 buckets of the default limit seen");
 	tap_is(res.contended, 0, "  none left contended");
 
@@ -90,7 +114,9 @@ static void test_tighten(struct tg_harness *h)
 static void test_loosen(struct tg_harness *h)
 {
 	const __u32 drained = PKT_IP4(198, 18, 2, 1), full = PKT_IP4(198, 18, 2, 2);
+	struct reconfigure rc = { .watch = drained };
 	struct tg_rescale_result res;
+	__u64 before;
 
 	tg_buckets_clear(h);
 	tg_set_clock(h, NOW_NS - 3600 * TG_NSEC_PER_SEC);
@@ -99,8 +125,13 @@ static void test_loosen(struct tg_harness *h)
 	tg_set_clock(h, NOW_NS);
 	tap_is(syns(h, drained, 8), 5, "loosen: 1/minute burst 5: 5 of 8 pass");
 
-	tap_is(change(h, "100/second", 50, &res), 0,
+	before = tat_of(h, drained);
+	tap_is(change(h, "100/second", 50, &res, &rc), 0,
 	       "loosen to 100/second burst 50, live");
+	/* A debt that shrinks is lowered only once the new limit is in
+	 * force: before, the old limit would read it as fresh tokens. */
+	tap_is(rc.watch_tat, before,
+	       "  the drained source's debt was still the old one as the new limit was written");
 	tap_is(syns(h, drained, 3), 0, "  the drained source gains no token from the change");
 	tap_is(syns(h, full, 60), 5, "  the full one keeps its 5 tokens, not 50");
 	tg_set_clock(h, NOW_NS + 10 * MS);
@@ -114,7 +145,7 @@ static void test_other_rule_untouched(struct tg_harness *h)
 	struct tg_source src = tg_source_v4(PKT_IP4(198, 18, 3, 1));
 	struct tg_rescale_result res;
 	struct tg_bucket b0 = { 0 }, b1 = { 0 };
-	struct reconfigure rc = { h, "100/second", 50 };
+	struct reconfigure rc = { h, "100/second", 50, 0, 0 };
 
 	tg_buckets_clear(h);
 	tg_set_clock(h, NOW_NS);

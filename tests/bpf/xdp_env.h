@@ -159,17 +159,41 @@ static inline int env_rule(struct env *e, const char *cidr, const char *kind, co
 	return (int)r.id;
 }
 
-static inline int env_rule_del(struct env *e, const char *cidr)
+/* The trie's key of a CIDR as text. 0, or -EINVAL. */
+static inline int env_rule_key(const char *cidr, struct tg_rule_key *key)
 {
-	struct tg_rule_key key;
 	struct tg_cidr c;
-	struct tg_rule r;
 	char why[160];
 
 	if (tg_cidr_parse(cidr, &c, why, sizeof(why)))
 		return -EINVAL;
-	tg_cidr_to_key(&c, &key);
-	return tg_live_rule_del(&e->m, &key, &r);
+	tg_cidr_to_key(&c, key);
+	return 0;
+}
+
+static inline int env_rule_del(struct env *e, const char *cidr)
+{
+	struct tg_rule_key key;
+	struct tg_rule r;
+
+	return env_rule_key(cidr, &key) ?: tg_live_rule_del(&e->m, &key, &r);
+}
+
+/*
+ * Let the rule for cidr expire at the instant at of the program's clock,
+ * here the test clock (the CLI sets a --ttl by CLOCK_MONOTONIC). 0, or
+ * -errno.
+ */
+static inline int env_rule_expire_at(struct env *e, const char *cidr, __u64 at)
+{
+	struct tg_rule_key key;
+	struct tg_rule r;
+	int err = env_rule_key(cidr, &key) ?: tg_rule_find(e->m.rules, &key, &r);
+
+	if (err)
+		return err;
+	r.expires_ns = at;
+	return bpf_map_update_elem(e->m.rules, &key, &r, BPF_EXIST) ? -errno : 0;
 }
 
 static inline struct tg_config env_config(struct env *e)
