@@ -165,12 +165,12 @@ $(FUZZ_BUILD)/user:
 $(FUZZ_BUILD)/user/%.o: user/%.c user/*.h include/tidegate.h $(SKELS) | $(FUZZ_BUILD)/user
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined $(WARN) -Wno-format-nonliteral \
-		$(CPPFLAGS) -c $< -o $@
+		$(TG_CPPFLAGS) $(CPPFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_main.c tests/fuzz/targets.h $(FUZZ_OBJS)
 	$(call msg,LD-FUZZ,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) $(CPPFLAGS) \
-		-Itests -DFUZZ_TARGET=$* $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) $(TG_CPPFLAGS) $(CPPFLAGS) \
+		-Itests -DFUZZ_TARGET=$* $< $(FUZZ_OBJS) $(TG_LDLIBS) $(LDLIBS) -o $@
 
 # hiredis 0.14 reserves 8 bytes per element an array header announces
 # (up to 16 GB, as virtual memory) before any element arrives; past
