@@ -43,9 +43,6 @@ static const struct {
 
 #define NR_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
-/* The largest rule file: the table's size, with room for comments. */
-#define TG_IMPORT_MAX_LINES (4 * TG_MAX_RULES)
-
 /*
  * The rule of `rule add`: its positional words and its options make one
  * line for tg_rule_spec_parse, the one grammar of rules (the config
@@ -209,83 +206,34 @@ static FILE *open_rules_file(const char *path)
 	return f;
 }
 
-/*
- * Every line of the file, parsed before anything changes: one rule a
- * line in the words of `rule add` after IFACE, '#' starts a comment,
- * blank lines skipped. A bad line or a prefix given twice is refused
- * naming its line. Returns the count, or an exit code < 0 (negated).
- */
-static int read_rules(const char *path, struct tg_rule_spec **out, int **lines)
+/* The whole file, checked before anything changes; a negated exit code
+ * on failure. */
+static int read_rules(const char *path, struct tg_rule_set *set)
 {
-	struct tg_rule_spec *specs = NULL;
-	char *buf = NULL, why[200];
-	size_t cap = 0;
-	int n = 0, lineno = 0, i, ret = 0, *at = NULL;
+	char why[240];
 	FILE *f = open_rules_file(path);
+	int err;
 
 	if (!f)
 		return -tg_fail(errno == EINVAL ? TG_EXIT_USAGE : TG_EXIT_FAIL,
 				"rule import: %s: %s", path,
 				errno == EINVAL ? "not a regular file" : strerror(errno));
-	specs = calloc(TG_MAX_RULES, sizeof(*specs));
-	at = calloc(TG_MAX_RULES, sizeof(*at));
-	if (!specs || !at) {
-		ret = -tg_fail(TG_EXIT_FAIL, "rule import: out of memory");
-		goto out;
-	}
-	while (getline(&buf, &cap, f) > 0) {
-		char *hash = strchr(buf, '#'), *p = buf;
-
-		if (++lineno > TG_IMPORT_MAX_LINES) {
-			ret = -tg_fail(TG_EXIT_USAGE, "rule import: %s: more than %d lines", path,
-				       TG_IMPORT_MAX_LINES);
-			goto out;
-		}
-		if (hash)
-			*hash = '\0';
-		buf[strcspn(buf, "\r\n")] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			continue;
-		if (n == TG_MAX_RULES) {
-			ret = -tg_fail(TG_EXIT_USAGE, "rule import: %s: more than %d rules", path,
-				       TG_MAX_RULES);
-			goto out;
-		}
-		if (tg_rule_spec_parse(p, &specs[n], why, sizeof(why))) {
-			ret = -tg_fail(TG_EXIT_USAGE, "rule import: %s:%d: %s", path, lineno, why);
-			goto out;
-		}
-		for (i = 0; i < n; i++)
-			if (!memcmp(&specs[i].cidr, &specs[n].cidr, sizeof(specs[n].cidr))) {
-				ret = -tg_fail(TG_EXIT_USAGE, "rule import: %s:%d: duplicate: line %d "
-						       "has a rule for the same prefix", path,
-					       lineno, at[i]);
-				goto out;
-			}
-		at[n++] = lineno;
-	}
-	if (ferror(f))
-		ret = -tg_fail(TG_EXIT_FAIL, "rule import: reading %s: %s", path, strerror(errno));
-out:
-	free(buf);
+	err = tg_rule_set_read(f, set, why, sizeof(why));
 	if (f != stdin)
 		fclose(f);
-	if (ret) {
-		free(specs);
-		free(at);
-		return ret;
-	}
-	*out = specs;
-	*lines = at;
-	return n;
+	if (err == -EINVAL)
+		return -tg_fail(TG_EXIT_USAGE, "rule import: %s:%s", path, why);
+	if (err)
+		return -tg_fail(TG_EXIT_FAIL, "rule import: reading %s: %s", path, strerror(-err));
+	return 0;
 }
 
 static int rule_import(const char *ifname, const struct tg_maps *m,
-		       const struct tg_rule_spec *specs, const int *lines, int n, bool replace,
-		       const char *path)
+		       const struct tg_rule_set *set, bool replace, const char *path)
 {
+	const struct tg_rule_spec *specs = set->specs;
+	const int *lines = set->lines;
+	int n = set->n;
 	struct tg_import_result res;
 	struct json_object *o;
 	char why[160] = "";
@@ -312,13 +260,14 @@ static int rule_import(const char *ifname, const struct tg_maps *m,
 
 int tg_cmd_rule(const struct tg_cmdline *cl)
 {
-	struct tg_rule_spec spec, *specs = NULL;
+	struct tg_rule_set set = { 0 };
+	struct tg_rule_spec spec;
 	const char *ifname;
 	struct tg_cidr cidr;
 	struct tg_maps m;
 	char why[160];
 	size_t v, i;
-	int ret, lock, n = 0, *lines = NULL;
+	int ret, lock;
 
 	for (v = 0; v < NR_VERBS; v++)
 		if (!strcmp(cl->pos[0], verbs[v].name))
@@ -345,8 +294,8 @@ int tg_cmd_rule(const struct tg_cmdline *cl)
 	if (verbs[v].verb == RULE_DEL && tg_cidr_parse(cl->pos[2], &cidr, why, sizeof(why)))
 		return tg_fail(TG_EXIT_USAGE, "rule: CIDR '%s': %s", cl->pos[2], why);
 	/* The whole file is read and checked before the lock is taken. */
-	if (verbs[v].verb == RULE_IMPORT && (n = read_rules(cl->pos[2], &specs, &lines)) < 0)
-		return -n;
+	if (verbs[v].verb == RULE_IMPORT && (ret = read_rules(cl->pos[2], &set)) < 0)
+		return -ret;
 	if ((ret = tg_require_caps("rule", TG_PRIV_MAPS)))
 		goto out;
 	lock = tg_iface_lock_open(ifname, &m);
@@ -362,7 +311,7 @@ int tg_cmd_rule(const struct tg_cmdline *cl)
 		ret = rule_del(ifname, &m, &cidr, cl->pos[2], cl->set[OPT_MISSING_OK]);
 		break;
 	case RULE_IMPORT:
-		ret = rule_import(ifname, &m, specs, lines, n, cl->set[OPT_REPLACE], cl->pos[2]);
+		ret = rule_import(ifname, &m, &set, cl->set[OPT_REPLACE], cl->pos[2]);
 		break;
 	default:
 		ret = rule_list(ifname, &m);
@@ -370,7 +319,6 @@ int tg_cmd_rule(const struct tg_cmdline *cl)
 	}
 	tg_iface_unlock_close(lock, &m);
 out:
-	free(specs);
-	free(lines);
+	tg_rule_set_free(&set);
 	return ret;
 }

@@ -124,9 +124,9 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 	}
 	/* Cut short (a timeout, Redis loading): the sync thread finishes it. */
 	if (err) {
-		tg_warn("%s: the restore stopped early after %llu buckets (%s); attaching, the "
-			"rest is restored when Redis answers", ifname,
-			(unsigned long long)rc.restored, why);
+		tg_warn("%s: the restore stopped early after %llu buckets and %.3f s (%s); "
+			"attaching, the rest is restored when Redis answers", ifname,
+			(unsigned long long)rc.restored, (double)(tg_mono_ns() - t0) / 1e9, why);
 		fc->pending = true;
 		return;
 	}

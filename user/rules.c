@@ -423,3 +423,69 @@ const struct tg_rule_entry *tg_rule_entry_find(const struct tg_rule_entry *v, in
 		return NULL;
 	return bsearch(&probe, v, (size_t)n, sizeof(*v), tg_rule_entry_cmp);
 }
+
+void tg_rule_set_free(struct tg_rule_set *set)
+{
+	free(set->specs);
+	free(set->lines);
+	memset(set, 0, sizeof(*set));
+}
+
+int tg_rule_set_read(FILE *f, struct tg_rule_set *set, char *why, size_t whylen)
+{
+	char *buf = NULL, sub[200];
+	int lineno = 0, i, err = 0;
+	size_t cap = 0;
+
+	memset(set, 0, sizeof(*set));
+	set->specs = calloc(TG_MAX_RULES, sizeof(*set->specs));
+	set->lines = calloc(TG_MAX_RULES, sizeof(*set->lines));
+	if (!set->specs || !set->lines) {
+		err = -ENOMEM;
+		goto out;
+	}
+	errno = 0;
+	while (getline(&buf, &cap, f) > 0) {
+		char *hash = strchr(buf, '#'), *p = buf;
+		struct tg_rule_spec *spec = &set->specs[set->n];
+
+		if (++lineno > TG_RULE_FILE_MAX_LINES) {
+			snprintf(why, whylen, "%d: more than %d lines", lineno, TG_RULE_FILE_MAX_LINES);
+			err = -EINVAL;
+			goto out;
+		}
+		if (hash)
+			*hash = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (lineno == 1 && !strncmp(p, "\xef\xbb\xbf", 3))
+			p += 3; /* a UTF-8 byte order mark */
+		p += strspn(p, " \t");
+		if (!*p)
+			continue;
+		if (set->n == TG_MAX_RULES) {
+			snprintf(why, whylen, "%d: more than %d rules", lineno, TG_MAX_RULES);
+			err = -EINVAL;
+			goto out;
+		}
+		if (tg_rule_spec_parse(p, spec, sub, sizeof(sub))) {
+			snprintf(why, whylen, "%d: %s", lineno, sub);
+			err = -EINVAL;
+			goto out;
+		}
+		for (i = 0; i < set->n; i++)
+			if (!memcmp(&set->specs[i].cidr, &spec->cidr, sizeof(spec->cidr))) {
+				snprintf(why, whylen, "%d: duplicate: line %d has a rule for the "
+					 "same prefix", lineno, set->lines[i]);
+				err = -EINVAL;
+				goto out;
+			}
+		set->lines[set->n++] = lineno;
+	}
+	if (ferror(f))
+		err = errno ? -errno : -EIO;
+out:
+	free(buf);
+	if (err)
+		tg_rule_set_free(set);
+	return err;
+}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #include "limits.h"
@@ -107,5 +108,25 @@ int tg_rules_read(int fd, struct tg_rule_entry **out);
 
 /* The rule with exactly this prefix: 0, or -ENOENT. */
 int tg_rule_find(int fd, const struct tg_rule_key *k, struct tg_rule *r);
+
+/* Rules read from a file, in order, with the line each came from. */
+struct tg_rule_set {
+	struct tg_rule_spec *specs;
+	int *lines;
+	int n;
+};
+
+/* The largest rule file: the table's size, with room for comments. */
+#define TG_RULE_FILE_MAX_LINES (4 * TG_MAX_RULES)
+
+/*
+ * Read rules, one a line in the words of tg_rule_spec_parse ('#' starts
+ * a comment, blank lines skipped), all checked before any is used: a
+ * bad line, a prefix given twice, or more than the table holds gives
+ * -EINVAL and why, which starts with the line number ("7: ..."). set is
+ * filled (free it with tg_rule_set_free); 0 or -errno.
+ */
+int tg_rule_set_read(FILE *f, struct tg_rule_set *set, char *why, size_t whylen);
+void tg_rule_set_free(struct tg_rule_set *set);
 
 #endif /* TG_RULES_H */
