@@ -194,27 +194,45 @@ unit_values() {
 		print substr($0, length(k) + 2) }' "$UNIT"
 }
 
+# unit_caps KEY : a capability list of the unit (KEY=CAP_A CAP_B) as
+# setpriv takes it: -all,+a,+b.
+unit_caps() {
+	local caps
+	caps=$(unit_values "$1" | tr ' ' '\n' | grep . |
+		sed 's/^CAP_//' | tr '[:upper:]' '[:lower:]' | sed 's/^/+/' | paste -sd,)
+	case $caps in
+	*~*) diag "$1=~... (a deny list) is not emulated" ;;
+	?*) echo "-all,$caps" ;;
+	esac
+}
+
 # unit_exec COMMAND-LINE : become one Exec line, run as the unit runs
 # it, in the sandbox's network namespace: systemd's prefixes (-@:+!)
-# dropped, the unit's capability bounding set, no_new_privs and memlock
-# limit applied. The rest of its sandboxing is systemd's alone. It execs:
-# call it in a subshell, or with & (then $! is the command's own pid).
+# dropped; the unit's user (DynamicUser= as nobody, an unprivileged uid
+# with no groups, which is what a dynamic user is), its ambient and
+# bounding capability sets, no_new_privs, memlock limit and umask. The
+# rest of its sandboxing is systemd's alone. It execs: call it in a
+# subshell, or with & (then $! is the command's own pid).
 unit_exec() {
-	local line=$1 caps nnp memlock setpriv=(setpriv)
+	local line=$1 v memlock setpriv=(setpriv)
 	local -a argv
 	while [[ $line == [-@:+!]* ]]; do line=${line:1}; done
 	read -ra argv <<<"$line"
-	caps=$(unit_values CapabilityBoundingSet | tr ' ' '\n' | grep . |
-		sed 's/^CAP_//' | tr '[:upper:]' '[:lower:]' | sed 's/^/+/' | paste -sd,)
-	case $caps in
-	*~*) diag "CapabilityBoundingSet=~... (a deny list) is not emulated" ;;
-	?*) setpriv+=(--bounding-set "-all,$caps") ;;
+	v=$(unit_values User)
+	case $(unit_values DynamicUser) in
+	yes | true | 1) setpriv+=(--reuid=65534 --regid=65534 --clear-groups) ;;
+	*) [ -n "$v" ] && setpriv+=(--reuid="$v" --regid="$(id -g "$v")" --init-groups) ;;
 	esac
-	nnp=$(unit_values NoNewPrivileges)
-	[[ $nnp == yes || $nnp == true || $nnp == 1 ]] && setpriv+=(--no-new-privs)
+	v=$(unit_caps AmbientCapabilities)
+	[ -n "$v" ] && setpriv+=(--inh-caps="$v" --ambient-caps="$v")
+	v=$(unit_caps CapabilityBoundingSet)
+	[ -n "$v" ] && setpriv+=(--bounding-set="$v")
+	case $(unit_values NoNewPrivileges) in yes | true | 1) setpriv+=(--no-new-privs) ;; esac
 	memlock=$(unit_values LimitMEMLOCK)
 	[ "$memlock" = infinity ] && memlock=unlimited
 	[ -n "$memlock" ] && ulimit -l "$memlock"
+	v=$(unit_values UMask)
+	[ -n "$v" ] && umask "$v"
 	exec nsenter --net="/run/netns/$SB_SRV_NS" "${setpriv[@]}" -- "${argv[@]}" </dev/null
 }
 
@@ -256,7 +274,7 @@ test_service_systemd() {
 }
 
 test_service_exec() {
-	local line rc sig
+	local line rc sig want
 	diag "systemd is not PID 1 here: running the unit's Exec lines as it would"
 	while read -r line; do
 		(unit_exec "$line") >"$W/pre.out" 2>&1
@@ -269,6 +287,11 @@ test_service_exec() {
 	DAEMON_PID=$!
 	wait_rate 7/minute
 	ok $? "ExecStart's daemon attached with the config's limit" || diag "$(tail -20 "$W/daemon.log")"
+	case $(unit_values DynamicUser) in
+	yes | true | 1) want=65534 ;;
+	*) want=$(id -u "$(unit_values User)" 2>/dev/null || echo 0) ;;
+	esac
+	is "$(awk '/^Uid:/ { print $2 }' "/proc/$DAEMON_PID/status")" "$want" "  as the unit's user (uid $want)"
 	write_conf 9/minute
 	while read -r line; do
 		(unit_exec "${line//\$MAINPID/$DAEMON_PID}") >"$W/reload.out" 2>&1
