@@ -158,14 +158,18 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 	}
 
 	if (tg_pins_exist(ifname)) {
-		if (!req->reuse) {
-			tg_warn("%s: removing maps pinned by an earlier attach whose program is gone",
-				ifname);
+		err = req->reuse ? open_pinned(ifname, &held, &old) : -ENOENT;
+		if (err == -ENOENT) {
+			/* No program, and the maps are not all there: what an
+			 * attach or detach interrupted half-way leaves, or what a
+			 * plain attach starts afresh from. No program ran with
+			 * them since, as pins come before the program. */
+			tg_warn("%s: removing %s left without a program", ifname,
+				req->reuse ? "incomplete pins" : "maps pinned by an earlier attach");
 			tg_maps_unpin(ifname);
+		} else if (err) {
+			return refuse_pins(ifname, err);
 		} else {
-			err = open_pinned(ifname, &held, &old);
-			if (err)
-				return refuse_pins(ifname, err == -ENOENT ? -EPROTO : err);
 			keep_table_size(ifname, &l, pinned_max_entries(held.buckets));
 			res->reused = true;
 		}
@@ -189,11 +193,29 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 	}
 	if (!res->reused && req->fill)
 		req->fill(req->fill_ctx, ifname, &held, &l);
+	/*
+	 * Pinned before the program is attached: a process killed at any
+	 * point leaves either no program (and pins, complete or not, that
+	 * the next attach or run takes or removes) or the program with all
+	 * its maps pinned, which the next run adopts. Never a program whose
+	 * maps nobody can find. From here a failure takes back what this
+	 * call made, and only that: the pins it made (pins it reused hold
+	 * buckets it must not lose) and the program it attached.
+	 */
+	if (!res->reused) {
+		pinned_by_us = true; /* even a partial pin: the directory is ours */
+		err = tg_maps_pin(maps_skel->obj, ifname);
+		if (err) {
+			ret = tg_fail(TG_EXIT_FAIL, "%s: pinning the maps: %s", ifname,
+				      strerror(-err));
+			goto undo;
+		}
+	}
 
 	skel = tidegate_bpf__open();
 	if (!skel) {
 		ret = tg_fail(TG_EXIT_FAIL, "opening the embedded BPF object: %s", strerror(errno));
-		goto out;
+		goto undo;
 	}
 	err = bpf_map__set_max_entries(skel->maps.tg_buckets, l.max_sources);
 	if (!err)
@@ -201,26 +223,14 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 	if (err) {
 		ret = tg_fail(TG_EXIT_FAIL, "%s: handing the maps to the program: %s", ifname,
 			      strerror(-err));
-		goto out;
+		goto undo;
 	}
 	err = tg_xdp_attach(skel, req->ifindex, req->mode, &prog);
 	if (err) {
 		ret = explain_attach_failure(ifname, req->mode, err);
-		goto out;
+		goto undo;
 	}
 	attached_by_us = true;
-	/* From here on a failure takes back what this call made, and only
-	 * that: the program it attached, the pins it made (pins it reused
-	 * hold buckets it must not lose). Nothing stays half-attached. */
-	if (!res->reused) {
-		pinned_by_us = true; /* even a partial pin: the directory is ours */
-		err = tg_maps_pin(skel->obj, ifname);
-		if (err) {
-			ret = tg_fail(TG_EXIT_FAIL, "%s: pinning the maps: %s; detached the program",
-				      ifname, strerror(-err));
-			goto undo;
-		}
-	}
 	if (tg_xdp_find(req->ifindex, &res->att)) {
 		ret = tg_fail(TG_EXIT_FAIL, "%s: the program vanished right after attach", ifname);
 		attached_by_us = false;
