@@ -91,6 +91,8 @@ const struct tg_opt_def tg_opt_defs[OPT__MAX] = {
 	[OPT_SHARED] = { "shared", 's', NULL,
 			 "the whole prefix shares one bucket (a botnet spread over it)" },
 	[OPT_ENTRIES] = { "entries", 'n', "N", "show the N first sources of each list (default 10)" },
+	[OPT_FORCE] = { "force", 'f', NULL,
+		       "detach even from under the tidegate daemon that manages IFACE" },
 };
 
 static bool accepts(const struct tg_command *cmd, int id)

@@ -46,6 +46,7 @@ enum tg_opt_id {
 	OPT_LOG_BUDGET,
 	OPT_SHARED,
 	OPT_ENTRIES,
+	OPT_FORCE,
 	OPT__MAX,
 };
 

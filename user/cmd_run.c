@@ -4,16 +4,23 @@
  *
  * The main thread owns the interfaces: it attaches (adopting what is
  * pinned and running, restoring from Redis what is new), then waits for
- * signals. SIGHUP re-reads the config and applies the difference live;
- * SIGTERM or SIGINT stops the daemon and leaves the limiter attached
- * unless --detach-on-exit. Metrics are served from libmicrohttpd's
- * thread, the Redis mirror runs in its own (mirror.c); neither holds a
- * lock while it waits on the network.
+ * signals and link events. SIGHUP re-reads the config and applies the
+ * difference live; SIGTERM or SIGINT stops the daemon and leaves the
+ * limiter attached unless --detach-on-exit. Between signals it checks
+ * every interface, on each link event and every CHECK_INTERVAL_MS: an
+ * interface that is missing (at start, or gone since) is attached when
+ * it appears, with the maps it had; a program removed or replaced from
+ * outside is reported, and put back by the next reload. Metrics are
+ * served from libmicrohttpd's thread, the Redis mirror runs in its own
+ * (mirror.c); neither holds a lock while it waits on the network.
  */
 #include <errno.h>
+#include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "attach.h"
@@ -22,20 +29,39 @@
 #include "conf.h"
 #include "counters.h"
 #include "iface.h"
+#include "linkwatch.h"
 #include "live.h"
 #include "log.h"
 #include "metrics.h"
 #include "mirror.h"
 #include "output.h"
 #include "pins.h"
+#include "xdp.h"
 
 #define RESTORE_DEADLINE_MS 10000
+/* How often each interface is checked when no link event says to. */
+#define CHECK_INTERVAL_MS 500
+/* A failed attach of an interface that appeared is tried again after
+ * this long, doubled each time up to the maximum. */
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 60000
+
+enum iface_state {
+	IF_WAITING,  /* no such interface, yet or any more: attached when it appears */
+	IF_ATTACHED, /* our program, with our maps, is on it */
+	IF_LOST,     /* our program was removed or replaced from outside: until a reload */
+};
 
 struct managed {
 	struct tg_iface_conf ic; /* the file's, with the pinned table's size and mode */
-	struct tg_maps m;
-	int mark; /* tg_daemon_mark: 'tidegate set' warns that we own the limits */
+	struct tg_maps m;        /* -1 until first attached; kept while waiting or lost */
+	int owner;               /* tg_daemon_own: no other daemon adopts it */
+	enum iface_state state;
+	int ifindex;     /* where it was attached */
+	__u32 config_id; /* tg_config's map id: the program on ifindex must use it */
 	bool restore_pending;
+	__u64 retry_ms; /* WAITING: no attach before this (tg_mono_ns() / 1e6) */
+	unsigned int backoff_ms;
 };
 
 struct daemon {
@@ -77,14 +103,16 @@ static void push_to_sync(struct daemon *d)
 {
 	static struct tg_sync_iface sis[TG_MAX_IFACES];
 	struct tg_mirror_cfg mc;
-	int i;
+	int i, n;
 
 	mirror_cfg(d->conf, &mc);
-	for (i = 0; i < d->n; i++) {
-		sync_iface_of(&d->ifs[i]->ic, &d->ifs[i]->m, &sis[i]);
-		sis[i].restore_pending = d->ifs[i]->restore_pending;
+	for (i = n = 0; i < d->n; i++) {
+		if (d->ifs[i]->m.buckets < 0)
+			continue; /* never attached: nothing to mirror yet */
+		sync_iface_of(&d->ifs[i]->ic, &d->ifs[i]->m, &sis[n]);
+		sis[n++].restore_pending = d->ifs[i]->restore_pending;
 	}
-	tg_sync_set(&d->sync, &mc, sis, d->n);
+	tg_sync_set(&d->sync, &mc, sis, n);
 }
 
 struct fill_ctx {
@@ -171,56 +199,109 @@ static void apply_rules(const struct managed *mi, const struct tg_iface_conf *ol
 			gone, ic->nrules - changed);
 }
 
-/* Attach (or adopt) one interface; NULL with the reason logged. */
-static struct managed *setup_iface(struct daemon *d, const struct tg_iface_conf *ic)
+static struct managed *new_managed(const struct tg_iface_conf *ic)
 {
-	struct fill_ctx fc = { .d = d, .ic = ic };
-	struct tg_attach_req req = {
-		.ifname = ic->name, .mode = ic->mode, .limits = &ic->limits, .reuse = true,
-		.fill = d->conf->redis_on ? restore_fill : NULL, .fill_ctx = &fc,
-	};
-	struct tg_attach_res res;
-	struct managed *mi;
-	char rate[64], ports[256];
+	struct managed *mi = calloc(1, sizeof(*mi));
 
-	req.ifindex = (int)if_nametoindex(ic->name);
-	if (!req.ifindex) {
-		tg_err("%s: no such interface; not protecting it", ic->name);
-		return NULL;
-	}
-	mi = calloc(1, sizeof(*mi));
 	if (!mi) {
 		tg_err("%s: out of memory", ic->name);
 		return NULL;
 	}
-	if (tg_attach_iface(&req, &mi->m, &res)) {
-		free(mi);
-		return NULL;
-	}
-	mi->mark = tg_daemon_mark(ic->name);
-	if (mi->mark < 0)
-		tg_warn("%s: marking it as the daemon's: %s; 'tidegate set' will not warn that the "
-			"next reload puts the file's limits back", ic->name, strerror(-mi->mark));
 	mi->ic = *ic;
-	apply_rules(mi, NULL, ic);
-	tg_live_read(&mi->m, &mi->ic.limits); /* what is in force, table size included */
-	mi->ic.limits.ports = ic->limits.ports;
+	tg_maps_init(&mi->m);
+	mi->owner = -1;
+	mi->state = IF_WAITING;
+	return mi;
+}
+
+static void set_state(struct daemon *d, struct managed *mi, enum iface_state state)
+{
+	pthread_mutex_lock(&d->lock);
+	mi->state = state;
+	pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * Attach (or adopt) mi's interface with mi->ic, tg_lock() held and the
+ * list's mutex not: 0, or -errno with the reason logged (-ENODEV: no
+ * such interface). The maps mi held before (the interface went away,
+ * or its program was removed) are pinned again if their pins are gone,
+ * so the program comes back with the same buckets.
+ */
+static int attach_managed(struct daemon *d, struct managed *mi)
+{
+	struct fill_ctx fc = { .d = d, .ic = &mi->ic };
+	struct tg_limits want = mi->ic.limits, live;
+	struct tg_attach_req req = {
+		.ifname = mi->ic.name, .mode = mi->ic.mode, .limits = &want, .reuse = true,
+		.fill = d->conf->redis_on ? restore_fill : NULL, .fill_ctx = &fc,
+	};
+	struct tg_attach_res res;
+	struct tg_maps m, old;
+	char rate[64], ports[256], owner[300];
+	int err;
+
+	req.ifindex = (int)if_nametoindex(mi->ic.name);
+	if (!req.ifindex)
+		return -ENODEV;
+	/* Our own claim would hide another daemon's: let go, look, take. */
+	if (mi->owner >= 0)
+		close(mi->owner);
+	mi->owner = -1;
+	if (tg_daemon_owner(mi->ic.name, owner, sizeof(owner))) {
+		tg_err("%s is managed by another tidegate daemon (%s); not adopting it",
+		       mi->ic.name, owner);
+		return -EBUSY;
+	}
+	if (mi->m.config >= 0 && !tg_pins_exist(mi->ic.name)) {
+		err = tg_maps_pin_fds(mi->ic.name, &mi->m);
+		if (err)
+			tg_warn("%s: pinning its maps again: %s; attaching with new ones",
+				mi->ic.name, strerror(-err));
+	}
+	if (tg_attach_iface(&req, &m, &res))
+		return -EIO;
+	mi->owner = tg_daemon_own(mi->ic.name, owner, sizeof(owner));
+	if (mi->owner < 0)
+		tg_warn("%s: claiming it as this daemon's: %s; 'tidegate detach' will not ask for "
+			"--force", mi->ic.name, strerror(-mi->owner));
+	pthread_mutex_lock(&d->lock);
+	old = mi->m;
+	mi->m = m;
+	mi->ifindex = req.ifindex;
+	mi->config_id = tg_map_id(m.config);
 	mi->restore_pending = fc.pending;
+	mi->state = IF_ATTACHED;
+	pthread_mutex_unlock(&d->lock);
+	tg_maps_close(&old);
+	apply_rules(mi, NULL, &mi->ic);
+	/* What is in force, table size included. */
+	if (!tg_live_read(&mi->m, &live)) {
+		live.ports = mi->ic.limits.ports;
+		mi->ic.limits = live;
+	}
+	mi->backoff_ms = 0;
 	tg_rate_format(&mi->ic.limits.rate, rate, sizeof(rate));
 	tg_format_ports(&mi->ic.limits.ports, ports, sizeof(ports));
-	tg_info("%s: %s (%s mode, prog %u): %s burst %llu on ports %s%s, zone %s", ic->name,
+	tg_info("%s: %s (%s mode, prog %u): %s burst %llu on ports %s%s, zone %s", mi->ic.name,
 		res.was_attached ? "adopted the running limiter, buckets kept"
 		: res.reused	 ? "attached with the pinned maps, buckets kept"
 				 : "attached",
 		tg_mode_name(res.att.mode), res.att.prog_id, rate,
 		(unsigned long long)tg_limits_burst(&mi->ic.limits), ports,
 		mi->ic.limits.dry_run ? " (dry-run)" : "", mi->ic.zone);
-	return mi;
+	return 0;
+}
+
+/* Whether the program on the interface is ours to detach. */
+static bool holds_program(const struct managed *mi)
+{
+	return mi->state == IF_ATTACHED || (mi->state == IF_WAITING && mi->m.config >= 0);
 }
 
 static void drop_iface(struct managed *mi, bool detach)
 {
-	if (detach) {
+	if (detach && holds_program(mi)) {
 		int err = tg_detach_iface(mi->ic.name);
 
 		if (err)
@@ -228,10 +309,125 @@ static void drop_iface(struct managed *mi, bool detach)
 		else
 			tg_info("%s: detached", mi->ic.name);
 	}
-	if (mi->mark >= 0)
-		close(mi->mark);
+	if (mi->owner >= 0)
+		close(mi->owner);
 	tg_maps_close(&mi->m);
 	free(mi);
+}
+
+/* Is our program still on mi's interface? 0, or why not (the interface
+ * went, or its program was removed or replaced), already logged. */
+static int check_attached(struct daemon *d, struct managed *mi, int ifindex)
+{
+	struct tg_attached att;
+	int err;
+
+	if (!ifindex) {
+		tg_warn("%s: the interface is gone; waiting for it to come back, its maps kept",
+			mi->ic.name);
+		set_state(d, mi, IF_WAITING);
+		return -ENODEV;
+	}
+	if (ifindex != mi->ifindex) {
+		tg_warn("%s: the interface was made again (index %d, was %d); attaching again",
+			mi->ic.name, ifindex, mi->ifindex);
+		set_state(d, mi, IF_WAITING);
+		return -ENODEV;
+	}
+	err = tg_xdp_find(ifindex, &att);
+	if (err == -ENOENT) {
+		tg_err("%s: tidegate's program was removed from the interface (by 'tidegate detach "
+		       "--force' or another XDP loader): NOT PROTECTED until the next reload",
+		       mi->ic.name);
+		set_state(d, mi, IF_LOST);
+		return err;
+	}
+	if (!err && !tg_prog_uses_map(att.prog_id, mi->config_id)) {
+		tg_err("%s: tidegate's program was replaced by another tidegate's (prog %u) with "
+		       "other maps: not managing it until the next reload", mi->ic.name,
+		       att.prog_id);
+		set_state(d, mi, IF_LOST);
+		return -EEXIST;
+	}
+	return 0; /* or the look failed for a moment: the next check says */
+}
+
+/* A waiting interface that is there: attach it, or try later. */
+static void attach_waiting(struct daemon *d, struct managed *mi, __u64 now_ms)
+{
+	bool had_maps = mi->m.config >= 0;
+	int lock, err;
+
+	if (now_ms < mi->retry_ms)
+		return;
+	lock = tg_lock();
+	if (lock < 0) {
+		err = lock; /* another tidegate works on the pins: soon again */
+		mi->retry_ms = now_ms + RETRY_MIN_MS;
+		return;
+	}
+	tg_info("%s: the interface is here; %s", mi->ic.name,
+		had_maps ? "attaching it again with its maps" : "attaching");
+	err = attach_managed(d, mi);
+	tg_unlock(lock);
+	if (!err) {
+		push_to_sync(d);
+		return;
+	}
+	mi->backoff_ms = mi->backoff_ms ? mi->backoff_ms * 2 : RETRY_MIN_MS;
+	if (mi->backoff_ms > RETRY_MAX_MS)
+		mi->backoff_ms = RETRY_MAX_MS;
+	mi->retry_ms = now_ms + mi->backoff_ms;
+	tg_warn("%s: not attached; trying again in %u s", mi->ic.name, mi->backoff_ms / 1000);
+}
+
+/* Every interface: on each link event and every CHECK_INTERVAL_MS. */
+static void check_ifaces(struct daemon *d)
+{
+	__u64 now_ms = tg_mono_ns() / 1000000;
+	int i;
+
+	for (i = 0; i < d->n; i++) {
+		struct managed *mi = d->ifs[i];
+		int ifindex = (int)if_nametoindex(mi->ic.name);
+
+		if (mi->state == IF_ATTACHED && check_attached(d, mi, ifindex))
+			mi->retry_ms = 0;
+		if (mi->state == IF_WAITING && ifindex)
+			attach_waiting(d, mi, now_ms);
+	}
+}
+
+/* A new interface of the config, at start or on a reload: attached if
+ * it is there, else waited for. NULL if it is there and could not be
+ * attached (the reason logged). */
+static struct managed *add_iface(struct daemon *d, const struct tg_iface_conf *ic)
+{
+	struct managed *mi = new_managed(ic);
+	int err;
+
+	if (!mi)
+		return NULL;
+	err = attach_managed(d, mi);
+	if (err == -ENODEV) {
+		tg_warn("%s: no such interface yet; waiting for it", ic->name);
+		return mi;
+	}
+	if (err) {
+		tg_err("%s: not protecting it", ic->name);
+		drop_iface(mi, false);
+		return NULL;
+	}
+	return mi;
+}
+
+static int count_state(const struct daemon *d, enum iface_state state)
+{
+	int i, n = 0;
+
+	for (i = 0; i < d->n; i++)
+		n += d->ifs[i]->state == state;
+	return n;
 }
 
 /* The metrics thread's view: counters read now, under the list's lock. */
@@ -250,6 +446,7 @@ static char *collect(void *arg, size_t *len)
 
 		memset(o, 0, sizeof(*o));
 		snprintf(o->name, sizeof(o->name), "%s", mi->ic.name);
+		o->attached = mi->state == IF_ATTACHED;
 		o->readable = !tg_counters_read(mi->m.stats, &o->c) &&
 			      !tg_fam_counters_read(mi->m.fstats, o->fam);
 		o->max_sources = mi->ic.limits.max_sources;
@@ -333,6 +530,22 @@ static void apply_limits(struct managed *mi, const struct tg_iface_conf *ic)
 		tg_info("%s: new limits in force, buckets kept", ic->name);
 }
 
+/* "WHAT: protecting N interfaces", and what is not protected. */
+static void log_protecting(const struct daemon *d, const char *what)
+{
+	int on = count_state(d, IF_ATTACHED), waiting = count_state(d, IF_WAITING);
+	int lost = count_state(d, IF_LOST);
+	char more[128] = "";
+	size_t len = 0;
+
+	if (waiting)
+		len += (size_t)snprintf(more, sizeof(more), ", waiting for %d to appear", waiting);
+	if (lost && len < sizeof(more))
+		snprintf(more + len, sizeof(more) - len, ", %d removed from outside", lost);
+	tg_info("%s: protecting %d interface%s (pid %d)%s", what, on, on == 1 ? "" : "s",
+		(int)getpid(), more);
+}
+
 /* SIGHUP: the new file, applied as a difference. */
 static void reload(struct daemon *d)
 {
@@ -354,53 +567,64 @@ static void reload(struct daemon *d)
 	}
 	pthread_mutex_lock(&d->lock);
 	d->conf = nc;
+	pthread_mutex_unlock(&d->lock);
 	/* Interfaces no longer in the file: the file is what to protect. */
 	for (i = 0; i < d->n;) {
-		if (tg_conf_iface(nc, d->ifs[i]->ic.name)) {
+		struct managed *mi = d->ifs[i];
+
+		if (tg_conf_iface(nc, mi->ic.name)) {
 			i++;
 			continue;
 		}
-		tg_info("%s: no longer in the config", d->ifs[i]->ic.name);
-		drop_iface(d->ifs[i], true);
+		tg_info("%s: no longer in the config", mi->ic.name);
+		pthread_mutex_lock(&d->lock);
 		d->ifs[i] = d->ifs[--d->n];
+		pthread_mutex_unlock(&d->lock);
+		drop_iface(mi, true);
 	}
+	/* Attaching may take a restore's time (up to 10 s): never under the
+	 * list's mutex, which the metrics thread needs. The pin lock
+	 * (tg_lock) stays held, so no CLI command changes the maps meanwhile. */
 	for (j = 0; j < nc->niface; j++) {
 		const struct tg_iface_conf *ic = &nc->iface[j];
 		struct managed *mi = NULL;
+		struct tg_iface_conf next = *ic;
 
 		for (i = 0; i < d->n; i++)
 			if (!strcmp(d->ifs[i]->ic.name, ic->name))
 				mi = d->ifs[i];
 		if (!mi) {
-			/* Attaching may take a restore's time (up to 10 s): not
-			 * under the list's mutex, which the metrics thread needs.
-			 * The pin lock (tg_lock) stays held, so no CLI command
-			 * changes the maps meanwhile. */
-			pthread_mutex_unlock(&d->lock);
-			mi = setup_iface(d, ic);
+			mi = add_iface(d, ic);
 			pthread_mutex_lock(&d->lock);
 			if (mi)
 				d->ifs[d->n++] = mi;
+			pthread_mutex_unlock(&d->lock);
 			continue;
 		}
-		apply_limits(mi, ic);
-		apply_rules(mi, &mi->ic, ic);
-		if (ic->limits.max_sources != mi->ic.limits.max_sources)
-			tg_warn("%s: max-sources %u needs a detach (buckets forgotten); keeping %u",
-				ic->name, ic->limits.max_sources, mi->ic.limits.max_sources);
-		if (ic->mode != mi->ic.mode)
-			tg_warn("%s: mode %s needs a detach; staying in %s", ic->name,
-				tg_mode_name(ic->mode), tg_mode_name(mi->ic.mode));
-		{
-			__u32 keep = mi->ic.limits.max_sources;
-			enum xdp_attach_mode mode = mi->ic.mode;
-
-			mi->ic = *ic;
-			mi->ic.limits.max_sources = keep;
-			mi->ic.mode = mode;
+		if (mi->m.config >= 0) {
+			/* Its maps, on the interface or kept while it is away. */
+			apply_limits(mi, ic);
+			apply_rules(mi, &mi->ic, ic);
+			if (ic->limits.max_sources != mi->ic.limits.max_sources)
+				tg_warn("%s: max-sources %u needs a detach (buckets forgotten); "
+					"keeping %u", ic->name, ic->limits.max_sources,
+					mi->ic.limits.max_sources);
+			if (ic->mode != mi->ic.mode)
+				tg_warn("%s: mode %s needs a detach; staying in %s", ic->name,
+					tg_mode_name(ic->mode), tg_mode_name(mi->ic.mode));
+			next.limits.max_sources = mi->ic.limits.max_sources;
+			next.mode = mi->ic.mode;
 		}
+		pthread_mutex_lock(&d->lock);
+		mi->ic = next;
+		pthread_mutex_unlock(&d->lock);
+		if (mi->state == IF_LOST) {
+			tg_info("%s: putting tidegate's program back", ic->name);
+			if (attach_managed(d, mi) == -ENODEV)
+				set_state(d, mi, IF_WAITING);
+		}
+		mi->retry_ms = 0; /* a waiting one: try at once */
 	}
-	pthread_mutex_unlock(&d->lock);
 	tg_unlock(lock);
 
 	if (strcmp(old->metrics, nc->metrics)) {
@@ -410,14 +634,15 @@ static void reload(struct daemon *d)
 	}
 	push_to_sync(d);
 	free(old);
-	tg_info("reloaded: protecting %d interface%s", d->n, d->n == 1 ? "" : "s");
+	log_protecting(d, "reloaded");
 }
 
 int tg_cmd_run(const struct tg_cmdline *cl)
 {
 	static struct daemon d;
+	struct tg_linkwatch *lw = NULL;
 	sigset_t sigs;
-	int i, lock, sig, ret = TG_EXIT_OK;
+	int i, lock, err, sfd = -1, ret = TG_EXIT_OK;
 	char url[400];
 
 	tg_log_set_journal(true);
@@ -431,7 +656,8 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 		free(d.conf);
 		return TG_EXIT_FAIL;
 	}
-	/* Signals are taken by sigwait in this thread only. */
+	/* Signals are read from a signalfd in this thread only (blocked
+	 * before the threads start, so they inherit the mask). */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGTERM);
@@ -460,13 +686,13 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 		goto out;
 	}
 	for (i = 0; i < d.conf->niface; i++) {
-		struct managed *mi = setup_iface(&d, &d.conf->iface[i]);
+		struct managed *mi = add_iface(&d, &d.conf->iface[i]);
 
 		if (mi)
 			d.ifs[d.n++] = mi;
 	}
 	tg_unlock(lock);
-	if (!d.n) {
+	if (d.conf->niface && !d.n) {
 		tg_err("no interface could be protected; stopping");
 		ret = TG_EXIT_FAIL;
 		goto out;
@@ -476,32 +702,57 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 		ret = TG_EXIT_FAIL;
 		goto out;
 	}
-	tg_info("running: protecting %d interface%s (pid %d)", d.n, d.n == 1 ? "" : "s",
-		(int)getpid());
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		tg_err("signalfd: %s", strerror(errno));
+		ret = TG_EXIT_FAIL;
+		goto out;
+	}
+	err = tg_linkwatch_open(&lw);
+	if (err)
+		tg_warn("watching link events: %s; checking the interfaces every %d ms only",
+			strerror(-err), CHECK_INTERVAL_MS);
+	log_protecting(&d, "running");
 
 	for (;;) {
-		if (sigwait(&sigs, &sig))
-			continue;
-		if (sig == SIGHUP) {
+		struct pollfd p[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = lw ? tg_linkwatch_fd(lw) : -1, .events = POLLIN },
+		};
+		struct signalfd_siginfo si;
+
+		if (poll(p, 2, CHECK_INTERVAL_MS) < 0 && errno != EINTR) {
+			tg_err("waiting for signals and link events: %s", strerror(errno));
+			ret = TG_EXIT_FAIL;
+			break;
+		}
+		if (p[1].revents && (err = tg_linkwatch_drain(lw)) < 0)
+			tg_debug("reading link events: %s", strerror(-err));
+		if (p[0].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo != SIGHUP) {
+				tg_info("%s: stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+				break;
+			}
 			tg_info("SIGHUP: reloading the config");
 			reload(&d);
-			continue;
 		}
-		tg_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		break;
+		check_ifaces(&d);
 	}
 out:
 	tg_http_stop(d.http);
 	tg_sync_stop(&d.sync); /* one last write first, if Redis is there */
 	lock = tg_lock();
 	for (i = 0; i < d.n; i++) {
-		if (!d.conf->detach_on_exit)
+		if (!d.conf->detach_on_exit && d.ifs[i]->state == IF_ATTACHED)
 			tg_info("%s: left attached, buckets pinned", d.ifs[i]->ic.name);
 		drop_iface(d.ifs[i], d.conf->detach_on_exit);
 	}
 	if (lock >= 0)
 		tg_unlock(lock);
 	d.n = 0;
+	tg_linkwatch_close(lw);
+	if (sfd >= 0)
+		close(sfd);
 	pthread_mutex_destroy(&d.lock);
 	free(d.conf);
 	return ret;
