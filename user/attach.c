@@ -74,6 +74,26 @@ static int open_pinned(const char *ifname, struct tg_maps *m, struct tg_limits *
 	return err;
 }
 
+/* The program runs but its maps are not all pinned (an older tidegate
+ * killed between attach and pin, pins removed by hand): pin the maps it
+ * uses again, then open them as any pins. */
+static int repin_running(const char *ifname, __u32 prog_id, struct tg_maps *m,
+			 struct tg_limits *old)
+{
+	struct tg_maps running;
+	int err = tg_maps_of_prog(prog_id, &running);
+
+	if (!err) {
+		err = tg_maps_pin_fds(ifname, &running);
+		tg_maps_close(&running);
+	}
+	if (err)
+		return err;
+	tg_warn("%s: pinned again the maps of the running program (prog %u), which had lost "
+		"their pins", ifname, prog_id);
+	return open_pinned(ifname, m, old);
+}
+
 static __u32 pinned_max_entries(int fd)
 {
 	struct bpf_map_info info = {};
@@ -140,6 +160,8 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 				       ifname, tg_mode_name(res->att.mode), ifname, ifname);
 		/* Running already: adopt it, its buckets and all. */
 		err = open_pinned(ifname, &held, &old);
+		if (err == -ENOENT)
+			err = repin_running(ifname, res->att.prog_id, &held, &old);
 		if (err)
 			return refuse_pins(ifname, err);
 		if (res->att.mode != req->mode)

@@ -535,6 +535,48 @@ int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id)
 	return err;
 }
 
+int tg_maps_of_prog(__u32 prog_id, struct tg_maps *m)
+{
+	struct bpf_prog_info info = {};
+	__u32 ids[64], len = sizeof(info), i;
+	int fd = bpf_prog_get_fd_by_id(prog_id), err = 0;
+	size_t k;
+
+	tg_maps_init(m);
+	if (fd < 0)
+		return -errno;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	close(fd);
+	for (i = 0; !err && i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (mfd < 0 || bpf_obj_get_info_by_fd(mfd, &mi, &mlen)) {
+			err = -errno;
+			if (mfd >= 0)
+				close(mfd);
+			break;
+		}
+		for (k = 0; k < NR_LAYOUTS; k++)
+			if (!strcmp(mi.name, layouts[k].name) && *map_fd(m, &layouts[k]) < 0)
+				break;
+		if (k < NR_LAYOUTS)
+			*map_fd(m, &layouts[k]) = mfd;
+		else
+			close(mfd); /* .rodata and the like */
+	}
+	for (k = 0; !err && k < NR_LAYOUTS; k++)
+		if (*map_fd(m, &layouts[k]) < 0)
+			err = -ENOENT;
+	if (err)
+		tg_maps_close(m);
+	return err;
+}
+
 __u32 tg_map_id(int fd)
 {
 	struct bpf_map_info info = {};

@@ -100,6 +100,11 @@ bool tg_daemon_owner(const char *ifname, char *holder, size_t len);
  * daemon does to put back the maps a 'detach --force' unpinned. */
 int tg_maps_pin_fds(const char *ifname, const struct tg_maps *m);
 
+/* The maps program prog_id uses, found by name (tg_maps_close them);
+ * -ENOENT if one is missing. What re-pins an attached program whose
+ * pins were lost. */
+int tg_maps_of_prog(__u32 prog_id, struct tg_maps *m);
+
 /* The id of the map pinned as IFACE's MAP: 0, or -errno (-ENOENT: no
  * such pin, e.g. after a detach). */
 int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id);

@@ -2,7 +2,9 @@
 # attach killed (SIGKILL) at every point where it talks to the kernel
 # leaves a state the next command and the next daemon take as it is: the
 # program is never on the interface without all its maps pinned, status
-# and attach agree, and `tidegate run` starts on whatever was left.
+# and attach agree, and `tidegate run` starts on whatever was left. A
+# program whose pins were lost anyway (an older tidegate, a hand) is
+# adopted by the next run, its maps pinned again.
 #
 # The kill points: a preloaded syscall() (libbpf's way into bpf(2))
 # counts bpf calls and raises SIGKILL at the K-th, for every K of one
@@ -113,7 +115,8 @@ test_every_kill_point() {
 	local k s bad=0 seen=" "
 	for ((k = 1; k <= CALLS; k++)); do
 		attach_killed_at "$k"
-		[ "$RC" = 137 ] || { diag "attach killed at bpf call $k exited $RC"; continue; }
+		[ "$RC" = 137 ] || diag "attach to be killed at bpf call $k exited $RC:" \
+			"$(grep -v libbpf "$IT_TMP/stderr" | tail -1)"
 		s=$(state)
 		if [[ $s == "xdp=yes"* && $s != "xdp=yes pins=all" ]]; then
 			bad=$((bad + 1))
@@ -133,7 +136,35 @@ test_every_kill_point() {
 	is "$bad" 0 "a SIGKILL at any of $CALLS bpf calls never leaves the program without its pins"
 }
 
+# What an older tidegate killed between attach and pin left, or pins
+# removed by hand: the program runs with some or none of its maps
+# pinned. The next run pins the running program's maps again and adopts
+# it, buckets and all.
+test_orphan_adopted() {
+	local gone
+	for gone in all one; do
+		tg_ok "attach, then remove $gone of its pins" attach "$IF" --rate 5/second --json
+		sb_cli curl -s -o /dev/null --max-time 2 "http://$SB_SRV_IP:80/"
+		BUCKET=$(it_bucket "$SB_CLI_IP")
+		if [ "$gone" = all ]; then
+			rm -rf "$PIN_DIR"
+		else
+			rm -f "$PIN_DIR/tg_stats"
+		fi
+		dm_start "$IF" --rate 5/second
+		dm_running 30
+		ok $? "  the next 'tidegate run' starts on it" || diag "$(grep -v libbpf "$DM_LOG" | tail -3)"
+		grep -q "pinned again the maps of the running program" "$DM_LOG"
+		ok $? "  saying it pinned the running program's maps again"
+		dm_stop TERM
+		is "$(state)" "xdp=yes pins=all" "  and leaves it attached with every map pinned"
+		is "$(it_bucket "$SB_CLI_IP")" "$BUCKET" "  the client's bucket kept"
+		clean || it_abort "detach left something behind: $(state)"
+	done
+}
+
 test_count
+test_orphan_adopted
 test_every_kill_point
 dm_log_clean
 ok $? "no sanitizer report in the daemon's logs" || diag "$(grep -h -A5 Sanitizer "$IT_TMP"/daemon.*.log)"
