@@ -361,8 +361,7 @@ static void attach_waiting(struct daemon *d, struct managed *mi, __u64 now_ms)
 	if (now_ms < mi->retry_ms)
 		return;
 	lock = tg_lock();
-	if (lock < 0) {
-		err = lock; /* another tidegate works on the pins: soon again */
+	if (lock < 0) { /* another tidegate held it all along: soon again */
 		mi->retry_ms = now_ms + RETRY_MIN_MS;
 		return;
 	}
