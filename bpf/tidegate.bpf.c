@@ -535,6 +535,29 @@ static __always_inline struct tg_rule *find_rule(const struct tg_pkt *p)
 	return bpf_map_lookup_elem(&tg_rules, &k);
 }
 
+/* Whether a rule's --ttl has run out: it no longer applies. */
+static __always_inline bool rule_expired(const struct tg_rule *rule)
+{
+	return rule->expires_ns && clock_coarse_ns() >= rule->expires_ns;
+}
+
+/*
+ * A deny --all rule drops every packet from its prefix, whatever it is,
+ * as a ban from fail2ban means; looked up only while such a rule exists
+ * (TG_F_DENY_ALL). Counted in deny_all; in dry run, passed.
+ */
+static __always_inline bool denied_all(const struct tg_pkt *p, const struct tg_config *cfg,
+				       struct tg_counters *cnt)
+{
+	struct tg_rule *rule = find_rule(p);
+
+	if (!rule || rule->kind != TG_RULE_DENY || !(rule->flags & TG_RULE_F_ALL) ||
+	    rule_expired(rule))
+		return false;
+	cnt->deny_all++;
+	return !(cfg->flags & TG_F_DRY_RUN);
+}
+
 static __always_inline int flow_key(const struct tg_pkt *p, struct tg_flow *f)
 {
 	if (!p->tcp || (void *)(p->th + 1) > p->end)
@@ -657,13 +680,16 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 /*
  * Whether rst.h can answer this SYN: not with IPv4 options or IPv6
  * extension headers, nor to or from a group address (rst.h says why),
- * nor in a first fragment, whose SYN's length, which the RST must
+ * nor one carrying RST, nor in a first fragment, whose SYN's length, which the RST must
  * acknowledge, is the whole datagram's and whose TCP header may be cut
  * short.
  */
 static __always_inline bool rst_answerable(const struct tg_pkt *p)
 {
 	if (p->frag || !rst_unicast(p->data, p->end, p->l3, p->v6))
+		return false;
+	/* Never answer a segment carrying RST (parse.h charges none). */
+	if (!p->tcp || (void *)(p->th + 1) > p->end || p->th->rst)
 		return false;
 	if (p->v6) {
 		struct ipv6hdr *ip6 = p->l3;
@@ -752,6 +778,9 @@ static __always_inline int pass_by_reason(struct tg_counters *cnt, int reason)
 	case TG_P_EXTHDR:
 		cnt->pass_exthdr++;
 		break;
+	case TG_P_TUNNEL:
+		cnt->pass_tunnel++;
+		break;
 	case TG_P_VLAN:
 		cnt->pass_vlan++;
 		break;
@@ -795,6 +824,8 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 
 	if (cfg->flags & TG_F_RULES)
 		rule = find_rule(p);
+	if (rule && rule_expired(rule))
+		rule = NULL;
 	if (rule) {
 		if (rule->kind == TG_RULE_ALLOW) {
 			cnt->rule_allow++;
@@ -949,9 +980,10 @@ static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, s
 	bool syn = true, port_known = false;
 	__u16 dport = 0;
 
-	p->tcp = at_tcp;
 	if (at_tcp)
 		port_known = parse_tcp_tiny(c, &dport, &syn);
+	/* Ports that are there may be read; bytes past the datagram never. */
+	p->tcp = port_known;
 	if (!syn)
 		return pass_not_syn(p, cfg, cnt);
 	/* A tiny fragment that hides its port counts as limited. */
@@ -975,6 +1007,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	struct cursor c = {
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
+		.ip_end = (void *)(long)ctx->data_end,
 	};
 	struct tg_pkt p = { .data = c.pos, .end = c.end, .tcp = true };
 	struct tg_counters *cnt;
@@ -998,6 +1031,10 @@ int tidegate_xdp(struct xdp_md *ctx)
 		return pass_by_reason(cnt, ret);
 
 	p.l3 = c.pos;
+	p.v6 = proto == bpf_htons(ETH_P_IPV6);
+	if ((cfg->flags & TG_F_DENY_ALL) && (p.v6 || proto == bpf_htons(ETH_P_IP)) &&
+	    denied_all(&p, cfg, cnt))
+		return XDP_DROP;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		__be32 saddr;
 
@@ -1017,7 +1054,6 @@ int tidegate_xdp(struct xdp_md *ctx)
 		else if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v6(&src, ip6, cfg);
-		p.v6 = true;
 	} else {
 		return pass_by_reason(cnt, TG_P_NOT_IP);
 	}

@@ -12,7 +12,7 @@
  * it appears, with the maps it had; a program removed or replaced from
  * outside is reported, and put back by the next reload. Metrics are
  * served from libmicrohttpd's thread, the Redis mirror runs in its own
- * (mirror.c); neither holds a lock while it waits on the network.
+ * (sync.c); neither holds a lock while it waits on the network.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -23,8 +23,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "attach.h"
 #include "clock.h"
+#include "caps.h"
 #include "commands.h"
 #include "conf.h"
 #include "counters.h"
@@ -107,10 +110,15 @@ static void push_to_sync(struct daemon *d)
 
 	mirror_cfg(d->conf, &mc);
 	for (i = n = 0; i < d->n; i++) {
-		if (d->ifs[i]->m.buckets < 0)
+		struct managed *mi = d->ifs[i];
+
+		if (mi->m.buckets < 0)
 			continue; /* never attached: nothing to mirror yet */
-		sync_iface_of(&d->ifs[i]->ic, &d->ifs[i]->m, &sis[n]);
-		sis[n++].restore_pending = d->ifs[i]->restore_pending;
+		/* A late restore the thread finished is not to run again. */
+		if (mi->restore_pending && tg_sync_restored(&d->sync, mi->ic.name))
+			mi->restore_pending = false;
+		sync_iface_of(&mi->ic, &mi->m, &sis[n]);
+		sis[n++].restore_pending = mi->restore_pending;
 	}
 	tg_sync_set(&d->sync, &mc, sis, n);
 }
@@ -136,7 +144,7 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 	(void)l; /* the maps, just configured from it, say the same */
 	mirror_cfg(fc->d->conf, &mc);
 	sync_iface_of(fc->ic, m, &si);
-	err = tg_mirror_restore(&mc, &si, RESTORE_DEADLINE_MS, &rc, why, sizeof(why));
+	err = tg_mirror_restore(&mc, &si, TG_RESTORE_DEADLINE_MS, &rc, why, sizeof(why));
 	tg_sync_add_restore(&fc->d->sync, &rc);
 	if (err == -ECONNREFUSED) {
 		tg_warn("%s: Redis is away (%s): attaching without a restore; buckets are "
@@ -144,8 +152,14 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 		fc->pending = true;
 		return;
 	}
-	if (err)
-		tg_warn("%s: the restore stopped early: %s", ifname, why);
+	/* Cut short (a timeout, Redis loading): the sync thread finishes it. */
+	if (err) {
+		tg_warn("%s: the restore stopped early after %llu buckets (%s); attaching, the "
+			"rest is restored when Redis answers", ifname,
+			(unsigned long long)rc.restored, why);
+		fc->pending = true;
+		return;
+	}
 	tg_info("%s: restored %llu buckets from Redis in %.3f s (%llu already full, %llu "
 		"rejected)", ifname, (unsigned long long)rc.restored,
 		(double)(tg_mono_ns() - t0) / 1e9, (unsigned long long)rc.full,
@@ -529,20 +543,35 @@ static void apply_limits(struct managed *mi, const struct tg_iface_conf *ic)
 		tg_info("%s: new limits in force, buckets kept", ic->name);
 }
 
-/* "WHAT: protecting N interfaces", and what is not protected. */
-static void log_protecting(const struct daemon *d, const char *what)
+/* "protecting N interfaces", and what is not protected. */
+static void protecting(const struct daemon *d, char *buf, size_t len)
 {
 	int on = count_state(d, IF_ATTACHED), waiting = count_state(d, IF_WAITING);
 	int lost = count_state(d, IF_LOST);
-	char more[128] = "";
-	size_t len = 0;
+	size_t n;
 
-	if (waiting)
-		len += (size_t)snprintf(more, sizeof(more), ", waiting for %d to appear", waiting);
-	if (lost && len < sizeof(more))
-		snprintf(more + len, sizeof(more) - len, ", %d removed from outside", lost);
-	tg_info("%s: protecting %d interface%s (pid %d)%s", what, on, on == 1 ? "" : "s",
-		(int)getpid(), more);
+	n = (size_t)snprintf(buf, len, "protecting %d interface%s", on, on == 1 ? "" : "s");
+	if (waiting && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ", waiting for %d to appear", waiting);
+	if (lost && n < len)
+		snprintf(buf + n, len - n, ", %d removed from outside", lost);
+}
+
+static void log_protecting(const struct daemon *d, const char *what)
+{
+	char text[160];
+
+	protecting(d, text, sizeof(text));
+	tg_info("%s: %s (pid %d)", what, text, (int)getpid());
+}
+
+/* systemd's status line says what is protected; READY=1 after a reload. */
+static void notify_ready(const struct daemon *d)
+{
+	char text[160];
+
+	protecting(d, text, sizeof(text));
+	sd_notifyf(0, "READY=1\nSTATUS=%s", text);
 }
 
 /* SIGHUP: the new file, applied as a difference. */
@@ -645,7 +674,7 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 	char url[400];
 
 	tg_log_set_journal(true);
-	if ((ret = tg_require_root("run")))
+	if ((ret = tg_require_caps("run", TG_PRIV_ATTACH)))
 		return ret;
 	d.cl = cl;
 	d.conf = load_conf(cl);
@@ -712,6 +741,9 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 		tg_warn("watching link events: %s; checking the interfaces every %d ms only",
 			strerror(-err), CHECK_INTERVAL_MS);
 	log_protecting(&d, "running");
+	/* systemd's Type=notify: started once attached and serving; a no-op
+	 * outside systemd. */
+	notify_ready(&d);
 
 	for (;;) {
 		struct pollfd p[2] = {
@@ -730,10 +762,13 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 		if (p[0].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo != SIGHUP) {
 				tg_info("%s: stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+				sd_notify(0, "STOPPING=1");
 				break;
 			}
 			tg_info("SIGHUP: reloading the config");
+			sd_notify(0, "RELOADING=1");
 			reload(&d);
+			notify_ready(&d);
 		}
 		check_ifaces(&d);
 	}

@@ -7,7 +7,9 @@
 
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "live.h"
+#include "rescale.h"
 #include "log.h"
 #include "rules.h"
 
@@ -79,6 +81,29 @@ static bool listed(const __u32 *v, int n, __u32 x)
 }
 
 /*
+ * The rules in force: those whose --ttl ran out are deleted (the program
+ * has ignored them since; deleted, they no longer hide a shorter prefix's
+ * rule) and left out. Returns the count, *rules malloc'ed, or -errno.
+ */
+static int sweep_expired(const struct tg_maps *m, struct tg_rule_entry **rules)
+{
+	struct tg_rule_entry *v;
+	__u64 now = tg_mono_ns();
+	int i, n, kept = 0;
+
+	n = tg_rules_read(m->rules, rules);
+	if (n <= 0)
+		return n;
+	v = *rules;
+	for (i = 0; i < n; i++) {
+		if (tg_rule_expired(&v[i].rule, now) && !bpf_map_delete_elem(m->rules, &v[i].key))
+			continue;
+		v[kept++] = v[i];
+	}
+	return kept;
+}
+
+/*
  * Derive cfg's rule flags from the rules, make sure tg_redirect holds
  * every interface an action names before cfg is written, write cfg,
  * then drop the interfaces no action names any more.
@@ -91,12 +116,15 @@ static int write_config(const struct tg_maps *m, struct tg_config *cfg)
 	__u32 zero = 0;
 	void *prev = NULL;
 
-	n = tg_rules_read(m->rules, &rules);
+	n = sweep_expired(m, &rules);
 	if (n < 0)
 		return n;
-	cfg->flags &= ~(TG_F_RULES | TG_F_FLOWS);
+	cfg->flags &= ~(TG_F_RULES | TG_F_FLOWS | TG_F_DENY_ALL);
 	if (n)
 		cfg->flags |= TG_F_RULES;
+	for (i = 0; i < n; i++)
+		if (rules[i].rule.flags & TG_RULE_F_ALL)
+			cfg->flags |= TG_F_DENY_ALL;
 	if (cfg->action == TG_ACT_REDIRECT)
 		need[nneed++] = cfg->action_ifindex;
 	for (i = 0; i < n; i++) {
@@ -156,16 +184,28 @@ int tg_live_next_rule_id(const struct tg_maps *m, __u32 *id)
 	return bpf_map_update_elem(m->config, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
+struct config_write {
+	const struct tg_maps *m;
+	struct tg_config *cfg;
+};
+
+static int apply_config(void *arg)
+{
+	struct config_write *w = arg;
+
+	return write_config(w->m, w->cfg);
+}
+
 int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 		  const struct tg_limits *old)
 {
-	struct tg_config cfg;
+	struct tg_config cfg, cur = { 0 };
+	struct config_write w = { m, &cfg };
+	struct tg_gcra from, to;
 	char why[160];
 	unsigned int port;
-	int err;
-
-	struct tg_config cur;
 	__u32 zero = 0;
+	int err;
 
 	err = tg_limits_to_config(l, &cfg, why, sizeof(why));
 	if (err) {
@@ -175,7 +215,11 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 	/* Rule ids are never handed out twice, whatever l says. */
 	if (!bpf_map_lookup_elem(m->config, &zero, &cur) && cur.rule_seq > cfg.rule_seq)
 		cfg.rule_seq = cur.rule_seq;
-	err = write_config(m, &cfg);
+	/* The default limit's buckets keep their tokens (a fresh table's
+	 * config is all zeros: nothing to carry). */
+	from = (struct tg_gcra){ cur.interval_ns, cur.tolerance_ns };
+	to = (struct tg_gcra){ cfg.interval_ns, cfg.tolerance_ns };
+	err = tg_rescale_change(m->buckets, 0, &from, &to, 0, apply_config, &w, NULL);
 	if (err)
 		return err;
 	/* Add the new ports first, then clear the old: a port kept in both
@@ -195,30 +239,6 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 	return 0;
 }
 
-int tg_live_rule_add(const struct tg_maps *m, const struct tg_rule_spec *spec,
-		     struct tg_rule_key *key, struct tg_rule *r, char *why, size_t whylen)
-{
-	__u32 id;
-	int err;
-
-	tg_cidr_to_key(&spec->cidr, key);
-	if (!tg_rule_find(m->rules, key, r))
-		return -EEXIST;
-	/* Check the spec before spending an id on it. */
-	err = tg_rule_build(spec, 1, r, why, whylen);
-	if (err)
-		return err;
-	err = tg_live_next_rule_id(m, &id);
-	if (err)
-		return err;
-	r->id = id;
-	if (r->action == TG_ACT_REDIRECT && (err = tg_live_redirect_add(m, r->action_ifindex)))
-		return err;
-	if (bpf_map_update_elem(m->rules, key, r, BPF_NOEXIST))
-		return errno == EEXIST ? -EBUSY : -errno;
-	return tg_live_sync(m);
-}
-
 int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, struct tg_rule *r)
 {
 	int err;
@@ -231,14 +251,91 @@ int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, str
 	return tg_live_sync(m);
 }
 
-/* Whether r's buckets can serve want: the same kind, limit and sharing
- * (buckets are keyed by rule id; an action alone does not touch them). */
+/* Whether r's buckets can serve want: the same kind and sharing, so the
+ * same keys (buckets are keyed by rule id). A limit changed keeps them,
+ * rescaled; an action alone does not touch them. */
 static bool same_buckets(const struct tg_rule *r, const struct tg_rule *want)
 {
-	return r->kind == want->kind && r->flags == want->flags &&
-	       r->interval_ns == want->interval_ns && r->tolerance_ns == want->tolerance_ns &&
-	       r->rate_count == want->rate_count && r->rate_period_ns == want->rate_period_ns &&
-	       r->burst == want->burst;
+	return r->kind == want->kind && (r->flags & TG_RULE_F_SHARED) ==
+					(want->flags & TG_RULE_F_SHARED);
+}
+
+struct rule_write {
+	const struct tg_maps *m;
+	const struct tg_rule_key *key;
+	const struct tg_rule *rule;
+};
+
+static int write_rule(void *arg)
+{
+	struct rule_write *w = arg;
+
+	return bpf_map_update_elem(w->m->rules, w->key, w->rule, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Put spec's rule in force for key's prefix, the flags left to the
+ * caller's sync. have is the rule in force there (NULL: none). A rule
+ * replaces another in place, never deleted and added again: the trie
+ * swaps the value atomically, so no SYN finds the prefix without its
+ * rule (an allow range limited, a deny range passed), and a failure
+ * leaves the old rule in force. A new id, so new buckets, only when
+ * what the buckets mean changed; a changed limit keeps them, each with
+ * its tokens (rescale.h). Returns 0 (the same rule is there), 1
+ * (written, want filled), or -errno (-EINVAL/-ERANGE with why).
+ */
+static int rule_put(const struct tg_maps *m, const struct tg_rule_spec *spec,
+		    const struct tg_rule_key *key, const struct tg_rule *have, struct tg_rule *want,
+		    char *why, size_t whylen)
+{
+	struct rule_write w = { m, key, want };
+	int err;
+
+	/* Check the spec before spending an id on it. */
+	err = tg_rule_build(spec, have ? have->id : 1, want, why, whylen);
+	if (err)
+		return err;
+	if (have && !memcmp(have, want, sizeof(*want)))
+		return 0;
+	if (!have || !same_buckets(have, want)) {
+		err = tg_live_next_rule_id(m, &want->id);
+		if (err)
+			return err;
+	}
+	if (want->action == TG_ACT_REDIRECT && (err = tg_live_redirect_add(m, want->action_ifindex)))
+		return err;
+	if (have && want->id == have->id) {
+		struct tg_gcra from = { have->interval_ns, have->tolerance_ns };
+		struct tg_gcra to = { want->interval_ns, want->tolerance_ns };
+
+		err = tg_rescale_change(m->buckets, want->id, &from, &to, 0, write_rule, &w, NULL);
+	} else {
+		err = write_rule(&w);
+	}
+	return err ? err : 1;
+}
+
+/* The rule for exactly key's prefix, if one is in force (an expired one
+ * is as good as none: the next sync deletes it). 0 or -ENOENT. */
+static int rule_in_force(const struct tg_maps *m, const struct tg_rule_key *key, struct tg_rule *r)
+{
+	int err = tg_rule_find(m->rules, key, r);
+
+	if (!err && tg_rule_expired(r, tg_mono_ns()))
+		return -ENOENT;
+	return err;
+}
+
+int tg_live_rule_add(const struct tg_maps *m, const struct tg_rule_spec *spec,
+		     struct tg_rule_key *key, struct tg_rule *r, char *why, size_t whylen)
+{
+	int err;
+
+	tg_cidr_to_key(&spec->cidr, key);
+	if (!rule_in_force(m, key, r))
+		return -EEXIST;
+	err = rule_put(m, spec, key, NULL, r, why, whylen);
+	return err < 0 ? err : tg_live_sync(m);
 }
 
 int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec, char *why,
@@ -246,35 +343,103 @@ int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec,
 {
 	struct tg_rule_key key;
 	struct tg_rule have, want;
-	int err;
+	int ret;
 
 	tg_cidr_to_key(&spec->cidr, &key);
-	err = tg_rule_find(m->rules, &key, &have);
-	if (err == -ENOENT) {
-		err = tg_live_rule_add(m, spec, &key, &want, why, whylen);
-		return err ? err : 1;
-	}
-	if (err)
-		return err;
-	err = tg_rule_build(spec, have.id, &want, why, whylen);
-	if (err)
-		return err;
-	if (!memcmp(&have, &want, sizeof(want)))
-		return 0;
-	/* Replaced in place, never deleted and added again: the trie swaps
-	 * the value atomically, so no SYN finds the prefix without its rule
-	 * (an allow range limited, a deny range passed), and a failure
-	 * leaves the old rule in force. A new id, so new buckets, only when
-	 * what the buckets mean changed. */
-	if (!same_buckets(&have, &want)) {
-		err = tg_live_next_rule_id(m, &want.id);
+	ret = rule_in_force(m, &key, &have);
+	if (ret && ret != -ENOENT)
+		return ret;
+	ret = rule_put(m, spec, &key, ret ? NULL : &have, &want, why, whylen);
+	if (ret == 1) {
+		int err = tg_live_sync(m);
+
 		if (err)
 			return err;
 	}
-	if (want.action == TG_ACT_REDIRECT && (err = tg_live_redirect_add(m, want.action_ifindex)))
-		return err;
-	if (bpf_map_update_elem(m->rules, &key, &want, BPF_EXIST))
-		return -errno;
-	err = tg_live_sync(m);
-	return err ? err : 1;
+	return ret;
+}
+
+/* The rules before an import, to put back should it fail half-way. */
+static void import_undo(const struct tg_maps *m, const struct tg_rule_entry *before, int nbefore,
+			const struct tg_rule_key *written, int nwritten)
+{
+	int i;
+
+	for (i = 0; i < nwritten; i++) {
+		const struct tg_rule_entry *was = tg_rule_entry_find(before, nbefore, &written[i]);
+
+		if (was)
+			bpf_map_update_elem(m->rules, &was->key, &was->rule, BPF_ANY);
+		else
+			bpf_map_delete_elem(m->rules, &written[i]);
+	}
+	for (i = 0; i < nbefore; i++)
+		bpf_map_update_elem(m->rules, &before[i].key, &before[i].rule, BPF_NOEXIST);
+}
+
+int tg_live_rules_import(const struct tg_maps *m, const struct tg_rule_spec *specs, int n,
+			 bool replace, struct tg_import_result *res, char *why, size_t whylen)
+{
+	struct tg_rule_entry *before = NULL, *keep = NULL;
+	struct tg_rule_key *written = NULL;
+	int i, nbefore, nwritten = 0, err = 0;
+
+	memset(res, 0, sizeof(*res));
+	nbefore = tg_rules_read(m->rules, &before);
+	if (nbefore < 0)
+		return nbefore;
+	written = calloc((size_t)n + 1, sizeof(*written));
+	keep = calloc((size_t)n + 1, sizeof(*keep));
+	if (!written || !keep) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && !err; i++) {
+		struct tg_rule have, want;
+		int ret;
+
+		tg_cidr_to_key(&specs[i].cidr, &keep[i].key);
+		ret = rule_in_force(m, &keep[i].key, &have);
+		if (ret && ret != -ENOENT) {
+			err = ret;
+			break;
+		}
+		ret = rule_put(m, &specs[i], &keep[i].key, ret ? NULL : &have, &want, why, whylen);
+		if (ret < 0) {
+			res->failed = i;
+			err = ret;
+		} else if (ret) {
+			written[nwritten++] = keep[i].key;
+			if (tg_rule_entry_find(before, nbefore, &keep[i].key))
+				res->changed++;
+			else
+				res->added++;
+		} else {
+			res->unchanged++;
+		}
+	}
+	if (!err && replace) {
+		qsort(keep, (size_t)n, sizeof(*keep), tg_rule_entry_cmp);
+		for (i = 0; i < nbefore && !err; i++) {
+			if (tg_rule_entry_find(keep, n, &before[i].key))
+				continue;
+			if (bpf_map_delete_elem(m->rules, &before[i].key) && errno != ENOENT)
+				err = -errno;
+			else
+				res->deleted++;
+		}
+	}
+	if (err) {
+		/* All or nothing: the rules as they were, deleted ones too. */
+		import_undo(m, before, nbefore, written, nwritten);
+		memset(res, 0, sizeof(*res));
+		res->failed = i;
+	}
+	i = tg_live_sync(m);
+	err = err ?: i;
+out:
+	free(before);
+	free(keep);
+	free(written);
+	return err;
 }

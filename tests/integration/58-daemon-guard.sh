@@ -12,7 +12,7 @@
 it_setup
 CONF=$IT_TMP/tidegate.conf
 LATE="tgw$SB_ID" # made and deleted by the test
-sb_on_cleanup "rm -rf '/sys/fs/bpf/tidegate/$LATE'"
+sb_on_cleanup "rm -rf '$SB_PIN_BASE/$LATE'"
 
 attached_metric() { dm_metric "tidegate_attached{interface=\"$1\"}"; }
 
@@ -115,7 +115,7 @@ test_other_loader() {
 	ok $? "  and a reload puts it back" || diag "$(grep -v libbpf "$DM_LOG" | tail -3)"
 }
 
-buckets_id() { bpftool map show pinned "/sys/fs/bpf/tidegate/$1/tg_buckets" -j | json id; }
+buckets_id() { bpftool map show pinned "$SB_PIN_BASE/$1/tg_buckets" -j | json id; }
 
 test_late_interface() {
 	local id rate
