@@ -42,8 +42,11 @@
 #include "xdp.h"
 
 #define RESTORE_DEADLINE_MS 10000
-/* How often each interface is checked when no link event says to. */
+/* How often each interface is checked when no link event says to, and
+ * how soon after the last check a link event may ask for another (a
+ * host making and deleting containers' interfaces sends many). */
 #define CHECK_INTERVAL_MS 500
+#define CHECK_MIN_GAP_MS 100
 /* A failed attach of an interface that appeared is tried again after
  * this long, doubled each time up to the maximum. */
 #define RETRY_MIN_MS 1000
@@ -669,6 +672,8 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 {
 	static struct daemon d;
 	struct tg_linkwatch *lw = NULL;
+	__u64 last_check = 0;
+	bool pending = false; /* a link event since the last check */
 	sigset_t sigs;
 	int i, lock, err, sfd = -1, ret = TG_EXIT_OK;
 	char url[400];
@@ -751,14 +756,20 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 			{ .fd = lw ? tg_linkwatch_fd(lw) : -1, .events = POLLIN },
 		};
 		struct signalfd_siginfo si;
+		__u64 now = tg_mono_ns() / 1000000;
+		__u64 due = last_check + (pending ? CHECK_MIN_GAP_MS : CHECK_INTERVAL_MS);
 
-		if (poll(p, 2, CHECK_INTERVAL_MS) < 0 && errno != EINTR) {
+		if (poll(p, 2, due > now ? (int)(due - now) : 0) < 0 && errno != EINTR) {
 			tg_err("waiting for signals and link events: %s", strerror(errno));
 			ret = TG_EXIT_FAIL;
 			break;
 		}
-		if (p[1].revents && (err = tg_linkwatch_drain(lw)) < 0)
-			tg_debug("reading link events: %s", strerror(-err));
+		if (p[1].revents) {
+			err = tg_linkwatch_drain(lw);
+			if (err < 0)
+				tg_debug("reading link events: %s", strerror(-err));
+			pending = true;
+		}
 		if (p[0].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo != SIGHUP) {
 				tg_info("%s: stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -770,7 +781,12 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 			reload(&d);
 			notify_ready(&d);
 		}
-		check_ifaces(&d);
+		now = tg_mono_ns() / 1000000;
+		if (now >= last_check + (pending ? CHECK_MIN_GAP_MS : CHECK_INTERVAL_MS)) {
+			check_ifaces(&d);
+			last_check = now;
+			pending = false;
+		}
 	}
 out:
 	tg_http_stop(d.http);
