@@ -16,20 +16,22 @@ sb_on_cleanup "rm -rf '$SB_PIN_BASE/$LATE'"
 
 attached_metric() { dm_metric "tidegate_attached{interface=\"$1\"}"; }
 
-# noticed PATTERN WHAT [N] : the daemon logs PATTERN (its N-th time,
-# default 1) within 2 s of T0.
+# noticed PATTERN WHAT [N] [MS] : the daemon logs PATTERN (its N-th
+# time, default 1) within MS ms of T0 (default 2000). Attaching takes
+# the tidegate lock, which other tidegates on the machine may hold, and
+# loads the program: an attach is given 5 s.
 noticed() {
-	local ms i n=${3:-1}
-	for ((i = 0; i < 50; i++)); do
+	local ms i n=${3:-1} limit=${4:-2000}
+	for ((i = 0; i < 100; i++)); do
 		[ "$(grep -c -- "$1" "$DM_LOG")" -ge "$n" ] && break
 		sleep 0.1
 	done
 	ms=$((($(date +%s%N) - T0) / 1000000))
-	[ "$i" -lt 50 ]
+	[ "$i" -lt 100 ]
 	ok $? "  the daemon notices $2" || { diag "$(grep -v libbpf "$DM_LOG" | tail -3)"; return 1; }
 	diag "  noticed in $ms ms (log polled every 100 ms)"
-	[ "$ms" -le 2000 ]
-	ok $? "  within 2 s ($ms ms)"
+	[ "$ms" -le "$limit" ]
+	ok $? "  within $((limit / 1000)) s ($ms ms)"
 }
 
 # wait_metric IFACE VALUE : until tidegate_attached says VALUE (5 s).
@@ -121,7 +123,7 @@ test_late_interface() {
 	local id rate
 	T0=$(date +%s%N)
 	sb_srv ip link add "$LATE" type veth peer name "tgv$SB_ID"
-	noticed "$LATE: attached (" "$LATE appearing, and attaches it"
+	noticed "$LATE: attached (" "$LATE appearing, and attaches it" 1 5000
 	wait_metric "$LATE" 1
 	ok $? "  tidegate_attached{interface=\"$LATE\"} is 1"
 	it_has_xdp "$LATE"
@@ -135,7 +137,7 @@ test_late_interface() {
 	ok $? "  tidegate_attached{interface=\"$LATE\"} is 0"
 	T0=$(date +%s%N)
 	sb_srv ip link add "$LATE" type veth peer name "tgv$SB_ID"
-	noticed "$LATE: attached with the pinned maps, buckets kept" "$LATE coming back"
+	noticed "$LATE: attached with the pinned maps, buckets kept" "$LATE coming back" 1 5000
 	it_has_xdp "$LATE"
 	ok $? "  the program is on it again"
 	is "$(buckets_id "$LATE")" "$id" "  with the same bucket table"
