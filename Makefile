@@ -28,7 +28,7 @@ CC       ?= gcc
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
-PKGS      := libbpf libxdp json-c hiredis libmicrohttpd inih libsystemd
+PKGS      := libbpf libxdp json-c hiredis libmicrohttpd inih libsystemd libmnl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -ljson-c)
 

@@ -8,7 +8,7 @@ PKGS=(
 	# build
 	make clang llvm gcc pkg-config libc6-dev linux-libc-dev
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
-	libjson-c-dev libhiredis-dev libmicrohttpd-dev libyaml-dev libinih-dev libsystemd-dev
+	libjson-c-dev libhiredis-dev libmicrohttpd-dev libyaml-dev libinih-dev libsystemd-dev libmnl-dev
 	# sanitizers for the userspace test build
 	libclang-rt-14-dev
 	# tests, demo and benchmarks

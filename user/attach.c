@@ -74,6 +74,26 @@ static int open_pinned(const char *ifname, struct tg_maps *m, struct tg_limits *
 	return err;
 }
 
+/* The program runs but its maps are not all pinned (an older tidegate
+ * killed between attach and pin, pins removed by hand): pin the maps it
+ * uses again, then open them as any pins. */
+static int repin_running(const char *ifname, __u32 prog_id, struct tg_maps *m,
+			 struct tg_limits *old)
+{
+	struct tg_maps running;
+	int err = tg_maps_of_prog(prog_id, &running);
+
+	if (!err) {
+		err = tg_maps_pin_fds(ifname, &running);
+		tg_maps_close(&running);
+	}
+	if (err)
+		return err;
+	tg_warn("%s: pinned again the maps of the running program (prog %u), which had lost "
+		"their pins", ifname, prog_id);
+	return open_pinned(ifname, m, old);
+}
+
 static __u32 pinned_max_entries(int fd)
 {
 	struct bpf_map_info info = {};
@@ -140,6 +160,8 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 				       ifname, tg_mode_name(res->att.mode), ifname, ifname);
 		/* Running already: adopt it, its buckets and all. */
 		err = open_pinned(ifname, &held, &old);
+		if (err == -ENOENT)
+			err = repin_running(ifname, res->att.prog_id, &held, &old);
 		if (err)
 			return refuse_pins(ifname, err);
 		if (res->att.mode != req->mode)
@@ -158,14 +180,18 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 	}
 
 	if (tg_pins_exist(ifname)) {
-		if (!req->reuse) {
-			tg_warn("%s: removing maps pinned by an earlier attach whose program is gone",
-				ifname);
+		err = req->reuse ? open_pinned(ifname, &held, &old) : -ENOENT;
+		if (err == -ENOENT) {
+			/* No program, and the maps are not all there: what an
+			 * attach or detach interrupted half-way leaves, or what a
+			 * plain attach starts afresh from. No program ran with
+			 * them since, as pins come before the program. */
+			tg_warn("%s: removing %s left without a program", ifname,
+				req->reuse ? "incomplete pins" : "maps pinned by an earlier attach");
 			tg_maps_unpin(ifname);
+		} else if (err) {
+			return refuse_pins(ifname, err);
 		} else {
-			err = open_pinned(ifname, &held, &old);
-			if (err)
-				return refuse_pins(ifname, err == -ENOENT ? -EPROTO : err);
 			keep_table_size(ifname, &l, pinned_max_entries(held.buckets));
 			res->reused = true;
 		}
@@ -189,11 +215,29 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 	}
 	if (!res->reused && req->fill)
 		req->fill(req->fill_ctx, ifname, &held, &l);
+	/*
+	 * Pinned before the program is attached: a process killed at any
+	 * point leaves either no program (and pins, complete or not, that
+	 * the next attach or run takes or removes) or the program with all
+	 * its maps pinned, which the next run adopts. Never a program whose
+	 * maps nobody can find. From here a failure takes back what this
+	 * call made, and only that: the pins it made (pins it reused hold
+	 * buckets it must not lose) and the program it attached.
+	 */
+	if (!res->reused) {
+		pinned_by_us = true; /* even a partial pin: the directory is ours */
+		err = tg_maps_pin(maps_skel->obj, ifname);
+		if (err) {
+			ret = tg_fail(TG_EXIT_FAIL, "%s: pinning the maps: %s", ifname,
+				      strerror(-err));
+			goto undo;
+		}
+	}
 
 	skel = tidegate_bpf__open();
 	if (!skel) {
 		ret = tg_fail(TG_EXIT_FAIL, "opening the embedded BPF object: %s", strerror(errno));
-		goto out;
+		goto undo;
 	}
 	err = bpf_map__set_max_entries(skel->maps.tg_buckets, l.max_sources);
 	if (!err)
@@ -201,26 +245,14 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 	if (err) {
 		ret = tg_fail(TG_EXIT_FAIL, "%s: handing the maps to the program: %s", ifname,
 			      strerror(-err));
-		goto out;
+		goto undo;
 	}
 	err = tg_xdp_attach(skel, req->ifindex, req->mode, &prog);
 	if (err) {
 		ret = explain_attach_failure(ifname, req->mode, err);
-		goto out;
+		goto undo;
 	}
 	attached_by_us = true;
-	/* From here on a failure takes back what this call made, and only
-	 * that: the program it attached, the pins it made (pins it reused
-	 * hold buckets it must not lose). Nothing stays half-attached. */
-	if (!res->reused) {
-		pinned_by_us = true; /* even a partial pin: the directory is ours */
-		err = tg_maps_pin(skel->obj, ifname);
-		if (err) {
-			ret = tg_fail(TG_EXIT_FAIL, "%s: pinning the maps: %s; detached the program",
-				      ifname, strerror(-err));
-			goto undo;
-		}
-	}
 	if (tg_xdp_find(req->ifindex, &res->att)) {
 		ret = tg_fail(TG_EXIT_FAIL, "%s: the program vanished right after attach", ifname);
 		attached_by_us = false;

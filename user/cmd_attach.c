@@ -85,6 +85,7 @@ int tg_cmd_set(const struct tg_cmdline *cl)
 	struct tg_limits old;
 	struct tg_attached att;
 	struct tg_maps m;
+	char owner[300];
 	int ifindex, lock, ret, err;
 
 	/* Bad values are usage errors whether or not tidegate is attached. */
@@ -112,10 +113,10 @@ int tg_cmd_set(const struct tg_cmdline *cl)
 		ret = tg_fail(TG_EXIT_FAIL, "%s: writing the config: %s", ifname, strerror(-err));
 		goto out;
 	}
-	if (tg_daemon_marks(ifname))
-		tg_warn("%s is managed by a tidegate daemon (tidegate run): this change holds until "
-			"its next reload (SIGHUP) or restart, which put its config file's limits "
-			"back; change the file to keep it", ifname);
+	if (tg_daemon_owner(ifname, owner, sizeof(owner)))
+		tg_warn("%s is managed by a tidegate daemon (%s): this change holds until its next "
+			"reload (SIGHUP) or restart, which put its config file's limits back; change "
+			"the file to keep it", ifname, owner);
 	ret = print_effective(ifname, &m, tg_xdp_find(ifindex, &att) ? NULL : &att);
 out:
 	tg_iface_unlock_close(lock, &m);

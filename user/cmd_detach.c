@@ -12,13 +12,27 @@
 #include "tidegate.h"
 #include "xdp.h"
 
-static int detach_locked(const char *ifname)
+static int detach_locked(const char *ifname, bool force)
 {
 	bool pinned = tg_pins_exist(ifname);
 	int ifindex = (int)if_nametoindex(ifname);
 	struct json_object *o;
 	struct tg_attached att;
+	char owner[300];
 	int err;
+
+	/* The daemon would go on claiming protection it no longer gives
+	 * (it notices, and says so, but the file it reads still lists
+	 * IFACE): the way out is its config. */
+	if (tg_daemon_owner(ifname, owner, sizeof(owner))) {
+		if (!force)
+			return tg_fail(TG_EXIT_FAIL, "%s is managed by the tidegate daemon (%s): take it "
+					       "out of the daemon's config and reload it (systemctl reload "
+					       "tidegate), or detach with --force and the daemon reports "
+					       "it unprotected", ifname, owner);
+		tg_warn("%s: detaching from under the tidegate daemon (%s); it reports the interface "
+			"unprotected until its next reload", ifname, owner);
+	}
 
 	if (!ifindex) {
 		/* The interface is gone, taking the program with it; what
@@ -65,7 +79,7 @@ int tg_cmd_detach(const struct tg_cmdline *cl)
 	lock = tg_iface_lock();
 	if (lock < 0)
 		return -lock;
-	ret = detach_locked(ifname);
+	ret = detach_locked(ifname, cl->set[OPT_FORCE]);
 	tg_unlock(lock);
 	return ret;
 }

@@ -4,16 +4,23 @@
  *
  * The main thread owns the interfaces: it attaches (adopting what is
  * pinned and running, restoring from Redis what is new), then waits for
- * signals. SIGHUP re-reads the config and applies the difference live;
- * SIGTERM or SIGINT stops the daemon and leaves the limiter attached
- * unless --detach-on-exit. Metrics are served from libmicrohttpd's
- * thread, the Redis mirror runs in its own (sync.c); neither holds a
- * lock while it waits on the network.
+ * signals and link events. SIGHUP re-reads the config and applies the
+ * difference live; SIGTERM or SIGINT stops the daemon and leaves the
+ * limiter attached unless --detach-on-exit. Between signals it checks
+ * every interface, on each link event and every CHECK_INTERVAL_MS: an
+ * interface that is missing (at start, or gone since) is attached when
+ * it appears, with the maps it had; a program removed or replaced from
+ * outside is reported, and put back by the next reload. Metrics are
+ * served from libmicrohttpd's thread, the Redis mirror runs in its own
+ * (sync.c); neither holds a lock while it waits on the network.
  */
 #include <errno.h>
+#include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -25,226 +32,21 @@
 #include "conf.h"
 #include "counters.h"
 #include "iface.h"
+#include "linkwatch.h"
 #include "live.h"
 #include "log.h"
 #include "metrics.h"
 #include "mirror.h"
 #include "output.h"
 #include "pins.h"
+#include "run.h"
+#include "xdp.h"
 
-struct managed {
-	struct tg_iface_conf ic; /* the file's, with the pinned table's size and mode */
-	struct tg_maps m;
-	int mark; /* tg_daemon_mark: 'tidegate set' warns that we own the limits */
-	bool restore_pending;
-};
-
-struct daemon {
-	pthread_mutex_t lock; /* the list, against the metrics thread */
-	struct managed *ifs[TG_MAX_IFACES];
-	int n;
-	struct tg_daemon_conf *conf;
-	struct tg_sync sync;
-	struct tg_http *http;
-	const struct tg_cmdline *cl;
-};
-
-static void mirror_cfg(const struct tg_daemon_conf *c, struct tg_mirror_cfg *mc)
-{
-	memset(mc, 0, sizeof(*mc));
-	mc->on = c->redis_on;
-	mc->url = c->redis;
-	mc->interval_ms = c->sync_interval_ms;
-	mc->timeout_ms = c->redis_timeout_ms;
-	snprintf(mc->prefix, sizeof(mc->prefix), "%s", c->redis_prefix);
-}
-
-/* What the sync thread (and a restore) needs of one interface: its maps.
- * The limits it needs, the prefixes above all, are read from the maps,
- * never from the file: 'tidegate set' may have changed them. */
-static void sync_iface_of(const struct tg_iface_conf *ic, const struct tg_maps *m,
-			  struct tg_sync_iface *si)
-{
-	memset(si, 0, sizeof(*si));
-	snprintf(si->name, sizeof(si->name), "%s", ic->name);
-	snprintf(si->zone, sizeof(si->zone), "%s", ic->zone);
-	si->buckets_fd = m->buckets;
-	si->config_fd = m->config;
-	tg_sync_iface_refresh(si); /* the thread does it again every cycle */
-}
-
-/* Hand the interfaces and settings to the sync thread. */
-static void push_to_sync(struct daemon *d)
-{
-	static struct tg_sync_iface sis[TG_MAX_IFACES];
-	struct tg_mirror_cfg mc;
-	int i;
-
-	mirror_cfg(d->conf, &mc);
-	for (i = 0; i < d->n; i++) {
-		struct managed *mi = d->ifs[i];
-
-		/* A late restore the thread finished is not to run again. */
-		if (mi->restore_pending && tg_sync_restored(&d->sync, mi->ic.name))
-			mi->restore_pending = false;
-		sync_iface_of(&mi->ic, &mi->m, &sis[i]);
-		sis[i].restore_pending = mi->restore_pending;
-	}
-	tg_sync_set(&d->sync, &mc, sis, d->n);
-}
-
-struct fill_ctx {
-	struct daemon *d;
-	const struct tg_iface_conf *ic;
-	bool pending;
-};
-
-/* attach.c calls this with new, empty maps, before the program runs. */
-static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
-			 const struct tg_limits *l)
-{
-	struct fill_ctx *fc = arg;
-	struct tg_restore_counts rc = {};
-	struct tg_mirror_cfg mc;
-	struct tg_sync_iface si;
-	char why[256];
-	__u64 t0 = tg_mono_ns();
-	int err;
-
-	(void)l; /* the maps, just configured from it, say the same */
-	mirror_cfg(fc->d->conf, &mc);
-	sync_iface_of(fc->ic, m, &si);
-	err = tg_mirror_restore(&mc, &si, TG_RESTORE_DEADLINE_MS, &rc, why, sizeof(why));
-	tg_sync_add_restore(&fc->d->sync, &rc);
-	if (err == -ECONNREFUSED) {
-		tg_warn("%s: Redis is away (%s): attaching without a restore; buckets are "
-			"restored when it returns", ifname, why);
-		fc->pending = true;
-		return;
-	}
-	/* Cut short (a timeout, Redis loading): the sync thread finishes it. */
-	if (err) {
-		tg_warn("%s: the restore stopped early after %llu buckets and %.3f s (%s); "
-			"attaching, the rest is restored when Redis answers", ifname,
-			(unsigned long long)rc.restored, (double)(tg_mono_ns() - t0) / 1e9, why);
-		fc->pending = true;
-		return;
-	}
-	tg_info("%s: restored %llu buckets from Redis in %.3f s (%llu already full, %llu "
-		"rejected)", ifname, (unsigned long long)rc.restored,
-		(double)(tg_mono_ns() - t0) / 1e9, (unsigned long long)rc.full,
-		(unsigned long long)(rc.rejected[TG_REJ_KEY] + rc.rejected[TG_REJ_VALUE] +
-				     rc.rejected[TG_REJ_FUTURE]));
-}
-
-/*
- * The config's rules, live. At start they are added to whatever rules
- * the interface has (rules added with 'tidegate rule add' stay); on a
- * reload, old is the previous config: its rules that are gone from the
- * file are deleted, and the file's rules are put in force, those
- * unchanged keeping their buckets.
- */
-static void apply_rules(const struct managed *mi, const struct tg_iface_conf *old,
-			const struct tg_iface_conf *ic)
-{
-	int i, j, changed = 0, gone = 0, ret;
-	char why[160], cidr[64];
-
-	for (i = 0; old && i < old->nrules; i++) {
-		const struct tg_cidr *c = &old->rules[i].spec.cidr;
-		struct tg_rule_key key;
-		struct tg_rule r;
-
-		for (j = 0; j < ic->nrules; j++)
-			if (!memcmp(&ic->rules[j].spec.cidr, c, sizeof(*c)))
-				break;
-		if (j < ic->nrules)
-			continue;
-		tg_cidr_to_key(c, &key);
-		tg_cidr_format(c, cidr, sizeof(cidr));
-		ret = tg_live_rule_del(&mi->m, &key, &r);
-		if (ret && ret != -ENOENT)
-			tg_err("%s: deleting the rule for %s: %s", ic->name, cidr, strerror(-ret));
-		else if (!ret)
-			gone++;
-	}
-	for (i = 0; i < ic->nrules; i++) {
-		why[0] = '\0';
-		ret = tg_live_rule_apply(&mi->m, &ic->rules[i].spec, why, sizeof(why));
-		tg_cidr_format(&ic->rules[i].spec.cidr, cidr, sizeof(cidr));
-		if (ret < 0)
-			tg_err("%s: the rule for %s (line %d): %s%s%s", ic->name, cidr,
-			       ic->rules[i].line, strerror(-ret), why[0] ? ": " : "", why);
-		else
-			changed += ret;
-	}
-	if (changed || gone)
-		tg_info("%s: rules: %d put in force, %d deleted, %d unchanged", ic->name, changed,
-			gone, ic->nrules - changed);
-}
-
-/* Attach (or adopt) one interface; NULL with the reason logged. */
-static struct managed *setup_iface(struct daemon *d, const struct tg_iface_conf *ic)
-{
-	struct fill_ctx fc = { .d = d, .ic = ic };
-	struct tg_attach_req req = {
-		.ifname = ic->name, .mode = ic->mode, .limits = &ic->limits, .reuse = true,
-		.fill = d->conf->redis_on ? restore_fill : NULL, .fill_ctx = &fc,
-	};
-	struct tg_attach_res res;
-	struct managed *mi;
-	char rate[64], ports[256];
-
-	req.ifindex = (int)if_nametoindex(ic->name);
-	if (!req.ifindex) {
-		tg_err("%s: no such interface; not protecting it", ic->name);
-		return NULL;
-	}
-	mi = calloc(1, sizeof(*mi));
-	if (!mi) {
-		tg_err("%s: out of memory", ic->name);
-		return NULL;
-	}
-	if (tg_attach_iface(&req, &mi->m, &res)) {
-		free(mi);
-		return NULL;
-	}
-	mi->mark = tg_daemon_mark(ic->name);
-	if (mi->mark < 0)
-		tg_warn("%s: marking it as the daemon's: %s; 'tidegate set' will not warn that the "
-			"next reload puts the file's limits back", ic->name, strerror(-mi->mark));
-	mi->ic = *ic;
-	apply_rules(mi, NULL, ic);
-	tg_live_read(&mi->m, &mi->ic.limits); /* what is in force, table size included */
-	mi->ic.limits.ports = ic->limits.ports;
-	mi->restore_pending = fc.pending;
-	tg_rate_format(&mi->ic.limits.rate, rate, sizeof(rate));
-	tg_format_ports(&mi->ic.limits.ports, ports, sizeof(ports));
-	tg_info("%s: %s (%s mode, prog %u): %s burst %llu on ports %s%s, zone %s", ic->name,
-		res.was_attached ? "adopted the running limiter, buckets kept"
-		: res.reused	 ? "attached with the pinned maps, buckets kept"
-				 : "attached",
-		tg_mode_name(res.att.mode), res.att.prog_id, rate,
-		(unsigned long long)tg_limits_burst(&mi->ic.limits), ports,
-		mi->ic.limits.dry_run ? " (dry-run)" : "", mi->ic.zone);
-	return mi;
-}
-
-static void drop_iface(struct managed *mi, bool detach)
-{
-	if (detach) {
-		int err = tg_detach_iface(mi->ic.name);
-
-		if (err)
-			tg_warn("%s: detaching: %s", mi->ic.name, strerror(-err));
-		else
-			tg_info("%s: detached", mi->ic.name);
-	}
-	if (mi->mark >= 0)
-		close(mi->mark);
-	tg_maps_close(&mi->m);
-	free(mi);
-}
+/* How often each interface is checked when no link event says to, and
+ * how soon after the last check a link event may ask for another (a
+ * host making and deleting containers' interfaces sends many). */
+#define CHECK_INTERVAL_MS 500
+#define CHECK_MIN_GAP_MS 100
 
 /* The metrics thread's view: counters read now, under the list's lock. */
 static char *collect(void *arg, size_t *len)
@@ -262,6 +64,7 @@ static char *collect(void *arg, size_t *len)
 
 		memset(o, 0, sizeof(*o));
 		snprintf(o->name, sizeof(o->name), "%s", mi->ic.name);
+		o->attached = mi->state == IF_ATTACHED;
 		o->readable = !tg_counters_read(mi->m.stats, &o->c) &&
 			      !tg_fam_counters_read(mi->m.fstats, o->fam);
 		o->max_sources = mi->ic.limits.max_sources;
@@ -345,6 +148,23 @@ static void apply_limits(struct managed *mi, const struct tg_iface_conf *ic)
 		tg_info("%s: new limits in force, buckets kept", ic->name);
 }
 
+static void log_protecting(const struct daemon *d, const char *what)
+{
+	char text[160];
+
+	tg_run_protecting(d, text, sizeof(text));
+	tg_info("%s: %s (pid %d)", what, text, (int)getpid());
+}
+
+/* systemd's status line says what is protected; READY=1 after a reload. */
+static void notify_ready(const struct daemon *d)
+{
+	char text[160];
+
+	tg_run_protecting(d, text, sizeof(text));
+	sd_notifyf(0, "READY=1\nSTATUS=%s", text);
+}
+
 /* SIGHUP: the new file, applied as a difference. */
 static void reload(struct daemon *d)
 {
@@ -366,53 +186,64 @@ static void reload(struct daemon *d)
 	}
 	pthread_mutex_lock(&d->lock);
 	d->conf = nc;
+	pthread_mutex_unlock(&d->lock);
 	/* Interfaces no longer in the file: the file is what to protect. */
 	for (i = 0; i < d->n;) {
-		if (tg_conf_iface(nc, d->ifs[i]->ic.name)) {
+		struct managed *mi = d->ifs[i];
+
+		if (tg_conf_iface(nc, mi->ic.name)) {
 			i++;
 			continue;
 		}
-		tg_info("%s: no longer in the config", d->ifs[i]->ic.name);
-		drop_iface(d->ifs[i], true);
+		tg_info("%s: no longer in the config", mi->ic.name);
+		pthread_mutex_lock(&d->lock);
 		d->ifs[i] = d->ifs[--d->n];
+		pthread_mutex_unlock(&d->lock);
+		tg_run_drop_iface(mi, true);
 	}
+	/* Attaching may take a restore's time (up to 10 s): never under the
+	 * list's mutex, which the metrics thread needs. The pin lock
+	 * (tg_lock) stays held, so no CLI command changes the maps meanwhile. */
 	for (j = 0; j < nc->niface; j++) {
 		const struct tg_iface_conf *ic = &nc->iface[j];
 		struct managed *mi = NULL;
+		struct tg_iface_conf next = *ic;
 
 		for (i = 0; i < d->n; i++)
 			if (!strcmp(d->ifs[i]->ic.name, ic->name))
 				mi = d->ifs[i];
 		if (!mi) {
-			/* Attaching may take a restore's time (up to 10 s): not
-			 * under the list's mutex, which the metrics thread needs.
-			 * The pin lock (tg_lock) stays held, so no CLI command
-			 * changes the maps meanwhile. */
-			pthread_mutex_unlock(&d->lock);
-			mi = setup_iface(d, ic);
+			mi = tg_run_add_iface(d, ic);
 			pthread_mutex_lock(&d->lock);
 			if (mi)
 				d->ifs[d->n++] = mi;
+			pthread_mutex_unlock(&d->lock);
 			continue;
 		}
-		apply_limits(mi, ic);
-		apply_rules(mi, &mi->ic, ic);
-		if (ic->limits.max_sources != mi->ic.limits.max_sources)
-			tg_warn("%s: max-sources %u needs a detach (buckets forgotten); keeping %u",
-				ic->name, ic->limits.max_sources, mi->ic.limits.max_sources);
-		if (ic->mode != mi->ic.mode)
-			tg_warn("%s: mode %s needs a detach; staying in %s", ic->name,
-				tg_mode_name(ic->mode), tg_mode_name(mi->ic.mode));
-		{
-			__u32 keep = mi->ic.limits.max_sources;
-			enum xdp_attach_mode mode = mi->ic.mode;
-
-			mi->ic = *ic;
-			mi->ic.limits.max_sources = keep;
-			mi->ic.mode = mode;
+		if (mi->m.config >= 0) {
+			/* Its maps, on the interface or kept while it is away. */
+			apply_limits(mi, ic);
+			tg_run_apply_rules(mi, &mi->ic, ic);
+			if (ic->limits.max_sources != mi->ic.limits.max_sources)
+				tg_warn("%s: max-sources %u needs a detach (buckets forgotten); "
+					"keeping %u", ic->name, ic->limits.max_sources,
+					mi->ic.limits.max_sources);
+			if (ic->mode != mi->ic.mode)
+				tg_warn("%s: mode %s needs a detach; staying in %s", ic->name,
+					tg_mode_name(ic->mode), tg_mode_name(mi->ic.mode));
+			next.limits.max_sources = mi->ic.limits.max_sources;
+			next.mode = mi->ic.mode;
 		}
+		pthread_mutex_lock(&d->lock);
+		mi->ic = next;
+		pthread_mutex_unlock(&d->lock);
+		if (mi->state == IF_LOST) {
+			tg_info("%s: putting tidegate's program back", ic->name);
+			if (tg_run_attach(d, mi) == -ENODEV)
+				tg_run_set_state(d, mi, IF_WAITING);
+		}
+		mi->retry_ms = 0; /* a waiting one: try at once */
 	}
-	pthread_mutex_unlock(&d->lock);
 	tg_unlock(lock);
 
 	if (strcmp(old->metrics, nc->metrics)) {
@@ -420,16 +251,19 @@ static void reload(struct daemon *d)
 		d->http = NULL;
 		start_http(d);
 	}
-	push_to_sync(d);
+	tg_run_push_sync(d);
 	free(old);
-	tg_info("reloaded: protecting %d interface%s", d->n, d->n == 1 ? "" : "s");
+	log_protecting(d, "reloaded");
 }
 
 int tg_cmd_run(const struct tg_cmdline *cl)
 {
 	static struct daemon d;
+	struct tg_linkwatch *lw = NULL;
+	__u64 last_check = 0;
+	bool pending = false; /* a link event since the last check */
 	sigset_t sigs;
-	int i, lock, sig, ret = TG_EXIT_OK;
+	int i, lock, err, sfd = -1, ret = TG_EXIT_OK;
 	char url[400];
 
 	tg_log_set_journal(true);
@@ -443,7 +277,8 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 		free(d.conf);
 		return TG_EXIT_FAIL;
 	}
-	/* Signals are taken by sigwait in this thread only. */
+	/* Signals are read from a signalfd in this thread only (blocked
+	 * before the threads start, so they inherit the mask). */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGTERM);
@@ -472,55 +307,90 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 		goto out;
 	}
 	for (i = 0; i < d.conf->niface; i++) {
-		struct managed *mi = setup_iface(&d, &d.conf->iface[i]);
+		struct managed *mi = tg_run_add_iface(&d, &d.conf->iface[i]);
 
 		if (mi)
 			d.ifs[d.n++] = mi;
 	}
 	tg_unlock(lock);
-	if (!d.n) {
+	if (d.conf->niface && !d.n) {
 		tg_err("no interface could be protected; stopping");
 		ret = TG_EXIT_FAIL;
 		goto out;
 	}
-	push_to_sync(&d);
+	tg_run_push_sync(&d);
 	if (start_http(&d)) {
 		ret = TG_EXIT_FAIL;
 		goto out;
 	}
-	tg_info("running: protecting %d interface%s (pid %d)", d.n, d.n == 1 ? "" : "s",
-		(int)getpid());
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		tg_err("signalfd: %s", strerror(errno));
+		ret = TG_EXIT_FAIL;
+		goto out;
+	}
+	err = tg_linkwatch_open(&lw);
+	if (err)
+		tg_warn("watching link events: %s; checking the interfaces every %d ms only",
+			strerror(-err), CHECK_INTERVAL_MS);
+	log_protecting(&d, "running");
 	/* systemd's Type=notify: started once attached and serving; a no-op
 	 * outside systemd. */
-	sd_notifyf(0, "READY=1\nSTATUS=protecting %d interface%s", d.n, d.n == 1 ? "" : "s");
+	notify_ready(&d);
 
 	for (;;) {
-		if (sigwait(&sigs, &sig))
-			continue;
-		if (sig == SIGHUP) {
+		struct pollfd p[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = lw ? tg_linkwatch_fd(lw) : -1, .events = POLLIN },
+		};
+		struct signalfd_siginfo si;
+		__u64 now = tg_mono_ns() / 1000000;
+		__u64 due = last_check + (pending ? CHECK_MIN_GAP_MS : CHECK_INTERVAL_MS);
+
+		if (poll(p, 2, due > now ? (int)(due - now) : 0) < 0 && errno != EINTR) {
+			tg_err("waiting for signals and link events: %s", strerror(errno));
+			ret = TG_EXIT_FAIL;
+			break;
+		}
+		if (p[1].revents) {
+			err = tg_linkwatch_drain(lw);
+			if (err < 0)
+				tg_debug("reading link events: %s", strerror(-err));
+			pending = true;
+		}
+		if (p[0].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo != SIGHUP) {
+				tg_info("%s: stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+				sd_notify(0, "STOPPING=1");
+				break;
+			}
 			tg_info("SIGHUP: reloading the config");
 			sd_notify(0, "RELOADING=1");
 			reload(&d);
-			sd_notifyf(0, "READY=1\nSTATUS=protecting %d interface%s", d.n,
-				   d.n == 1 ? "" : "s");
-			continue;
+			notify_ready(&d);
 		}
-		tg_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		sd_notify(0, "STOPPING=1");
-		break;
+		now = tg_mono_ns() / 1000000;
+		if (now >= last_check + (pending ? CHECK_MIN_GAP_MS : CHECK_INTERVAL_MS)) {
+			tg_run_check_ifaces(&d);
+			last_check = now;
+			pending = false;
+		}
 	}
 out:
 	tg_http_stop(d.http);
 	tg_sync_stop(&d.sync); /* one last write first, if Redis is there */
 	lock = tg_lock();
 	for (i = 0; i < d.n; i++) {
-		if (!d.conf->detach_on_exit)
+		if (!d.conf->detach_on_exit && d.ifs[i]->state == IF_ATTACHED)
 			tg_info("%s: left attached, buckets pinned", d.ifs[i]->ic.name);
-		drop_iface(d.ifs[i], d.conf->detach_on_exit);
+		tg_run_drop_iface(d.ifs[i], d.conf->detach_on_exit);
 	}
 	if (lock >= 0)
 		tg_unlock(lock);
 	d.n = 0;
+	tg_linkwatch_close(lw);
+	if (sfd >= 0)
+		close(sfd);
 	pthread_mutex_destroy(&d.lock);
 	free(d.conf);
 	return ret;

@@ -582,7 +582,12 @@ static int build(struct raw *r, const struct tg_cmdline *cl, struct tg_daemon_co
 	resolve_daemon(r, c);
 	for (i = 0; i < r->nsect; i++)
 		resolve_iface(r, &r->sect[i], &c->iface[c->niface++]);
-	if (!c->niface)
+	/* A file without interfaces is one just installed: the daemon runs
+	 * and waits for a section and a reload. */
+	if (!c->niface && r->text)
+		diag(r->diags, 0, true, "no interface to protect yet: add an [interface NAME] "
+					"section, then reload the daemon");
+	else if (!c->niface)
 		diag(r->diags, 0, false, "no interface to protect: name one on the command line, or "
 					 "add an [interface NAME] section");
 	sort_diags(r->diags);

@@ -14,6 +14,7 @@ static int run_help(const struct tg_cmdline *cl);
 /* Each command's own options; the scoped ones (options.h) come from
  * the scopes at the end of its row. */
 static const int json_opts[] = { OPT_JSON, -1 };
+static const int detach_opts[] = { OPT_FORCE, OPT_JSON, -1 };
 static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
 static const int flood_opts[] = { OPT_DST_IP, OPT_DST_MAC, OPT_PORT, OPT_SOURCES, OPT_COUNT,
 				  OPT_THREADS, OPT_DURATION, OPT_SRC, OPT_SRC_PREFIX, OPT_JSON, -1 };
@@ -32,8 +33,11 @@ static const struct tg_command commands[] = {
 	  "Options not given keep their value; a new --rate without --burst\n"
 	  "sets the burst to the rate's count.",
 	  json_opts, 1, 1, tg_cmd_set, TG_TAKES(LIMIT) },
-	{ "detach", "IFACE", "Remove the limiter and its pinned maps from IFACE.", json_opts, 1,
-	  1, tg_cmd_detach, 0 },
+	{ "detach", "IFACE [--force]",
+	  "Remove the limiter and its pinned maps from IFACE.\n"
+	  "An interface the daemon (tidegate run) manages needs --force: take it\n"
+	  "out of the daemon's config and reload it instead.",
+	  detach_opts, 1, 1, tg_cmd_detach, 0 },
 	{ "status", "[IFACE] [--json]",
 	  "List the interfaces tidegate is attached to, with mode and limits.", json_opts, 0,
 	  1, tg_cmd_status, 0 },

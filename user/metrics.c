@@ -140,6 +140,11 @@ static void render_ifaces(FILE *f, const struct tg_metrics_iface *ifs, int n)
 		if (e == c)
 			render_counter(f, ifs, n, c);
 	}
+	head(f, "tidegate_attached", "gauge",
+	     "1 while the daemon's program is on the interface; 0 while the interface is "
+	     "missing or the program was removed from outside.");
+	for (i = 0; i < n; i++)
+		iface_sample(f, "tidegate_attached", ifs[i].name, NULL, ifs[i].attached);
 	head(f, "tidegate_tracked_sources", "gauge",
 	     "Sources with a bucket in the table, at the last sync cycle.");
 	for (i = 0; i < n; i++)

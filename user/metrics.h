@@ -18,6 +18,7 @@
 
 struct tg_metrics_iface {
 	char name[IF_NAMESIZE];
+	bool attached; /* the daemon's program is on it */
 	bool readable; /* counters were read; else only the gauges below */
 	struct tg_counters c;
 	struct tg_fam_counters fam[TG_NR_FAMILIES];

@@ -127,6 +127,8 @@
 	  "del: no rule for the prefix is not an error")                                      \
 	X(ENTRIES, "entries", 'n', "N", COMMAND, 0, NULL,                                      \
 	  "show the N first sources of each list (default 10)")                               \
+	X(FORCE, "force", 'f', NULL, COMMAND, 0, NULL,                                        \
+	  "detach even from under the tidegate daemon that manages IFACE")                    \
 	/* Every command's */                                                                  \
 	X(VERBOSE, "verbose", 'v', NULL, COMMAND, 0, NULL,                                     \
 	  "say more; twice or three times for libbpf's own output")                           \

@@ -427,6 +427,9 @@ int tg_maps_unpin(const char *ifname)
 		if (unlink(path) && errno != ENOENT)
 			err = -errno;
 	}
+	tg_pin_path(path, sizeof(path), ifname, TG_OWNER_DIR);
+	if (rmdir(path) && errno != ENOENT)
+		err = -errno;
 	tg_pin_path(path, sizeof(path), ifname, NULL);
 	if (rmdir(path) && errno != ENOENT)
 		err = -errno;
@@ -462,40 +465,68 @@ int tg_follow_lock(const char *ifname, char *holder, size_t len)
 	return err;
 }
 
-/* One byte of the pin dir, read-locked: an OFD lock, not a flock, since
- * the flock on this directory is the log follower's (the two kinds of
- * lock never meet). Read locks share, so nothing ever waits on it. */
-static const struct flock daemon_byte = { .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
-
-int tg_daemon_mark(const char *ifname)
+/* IFACE's owner directory, made if need be, opened to lock it. */
+static int open_owner_dir(const char *ifname, bool make)
 {
-	struct flock fl = daemon_byte;
-	int fd = open_pin_dir(ifname), err;
+	char dir[256];
+	int fd;
+
+	tg_pin_path(dir, sizeof(dir), ifname, TG_OWNER_DIR);
+	if (make && mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+#define OWNER_UNKNOWN "a tidegate daemon whose pid is not known here"
+
+int tg_daemon_own(const char *ifname, char *holder, size_t len)
+{
+	int fd = open_owner_dir(ifname, true), err;
 
 	if (fd < 0)
 		return fd;
-	fl.l_type = F_RDLCK;
-	if (fcntl(fd, F_OFD_SETLK, &fl)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return fd;
+	err = -errno;
+	if (err == -EWOULDBLOCK)
+		describe_holder(fd, OWNER_UNKNOWN, holder, len);
+	close(fd);
+	return err;
 }
 
-bool tg_daemon_marks(const char *ifname)
+bool tg_daemon_owner(const char *ifname, char *holder, size_t len)
 {
-	struct flock fl = daemon_byte;
-	int fd = open_pin_dir(ifname);
-	bool marked;
+	int fd = open_owner_dir(ifname, false);
+	bool owned;
 
 	if (fd < 0)
 		return false;
-	/* Would a write lock conflict? Only with a daemon's read lock. */
-	fl.l_type = F_WRLCK;
-	marked = !fcntl(fd, F_OFD_GETLK, &fl) && fl.l_type != F_UNLCK;
+	/* Taken and given back at once: callers hold tg_lock(), as the
+	 * daemon does when it takes ownership, so this never gets in its way. */
+	owned = flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
+	if (owned)
+		describe_holder(fd, OWNER_UNKNOWN, holder, len);
 	close(fd);
-	return marked;
+	return owned;
+}
+
+int tg_maps_pin_fds(const char *ifname, const struct tg_maps *m)
+{
+	char path[256];
+	size_t i;
+
+	if (mkdir(tg_pin_base(), 0700) && errno != EEXIST)
+		return -errno;
+	tg_pin_path(path, sizeof(path), ifname, NULL);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < NR_LAYOUTS; i++) {
+		tg_pin_path(path, sizeof(path), ifname, layouts[i].name);
+		if (bpf_obj_pin(map_fd_of(m, &layouts[i]), path) && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
 }
 
 int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id)
@@ -514,6 +545,56 @@ int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id)
 	close(fd);
 	*id = info.id;
 	return err;
+}
+
+int tg_maps_of_prog(__u32 prog_id, struct tg_maps *m)
+{
+	struct bpf_prog_info info = {};
+	__u32 ids[64], len = sizeof(info), i;
+	int fd = bpf_prog_get_fd_by_id(prog_id), err = 0;
+	size_t k;
+
+	tg_maps_init(m);
+	if (fd < 0)
+		return -errno;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	close(fd);
+	for (i = 0; !err && i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (mfd < 0 || bpf_obj_get_info_by_fd(mfd, &mi, &mlen)) {
+			err = -errno;
+			if (mfd >= 0)
+				close(mfd);
+			break;
+		}
+		for (k = 0; k < NR_LAYOUTS; k++)
+			if (!strcmp(mi.name, layouts[k].name) && *map_fd(m, &layouts[k]) < 0)
+				break;
+		if (k < NR_LAYOUTS)
+			*map_fd(m, &layouts[k]) = mfd;
+		else
+			close(mfd); /* .rodata and the like */
+	}
+	for (k = 0; !err && k < NR_LAYOUTS; k++)
+		if (*map_fd(m, &layouts[k]) < 0)
+			err = -ENOENT;
+	if (err)
+		tg_maps_close(m);
+	return err;
+}
+
+__u32 tg_map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
 int tg_pinned_ifaces(char (*names)[32], int max)

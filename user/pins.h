@@ -85,18 +85,33 @@ int tg_maps_unpin(const char *ifname);
 int tg_follow_lock(const char *ifname, char *holder, size_t len);
 
 /*
- * The daemon marks the interfaces it manages, so 'tidegate set' can warn
- * that the daemon's next reload or restart puts its file's limits back:
- * a lock on IFACE's pin dir, held while the returned fd is open (so it
- * goes with the daemon, even on SIGKILL). fd, or -errno.
+ * The daemon owns the interfaces it manages: an exclusive flock on the
+ * TG_OWNER_DIR directory in IFACE's pin dir, held while the returned fd
+ * is open (so it goes with the daemon, even on SIGKILL), and taken with
+ * tg_lock() held. A flock, so the kernel knows its holder's pid for
+ * 'tidegate detach' and 'tidegate set' to name it. Returns the fd, or
+ * -EWOULDBLOCK (holder then says who owns it) or -errno.
  */
-int tg_daemon_mark(const char *ifname);
-/* Whether a daemon has marked IFACE. */
-bool tg_daemon_marks(const char *ifname);
+#define TG_OWNER_DIR "daemon"
+int tg_daemon_own(const char *ifname, char *holder, size_t len);
+/* Whether a daemon owns IFACE; holder then names it. */
+bool tg_daemon_owner(const char *ifname, char *holder, size_t len);
+
+/* Pin the maps m holds as IFACE's, where a pin is missing: what the
+ * daemon does to put back the maps a 'detach --force' unpinned. */
+int tg_maps_pin_fds(const char *ifname, const struct tg_maps *m);
+
+/* The maps program prog_id uses, found by name (tg_maps_close them);
+ * -ENOENT if one is missing. What re-pins an attached program whose
+ * pins were lost. */
+int tg_maps_of_prog(__u32 prog_id, struct tg_maps *m);
 
 /* The id of the map pinned as IFACE's MAP: 0, or -errno (-ENOENT: no
  * such pin, e.g. after a detach). */
 int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id);
+
+/* The id of the map behind fd, or 0. */
+__u32 tg_map_id(int fd);
 
 /* Interfaces of this network namespace that have a pin dir; returns how
  * many were written. */

@@ -2,6 +2,9 @@
 /* xdp.c - attach and detach through libxdp. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "log.h"
 #include "tidegate.skel.h"
@@ -80,6 +83,27 @@ int tg_xdp_attach(struct tidegate_bpf *skel, int ifindex, enum xdp_attach_mode m
 	err = xdp_program__attach(prog, ifindex, mode, 0);
 	*progp = prog;
 	return err;
+}
+
+int tg_prog_uses_map(__u32 prog_id, __u32 map_id)
+{
+	__u32 ids[64], len = sizeof(struct bpf_prog_info), i;
+	struct bpf_prog_info info = {};
+	int fd = bpf_prog_get_fd_by_id(prog_id), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	for (i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (ids[i] == map_id)
+			return 1;
+	return 0;
 }
 
 int tg_xdp_detach(int ifindex)

@@ -31,6 +31,10 @@ int tg_xdp_find(int ifindex, struct tg_attached *att);
 int tg_xdp_attach(struct tidegate_bpf *skel, int ifindex, enum xdp_attach_mode mode,
 		  struct xdp_program **progp);
 
+/* Whether program prog_id uses the map map_id: 1, 0, or -errno. What
+ * tells the daemon's program from another tidegate's on an interface. */
+int tg_prog_uses_map(__u32 prog_id, __u32 map_id);
+
 /* Remove tidegate from ifindex, leaving other programs in place. */
 int tg_xdp_detach(int ifindex);
 

@@ -126,7 +126,7 @@ test_stop_and_adopt() {
 
 test_refuse_other_layout() {
 	mkdir -p "$PIN_DIR"
-	bpftool map create "$PIN_DIR/tg_buckets" type lru_hash key 20 value 32 entries 16 \
+	bpftool map create "$PIN_DIR/tg_buckets" type lru_hash key 20 value 24 entries 16 \
 		name tg_buckets
 	dm_start --config "$CONF"
 	wait "$DM_PID"

@@ -124,6 +124,7 @@ int main(void)
 	double v = -1;
 
 	snprintf(ifs[0].name, sizeof(ifs[0].name), "eth1");
+	ifs[0].attached = true;
 	ifs[0].readable = true;
 	ifs[0].c.packets = 1000;
 	ifs[0].c.pass_not_syn = 7;
@@ -165,6 +166,10 @@ int main(void)
 	       "a quote in a label value is escaped");
 	tap_ok(sample(text, "tidegate_packets_total{interface=\"we\\\"ird\"}", &v) < 0,
 	       "an unreadable interface has no counters");
+	tap_ok(!sample(text, "tidegate_attached{interface=\"eth1\"}", &v) && v == 1,
+	       "an attached interface: tidegate_attached 1");
+	tap_ok(!sample(text, "tidegate_attached{interface=\"we\\\"ird\"}", &v) && v == 0,
+	       "one whose program is gone: tidegate_attached 0");
 	tap_ok(!sample(text, "tidegate_redis_up", &v) && v == 1, "redis up");
 	tap_ok(!sample(text, "tidegate_sync_lag_seconds", &v) && v == 0.25, "sync lag");
 	tap_ok(!sample(text, "tidegate_sync_last_duration_seconds", &v) && v == 0.0125,
