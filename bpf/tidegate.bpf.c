@@ -777,13 +777,41 @@ static __always_inline int pass_not_syn(const struct tg_pkt *p, const struct tg_
 }
 
 /*
+ * What the parser found, for tg_decide: the offsets of the IP and TCP
+ * headers from the start of the frame, the family, whether this is a
+ * first fragment, and the destination port. A TCP offset of 0 (where
+ * Ethernet is) says TCP's place is not known: tg_pkt.tcp is false.
+ * Extension headers can put TCP thousands of bytes in, so its offset
+ * gets 16 bits, which every offset the parsers can produce fits.
+ */
+#define TG_META_L3_MASK    0xffULL   /* bits 0-7: IP header offset */
+#define TG_META_L4_SHIFT   8         /* bits 8-23: TCP header offset */
+#define TG_META_L4_MASK    0xffffULL
+#define TG_META_V6         (1ULL << 24)
+#define TG_META_FRAG       (1ULL << 25)
+#define TG_META_LOOKED     (1ULL << 26) /* the caller looked the bucket up */
+#define TG_META_PORT_SHIFT 32        /* bits 32-47: destination port */
+
+/* tg_decide's verdict for a SYN the cookie mode covers: its caller
+ * answers it with tg_cookie_syn. No XDP action has this value. */
+#define TG_RET_COOKIE 0x100
+
+/* With room for a TCP header beyond the furthest offset: the verifier
+ * checks th + 1 against the packet's end only for offsets up to 64 KiB. */
+_Static_assert(TG_L4_OFF_MAX + sizeof(struct tcphdr) <= TG_META_L4_MASK,
+	       "a TCP offset the parsers produce does not fit tg_decide's meta");
+
+/* The SYN cookie path: it uses the maps and helpers above. */
+#include "handshake.h"
+
+/*
  * A SYN to a limited port: find its rule and bucket, decide, and act.
  * Every SYN here is counted by count_syn, once, as allowed, dropped or
  * would_drop.
  */
 static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 				     struct tg_source *src, const struct tg_config *cfg,
-				     struct tg_counters *cnt, struct tg_bucket *found)
+				     struct tg_counters *cnt, struct tg_bucket *found, __u64 meta)
 {
 	struct tg_limit lim = { cfg->interval_ns, cfg->tolerance_ns };
 	__u32 action = cfg->action, ifindex = cfg->action_ifindex;
@@ -821,6 +849,15 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		}
 	}
 
+	/* An untracked source the cookie mode covers proves itself first:
+	 * no bucket until its cookie comes back (handshake.h). */
+	if (!rule && cfg->cookie_mode != TG_COOKIES_OFF) {
+		if (!b && !(meta & TG_META_LOOKED))
+			b = bpf_map_lookup_elem(&tg_buckets, src);
+		if (!b && cookie_covers(cfg, cnt, clock_coarse_ns()))
+			return TG_RET_COOKIE;
+	}
+
 	if (why == TG_WHY_DENY) {
 		/* Only the drop log and the RST budget want the time here:
 		 * the coarse clock serves them. */
@@ -855,26 +892,6 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		return act_redirect(p, ifindex, cnt);
 	return drop_silently(cnt);
 }
-
-/*
- * What the parser found, for tg_decide: the offsets of the IP and TCP
- * headers from the start of the frame, the family, whether this is a
- * first fragment, and the destination port. A TCP offset of 0 (where
- * Ethernet is) says TCP's place is not known: tg_pkt.tcp is false.
- * Extension headers can put TCP thousands of bytes in, so its offset
- * gets 16 bits, which every offset the parsers can produce fits.
- */
-#define TG_META_L3_MASK    0xffULL   /* bits 0-7: IP header offset */
-#define TG_META_L4_SHIFT   8         /* bits 8-23: TCP header offset */
-#define TG_META_L4_MASK    0xffffULL
-#define TG_META_V6         (1ULL << 24)
-#define TG_META_FRAG       (1ULL << 25)
-#define TG_META_PORT_SHIFT 32        /* bits 32-47: destination port */
-
-/* With room for a TCP header beyond the furthest offset: the verifier
- * checks th + 1 against the packet's end only for offsets up to 64 KiB. */
-_Static_assert(TG_L4_OFF_MAX + sizeof(struct tcphdr) <= TG_META_L4_MASK,
-	       "a TCP offset the parsers produce does not fit tg_decide's meta");
 
 /*
  * The decision and the action for a SYN to a limited port, as a global
@@ -917,7 +934,20 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bu
 	cfg = bpf_map_lookup_elem(&tg_config, &zero);
 	if (!src || !cfg || !cnt)
 		return XDP_PASS;
-	return limit_syn(ctx, &p, src, cfg, cnt, b);
+	return limit_syn(ctx, &p, src, cfg, cnt, b, meta);
+}
+
+/*
+ * tg_decide, and the cookie SYN-ACK when it says so: called from here,
+ * not from within tg_decide, so the two global functions' stacks are
+ * never on top of each other.
+ */
+static __always_inline int decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bucket *b,
+				  __u64 meta)
+{
+	int ret = tg_decide(ctx, src, b, meta);
+
+	return ret == TG_RET_COOKIE ? tg_cookie_syn(ctx, meta) : ret;
 }
 
 static __always_inline __u64 pkt_meta(const struct tg_pkt *p, bool first_frag, __u16 dport)
@@ -966,7 +996,7 @@ static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, s
 		cnt->exthdr_long++;
 	else
 		cnt->frag_tiny++;
-	return tg_decide(ctx, src, NULL, pkt_meta(p, first_frag, dport));
+	return decide(ctx, src, NULL, pkt_meta(p, first_frag, dport));
 }
 
 SEC("xdp")
@@ -1030,8 +1060,12 @@ int tidegate_xdp(struct xdp_md *ctx)
 					     first_frag);
 		return pass_by_reason(cnt, ret);
 	}
-	if (!syn)
+	if (!syn) {
+		if (cookie_ack_due(&p, dport, cfg) &&
+		    tg_cookie_ack(ctx, &src, pkt_meta(&p, first_frag, dport)) == XDP_DROP)
+			return XDP_DROP;
 		return pass_not_syn(&p, cfg, cnt);
+	}
 	dport32 = dport;
 	limited = bpf_map_lookup_elem(&tg_ports, &dport32);
 	if (!limited || !*limited)
@@ -1078,5 +1112,54 @@ int tidegate_xdp(struct xdp_md *ctx)
 			}
 		}
 	}
-	return tg_decide(ctx, &src, b, pkt_meta(&p, first_frag, dport));
+	return decide(ctx, &src, b,
+		      pkt_meta(&p, first_frag, dport) |
+			      (cfg->flags & TG_F_RULES ? 0 : TG_META_LOOKED));
+}
+
+/*
+ * TC ingress: the ACK that carries a valid cookie becomes a connection
+ * of its listener (handshake.h). Everything passes; only ACKs to a
+ * limited port while a cookie may be alive are looked at.
+ */
+SEC("tc")
+int tidegate_tc(struct __sk_buff *skb)
+{
+	struct cursor c = {
+		.pos = (void *)(long)skb->data,
+		.end = (void *)(long)skb->data_end,
+	};
+	struct tg_pkt p = { .data = c.pos, .end = c.end, .tcp = true };
+	struct tg_counters *cnt;
+	struct tg_config *cfg;
+	bool syn, first_frag = false;
+	__u32 zero = 0;
+	__u16 proto, dport;
+	int ret;
+
+	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
+	cfg = bpf_map_lookup_elem(&tg_config, &zero);
+	if (!cnt || !cfg || cfg->cookie_mode == TG_COOKIES_OFF)
+		return TC_ACT_OK;
+	if (parse_eth(&c, &proto))
+		return TC_ACT_OK;
+	p.l3 = c.pos;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		__be32 saddr;
+
+		ret = parse_ipv4(&c, &saddr, &first_frag);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6;
+
+		ret = parse_ipv6(&c, &ip6, &first_frag);
+		p.v6 = true;
+	} else {
+		return TC_ACT_OK;
+	}
+	if (ret || first_frag)
+		return TC_ACT_OK;
+	p.th = c.pos;
+	if (parse_tcp(&c, &dport, &syn) || syn || !cookie_ack_due(&p, dport, cfg))
+		return TC_ACT_OK;
+	return tg_tc_ack(skb, pkt_meta(&p, false, dport));
 }

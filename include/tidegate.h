@@ -28,7 +28,7 @@
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 3
+#define TG_LAYOUT_VERSION 4
 
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
@@ -65,6 +65,28 @@ struct tg_bucket {
 #define TG_F_DRY_RUN (1U << 0) /* decide and count, never drop */
 #define TG_F_RULES   (1U << 1) /* tg_rules is not empty: look sources up */
 #define TG_F_FLOWS   (1U << 2) /* a redirect action exists: follow tg_flows */
+
+/*
+ * SYN cookies (bpf/cookies.h): tg_config.cookie_mode. A SYN the mode
+ * covers is answered from XDP with a SYN-ACK whose sequence number is a
+ * cookie, and the client's ACK is handed to the listener by the TC
+ * program; nothing is allocated for the SYN.
+ */
+enum tg_cookie_mode {
+	TG_COOKIES_OFF = 0,  /* every SYN takes its bucket, as without cookies */
+	TG_COOKIES_ON = 1,   /* every SYN from an untracked source gets a cookie */
+	TG_COOKIES_AUTO = 2, /* as on, while new sources arrive faster than
+			      * the new-source budget (and a while after) */
+};
+
+/* tg_config.cookie_opts: the TCP options the listener's network
+ * namespace has on (its tcp_timestamps, tcp_sack, tcp_window_scaling
+ * sysctls), so a cookie never promises one the kernel would refuse. */
+#define TG_COPT_TS    (1U << 0)
+#define TG_COPT_SACK  (1U << 1)
+#define TG_COPT_WS    (1U << 2)
+#define TG_COPT_READY (1U << 3) /* the TC program that completes handshakes
+				 * is attached: without it no cookie is sent */
 
 /* What happens to a SYN over its limit (or denied): tg_config.action,
  * tg_rule.action. A rule's TG_ACT_DEFAULT takes the interface's action. */
@@ -109,6 +131,25 @@ struct tg_config {
 	__u64 log_interval_ns;
 	__u64 log_budget_interval_ns;
 	__u64 log_budget_tolerance_ns;
+	/* SYN cookies: the mode, the SipHash key (random per attach, kept
+	 * by set), the SYN-ACK budget and, for auto, the new-source budget,
+	 * each a GCRA in tg_state; the rates as written, per second. */
+	__u32 cookie_mode;        /* TG_COOKIES_* */
+	__u32 cookie_opts;        /* TG_COPT_* */
+	__u64 cookie_key[2];
+	__u64 cookie_interval_ns;
+	__u64 cookie_tolerance_ns;
+	__u64 newsrc_interval_ns;
+	__u64 newsrc_tolerance_ns;
+	__u32 cookie_budget;      /* SYN-ACKs per second, burst the same */
+	__u32 new_source_rate;    /* new sources per second (auto's trip) */
+	/* Facts of the host, written at attach and kept by set: */
+	__u16 cookie_mss4;        /* the MSS to advertise: interface MTU - 40 */
+	__u16 cookie_mss6;        /* ...- 60 */
+	__u8 cookie_wscale;       /* the window scale the listener's kernel
+				   * chooses (tcp_rmem, rmem_max): a cookie
+				   * ACK's socket gets it, so we advertise it */
+	__u8 cookie_reserved[3];
 };
 
 /*
@@ -118,6 +159,12 @@ struct tg_config {
 struct tg_state {
 	__u64 rst_tat_ns; /* RST replies budget */
 	__u64 log_tat_ns; /* drop log budget */
+	__u64 cookie_tat_ns;   /* SYN-ACK budget */
+	__u64 newsrc_tat_ns;   /* auto: the new-source budget */
+	__u64 cookie_last_ns;  /* a cookie was sent then (to a second): ACKs
+				* are checked only while one may be alive */
+	__u64 auto_until_ns;   /* auto: cookies cover new sources until then */
+	__u64 auto_since_ns;   /* auto: when it last tripped */
 };
 
 /*
@@ -257,6 +304,20 @@ struct tg_counters {
 	__u64 log_emitted;         /* lines written to tg_log */
 	__u64 log_budget_exceeded; /* lines not written: over the global budget */
 	__u64 log_lost;            /* lines not written: the ring buffer was full */
+	/* SYN cookies. A covered SYN is not in syn: it is charged to no
+	 * bucket. cookie_syn == cookie_sent + cookie_budget_exceeded +
+	 * cookie_skipped. */
+	__u64 cookie_syn;             /* SYNs the cookie mode covered */
+	__u64 cookie_sent;            /* answered with a cookie SYN-ACK (XDP_TX) */
+	__u64 cookie_budget_exceeded; /* over the SYN-ACK budget: dropped */
+	__u64 cookie_skipped;         /* not answerable (as rst_skipped): dropped */
+	__u64 cookie_ack_valid;       /* ACKs whose cookie made a socket (TC) */
+	__u64 cookie_ack_invalid;     /* ACKs to a limited port with a bad cookie
+				       * and no connection: dropped */
+	__u64 cookie_assign_failed;   /* a valid cookie the kernel refused
+				       * (no listener, a sysctl): passed */
+	__u64 cookie_verified;        /* sources given a bucket by a valid cookie */
+	__u64 cookie_auto_trips;      /* auto mode turned cookies on */
 };
 
 #define TG_NR_COUNTERS (sizeof(struct tg_counters) / sizeof(__u64))

@@ -45,6 +45,15 @@ const struct tg_counter_def tg_counter_defs[TG_NR_COUNTERS] = {
 	COUNTER(log_emitted, "drop log lines written"),
 	COUNTER(log_budget_exceeded, "drop log lines over the budget, not written"),
 	COUNTER(log_lost, "drop log lines lost: the ring buffer was full"),
+	COUNTER(cookie_syn, "SYNs from untracked sources covered by SYN cookies (not in syn)"),
+	COUNTER(cookie_sent, "answered with a SYN cookie SYN-ACK"),
+	COUNTER(cookie_budget_exceeded, "cookie wanted, over the cookie budget: dropped"),
+	COUNTER(cookie_skipped, "cookie wanted, not answerable (options, fragment, not unicast): dropped"),
+	COUNTER(cookie_ack_valid, "ACKs with a valid cookie, handed to the listener"),
+	COUNTER(cookie_ack_invalid, "ACKs with a bad or stale cookie and no connection: dropped"),
+	COUNTER(cookie_assign_failed, "valid cookies the kernel did not take (no listener, a sysctl)"),
+	COUNTER(cookie_verified, "sources given a bucket by a valid cookie"),
+	COUNTER(cookie_auto_trips, "times auto mode turned cookies on"),
 };
 
 /* Every field of struct tg_counters must have a name above. */

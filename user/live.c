@@ -7,6 +7,7 @@
 
 #include <bpf/bpf.h>
 
+#include "cookie_facts.h"
 #include "live.h"
 #include "log.h"
 #include "rules.h"
@@ -172,9 +173,13 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 		tg_err("%s", why);
 		return err;
 	}
-	/* Rule ids are never handed out twice, whatever l says. */
-	if (!bpf_map_lookup_elem(m->config, &zero, &cur) && cur.rule_seq > cfg.rule_seq)
-		cfg.rule_seq = cur.rule_seq;
+	/* Rule ids are never handed out twice, whatever l says; the SYN
+	 * cookie facts of the host are attach's to write, not ours. */
+	if (!bpf_map_lookup_elem(m->config, &zero, &cur)) {
+		if (cur.rule_seq > cfg.rule_seq)
+			cfg.rule_seq = cur.rule_seq;
+		tg_cookies_keep_facts(&cfg, &cur);
+	}
 	err = write_config(m, &cfg);
 	if (err)
 		return err;

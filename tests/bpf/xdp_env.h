@@ -263,6 +263,7 @@ struct fspec {
 	__u8 flags;         /* TCP flags; 0: SYN */
 	__u32 seq, ack;
 	unsigned int tcp_opts;  /* bytes of TCP options (multiple of 4) */
+	const __u8 *opt_bytes;  /* those bytes; NULL: an MSS kind/len, then NOPs */
 	unsigned int payload;   /* bytes of TCP payload */
 	unsigned int ip_opts;   /* IPv4 option bytes (multiple of 4) */
 	bool ext_hdr;           /* IPv6: one destination-options header */
@@ -400,7 +401,8 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 	th[13] = s->flags ? s->flags : F_SYN;
 	be16(th + 14, 64240);
 	for (i = 0; i < (int)s->tcp_opts; i++)
-		th[20 + i] = (__u8)(i == 0 ? 2 : i == 1 ? 4 : 1); /* MSS kind/len, then NOPs */
+		th[20 + i] = s->opt_bytes ? s->opt_bytes[i]
+					  : (__u8)(i == 0 ? 2 : i == 1 ? 4 : 1); /* MSS kind/len, NOPs */
 	for (i = 0; i < (int)s->payload; i++)
 		th[doff * 4 + i] = (__u8)('a' + i % 26);
 	be16(th + 16, tcp_csum(s->v6, src, dst, th, l4_len));
@@ -476,7 +478,7 @@ static inline int frames_equal(const __u8 *got, int glen, const __u8 *want, int 
 			at = i;
 			break;
 		}
-	if (!tap_ok(glen == wlen && at < 0, "%s: the RST byte for byte", desc)) {
+	if (!tap_ok(glen == wlen && at < 0, "%s: the reply byte for byte", desc)) {
 		tap_diag("  length %d, want %d", glen, wlen);
 		if (at >= 0)
 			tap_diag("  first difference at byte %d: 0x%02x, want 0x%02x", at, got[at],
