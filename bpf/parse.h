@@ -27,6 +27,17 @@
  *    never what follows to TCP, so there is no SYN behind them to
  *    limit. ESP is encrypted: not TCP to us.
  *
+ *  - IP in IP (IPv4 or IPv6 inside, protocols 4 and 41) and GRE are
+ *    passed and counted (pass_tunnel): the inner SYN is the business of
+ *    the host that decapsulates it, where it arrives on the tunnel's
+ *    own device (README: tunnels).
+ *
+ * Never read as header: bytes past the IP datagram. Every bound is the
+ * nearer of the frame's end and the end the IP header states (IPv4
+ * total length, IPv6 payload length), so Ethernet padding after a short
+ * datagram is never taken for TCP (cursor_room). A datagram longer than
+ * its frame is passed as truncated: the kernel drops it.
+ *
  * Not a bypass: a chain still walkable after TG_MAX_EXTHDRS headers.
  * The bound is ours, for the verifier; the kernel walks any number of
  * them to TCP. parse_ipv6 says TG_P_LONG, and the packet is charged as
@@ -72,6 +83,7 @@
 #define TG_IP6_MF     0x0001 /* more fragments follow */
 #define TG_TCP_FLAGS_OFF 13  /* byte of the TCP header holding SYN and ACK */
 #define TG_TCP_SYN    0x02
+#define TG_TCP_RST    0x04
 #define TG_TCP_ACK    0x10
 
 enum tg_parse {
@@ -84,12 +96,25 @@ enum tg_parse {
 	TG_P_VLAN,
 	TG_P_FRAG,
 	TG_P_LONG, /* IPv6: walkable headers past TG_MAX_EXTHDRS, TCP unseen */
+	TG_P_TUNNEL, /* IP in IP or GRE: the inner packet is not ours */
 };
 
+/*
+ * end is the frame's end, the bound the verifier knows; ip_end is where
+ * the IP datagram ends (end until an IP header says otherwise). Every
+ * header is checked against both: cursor_room.
+ */
 struct cursor {
 	void *pos;
 	void *end;
+	void *ip_end;
 };
+
+/* Whether n bytes from p lie inside the frame and the IP datagram. */
+static __always_inline bool cursor_room(const struct cursor *c, const void *p, __u32 n)
+{
+	return p + n <= c->end && p + n <= c->ip_end;
+}
 
 struct vlan_hdr {
 	__be16 tci;
@@ -132,25 +157,36 @@ static __always_inline int parse_eth(struct cursor *c, __u16 *proto)
 	return TG_P_OK;
 }
 
-/* IPv4 with options. Leaves the cursor on the L4 header and says
- * whether this is the first of several fragments. */
+/* IPv4 in IP, IPv6 in IP, GRE: tunnels whose inner SYN tidegate does not
+ * see here (the README says where to limit it). */
+static __always_inline bool ip_tunnel(__u8 proto)
+{
+	return proto == IPPROTO_IPIP || proto == IPPROTO_IPV6 || proto == IPPROTO_GRE;
+}
+
+/* IPv4 with options. Leaves the cursor on the L4 header, bounded by the
+ * total length, and says whether this is the first of several fragments. */
 static __always_inline int parse_ipv4(struct cursor *c, __be32 *saddr, bool *first_frag)
 {
 	struct iphdr *ip = c->pos;
-	__u32 hlen;
+	__u32 hlen, tot;
 
 	if ((void *)(ip + 1) > c->end)
 		return TG_P_TRUNC;
 	if (ip->version != 4 || ip->ihl < 5)
 		return TG_P_BADHDR;
 	hlen = ip->ihl * 4;
-	if (c->pos + hlen > c->end)
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < hlen)
+		return TG_P_BADHDR;
+	if (c->pos + tot > c->end)
 		return TG_P_TRUNC;
+	c->ip_end = c->pos + tot;
 	/* A non-first fragment has no TCP header to look at. */
 	if (ip->frag_off & bpf_htons(TG_IP_OFFSET))
 		return TG_P_FRAG;
 	if (ip->protocol != IPPROTO_TCP)
-		return TG_P_NOT_TCP;
+		return ip_tunnel(ip->protocol) ? TG_P_TUNNEL : TG_P_NOT_TCP;
 	*first_frag = !!(ip->frag_off & bpf_htons(TG_IP_MF));
 	*saddr = ip->saddr;
 	c->pos += hlen;
@@ -174,19 +210,52 @@ static __always_inline bool ipv6_v4mapped(const struct in6_addr *a)
 }
 
 /*
+ * What an IPv6 next header that is not an extension we walk says about
+ * the packet: TCP, another upper layer, a tunnel, or an extension we
+ * cannot walk. The same inside the chain and at its bound.
+ */
+static __always_inline int ipv6_upper(__u8 nexthdr)
+{
+	switch (nexthdr) {
+	case IPPROTO_TCP:
+		return TG_P_OK;
+	case IPPROTO_UDP:
+	case IPPROTO_ICMPV6:
+	case IPPROTO_NONE:
+	case IPPROTO_SCTP:
+	case IPPROTO_ESP: /* encrypted: whatever is inside is not ours */
+		return TG_P_NOT_TCP;
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+	case IPPROTO_GRE:
+		return TG_P_TUNNEL;
+	default:
+		/* Mobility, HIP, shim6, experimental: an extension we
+		 * cannot walk could hide TCP behind it; say so. */
+		return TG_P_EXTHDR;
+	}
+}
+
+/*
  * IPv6 and a bounded chain of extension headers: hop-by-hop, routing,
  * destination options, fragment and AH. Leaves the cursor on TCP, or
- * for TG_P_LONG on the first header past the bound.
+ * for TG_P_LONG on the first header past the bound, everything bounded
+ * by the payload length.
  *
  * An IPv4-mapped source is a bad header here: no such packet comes off
  * the wire from a real stack, Linux's TCP discards a SYN from one
  * (tcp_v6_conn_request), and with a long enough --v6-prefix its key
  * would be the IPv4 source's bucket (IPv4 keys are IPv4-mapped).
+ *
+ * A payload length of 0 before a hop-by-hop header announces a
+ * jumbogram (RFC 2675), whose length is in that header's option: the
+ * frame's end bounds it then, as the kernel's own check does.
  */
 static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 				      bool *first_frag)
 {
 	struct ipv6hdr *ip6 = c->pos;
+	__u32 plen;
 	__u8 nexthdr;
 	int i;
 
@@ -196,6 +265,12 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 		return TG_P_BADHDR;
 	*hdr = ip6;
 	nexthdr = ip6->nexthdr;
+	plen = bpf_ntohs(ip6->payload_len);
+	if (plen || nexthdr != IPPROTO_HOPOPTS) {
+		if ((void *)(ip6 + 1) + plen > c->end)
+			return TG_P_TRUNC;
+		c->ip_end = (void *)(ip6 + 1) + plen;
+	}
 	c->pos = ip6 + 1;
 
 	for (i = 0; i < TG_MAX_EXTHDRS; i++) {
@@ -203,24 +278,22 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 		struct ipv6_frag *fh = c->pos;
 
 		switch (nexthdr) {
-		case IPPROTO_TCP:
-			return TG_P_OK;
 		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
-			if ((void *)(oh + 1) > c->end)
+			if (!cursor_room(c, oh, sizeof(*oh)))
 				return TG_P_TRUNC;
 			nexthdr = oh->nexthdr;
 			c->pos += (oh->hdrlen + 1) * 8;
 			break;
 		case IPPROTO_AH:
-			if ((void *)(oh + 1) > c->end)
+			if (!cursor_room(c, oh, sizeof(*oh)))
 				return TG_P_TRUNC;
 			nexthdr = oh->nexthdr;
 			c->pos += (oh->hdrlen + 2) * 4;
 			break;
 		case IPPROTO_FRAGMENT:
-			if ((void *)(fh + 1) > c->end)
+			if (!cursor_room(c, fh, sizeof(*fh)))
 				return TG_P_TRUNC;
 			if (fh->frag_off & bpf_htons(TG_IP6_OFFSET))
 				return TG_P_FRAG;
@@ -228,48 +301,46 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 			nexthdr = fh->nexthdr;
 			c->pos = fh + 1;
 			break;
-		case IPPROTO_UDP:
-		case IPPROTO_ICMPV6:
-		case IPPROTO_NONE:
-		case IPPROTO_SCTP:
-		case IPPROTO_GRE:
-		case IPPROTO_ESP: /* encrypted: whatever is inside is not ours */
-			return TG_P_NOT_TCP;
 		default:
-			/* Mobility, HIP, shim6, experimental: an extension we
-			 * cannot walk could hide TCP behind it; say so. */
-			return TG_P_EXTHDR;
+			return ipv6_upper(nexthdr);
 		}
 	}
-	if (nexthdr == IPPROTO_TCP)
-		return TG_P_OK;
 	if (!exthdr_walkable(nexthdr))
-		return TG_P_EXTHDR;
+		return ipv6_upper(nexthdr);
 	/* One more the kernel would walk, if it is there at all. */
-	if (c->pos + sizeof(struct ipv6_opt_hdr) > c->end)
+	if (!cursor_room(c, c->pos, sizeof(struct ipv6_opt_hdr)))
 		return TG_P_TRUNC;
 	return TG_P_LONG;
 }
 
 /*
- * TCP, options included. Returns the destination port (host order) and
- * whether this is a SYN: SYN set, ACK clear, whatever else (ECE, CWR,
- * FIN, PSH, URG) is set.
+ * Whether TCP flags make a SYN that opens a connection: SYN set, ACK
+ * and RST clear, whatever else (ECE, CWR, FIN, PSH, URG) is set. A
+ * listener discards a segment with RST before it looks at SYN
+ * (tcp_rcv_state_process), so SYN+RST opens nothing and is not charged;
+ * nor is it ever answered.
  */
+static __always_inline bool tcp_flags_syn(__u8 flags)
+{
+	return (flags & (TG_TCP_SYN | TG_TCP_ACK | TG_TCP_RST)) == TG_TCP_SYN;
+}
+
+/* TCP, options included. Returns the destination port (host order) and
+ * whether this is a SYN (tcp_flags_syn). */
 static __always_inline int parse_tcp(struct cursor *c, __u16 *dport, bool *syn)
 {
 	struct tcphdr *th = c->pos;
 	__u32 hlen;
 
-	if ((void *)(th + 1) > c->end)
+	if (!cursor_room(c, th, sizeof(*th)))
 		return TG_P_TRUNC;
 	if (th->doff < 5)
 		return TG_P_BADHDR;
 	hlen = th->doff * 4;
-	if (c->pos + hlen > c->end)
+	if (!cursor_room(c, th, hlen))
 		return TG_P_TRUNC;
 	*dport = bpf_ntohs(th->dest);
-	*syn = th->syn && !th->ack;
+	*syn = tcp_flags_syn(((__u8 *)th)[TG_TCP_FLAGS_OFF]);
 	return TG_P_OK;
 }
 
@@ -285,11 +356,11 @@ static __always_inline bool parse_tcp_tiny(struct cursor *c, __u16 *dport, bool 
 
 	*dport = 0;
 	*syn = true;
-	if (p + 4 > (__u8 *)c->end)
+	if (!cursor_room(c, p, 4))
 		return false;
 	*dport = bpf_ntohs(((struct tcphdr *)p)->dest);
-	if (p + TG_TCP_FLAGS_OFF + 1 <= (__u8 *)c->end)
-		*syn = (p[TG_TCP_FLAGS_OFF] & (TG_TCP_SYN | TG_TCP_ACK)) == TG_TCP_SYN;
+	if (cursor_room(c, p, TG_TCP_FLAGS_OFF + 1))
+		*syn = tcp_flags_syn(p[TG_TCP_FLAGS_OFF]);
 	return true;
 }
 

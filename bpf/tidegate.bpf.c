@@ -657,13 +657,16 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 /*
  * Whether rst.h can answer this SYN: not with IPv4 options or IPv6
  * extension headers, nor to or from a group address (rst.h says why),
- * nor in a first fragment, whose SYN's length, which the RST must
+ * nor one carrying RST, nor in a first fragment, whose SYN's length, which the RST must
  * acknowledge, is the whole datagram's and whose TCP header may be cut
  * short.
  */
 static __always_inline bool rst_answerable(const struct tg_pkt *p)
 {
 	if (p->frag || !rst_unicast(p->data, p->end, p->l3, p->v6))
+		return false;
+	/* Never answer a segment carrying RST (parse.h charges none). */
+	if (!p->tcp || (void *)(p->th + 1) > p->end || p->th->rst)
 		return false;
 	if (p->v6) {
 		struct ipv6hdr *ip6 = p->l3;
@@ -751,6 +754,9 @@ static __always_inline int pass_by_reason(struct tg_counters *cnt, int reason)
 		break;
 	case TG_P_EXTHDR:
 		cnt->pass_exthdr++;
+		break;
+	case TG_P_TUNNEL:
+		cnt->pass_tunnel++;
 		break;
 	case TG_P_VLAN:
 		cnt->pass_vlan++;
@@ -979,9 +985,10 @@ static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, s
 	bool syn = true, port_known = false;
 	__u16 dport = 0;
 
-	p->tcp = at_tcp;
 	if (at_tcp)
 		port_known = parse_tcp_tiny(c, &dport, &syn);
+	/* Ports that are there may be read; bytes past the datagram never. */
+	p->tcp = port_known;
 	if (!syn)
 		return pass_not_syn(p, cfg, cnt);
 	/* A tiny fragment that hides its port counts as limited. */
@@ -1005,6 +1012,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	struct cursor c = {
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
+		.ip_end = (void *)(long)ctx->data_end,
 	};
 	struct tg_pkt p = { .data = c.pos, .end = c.end, .tcp = true };
 	struct tg_counters *cnt;

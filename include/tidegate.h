@@ -28,7 +28,7 @@
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 4
+#define TG_LAYOUT_VERSION 5
 
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
@@ -59,6 +59,25 @@ struct tg_bucket {
 	__u64 admitted;  /* SYNs let through from this source, ever */
 	__u64 dropped;   /* SYNs over the limit or denied, ever (dry run too) */
 	__u64 logged_ns; /* when the drop log last had a line for it; 0: never */
+};
+
+/*
+ * A limit changed live: the buckets charged under the old limit are
+ * rescaled by bpf/rescale.bpf.c so that none gains tokens from the
+ * change (user/rescale.c runs it, README: "Changing a limit live").
+ * The context of one run, in and out.
+ */
+struct tg_rescale {
+	__u64 now_ns;         /* the clock's time; 0: read CLOCK_MONOTONIC */
+	__u64 old_cap_ns;     /* tolerance + interval of the old limit */
+	__u64 new_cap_ns;     /* ... and of the new one */
+	__u64 factor_q32;     /* what a token's time becomes, 32.32 fixed point:
+			       * min(new/old interval, new/old cap), rounded up */
+	__u32 rule;           /* the buckets of this rule id (0: the default limit) */
+	__u32 raise;          /* 1: only raise debts; 0: only lower them */
+	__u64 seen;           /* out: buckets of that rule */
+	__u64 changed;        /* out: buckets rewritten */
+	__u64 contended;      /* out: left alone after losing every race */
 };
 
 /* Bits of tg_config.flags */
@@ -262,65 +281,102 @@ struct tg_log_event {
 /*
  * tg_stats: a PERCPU_ARRAY of one element, so the program finds every
  * counter with one lookup and bpftool prints them by name. Userspace
- * sums the CPUs; its table of names is user/counters.c. Every field is
- * a __u64 so userspace may walk the struct as an array.
+ * sums the CPUs.
+ *
+ * Every counter is one row of this list, and everything else is made
+ * from it: the struct's fields, their names and help in `tidegate stats`
+ * (user/counters.c), and the Prometheus series (user/metrics.c):
+ *
+ *   X(field, metric, label, help)
+ *
+ * is exported as tidegate_<metric>{interface="...",KEY="<label>"}, KEY
+ * being the label name metrics.c gives the labelled family <metric>; an
+ * empty label makes a series of its own, <metric> unlabelled. The
+ * syn_total family comes from tg_fam_stats, by address family: its rows
+ * here are the totals, and syn itself (their sum) has no series.
  */
-struct tg_counters {
-	__u64 packets;       /* every packet the program saw */
-	__u64 syn;           /* SYNs to a limited port: allowed + dropped + would_drop */
-	__u64 allowed;       /* limited SYNs within their bucket, passed */
-	__u64 dropped;       /* limited SYNs over the limit, dropped */
-	__u64 would_drop;    /* over the limit in dry-run mode, passed */
-	__u64 pass_not_syn;  /* parsed, but not a SYN to a limited port */
-	__u64 pass_not_ip;   /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
-	__u64 pass_trunc;    /* a header ran past the end of the packet */
-	__u64 pass_badhdr;   /* malformed header (IP version, IHL < 5, doff < 5,
-			      * an IPv4-mapped IPv6 source) */
-	__u64 pass_exthdr;   /* an IPv6 extension header we cannot walk */
-	__u64 pass_vlan;     /* more than two VLAN tags */
-	__u64 fragment;      /* non-first fragment: no TCP header, passed */
-	__u64 frag_tiny;     /* first fragment cut inside TCP: charged as a SYN */
-	__u64 exthdr_long;   /* IPv6 chain longer than 8 headers: charged as a SYN */
-	__u64 new_source;    /* a source got a bucket */
-	__u64 table_full;    /* ...while the table was full: the LRU evicted */
-	__u64 evicted;       /* sources the LRU evicted to make room */
-	__u64 cas_retry;     /* lost a compare-and-swap race and retried */
-	__u64 cas_exhausted; /* contended past the retry bound: refused, in
-			      * dropped (would_drop in dry run) */
-	/* Rules (each SYN counts in at most one) */
-	__u64 rule_allow;    /* passed by an allow rule (in allowed) */
-	__u64 rule_deny;     /* hit a deny rule (in dropped or would_drop) */
-	__u64 rule_limit;    /* charged to a limit rule's bucket */
-	/* Actions: dropped == act_drop + rst_sent + rst_budget_exceeded +
-	 * rst_skipped + redirected + redirect_failed */
-	__u64 act_drop;            /* dropped silently */
-	__u64 rst_sent;            /* answered with an RST+ACK (XDP_TX) */
-	__u64 rst_budget_exceeded; /* RST wanted, over the global budget: dropped */
-	__u64 rst_skipped;         /* RST wanted, not answerable (rst.h): dropped */
-	__u64 redirected;          /* sent to the redirect interface */
-	__u64 redirect_failed;     /* redirect interface not in tg_redirect: dropped */
-	__u64 flow_redirected;     /* later packets of a redirected flow, sent after it */
-	/* Drop log */
-	__u64 log_emitted;         /* lines written to tg_log */
-	__u64 log_budget_exceeded; /* lines not written: over the global budget */
-	__u64 log_lost;            /* lines not written: the ring buffer was full */
-	/* SYN cookies. A covered SYN is not in syn: it is charged to no
-	 * bucket. cookie_syn == cookie_sent + cookie_budget_exceeded +
-	 * cookie_skipped. */
-	__u64 cookie_syn;             /* SYNs the cookie mode covered */
-	__u64 cookie_sent;            /* answered with a cookie SYN-ACK (XDP_TX) */
-	__u64 cookie_budget_exceeded; /* over the SYN-ACK budget: dropped */
-	__u64 cookie_skipped;         /* not answerable (as rst_skipped): dropped */
-	__u64 cookie_ack_valid;       /* ACKs whose cookie made a socket (TC) */
-	__u64 cookie_ack_invalid;     /* ACKs to a limited port with a bad cookie
-				       * and no connection: dropped */
-	__u64 cookie_assign_failed;   /* a valid cookie the kernel refused
-				       * (no listener, a sysctl): passed */
-	__u64 cookie_verified;        /* sources given a bucket by a valid cookie */
-	__u64 cookie_auto_trips;      /* auto mode turned cookies on */
-};
+#define TG_COUNTERS(X)                                                                          \
+	X(packets, packets_total, , "packets the XDP program saw")                             \
+	X(syn, syn_total, , "SYNs to limited ports: allowed + dropped + would_drop")            \
+	X(allowed, syn_total, allowed, "limited SYNs within their bucket, passed")              \
+	X(dropped, syn_total, dropped, "limited SYNs over the limit, dropped")                  \
+	X(would_drop, syn_total, would_drop, "over the limit in dry-run mode, passed")          \
+	X(pass_not_syn, passed_total, not_syn, "passed: not a SYN to a limited port")           \
+	X(pass_not_ip, passed_total, not_ip, "passed: neither IPv4 nor IPv6 (ARP, LLDP, ...)")  \
+	X(pass_trunc, passed_total, truncated, "passed: a header ran past the end of the packet") \
+	X(pass_badhdr, passed_total, bad_header,                                                \
+	  "passed: malformed header (IP version, IHL < 5, doff < 5, an IPv4-mapped IPv6 "      \
+	  "source)")                                                                           \
+	X(pass_exthdr, passed_total, ext_header,                                                \
+	  "passed: an IPv6 extension header that cannot be walked")                            \
+	X(pass_tunnel, passed_total, tunnel,                                                    \
+	  "passed: IP in IP or GRE (limit where it is decapsulated)")                          \
+	X(pass_vlan, passed_total, vlan, "passed: more than two VLAN tags")                     \
+	X(fragment, passed_total, fragment, "passed: non-first fragment, no TCP header")        \
+	X(frag_tiny, tiny_fragments_total, , "first fragments cut inside TCP, charged as SYNs") \
+	X(exthdr_long, long_ext_chains_total, ,                                                 \
+	  "IPv6 chains longer than 8 headers, charged as SYNs")                                \
+	X(new_source, new_sources_total, , "sources given a bucket")                           \
+	X(table_full, table_full_total, ,                                                       \
+	  "new sources that found the table full (the LRU evicted)")                           \
+	X(evicted, evicted_total, , "sources evicted from the full table to make room")        \
+	X(cas_retry, cas_retries_total, , "bucket updates retried after a race with another CPU") \
+	X(cas_exhausted, cas_exhausted_total, ,                                                 \
+	  "SYNs refused after too many races (in dropped or would_drop)")                      \
+	/* Rules (each SYN counts in at most one) */                                           \
+	X(rule_allow, rule_syn_total, allow, "SYNs passed by an allow rule (in allowed)")       \
+	X(rule_deny, rule_syn_total, deny, "SYNs that hit a deny rule (in dropped or would_drop)") \
+	X(rule_limit, rule_syn_total, limit, "SYNs charged to a limit rule's bucket")           \
+	/* Actions: dropped == act_drop + rst_sent + rst_budget_exceeded +                     \
+	 * rst_skipped + redirected + redirect_failed */                                       \
+	X(act_drop, action_total, drop, "dropped silently")                                     \
+	X(rst_sent, action_total, rst, "refused with an RST+ACK (XDP_TX)")                      \
+	X(rst_budget_exceeded, action_total, rst_over_budget,                                   \
+	  "RST wanted, over the RST budget: dropped")                                          \
+	X(rst_skipped, action_total, rst_skipped,                                               \
+	  "RST wanted, not answerable (options, fragment, not unicast): dropped")              \
+	X(redirected, action_total, redirect, "sent to the redirect interface")                 \
+	X(redirect_failed, action_total, redirect_failed,                                       \
+	  "redirect interface not in tg_redirect: dropped")                                    \
+	X(flow_redirected, flow_redirected_total, ,                                             \
+	  "later packets of redirected flows, sent after their SYN")                           \
+	/* Drop log */                                                                         \
+	X(log_emitted, log_lines_total, written, "drop log lines written")                      \
+	X(log_budget_exceeded, log_lines_total, over_budget,                                    \
+	  "drop log lines over the budget, not written")                                       \
+	X(log_lost, log_lines_total, lost, "drop log lines lost: the ring buffer was full")     \
+	/* SYN cookies. A covered SYN is not in syn: it is charged to no                       \
+	 * bucket. cookie_syn == cookie_sent + cookie_budget_exceeded +                        \
+	 * cookie_skipped */                                                                   \
+	X(cookie_syn, cookie_syn_total, ,                                                       \
+	  "SYNs from untracked sources the cookie mode covered (not in syn)")                  \
+	X(cookie_sent, cookie_synack_total, sent, "answered with a SYN cookie SYN-ACK (XDP_TX)") \
+	X(cookie_budget_exceeded, cookie_synack_total, over_budget,                             \
+	  "cookie wanted, over the cookie budget: dropped")                                    \
+	X(cookie_skipped, cookie_synack_total, skipped,                                         \
+	  "cookie wanted, not answerable (options, fragment, not unicast): dropped")           \
+	X(cookie_ack_valid, cookie_ack_total, valid,                                            \
+	  "ACKs whose cookie the listener took as a connection (TC)")                          \
+	X(cookie_ack_invalid, cookie_ack_total, invalid,                                        \
+	  "ACKs to a limited port with a bad or stale cookie and no connection: dropped")      \
+	X(cookie_assign_failed, cookie_ack_total, refused,                                      \
+	  "valid cookies the kernel did not take (no listener, a sysctl): passed")             \
+	X(cookie_verified, cookie_verified_sources_total, ,                                     \
+	  "sources given a bucket by a valid cookie")                                          \
+	X(cookie_auto_trips, cookie_auto_trips_total, , "times auto mode turned cookies on")
 
-#define TG_NR_COUNTERS (sizeof(struct tg_counters) / sizeof(__u64))
+#define TG_COUNTER_FIELD(field, metric, label, help) __u64 field;
+struct tg_counters {
+	TG_COUNTERS(TG_COUNTER_FIELD)
+};
+#undef TG_COUNTER_FIELD
+
+#define TG_COUNTER_ONE(field, metric, label, help) +1
+#define TG_NR_COUNTERS (0 TG_COUNTERS(TG_COUNTER_ONE))
+
+/* Userspace walks the struct as an array of __u64: nothing else in it. */
+_Static_assert(sizeof(struct tg_counters) == TG_NR_COUNTERS * sizeof(__u64),
+	       "struct tg_counters holds only the rows of TG_COUNTERS");
 
 /*
  * tg_fam_stats: a PERCPU_ARRAY indexed by address family, so the limited

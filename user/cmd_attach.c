@@ -14,15 +14,6 @@
 #include "output.h"
 #include "xdp.h"
 
-static int parse_mode(const struct tg_cmdline *cl, enum xdp_attach_mode *mode)
-{
-	const char *m = cl->set[OPT_MODE] ? cl->val[OPT_MODE] : "native";
-
-	if (tg_parse_mode(m, mode))
-		return tg_fail(TG_EXIT_USAGE, "--mode '%s': expected native or skb", m);
-	return 0;
-}
-
 /* Print the limits in force, read back from the maps, not from argv. */
 static int print_effective(const char *ifname, const struct tg_maps *m,
 			   const struct tg_attached *att)
@@ -67,12 +58,11 @@ static int attach_locked(const char *ifname, int ifindex, enum xdp_attach_mode m
 int tg_cmd_attach(const struct tg_cmdline *cl)
 {
 	const char *ifname = cl->pos[0];
-	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
-	struct tg_limits l;
+	struct tg_iface_conf ic;
 	int ifindex, lock, ret;
 
-	tg_limits_default(&l);
-	if ((ret = tg_limit_opts_apply(cl, &l)) || (ret = parse_mode(cl, &mode)))
+	tg_iface_conf_default(&ic, ifname);
+	if ((ret = tg_iface_opts_apply(cl, &ic)))
 		return ret;
 	ifindex = tg_iface_index(ifname);
 	if (ifindex < 0)
@@ -82,7 +72,7 @@ int tg_cmd_attach(const struct tg_cmdline *cl)
 	lock = tg_iface_lock();
 	if (lock < 0)
 		return -lock;
-	ret = attach_locked(ifname, ifindex, mode, &l);
+	ret = attach_locked(ifname, ifindex, ic.mode, &ic.limits);
 	tg_unlock(lock);
 	return ret;
 }
@@ -90,14 +80,15 @@ int tg_cmd_attach(const struct tg_cmdline *cl)
 int tg_cmd_set(const struct tg_cmdline *cl)
 {
 	const char *ifname = cl->pos[0];
-	struct tg_limits old, l;
+	struct tg_iface_conf ic;
+	struct tg_limits old;
 	struct tg_attached att;
 	struct tg_maps m;
 	int ifindex, lock, ret, err;
 
 	/* Bad values are usage errors whether or not tidegate is attached. */
-	tg_limits_default(&l);
-	if ((ret = tg_limit_opts_apply(cl, &l)))
+	tg_iface_conf_default(&ic, ifname);
+	if ((ret = tg_iface_opts_apply(cl, &ic)))
 		return ret;
 	ifindex = tg_iface_index(ifname);
 	if (ifindex < 0)
@@ -112,10 +103,10 @@ int tg_cmd_set(const struct tg_cmdline *cl)
 		ret = tg_fail(TG_EXIT_FAIL, "%s: reading the config: %s", ifname, strerror(-err));
 		goto out;
 	}
-	l = old;
-	if ((ret = tg_limit_opts_apply(cl, &l)))
+	ic.limits = old;
+	if ((ret = tg_iface_opts_apply(cl, &ic)))
 		goto out;
-	err = tg_live_write(&m, &l, &old);
+	err = tg_live_write(&m, &ic.limits, &old);
 	if (err) {
 		ret = tg_fail(TG_EXIT_FAIL, "%s: writing the config: %s", ifname, strerror(-err));
 		goto out;

@@ -25,49 +25,13 @@
 #include "log.h"
 #include "parse.h"
 
-/* A key that is not a command-line option: rules are added by a command. */
-#define KEY_RULE   OPT__MAX
-#define NR_KEYS    (OPT__MAX + 1)
+#define NR_KEYS    OPT__MAX
 
 #define MAX_LINE   1000
 #define MAX_FILE   (1 << 20)
 
-enum scope { SC_DAEMON = 1, SC_IFACE = 2, SC_DEFAULTS = 4 };
-
-struct key {
-	int id;
-	int scope;
-};
-
-static const struct key keys[] = {
-	{ OPT_METRICS, SC_DAEMON },
-	{ OPT_REDIS, SC_DAEMON },
-	{ OPT_SYNC_INTERVAL, SC_DAEMON },
-	{ OPT_REDIS_TIMEOUT, SC_DAEMON },
-	{ OPT_REDIS_PREFIX, SC_DAEMON },
-	{ OPT_DETACH_ON_EXIT, SC_DAEMON },
-	{ OPT_RATE, SC_IFACE | SC_DEFAULTS },
-	{ OPT_BURST, SC_IFACE | SC_DEFAULTS },
-	{ OPT_PORTS, SC_IFACE | SC_DEFAULTS },
-	{ OPT_V4_PREFIX, SC_IFACE | SC_DEFAULTS },
-	{ OPT_V6_PREFIX, SC_IFACE | SC_DEFAULTS },
-	{ OPT_MAX_SOURCES, SC_IFACE | SC_DEFAULTS },
-	{ OPT_MODE, SC_IFACE | SC_DEFAULTS },
-	{ OPT_DRY_RUN, SC_IFACE | SC_DEFAULTS },
-	{ OPT_ZONE, SC_IFACE },
-	{ OPT_ACTION, SC_IFACE | SC_DEFAULTS },
-	{ OPT_RST_BUDGET, SC_IFACE | SC_DEFAULTS },
-	{ OPT_LOG_INTERVAL, SC_IFACE | SC_DEFAULTS },
-	{ OPT_LOG_BUDGET, SC_IFACE | SC_DEFAULTS },
-	{ KEY_RULE, SC_IFACE | SC_DEFAULTS },
-};
-
-#define NR_FILE_KEYS (sizeof(keys) / sizeof(keys[0]))
-
 static const char *key_name(int id)
 {
-	if (id == KEY_RULE)
-		return "rule";
 	return tg_opt_defs[id].name;
 }
 
@@ -131,18 +95,6 @@ static const char *what(const struct raw_val *v, int id, char *buf, size_t len)
 	snprintf(buf, len, "%s%s '%s'", v->line ? "" : "--", key_name(id),
 		 v->text ? v->text : "");
 	return buf;
-}
-
-static bool valid_name(const char *s, size_t max)
-{
-	size_t n = strlen(s), i;
-
-	if (!n || n >= max)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
-			return false;
-	return true;
 }
 
 static bool valid_ifname(const char *s)
@@ -294,14 +246,15 @@ static char *reader(char *str, int num, void *stream)
 	return str;
 }
 
-static const struct key *find_key(const char *name)
+/* A key of the file: a scoped option's name; -1 if none. */
+static int find_key(const char *name)
 {
-	size_t i;
+	int id;
 
-	for (i = 0; i < NR_FILE_KEYS; i++)
-		if (!strcmp(key_name(keys[i].id), name))
-			return &keys[i];
-	return NULL;
+	for (id = 0; id < OPT__MAX; id++)
+		if (tg_opt_in_file(id) && !strcmp(key_name(id), name))
+			return id;
+	return -1;
 }
 
 static void set_val(struct raw_val *v, const char *text, int line)
@@ -315,43 +268,46 @@ static void set_val(struct raw_val *v, const char *text, int line)
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct raw *r = user;
-	const struct key *k;
+	const struct tg_opt_def *def;
 	struct raw_val *vals, *v;
 	char unq[MAX_LINE + 1];
-	int line = r->lineno;
+	int line = r->lineno, id;
+	bool daemon_key;
 
 	(void)section;
 	r->handled = true;
 	if (r->cur == CUR_BAD)
 		return 1; /* the bad header was reported; do not cascade */
-	k = find_key(name);
+	id = find_key(name);
 	if (!value) {
-		if (k)
+		if (id >= 0)
 			diag(r->diags, line, false, "'%s' needs a value: %s = VALUE", name, name);
 		else
 			diag(r->diags, line, false, "expected KEY = VALUE or [SECTION], got '%s'",
 			     name);
 		return 1;
 	}
-	if (!k) {
+	if (id < 0) {
 		diag(r->diags, line, false, "unknown key '%s'", name);
 		return 1;
 	}
+	def = &tg_opt_defs[id];
+	daemon_key = def->scope == TG_SCOPE_DAEMON;
 	if (r->cur == CUR_NONE) {
 		diag(r->diags, line, false, "'%s' is outside any section: put it under %s", name,
-		     k->scope & SC_DAEMON ? "[daemon]" : "[interface NAME] or [defaults]");
+		     daemon_key ? "[daemon]" : "[interface NAME] or [defaults]");
 		return 1;
 	}
-	if (r->cur == CUR_DAEMON && !(k->scope & SC_DAEMON)) {
+	if (r->cur == CUR_DAEMON && !daemon_key) {
 		diag(r->diags, line, false, "'%s' belongs in [interface NAME]%s, not [daemon]",
-		     name, k->scope & SC_DEFAULTS ? " or [defaults]" : "");
+		     name, def->flags & TG_OPT_ONE_IFACE ? "" : " or [defaults]");
 		return 1;
 	}
-	if (r->cur != CUR_DAEMON && (k->scope & SC_DAEMON)) {
+	if (r->cur != CUR_DAEMON && daemon_key) {
 		diag(r->diags, line, false, "'%s' is daemon-wide: it belongs in [daemon]", name);
 		return 1;
 	}
-	if (r->cur == CUR_DEFAULTS && !(k->scope & SC_DEFAULTS)) {
+	if (r->cur == CUR_DEFAULTS && (def->flags & TG_OPT_ONE_IFACE)) {
 		diag(r->diags, line, false, "'%s' names one interface: put it in [interface NAME]",
 		     name);
 		return 1;
@@ -368,7 +324,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		vals = r->defaults.v;
 	else
 		vals = r->sect[r->cur_sect].v;
-	if (k->id == KEY_RULE) {
+	if (def->flags & TG_OPT_FILE) { /* the rules: one per line, all kept */
 		struct raw_sect *s = r->cur == CUR_DEFAULTS ? &r->defaults : &r->sect[r->cur_sect];
 
 		if (s->nrules == TG_CONF_MAX_RULES) {
@@ -378,7 +334,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		set_val(&s->rule[s->nrules++], unq, line);
 		return 1;
 	}
-	v = &vals[k->id];
+	v = &vals[id];
 	if (v->set) {
 		diag(r->diags, line, false, "'%s' is set twice in this section (first on line %d)",
 		     name, v->line);
@@ -410,21 +366,15 @@ static void free_raw(struct raw *r)
 	free(r);
 }
 
-/* The command line of run, laid over the file. */
+/* The command line of run, laid over the file: the daemon's options
+ * over [daemon], an interface's over each interface it names. */
 static void apply_cli(struct raw *r, const struct tg_cmdline *cl)
 {
-	static const int daemon_ids[] = { OPT_METRICS, OPT_REDIS, OPT_SYNC_INTERVAL,
-					  OPT_REDIS_TIMEOUT, OPT_REDIS_PREFIX,
-					  OPT_DETACH_ON_EXIT };
-	static const int iface_ids[] = { OPT_RATE, OPT_BURST, OPT_PORTS, OPT_V4_PREFIX,
-					 OPT_V6_PREFIX, OPT_MAX_SOURCES, OPT_MODE, OPT_DRY_RUN,
-					 OPT_ZONE };
-	size_t i;
-	int p;
+	int p, id;
 
-	for (i = 0; i < sizeof(daemon_ids) / sizeof(daemon_ids[0]); i++)
-		if (cl->set[daemon_ids[i]])
-			set_val(&r->daemon[daemon_ids[i]], cl->val[daemon_ids[i]], 0);
+	for (id = 0; id < OPT__MAX; id++)
+		if (cl->set[id] && tg_opt_defs[id].scope == TG_SCOPE_DAEMON)
+			set_val(&r->daemon[id], cl->val[id], 0);
 	for (p = 0; p < cl->npos; p++) {
 		struct raw_sect *s;
 
@@ -435,20 +385,18 @@ static void apply_cli(struct raw *r, const struct tg_cmdline *cl)
 		s = find_sect(r, cl->pos[p]);
 		if (!s)
 			s = add_sect(r, cl->pos[p], 0);
-		for (i = 0; s && i < sizeof(iface_ids) / sizeof(iface_ids[0]); i++)
-			if (cl->set[iface_ids[i]])
-				set_val(&s->v[iface_ids[i]], cl->val[iface_ids[i]], 0);
-		if (s && cl->set[OPT_NO_DRY_RUN])
-			set_val(&s->v[OPT_DRY_RUN], "no", 0);
+		for (id = 0; s && id < OPT__MAX; id++)
+			if (cl->set[id] && tg_opt_per_iface(id))
+				set_val(&s->v[id], cl->val[id], 0);
 	}
 	if (cl->set[OPT_DRY_RUN] && cl->set[OPT_NO_DRY_RUN])
 		diag(r->diags, 0, false, "--dry-run and --enforce contradict each other");
 	if (!cl->npos)
-		for (i = 0; i < sizeof(iface_ids) / sizeof(iface_ids[0]); i++)
-			if (cl->set[iface_ids[i]])
+		for (id = 0; id < OPT__MAX; id++)
+			if (cl->set[id] && tg_opt_per_iface(id))
 				diag(r->diags, 0, false, "--%s applies to the interfaces named on the "
 							 "command line: name one, or set it in the "
-							 "file", tg_opt_defs[iface_ids[i]].name);
+							 "file", tg_opt_defs[id].name);
 }
 
 int tg_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len)
@@ -501,119 +449,121 @@ int tg_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *le
 	return 0;
 }
 
+/*
+ * One option of the daemon from its text (NULL: a bare flag). 0, or
+ * -EINVAL with why; -ENOENT for an option that is not the daemon's.
+ */
+static int daemon_set(struct tg_daemon_conf *c, int id, const char *text, char *why,
+		      size_t whylen)
+{
+	switch (id) {
+	case OPT_METRICS:
+		snprintf(c->metrics, sizeof(c->metrics), "%s", text);
+		c->metrics_on = strcmp(text, "off") != 0;
+		if (c->metrics_on && (strlen(text) >= sizeof(c->metrics) ||
+				      tg_parse_listen(text, &c->metrics_addr, &c->metrics_addrlen))) {
+			snprintf(why, whylen, "expected ADDR:PORT such as 127.0.0.1:9477 or "
+					      "[::1]:9477, or off");
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_REDIS:
+		c->redis_on = text[0] != '\0';
+		return c->redis_on && tg_redis_url_parse(text, &c->redis, why, whylen) ? -EINVAL : 0;
+	case OPT_SYNC_INTERVAL:
+		if (tg_parse_duration_ms(text, 10, 60000, &c->sync_interval_ms)) {
+			snprintf(why, whylen, "expected a duration from 10ms to 60s, such as 250ms");
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_REDIS_TIMEOUT:
+		if (tg_parse_duration_ms(text, 10, 10000, &c->redis_timeout_ms)) {
+			snprintf(why, whylen, "expected a duration from 10ms to 10s, such as 200ms");
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_REDIS_PREFIX:
+		if (!tg_valid_name(text, sizeof(c->redis_prefix))) {
+			snprintf(why, whylen, "expected 1-%zu letters, digits, '.', '_' or '-'",
+				 sizeof(c->redis_prefix) - 1);
+			return -EINVAL;
+		}
+		snprintf(c->redis_prefix, sizeof(c->redis_prefix), "%s", text);
+		return 0;
+	case OPT_DETACH_ON_EXIT:
+		c->detach_on_exit = true;
+		if (text && tg_parse_bool(text, &c->detach_on_exit)) {
+			snprintf(why, whylen, "expected yes or no");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(why, whylen, "not an option of the daemon");
+	return -ENOENT;
+}
+
 static void resolve_daemon(struct raw *r, struct tg_daemon_conf *c)
 {
-	struct tg_diags *d = r->diags;
-	struct raw_val *v;
+	static const struct {
+		int id;
+		const char *text;
+	} defaults[] = {
+		{ OPT_METRICS, TG_DEFAULT_METRICS },
+		{ OPT_SYNC_INTERVAL, TG_DEFAULT_SYNC_INTERVAL },
+		{ OPT_REDIS_TIMEOUT, TG_DEFAULT_REDIS_TIMEOUT },
+		{ OPT_REDIS_PREFIX, TG_DEFAULT_REDIS_PREFIX },
+	};
 	char why[200], w[600];
+	size_t i;
+	int id;
 
-	v = &r->daemon[OPT_METRICS];
-	snprintf(c->metrics, sizeof(c->metrics), "%s", v->set ? v->text : TG_DEFAULT_METRICS);
-	c->metrics_on = strcmp(c->metrics, "off") != 0;
-	if (c->metrics_on && tg_parse_listen(c->metrics, &c->metrics_addr, &c->metrics_addrlen))
-		diag(d, v->line, false, "%s: expected ADDR:PORT such as 127.0.0.1:9477 or "
-					"[::1]:9477, or off", what(v, OPT_METRICS, w, sizeof(w)));
+	for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		daemon_set(c, defaults[i].id, defaults[i].text, why, sizeof(why));
+	for (id = 0; id < OPT__MAX; id++) {
+		const struct raw_val *v = &r->daemon[id];
 
-	v = &r->daemon[OPT_REDIS];
-	c->redis_on = v->set && v->text && v->text[0];
-	if (c->redis_on && tg_redis_url_parse(v->text, &c->redis, why, sizeof(why)))
-		diag(d, v->line, false, "%s: %s", what(v, OPT_REDIS, w, sizeof(w)), why);
-
-	v = &r->daemon[OPT_SYNC_INTERVAL];
-	if (tg_parse_duration_ms(v->set ? v->text : TG_DEFAULT_SYNC_INTERVAL, 10, 60000,
-				 &c->sync_interval_ms))
-		diag(d, v->line, false, "%s: expected a duration from 10ms to 60s, such as 250ms",
-		     what(v, OPT_SYNC_INTERVAL, w, sizeof(w)));
-	v = &r->daemon[OPT_REDIS_TIMEOUT];
-	if (tg_parse_duration_ms(v->set ? v->text : TG_DEFAULT_REDIS_TIMEOUT, 10, 10000,
-				 &c->redis_timeout_ms))
-		diag(d, v->line, false, "%s: expected a duration from 10ms to 10s, such as 200ms",
-		     what(v, OPT_REDIS_TIMEOUT, w, sizeof(w)));
-	v = &r->daemon[OPT_REDIS_PREFIX];
-	snprintf(c->redis_prefix, sizeof(c->redis_prefix), "%s",
-		 v->set ? v->text : TG_DEFAULT_REDIS_PREFIX);
-	if (v->set && !valid_name(v->text, TG_NAME_MAX))
-		diag(d, v->line, false, "%s: expected 1-%d letters, digits, '.', '_' or '-'",
-		     what(v, OPT_REDIS_PREFIX, w, sizeof(w)), TG_NAME_MAX - 1);
-	v = &r->daemon[OPT_DETACH_ON_EXIT];
-	c->detach_on_exit = false;
-	if (v->set && v->text && tg_parse_bool(v->text, &c->detach_on_exit))
-		diag(d, v->line, false, "%s: expected yes or no",
-		     what(v, OPT_DETACH_ON_EXIT, w, sizeof(w)));
-	else if (v->set && !v->text)
-		c->detach_on_exit = true;
+		if (v->set && daemon_set(c, id, v->text, why, sizeof(why)))
+			diag(r->diags, v->line, false, "%s: %s", what(v, id, w, sizeof(w)), why);
+	}
 }
 
 static void resolve_iface(struct raw *r, const struct raw_sect *s, struct tg_iface_conf *ic)
 {
-	static const int limit_ids[] = { OPT_RATE, OPT_BURST, OPT_PORTS, OPT_V4_PREFIX,
-					 OPT_V6_PREFIX, OPT_MAX_SOURCES, OPT_DRY_RUN, OPT_ACTION,
-					 OPT_RST_BUDGET, OPT_LOG_INTERVAL, OPT_LOG_BUDGET };
 	struct tg_diags *d = r->diags;
 	const struct raw_val *v;
 	struct tg_config cfg;
 	char why[200], w[600];
-	int line_rb = s->line, i;
-	size_t k;
+	int line_rb = s->line, i, id;
 
-	memset(ic, 0, sizeof(*ic));
-	snprintf(ic->name, sizeof(ic->name), "%s", s->name);
+	tg_iface_conf_default(ic, s->name);
 	ic->line = s->line;
-	tg_limits_default(&ic->limits);
-	for (k = 0; k < sizeof(limit_ids) / sizeof(limit_ids[0]); k++) {
-		int id = limit_ids[k];
-
+	/* The section's value, else the defaults', in the table's order. */
+	for (id = 0; id < OPT__MAX; id++) {
+		if (!tg_opt_per_iface(id) || (tg_opt_defs[id].flags & TG_OPT_FILE))
+			continue;
 		v = s->v[id].set ? &s->v[id] : &r->defaults.v[id];
 		if (!v->set)
 			continue;
-		if (id == OPT_DRY_RUN && v->line == 0 && !v->text) {
-			ic->limits.dry_run = true;
-			continue;
-		}
-		if (tg_limit_set(&ic->limits, id, v->text, why, sizeof(why)))
+		if (tg_iface_set(ic, id, v->text, why, sizeof(why)))
 			diag(d, v->line, false, "%s: %s", what(v, id, w, sizeof(w)), why);
 		if ((id == OPT_RATE || id == OPT_BURST) && v->line > line_rb)
 			line_rb = v->line;
 	}
 	if (tg_limits_to_config(&ic->limits, &cfg, why, sizeof(why)))
 		diag(d, line_rb, false, "[interface %s]: %s", s->name, why);
+	if (!s->v[OPT_ZONE].set && !tg_valid_name(ic->zone, sizeof(ic->zone)))
+		diag(d, s->line, false, "zone '%s': expected 1-%zu letters, digits, '.', '_' or '-' "
+					"(set zone = NAME for this interface)", ic->zone,
+		     sizeof(ic->zone) - 1);
 
-	ic->mode = XDP_MODE_NATIVE;
-	v = s->v[OPT_MODE].set ? &s->v[OPT_MODE] : &r->defaults.v[OPT_MODE];
-	if (v->set && tg_parse_mode(v->text, &ic->mode))
-		diag(d, v->line, false, "%s: expected native or skb", what(v, OPT_MODE, w, sizeof(w)));
-
-	v = &s->v[OPT_ZONE];
-	snprintf(ic->zone, sizeof(ic->zone), "%s", v->set ? v->text : s->name);
-	if (!valid_name(ic->zone, TG_NAME_MAX))
-		diag(d, v->set ? v->line : s->line, false,
-		     "zone '%s': expected 1-%d letters, digits, '.', '_' or '-'%s", ic->zone,
-		     TG_NAME_MAX - 1, v->set ? "" : " (set zone = NAME for this interface)");
-
+	/* Rules: the defaults' and then the section's, all of them. */
 	for (i = 0; i < r->defaults.nrules + s->nrules; i++) {
 		v = i < r->defaults.nrules ? &r->defaults.rule[i] : &s->rule[i - r->defaults.nrules];
-		if (ic->nrules == TG_CONF_MAX_RULES) {
-			diag(d, v->line, false, "more than %d rules", TG_CONF_MAX_RULES);
-			break;
-		}
-		if (tg_rule_spec_parse(v->text, &ic->rules[ic->nrules].spec, why, sizeof(why))) {
-			diag(d, v->line, false, "rule '%s': %s", v->text, why);
+		if (tg_iface_set(ic, OPT_RULE, v->text, why, sizeof(why))) {
+			diag(d, v->line, false, "%s: %s", what(v, OPT_RULE, w, sizeof(w)), why);
 			continue;
 		}
-		for (k = 0; k < (size_t)ic->nrules; k++) {
-			const struct tg_cidr *a = &ic->rules[k].spec.cidr;
-			const struct tg_cidr *b = &ic->rules[ic->nrules].spec.cidr;
-
-			if (a->family == b->family && a->len == b->len &&
-			    !memcmp(a->addr, b->addr, sizeof(a->addr)))
-				break;
-		}
-		if (k < (size_t)ic->nrules) {
-			diag(d, v->line, false, "rule '%s': duplicate: line %d has a rule for the "
-						"same prefix", v->text, ic->rules[k].line);
-			continue;
-		}
-		ic->rules[ic->nrules++].line = v->line;
+		ic->rules[ic->nrules - 1].line = v->line;
 	}
 }
 

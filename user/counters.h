@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* counters.h - tg_stats, summed over CPUs, with names. */
+/* counters.h - tg_stats, summed over CPUs, with names (from TG_COUNTERS
+ * in tidegate.h). */
 #ifndef TG_COUNTERS_H
 #define TG_COUNTERS_H
 
@@ -8,9 +9,11 @@
 #include "tidegate.h"
 
 struct tg_counter_def {
-	const char *name;
+	const char *name; /* the field's, as `stats` prints it */
 	size_t offset;
 	const char *help;
+	const char *metric; /* tidegate_<metric>, and */
+	const char *label;  /* its label's value; "" for none */
 };
 
 extern const struct tg_counter_def tg_counter_defs[TG_NR_COUNTERS];

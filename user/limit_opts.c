@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* limit_opts.c - from --rate, --burst, ... to struct tg_limits. */
+/* limit_opts.c - an interface's options, from --rate, --mode, ... or the
+ * file's keys to struct tg_iface_conf. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "action.h"
+#include "attach.h"
 #include "limit_opts.h"
 #include "output.h"
 
@@ -18,21 +21,6 @@ static int parse_num(const char *text, __u64 min, __u64 max, __u64 *out, char *w
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* The order settings are applied in, whatever order they were written. */
-static const int limit_keys[] = { OPT_RATE, OPT_BURST, OPT_PORTS, OPT_V4_PREFIX,
-				  OPT_V6_PREFIX, OPT_MAX_SOURCES, OPT_DRY_RUN, OPT_ACTION,
-				  OPT_RST_BUDGET, OPT_LOG_INTERVAL, OPT_LOG_BUDGET };
-
-bool tg_limit_is_key(int id)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++)
-		if (limit_keys[i] == id)
-			return true;
-	return false;
 }
 
 int tg_limit_set(struct tg_limits *l, int id, const char *text, char *why, size_t whylen)
@@ -68,6 +56,9 @@ int tg_limit_set(struct tg_limits *l, int id, const char *text, char *why, size_
 			return -EINVAL;
 		l->max_sources = (__u32)v;
 		return 0;
+	case OPT_NO_DRY_RUN:
+		l->dry_run = false;
+		return 0;
 	case OPT_DRY_RUN:
 		if (!text)
 			b = true;
@@ -96,54 +87,143 @@ int tg_limit_set(struct tg_limits *l, int id, const char *text, char *why, size_
 		return 0;
 	}
 	snprintf(why, whylen, "not a limit");
-	return -EINVAL;
+	return -ENOENT;
 }
 
-int tg_limit_opts_apply(const struct tg_cmdline *cl, struct tg_limits *l)
+void tg_iface_conf_default(struct tg_iface_conf *ic, const char *name)
+{
+	memset(ic, 0, sizeof(*ic));
+	snprintf(ic->name, sizeof(ic->name), "%s", name);
+	snprintf(ic->zone, sizeof(ic->zone), "%s", name);
+	ic->mode = XDP_MODE_NATIVE;
+	tg_limits_default(&ic->limits);
+}
+
+static int add_rule(struct tg_iface_conf *ic, const char *text, char *why, size_t whylen)
+{
+	struct tg_rule_spec *spec;
+	int k;
+
+	if (ic->nrules == TG_CONF_MAX_RULES) {
+		snprintf(why, whylen, "more than %d rules", TG_CONF_MAX_RULES);
+		return -EINVAL;
+	}
+	spec = &ic->rules[ic->nrules].spec;
+	if (tg_rule_spec_parse(text, spec, why, whylen))
+		return -EINVAL;
+	for (k = 0; k < ic->nrules; k++) {
+		const struct tg_cidr *a = &ic->rules[k].spec.cidr;
+
+		if (a->family == spec->cidr.family && a->len == spec->cidr.len &&
+		    !memcmp(a->addr, spec->cidr.addr, sizeof(a->addr))) {
+			snprintf(why, whylen, "duplicate: line %d has a rule for the same prefix",
+				 ic->rules[k].line);
+			return -EINVAL;
+		}
+	}
+	ic->rules[ic->nrules++].line = 0;
+	return 0;
+}
+
+int tg_iface_set(struct tg_iface_conf *ic, int id, const char *text, char *why,
+		 size_t whylen)
+{
+	switch (id) {
+	case OPT_MODE:
+		if (tg_parse_mode(text, &ic->mode)) {
+			snprintf(why, whylen, "expected native or skb");
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_ZONE:
+		/* Checked before it is stored: two long zones cut to the
+		 * same prefix would share their Redis keys. */
+		if (!tg_valid_name(text, sizeof(ic->zone))) {
+			snprintf(why, whylen, "expected 1-%zu letters, digits, '.', '_' or '-'",
+				 sizeof(ic->zone) - 1);
+			return -EINVAL;
+		}
+		snprintf(ic->zone, sizeof(ic->zone), "%s", text);
+		return 0;
+	case OPT_RULE:
+		return add_rule(ic, text, why, whylen);
+	}
+	return tg_limit_set(&ic->limits, id, text, why, whylen);
+}
+
+int tg_iface_opts_apply(const struct tg_cmdline *cl, struct tg_iface_conf *ic)
 {
 	struct tg_config cfg;
 	char why[160];
-	size_t i;
+	int id;
 
 	if (cl->set[OPT_DRY_RUN] && cl->set[OPT_NO_DRY_RUN])
 		return tg_fail(TG_EXIT_USAGE, "--dry-run and --enforce contradict each other");
-	for (i = 0; i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++) {
-		int id = limit_keys[i];
-
-		if (!cl->set[id])
+	for (id = 0; id < OPT__MAX; id++) {
+		if (!cl->set[id] || !tg_opt_per_iface(id))
 			continue;
-		if (tg_limit_set(l, id, cl->val[id], why, sizeof(why)))
+		if (tg_iface_set(ic, id, cl->val[id], why, sizeof(why)))
 			return tg_fail(TG_EXIT_USAGE, "--%s '%s': %s", tg_opt_defs[id].name,
-				       cl->val[id], why);
+				       cl->val[id] ? cl->val[id] : "", why);
 	}
-	if (cl->set[OPT_NO_DRY_RUN])
-		l->dry_run = false;
 	/* Catch combinations no single option shows: burst x interval. */
-	if (tg_limits_to_config(l, &cfg, why, sizeof(why)))
+	if (tg_limits_to_config(&ic->limits, &cfg, why, sizeof(why)))
 		return tg_fail(TG_EXIT_USAGE, "%s", why);
 	return 0;
 }
 
-struct json_object *tg_limits_json(const struct tg_limits *l)
+struct json_object *tg_limit_json(const struct tg_limits *l, int id)
 {
-	struct json_object *o = json_object_new_object();
 	char buf[512];
 
-	tg_rate_format(&l->rate, buf, sizeof(buf));
-	json_object_object_add(o, "rate", json_object_new_string(buf));
-	json_object_object_add(o, "burst", json_object_new_int64((int64_t)tg_limits_burst(l)));
+	switch (id) {
+	case OPT_RATE:
+		tg_rate_format(&l->rate, buf, sizeof(buf));
+		return json_object_new_string(buf);
+	case OPT_BURST:
+		return json_object_new_int64((int64_t)tg_limits_burst(l));
+	case OPT_PORTS:
+		tg_format_ports(&l->ports, buf, sizeof(buf));
+		return json_object_new_string(buf);
+	case OPT_V4_PREFIX:
+		return json_object_new_int((int)l->v4_prefix);
+	case OPT_V6_PREFIX:
+		return json_object_new_int((int)l->v6_prefix);
+	case OPT_MAX_SOURCES:
+		return json_object_new_int64(l->max_sources);
+	case OPT_DRY_RUN:
+		return json_object_new_boolean(l->dry_run);
+	case OPT_ACTION:
+		tg_action_format(&l->action, buf, sizeof(buf));
+		return json_object_new_string(buf);
+	case OPT_RST_BUDGET:
+		return json_object_new_int64(l->rst_budget);
+	case OPT_LOG_INTERVAL:
+		return json_object_new_int64(l->log_interval);
+	case OPT_LOG_BUDGET:
+		return json_object_new_int64(l->log_budget);
+	}
+	return NULL;
+}
+
+struct json_object *tg_limits_json(const struct tg_limits *l)
+{
+	struct json_object *o = json_object_new_object(), *v;
+	char key[64];
+	int id;
+	size_t i;
+
+	for (id = 0; id < OPT__MAX; id++) {
+		v = tg_limit_json(l, id);
+		if (!v)
+			continue;
+		snprintf(key, sizeof(key), "%s", tg_opt_defs[id].name);
+		for (i = 0; key[i]; i++)
+			if (key[i] == '-')
+				key[i] = '_';
+		json_object_object_add(o, key, v);
+	}
 	json_object_object_add(o, "interval_ns",
 			       json_object_new_int64((int64_t)tg_rate_interval_ns(&l->rate)));
-	tg_format_ports(&l->ports, buf, sizeof(buf));
-	json_object_object_add(o, "ports", json_object_new_string(buf));
-	json_object_object_add(o, "v4_prefix", json_object_new_int((int)l->v4_prefix));
-	json_object_object_add(o, "v6_prefix", json_object_new_int((int)l->v6_prefix));
-	json_object_object_add(o, "max_sources", json_object_new_int64(l->max_sources));
-	json_object_object_add(o, "dry_run", json_object_new_boolean(l->dry_run));
-	tg_action_format(&l->action, buf, sizeof(buf));
-	json_object_object_add(o, "action", json_object_new_string(buf));
-	json_object_object_add(o, "rst_budget", json_object_new_int64(l->rst_budget));
-	json_object_object_add(o, "log_interval", json_object_new_int64(l->log_interval));
-	json_object_object_add(o, "log_budget", json_object_new_int64(l->log_budget));
 	return o;
 }

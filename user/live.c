@@ -9,6 +9,7 @@
 
 #include "cookie_facts.h"
 #include "live.h"
+#include "rescale.h"
 #include "log.h"
 #include "rules.h"
 
@@ -157,16 +158,28 @@ int tg_live_next_rule_id(const struct tg_maps *m, __u32 *id)
 	return bpf_map_update_elem(m->config, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
+struct config_write {
+	const struct tg_maps *m;
+	struct tg_config *cfg;
+};
+
+static int apply_config(void *arg)
+{
+	struct config_write *w = arg;
+
+	return write_config(w->m, w->cfg);
+}
+
 int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 		  const struct tg_limits *old)
 {
-	struct tg_config cfg;
+	struct tg_config cfg, cur = { 0 };
+	struct config_write w = { m, &cfg };
+	struct tg_gcra from, to;
 	char why[160];
 	unsigned int port;
-	int err;
-
-	struct tg_config cur;
 	__u32 zero = 0;
+	int err;
 
 	err = tg_limits_to_config(l, &cfg, why, sizeof(why));
 	if (err) {
@@ -180,7 +193,11 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 			cfg.rule_seq = cur.rule_seq;
 		tg_cookies_keep_facts(&cfg, &cur);
 	}
-	err = write_config(m, &cfg);
+	/* The default limit's buckets keep their tokens (a fresh table's
+	 * config is all zeros: nothing to carry). */
+	from = (struct tg_gcra){ cur.interval_ns, cur.tolerance_ns };
+	to = (struct tg_gcra){ cfg.interval_ns, cfg.tolerance_ns };
+	err = tg_rescale_change(m->buckets, 0, &from, &to, 0, apply_config, &w, NULL);
 	if (err)
 		return err;
 	/* Add the new ports first, then clear the old: a port kept in both
@@ -236,24 +253,41 @@ int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, str
 	return tg_live_sync(m);
 }
 
-/* Whether r's buckets can serve want: the same kind, limit and sharing
- * (buckets are keyed by rule id; an action alone does not touch them). */
+/* Whether r's buckets can serve want: the same kind and sharing, so the
+ * same keys (buckets are keyed by rule id). A limit changed keeps them,
+ * rescaled; an action alone does not touch them. */
 static bool same_buckets(const struct tg_rule *r, const struct tg_rule *want)
 {
-	return r->kind == want->kind && r->flags == want->flags &&
-	       r->interval_ns == want->interval_ns && r->tolerance_ns == want->tolerance_ns &&
-	       r->rate_count == want->rate_count && r->rate_period_ns == want->rate_period_ns &&
-	       r->burst == want->burst;
+	return r->kind == want->kind && r->flags == want->flags;
+}
+
+struct rule_write {
+	const struct tg_maps *m;
+	const struct tg_rule_key *key;
+	const struct tg_rule *rule;
+};
+
+static int apply_rule(void *arg)
+{
+	struct rule_write *w = arg;
+
+	if (bpf_map_update_elem(w->m->rules, w->key, w->rule, BPF_EXIST))
+		return -errno;
+	return tg_live_sync(w->m);
 }
 
 int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec, char *why,
 		       size_t whylen)
 {
+	struct rule_write w = { m, NULL, NULL };
+	struct tg_gcra from, to;
 	struct tg_rule_key key;
 	struct tg_rule have, want;
 	int err;
 
 	tg_cidr_to_key(&spec->cidr, &key);
+	w.key = &key;
+	w.rule = &want;
 	err = tg_rule_find(m->rules, &key, &have);
 	if (err == -ENOENT) {
 		err = tg_live_rule_add(m, spec, &key, &want, why, whylen);
@@ -266,6 +300,8 @@ int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec,
 		return err;
 	if (!memcmp(&have, &want, sizeof(want)))
 		return 0;
+	from = (struct tg_gcra){ have.interval_ns, have.tolerance_ns };
+	to = (struct tg_gcra){ want.interval_ns, want.tolerance_ns };
 	/* Replaced in place, never deleted and added again: the trie swaps
 	 * the value atomically, so no SYN finds the prefix without its rule
 	 * (an allow range limited, a deny range passed), and a failure
@@ -278,8 +314,10 @@ int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec,
 	}
 	if (want.action == TG_ACT_REDIRECT && (err = tg_live_redirect_add(m, want.action_ifindex)))
 		return err;
-	if (bpf_map_update_elem(m->rules, &key, &want, BPF_EXIST))
-		return -errno;
-	err = tg_live_sync(m);
+	/* Kept buckets keep their tokens under the rule's new limit. */
+	if (want.id == have.id)
+		err = tg_rescale_change(m->buckets, want.id, &from, &to, 0, apply_rule, &w, NULL);
+	else
+		err = apply_rule(&w);
 	return err ? err : 1;
 }

@@ -10,8 +10,8 @@
 
 static int run_help(const struct tg_cmdline *cl);
 
-static const int attach_opts[] = { TG_LIMIT_OPTS, OPT_MAX_SOURCES, OPT_MODE, OPT_JSON, -1 };
-static const int set_opts[] = { TG_LIMIT_OPTS, OPT_JSON, -1 };
+/* Each command's own options; the scoped ones (options.h) come from
+ * the scopes at the end of its row. */
 static const int json_opts[] = { OPT_JSON, -1 };
 static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
 static const int flood_opts[] = { OPT_DST_IP, OPT_DST_MAC, OPT_PORT, OPT_SOURCES, OPT_COUNT,
@@ -19,26 +19,24 @@ static const int flood_opts[] = { OPT_DST_IP, OPT_DST_MAC, OPT_PORT, OPT_SOURCES
 static const int no_opts[] = { -1 };
 static const int rule_opts[] = { OPT_BURST, OPT_SHARED, OPT_ACTION, OPT_JSON, -1 };
 static const int top_opts[] = { OPT_ENTRIES, OPT_JSON, OPT_WATCH, -1 };
-static const int run_opts[] = { OPT_CONFIG, TG_LIMIT_OPTS, OPT_MAX_SOURCES, OPT_MODE, OPT_ZONE,
-				OPT_METRICS, OPT_REDIS, OPT_SYNC_INTERVAL, OPT_REDIS_TIMEOUT,
-				OPT_REDIS_PREFIX, OPT_DETACH_ON_EXIT, -1 };
+static const int run_opts[] = { OPT_CONFIG, -1 };
 
 static const struct tg_command commands[] = {
 	{ "attach", "IFACE [options]",
-	  "Attach the SYN limiter to IFACE and print the limits in force.", attach_opts, 1, 1,
-	  tg_cmd_attach },
+	  "Attach the SYN limiter to IFACE and print the limits in force.", json_opts, 1, 1,
+	  tg_cmd_attach, TG_TAKES(LIMIT) | TG_TAKES_ATTACH },
 	{ "set", "IFACE [options]",
 	  "Change IFACE's limits live; buckets of tracked sources are kept.\n"
 	  "Options not given keep their value; a new --rate without --burst\n"
 	  "sets the burst to the rate's count.",
-	  set_opts, 1, 1, tg_cmd_set },
+	  json_opts, 1, 1, tg_cmd_set, TG_TAKES(LIMIT) },
 	{ "detach", "IFACE", "Remove the limiter and its pinned maps from IFACE.", json_opts, 1,
-	  1, tg_cmd_detach },
+	  1, tg_cmd_detach, 0 },
 	{ "status", "[IFACE] [--json]",
 	  "List the interfaces tidegate is attached to, with mode and limits.", json_opts, 0,
-	  1, tg_cmd_status },
+	  1, tg_cmd_status, 0 },
 	{ "stats", "IFACE [--json] [--watch SECONDS]",
-	  "Print IFACE's counters, summed over CPUs.", stats_opts, 1, 1, tg_cmd_stats },
+	  "Print IFACE's counters, summed over CPUs.", stats_opts, 1, 1, tg_cmd_stats, 0 },
 	{ "rule", "add|del|list IFACE [CIDR allow|deny|limit RATE] [options]",
 	  "Allow, deny or limit source prefixes on IFACE, live.\n"
 	  "The longest matching prefix wins, IPv4 and IPv6:\n"
@@ -47,33 +45,34 @@ static const struct tg_command commands[] = {
 	  "  rule add IFACE CIDR limit RATE [--burst N] [--shared] [--action ACTION]\n"
 	  "  rule del IFACE CIDR\n"
 	  "  rule list IFACE [--json]",
-	  rule_opts, 2, 5, tg_cmd_rule },
+	  rule_opts, 2, 5, tg_cmd_rule, 0 },
 	{ "log", "IFACE [--json]",
 	  "Follow IFACE's drop log: who is being limited, and why.\n"
 	  "A source's first over-limit SYN, then at most one line per source per\n"
 	  "--log-interval, all under --log-budget; until interrupted, or until\n"
 	  "IFACE is detached (exit 1). One follower per interface.",
-	  json_opts, 1, 1, tg_cmd_log },
+	  json_opts, 1, 1, tg_cmd_log, 0 },
 	{ "top", "IFACE [-n N] [--json] [--watch SECONDS]",
 	  "The sources with the most drops and the highest current rate.", top_opts, 1, 1,
-	  tg_cmd_top },
+	  tg_cmd_top, 0 },
 	{ "run", "[--config FILE] [IFACE...] [options]",
 	  "Run the daemon: attach where needed, serve metrics, mirror buckets to Redis.\n"
 	  "SIGHUP re-reads the config; SIGTERM stops, leaving the limiter attached\n"
 	  "unless --detach-on-exit. Limit options apply to the IFACEs named here.",
-	  run_opts, 0, TG_MAX_POS, tg_cmd_run },
+	  run_opts, 0, TG_MAX_POS, tg_cmd_run,
+	  TG_TAKES(DAEMON) | TG_TAKES(IFACE) | TG_TAKES(LIMIT) },
 	{ "check-config", "FILE [--json]",
 	  "Check a config file; every error is named with its line.", json_opts, 1, 1,
-	  tg_cmd_check_config },
+	  tg_cmd_check_config, 0 },
 	{ "flood", "IFACE --dst-ip IP --dst-mac MAC [options]",
 	  "Load-test a sandbox: send crafted SYNs out of a veth, fast.\n"
 	  "SYNs come from --sources rotating addresses, made by\n"
 	  "BPF_PROG_TEST_RUN with live frames, until --count or --duration;\n"
 	  "prints what was sent. Only out of a veth: the sources are forged,\n"
 	  "so the frames must stay on this machine.",
-	  flood_opts, 1, 1, tg_cmd_flood },
+	  flood_opts, 1, 1, tg_cmd_flood, 0 },
 	{ "help", "[COMMAND]", "Show help for tidegate or one command.", no_opts, 0, 1,
-	  run_help },
+	  run_help, 0 },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "metrics.h"
 
 static const char *const fam_names[TG_NR_FAMILIES] = { "ipv4", "ipv6" };
@@ -34,148 +35,116 @@ static void iface_sample(FILE *f, const char *name, const char *ifname, const ch
 	fprintf(f, "\"%s} %llu\n", extra ? extra : "", v);
 }
 
-struct counter_metric {
-	const char *name, *help;
-	size_t offset;
-};
-
-#define CNT(n, field, h) { "tidegate_" n, h, offsetof(struct tg_counters, field) }
-
-static const struct counter_metric plain[] = {
-	CNT("packets_total", packets, "Packets the XDP program saw."),
-	CNT("new_sources_total", new_source, "Sources given a bucket."),
-	CNT("table_full_total", table_full,
-	    "New sources that found the source table full (the LRU evicted)."),
-	CNT("evicted_total", evicted, "Sources evicted from the full table to make room."),
-	CNT("tiny_fragments_total", frag_tiny,
-	    "First fragments cut inside the TCP header, charged as SYNs."),
-	CNT("long_ext_chains_total", exthdr_long,
-	    "IPv6 SYNs behind more than 8 extension headers, charged as SYNs."),
-	CNT("cas_retries_total", cas_retry,
-	    "Bucket updates retried after a race with another CPU."),
-	CNT("cas_exhausted_total", cas_exhausted,
-	    "SYNs dropped after too many lost races (also counted as dropped)."),
-};
-
+/*
+ * The labelled families of tg_stats' counters: the name of their label
+ * and their help. Every other metric in TG_COUNTERS is a series of its
+ * own, with the counter's help.
+ */
 static const struct {
-	const char *reason;
-	size_t offset;
-} passed[] = {
-	{ "not_syn", offsetof(struct tg_counters, pass_not_syn) },
-	{ "not_ip", offsetof(struct tg_counters, pass_not_ip) },
-	{ "truncated", offsetof(struct tg_counters, pass_trunc) },
-	{ "bad_header", offsetof(struct tg_counters, pass_badhdr) },
-	{ "ext_header", offsetof(struct tg_counters, pass_exthdr) },
-	{ "vlan", offsetof(struct tg_counters, pass_vlan) },
-	{ "fragment", offsetof(struct tg_counters, fragment) },
-};
-
-/* Rules, actions and the drop log (labelled, one family each). */
-struct labelled {
-	const char *label; /* the label's value */
-	size_t offset;
-};
-
-static const struct labelled rules[] = {
-	{ "allow", offsetof(struct tg_counters, rule_allow) },
-	{ "deny", offsetof(struct tg_counters, rule_deny) },
-	{ "limit", offsetof(struct tg_counters, rule_limit) },
-};
-
-static const struct labelled actions[] = {
-	{ "drop", offsetof(struct tg_counters, act_drop) },
-	{ "rst", offsetof(struct tg_counters, rst_sent) },
-	{ "rst_over_budget", offsetof(struct tg_counters, rst_budget_exceeded) },
-	{ "rst_skipped", offsetof(struct tg_counters, rst_skipped) },
-	{ "redirect", offsetof(struct tg_counters, redirected) },
-	{ "redirect_failed", offsetof(struct tg_counters, redirect_failed) },
-};
-
-static const struct labelled log_lines[] = {
-	{ "written", offsetof(struct tg_counters, log_emitted) },
-	{ "over_budget", offsetof(struct tg_counters, log_budget_exceeded) },
-	{ "lost", offsetof(struct tg_counters, log_lost) },
-};
-
-static const struct {
-	const char *name, *label, *help;
-	const struct labelled *v;
-	size_t n;
-} families[] = {
-	{ "tidegate_rule_syn_total", "kind", "SYNs to limited ports that matched a rule, by its kind.",
-	  rules, sizeof(rules) / sizeof(rules[0]) },
-	{ "tidegate_action_total", "action",
+	const char *metric, *key, *help;
+} labelled[] = {
+	{ "syn_total", "verdict",
+	  "SYNs to limited ports, by address family and verdict (would_drop: dry-run)." },
+	{ "passed_total", "reason", "Packets passed without limiting, by reason." },
+	{ "rule_syn_total", "kind", "SYNs to limited ports that matched a rule, by its kind." },
+	{ "action_total", "action",
 	  "Dropped SYNs by what was done with them (rst_over_budget, rst_skipped and "
-	  "redirect_failed were dropped silently).",
-	  actions, sizeof(actions) / sizeof(actions[0]) },
-	{ "tidegate_log_lines_total", "outcome",
+	  "redirect_failed were dropped silently)." },
+	{ "log_lines_total", "outcome",
 	  "Drop log lines: written to the ring buffer, refused by the budget, lost to a "
-	  "full ring.",
-	  log_lines, sizeof(log_lines) / sizeof(log_lines[0]) },
+	  "full ring." },
+	{ "cookie_synack_total", "outcome",
+	  "SYNs the cookie mode covered: answered with a cookie, over the cookie budget, or "
+	  "not answerable (both dropped)." },
+	{ "cookie_ack_total", "outcome",
+	  "ACKs checked for a cookie: valid (a connection made), invalid (dropped), refused "
+	  "by the kernel (passed)." },
 };
 
-static unsigned long long field(const struct tg_counters *c, size_t off)
+/* tidegate_syn_total is read from tg_fam_stats, which has the verdicts
+ * of TG_COUNTERS' syn_total rows under the same names. */
+static const struct {
+	const char *verdict;
+	size_t offset;
+} fam_verdicts[] = {
+	{ "allowed", offsetof(struct tg_fam_counters, allowed) },
+	{ "dropped", offsetof(struct tg_fam_counters, dropped) },
+	{ "would_drop", offsetof(struct tg_fam_counters, would_drop) },
+};
+
+static unsigned long long fam_value(const struct tg_fam_counters *fc, const char *verdict)
 {
-	return *(const __u64 *)((const char *)c + off);
+	size_t k;
+
+	for (k = 0; k < sizeof(fam_verdicts) / sizeof(fam_verdicts[0]); k++)
+		if (!strcmp(fam_verdicts[k].verdict, verdict))
+			return *(const __u64 *)((const char *)fc + fam_verdicts[k].offset);
+	return 0;
+}
+
+static int find_labelled(const char *metric)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(labelled) / sizeof(labelled[0]); k++)
+		if (!strcmp(labelled[k].metric, metric))
+			return (int)k;
+	return -1;
+}
+
+/* One metric of TG_COUNTERS, every interface's samples; c0 is its first row. */
+static void render_counter(FILE *f, const struct tg_metrics_iface *ifs, int n, size_t c0)
+{
+	const struct tg_counter_def *d0 = &tg_counter_defs[c0];
+	int fam_of = !strcmp(d0->metric, "syn_total"), lab = find_labelled(d0->metric);
+	char name[96], extra[128];
+	size_t c;
+	int i, fam;
+
+	snprintf(name, sizeof(name), "tidegate_%s", d0->metric);
+	head(f, name, "counter", lab >= 0 ? labelled[lab].help : d0->help);
+	for (i = 0; i < n; i++) {
+		if (!ifs[i].readable)
+			continue;
+		for (c = c0; c < TG_NR_COUNTERS; c++) {
+			const struct tg_counter_def *d = &tg_counter_defs[c];
+
+			if (strcmp(d->metric, d0->metric))
+				continue;
+			if (lab < 0) {
+				iface_sample(f, name, ifs[i].name, NULL, tg_counter_get(&ifs[i].c, d));
+				break;
+			}
+			if (!d->label[0])
+				continue; /* a family's total: the sum of its samples */
+			if (!fam_of) {
+				snprintf(extra, sizeof(extra), ",%s=\"%s\"", labelled[lab].key,
+					 d->label);
+				iface_sample(f, name, ifs[i].name, extra, tg_counter_get(&ifs[i].c, d));
+				continue;
+			}
+			for (fam = 0; fam < TG_NR_FAMILIES; fam++) {
+				snprintf(extra, sizeof(extra), ",family=\"%s\",%s=\"%s\"",
+					 fam_names[fam], labelled[lab].key, d->label);
+				iface_sample(f, name, ifs[i].name, extra,
+					     fam_value(&ifs[i].fam[fam], d->label));
+			}
+		}
+	}
 }
 
 static void render_ifaces(FILE *f, const struct tg_metrics_iface *ifs, int n)
 {
-	char extra[96];
-	size_t k;
-	int i, fam;
+	size_t c, e;
+	int i;
 
-	head(f, "tidegate_syn_total", "counter",
-	     "SYNs to limited ports, by address family and verdict (would_drop: dry-run).");
-	for (i = 0; i < n; i++) {
-		if (!ifs[i].readable)
-			continue;
-		for (fam = 0; fam < TG_NR_FAMILIES; fam++) {
-			const struct tg_fam_counters *fc = &ifs[i].fam[fam];
-
-			snprintf(extra, sizeof(extra), ",family=\"%s\",verdict=\"allowed\"",
-				 fam_names[fam]);
-			iface_sample(f, "tidegate_syn_total", ifs[i].name, extra, fc->allowed);
-			snprintf(extra, sizeof(extra), ",family=\"%s\",verdict=\"dropped\"",
-				 fam_names[fam]);
-			iface_sample(f, "tidegate_syn_total", ifs[i].name, extra, fc->dropped);
-			snprintf(extra, sizeof(extra), ",family=\"%s\",verdict=\"would_drop\"",
-				 fam_names[fam]);
-			iface_sample(f, "tidegate_syn_total", ifs[i].name, extra, fc->would_drop);
-		}
-	}
-	head(f, "tidegate_passed_total", "counter",
-	     "Packets passed without limiting, by reason.");
-	for (i = 0; i < n; i++)
-		for (k = 0; ifs[i].readable && k < sizeof(passed) / sizeof(passed[0]); k++) {
-			snprintf(extra, sizeof(extra), ",reason=\"%s\"", passed[k].reason);
-			iface_sample(f, "tidegate_passed_total", ifs[i].name, extra,
-				     field(&ifs[i].c, passed[k].offset));
-		}
-	for (k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
-		size_t j;
-
-		head(f, families[k].name, "counter", families[k].help);
-		for (i = 0; i < n; i++)
-			for (j = 0; ifs[i].readable && j < families[k].n; j++) {
-				snprintf(extra, sizeof(extra), ",%s=\"%s\"", families[k].label,
-					 families[k].v[j].label);
-				iface_sample(f, families[k].name, ifs[i].name, extra,
-					     field(&ifs[i].c, families[k].v[j].offset));
-			}
-	}
-	head(f, "tidegate_flow_redirected_total", "counter",
-	     "Packets of redirected flows sent after their SYN.");
-	for (i = 0; i < n; i++)
-		if (ifs[i].readable)
-			iface_sample(f, "tidegate_flow_redirected_total", ifs[i].name, NULL,
-				     ifs[i].c.flow_redirected);
-	for (k = 0; k < sizeof(plain) / sizeof(plain[0]); k++) {
-		head(f, plain[k].name, "counter", plain[k].help);
-		for (i = 0; i < n; i++)
-			if (ifs[i].readable)
-				iface_sample(f, plain[k].name, ifs[i].name, NULL,
-					     field(&ifs[i].c, plain[k].offset));
+	/* Each metric once, where its first row is. */
+	for (c = 0; c < TG_NR_COUNTERS; c++) {
+		for (e = 0; e < c; e++)
+			if (!strcmp(tg_counter_defs[e].metric, tg_counter_defs[c].metric))
+				break;
+		if (e == c)
+			render_counter(f, ifs, n, c);
 	}
 	head(f, "tidegate_tracked_sources", "gauge",
 	     "Sources with a bucket in the table, at the last sync cycle.");

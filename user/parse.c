@@ -70,6 +70,18 @@ int tg_parse_bool(const char *text, bool *out)
 	return -EINVAL;
 }
 
+bool tg_valid_name(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max), i;
+
+	if (!n || n >= max)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
 static const char *skip_space(const char *p)
 {
 	while (isspace((unsigned char)*p))

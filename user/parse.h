@@ -33,6 +33,10 @@ int tg_parse_duration_ms(const char *text, __u64 min_ms, __u64 max_ms, __u64 *ou
 /* yes/no, true/false, on/off, 1/0. */
 int tg_parse_bool(const char *text, bool *out);
 
+/* A name for Redis keys (zone, prefix): 1 to max - 1 letters, digits,
+ * '.', '_' or '-'. Checked whole: a longer one is refused, not cut. */
+bool tg_valid_name(const char *s, size_t max);
+
 /* "80,443", "8000-8080", "80, 443, 8000-8100"; ports 1..65535. */
 int tg_parse_ports(const char *text, struct tg_portset *set, char *why, size_t whylen);
 

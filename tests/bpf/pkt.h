@@ -8,8 +8,8 @@
  * (an extension header chain), then TCP (options), UDP or a bare L4
  * stub. Lengths and the IPv4 header checksum are filled in; L4
  * checksums are left zero, XDP does not look at them. No padding is
- * added, so the frame ends exactly where its last header ends and every
- * shorter prefix cuts a header.
+ * added unless asked for (pad_to), so the frame ends exactly where its
+ * last header ends and every shorter prefix cuts a header.
  */
 #ifndef TG_TEST_PKT_H
 #define TG_TEST_PKT_H
@@ -79,6 +79,9 @@ struct pkt_spec {
 	__u16 dport;                /* TCP or UDP destination port */
 	__u16 l4_len;               /* cut L4 to this many bytes, as a first
 				     * fragment carries its start; 0: whole */
+	__u16 pad_to;               /* Ethernet padding: the frame grows to this
+				     * many bytes, the IP lengths do not */
+	__u8 pad_byte;              /* what the padding holds */
 };
 
 /* .ext and .n_ext together: PKT_EXTS({ IPPROTO_HOPOPTS, 0 }, ...) */
@@ -348,6 +351,14 @@ static inline int pkt_build(const struct pkt_spec *s, void *buf, size_t size)
 	default:
 		err = pkt_other(&b, s);
 		break;
+	}
+	if (!err && s->pad_to > b.len) {
+		size_t n = s->pad_to - b.len;
+		__u8 *p = pkt_put(&b, n);
+
+		if (!p)
+			return -ENOSPC;
+		memset(p, s->pad_byte, n);
 	}
 	return err ? err : (int)b.len;
 }

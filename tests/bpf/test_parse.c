@@ -153,6 +153,35 @@ static const struct parse_case cases[] = {
 	  XDP_PASS, PASSED(pass_exthdr) },
 	{ "IPv6 frame with version field 4", { V6, .ip_version = 4, SYN, P80 }, XDP_PASS,
 	  PASSED(pass_badhdr) },
+
+	{ "SYN with RST set opens nothing: not a SYN",
+	  { V4, .tcp_flags = PKT_SYN | PKT_RST, P80 }, XDP_PASS, PASSED(pass_not_syn) },
+	{ "IPv6 SYN with RST set", { V6, .tcp_flags = PKT_SYN | PKT_RST, P80 }, XDP_PASS,
+	  PASSED(pass_not_syn) },
+	{ "SYN padded past its datagram with garbage",
+	  { V4, SYN, P80, .pad_to = 96, .pad_byte = 0x10 }, XDP_PASS, LIMITED },
+	{ "IPv6 SYN padded past its payload length",
+	  { V6, SYN, P80, .pad_to = 128, .pad_byte = 0xff }, XDP_PASS, LIMITED },
+
+	{ "IPv4 carrying IPv4 (protocol 4)", { V4, .l4 = IPPROTO_IPIP }, XDP_PASS,
+	  PASSED(pass_tunnel) },
+	{ "IPv4 carrying IPv6 (protocol 41)", { V4, .l4 = IPPROTO_IPV6 }, XDP_PASS,
+	  PASSED(pass_tunnel) },
+	{ "IPv4 GRE", { V4, .l4 = IPPROTO_GRE }, XDP_PASS, PASSED(pass_tunnel) },
+	{ "IPv6 carrying IPv4 (protocol 4)", { V6, .l4 = IPPROTO_IPIP }, XDP_PASS,
+	  PASSED(pass_tunnel) },
+	{ "IPv6 carrying IPv6 (protocol 41)", { V6, .l4 = IPPROTO_IPV6 }, XDP_PASS,
+	  PASSED(pass_tunnel) },
+	{ "IPv6 GRE behind hop-by-hop", { V6, PKT_EXTS(HOP(0)), .l4 = IPPROTO_GRE }, XDP_PASS,
+	  PASSED(pass_tunnel) },
+	{ "IPv6 carrying IPv6 after 8 walkable headers",
+	  { V6, PKT_EXTS(DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0)),
+	    .l4 = IPPROTO_IPV6 },
+	  XDP_PASS, PASSED(pass_tunnel) },
+	{ "IPv6 UDP after 8 walkable headers is not an extension header",
+	  { V6, PKT_EXTS(DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0)),
+	    .l4 = IPPROTO_UDP, P80 },
+	  XDP_PASS, PASSED(pass_not_syn) },
 };
 
 /* Valid SYNs to cut short at every length. */
@@ -198,6 +227,14 @@ static const struct {
 	  { V4, .frag_off = PKT_IP_MF, SYN, .dport = 22, .l4_len = 8 }, TINY_NOT_SYN },
 	{ "IPv6 first fragment with the TCP options cut",
 	  { V6, PKT_EXTS(FRAG(PKT_IP6_MF)), .doff = 10, SYN, P80, .l4_len = 24 }, TINY },
+	/* Ethernet pads a short frame to 60 bytes: the padding is not TCP. */
+	{ "IPv4 first fragment with 8 bytes of TCP, zero-padded to 60",
+	  { V4, .frag_off = PKT_IP_MF, SYN, P80, .l4_len = 8, .pad_to = 60 }, TINY },
+	{ "IPv4 first fragment with 8 bytes of TCP, padding spelling an ACK",
+	  { V4, .frag_off = PKT_IP_MF, SYN, P80, .l4_len = 8, .pad_to = 60,
+	    .pad_byte = 0x50 }, TINY },
+	{ "IPv6 first fragment with 8 bytes of TCP, padded past its payload",
+	  { V6, PKT_EXTS(FRAG(PKT_IP6_MF)), SYN, P80, .l4_len = 8, .pad_to = 120 }, TINY },
 };
 
 /* Give frame number i a source of its own in both families. */
@@ -382,12 +419,16 @@ static void test_tiny_first_frags(struct tg_harness *h)
 }
 
 /*
- * An IPv6 first fragment cut at every length: until its fragment header
+ * An IPv6 first fragment cut at every length, its payload length saying
+ * so, as a sender that fragments there would: until its fragment header
  * is whole it is merely truncated; from there on reassembly may complete
- * whatever is cut (extension headers or TCP), so it is charged.
+ * whatever is cut (extension headers or TCP), so it is charged. Cut
+ * without that (a frame shorter than its payload length) it is a
+ * truncated datagram, which the kernel drops.
  */
 static void test_first_frag_cuts(struct tg_harness *h)
 {
+	static const struct tg_counters cut_short = PASSED(pass_trunc);
 	struct pkt_spec s = { V6, PKT_EXTS(HOP(1), FRAG(PKT_IP6_MF)), SYN, P80 };
 	/* Ethernet, IPv6, a 16-byte hop-by-hop, then the 8-byte fragment. */
 	const int frag_end = ETH_HLEN + 40 + 16 + 8;
@@ -406,6 +447,10 @@ static void test_first_frag_cuts(struct tg_harness *h)
 		__u32 verdict;
 
 		tiny.new_source = cut == frag_end;
+		if (cut >= ETH_HLEN + 40) {
+			frame[ETH_HLEN + 4] = (__u8)((cut - ETH_HLEN - 40) >> 8);
+			frame[ETH_HLEN + 5] = (__u8)(cut - ETH_HLEN - 40);
+		}
 		snprintf(what, sizeof(what), "IPv6 first fragment cut to %d of %d bytes", cut, len);
 		if (tg_stats_read(h, &before))
 			return (void)tap_ok(0, "%s: read tg_stats", what);
@@ -423,6 +468,15 @@ static void test_first_frag_cuts(struct tg_harness *h)
 	tap_is(bad, 0, "IPv6 first fragment: %d cuts before its fragment header pass as "
 		       "truncated, %d after are charged as SYNs",
 	       frag_end - ETH_HLEN, len - frag_end);
+
+	/* The payload length of the whole fragment, the frame cut short. */
+	frame[ETH_HLEN + 4] = (__u8)((len - ETH_HLEN - 40) >> 8);
+	frame[ETH_HLEN + 5] = (__u8)(len - ETH_HLEN - 40);
+	tg_stats_read(h, &before);
+	run_once(h, frame, (__u32)(len - 4), "IPv6 first fragment shorter than its payload");
+	tg_stats_read(h, &after);
+	tg_counters_moved(&before, &after, &cut_short,
+			  "IPv6 first fragment 4 bytes shorter than its payload length");
 }
 
 /* Over the limit in dry-run mode: passed and counted, bucket untouched. */

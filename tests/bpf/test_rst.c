@@ -266,9 +266,46 @@ static void test_rule_action(void)
 	env_close(&e);
 }
 
+/*
+ * A segment carrying RST is never answered, SYN or not: over the limit
+ * of a source in rst mode, and under a deny rule with --action rst, a
+ * SYN+RST passes as not a SYN (a listener discards it unopened).
+ */
+static void test_rst_never_answered(void)
+{
+	const struct fspec s = { .src = "192.0.2.50", .sport = 4000, .flags = F_SYN | F_RST };
+	const struct fspec denied = { .src = "198.51.100.10", .sport = 4001,
+				      .flags = F_SYN | F_RST };
+	struct tg_counters before, want = { .packets = 1, .pass_not_syn = 1 };
+	__u8 frame[512];
+	struct tg_limits l;
+	struct env e;
+	int len;
+
+	if (!tap_ok(!env_open(&e, "1/minute", 1), "SYN+RST: load, 1/minute burst 1"))
+		return;
+	l = e.lim;
+	l.action.kind = TG_ACT_RST;
+	env_limits(&e, &l);
+	env_rule(&e, "198.51.100.0/24", "deny", NULL, 0, false, "rst");
+	spend(&e, &s);
+	len = fbuild(&s, frame);
+	before = env_counters(&e);
+	tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_PASS,
+	       "SYN+RST from a source over its limit: passed, not answered");
+	env_moved(&e, &before, &want, "SYN+RST over the limit");
+	len = fbuild(&denied, frame);
+	before = env_counters(&e);
+	tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_PASS,
+	       "SYN+RST from a denied prefix: passed, not answered");
+	env_moved(&e, &before, &want, "SYN+RST under deny --action rst");
+	env_close(&e);
+}
+
 int main(void)
 {
 	env_require_bpf();
+	test_rst_never_answered();
 	test_rst_frames();
 	test_rst_skipped();
 	test_rst_not_unicast();

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `set` changes the limits of a running limiter in place: the sources'
-# buckets are kept (an exhausted source stays blocked until its bucket
-# allows it again), status follows every change, --dry-run passes
-# over-limit SYNs while counting them, --enforce drops them again.
+# buckets are kept with their tokens (an exhausted source stays blocked
+# until its bucket allows it again, under a looser limit as under a
+# tighter one), status follows every change, --dry-run passes over-limit
+# SYNs while counting them, --enforce drops them again.
 . "$(dirname "$0")/../lib/integration.sh"
 it_setup
 sb_http_start 80 || it_abort "no HTTP server on port 80"
@@ -47,13 +48,15 @@ test_set_ports_keeps_bucket() {
 
 # 600/minute and, with no --burst, a burst of 600 (tolerance 59.9 s):
 # the bucket, still ~60 s ahead, conforms again within 0.1 s.
+# The exhausted source keeps no token from the change: it earns them at
+# the new rate, 10 a second, so 6 are there a second later.
 test_raise_rate() {
 	tg_ok "set --rate 600/minute" set "$IF" --rate 600/minute --json
 	status_is rate 600/minute
 	status_is burst 600
 	status_is ports 80,8080
-	sleep 0.2
-	is "$(it_connects 3 "$SB_SRV_IP" 80)" 3 "  after a short wait 3 connects to :80 succeed"
+	sleep 1
+	is "$(it_connects 3 "$SB_SRV_IP" 80)" 3 "  a second later 3 connects to :80 succeed"
 	is "$(it_connects 3 "$SB_SRV_IP" 8080)" 3 "  and 3 to :8080"
 	is "$(it_bucket "$SB_CLI_IP" | json admitted)" 11 "  the same bucket has now admitted 11"
 	is "$(it_stat new_source)" 1 "  still one source ever created: no set reset it"
@@ -110,6 +113,27 @@ test_totals() {
 	is "$(it_field "$s" dropped)" 5 "dropped 5 in all"
 }
 
+# Tightened during a flood, a drained source stays drained: its bucket's
+# debt of up to 5 s under 10/second burst 50 is not read as a nearly full
+# bucket of 1/minute burst 5 (which would admit 4 more at once). The
+# tokens it earns while set starts up (10 a second, a 50th of its bucket
+# each) carry over as their share, well under one token of the new limit.
+test_tighten_keeps_drained() {
+	local before got
+	tg_ok "set --rate 10/second --burst 50" set "$IF" --rate 10/second --burst 50 --json
+	sleep 1
+	before=$(it_bucket "$SB_CLI_IP" | json admitted)
+	sb_cli python3 "$IT_LIB/rawsyn.py" "$SB_CLI_IF" --dst-mac "$(sb_srv_mac)" \
+		--dst "$SB_SRV_IP" --src "$SB_CLI_IP" --count 60 --duration 10 >/dev/null
+	got=$(( $(it_bucket "$SB_CLI_IP" | json admitted) - before ))
+	between "$got" 1 50 "  60 SYNs at once drain the bucket ($got admitted)"
+	tg_ok "set --rate 1/minute --burst 5" set "$IF" --rate 1/minute --burst 5 --json
+	it_connect "$SB_SRV_IP" 80
+	is "$?" 28 "  the drained source's next connect is dropped"
+	it_connect "$SB_SRV_IP" 80
+	is "$?" 28 "  and the one after it"
+}
+
 test_exhaust
 test_set_ports_keeps_bucket
 test_raise_rate
@@ -117,4 +141,5 @@ test_dry_run
 test_enforce
 test_remove_port
 test_totals
+test_tighten_keeps_drained
 done_testing

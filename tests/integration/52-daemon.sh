@@ -73,7 +73,12 @@ test_reload() {
 	ok $? "SIGHUP applies a changed file" || diag "$(tail -5 "$DM_LOG")"
 	is "$(sb_tg status "$IF" --json | json limits.rate)" 600/minute "  the new rate is in force"
 	is "$(sb_tg status "$IF" --json | json limits.ports)" 80,8080 "  and the new ports"
-	is "$(it_bucket "$SB_CLI_IP")" "$before" "  the client's bucket is untouched"
+	# Kept, not reset (its TAT is rescaled to the new limit: README,
+	# "A limit changed live").
+	is "$(it_bucket "$SB_CLI_IP" | json admitted)" "$(json admitted <<<"$before")" \
+		"  the client's bucket is kept: the same admitted count"
+	is "$(it_bucket "$SB_CLI_IP" | json dropped)" "$(json dropped <<<"$before")" \
+		"  and the same drop count"
 	cat >"$CONF" <<CONF
 [interface $IF]
 rate = 10/fortnight

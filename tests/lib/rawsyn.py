@@ -16,6 +16,10 @@ carry correct IPv4 and TCP checksums. Bounded by --count and
   --seq N            sequence number (default 1)
   --vlan ID          one 802.1Q tag
   --duration S       stop after S seconds whatever is left (default 30)
+  --tiny-frag        IPv4 only: send each SYN as two fragments, the first
+                     with only 8 bytes of TCP (MF set) zero-padded to the
+                     60-byte Ethernet minimum, the second with the rest;
+                     each SYN gets its own source port (--sport counting up)
 Prints {"sent": n, "seconds": s} on stdout.
 """
 import argparse
@@ -62,6 +66,20 @@ def frame(src, dst, smac, dmac, sport, dport, flags, seq, vlan):
     return eth + struct.pack("!H", etype) + ip + tcp
 
 
+def tiny_fragments(syn, ident):
+    """An IPv4 SYN frame as two fragments: 8 bytes of TCP, then 12."""
+    eth, ip, tcp = syn[:14], syn[14:34], syn[34:]
+
+    def fragment(payload, frag_off):
+        hdr = ip[:2] + struct.pack("!HHH", 20 + len(payload), ident, frag_off) + ip[8:10] \
+            + b"\0\0" + ip[12:]
+        hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+        return eth + hdr + payload
+
+    first = fragment(tcp[:8], 0x2000)  # MF, offset 0
+    return [first + bytes(60 - len(first)), fragment(tcp[8:], 1)]  # offset 8 bytes
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("iface")
@@ -76,6 +94,7 @@ def main():
     ap.add_argument("--seq", type=int, default=1)
     ap.add_argument("--vlan", type=int)
     ap.add_argument("--duration", type=float, default=30.0)
+    ap.add_argument("--tiny-frag", action="store_true")
     a = ap.parse_args()
 
     src0 = ipaddress.ip_address(a.src)
@@ -87,13 +106,22 @@ def main():
     s.bind((a.iface, 0))
     # The interface's own MAC (/sys may show another namespace's).
     smac = s.getsockname()[4]
-    frames = [frame(src0 + i, dst, smac, dmac, a.sport, a.dport, flags, a.seq, a.vlan)
-              for i in range(min(a.sources, count))]
+    if a.tiny_frag:
+        if src0.version != 4 or a.vlan is not None:
+            sys.exit("rawsyn.py: --tiny-frag is for untagged IPv4")
+        # Each SYN its own flow and datagram id; a frame here is a pair.
+        frames = [tiny_fragments(frame(src0 + i % a.sources, dst, smac, dmac,
+                                       a.sport + i, a.dport, flags, a.seq, None), 1000 + i)
+                  for i in range(count)]
+    else:
+        frames = [[frame(src0 + i, dst, smac, dmac, a.sport, a.dport, flags, a.seq, a.vlan)]
+                  for i in range(min(a.sources, count))]
     start = time.monotonic()
     sent = 0
     while sent < count and time.monotonic() - start < a.duration:
         try:
-            s.send(frames[sent % len(frames)])
+            for f in frames[sent % len(frames)]:
+                s.send(f)
             sent += 1
         except BlockingIOError:
             time.sleep(0.001)

@@ -2,6 +2,7 @@
 /* test_metrics.c - the Prometheus text the daemon serves. */
 #include <stdlib.h>
 
+#include "counters.h"
 #include "metrics.h"
 #include "tap.h"
 
@@ -46,6 +47,72 @@ static int well_formed(const char *text, char *why, size_t len)
 	}
 	free(copy);
 	return ok;
+}
+
+/* Is there a sample of tidegate_METRIC for eth1 with label value LABEL
+ * (any label name; "" for none), also with FAMILY if not NULL, of value V? */
+static int has_sample(const char *text, const char *metric, const char *label,
+		      const char *family, unsigned long long v)
+{
+	char head[128], lab[96], fam[64], *copy = strdup(text), *save = NULL, *line;
+	int found = 0;
+
+	snprintf(head, sizeof(head), "tidegate_%s{interface=\"eth1\"%s", metric,
+		 label[0] ? "," : "}");
+	snprintf(lab, sizeof(lab), "=\"%s\"}", label);
+	snprintf(fam, sizeof(fam), "family=\"%s\"", family ? family : "");
+	for (line = strtok_r(copy, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *sp = strrchr(line, ' ');
+
+		if (strncmp(line, head, strlen(head)) || !sp)
+			continue;
+		if (label[0] && !strstr(line, lab))
+			continue;
+		if (family && !strstr(line, fam))
+			continue;
+		found = strtoull(sp + 1, NULL, 10) == v;
+	}
+	free(copy);
+	return found;
+}
+
+/* Every counter of TG_COUNTERS is exported, as its row says, with its
+ * own value (syn_total's from the per-family counters). */
+static void test_every_counter(void)
+{
+	struct tg_metrics_iface ifc = {};
+	struct tg_metrics_sync s = {};
+	size_t i, len;
+	char *text;
+
+	snprintf(ifc.name, sizeof(ifc.name), "eth1");
+	ifc.readable = true;
+	for (i = 0; i < TG_NR_COUNTERS; i++)
+		((__u64 *)&ifc.c)[i] = 1000 + i;
+	ifc.fam[TG_FAM_V4] = (struct tg_fam_counters){ 2001, 2002, 2003, 2004 };
+	ifc.fam[TG_FAM_V6] = (struct tg_fam_counters){ 3001, 3002, 3003, 3004 };
+	text = tg_metrics_render(&ifc, 1, &s, &len);
+	for (i = 0; text && i < TG_NR_COUNTERS; i++) {
+		const struct tg_counter_def *d = &tg_counter_defs[i];
+
+		if (!strcmp(d->metric, "syn_total")) {
+			unsigned long long v4 = 0, v6 = 0;
+
+			if (!d->label[0])
+				continue; /* syn: the sum of the verdicts */
+			v4 = !strcmp(d->label, "allowed") ? 2002 : !strcmp(d->label, "dropped") ? 2003 : 2004;
+			v6 = v4 + 1000;
+			tap_ok(has_sample(text, d->metric, d->label, "ipv4", v4) &&
+				       has_sample(text, d->metric, d->label, "ipv6", v6),
+			       "%s: tidegate_%s{family=..., verdict=\"%s\"} %llu, %llu", d->name,
+			       d->metric, d->label, v4, v6);
+			continue;
+		}
+		tap_ok(has_sample(text, d->metric, d->label, NULL, 1000 + i),
+		       "%s: tidegate_%s{...\"%s\"} %zu", d->name, d->metric, d->label, 1000 + i);
+	}
+	free(text);
 }
 
 int main(void)
@@ -109,5 +176,6 @@ int main(void)
 	tap_ok(well_formed(text, why, sizeof(why)), "every sample follows its TYPE %s", why);
 	tap_ok(text[len - 1] == '\n', "ends with a newline");
 	free(text);
+	test_every_counter();
 	return tap_done();
 }

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* test_options.c - ports, numbers, prefixes, limits and the CLI tables. */
 #include <arpa/inet.h>
+#include <errno.h>
+
+#include <stddef.h>
+
+#include <json-c/json.h>
 
 #include "cli.h"
+#include "conf.h"
 #include "limit_opts.h"
 #include "limits.h"
 #include "output.h"
@@ -125,13 +131,26 @@ static int run_nothing(const struct tg_cmdline *cl)
 	return 0;
 }
 
-static const int test_cmd_opts[] = { TG_LIMIT_OPTS, OPT_JSON, -1 };
-static const struct tg_command test_cmd = { "set", "IFACE", "test", test_cmd_opts, 1, 1,
-					    run_nothing };
+static const int json_opts[] = { OPT_JSON, -1 };
+static const struct tg_command test_cmd = { "set", "IFACE", "test", json_opts, 1, 1,
+					    run_nothing, TG_TAKES(LIMIT) };
 
 static int parse(struct tg_cmdline *cl, int argc, char **argv)
 {
 	return tg_cli_parse(&test_cmd, argc, argv, cl);
+}
+
+/* The command-line options of attach and set, as they apply them. */
+static int apply(const struct tg_cmdline *cl, struct tg_limits *l)
+{
+	static struct tg_iface_conf ic;
+	int ret;
+
+	tg_iface_conf_default(&ic, "eth0");
+	ic.limits = *l;
+	ret = tg_iface_opts_apply(cl, &ic);
+	*l = ic.limits;
+	return ret;
 }
 
 static void test_cli(void)
@@ -149,7 +168,7 @@ static void test_cli(void)
 		tap_is_str(cl.val[OPT_BURST], "3", "-b value");
 		tap_ok(cl.set[OPT_JSON], "--json set");
 		tg_limits_default(&l);
-		tap_is(tg_limit_opts_apply(&cl, &l), 0, "the options apply");
+		tap_is(apply(&cl, &l), 0, "the options apply");
 		tap_is(tg_limits_burst(&l), 3, "burst 3");
 		tap_is(l.rate.period_ns, 60 * TG_NSEC_PER_SEC, "per minute");
 	}
@@ -183,14 +202,14 @@ static void test_cli(void)
 
 		tap_is(parse(&cl, 4, argv), 0, "--burst 0 parses as text");
 		tg_limits_default(&l);
-		tap_is(tg_limit_opts_apply(&cl, &l), TG_EXIT_USAGE, "--burst 0 is refused");
+		tap_is(apply(&cl, &l), TG_EXIT_USAGE, "--burst 0 is refused");
 	}
 	{
 		char *argv[] = { "set", "eth0", "--dry-run", "--enforce", NULL };
 
 		parse(&cl, 4, argv);
 		tg_limits_default(&l);
-		tap_is(tg_limit_opts_apply(&cl, &l), TG_EXIT_USAGE,
+		tap_is(apply(&cl, &l), TG_EXIT_USAGE,
 		       "--dry-run with --enforce is refused");
 	}
 	{
@@ -198,7 +217,7 @@ static void test_cli(void)
 
 		parse(&cl, 4, argv);
 		tg_limits_default(&l);
-		tap_is(tg_limit_opts_apply(&cl, &l), TG_EXIT_USAGE, "--v6-prefix 129 is refused");
+		tap_is(apply(&cl, &l), TG_EXIT_USAGE, "--v6-prefix 129 is refused");
 	}
 	{
 		char *argv[] = { "set", "eth0", "--rate", "5/s", NULL };
@@ -206,8 +225,128 @@ static void test_cli(void)
 		parse(&cl, 4, argv);
 		tg_limits_default(&l);
 		l.burst = 77;
-		tg_limit_opts_apply(&cl, &l);
+		apply(&cl, &l);
 		tap_is(tg_limits_burst(&l), 5, "a new rate without --burst resets the burst");
+	}
+}
+
+/* The scopes of attach and run, as main.c's table gives them. */
+static const int run_own_opts[] = { OPT_CONFIG, -1 };
+static const struct tg_command attach_cmd = { "attach", "IFACE", "test", json_opts, 1, 1,
+					      run_nothing, TG_TAKES(LIMIT) | TG_TAKES_ATTACH };
+static const struct tg_command run_cmd = { "run", "[IFACE...]", "test", run_own_opts, 0,
+					   TG_MAX_POS, run_nothing,
+					   TG_TAKES(DAEMON) | TG_TAKES(IFACE) | TG_TAKES(LIMIT) };
+
+static struct tg_daemon_conf conf_def, conf_cli, conf_file;
+
+/* The part of a daemon's config that is not its interfaces. */
+static int daemon_differs(const struct tg_daemon_conf *a, const struct tg_daemon_conf *b)
+{
+	return memcmp(a, b, offsetof(struct tg_daemon_conf, niface)) != 0;
+}
+
+/* Two interfaces' settings, wherever they came from (lines aside). */
+static int iface_differs(const struct tg_iface_conf *a, const struct tg_iface_conf *b)
+{
+	static struct tg_iface_conf x, y;
+	int i;
+
+	x = *a;
+	y = *b;
+	x.line = y.line = 0;
+	for (i = 0; i < TG_CONF_MAX_RULES; i++)
+		x.rules[i].line = y.rules[i].line = 0;
+	return memcmp(&x, &y, sizeof(x)) != 0;
+}
+
+/* A limit's JSON value, as text (for comparing). */
+static void limit_text(const struct tg_limits *l, int id, char *buf, size_t len)
+{
+	struct json_object *o = tg_limit_json(l, id);
+
+	snprintf(buf, len, "%s", o ? json_object_to_json_string(o) : "(none)");
+	json_object_put(o);
+}
+
+/*
+ * Every option with a scope takes effect wherever it is accepted: on the
+ * command line of run (over an interface it names, or the daemon), in
+ * the file, the same way in both; on attach and set, as run applies it;
+ * and a limit is printed back. An option half-wired fails here.
+ */
+static void test_every_option(void)
+{
+	struct tg_diags d;
+	struct tg_cmdline cl;
+	int id;
+
+	tap_is(tg_conf_build_text("[interface lo]\n", "def", NULL, &conf_def, &d), 0,
+	       "the default config builds");
+	for (id = 0; id < OPT__MAX; id++) {
+		const struct tg_opt_def *o = &tg_opt_defs[id];
+		bool daemon = o->scope == TG_SCOPE_DAEMON;
+		char text[256], flag[64], *argv[5];
+		int argc = 0;
+
+		if (o->scope == TG_SCOPE_COMMAND || (o->flags & TG_OPT_CMDLINE))
+			continue;
+		if (!tap_ok(o->example != NULL, "--%s has an example value", o->name))
+			continue;
+		snprintf(text, sizeof(text), daemon ? "[daemon]\n%s = %s\n[interface lo]\n"
+						     : "[interface lo]\n%s = %s\n",
+			 o->name, o->example);
+		tap_is(tg_conf_build_text(text, "file", NULL, &conf_file, &d), 0,
+		       "%s = %s: in the file", o->name, o->example);
+		tap_ok(daemon ? daemon_differs(&conf_file, &conf_def)
+			      : iface_differs(&conf_file.iface[0], &conf_def.iface[0]),
+		       "  it takes effect");
+
+		snprintf(flag, sizeof(flag), "--%s", o->name);
+		argv[argc++] = "run";
+		argv[argc++] = "lo";
+		argv[argc++] = flag;
+		if (o->metavar)
+			argv[argc++] = (char *)o->example;
+		argv[argc] = NULL;
+		if (o->flags & TG_OPT_FILE) {
+			tap_is(tg_cli_parse(&run_cmd, argc, argv, &cl), TG_EXIT_USAGE,
+			       "  not on the command line");
+			continue;
+		}
+		if (!tap_is(tg_cli_parse(&run_cmd, argc, argv, &cl), 0, "  run lo %s %s", flag,
+			    o->metavar ? o->example : ""))
+			continue;
+		tap_is(tg_conf_build_text(NULL, "cli", &cl, &conf_cli, &d), 0, "  builds");
+		tap_ok(daemon ? !daemon_differs(&conf_cli, &conf_file)
+			      : !iface_differs(&conf_cli.iface[0], &conf_file.iface[0]),
+		       "  and does on run's command line what it does in the file");
+
+		argv[0] = "attach";
+		if (tg_cli_accepts(&attach_cmd, id)) {
+			static struct tg_iface_conf ic;
+
+			tg_iface_conf_default(&ic, "lo");
+			tap_ok(tg_cli_parse(&attach_cmd, argc, argv, &cl) == 0 &&
+				       tg_iface_opts_apply(&cl, &ic) == 0 &&
+				       ic.mode == conf_file.iface[0].mode &&
+				       !memcmp(&ic.limits, &conf_file.iface[0].limits,
+					       sizeof(ic.limits)),
+			       "  and on attach's (and set's) as in the file");
+		}
+		{
+			struct tg_limits l;
+			char want[512], got[512];
+			char why[160];
+
+			tg_limits_default(&l);
+			if (tg_limit_set(&l, id, o->example, why, sizeof(why)) == -ENOENT)
+				continue;
+			limit_text(&conf_def.iface[0].limits, id, want, sizeof(want));
+			limit_text(&l, id, got, sizeof(got));
+			tap_ok(strcmp(got, "(none)") && strcmp(want, got),
+			       "  a limit, printed back: %s (default %s)", got, want);
+		}
 	}
 }
 
@@ -218,5 +357,6 @@ int main(void)
 	test_masks();
 	test_limits();
 	test_cli();
+	test_every_option();
 	return tap_done();
 }

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* rescale.c - run bpf/rescale.bpf.c around a limit change. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "rescale.h"
+#include "rescale.skel.h"
+#include "tidegate.h"
+
+/* Rounded up, so a bucket's tokens are carried to within one part in
+ * 2^32 of a token's time: a full bucket stays full at the same instant,
+ * where rounding down would leave it a few ns short of its last token. */
+static __u64 ratio_q32(__u64 num, __u64 den)
+{
+	unsigned __int128 q = (((unsigned __int128)num << 32) + den - 1) / den;
+
+	return q > UINT64_MAX ? UINT64_MAX : (__u64)q;
+}
+
+__u64 tg_rescale_factor(const struct tg_gcra *from, const struct tg_gcra *to)
+{
+	__u64 by_interval = ratio_q32(to->interval_ns, from->interval_ns);
+	__u64 by_cap = ratio_q32(to->interval_ns + to->tolerance_ns,
+				 from->interval_ns + from->tolerance_ns);
+
+	return by_interval < by_cap ? by_interval : by_cap;
+}
+
+static int run_pass(int prog_fd, struct tg_rescale *r, bool raise, struct tg_rescale_result *res)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = r, .ctx_size_in = sizeof(*r));
+	__u64 now = r->now_ns;
+
+	r->raise = raise;
+	r->seen = r->changed = r->contended = 0;
+	if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+		int err = -errno;
+
+		tg_err("rescale the buckets to the new limit: %s", strerror(-err));
+		return err;
+	}
+	res->seen = r->seen;
+	res->changed += r->changed;
+	res->contended += r->contended;
+	r->now_ns = now; /* 0 again, where the clock is read each pass */
+	return 0;
+}
+
+int tg_rescale_change(int buckets_fd, __u32 rule, const struct tg_gcra *from,
+		      const struct tg_gcra *to, __u64 now_ns, int (*apply)(void *arg),
+		      void *arg, struct tg_rescale_result *res)
+{
+	struct tg_rescale_result ignored;
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	struct tg_rescale r = {
+		.now_ns = now_ns,
+		.old_cap_ns = from->interval_ns + from->tolerance_ns,
+		.new_cap_ns = to->interval_ns + to->tolerance_ns,
+		.rule = rule,
+	};
+	struct rescale_bpf *skel;
+	int err, prog_fd;
+
+	if (!res)
+		res = &ignored;
+	memset(res, 0, sizeof(*res));
+	if (!memcmp(from, to, sizeof(*from)) || !from->interval_ns)
+		return apply(arg);
+	r.factor_q32 = tg_rescale_factor(from, to);
+
+	if (bpf_obj_get_info_by_fd(buckets_fd, &info, &info_len)) {
+		err = -errno;
+		tg_err("read tg_buckets' size: %s", strerror(-err));
+		return err;
+	}
+	skel = rescale_bpf__open();
+	if (!skel) {
+		err = -errno;
+		tg_err("open the rescale program: %s", strerror(-err));
+		return err;
+	}
+	err = bpf_map__set_max_entries(skel->maps.tg_buckets, info.max_entries) ?:
+	      bpf_map__reuse_fd(skel->maps.tg_buckets, buckets_fd) ?:
+	      rescale_bpf__load(skel);
+	if (err) {
+		tg_err("load the rescale program: %s", strerror(-err));
+		goto out;
+	}
+	prog_fd = bpf_program__fd(skel->progs.tg_rescale);
+	err = run_pass(prog_fd, &r, true, res);
+	if (err)
+		goto out;
+	err = apply(arg);
+	if (err)
+		goto out;
+	err = run_pass(prog_fd, &r, false, res);
+	if (!err)
+		tg_debug("limit change: %llu buckets, %llu rescaled, %llu left contended",
+			 (unsigned long long)res->seen, (unsigned long long)res->changed,
+			 (unsigned long long)res->contended);
+out:
+	rescale_bpf__destroy(skel);
+	return err;
+}
