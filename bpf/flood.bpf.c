@@ -10,9 +10,11 @@
  *
  * Each frame gets the next of nr_sources source addresses and a new
  * source port, and both checksums are fixed incrementally (RFC 1624).
- * Live frames keep the content a previous run left in their page, so
- * the program never assumes what the frame holds: it replaces the
- * source word whatever it was, and the checksum moves with it.
+ * Live frames keep the content a previous run left in their page, and
+ * a receiver may have rewritten it in place (tidegate's SYN cookies turn
+ * the SYN into a SYN-ACK in the same page before the page comes back):
+ * so every frame is first copied from the template userspace built,
+ * then its source word and port changed, the checksums with them.
  *
  * Where the fields are is decided by userspace (user/flood.c), which
  * built the frame; the offsets arrive as load-time constants, so the
@@ -34,6 +36,10 @@ const volatile __u32 src_shift;   /* source i adds i << src_shift to it */
 const volatile __u32 ip_csum_off; /* IPv4 header checksum; 0 for IPv6 */
 const volatile __u32 tcp_csum_off;
 const volatile __u32 sport_off;
+/* The frame userspace built, whose length every live frame has. */
+#define TG_FLOOD_TMPL_MAX 128
+const volatile __u8 tmpl[TG_FLOOD_TMPL_MAX];
+const volatile __u32 tmpl_len;
 
 /* Per CPU: which source and port come next, and how many frames this
  * CPU made (what userspace reports: exact even if a run is cut short). */
@@ -81,12 +87,19 @@ int flood_xdp(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct tg_flood_cpu *st;
 	__u32 zero = 0, idx, word;
+	int i;
 	__u16 *tcp_csum, *sport, port;
 	__u32 *saddr;
 
 	st = bpf_map_lookup_elem(&tg_flood, &zero);
 	if (!st)
 		return XDP_ABORTED;
+	for (i = 0; i < TG_FLOOD_TMPL_MAX / 2; i++) {
+		__u16 *w = data + 2 * i;
+
+		if (2 * i + 1 < tmpl_len && (void *)(w + 1) <= end)
+			*w = (__u16)tmpl[2 * i] | (__u16)tmpl[2 * i + 1] << 8;
+	}
 
 	saddr = data + src_off;
 	tcp_csum = data + tcp_csum_off;

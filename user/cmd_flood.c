@@ -157,6 +157,9 @@ int tg_flood_load(const struct tg_flood_frame *f, __u32 sources, struct flood_bp
 	skel->rodata->ip_csum_off = f->ip_csum_off;
 	skel->rodata->tcp_csum_off = f->tcp_csum_off;
 	skel->rodata->sport_off = f->sport_off;
+	_Static_assert(sizeof(skel->rodata->tmpl) >= TG_FLOOD_FRAME_MAX, "the template is cut");
+	memcpy((void *)skel->rodata->tmpl, f->data, f->len);
+	skel->rodata->tmpl_len = f->len;
 	tg_log_libbpf_reset();
 	err = flood_bpf__load(skel);
 	if (err) {

@@ -7,11 +7,13 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
 #include "cookie_facts.h"
+#include "limits.h"
 #include "log.h"
 #include "tc.h"
 
@@ -131,4 +133,64 @@ const char *tg_cookies_unready_reason(const struct tg_config *cfg)
 	if (!sysctl_num("/proc/sys/net/ipv4/tcp_syncookies", 0, 1))
 		return "net.ipv4.tcp_syncookies is 0: the kernel would refuse the cookie sockets";
 	return "the TC ingress program is not attached";
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+struct json_object *tg_cookies_status_json(const struct tg_maps *m, int ifindex)
+{
+	struct json_object *o = json_object_new_object();
+	struct tg_config cfg;
+	struct tg_state st = { 0 };
+	const char *unready, *in_force;
+	__u32 zero = 0, tc_id = 0;
+	__u64 now = mono_ns();
+	__u32 rate;
+	char why[256];
+
+	if (bpf_map_lookup_elem(m->config, &zero, &cfg)) {
+		json_object_object_add(o, "error", json_object_new_string(strerror(errno)));
+		return o;
+	}
+	bpf_map_lookup_elem(m->state, &zero, &st);
+	rate = cfg.newsrc_interval_ns ? (__u32)(1000000000ULL / cfg.newsrc_interval_ns) : 0;
+	unready = tg_cookies_unready_reason(&cfg);
+	if (cfg.cookie_mode == TG_COOKIES_OFF) {
+		in_force = "off";
+		snprintf(why, sizeof(why), "manual: --syn-cookies off");
+	} else if (unready) {
+		in_force = "off";
+		snprintf(why, sizeof(why), "fallback: %s", unready);
+	} else if (cfg.cookie_mode == TG_COOKIES_ON) {
+		in_force = "on";
+		snprintf(why, sizeof(why), "manual: --syn-cookies on");
+	} else if (st.auto_until_ns > now) {
+		in_force = "on";
+		snprintf(why, sizeof(why),
+			 "auto: new sources came faster than %u/second; on for %.0f s, until they "
+			 "stay under it for %.0f s", rate, (double)(now - st.auto_since_ns) / 1e9,
+			 (double)(st.auto_until_ns - now) / 1e9);
+		json_object_object_add(o, "tripped_s_ago",
+				       json_object_new_double((double)(now - st.auto_since_ns) / 1e9));
+	} else {
+		in_force = "off";
+		snprintf(why, sizeof(why), "auto: new sources within %u/second", rate);
+	}
+	json_object_object_add(o, "mode", json_object_new_string(tg_cookie_mode_name(cfg.cookie_mode)));
+	json_object_object_add(o, "in_force", json_object_new_string(in_force));
+	json_object_object_add(o, "why", json_object_new_string(why));
+	json_object_object_add(o, "new_source_rate", json_object_new_int64(rate));
+	json_object_object_add(o, "handshake",
+			       json_object_new_string(!tg_tc_find(ifindex, &tc_id)
+							      ? "tc ingress, bpf_sk_assign_tcp_reqsk"
+							      : "none: cookies stay off"));
+	if (tc_id)
+		json_object_object_add(o, "tc_prog_id", json_object_new_int64(tc_id));
+	return o;
 }

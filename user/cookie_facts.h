@@ -12,6 +12,7 @@
 #define TG_COOKIE_FACTS_H
 
 #include <stdbool.h>
+#include <json-c/json.h>
 
 #include "pins.h"
 #include "tidegate.h"
@@ -28,5 +29,8 @@ void tg_cookies_keep_facts(struct tg_config *to, const struct tg_config *from);
 
 /* Why cookies are off although the mode asks for them, or NULL. */
 const char *tg_cookies_unready_reason(const struct tg_config *cfg);
+
+/* The mode in force on an interface and why, for status. */
+struct json_object *tg_cookies_status_json(const struct tg_maps *m, int ifindex);
 
 #endif /* TG_COOKIE_FACTS_H */

@@ -124,6 +124,7 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 			size_t whylen)
 {
 	__u64 burst = tg_limits_burst(l), interval, tolerance;
+	__u32 new_sources = tg_limits_new_source_rate(l);
 	int err;
 
 	err = tg_limit_check(&l->rate, burst, &interval, &tolerance, why, whylen);
@@ -196,12 +197,8 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 	cfg->cookie_interval_ns = TG_NSEC_PER_SEC / l->cookie_budget;
 	cfg->cookie_tolerance_ns = (l->cookie_budget - 1) * cfg->cookie_interval_ns;
 	cfg->new_source_rate = l->new_source_rate;
-	{
-		__u32 rate = tg_limits_new_source_rate(l);
-
-		cfg->newsrc_interval_ns = TG_NSEC_PER_SEC / rate;
-		cfg->newsrc_tolerance_ns = (rate - 1) * cfg->newsrc_interval_ns;
-	}
+	cfg->newsrc_interval_ns = TG_NSEC_PER_SEC / new_sources;
+	cfg->newsrc_tolerance_ns = (new_sources - 1) * cfg->newsrc_interval_ns;
 	return 0;
 }
 
