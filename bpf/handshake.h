@@ -120,6 +120,27 @@ static __always_inline int cookie_flow(const void *l3, const void *end, const st
 	return 0;
 }
 
+/* The socket of flow f in the packet's network namespace, XDP or TC:
+ * a listener, a connection, or NULL. Release it. */
+static __always_inline struct bpf_sock *flow_sock(void *ctx, const struct tg_cookie_flow *f,
+						  bool v6)
+{
+	struct bpf_sock_tuple tup = {};
+
+	if (v6) {
+		__builtin_memcpy(tup.ipv6.saddr, f->saddr, 16);
+		__builtin_memcpy(tup.ipv6.daddr, f->daddr, 16);
+		tup.ipv6.sport = f->sport;
+		tup.ipv6.dport = f->dport;
+		return bpf_skc_lookup_tcp(ctx, &tup, sizeof(tup.ipv6), BPF_F_CURRENT_NETNS, 0);
+	}
+	tup.ipv4.saddr = f->saddr[3];
+	tup.ipv4.daddr = f->daddr[3];
+	tup.ipv4.sport = f->sport;
+	tup.ipv4.dport = f->dport;
+	return bpf_skc_lookup_tcp(ctx, &tup, sizeof(tup.ipv4), BPF_F_CURRENT_NETNS, 0);
+}
+
 /* The ACK's cookie and the client's ISN, from its sequence numbers. */
 static __always_inline __u32 ack_cookie(const struct tcphdr *th, struct tg_cookie_flow *f)
 {
@@ -269,7 +290,6 @@ __noinline int tg_cookie_ack(struct xdp_md *ctx, struct tg_source *src, __u64 me
 	void *l3 = data + (meta & TG_META_L3_MASK);
 	bool v6 = !!(meta & TG_META_V6);
 	struct tg_cookie_flow f = {};
-	struct bpf_sock_tuple tup = {};
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
 	struct bpf_sock *sk;
@@ -288,19 +308,7 @@ __noinline int tg_cookie_ack(struct xdp_md *ctx, struct tg_source *src, __u64 me
 		return XDP_PASS;
 	if (bpf_map_lookup_elem(&tg_buckets, src))
 		return XDP_PASS;
-	if (v6) {
-		__builtin_memcpy(tup.ipv6.saddr, f.saddr, 16);
-		__builtin_memcpy(tup.ipv6.daddr, f.daddr, 16);
-		tup.ipv6.sport = f.sport;
-		tup.ipv6.dport = f.dport;
-		sk = bpf_skc_lookup_tcp(ctx, &tup, sizeof(tup.ipv6), BPF_F_CURRENT_NETNS, 0);
-	} else {
-		tup.ipv4.saddr = f.saddr[3];
-		tup.ipv4.daddr = f.daddr[3];
-		tup.ipv4.sport = f.sport;
-		tup.ipv4.dport = f.dport;
-		sk = bpf_skc_lookup_tcp(ctx, &tup, sizeof(tup.ipv4), BPF_F_CURRENT_NETNS, 0);
-	}
+	sk = flow_sock(ctx, &f, v6);
 	if (sk) {
 		bool listener = sk->state == BPF_TCP_LISTEN;
 
@@ -352,7 +360,6 @@ __noinline int tg_tc_ack(struct __sk_buff *skb, __u64 meta)
 	struct tcphdr *th = data + (l4 > TG_L4_OFF_MAX ? 0 : l4);
 	struct bpf_tcp_req_attrs attrs = {};
 	struct tg_cookie_flow f = {};
-	struct bpf_sock_tuple tup = {};
 	struct tg_optwalk w = {};
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
@@ -379,19 +386,7 @@ __noinline int tg_tc_ack(struct __sk_buff *skb, __u64 meta)
 			     cfg->cookie_key))
 		return TC_ACT_OK;
 
-	if (v6) {
-		__builtin_memcpy(tup.ipv6.saddr, f.saddr, 16);
-		__builtin_memcpy(tup.ipv6.daddr, f.daddr, 16);
-		tup.ipv6.sport = f.sport;
-		tup.ipv6.dport = f.dport;
-		sk = bpf_skc_lookup_tcp(skb, &tup, sizeof(tup.ipv6), BPF_F_CURRENT_NETNS, 0);
-	} else {
-		tup.ipv4.saddr = f.saddr[3];
-		tup.ipv4.daddr = f.daddr[3];
-		tup.ipv4.sport = f.sport;
-		tup.ipv4.dport = f.dport;
-		sk = bpf_skc_lookup_tcp(skb, &tup, sizeof(tup.ipv4), BPF_F_CURRENT_NETNS, 0);
-	}
+	sk = flow_sock(skb, &f, v6);
 	if (!sk) {
 		cnt->cookie_assign_failed++;
 		return TC_ACT_OK;

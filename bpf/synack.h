@@ -109,7 +109,6 @@ static __always_inline int synack_v4(void *data, void *end, struct iphdr *ip,
 	struct tg_pseudo4 ph = {};
 	struct tcphdr *th;
 	__u32 len;
-	__be32 addr;
 
 	if ((void *)(data + ETH_HLEN) > end || (void *)(ip + 1) > end || ip->ihl != 5)
 		return -1;
@@ -127,16 +126,7 @@ static __always_inline int synack_v4(void *data, void *end, struct iphdr *ip,
 		return -1;
 
 	swap_macs(data);
-	addr = ip->saddr;
-	ip->saddr = ip->daddr;
-	ip->daddr = addr;
-	ip->tos = 0;
-	ip->tot_len = bpf_htons(sizeof(*ip) + len);
-	ip->id = 0;
-	ip->frag_off = bpf_htons(TG_IP_DF);
-	ip->ttl = TG_RST_TTL;
-	ip->check = 0;
-	ip->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
+	reply_ipv4(ip, len);
 	return (int)((void *)th - data) + (int)len;
 }
 
@@ -146,7 +136,6 @@ static __always_inline int synack_v6(void *data, void *end, struct ipv6hdr *ip6,
 {
 	__be32 hdr[TG_TCP_HDR_WORDS] = {};
 	struct tg_pseudo6 ph = {};
-	struct in6_addr addr;
 	struct tcphdr *th;
 	__u32 len;
 
@@ -167,12 +156,7 @@ static __always_inline int synack_v6(void *data, void *end, struct ipv6hdr *ip6,
 		return -1;
 
 	swap_macs(data);
-	__builtin_memcpy(&addr, &ip6->saddr, sizeof(addr));
-	__builtin_memcpy(&ip6->saddr, &ip6->daddr, sizeof(addr));
-	__builtin_memcpy(&ip6->daddr, &addr, sizeof(addr));
-	*(__be32 *)ip6 = bpf_htonl(0x60000000);
-	ip6->payload_len = bpf_htons(len);
-	ip6->hop_limit = TG_RST_TTL;
+	reply_ipv6(ip6, len);
 	return (int)((void *)th - data) + (int)len;
 }
 

@@ -201,21 +201,12 @@ static int expect_synack(const struct fspec *s, const struct opts *o, __u64 now,
 {
 	__u8 src[16], dst[16], *ip, *th, *op;
 	__u32 isn, tsval;
-	size_t off = 12, hl;
-	int i;
+	size_t hl;
 
 	addr_of(s->v6, s->src, src);
 	addr_of(s->v6, dst_of(s), dst);
 	expect_cookie(s, o, now, &isn, &tsval);
-	memcpy(buf, mac_client, ETH_ALEN);
-	memcpy(buf + ETH_ALEN, mac_server, ETH_ALEN);
-	for (i = 0; i < s->vlans; i++) {
-		be16(buf + off, ETH_P_8021Q);
-		be16(buf + off + 2, (__u16)(100 + i));
-		off += 4;
-	}
-	be16(buf + off, s->v6 ? ETH_P_IPV6 : ETH_P_IP);
-	ip = buf + off + 2;
+	ip = buf + fexpect_l2(s, buf);
 	th = ip + (s->v6 ? 40 : 20);
 	op = th + 20;
 	memset(th, 0, 60);

@@ -410,6 +410,24 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 	return (int)(th - buf + l4_len);
 }
 
+/* A reply's Ethernet header to the SYN of s, its VLAN tags kept;
+ * returns where IP starts. */
+static inline size_t fexpect_l2(const struct fspec *s, __u8 *buf)
+{
+	size_t off = 12;
+	int i;
+
+	memcpy(buf, mac_client, ETH_ALEN);
+	memcpy(buf + ETH_ALEN, mac_server, ETH_ALEN);
+	for (i = 0; i < s->vlans; i++) {
+		be16(buf + off, ETH_P_8021Q);
+		be16(buf + off + 2, (__u16)(100 + i));
+		off += 4;
+	}
+	be16(buf + off, s->v6 ? ETH_P_IPV6 : ETH_P_IP);
+	return off + 2;
+}
+
 /*
  * The RST+ACK the SYN of s must be answered with, from s alone: MACs,
  * addresses, ports swapped, VLAN tags kept, seq 0, ack = seq + 1 (+1
@@ -419,22 +437,11 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 static inline int fexpect_rst(const struct fspec *s, __u8 *buf)
 {
 	__u8 src[16], dst[16], *ip, *th;
-	size_t off = 12;
-	int i;
 
 	if (addr_of(s->v6, s->src, src) ||
 	    addr_of(s->v6, s->dst ? s->dst : s->v6 ? "2001:db8::1" : "198.51.100.1", dst))
 		return -1;
-	memcpy(buf, mac_client, ETH_ALEN);
-	memcpy(buf + ETH_ALEN, mac_server, ETH_ALEN);
-	for (i = 0; i < s->vlans; i++) {
-		be16(buf + off, ETH_P_8021Q);
-		be16(buf + off + 2, (__u16)(100 + i));
-		off += 4;
-	}
-	be16(buf + off, s->v6 ? ETH_P_IPV6 : ETH_P_IP);
-	off += 2;
-	ip = buf + off;
+	ip = buf + fexpect_l2(s, buf);
 	if (s->v6) {
 		memset(ip, 0, 40);
 		be32(ip, 0x60000000);
