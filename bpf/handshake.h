@@ -233,7 +233,11 @@ __noinline int tg_cookie_syn(struct xdp_md *ctx, __u64 meta)
 		cnt->cookie_skipped++;
 		return XDP_DROP;
 	}
-	now = clock_ns();
+	/* The coarse clock: the cookie's counter moves every 68.7 s and its
+	 * TSval counts milliseconds, so a tick does not matter, and the
+	 * precise clock's fence would be a good part of this SYN's cost.
+	 * Cookies are made and checked by the same clock. */
+	now = clock_coarse_ns();
 	if (!budget_take(&st->cookie_tat_ns, now, cfg->cookie_interval_ns,
 			 cfg->cookie_tolerance_ns)) {
 		cnt->cookie_budget_exceeded++;
@@ -304,7 +308,7 @@ __noinline int tg_cookie_ack(struct xdp_md *ctx, struct tg_source *src, __u64 me
 	if ((void *)(th + 1) > end || cookie_flow(l3, end, th, v6, &f))
 		return XDP_PASS;
 	cookie = ack_cookie(th, &f);
-	if (tg_cookie_check(&f, cookie, -1, clock_ns(), cfg->cookie_key))
+	if (tg_cookie_check(&f, cookie, -1, clock_coarse_ns(), cfg->cookie_key))
 		return XDP_PASS;
 	if (bpf_map_lookup_elem(&tg_buckets, src))
 		return XDP_PASS;
@@ -366,7 +370,7 @@ __noinline int tg_tc_ack(struct __sk_buff *skb, __u64 meta)
 	struct bpf_sock *sk;
 	struct sock *tp;
 	__u32 cookie, olen, zero = 0;
-	__u64 now = clock_ns();
+	__u64 now = clock_coarse_ns();
 	int err;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
