@@ -13,6 +13,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#ifndef WRITE_ONCE
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+#endif
+
 /* Retries of the bucket's compare-and-swap before giving up. Each retry
  * means another CPU admitted a SYN from the same source meanwhile. */
 #define TG_CAS_TRIES 8
@@ -275,23 +279,47 @@ static __always_inline struct tg_bucket *new_bucket(const struct tg_source *src,
 						    struct tg_counters *cnt, bool *created,
 						    bool want_created)
 {
-	__s64 before = tracked_sources();
+	struct tg_state *st;
 	struct tg_bucket *b;
+	__s64 before = 0, after;
+	__u32 zero = 0;
+	bool walk;
+
+	/*
+	 * The table is counted (a walk over every CPU's count) only when
+	 * the room known to be left is spent: on a table with room, never;
+	 * on a full one, once per batch the LRU frees, not once per source.
+	 * Inserts here take room and deletes only add some, so
+	 * tg_state.room errs low and a full table is not missed; buckets
+	 * userspace writes after the first count (a restore into a running
+	 * table) are the exception, missed for as many new sources.
+	 */
+	st = bpf_map_lookup_elem(&tg_state, &zero);
+	walk = !st || __sync_fetch_and_add(&st->room, -1) <= 0;
+	if (walk)
+		before = tracked_sources();
 
 	if (!bpf_map_update_elem(&tg_buckets, src, fresh, BPF_NOEXIST)) {
 		cnt->new_source++;
 		*created = true;
+		after = before + 1;
 		/* A full LRU frees a batch of its least recently used
 		 * nodes at once (16 to 128); count the batch. */
-		if (before >= cfg->max_sources) {
-			__s64 freed = before + 1 - tracked_sources();
+		if (walk && before >= cfg->max_sources) {
+			__s64 freed;
 
+			after = tracked_sources();
+			freed = before + 1 - after;
 			cnt->table_full++;
 			if (freed > 0)
 				cnt->evicted += (__u64)freed;
 		}
+		if (walk && st)
+			WRITE_ONCE(st->room, (__s64)cfg->max_sources - after);
 		if (!want_created)
 			return NULL;
+	} else if (walk && st) {
+		WRITE_ONCE(st->room, (__s64)cfg->max_sources - before);
 	}
 	/* Ours, or another CPU's created between our lookup and insert. */
 	b = bpf_map_lookup_elem(&tg_buckets, src);

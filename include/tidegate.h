@@ -184,6 +184,8 @@ struct tg_state {
 				* are checked only while one may be alive */
 	__u64 auto_until_ns;   /* auto: cookies cover new sources until then */
 	__u64 auto_since_ns;   /* auto: when it last tripped */
+	__s64 room;            /* tg_buckets: free slots known to be left,
+				* a lower bound; <= 0: count the table */
 };
 
 /*
