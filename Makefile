@@ -7,9 +7,16 @@
 #   make            build/tidegate
 #   make test       install deps, build (plain and ASan+UBSan), run the suite
 #   make demo       install deps, build, run the sandbox demo
+#   make fuzz       the fuzzers, longer than make test runs them
+#   make mutate     the mutation score of the fast tests
 #   make bench      install deps, build, run the benchmark
 #   make install    into $(DESTDIR)$(PREFIX)
+#   make uninstall  what make install put there
 #   make clean
+#
+# CPPFLAGS, CFLAGS, LDFLAGS and LDLIBS are the builder's (the command
+# line, the environment, dpkg-buildflags): they are added to the
+# project's own TG_* flags, never replace them.
 
 PREFIX   ?= /usr/local
 BUILD    ?= build
@@ -21,16 +28,21 @@ CC       ?= gcc
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
-PKGS      := libbpf libxdp json-c hiredis libmicrohttpd inih
+PKGS      := libbpf libxdp json-c hiredis libmicrohttpd inih libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -ljson-c)
 
+# The one place the version is decided (scripts/version.sh says how).
+VERSION  := $(shell scripts/version.sh)
+
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
-CPPFLAGS += -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lelf -lz -lpthread -lm
+TG_CPPFLAGS := -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE -DTG_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+TG_LDLIBS   := $(PKG_LIBS) -lelf -lz -lpthread -lm
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# Not the builder's CFLAGS: hardening flags such as -fstack-protector and
+# -fcf-protection do not compile for the BPF target.
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH) -Wall -Werror
 
@@ -55,7 +67,7 @@ SAN_OBJS  := $(patsubst user/%.c,$(SAN_BUILD)/user/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(SAN_BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all test demo bench install clean deps check-root
+.PHONY: all test demo bench install clean deps check-root version fuzz mutate
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -77,30 +89,46 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 $(BUILD)/user/%.o: user/%.c user/*.h include/tidegate.h $(SKELS) | $(BUILD)/user
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TG_CPPFLAGS) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+
+version:
+	@echo $(VERSION)
 
 $(BUILD)/tidegate: $(BUILD)/user/main.o $(USER_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(TG_LDLIBS) $(LDLIBS) -o $@
+
+# $(BUILD)/version is rewritten only when the version changes, and only
+# the sources that print it depend on it: a commit rebuilds those alone.
+VERSION_SRCS := $(shell grep -l TG_VERSION user/*.c)
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(BUILD)/version 2>/dev/null)" = "$(VERSION)" ] || \
+	echo "$(VERSION)" > $(BUILD)/version; })
+$(patsubst user/%.c,$(BUILD)/user/%.o,$(VERSION_SRCS)) \
+$(patsubst user/%.c,$(SAN_BUILD)/user/%.o,$(VERSION_SRCS)): $(BUILD)/version
 
 # The same code, built with AddressSanitizer and UBSan, for the tests.
 $(SAN_BUILD)/user/%.o: user/%.c user/*.h include/tidegate.h $(SKELS) | $(SAN_BUILD)/user
 	$(call msg,CC-SAN,$@)
-	$(Q)$(CC) -O1 -g $(SANFLAGS) $(WARN) $(CPPFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TG_CPPFLAGS) $(CPPFLAGS) -O1 -g $(SANFLAGS) $(WARN) -c $< -o $@
 
 $(SAN_BUILD)/tidegate: $(SAN_BUILD)/user/main.o $(SAN_OBJS)
 	$(call msg,LD-SAN,$@)
-	$(Q)$(CC) $(SANFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(SANFLAGS) $(LDFLAGS) $^ $(TG_LDLIBS) $(LDLIBS) -o $@
 
 $(SAN_BUILD)/tests/%: tests/%.c tests/tap.h $(SAN_OBJS) $(SKELS) | $(SAN_BUILD)/tests/unit $(SAN_BUILD)/tests/bpf
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) -O1 -g $(SANFLAGS) $(WARN) $(CPPFLAGS) -Itests $< $(SAN_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(TG_CPPFLAGS) $(CPPFLAGS) -Itests -O1 -g $(SANFLAGS) $(WARN) $(LDFLAGS) \
+		$< $(SAN_OBJS) $(TG_LDLIBS) $(LDLIBS) -o $@
+
+# The tests' own headers: a test is rebuilt when one changes.
+$(TEST_BINS): $(wildcard tests/bpf/*.h tests/fuzz/*.h)
 
 # The benchmark's measuring helper (scripts/bench.sh): the same library
 # objects as the binary, and every skeleton.
 $(BUILD)/tg-bench: bench/tg-bench.c $(USER_OBJS) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(TG_CPPFLAGS) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) \
+		$< $(USER_OBJS) $(TG_LDLIBS) $(LDLIBS) -o $@
 
 # Every test is an executable that speaks TAP: the compiled unit and
 # BPF tests, and the integration scripts, which drive the sanitized CLI.
@@ -114,6 +142,65 @@ test: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		prove --exec '' --timer $(TESTS)
 
+# Fuzzing, beyond what make test runs (a short seeded slice of the data
+# path fuzzer, and the corpus replayed by tests/unit/test_fuzz_corpus):
+# the data path against its reference for FUZZ_FRAMES frames
+# (tests/bpf/test_fuzz_datapath.c), then each parser of outside input
+# (tests/fuzz/targets.h) under libFuzzer for FUZZ_SECONDS. New inputs go
+# to $(BUILD)/fuzz/corpus, crashes to $(BUILD)/fuzz/crash-*: copy a crash
+# into tests/fuzz/corpus/TARGET/ once fixed, and it is a test.
+FUZZ_FRAMES  ?= 1000000
+FUZZ_SEED    ?= $(shell date +%s)
+FUZZ_SECONDS ?= 25
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_OBJS    := $(patsubst user/%.c,$(FUZZ_BUILD)/user/%.o,$(USER_SRCS))
+FUZZ_TARGETS := $(notdir $(wildcard tests/fuzz/corpus/*))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+
+$(FUZZ_BUILD)/user:
+	$(Q)mkdir -p $@
+
+$(FUZZ_BUILD)/user/%.o: user/%.c user/*.h include/tidegate.h $(SKELS) | $(FUZZ_BUILD)/user
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined $(WARN) -Wno-format-nonliteral \
+		$(CPPFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_main.c tests/fuzz/targets.h $(FUZZ_OBJS)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) $(CPPFLAGS) \
+		-Itests -DFUZZ_TARGET=$* $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+
+# hiredis 0.14 reserves 8 bytes per element an array header announces
+# (up to 16 GB, as virtual memory) before any element arrives; past
+# libFuzzer's default limit of 2 GB that is an out-of-memory crash.
+FUZZ_OPTS_redis_replies := -malloc_limit_mb=17000
+
+# One target: its log in $(FUZZ_BUILD)/TARGET.log, one TAP-like line.
+define fuzz_run
+	if $(FUZZ_BUILD)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(FUZZ_OPTS_$(1)) -artifact_prefix=$(FUZZ_BUILD)/crash-$(1)- \
+		$(FUZZ_BUILD)/corpus/$(1) tests/fuzz/corpus/$(1) 2>$(FUZZ_BUILD)/$(1).log; then \
+		echo "ok - fuzz_$(1): $$(grep -m1 '^Done' $(FUZZ_BUILD)/$(1).log)"; \
+	else \
+		failed="$$failed $(1)"; \
+		echo "not ok - fuzz_$(1): $$(grep -m1 -E '^SUMMARY|property broken' $(FUZZ_BUILD)/$(1).log)"; \
+		grep -m1 'Test unit written to' $(FUZZ_BUILD)/$(1).log; \
+	fi; \
+
+endef
+
+fuzz: $(SAN_BUILD)/tests/bpf/test_fuzz_datapath $(FUZZ_BINS)
+	$(Q)$(SAN_BUILD)/tests/bpf/test_fuzz_datapath $(FUZZ_FRAMES) $(FUZZ_SEED)
+	$(Q)mkdir -p $(addprefix $(FUZZ_BUILD)/corpus/,$(FUZZ_TARGETS))
+	$(Q)failed=; $(foreach t,$(FUZZ_TARGETS),$(call fuzz_run,$(t))) \
+	[ -z "$$failed" ] || { echo "fuzz: failed:$$failed (logs: $(FUZZ_BUILD)/TARGET.log)"; exit 1; }
+
+# How many one-line bugs in bpf/ the fast tests catch (scripts/mutate.sh).
+mutate:
+	$(Q)scripts/mutate.sh
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(CURDIR)/$(BUILD)/tidegate
@@ -126,20 +213,40 @@ bench: deps
 # The binary, the systemd unit, the man page, bash completion, and an
 # example config (never over one that is there).
 SYSCONFDIR ?= /etc
+SBINDIR    ?= $(PREFIX)/sbin
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+MAN8DIR    ?= $(PREFIX)/share/man/man8
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR     ?= $(PREFIX)/share/doc/tidegate
+CONF       := $(SYSCONFDIR)/tidegate/tidegate.conf
 install: $(BUILD)/tidegate
-	install -D -m 0755 $(BUILD)/tidegate $(DESTDIR)$(PREFIX)/sbin/tidegate
+	install -D -m 0755 $(BUILD)/tidegate $(DESTDIR)$(SBINDIR)/tidegate
 	install -d $(DESTDIR)$(UNITDIR)
-	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		packaging/tidegate.service.in > $(DESTDIR)$(UNITDIR)/tidegate.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/tidegate.service
-	install -D -m 0644 packaging/tidegate.8 $(DESTDIR)$(PREFIX)/share/man/man8/tidegate.8
-	install -D -m 0644 packaging/tidegate.bash-completion \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tidegate
-	install -D -m 0644 packaging/tidegate.conf \
-		$(DESTDIR)$(PREFIX)/share/doc/tidegate/tidegate.conf.example
-	[ -e $(DESTDIR)$(SYSCONFDIR)/tidegate/tidegate.conf ] || \
-		install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(SYSCONFDIR)/tidegate/tidegate.conf
+	install -D -m 0644 packaging/tidegate.8 $(DESTDIR)$(MAN8DIR)/tidegate.8
+	install -D -m 0644 packaging/tidegate.bash-completion $(DESTDIR)$(COMPLETIONDIR)/tidegate
+	install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(DOCDIR)/tidegate.conf.example
+	install -D -m 0644 packaging/fail2ban/action.d/tidegate.conf \
+		$(DESTDIR)$(DOCDIR)/fail2ban/action.d/tidegate.conf
+	[ -e $(DESTDIR)$(CONF) ] || install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(CONF)
+
+# The config goes only if it is still the example: an edited one is the
+# operator's, kept and named.
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tidegate $(DESTDIR)$(UNITDIR)/tidegate.service \
+		$(DESTDIR)$(MAN8DIR)/tidegate.8 $(DESTDIR)$(COMPLETIONDIR)/tidegate \
+		$(DESTDIR)$(DOCDIR)/tidegate.conf.example \
+		$(DESTDIR)$(DOCDIR)/fail2ban/action.d/tidegate.conf
+	rmdir $(DESTDIR)$(DOCDIR)/fail2ban/action.d $(DESTDIR)$(DOCDIR)/fail2ban \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null || :
+	if cmp -s packaging/tidegate.conf $(DESTDIR)$(CONF); then \
+		rm -f $(DESTDIR)$(CONF) && { rmdir $(DESTDIR)$(SYSCONFDIR)/tidegate 2>/dev/null || :; }; \
+	elif [ -e $(DESTDIR)$(CONF) ]; then \
+		echo "uninstall: kept $(DESTDIR)$(CONF): it differs from the example"; \
+	fi
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -10,11 +10,12 @@
  *
  * Each frame gets the next of nr_sources source addresses and a new
  * source port, and both checksums are fixed incrementally (RFC 1624).
- * Live frames keep the content a previous run left in their page, and
- * a receiver may have rewritten it in place (tidegate's SYN cookies turn
- * the SYN into a SYN-ACK in the same page before the page comes back):
- * so every frame is first copied from the template userspace built,
- * then its source word and port changed, the checksums with them.
+ * Live frames keep the content last written in their page, and not only
+ * by this program: the receiver's XDP may answer a frame in place (the
+ * RST+ACK of tidegate's --action rst is built in the SYN's page), and
+ * the page comes back to the test run's pool with that answer in it. So
+ * each frame is first made whole again from the template userspace
+ * built, length included, then given its source and port.
  *
  * Where the fields are is decided by userspace (user/flood.c), which
  * built the frame; the offsets arrive as load-time constants, so the
@@ -29,6 +30,8 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set through the skeleton before load. */
+const volatile __u64 frame_words[TG_FLOOD_FRAME_WORDS]; /* the frame for source 0 */
+const volatile __u32 frame_len;
 const volatile __u32 nr_sources = 1;
 const volatile __u32 src_off;     /* the 32-bit word of saddr that rotates */
 const volatile __u32 src_base;    /* its value for source 0, host order */
@@ -36,10 +39,6 @@ const volatile __u32 src_shift;   /* source i adds i << src_shift to it */
 const volatile __u32 ip_csum_off; /* IPv4 header checksum; 0 for IPv6 */
 const volatile __u32 tcp_csum_off;
 const volatile __u32 sport_off;
-/* The frame userspace built, whose length every live frame has. */
-#define TG_FLOOD_TMPL_MAX 128
-const volatile __u8 tmpl[TG_FLOOD_TMPL_MAX];
-const volatile __u32 tmpl_len;
 
 /* Per CPU: which source and port come next, and how many frames this
  * CPU made (what userspace reports: exact even if a run is cut short). */
@@ -86,19 +85,33 @@ int flood_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct tg_flood_cpu *st;
-	__u32 zero = 0, idx, word;
-	int i;
+	__u32 zero = 0, idx, word, i;
 	__u16 *tcp_csum, *sport, port;
 	__u32 *saddr;
 
 	st = bpf_map_lookup_elem(&tg_flood, &zero);
 	if (!st)
 		return XDP_ABORTED;
-	for (i = 0; i < TG_FLOOD_TMPL_MAX / 2; i++) {
-		__u16 *w = data + 2 * i;
 
-		if (2 * i + 1 < tmpl_len && (void *)(w + 1) <= end)
-			*w = (__u16)tmpl[2 * i] | (__u16)tmpl[2 * i + 1] << 8;
+	if (data + frame_len != end) {
+		if (bpf_xdp_adjust_tail(ctx, (int)frame_len - (int)(end - data)))
+			return XDP_ABORTED;
+		data = (void *)(long)ctx->data;
+		end = (void *)(long)ctx->data_end;
+	}
+	for (i = 0; i < TG_FLOOD_FRAME_WORDS && (i + 1) * 8 <= frame_len; i++) {
+		__u64 *w = data + i * 8;
+
+		if ((void *)(w + 1) > end)
+			return XDP_ABORTED;
+		*w = frame_words[i];
+	}
+	for (i *= 8; i < TG_FLOOD_FRAME_MAX && i < frame_len; i++) {
+		__u8 *b = data + i;
+
+		if ((void *)(b + 1) > end)
+			return XDP_ABORTED;
+		*b = ((const volatile __u8 *)frame_words)[i];
 	}
 
 	saddr = data + src_off;

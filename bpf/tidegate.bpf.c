@@ -563,6 +563,29 @@ static __always_inline struct tg_rule *find_rule(const struct tg_pkt *p)
 	return bpf_map_lookup_elem(&tg_rules, &k);
 }
 
+/* Whether a rule's --ttl has run out: it no longer applies. */
+static __always_inline bool rule_expired(const struct tg_rule *rule)
+{
+	return rule->expires_ns && clock_coarse_ns() >= rule->expires_ns;
+}
+
+/*
+ * A deny --all rule drops every packet from its prefix, whatever it is,
+ * as a ban from fail2ban means; looked up only while such a rule exists
+ * (TG_F_DENY_ALL). Counted in deny_all; in dry run, passed.
+ */
+static __always_inline bool denied_all(const struct tg_pkt *p, const struct tg_config *cfg,
+				       struct tg_counters *cnt)
+{
+	struct tg_rule *rule = find_rule(p);
+
+	if (!rule || rule->kind != TG_RULE_DENY || !(rule->flags & TG_RULE_F_ALL) ||
+	    rule_expired(rule))
+		return false;
+	cnt->deny_all++;
+	return !(cfg->flags & TG_F_DRY_RUN);
+}
+
 static __always_inline int flow_key(const struct tg_pkt *p, struct tg_flow *f)
 {
 	if (!p->tcp || (void *)(p->th + 1) > p->end)
@@ -857,6 +880,8 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 
 	if (cfg->flags & TG_F_RULES)
 		rule = find_rule(p);
+	if (rule && rule_expired(rule))
+		rule = NULL;
 	if (rule) {
 		if (rule->kind == TG_RULE_ALLOW) {
 			cnt->rule_allow++;
@@ -1064,6 +1089,10 @@ int tidegate_xdp(struct xdp_md *ctx)
 		return pass_by_reason(cnt, ret);
 
 	p.l3 = c.pos;
+	p.v6 = proto == bpf_htons(ETH_P_IPV6);
+	if ((cfg->flags & TG_F_DENY_ALL) && (p.v6 || proto == bpf_htons(ETH_P_IP)) &&
+	    denied_all(&p, cfg, cnt))
+		return XDP_DROP;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		__be32 saddr;
 
@@ -1083,7 +1112,6 @@ int tidegate_xdp(struct xdp_md *ctx)
 		else if (ret)
 			return pass_by_reason(cnt, ret);
 		make_source_v6(&src, ip6, cfg);
-		p.v6 = true;
 	} else {
 		return pass_by_reason(cnt, TG_P_NOT_IP);
 	}

@@ -84,6 +84,7 @@ struct tg_rescale {
 #define TG_F_DRY_RUN (1U << 0) /* decide and count, never drop */
 #define TG_F_RULES   (1U << 1) /* tg_rules is not empty: look sources up */
 #define TG_F_FLOWS   (1U << 2) /* a redirect action exists: follow tg_flows */
+#define TG_F_DENY_ALL (1U << 3) /* a deny --all rule exists: look every packet up */
 
 /*
  * SYN cookies (bpf/cookies.h): tg_config.cookie_mode. A SYN the mode
@@ -208,6 +209,7 @@ enum tg_rule_kind {
 };
 
 #define TG_RULE_F_SHARED (1U << 0) /* one bucket for the whole prefix */
+#define TG_RULE_F_ALL    (1U << 1) /* deny: every packet, not only SYNs to limited ports */
 
 #define TG_MAX_RULES 16384
 
@@ -225,6 +227,8 @@ struct tg_rule {
 	__u8 prefixlen;       /* as written: 0-32 or 0-128 */
 	__u8 family;          /* 4 or 6 */
 	__u8 net[16];         /* the network in tg_source form (IPv4-mapped) */
+	__u64 expires_ns;     /* CLOCK_MONOTONIC after which the rule no longer
+			       * applies (--ttl); 0: never */
 };
 
 /*
@@ -329,6 +333,8 @@ struct tg_log_event {
 	X(rule_allow, rule_syn_total, allow, "SYNs passed by an allow rule (in allowed)")       \
 	X(rule_deny, rule_syn_total, deny, "SYNs that hit a deny rule (in dropped or would_drop)") \
 	X(rule_limit, rule_syn_total, limit, "SYNs charged to a limit rule's bucket")           \
+	X(deny_all, deny_all_packets_total, ,                                                   \
+	  "packets from a deny --all prefix, any protocol (dropped unless dry run)")          \
 	/* Actions: dropped == act_drop + rst_sent + rst_budget_exceeded +                     \
 	 * rst_skipped + redirected + redirect_failed */                                       \
 	X(act_drop, action_total, drop, "dropped silently")                                     \
@@ -404,6 +410,8 @@ struct tg_fam_counters {
 #define TG_MAP_FLOOD "tg_flood"
 #define TG_FLOOD_PORT_BASE 0x8000
 #define TG_FLOOD_PORT_MASK 0x7fff
+#define TG_FLOOD_FRAME_MAX 128 /* bytes of the frame it sends, at most */
+#define TG_FLOOD_FRAME_WORDS (TG_FLOOD_FRAME_MAX / 8)
 
 struct tg_flood_cpu {
 	__u32 next_source; /* index of the next frame's source address */

@@ -49,7 +49,7 @@ echo "== 1. $SOURCES live sources, one cycle writes them all"
 daemon 1/minute 100
 kill -TERM "$DM"; wait "$DM"; DM=
 flood $((SOURCES * 3)) 20 >/dev/null
-echo "table: $(bpftool map show pinned "/sys/fs/bpf/tidegate/$SB_SRV_IF/tg_buckets" | head -1)"
+echo "table: $(bpftool map show pinned "$SB_PIN_BASE/$SB_SRV_IF/tg_buckets" | head -1)"
 : >"$T/daemon.log"
 daemon 1/minute 100
 sleep 3

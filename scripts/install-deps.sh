@@ -8,13 +8,16 @@ PKGS=(
 	# build
 	make clang llvm gcc pkg-config libc6-dev linux-libc-dev
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
-	libjson-c-dev libhiredis-dev libmicrohttpd-dev libyaml-dev libinih-dev
+	libjson-c-dev libhiredis-dev libmicrohttpd-dev libyaml-dev libinih-dev libsystemd-dev
 	# sanitizers for the userspace test build
 	libclang-rt-14-dev
 	# tests, demo and benchmarks
 	iproute2 iputils-ping procps psmisc curl python3 perl
 	redis-server redis-tools nftables iptables gnuplot-nox
 	ethtool prometheus xdp-tools python3-prometheus-client tcpdump
+	fail2ban
+	# the Debian package (debian/, tests/integration/58-package.sh)
+	debhelper dpkg-dev fakeroot lintian
 	# profiling the benchmark (BENCHMARKS.md)
 	linux-perf
 )
@@ -38,7 +41,12 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts redis-server as a service on install; tests start their own.
-if command -v systemctl >/dev/null 2>&1; then
-	systemctl disable --now redis-server >/dev/null 2>&1 || true
-fi
+# Debian starts redis-server and fail2ban as services on install; tests
+# start their own (fail2ban's default jail would ban on this machine).
+for svc in redis-server fail2ban; do
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		systemctl disable --now "$svc" >/dev/null 2>&1 || true
+	elif [ -x "/etc/init.d/$svc" ]; then
+		"/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+	fi
+done

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "parse.h"
 
 #define REDIRECT_PREFIX "redirect:"
 
@@ -28,7 +29,7 @@ int tg_action_parse(const char *text, struct tg_act *act, char *why, size_t whyl
 		return -EINVAL;
 	}
 	ifname = text + strlen(REDIRECT_PREFIX);
-	if (!*ifname || strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/')) {
+	if (!tg_ifname_valid(ifname)) {
 		snprintf(why, whylen, "'%s' is not a valid interface name", ifname);
 		return -EINVAL;
 	}

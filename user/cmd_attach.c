@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "caps.h"
 #include "commands.h"
 #include "iface.h"
 #include "limit_opts.h"
@@ -67,7 +68,7 @@ int tg_cmd_attach(const struct tg_cmdline *cl)
 	ifindex = tg_iface_index(ifname);
 	if (ifindex < 0)
 		return -ifindex;
-	if ((ret = tg_require_root("attach")))
+	if ((ret = tg_require_caps("attach", TG_PRIV_ATTACH)))
 		return ret;
 	lock = tg_iface_lock();
 	if (lock < 0)
@@ -93,7 +94,7 @@ int tg_cmd_set(const struct tg_cmdline *cl)
 	ifindex = tg_iface_index(ifname);
 	if (ifindex < 0)
 		return -ifindex;
-	if ((ret = tg_require_root("set")))
+	if ((ret = tg_require_caps("set", TG_PRIV_MAPS)))
 		return ret;
 	lock = tg_iface_lock_open(ifname, &m);
 	if (lock < 0)

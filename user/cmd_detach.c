@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <string.h>
 
+#include "caps.h"
 #include "commands.h"
 #include "iface.h"
 #include "log.h"
@@ -64,7 +65,7 @@ int tg_cmd_detach(const struct tg_cmdline *cl)
 
 	if ((ret = tg_iface_name_check(ifname)))
 		return ret;
-	if ((ret = tg_require_root("detach")))
+	if ((ret = tg_require_caps("detach", TG_PRIV_ATTACH)))
 		return ret;
 	lock = tg_iface_lock();
 	if (lock < 0)

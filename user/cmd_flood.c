@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "caps.h"
 #include "commands.h"
 #include "flood.h"
 #include "flood.skel.h"
@@ -122,9 +123,12 @@ static int parse_spec(const struct tg_cmdline *cl, struct tg_flood_spec *s, __u6
 }
 
 /* Only a veth: its far end is on this machine, so forged sources stay
- * here. A physical NIC would put them on a real network. */
-static int require_veth(const char *ifname)
+ * here. A physical NIC would put them on a real network, and so could a
+ * peer enslaved to a bridge (or bond, or VRF) that has a physical port:
+ * a peer with any master is refused, as is one the kernel does not name. */
+static int require_veth(const char *ifname, int ifindex)
 {
+	struct tg_veth_peer peer;
 	char driver[64];
 	int err;
 
@@ -138,6 +142,16 @@ static int require_veth(const char *ifname)
 		return tg_fail(TG_EXIT_USAGE, "%s: driver '%s' is not veth; flood sends forged "
 				       "sources, so only out of a veth whose peer is on this machine",
 			       ifname, driver);
+	err = tg_veth_peer(ifindex, &peer);
+	if (err)
+		return tg_fail(TG_EXIT_FAIL, "%s: finding its veth peer (RTM_GETLINK): %s; flood "
+				       "sends only to a peer it can check", ifname, strerror(-err));
+	if (peer.master)
+		return tg_fail(TG_EXIT_USAGE, "%s: its veth peer (ifindex %d%s) is enslaved to "
+				       "ifindex %d (a bridge, bond or VRF), which could carry "
+				       "forged sources onto a wire; flood only to a peer with no "
+				       "master", ifname, peer.ifindex,
+			       peer.nsid >= 0 ? ", in another namespace" : "", peer.master);
 	return 0;
 }
 
@@ -150,6 +164,8 @@ int tg_flood_load(const struct tg_flood_frame *f, __u32 sources, struct flood_bp
 	skel = flood_bpf__open();
 	if (!skel)
 		return -errno;
+	memcpy((void *)skel->rodata->frame_words, f->data, f->len);
+	skel->rodata->frame_len = f->len;
 	skel->rodata->nr_sources = sources;
 	skel->rodata->src_off = f->src_off;
 	skel->rodata->src_base = f->src_base;
@@ -157,9 +173,6 @@ int tg_flood_load(const struct tg_flood_frame *f, __u32 sources, struct flood_bp
 	skel->rodata->ip_csum_off = f->ip_csum_off;
 	skel->rodata->tcp_csum_off = f->tcp_csum_off;
 	skel->rodata->sport_off = f->sport_off;
-	_Static_assert(sizeof(skel->rodata->tmpl) >= TG_FLOOD_FRAME_MAX, "the template is cut");
-	memcpy((void *)skel->rodata->tmpl, f->data, f->len);
-	skel->rodata->tmpl_len = f->len;
 	tg_log_libbpf_reset();
 	err = flood_bpf__load(skel);
 	if (err) {
@@ -246,7 +259,7 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 	ifindex = tg_iface_index(ifname);
 	if (ifindex < 0)
 		return -ifindex;
-	if ((ret = tg_require_root("flood")) || (ret = require_veth(ifname)))
+	if ((ret = tg_require_caps("flood", TG_PRIV_ATTACH)) || (ret = require_veth(ifname, ifindex)))
 		return ret;
 	err = tg_iface_mac(ifname, spec.src_mac);
 	if (err)

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "action.h"
+#include "caps.h"
 #include "commands.h"
 #include "iface.h"
 #include "interrupt.h"
@@ -180,7 +181,7 @@ int tg_cmd_log(const struct tg_cmdline *cl)
 	struct tg_maps m;
 	int ret, err, follow = -1;
 
-	if ((ret = tg_require_root("log")))
+	if ((ret = tg_require_caps("log", TG_PRIV_MAPS)))
 		return ret;
 	if ((ret = tg_iface_open_maps(ifname, &m)))
 		return ret;

@@ -7,7 +7,7 @@
  * signals. SIGHUP re-reads the config and applies the difference live;
  * SIGTERM or SIGINT stops the daemon and leaves the limiter attached
  * unless --detach-on-exit. Metrics are served from libmicrohttpd's
- * thread, the Redis mirror runs in its own (mirror.c); neither holds a
+ * thread, the Redis mirror runs in its own (sync.c); neither holds a
  * lock while it waits on the network.
  */
 #include <errno.h>
@@ -16,8 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "attach.h"
 #include "clock.h"
+#include "caps.h"
 #include "commands.h"
 #include "conf.h"
 #include "counters.h"
@@ -28,8 +31,6 @@
 #include "mirror.h"
 #include "output.h"
 #include "pins.h"
-
-#define RESTORE_DEADLINE_MS 10000
 
 struct managed {
 	struct tg_iface_conf ic; /* the file's, with the pinned table's size and mode */
@@ -81,8 +82,13 @@ static void push_to_sync(struct daemon *d)
 
 	mirror_cfg(d->conf, &mc);
 	for (i = 0; i < d->n; i++) {
-		sync_iface_of(&d->ifs[i]->ic, &d->ifs[i]->m, &sis[i]);
-		sis[i].restore_pending = d->ifs[i]->restore_pending;
+		struct managed *mi = d->ifs[i];
+
+		/* A late restore the thread finished is not to run again. */
+		if (mi->restore_pending && tg_sync_restored(&d->sync, mi->ic.name))
+			mi->restore_pending = false;
+		sync_iface_of(&mi->ic, &mi->m, &sis[i]);
+		sis[i].restore_pending = mi->restore_pending;
 	}
 	tg_sync_set(&d->sync, &mc, sis, d->n);
 }
@@ -108,7 +114,7 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 	(void)l; /* the maps, just configured from it, say the same */
 	mirror_cfg(fc->d->conf, &mc);
 	sync_iface_of(fc->ic, m, &si);
-	err = tg_mirror_restore(&mc, &si, RESTORE_DEADLINE_MS, &rc, why, sizeof(why));
+	err = tg_mirror_restore(&mc, &si, TG_RESTORE_DEADLINE_MS, &rc, why, sizeof(why));
 	tg_sync_add_restore(&fc->d->sync, &rc);
 	if (err == -ECONNREFUSED) {
 		tg_warn("%s: Redis is away (%s): attaching without a restore; buckets are "
@@ -116,8 +122,14 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 		fc->pending = true;
 		return;
 	}
-	if (err)
-		tg_warn("%s: the restore stopped early: %s", ifname, why);
+	/* Cut short (a timeout, Redis loading): the sync thread finishes it. */
+	if (err) {
+		tg_warn("%s: the restore stopped early after %llu buckets and %.3f s (%s); "
+			"attaching, the rest is restored when Redis answers", ifname,
+			(unsigned long long)rc.restored, (double)(tg_mono_ns() - t0) / 1e9, why);
+		fc->pending = true;
+		return;
+	}
 	tg_info("%s: restored %llu buckets from Redis in %.3f s (%llu already full, %llu "
 		"rejected)", ifname, (unsigned long long)rc.restored,
 		(double)(tg_mono_ns() - t0) / 1e9, (unsigned long long)rc.full,
@@ -422,7 +434,7 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 	char url[400];
 
 	tg_log_set_journal(true);
-	if ((ret = tg_require_root("run")))
+	if ((ret = tg_require_caps("run", TG_PRIV_ATTACH)))
 		return ret;
 	d.cl = cl;
 	d.conf = load_conf(cl);
@@ -479,16 +491,23 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 	}
 	tg_info("running: protecting %d interface%s (pid %d)", d.n, d.n == 1 ? "" : "s",
 		(int)getpid());
+	/* systemd's Type=notify: started once attached and serving; a no-op
+	 * outside systemd. */
+	sd_notifyf(0, "READY=1\nSTATUS=protecting %d interface%s", d.n, d.n == 1 ? "" : "s");
 
 	for (;;) {
 		if (sigwait(&sigs, &sig))
 			continue;
 		if (sig == SIGHUP) {
 			tg_info("SIGHUP: reloading the config");
+			sd_notify(0, "RELOADING=1");
 			reload(&d);
+			sd_notifyf(0, "READY=1\nSTATUS=protecting %d interface%s", d.n,
+				   d.n == 1 ? "" : "s");
 			continue;
 		}
 		tg_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		sd_notify(0, "STOPPING=1");
 		break;
 	}
 out:

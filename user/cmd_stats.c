@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "caps.h"
 #include "commands.h"
 #include "counters.h"
 #include "iface.h"
@@ -55,7 +56,7 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 	if (cl->set[OPT_WATCH] && tg_parse_u64(cl->val[OPT_WATCH], 1, 86400, &interval))
 		return tg_fail(TG_EXIT_USAGE, "--watch '%s': expected whole seconds from 1 to 86400",
 			       cl->val[OPT_WATCH]);
-	if ((ret = tg_require_root("stats")))
+	if ((ret = tg_require_caps("stats", TG_PRIV_MAPS)))
 		return ret;
 	if ((ret = tg_iface_open_maps(ifname, &m)))
 		return ret;

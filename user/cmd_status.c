@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <string.h>
 
+#include "caps.h"
 #include "commands.h"
 #include "cookie_facts.h"
 #include "iface.h"
@@ -63,11 +64,13 @@ int tg_cmd_status(const struct tg_cmdline *cl)
 	bool attached;
 	int i, n, ret;
 
-	if ((ret = tg_require_root("status")))
+	if ((ret = tg_require_caps("status", TG_PRIV_QUERY)))
 		return ret;
 	if (tg_bpffs_ensure())
 		return TG_EXIT_FAIL;
 	if (cl->npos) {
+		if ((ret = tg_iface_name_check(cl->pos[0])))
+			return ret;
 		if (!tg_pins_exist(cl->pos[0])) {
 			if (tg_iface_index(cl->pos[0]) < 0)
 				return TG_EXIT_USAGE;

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "buckets.h"
+#include "caps.h"
 #include "commands.h"
 #include "iface.h"
 #include "interrupt.h"
@@ -302,7 +303,7 @@ int tg_cmd_top(const struct tg_cmdline *cl)
 	if (cl->set[OPT_WATCH] && tg_parse_u64(cl->val[OPT_WATCH], 1, 86400, &watch))
 		return tg_fail(TG_EXIT_USAGE, "--watch '%s': expected whole seconds from 1 to 86400",
 			       cl->val[OPT_WATCH]);
-	if ((ret = tg_require_root("top")))
+	if ((ret = tg_require_caps("top", TG_PRIV_MAPS)))
 		return ret;
 	if ((ret = tg_iface_open_maps(ifname, &m)))
 		return ret;

@@ -12,12 +12,15 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "conf.h"
@@ -97,18 +100,6 @@ static const char *what(const struct raw_val *v, int id, char *buf, size_t len)
 	return buf;
 }
 
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (!n || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (i = 0; i < n; i++)
-		if (s[i] == '/' || isspace((unsigned char)s[i]) || !isprint((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
 static struct raw_sect *find_sect(struct raw *r, const char *name)
 {
 	int i;
@@ -155,7 +146,7 @@ static void open_section(struct raw *r, char *name, int line)
 	arg = name + 9;
 	while (isspace((unsigned char)*arg))
 		arg++;
-	if (!valid_ifname(arg)) {
+	if (!tg_ifname_valid(arg)) {
 		diag(r->diags, line, false, "[interface %s]: not a valid interface name", arg);
 		return;
 	}
@@ -200,7 +191,7 @@ static char *reader(char *str, int num, void *stream)
 	memcpy(str, line, take);
 	str[take] = '\0';
 	if (take < n) {
-		diag(r->diags, r->lineno, false, "line is longer than %d characters", num - 2);
+		diag(r->diags, r->lineno, false, "line is longer than %d characters", num - 3);
 		str[0] = '\0'; /* give inih nothing of it */
 		r->kind = LK_BLANK;
 		return str;
@@ -378,7 +369,7 @@ static void apply_cli(struct raw *r, const struct tg_cmdline *cl)
 	for (p = 0; p < cl->npos; p++) {
 		struct raw_sect *s;
 
-		if (!valid_ifname(cl->pos[p])) {
+		if (!tg_ifname_valid(cl->pos[p])) {
 			diag(r->diags, 0, false, "'%s' is not a valid interface name", cl->pos[p]);
 			continue;
 		}
@@ -622,7 +613,12 @@ static int build_text(const char *text, size_t len, const char *name,
 		ini_allow_inline_comments = true;
 		ini_inline_comment_prefixes = (char *)";#";
 		ini_use_stack = false;
-		ini_max_line = MAX_LINE + 2;
+		/* On the heap, inih's buffer is ini_initial_alloc bytes
+		 * (200 unless told), whatever ini_max_line says; three more
+		 * than the longest line, for "\r\n\0". */
+		ini_allow_realloc = false;
+		ini_initial_alloc = MAX_LINE + 3;
+		ini_max_line = MAX_LINE + 3;
 		ini_parse_stream(reader, r, handler, r);
 	}
 	ret = build(r, cl, conf);
@@ -640,17 +636,32 @@ int tg_conf_build(const char *path, const struct tg_cmdline *cl, struct tg_daemo
 		  struct tg_diags *diags)
 {
 	char *text = NULL;
+	struct stat st;
 	size_t n = 0;
-	FILE *f;
-	int ret;
+	FILE *f = NULL;
+	int fd, ret;
 
 	if (!path)
 		return tg_conf_build_text(NULL, "command line", cl, conf, diags);
-	f = fopen(path, "re");
+	/* Non-blocking, so a FIFO cannot hang us before we see it is one. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && !fstat(fd, &st) && !S_ISREG(st.st_mode)) {
+		close(fd);
+		memset(diags, 0, sizeof(*diags));
+		diags->file = path;
+		diag(diags, 0, false, "%s is %s, not a regular file", path,
+		     S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+										: "a special file");
+		return diags->errors;
+	}
+	if (fd >= 0)
+		f = fdopen(fd, "r");
 	if (!f) {
 		memset(diags, 0, sizeof(*diags));
 		diags->file = path;
 		diag(diags, 0, false, "cannot read %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return diags->errors;
 	}
 	text = malloc(MAX_FILE + 1);

@@ -281,59 +281,6 @@ int tg_iface_mac(const char *ifname, __u8 mac[6])
 	return 0;
 }
 
-int tg_iface_stats(int ifindex, struct rtnl_link_stats64 *st)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-	} req = {
-		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
-			.nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
-		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
-	};
-	char buf[16384];
-	struct nlmsghdr *nh;
-	int fd, err = -ENOENT;
-	ssize_t n;
-
-	/* Netlink, not /sys/class/net: sysfs shows the namespace it was
-	 * mounted in, and flood often runs in another (nsenter --net). */
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (send(fd, &req, sizeof(req), 0) < 0) {
-		err = -errno;
-		goto out;
-	}
-	n = recv(fd, buf, sizeof(buf), 0);
-	if (n < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (nh = (void *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
-		struct ifinfomsg *ifi = NLMSG_DATA(nh);
-		struct rtattr *rta;
-		int len;
-
-		if (nh->nlmsg_type == NLMSG_ERROR) {
-			err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EIO;
-			break;
-		}
-		if (nh->nlmsg_type != RTM_NEWLINK)
-			continue;
-		len = (int)IFLA_PAYLOAD(nh);
-		for (rta = IFLA_RTA(ifi); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-			if (rta->rta_type != IFLA_STATS64 || RTA_PAYLOAD(rta) < sizeof(*st))
-				continue;
-			memcpy(st, RTA_DATA(rta), sizeof(*st));
-			err = 0;
-		}
-	}
-out:
-	close(fd);
-	return err;
-}
-
 struct flood_thread {
 	pthread_t tid;
 	const struct tg_flood_run *run;

@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#define TG_FLOOD_FRAME_MAX 128
+#include "link.h"
+#include "tidegate.h"
+
 #define TG_FLOOD_MAX_SOURCES (1U << 24)
 #define TG_FLOOD_MAX_THREADS 64
 #define TG_FLOOD_MSS 1460
@@ -81,10 +83,6 @@ int tg_iface_driver(const char *ifname, char *driver, size_t len);
 /* IFACE's MAC address. */
 int tg_iface_mac(const char *ifname, __u8 mac[6]);
 
-/* The interface's counters, as `ip -s link` shows them, by rtnetlink
- * in this process's network namespace. */
-struct rtnl_link_stats64;
-int tg_iface_stats(int ifindex, struct rtnl_link_stats64 *st);
 
 /* How to run the loaded program. */
 struct tg_flood_run {

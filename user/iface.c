@@ -7,12 +7,15 @@
 
 #include "iface.h"
 #include "output.h"
+#include "parse.h"
 #include "tidegate.h"
 
 int tg_iface_name_check(const char *ifname)
 {
-	if (!*ifname || strlen(ifname) >= IF_NAMESIZE || strchr(ifname, '/'))
-		return tg_fail(TG_EXIT_USAGE, "'%s' is not a valid interface name", ifname);
+	if (!tg_ifname_valid(ifname))
+		return tg_fail(TG_EXIT_USAGE, "'%s' is not a valid interface name (1-%d characters, "
+				       "not '.' or '..', no '/', ':' or white space)", ifname,
+			       IF_NAMESIZE - 1);
 	return TG_EXIT_OK;
 }
 
@@ -26,14 +29,6 @@ int tg_iface_index(const char *ifname)
 	if (!idx)
 		return -tg_fail(TG_EXIT_USAGE, "unknown interface '%s'", ifname);
 	return (int)idx;
-}
-
-int tg_require_root(const char *what)
-{
-	if (geteuid() == 0)
-		return 0;
-	return tg_fail(TG_EXIT_FAIL, "%s: must run as root (needs CAP_BPF, CAP_NET_ADMIN and "
-			       "CAP_SYS_ADMIN for bpffs)", what);
 }
 
 int tg_iface_open_maps(const char *ifname, struct tg_maps *m)

@@ -12,9 +12,6 @@ int tg_iface_name_check(const char *ifname);
 /* IFACE's index; prints and returns -TG_EXIT_USAGE if there is none. */
 int tg_iface_index(const char *ifname);
 
-/* 0 if we may load BPF and attach XDP, else prints why: TG_EXIT_FAIL. */
-int tg_require_root(const char *what);
-
 /* Open IFACE's pinned maps, explaining failure; returns an exit code:
  * TG_EXIT_USAGE for a bad name, or nothing pinned and no such interface;
  * TG_EXIT_FAIL when it is not attached or the pins cannot be used. */

@@ -3,6 +3,7 @@
  * file's keys to struct tg_iface_conf. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -212,9 +213,13 @@ struct json_object *tg_limit_json(const struct tg_limits *l, int id)
 		return json_object_new_string(buf);
 	case OPT_BURST:
 		return json_object_new_int64((int64_t)tg_limits_burst(l));
-	case OPT_PORTS:
-		tg_format_ports(&l->ports, buf, sizeof(buf));
-		return json_object_new_string(buf);
+	case OPT_PORTS: {
+		char *text = tg_ports_text(&l->ports);
+		struct json_object *o = text ? json_object_new_string(text) : NULL;
+
+		free(text);
+		return o;
+	}
 	case OPT_V4_PREFIX:
 		return json_object_new_int((int)l->v4_prefix);
 	case OPT_V6_PREFIX:

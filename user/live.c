@@ -7,6 +7,7 @@
 
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "cookie_facts.h"
 #include "live.h"
 #include "rescale.h"
@@ -81,6 +82,29 @@ static bool listed(const __u32 *v, int n, __u32 x)
 }
 
 /*
+ * The rules in force: those whose --ttl ran out are deleted (the program
+ * has ignored them since; deleted, they no longer hide a shorter prefix's
+ * rule) and left out. Returns the count, *rules malloc'ed, or -errno.
+ */
+static int sweep_expired(const struct tg_maps *m, struct tg_rule_entry **rules)
+{
+	struct tg_rule_entry *v;
+	__u64 now = tg_mono_ns();
+	int i, n, kept = 0;
+
+	n = tg_rules_read(m->rules, rules);
+	if (n <= 0)
+		return n;
+	v = *rules;
+	for (i = 0; i < n; i++) {
+		if (tg_rule_expired(&v[i].rule, now) && !bpf_map_delete_elem(m->rules, &v[i].key))
+			continue;
+		v[kept++] = v[i];
+	}
+	return kept;
+}
+
+/*
  * Derive cfg's rule flags from the rules, make sure tg_redirect holds
  * every interface an action names before cfg is written, write cfg,
  * then drop the interfaces no action names any more.
@@ -93,12 +117,15 @@ static int write_config(const struct tg_maps *m, struct tg_config *cfg)
 	__u32 zero = 0;
 	void *prev = NULL;
 
-	n = tg_rules_read(m->rules, &rules);
+	n = sweep_expired(m, &rules);
 	if (n < 0)
 		return n;
-	cfg->flags &= ~(TG_F_RULES | TG_F_FLOWS);
+	cfg->flags &= ~(TG_F_RULES | TG_F_FLOWS | TG_F_DENY_ALL);
 	if (n)
 		cfg->flags |= TG_F_RULES;
+	for (i = 0; i < n; i++)
+		if (rules[i].rule.flags & TG_RULE_F_ALL)
+			cfg->flags |= TG_F_DENY_ALL;
 	if (cfg->action == TG_ACT_REDIRECT)
 		need[nneed++] = cfg->action_ifindex;
 	for (i = 0; i < n; i++) {
@@ -217,30 +244,6 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 	return 0;
 }
 
-int tg_live_rule_add(const struct tg_maps *m, const struct tg_rule_spec *spec,
-		     struct tg_rule_key *key, struct tg_rule *r, char *why, size_t whylen)
-{
-	__u32 id;
-	int err;
-
-	tg_cidr_to_key(&spec->cidr, key);
-	if (!tg_rule_find(m->rules, key, r))
-		return -EEXIST;
-	/* Check the spec before spending an id on it. */
-	err = tg_rule_build(spec, 1, r, why, whylen);
-	if (err)
-		return err;
-	err = tg_live_next_rule_id(m, &id);
-	if (err)
-		return err;
-	r->id = id;
-	if (r->action == TG_ACT_REDIRECT && (err = tg_live_redirect_add(m, r->action_ifindex)))
-		return err;
-	if (bpf_map_update_elem(m->rules, key, r, BPF_NOEXIST))
-		return errno == EEXIST ? -EBUSY : -errno;
-	return tg_live_sync(m);
-}
-
 int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, struct tg_rule *r)
 {
 	int err;
@@ -258,7 +261,8 @@ int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, str
  * rescaled; an action alone does not touch them. */
 static bool same_buckets(const struct tg_rule *r, const struct tg_rule *want)
 {
-	return r->kind == want->kind && r->flags == want->flags;
+	return r->kind == want->kind && (r->flags & TG_RULE_F_SHARED) ==
+					(want->flags & TG_RULE_F_SHARED);
 }
 
 struct rule_write {
@@ -267,57 +271,180 @@ struct rule_write {
 	const struct tg_rule *rule;
 };
 
-static int apply_rule(void *arg)
+static int write_rule(void *arg)
 {
 	struct rule_write *w = arg;
 
-	if (bpf_map_update_elem(w->m->rules, w->key, w->rule, BPF_EXIST))
-		return -errno;
-	return tg_live_sync(w->m);
+	return bpf_map_update_elem(w->m->rules, w->key, w->rule, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Put spec's rule in force for key's prefix, the flags left to the
+ * caller's sync. have is the rule in force there (NULL: none). A rule
+ * replaces another in place, never deleted and added again: the trie
+ * swaps the value atomically, so no SYN finds the prefix without its
+ * rule (an allow range limited, a deny range passed), and a failure
+ * leaves the old rule in force. A new id, so new buckets, only when
+ * what the buckets mean changed; a changed limit keeps them, each with
+ * its tokens (rescale.h). Returns 0 (the same rule is there), 1
+ * (written, want filled), or -errno (-EINVAL/-ERANGE with why).
+ */
+static int rule_put(const struct tg_maps *m, const struct tg_rule_spec *spec,
+		    const struct tg_rule_key *key, const struct tg_rule *have, struct tg_rule *want,
+		    char *why, size_t whylen)
+{
+	struct rule_write w = { m, key, want };
+	int err;
+
+	/* Check the spec before spending an id on it. */
+	err = tg_rule_build(spec, have ? have->id : 1, want, why, whylen);
+	if (err)
+		return err;
+	if (have && !memcmp(have, want, sizeof(*want)))
+		return 0;
+	if (!have || !same_buckets(have, want)) {
+		err = tg_live_next_rule_id(m, &want->id);
+		if (err)
+			return err;
+	}
+	if (want->action == TG_ACT_REDIRECT && (err = tg_live_redirect_add(m, want->action_ifindex)))
+		return err;
+	if (have && want->id == have->id) {
+		struct tg_gcra from = { have->interval_ns, have->tolerance_ns };
+		struct tg_gcra to = { want->interval_ns, want->tolerance_ns };
+
+		err = tg_rescale_change(m->buckets, want->id, &from, &to, 0, write_rule, &w, NULL);
+	} else {
+		err = write_rule(&w);
+	}
+	return err ? err : 1;
+}
+
+/* The rule for exactly key's prefix, if one is in force (an expired one
+ * is as good as none: the next sync deletes it). 0 or -ENOENT. */
+static int rule_in_force(const struct tg_maps *m, const struct tg_rule_key *key, struct tg_rule *r)
+{
+	int err = tg_rule_find(m->rules, key, r);
+
+	if (!err && tg_rule_expired(r, tg_mono_ns()))
+		return -ENOENT;
+	return err;
+}
+
+int tg_live_rule_add(const struct tg_maps *m, const struct tg_rule_spec *spec,
+		     struct tg_rule_key *key, struct tg_rule *r, char *why, size_t whylen)
+{
+	int err;
+
+	tg_cidr_to_key(&spec->cidr, key);
+	if (!rule_in_force(m, key, r))
+		return -EEXIST;
+	err = rule_put(m, spec, key, NULL, r, why, whylen);
+	return err < 0 ? err : tg_live_sync(m);
 }
 
 int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec, char *why,
 		       size_t whylen)
 {
-	struct rule_write w = { m, NULL, NULL };
-	struct tg_gcra from, to;
 	struct tg_rule_key key;
 	struct tg_rule have, want;
-	int err;
+	int ret;
 
 	tg_cidr_to_key(&spec->cidr, &key);
-	w.key = &key;
-	w.rule = &want;
-	err = tg_rule_find(m->rules, &key, &have);
-	if (err == -ENOENT) {
-		err = tg_live_rule_add(m, spec, &key, &want, why, whylen);
-		return err ? err : 1;
-	}
-	if (err)
-		return err;
-	err = tg_rule_build(spec, have.id, &want, why, whylen);
-	if (err)
-		return err;
-	if (!memcmp(&have, &want, sizeof(want)))
-		return 0;
-	from = (struct tg_gcra){ have.interval_ns, have.tolerance_ns };
-	to = (struct tg_gcra){ want.interval_ns, want.tolerance_ns };
-	/* Replaced in place, never deleted and added again: the trie swaps
-	 * the value atomically, so no SYN finds the prefix without its rule
-	 * (an allow range limited, a deny range passed), and a failure
-	 * leaves the old rule in force. A new id, so new buckets, only when
-	 * what the buckets mean changed. */
-	if (!same_buckets(&have, &want)) {
-		err = tg_live_next_rule_id(m, &want.id);
+	ret = rule_in_force(m, &key, &have);
+	if (ret && ret != -ENOENT)
+		return ret;
+	ret = rule_put(m, spec, &key, ret ? NULL : &have, &want, why, whylen);
+	if (ret == 1) {
+		int err = tg_live_sync(m);
+
 		if (err)
 			return err;
 	}
-	if (want.action == TG_ACT_REDIRECT && (err = tg_live_redirect_add(m, want.action_ifindex)))
-		return err;
-	/* Kept buckets keep their tokens under the rule's new limit. */
-	if (want.id == have.id)
-		err = tg_rescale_change(m->buckets, want.id, &from, &to, 0, apply_rule, &w, NULL);
-	else
-		err = apply_rule(&w);
-	return err ? err : 1;
+	return ret;
+}
+
+/* The rules before an import, to put back should it fail half-way. */
+static void import_undo(const struct tg_maps *m, const struct tg_rule_entry *before, int nbefore,
+			const struct tg_rule_key *written, int nwritten)
+{
+	int i;
+
+	for (i = 0; i < nwritten; i++) {
+		const struct tg_rule_entry *was = tg_rule_entry_find(before, nbefore, &written[i]);
+
+		if (was)
+			bpf_map_update_elem(m->rules, &was->key, &was->rule, BPF_ANY);
+		else
+			bpf_map_delete_elem(m->rules, &written[i]);
+	}
+	for (i = 0; i < nbefore; i++)
+		bpf_map_update_elem(m->rules, &before[i].key, &before[i].rule, BPF_NOEXIST);
+}
+
+int tg_live_rules_import(const struct tg_maps *m, const struct tg_rule_spec *specs, int n,
+			 bool replace, struct tg_import_result *res, char *why, size_t whylen)
+{
+	struct tg_rule_entry *before = NULL, *keep = NULL;
+	struct tg_rule_key *written = NULL;
+	int i, nbefore, nwritten = 0, err = 0;
+
+	memset(res, 0, sizeof(*res));
+	nbefore = tg_rules_read(m->rules, &before);
+	if (nbefore < 0)
+		return nbefore;
+	written = calloc((size_t)n + 1, sizeof(*written));
+	keep = calloc((size_t)n + 1, sizeof(*keep));
+	if (!written || !keep) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && !err; i++) {
+		struct tg_rule have, want;
+		int ret;
+
+		tg_cidr_to_key(&specs[i].cidr, &keep[i].key);
+		ret = rule_in_force(m, &keep[i].key, &have);
+		if (ret && ret != -ENOENT) {
+			err = ret;
+			break;
+		}
+		ret = rule_put(m, &specs[i], &keep[i].key, ret ? NULL : &have, &want, why, whylen);
+		if (ret < 0) {
+			res->failed = i;
+			err = ret;
+		} else if (ret) {
+			written[nwritten++] = keep[i].key;
+			if (tg_rule_entry_find(before, nbefore, &keep[i].key))
+				res->changed++;
+			else
+				res->added++;
+		} else {
+			res->unchanged++;
+		}
+	}
+	if (!err && replace) {
+		qsort(keep, (size_t)n, sizeof(*keep), tg_rule_entry_cmp);
+		for (i = 0; i < nbefore && !err; i++) {
+			if (tg_rule_entry_find(keep, n, &before[i].key))
+				continue;
+			if (bpf_map_delete_elem(m->rules, &before[i].key) && errno != ENOENT)
+				err = -errno;
+			else
+				res->deleted++;
+		}
+	}
+	if (err) {
+		/* All or nothing: the rules as they were, deleted ones too. */
+		import_undo(m, before, nbefore, written, nwritten);
+		memset(res, 0, sizeof(*res));
+		res->failed = i;
+	}
+	i = tg_live_sync(m);
+	err = err ?: i;
+out:
+	free(before);
+	free(keep);
+	free(written);
+	return err;
 }

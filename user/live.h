@@ -7,6 +7,8 @@
 #ifndef TG_LIVE_H
 #define TG_LIVE_H
 
+#include <stdbool.h>
+
 #include "limits.h"
 #include "pins.h"
 
@@ -60,5 +62,19 @@ int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, str
  */
 int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec, char *why,
 		       size_t whylen);
+
+/* What an import did; failed: the index of the rule that failed. */
+struct tg_import_result {
+	int added, changed, unchanged, deleted, failed;
+};
+
+/*
+ * Put n rules in force at once, all or nothing: each as tg_live_rule_apply
+ * would (unchanged ones untouched, changed ones in place); with replace,
+ * every other rule is deleted. Should one fail (why, res->failed), every
+ * rule is put back as it was. Returns 0 or -errno.
+ */
+int tg_live_rules_import(const struct tg_maps *m, const struct tg_rule_spec *specs, int n,
+			 bool replace, struct tg_import_result *res, char *why, size_t whylen);
 
 #endif /* TG_LIVE_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* main.c - tidegate: per-source SYN rate limiting at XDP. */
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cli.h"
@@ -17,7 +18,8 @@ static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
 static const int flood_opts[] = { OPT_DST_IP, OPT_DST_MAC, OPT_PORT, OPT_SOURCES, OPT_COUNT,
 				  OPT_THREADS, OPT_DURATION, OPT_SRC, OPT_SRC_PREFIX, OPT_JSON, -1 };
 static const int no_opts[] = { -1 };
-static const int rule_opts[] = { OPT_BURST, OPT_SHARED, OPT_ACTION, OPT_JSON, -1 };
+static const int rule_opts[] = { OPT_BURST, OPT_SHARED, OPT_ACTION, OPT_ALL, OPT_TTL,
+				  OPT_REPLACE, OPT_MISSING_OK, OPT_JSON, -1 };
 static const int top_opts[] = { OPT_ENTRIES, OPT_JSON, OPT_WATCH, -1 };
 static const int run_opts[] = { OPT_CONFIG, -1 };
 
@@ -37,14 +39,16 @@ static const struct tg_command commands[] = {
 	  1, tg_cmd_status, 0 },
 	{ "stats", "IFACE [--json] [--watch SECONDS]",
 	  "Print IFACE's counters, summed over CPUs.", stats_opts, 1, 1, tg_cmd_stats, 0 },
-	{ "rule", "add|del|list IFACE [CIDR allow|deny|limit RATE] [options]",
+	{ "rule", "add|del|list|import IFACE [CIDR allow|deny|limit RATE | FILE] [options]",
 	  "Allow, deny or limit source prefixes on IFACE, live.\n"
 	  "The longest matching prefix wins, IPv4 and IPv6:\n"
-	  "  rule add IFACE CIDR allow\n"
-	  "  rule add IFACE CIDR deny [--action ACTION]\n"
-	  "  rule add IFACE CIDR limit RATE [--burst N] [--shared] [--action ACTION]\n"
-	  "  rule del IFACE CIDR\n"
-	  "  rule list IFACE [--json]",
+	  "  rule add IFACE CIDR allow [--ttl DURATION]\n"
+	  "  rule add IFACE CIDR deny [--all] [--action ACTION] [--ttl DURATION]\n"
+	  "  rule add IFACE CIDR limit RATE [--burst N] [--shared] [--action ACTION] "
+	  "[--ttl DURATION]\n"
+	  "  rule del IFACE CIDR [--missing-ok]\n"
+	  "  rule list IFACE [--json]            (text: lines that rule import takes)\n"
+	  "  rule import IFACE FILE|- [--replace] (all or nothing; '#' comments)",
 	  rule_opts, 2, 5, tg_cmd_rule, 0 },
 	{ "log", "IFACE [--json]",
 	  "Follow IFACE's drop log: who is being limited, and why.\n"
@@ -77,6 +81,54 @@ static const struct tg_command commands[] = {
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+
+	return m < c ? m : c;
+}
+
+/* The edit distance of a and b (short words: command names). */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, row[32];
+
+	if (la >= 32 || lb >= 32)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0], next;
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			next = row[j];
+			row[j] = a[i - 1] == b[j - 1] ? diag : 1 + min3(diag, row[j - 1], row[j]);
+			diag = next;
+		}
+	}
+	return row[lb];
+}
+
+/* An unknown command, with the nearest one when it is a typo away. */
+static int unknown_command(const char *what, const char *name)
+{
+	const char *best = NULL;
+	size_t i, d, best_d = 3;
+
+	for (i = 0; i < NR_COMMANDS; i++) {
+		d = distance(name, commands[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = commands[i].name;
+		}
+	}
+	if (best)
+		return tg_fail(TG_EXIT_USAGE, "%sunknown command '%s': did you mean '%s'?", what,
+			       name, best);
+	return tg_fail(TG_EXIT_USAGE, "%sunknown command '%s' (see 'tidegate help')", what, name);
+}
+
 static const struct tg_command *find_command(const char *name)
 {
 	size_t i;
@@ -92,14 +144,16 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "Usage: tidegate COMMAND [options]\n\n"
-		   "Per-source TCP SYN rate limiting at XDP.\n\nCommands:\n");
+		   "Per-source TCP SYN rate limiting at XDP (tidegate %s).\n\nCommands:\n",
+		TG_VERSION);
 	for (i = 0; i < NR_COMMANDS; i++) {
 		const char *nl = strchr(commands[i].summary, '\n');
 		int len = nl ? (int)(nl - commands[i].summary) : (int)strlen(commands[i].summary);
 
 		fprintf(f, "  %-13s %.*s\n", commands[i].name, len, commands[i].summary);
 	}
-	fprintf(f, "\nRun 'tidegate help COMMAND' or 'tidegate COMMAND --help' for its options.\n");
+	fprintf(f, "\nRun 'tidegate help COMMAND' or 'tidegate COMMAND --help' for its options;\n"
+		   "'tidegate --version' for the version alone.\n");
 }
 
 static int run_help(const struct tg_cmdline *cl)
@@ -112,7 +166,7 @@ static int run_help(const struct tg_cmdline *cl)
 	}
 	cmd = find_command(cl->pos[0]);
 	if (!cmd)
-		return tg_fail(TG_EXIT_USAGE, "help: unknown command '%s'", cl->pos[0]);
+		return unknown_command("help: ", cl->pos[0]);
 	tg_cli_usage(cmd, stdout);
 	return TG_EXIT_OK;
 }
@@ -131,13 +185,17 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return TG_EXIT_OK;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("tidegate %s\n", TG_VERSION);
+		return TG_EXIT_OK;
+	}
 	/* JSON mode is known before parsing, so even a usage error is JSON. */
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
 			tg_out_init(true);
 	cmd = find_command(argv[1]);
 	if (!cmd)
-		return tg_fail(TG_EXIT_USAGE, "unknown command '%s' (see 'tidegate help')", argv[1]);
+		return unknown_command("", argv[1]);
 	err = tg_cli_parse(cmd, argc - 1, argv + 1, &cl);
 	if (err)
 		return err;

@@ -1,6 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* metrics_http.c - GET /metrics through libmicrohttpd, in its own thread. */
+/*
+ * metrics_http.c - GET /metrics through libmicrohttpd, in its own thread.
+ *
+ * One polling thread (epoll) serves every connection, so a slow one
+ * holds a slot, never the thread; the slots are many, a few per client
+ * address, and a connection idle longer than the timeout is closed: a
+ * client sending a byte every few seconds (slowloris) cannot keep the
+ * scraper out. A request is read in one go by any real client.
+ */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +17,51 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 
+#include "clock.h"
+#include "log.h"
 #include "metrics.h"
+
+#define HTTP_CONNECTIONS   256 /* in all */
+#define HTTP_PER_ADDRESS   8   /* from one client address */
+#define HTTP_IDLE_TIMEOUT  3   /* seconds without a byte, then closed */
+#define HTTP_LOG_EVERY_NS  (10 * 1000000000ULL) /* at most one line of libmicrohttpd's per */
 
 struct tg_http {
 	struct MHD_Daemon *d;
 	tg_metrics_collect_fn collect;
 	void *ctx;
+	/* libmicrohttpd's messages, limited (its thread only) */
+	__u64 log_next_ns;
+	unsigned long log_dropped;
 };
+
+/*
+ * libmicrohttpd's messages through tidegate's logger: prefixed like every
+ * line, and limited, since a flood of refused connections makes one each.
+ */
+static void http_log(void *cls, const char *fmt, va_list ap)
+{
+	struct tg_http *h = cls;
+	__u64 now = tg_mono_ns();
+	char line[256];
+	size_t n;
+
+	if (now < h->log_next_ns) {
+		h->log_dropped++;
+		return;
+	}
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+		line[--n] = '\0';
+	if (h->log_dropped)
+		tg_warn("metrics: %s (and %lu messages more in the last %llu s)", line,
+			h->log_dropped, HTTP_LOG_EVERY_NS / 1000000000ULL);
+	else
+		tg_warn("metrics: %s", line);
+	h->log_dropped = 0;
+	h->log_next_ns = now + HTTP_LOG_EVERY_NS;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
 			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
@@ -67,7 +114,7 @@ struct tg_http *tg_http_start(const struct sockaddr_storage *addr, socklen_t add
 			      size_t whylen)
 {
 	struct tg_http *h = calloc(1, sizeof(*h));
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	unsigned short port;
 
 	(void)addrlen;
@@ -84,9 +131,12 @@ struct tg_http *tg_http_start(const struct sockaddr_storage *addr, socklen_t add
 		port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
 	}
 	errno = 0;
-	h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-				(const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned int)16, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+	/* The logger first: options before it would log on stderr. */
+	h->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, h,
+				MHD_OPTION_EXTERNAL_LOGGER, http_log, h, MHD_OPTION_SOCK_ADDR,
+				(const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_ADDRESS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT,
 				MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(why, whylen, "%s", errno ? strerror(errno) : "libmicrohttpd refused");

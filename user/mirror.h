@@ -7,10 +7,12 @@
  * Nothing here is on the packet path: XDP decides from its own map.
  * The thread owns its Redis connection and never holds the lock while
  * it talks to Redis, so metrics and signals never wait on Redis. Every
- * connect and reply is bounded by the timeout; a failure drops the
+ * exchange ends by a deadline (redis.h): the timeout from its start,
+ * whatever the server sends and however slowly; a failure drops the
  * connection (hiredis wants a fresh context per connection), and the
  * next one comes after an exponential backoff (100 ms to 5 s, jittered).
  * After a reconnect every live bucket is written again (a resync).
+ * Files: redis.c (the exchanges), restore.c, sync.c (the thread).
  */
 #ifndef TG_MIRROR_H
 #define TG_MIRROR_H
@@ -82,11 +84,17 @@ void tg_sync_add_restore(struct tg_sync *s, const struct tg_restore_counts *rc);
 /* Copy the sync metrics, with the lag as of now; tracked of interface name. */
 void tg_sync_read(struct tg_sync *s, struct tg_metrics_sync *out);
 __u64 tg_sync_tracked(struct tg_sync *s, const char *name);
+/* The thread has interface name, and no restore pending for it. */
+bool tg_sync_restored(struct tg_sync *s, const char *name);
+
+/* The most a restore may take, connect included. */
+#define TG_RESTORE_DEADLINE_MS 10000
 
 /*
  * Restore one interface's buckets from Redis into its empty table,
- * before the program is attached. Bounded by the timeout per reply and
- * by deadline_ms in all. Returns 0, or -errno with why (Redis away).
+ * before the program is attached. Each exchange bounded by the timeout,
+ * the whole by deadline_ms. Returns 0, -ECONNREFUSED with why (Redis
+ * away), or another -errno with why (cut short: restore.h).
  */
 int tg_mirror_restore(const struct tg_mirror_cfg *cfg, const struct tg_sync_iface *si,
 		      __u64 deadline_ms, struct tg_restore_counts *rc, char *why, size_t whylen);

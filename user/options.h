@@ -126,6 +126,14 @@
 	  "sending threads, one per CPU this process may use (default 1)")                    \
 	X(SHARED, "shared", 's', NULL, COMMAND, 0, NULL,                                       \
 	  "the whole prefix shares one bucket (a botnet spread over it)")                     \
+	X(ALL, "all", 0, NULL, COMMAND, 0, NULL,                                                \
+	  "deny: drop every packet from the prefix, not only SYNs to limited ports")          \
+	X(TTL, "ttl", 0, "DURATION", COMMAND, 0, NULL,                                          \
+	  "the rule expires by itself this long after it is added: 90s, 10m, 2h, 7d")         \
+	X(REPLACE, "replace", 0, NULL, COMMAND, 0, NULL,                                        \
+	  "import: the file is the whole rule set (rules not in it are deleted)")             \
+	X(MISSING_OK, "missing-ok", 0, NULL, COMMAND, 0, NULL,                                  \
+	  "del: no rule for the prefix is not an error")                                      \
 	X(ENTRIES, "entries", 'n', "N", COMMAND, 0, NULL,                                      \
 	  "show the N first sources of each list (default 10)")                               \
 	/* Every command's */                                                                  \

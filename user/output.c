@@ -7,6 +7,9 @@
 #include "log.h"
 #include "output.h"
 
+/* Compact, and "198.18.1.0/24" rather than json-c's "198.18.1.0\/24". */
+#define TG_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 static bool json_mode;
 
 void tg_out_init(bool json)
@@ -82,7 +85,7 @@ static void print_text(struct json_object *o, int indent)
 void tg_out_print(struct json_object *o)
 {
 	if (json_mode)
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(o, TG_JSON_FLAGS));
 	else if (json_object_is_type(o, json_type_array)) {
 		size_t i, n = json_object_array_length(o);
 
@@ -117,7 +120,7 @@ void tg_out_print_line(struct json_object *o)
 	const char *sep = "";
 
 	if (json_mode) {
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(o, TG_JSON_FLAGS));
 	} else {
 		json_object_object_foreach(o, key, val)
 		{
@@ -148,7 +151,7 @@ int tg_fail(int code, const char *fmt, ...)
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "error", json_object_new_string(msg));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(o, TG_JSON_FLAGS));
 		json_object_put(o);
 	}
 	return code;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* parse.c - strict parsers for numbers and port lists. */
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +71,20 @@ int tg_parse_bool(const char *text, bool *out)
 			return *out = false, 0;
 	}
 	return -EINVAL;
+}
+
+bool tg_ifname_valid(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (!*p || strnlen(name, IF_NAMESIZE) == IF_NAMESIZE || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return false;
+	for (; *p; p++)
+		/* The kernel's isspace() counts Latin-1's no-break space too. */
+		if (*p == '/' || *p == ':' || isspace(*p) || *p == 0xa0)
+			return false;
+	return true;
 }
 
 bool tg_valid_name(const char *s, size_t max)
@@ -146,31 +163,65 @@ int tg_parse_ports(const char *text, struct tg_portset *set, char *why, size_t w
 	}
 }
 
-void tg_format_ports(const struct tg_portset *set, char *buf, size_t len)
+/* The next run of ports from *port on, as "P" or "P-Q"; 0 at the end. */
+static int next_run(const struct tg_portset *set, unsigned int *port, char *out, size_t len)
 {
+	unsigned int p = *port, end;
+
+	while (p < TG_PORTS_MAX && !tg_portset_has(set, p))
+		p++;
+	if (p >= TG_PORTS_MAX)
+		return 0;
+	for (end = p; end + 1 < TG_PORTS_MAX && tg_portset_has(set, end + 1); end++)
+		;
+	*port = end + 1;
+	return end == p ? snprintf(out, len, "%u", p) : snprintf(out, len, "%u-%u", p, end);
+}
+
+size_t tg_format_ports(const struct tg_portset *set, char *buf, size_t len)
+{
+	static const char more[] = ",...";
 	unsigned int port = 1;
-	size_t used = 0;
+	size_t need = 0, used = 0;
+	bool cut = false;
+	char run[16];
+	int n;
 
-	buf[0] = '\0';
-	while (port < TG_PORTS_MAX && used < len) {
-		unsigned int end;
-		int n;
+	/* Whole runs only: a port cut in two would read as another port. */
+	while ((n = next_run(set, &port, run, sizeof(run))) > 0) {
+		size_t sep = need ? 1 : 0;
 
-		if (!tg_portset_has(set, port)) {
-			port++;
+		need += sep + (size_t)n;
+		if (cut || !len)
 			continue;
+		if (used + sep + (size_t)n + sizeof(more) > len) {
+			/* Room for this run only if it is the last. */
+			unsigned int peek = port;
+			char rest[16];
+
+			if (next_run(set, &peek, rest, sizeof(rest)) || used + sep + (size_t)n + 1 > len) {
+				cut = true;
+				continue;
+			}
 		}
-		for (end = port; end + 1 < TG_PORTS_MAX && tg_portset_has(set, end + 1); end++)
-			;
-		if (end == port)
-			n = snprintf(buf + used, len - used, "%s%u", used ? "," : "", port);
-		else
-			n = snprintf(buf + used, len - used, "%s%u-%u", used ? "," : "", port, end);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-		port = end + 1;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", sep ? "," : "", run);
 	}
+	if (len) {
+		buf[used] = '\0';
+		if (cut)
+			snprintf(buf + used, len - used, "%s", used ? more : more + 1);
+	}
+	return need;
+}
+
+char *tg_ports_text(const struct tg_portset *set)
+{
+	size_t len = tg_format_ports(set, NULL, 0) + 1;
+	char *buf = malloc(len);
+
+	if (buf)
+		tg_format_ports(set, buf, len);
+	return buf;
 }
 
 unsigned int tg_portset_count(const struct tg_portset *set)

@@ -33,6 +33,11 @@ int tg_parse_duration_ms(const char *text, __u64 min_ms, __u64 max_ms, __u64 *ou
 /* yes/no, true/false, on/off, 1/0. */
 int tg_parse_bool(const char *text, bool *out);
 
+/* A name the kernel would take for an interface (dev_valid_name): 1 to
+ * 15 bytes, not "." or "..", no '/', ':' (an alias, which the kernel
+ * resolves to its device) or white space. */
+bool tg_ifname_valid(const char *name);
+
 /* A name for Redis keys (zone, prefix): 1 to max - 1 letters, digits,
  * '.', '_' or '-'. Checked whole: a longer one is refused, not cut. */
 bool tg_valid_name(const char *s, size_t max);
@@ -40,8 +45,13 @@ bool tg_valid_name(const char *s, size_t max);
 /* "80,443", "8000-8080", "80, 443, 8000-8100"; ports 1..65535. */
 int tg_parse_ports(const char *text, struct tg_portset *set, char *why, size_t whylen);
 
-/* Print a port set compactly as "80,443,8000-8080". */
-void tg_format_ports(const struct tg_portset *set, char *buf, size_t len);
+/* Print a port set compactly as "80,443,8000-8080", in whole runs only:
+ * if they do not all fit in len, the last is followed by ",...". Returns
+ * the length of the whole text (buf may be NULL with len 0). */
+size_t tg_format_ports(const struct tg_portset *set, char *buf, size_t len);
+
+/* The whole text of a port set, malloc'ed; NULL if out of memory. */
+char *tg_ports_text(const struct tg_portset *set);
 
 /* Count of ports in the set. */
 unsigned int tg_portset_count(const struct tg_portset *set);

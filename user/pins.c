@@ -20,6 +20,7 @@
 
 #include "limits.h"
 #include "log.h"
+#include "netns.h"
 #include "pins.h"
 #include "tidegate.h"
 
@@ -293,17 +294,20 @@ void tg_unlock(int fd)
 void tg_pin_path(char *buf, size_t len, const char *ifname, const char *map)
 {
 	if (map)
-		snprintf(buf, len, "%s/%s/%s", TG_PIN_ROOT, ifname, map);
+		snprintf(buf, len, "%s/%s/%s", tg_pin_base(), ifname, map);
 	else
-		snprintf(buf, len, "%s/%s", TG_PIN_ROOT, ifname);
+		snprintf(buf, len, "%s/%s", tg_pin_base(), ifname);
 }
 
 bool tg_pins_exist(const char *ifname)
 {
+	struct stat st;
 	char path[256];
 
 	tg_pin_path(path, sizeof(path), ifname, NULL);
-	return access(path, F_OK) == 0;
+	/* stat, not access: access checks the real uid without capabilities,
+	 * and a user with CAP_DAC_OVERRIDE would be told nothing is there. */
+	return stat(path, &st) == 0;
 }
 
 static int check_layout(int fd, const struct map_layout *l, const char *ifname)
@@ -393,6 +397,9 @@ int tg_maps_pin(struct bpf_object *obj, const char *ifname)
 	size_t i;
 	int err;
 
+	/* This namespace's directory first, outside the initial one. */
+	if (mkdir(tg_pin_base(), 0700) && errno != EEXIST)
+		return -errno;
 	tg_pin_path(path, sizeof(path), ifname, NULL);
 	if (mkdir(path, 0700) && errno != EEXIST)
 		return -errno;
@@ -423,6 +430,9 @@ int tg_maps_unpin(const char *ifname)
 	tg_pin_path(path, sizeof(path), ifname, NULL);
 	if (rmdir(path) && errno != ENOENT)
 		err = -errno;
+	/* A namespace's directory goes with its last interface. */
+	if (strcmp(tg_pin_base(), TG_PIN_ROOT))
+		rmdir(tg_pin_base());
 	return err;
 }
 
@@ -509,13 +519,14 @@ int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id)
 int tg_pinned_ifaces(char (*names)[32], int max)
 {
 	struct dirent *de;
-	DIR *d = opendir(TG_PIN_ROOT);
+	DIR *d = opendir(tg_pin_base());
 	int n = 0;
 
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) && n < max) {
-		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+		/* Not the other namespaces' directories (netns:INODE). */
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR || strchr(de->d_name, ':'))
 			continue;
 		snprintf(names[n++], 32, "%.31s", de->d_name);
 	}

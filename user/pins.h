@@ -60,7 +60,8 @@ unsigned int tg_lock_wait_s(void);
 /* One line saying why tg_lock failed with err, naming the holder. */
 void tg_lock_explain(int err, char *buf, size_t len);
 
-/* PATH of IFACE's pin dir (map == NULL) or of one of its maps. */
+/* PATH of IFACE's pin dir (map == NULL) or of one of its maps, under
+ * this network namespace's directory (netns.h). */
 void tg_pin_path(char *buf, size_t len, const char *ifname, const char *map);
 bool tg_pins_exist(const char *ifname);
 
@@ -97,7 +98,8 @@ bool tg_daemon_marks(const char *ifname);
  * such pin, e.g. after a detach). */
 int tg_pinned_map_id(const char *ifname, const char *map, __u32 *id);
 
-/* Interfaces that have a pin dir; returns how many were written. */
+/* Interfaces of this network namespace that have a pin dir; returns how
+ * many were written. */
 int tg_pinned_ifaces(char (*names)[32], int max);
 
 #endif /* TG_PINS_H */

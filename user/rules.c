@@ -10,6 +10,7 @@
 
 #include "action.h"
 #include "parse.h"
+#include "clock.h"
 #include "rules.h"
 
 static const __u8 v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -143,7 +144,8 @@ int tg_rule_build(const struct tg_rule_spec *spec, __u32 id, struct tg_rule *r, 
 	memset(r, 0, sizeof(*r));
 	r->id = id;
 	r->kind = spec->kind;
-	r->flags = spec->shared ? TG_RULE_F_SHARED : 0;
+	r->flags = (spec->shared ? TG_RULE_F_SHARED : 0) | (spec->all ? TG_RULE_F_ALL : 0);
+	r->expires_ns = spec->ttl_ms ? tg_mono_ns() + spec->ttl_ms * 1000000ULL : 0;
 	r->prefixlen = spec->cidr.len;
 	r->family = spec->cidr.family;
 	r->action = spec->action.kind;
@@ -170,7 +172,7 @@ int tg_rule_build(const struct tg_rule_spec *spec, __u32 id, struct tg_rule *r, 
 
 int tg_rule_spec_parse(const char *text, struct tg_rule_spec *spec, char *why, size_t whylen)
 {
-	char buf[256], *words[8], *save = NULL, *w;
+	char buf[256], *words[12], *save = NULL, *w, sub[160];
 	struct tg_rule r;
 	int n = 0, i;
 	__u64 v;
@@ -193,8 +195,10 @@ int tg_rule_spec_parse(const char *text, struct tg_rule_spec *spec, char *why, s
 			 "[--action A]");
 		return -EINVAL;
 	}
-	if (tg_cidr_parse(words[0], &spec->cidr, why, whylen))
+	if (tg_cidr_parse(words[0], &spec->cidr, sub, sizeof(sub))) {
+		snprintf(why, whylen, "CIDR '%s': %s", words[0], sub);
 		return -EINVAL;
+	}
 	spec->kind = tg_rule_kind_parse(words[1]);
 	if (!spec->kind) {
 		snprintf(why, whylen, "'%s': expected allow, deny or limit", words[1]);
@@ -206,8 +210,10 @@ int tg_rule_spec_parse(const char *text, struct tg_rule_spec *spec, char *why, s
 			snprintf(why, whylen, "limit needs a RATE (10/second)");
 			return -EINVAL;
 		}
-		if (tg_rate_parse(words[2], &spec->rate, why, whylen))
+		if (tg_rate_parse(words[2], &spec->rate, sub, sizeof(sub))) {
+			snprintf(why, whylen, "rate '%s': %s", words[2], sub);
 			return -EINVAL;
+		}
 		i = 3;
 	}
 	for (; i < n; i++) {
@@ -225,6 +231,15 @@ int tg_rule_spec_parse(const char *text, struct tg_rule_spec *spec, char *why, s
 		} else if (!strcmp(words[i], "--action") && spec->kind != TG_RULE_ALLOW && more) {
 			if (tg_action_parse(words[++i], &spec->action, why, whylen))
 				return -EINVAL;
+		} else if (!strcmp(words[i], "--all") && spec->kind == TG_RULE_DENY) {
+			spec->all = true;
+		} else if (!strcmp(words[i], "--ttl") && more) {
+			if (tg_parse_duration_ms(words[++i], TG_RULE_TTL_MIN_MS, TG_RULE_TTL_MAX_MS,
+						 &spec->ttl_ms)) {
+				snprintf(why, whylen, "--ttl '%s': expected a duration from 1s to "
+					 "366d (90s, 10m, 2h, 7d)", words[i]);
+				return -EINVAL;
+			}
 		} else {
 			snprintf(why, whylen, "'%s' does not belong in a%s %s rule", words[i],
 				 spec->kind == TG_RULE_ALLOW ? "n" : "", tg_rule_kind_name(spec->kind));
@@ -242,10 +257,57 @@ bool tg_rule_spec_equal(const struct tg_rule_spec *a, const struct tg_rule_spec 
 
 	if (tg_rule_build(a, 1, &ra, why, sizeof(why)) || tg_rule_build(b, 1, &rb, why, sizeof(why)))
 		return false;
-	return !memcmp(&ra, &rb, sizeof(ra));
+	/* Two builds read the clock apart: compare the TTLs instead. */
+	ra.expires_ns = rb.expires_ns = 0;
+	return a->ttl_ms == b->ttl_ms && !memcmp(&ra, &rb, sizeof(ra));
 }
 
-struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_rule *r)
+bool tg_rule_expired(const struct tg_rule *r, __u64 now_ns)
+{
+	return r->expires_ns && now_ns >= r->expires_ns;
+}
+
+/* Whole seconds of --ttl left, rounded up, so that a line of `rule list`
+ * imported again never outlives the rule it came from by more than a
+ * second. */
+static __u64 ttl_left_s(const struct tg_rule *r, __u64 now_ns)
+{
+	return tg_rule_expired(r, now_ns) ? 0 : (r->expires_ns - now_ns + 999999999ULL) / 1000000000ULL;
+}
+
+void tg_rule_format(const struct tg_rule_key *k, const struct tg_rule *r, __u64 now_ns,
+		    char *buf, size_t len)
+{
+	struct tg_act act = { r->action, r->action_ifindex };
+	char cidr[64], rate[64] = "", extra[160] = "", a[80];
+	struct tg_cidr c;
+	size_t n = 0;
+
+	tg_cidr_from_key(k, &c);
+	tg_cidr_format(&c, cidr, sizeof(cidr));
+	if (r->kind == TG_RULE_LIMIT) {
+		struct tg_rate rt = { r->rate_count, r->rate_period_ns };
+
+		tg_rate_format(&rt, rate, sizeof(rate));
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n, " --burst %u", r->burst);
+	}
+	if ((r->flags & TG_RULE_F_SHARED) && n < sizeof(extra))
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n, " --shared");
+	if ((r->flags & TG_RULE_F_ALL) && n < sizeof(extra))
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n, " --all");
+	if (r->kind != TG_RULE_ALLOW && r->action && n < sizeof(extra)) {
+		tg_action_format(&act, a, sizeof(a));
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n, " --action %s", a);
+	}
+	if (r->expires_ns && n < sizeof(extra))
+		snprintf(extra + n, sizeof(extra) - n, " --ttl %llus",
+			 (unsigned long long)(ttl_left_s(r, now_ns) ?: 1));
+	snprintf(buf, len, "%s %s%s%s%s", cidr, tg_rule_kind_name(r->kind), rate[0] ? " " : "",
+		 rate, extra);
+}
+
+struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_rule *r,
+				 __u64 now_ns)
 {
 	struct json_object *o = json_object_new_object();
 	struct tg_act act = { r->action, r->action_ifindex };
@@ -268,16 +330,20 @@ struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_ru
 		json_object_object_add(o, "burst", NULL);
 	}
 	json_object_object_add(o, "shared", json_object_new_boolean(r->flags & TG_RULE_F_SHARED));
+	json_object_object_add(o, "all", json_object_new_boolean(r->flags & TG_RULE_F_ALL));
 	if (r->kind == TG_RULE_ALLOW) {
 		json_object_object_add(o, "action", NULL);
 	} else {
 		tg_action_format(&act, buf, sizeof(buf));
 		json_object_object_add(o, "action", json_object_new_string(buf));
 	}
+	json_object_object_add(o, "ttl", r->expires_ns ?
+				json_object_new_int64((int64_t)ttl_left_s(r, now_ns)) : NULL);
+	json_object_object_add(o, "expired", json_object_new_boolean(tg_rule_expired(r, now_ns)));
 	return o;
 }
 
-static int entry_cmp(const void *a, const void *b)
+int tg_rule_entry_cmp(const void *a, const void *b)
 {
 	const struct tg_rule_entry *x = a, *y = b;
 	int d;
@@ -328,7 +394,7 @@ int tg_rules_read(int fd, struct tg_rule_entry **out)
 		return err;
 	}
 	if (n)
-		qsort(v, n, sizeof(*v), entry_cmp);
+		qsort(v, n, sizeof(*v), tg_rule_entry_cmp);
 	*out = v;
 	return (int)n;
 }
@@ -346,4 +412,80 @@ int tg_rule_find(int fd, const struct tg_rule_key *k, struct tg_rule *r)
 	if (r)
 		*r = found;
 	return 0;
+}
+
+const struct tg_rule_entry *tg_rule_entry_find(const struct tg_rule_entry *v, int n,
+					       const struct tg_rule_key *key)
+{
+	struct tg_rule_entry probe = { .key = *key };
+
+	if (n <= 0)
+		return NULL;
+	return bsearch(&probe, v, (size_t)n, sizeof(*v), tg_rule_entry_cmp);
+}
+
+void tg_rule_set_free(struct tg_rule_set *set)
+{
+	free(set->specs);
+	free(set->lines);
+	memset(set, 0, sizeof(*set));
+}
+
+int tg_rule_set_read(FILE *f, struct tg_rule_set *set, char *why, size_t whylen)
+{
+	char *buf = NULL, sub[200];
+	int lineno = 0, i, err = 0;
+	size_t cap = 0;
+
+	memset(set, 0, sizeof(*set));
+	set->specs = calloc(TG_MAX_RULES, sizeof(*set->specs));
+	set->lines = calloc(TG_MAX_RULES, sizeof(*set->lines));
+	if (!set->specs || !set->lines) {
+		err = -ENOMEM;
+		goto out;
+	}
+	errno = 0;
+	while (getline(&buf, &cap, f) > 0) {
+		char *hash = strchr(buf, '#'), *p = buf;
+		struct tg_rule_spec *spec = &set->specs[set->n];
+
+		if (++lineno > TG_RULE_FILE_MAX_LINES) {
+			snprintf(why, whylen, "%d: more than %d lines", lineno, TG_RULE_FILE_MAX_LINES);
+			err = -EINVAL;
+			goto out;
+		}
+		if (hash)
+			*hash = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (lineno == 1 && !strncmp(p, "\xef\xbb\xbf", 3))
+			p += 3; /* a UTF-8 byte order mark */
+		p += strspn(p, " \t");
+		if (!*p)
+			continue;
+		if (set->n == TG_MAX_RULES) {
+			snprintf(why, whylen, "%d: more than %d rules", lineno, TG_MAX_RULES);
+			err = -EINVAL;
+			goto out;
+		}
+		if (tg_rule_spec_parse(p, spec, sub, sizeof(sub))) {
+			snprintf(why, whylen, "%d: %s", lineno, sub);
+			err = -EINVAL;
+			goto out;
+		}
+		for (i = 0; i < set->n; i++)
+			if (!memcmp(&set->specs[i].cidr, &spec->cidr, sizeof(spec->cidr))) {
+				snprintf(why, whylen, "%d: duplicate: line %d has a rule for the "
+					 "same prefix", lineno, set->lines[i]);
+				err = -EINVAL;
+				goto out;
+			}
+		set->lines[set->n++] = lineno;
+	}
+	if (ferror(f))
+		err = errno ? -errno : -EIO;
+out:
+	free(buf);
+	if (err)
+		tg_rule_set_free(set);
+	return err;
 }

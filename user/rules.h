@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #include "limits.h"
@@ -46,7 +47,14 @@ struct tg_rule_spec {
 	struct tg_rate rate; /* limit */
 	__u64 burst;         /* limit; 0: the rate's count */
 	struct tg_act action; /* kind 0: the interface's */
+	bool all;            /* deny: every packet (--all), not only SYNs */
+	__u64 ttl_ms;        /* --ttl: the rule expires this long after it is
+			      * put in force; 0: never */
 };
+
+/* --ttl bounds: a second to a year. */
+#define TG_RULE_TTL_MIN_MS 1000ULL
+#define TG_RULE_TTL_MAX_MS (366ULL * 86400 * 1000)
 
 /* Parse "allow", "deny", "limit"; 0 if none of them. */
 __u8 tg_rule_kind_parse(const char *text);
@@ -54,9 +62,11 @@ const char *tg_rule_kind_name(__u8 kind);
 
 /*
  * A rule from one line of words, as 'tidegate rule add IFACE' takes them
- * after IFACE: "CIDR allow", "CIDR deny [--action A]", "CIDR limit RATE
- * [--burst N] [--shared] [--action A]" (the rate in one word: 10/second,
- * 100/10s). For the config file's "rule = ...". 0, or -EINVAL and why.
+ * after IFACE: "CIDR allow", "CIDR deny [--all] [--action A]", "CIDR
+ * limit RATE [--burst N] [--shared] [--action A]", each with [--ttl
+ * DURATION] (the rate in one word: 10/second, 100/10s). For the config
+ * file's "rule = ..." and `rule import`; what `rule list` prints. 0, or
+ * -EINVAL and why.
  */
 int tg_rule_spec_parse(const char *text, struct tg_rule_spec *spec, char *why, size_t whylen);
 
@@ -67,13 +77,30 @@ bool tg_rule_spec_equal(const struct tg_rule_spec *a, const struct tg_rule_spec 
 int tg_rule_build(const struct tg_rule_spec *spec, __u32 id, struct tg_rule *r, char *why,
 		  size_t whylen);
 
-/* One rule as JSON: id, cidr, kind, rate, burst, shared, action. */
-struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_rule *r);
+/* One rule as JSON: id, cidr, kind, rate, burst, shared, all, action,
+ * ttl (seconds left, null if none), expired. now_ns: CLOCK_MONOTONIC. */
+struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_rule *r,
+				 __u64 now_ns);
+
+/* The rule in the words tg_rule_spec_parse takes back (a --ttl of what
+ * is left), so `rule list` output can be imported. */
+void tg_rule_format(const struct tg_rule_key *k, const struct tg_rule *r, __u64 now_ns,
+		    char *buf, size_t len);
+
+/* Whether the rule's --ttl has run out at now_ns. */
+bool tg_rule_expired(const struct tg_rule *r, __u64 now_ns);
 
 struct tg_rule_entry {
 	struct tg_rule_key key;
 	struct tg_rule rule;
 };
+
+/* The order of tg_rules_read: family, address, length (qsort, bsearch). */
+int tg_rule_entry_cmp(const void *a, const void *b);
+
+/* key's entry in v, sorted by tg_rule_entry_cmp; NULL if none. */
+const struct tg_rule_entry *tg_rule_entry_find(const struct tg_rule_entry *v, int n,
+					       const struct tg_rule_key *key);
 
 /* Every rule in the trie, IPv4 first, then by address and length.
  * *out is malloc'ed (free it). Returns the count or -errno. */
@@ -81,5 +108,25 @@ int tg_rules_read(int fd, struct tg_rule_entry **out);
 
 /* The rule with exactly this prefix: 0, or -ENOENT. */
 int tg_rule_find(int fd, const struct tg_rule_key *k, struct tg_rule *r);
+
+/* Rules read from a file, in order, with the line each came from. */
+struct tg_rule_set {
+	struct tg_rule_spec *specs;
+	int *lines;
+	int n;
+};
+
+/* The largest rule file: the table's size, with room for comments. */
+#define TG_RULE_FILE_MAX_LINES (4 * TG_MAX_RULES)
+
+/*
+ * Read rules, one a line in the words of tg_rule_spec_parse ('#' starts
+ * a comment, blank lines skipped), all checked before any is used: a
+ * bad line, a prefix given twice, or more than the table holds gives
+ * -EINVAL and why, which starts with the line number ("7: ..."). set is
+ * filled (free it with tg_rule_set_free); 0 or -errno.
+ */
+int tg_rule_set_read(FILE *f, struct tg_rule_set *set, char *why, size_t whylen);
+void tg_rule_set_free(struct tg_rule_set *set);
 
 #endif /* TG_RULES_H */

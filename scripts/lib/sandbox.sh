@@ -50,6 +50,9 @@ sb_create() {
 	trap 'exit 130' INT TERM
 	ip netns add "$SB_SRV_NS" || return 1
 	ip netns add "$SB_CLI_NS" || return 1
+	# tidegate pins apart the maps of each network namespace but the
+	# initial one (README, "Network namespaces"): the server's go here.
+	SB_PIN_BASE=/sys/fs/bpf/tidegate/netns:$(stat -L -c %i "/run/netns/$SB_SRV_NS")
 	ip link add "$SB_SRV_IF" netns "$SB_SRV_NS" \
 		numtxqueues "$SB_QUEUES" numrxqueues "$SB_QUEUES" type veth \
 		peer name "$SB_CLI_IF" netns "$SB_CLI_NS" \
@@ -122,8 +125,8 @@ sb_cleanup() {
 	fi
 	ip netns del "$SB_SRV_NS" 2>/dev/null
 	ip netns del "$SB_CLI_NS" 2>/dev/null
-	# The interface is gone; make sure its pins are too.
-	rm -rf "/sys/fs/bpf/tidegate/$SB_SRV_IF" 2>/dev/null
+	# The namespace is gone; make sure its pins are too.
+	[ -n "$SB_PIN_BASE" ] && rm -rf "$SB_PIN_BASE" 2>/dev/null
 	return $rc
 }
 

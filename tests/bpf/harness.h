@@ -140,6 +140,18 @@ static inline int tg_configure(struct tg_harness *h, const char *rate, __u64 bur
 	return tg_write_config(h, &cfg);
 }
 
+/* tg_configure, enforcing; a failure is a failed check, saying why. */
+static inline int tg_configure_ok(struct tg_harness *h, const char *rate, __u64 burst,
+				  unsigned int v4_prefix, unsigned int v6_prefix)
+{
+	int err = tg_configure(h, rate, burst, v4_prefix, v6_prefix, false);
+
+	if (err)
+		tap_ok(0, "configure %s burst %llu: %s", rate, (unsigned long long)burst,
+		       strerror(-err));
+	return err;
+}
+
 /* Run the program repeat times on one frame; *verdict is the last. */
 static inline int tg_run(struct tg_harness *h, const void *frame, __u32 len, __u32 repeat,
 			 __u32 *verdict)
@@ -184,6 +196,51 @@ static inline int tg_stats_read(struct tg_harness *h, struct tg_counters *sum)
 	}
 	free(percpu);
 	return 0;
+}
+
+/* tg_fam_stats summed over CPUs: [TG_FAM_V4] and [TG_FAM_V6]. */
+static inline int tg_fam_read(struct tg_harness *h, struct tg_fam_counters fam[TG_NR_FAMILIES])
+{
+	return tg_fam_counters_read(bpf_map__fd(h->skel->maps.tg_fam_stats), fam);
+}
+
+/*
+ * The limited SYNs' verdicts by family: the SYN's family moved by
+ * exactly what want says of syn, allowed, dropped and would_drop, the
+ * other family not at all. One check.
+ */
+static inline int tg_fam_moved(const struct tg_fam_counters before[TG_NR_FAMILIES],
+			       const struct tg_fam_counters after[TG_NR_FAMILIES], bool v6,
+			       const struct tg_counters *want, const char *desc)
+{
+	const struct tg_fam_counters none = { 0 };
+	const struct tg_fam_counters mine = { .syn = want->syn, .allowed = want->allowed,
+					      .dropped = want->dropped,
+					      .would_drop = want->would_drop };
+	int bad = 0, f;
+
+	for (f = 0; f < TG_NR_FAMILIES; f++) {
+		const struct tg_fam_counters *w = (f == TG_FAM_V6) == v6 ? &mine : &none;
+		struct tg_fam_counters d = {
+			.syn = after[f].syn - before[f].syn,
+			.allowed = after[f].allowed - before[f].allowed,
+			.dropped = after[f].dropped - before[f].dropped,
+			.would_drop = after[f].would_drop - before[f].would_drop,
+		};
+
+		if (memcmp(&d, w, sizeof(d))) {
+			bad++;
+			tap_diag("  tg_fam_stats[%s] moved syn %llu allowed %llu dropped %llu "
+				 "would_drop %llu, want %llu %llu %llu %llu",
+				 f == TG_FAM_V6 ? "IPv6" : "IPv4", (unsigned long long)d.syn,
+				 (unsigned long long)d.allowed, (unsigned long long)d.dropped,
+				 (unsigned long long)d.would_drop, (unsigned long long)w->syn,
+				 (unsigned long long)w->allowed, (unsigned long long)w->dropped,
+				 (unsigned long long)w->would_drop);
+		}
+	}
+	return tap_ok(!bad, "%s: counted for %s, not for %s", desc, v6 ? "IPv6" : "IPv4",
+		      v6 ? "IPv4" : "IPv6");
 }
 
 /*

@@ -2,35 +2,17 @@
 /*
  * test_bucket.c - the GCRA bucket of the real XDP program, exactly, with
  * its injected clock: burst, refill, idle, a clock going backwards, a
- * rate changed under a live bucket, source prefixes, uneven rates, a
- * full table and two CPUs racing on one source.
+ * rate changed under a live bucket, source prefixes, uneven rates and a
+ * full table. Two CPUs racing on one source: test_race.c.
  */
-#include <pthread.h>
-#include <sched.h>
-
 #include "harness.h"
 #include "pkt.h"
+#include "syn.h"
 
 #define SEC TG_NSEC_PER_SEC
 #define MSEC (SEC / 1000)
 #define DAY (86400 * SEC)
 #define T0 (1000 * SEC) /* the clock at the start of most tests */
-
-/* A SYN to port 80 from one source, ready to run. */
-struct syn {
-	__u8 frame[PKT_MAX];
-	__u32 len;
-};
-
-static int syn_build(struct syn *f, const struct pkt_spec *s)
-{
-	int len = pkt_build(s, f->frame, sizeof(f->frame));
-
-	if (len < 0)
-		return len;
-	f->len = (__u32)len;
-	return 0;
-}
 
 /* Source address as text: "192.0.2.1" or "2001:db8::1". */
 static int syn_from(struct syn *f, const char *addr)
@@ -46,16 +28,6 @@ static int syn_from(struct syn *f, const char *addr)
 		s = pkt_syn6(&a6, 80);
 	}
 	return syn_build(f, &s);
-}
-
-/* From an IPv4 source, host order; a plain SYN always fits. */
-static struct syn syn4(__u32 addr)
-{
-	struct pkt_spec s = pkt_syn4(addr, 80);
-	struct syn f;
-
-	syn_build(&f, &s);
-	return f;
 }
 
 /* The bucket key of an address as text, already cut to its prefix. */
@@ -120,17 +92,6 @@ static void expect_admitted(struct tg_harness *h, const struct syn *f, __u64 now
 	tap_is(send_syns(h, f, n, NULL), want, "%s: %ld of %u SYNs admitted", desc, want, n);
 }
 
-static int configure_or_fail(struct tg_harness *h, const char *rate, __u64 burst,
-			     unsigned int v4, unsigned int v6)
-{
-	int err = tg_configure(h, rate, burst, v4, v6, false);
-
-	if (err)
-		tap_ok(0, "configure %s burst %llu: %s", rate, (unsigned long long)burst,
-		       strerror(-err));
-	return err;
-}
-
 /*
  * 10/second burst 5 from one source at T0: five pass, the sixth drops,
  * then tokens come back one interval at a time, not a nanosecond early.
@@ -149,7 +110,7 @@ static void test_burst_refill(struct tg_harness *h)
 	__u32 verdict = 0;
 	int i, passed = 0;
 
-	if (configure_or_fail(h, "10/second", 5, 32, 128))
+	if (tg_configure_ok(h, "10/second", 5, 32, 128))
 		return;
 	tap_is(h->cfg.interval_ns, iv, "10/second: interval 100 ms");
 	tap_is(h->cfg.tolerance_ns, 4 * iv, "burst 5: tolerance 4 intervals");
@@ -190,7 +151,7 @@ static void test_long_idle(struct tg_harness *h)
 	const __u64 iv = 100 * MSEC, far = 1ULL << 62;
 	__u64 max_burst;
 
-	if (configure_or_fail(h, "10/second", 5, 32, 128))
+	if (tg_configure_ok(h, "10/second", 5, 32, 128))
 		return;
 	expect_admitted(h, &f, T0, 10, 5, "idle: drain at T0");
 	expect_admitted(h, &f, T0 + 30 * DAY, 10, 5, "idle: 30 days later, burst again");
@@ -200,7 +161,7 @@ static void test_long_idle(struct tg_harness *h)
 
 	/* 1/day with (burst - 1) days just under TG_MAX_TOLERANCE_NS */
 	max_burst = TG_MAX_TOLERANCE_NS / DAY + 1;
-	if (configure_or_fail(h, "1/day", max_burst, 32, 128))
+	if (tg_configure_ok(h, "1/day", max_burst, 32, 128))
 		return;
 	expect_admitted(h, &f, far + 3 * DAY, (__u32)max_burst + 10, (long)max_burst,
 			"idle: the largest burst at 2^62 + 3 days, exactly");
@@ -226,7 +187,7 @@ static void test_clock_backwards(struct tg_harness *h)
 	struct tg_source src = tg_source_v4(PKT_IP4(192, 0, 2, 3));
 	const __u64 iv = 100 * MSEC, t1 = T0 + DAY, us = MSEC / 1000;
 
-	if (configure_or_fail(h, "10/second", 5, 32, 128))
+	if (tg_configure_ok(h, "10/second", 5, 32, 128))
 		return;
 	expect_admitted(h, &f, t1, 10, 5, "backwards: drain at T1");
 	expect_admitted(h, &f, t1 - 1 * us, 10, 0, "backwards: 1 us before T1");
@@ -256,13 +217,13 @@ static void test_rate_change(struct tg_harness *h)
 	struct tg_source src = tg_source_v4(PKT_IP4(192, 0, 2, 5));
 	const __u64 t2 = T0 + 2 * DAY;
 
-	if (configure_or_fail(h, "10/second", 5, 32, 128))
+	if (tg_configure_ok(h, "10/second", 5, 32, 128))
 		return;
 	expect_admitted(h, &f, t2, 10, 5, "rate change: drain at 10/second burst 5");
 	tap_is(tat_of(h, &src), t2 + 500 * MSEC, "rate change: tat is t + 500 ms");
 
 	/* Slower: 1/second burst 2, tolerance 1 s; tat - now = 500 ms */
-	if (configure_or_fail(h, "1/second", 2, 32, 128))
+	if (tg_configure_ok(h, "1/second", 2, 32, 128))
 		return;
 	tap_is(tat_of(h, &src), t2 + 500 * MSEC, "rate change: rewriting the config keeps tat");
 	expect_admitted(h, &f, t2, 1, 1, "1/second: tat 500 ms ahead is within 1 s");
@@ -272,7 +233,7 @@ static void test_rate_change(struct tg_harness *h)
 	tap_is(tat_of(h, &src), t2 + 2500 * MSEC, "1/second: tat is t + 2.5 s");
 
 	/* Faster: 100/second burst 3, tolerance 20 ms */
-	if (configure_or_fail(h, "100/second", 3, 32, 128))
+	if (tg_configure_ok(h, "100/second", 3, 32, 128))
 		return;
 	expect_admitted(h, &f, t2 + 2480 * MSEC - 1, 5, 0,
 			"100/second: 1 ns before tat - 20 ms");
@@ -295,12 +256,12 @@ static void test_rate_loosen(struct tg_harness *h)
 	struct tg_source src = tg_source_v4(PKT_IP4(192, 0, 2, 6));
 	const __u64 t = T0 + 3 * DAY;
 
-	if (configure_or_fail(h, "10/minute", 10, 32, 128))
+	if (tg_configure_ok(h, "10/minute", 10, 32, 128))
 		return;
 	expect_admitted(h, &f, t, 12, 10, "loosen: drain at 10/minute burst 10");
 	tap_is(tat_of(h, &src), t + 60 * SEC, "loosen: tat is a minute ahead");
 
-	if (configure_or_fail(h, "600/minute", 50, 32, 128))
+	if (tg_configure_ok(h, "600/minute", 50, 32, 128))
 		return;
 	expect_admitted(h, &f, t + SEC, 1, 0, "600/minute: the first SYN after the change");
 	tap_is(tat_of(h, &src), t + SEC + 5 * SEC,
@@ -326,10 +287,10 @@ static void test_rate_loosen_slow(struct tg_harness *h)
 	struct tg_source src = tg_source_v4(PKT_IP4(192, 0, 2, 7));
 	const __u64 t = T0 + 4 * DAY;
 
-	if (configure_or_fail(h, "1/hour", 1, 32, 128))
+	if (tg_configure_ok(h, "1/hour", 1, 32, 128))
 		return;
 	expect_admitted(h, &f, t, 3, 1, "loosen slowly: 1/hour burst 1");
-	if (configure_or_fail(h, "10/minute", 1, 32, 128))
+	if (tg_configure_ok(h, "10/minute", 1, 32, 128))
 		return;
 	expect_admitted(h, &f, t + SEC, 3, 0, "10/minute: SYNs right after the change");
 	tap_is(tat_of(h, &src), t + 7 * SEC, "10/minute: tat capped at now + 6 s");
@@ -351,10 +312,10 @@ static void test_rate_tighten(struct tg_harness *h)
 	long got, total = 0;
 	int i, over = 0;
 
-	if (configure_or_fail(h, "10/second", 20, 32, 128))
+	if (tg_configure_ok(h, "10/second", 20, 32, 128))
 		return;
 	expect_admitted(h, &f, t, 25, 20, "tighten: drain 10/second burst 20");
-	if (configure_or_fail(h, "1/second", 1, 32, 128))
+	if (tg_configure_ok(h, "1/second", 1, 32, 128))
 		return;
 	expect_admitted(h, &f, t, 10, 0, "1/second: nothing admitted at the change");
 	for (i = 1; i <= 100; i++) {
@@ -417,7 +378,7 @@ static void test_prefix(struct tg_harness *h, const struct prefix_case *pc)
 	long got;
 
 	tg_buckets_clear(h);
-	if (configure_or_fail(h, "1/minute", 3, pc->v4, pc->v6))
+	if (tg_configure_ok(h, "1/minute", 3, pc->v4, pc->v6))
 		return;
 	if (syn_from(&fa, pc->a) || syn_from(&fb, pc->b) || syn_from(&fc, pc->c))
 		return (void)tap_ok(0, "%s: build the frames", pc->desc);
@@ -468,7 +429,7 @@ static void test_uneven(struct tg_harness *h, const struct uneven_case *uc, __u3
 	int i, bad = 0;
 	long off;
 
-	if (configure_or_fail(h, uc->rate, uc->burst, 32, 128))
+	if (tg_configure_ok(h, uc->rate, uc->burst, 32, 128))
 		return;
 	iv = h->cfg.interval_ns;
 	burst = h->cfg.burst;
@@ -517,7 +478,7 @@ static void test_table_full(void)
 		return;
 	err = tg_set_port(&h, 80, true);
 	if (!tap_is(err, 0, "table full: limit port 80") ||
-	    configure_or_fail(&h, "10/second", 5, 32, 128))
+	    tg_configure_ok(&h, "10/second", 5, 32, 128))
 		goto out;
 	tg_set_clock(&h, T0);
 
@@ -560,116 +521,20 @@ out:
 	tg_close(&h);
 }
 
-struct racer {
-	struct tg_harness *h;
-	const struct syn *f;
-	int cpu;
-	__u32 repeat;
-	pthread_barrier_t *start;
-	int err;
-};
-
-static void *racer_run(void *arg)
-{
-	struct racer *r = arg;
-	cpu_set_t set;
-	__u32 verdict;
-
-	CPU_ZERO(&set);
-	CPU_SET(r->cpu, &set);
-	r->err = sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-	pthread_barrier_wait(r->start);
-	if (!r->err)
-		r->err = tg_run(r->h, r->f->frame, r->f->len, r->repeat, &verdict);
-	return NULL;
-}
-
-/* Does the kernel run XDP on a chosen CPU? Only said, not required. */
-static void probe_run_on_cpu(struct tg_harness *h, const struct syn *f)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->frame, .data_size_in = f->len,
-		    .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = 1);
-	int err = bpf_prog_test_run_opts(h->prog_fd, &opts) ? -errno : 0;
-
-	tap_diag("BPF_F_TEST_RUN_ON_CPU for XDP: %s; racing from threads pinned with "
-		 "sched_setaffinity", err ? strerror(-err) : "accepted");
-}
-
-/*
- * Two threads on CPUs 0 and 1 hammer one new source with the clock
- * frozen: exactly burst SYNs get through in total, whoever creates the
- * bucket and however often the compare-and-swap is lost.
- */
-static void test_race(struct tg_harness *h)
-{
-	const int rounds = 20;
-	const __u32 repeat = 20000, burst = 1000;
-	struct tg_counters before, after;
-	__u64 retries = 0, exhausted = 0;
-	int round, bad = 0;
-
-	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return (void)tap_ok(1, "# SKIP race: needs two CPUs");
-	if (configure_or_fail(h, "1/hour", burst, 32, 128))
-		return;
-	tg_set_clock(h, T0 + 10 * DAY);
-
-	for (round = 0; round < rounds; round++) {
-		struct syn f = syn4(PKT_IP4(10, 20, 0, 1) + (__u32)round);
-		struct tg_source src = tg_source_v4(PKT_IP4(10, 20, 0, 1) + (__u32)round);
-		pthread_barrier_t start;
-		struct racer r[2];
-		pthread_t t[2];
-		struct tg_bucket b = { 0 };
-		__u64 allowed;
-		int i;
-
-		if (!round)
-			probe_run_on_cpu(h, &f);
-		pthread_barrier_init(&start, NULL, 2);
-		tg_stats_read(h, &before);
-		for (i = 0; i < 2; i++) {
-			r[i] = (struct racer){ .h = h, .f = &f, .cpu = i, .repeat = repeat,
-					       .start = &start };
-			pthread_create(&t[i], NULL, racer_run, &r[i]);
-		}
-		for (i = 0; i < 2; i++)
-			pthread_join(t[i], NULL);
-		pthread_barrier_destroy(&start);
-		tg_stats_read(h, &after);
-		tg_bucket_get(h, &src, &b);
-
-		if (r[0].err || r[1].err)
-			return (void)tap_ok(0, "race: run on CPUs 0 and 1: %s",
-					    strerror(-(r[0].err ?: r[1].err)));
-		allowed = after.allowed - before.allowed;
-		retries += after.cas_retry - before.cas_retry;
-		exhausted += after.cas_exhausted - before.cas_exhausted;
-		if (allowed != burst || b.admitted != burst ||
-		    after.dropped - before.dropped != 2 * repeat - burst ||
-		    after.new_source - before.new_source != 1) {
-			bad++;
-			tap_diag("  round %d: allowed %llu, bucket admitted %llu, dropped %llu, "
-				 "new sources %llu",
-				 round, (unsigned long long)allowed,
-				 (unsigned long long)b.admitted,
-				 (unsigned long long)(after.dropped - before.dropped),
-				 (unsigned long long)(after.new_source - before.new_source));
-		}
-	}
-	tap_is(bad, 0, "race: %d rounds of 2 x %u SYNs from one new source admit exactly %u",
-	       rounds, repeat, burst);
-	tap_diag("race: %llu compare-and-swap retries, %llu exhausted",
-		 (unsigned long long)retries, (unsigned long long)exhausted);
-}
-
 /* Every limited SYN is either allowed or dropped, never lost. */
 static void test_totals(struct tg_harness *h)
 {
+	struct tg_fam_counters fam[TG_NR_FAMILIES];
 	struct tg_counters c;
 
-	if (tg_stats_read(h, &c))
+	if (tg_stats_read(h, &c) || tg_fam_read(h, fam))
 		return (void)tap_ok(0, "totals: read tg_stats");
+	/* Every limited SYN in one family's count, IPv4 or IPv6. */
+	tap_is(fam[TG_FAM_V4].syn + fam[TG_FAM_V6].syn, c.syn, "totals: per-family syn sum to syn");
+	tap_is(fam[TG_FAM_V4].allowed + fam[TG_FAM_V6].allowed, c.allowed,
+	       "totals: per-family allowed sum to allowed");
+	tap_is(fam[TG_FAM_V4].dropped + fam[TG_FAM_V6].dropped, c.dropped,
+	       "totals: per-family dropped sum to dropped");
 	tap_is(c.allowed + c.dropped, c.syn, "totals: allowed + dropped == syn");
 	tap_is(c.would_drop, 0, "totals: no would_drop outside dry run");
 	tap_is(c.syn, c.packets, "totals: every packet here was a limited SYN");
@@ -700,7 +565,6 @@ int main(void)
 	test_rate_tighten(&h);
 	for (i = 0; i < sizeof(uneven_cases) / sizeof(uneven_cases[0]); i++)
 		test_uneven(&h, &uneven_cases[i], PKT_IP4(10, 30, 0, 1) + (__u32)i);
-	test_race(&h);
 	for (i = 0; i < sizeof(prefix_cases) / sizeof(prefix_cases[0]); i++)
 		test_prefix(&h, &prefix_cases[i]);
 	test_totals(&h);

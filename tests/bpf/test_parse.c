@@ -86,6 +86,14 @@ static const struct parse_case cases[] = {
 	  { V4, .frag_off = PKT_IP_MF | 185, SYN, P80 }, XDP_PASS, PASSED(fragment) },
 	{ "IPv4 last fragment (offset 8)", { V4, .frag_off = 1, SYN, P80 }, XDP_PASS,
 	  PASSED(fragment) },
+	/* The offset's top bits: a mask one bit short would take these
+	 * for first fragments and read their payload as TCP. */
+	{ "IPv4 fragment at offset 32768 (top bit of the offset)",
+	  { V4, .frag_off = 32768 / 8, SYN, P80 }, XDP_PASS, PASSED(fragment) },
+	{ "IPv4 fragment at offset 65528, MF (every offset bit)",
+	  { V4, .frag_off = PKT_IP_MF | 65528 / 8, SYN, P80 }, XDP_PASS, PASSED(fragment) },
+	{ "IPv4 fragment at offset 4096 (bit 9 of the offset)",
+	  { V4, .frag_off = 4096 / 8, SYN, P80 }, XDP_PASS, PASSED(fragment) },
 	{ "IPv4 UDP non-first fragment", { V4, .frag_off = 1, .l4 = IPPROTO_UDP, P80 },
 	  XDP_PASS, PASSED(fragment) },
 	{ "TCP doff 4", { V4, .doff = 4, SYN, P80 }, XDP_PASS, PASSED(pass_badhdr) },
@@ -140,6 +148,13 @@ static const struct parse_case cases[] = {
 	  XDP_PASS, PASSED(pass_exthdr) },
 	{ "IPv6 non-first fragment", { V6, PKT_EXTS(FRAG(PKT_IP6_OFF(1448))), SYN, P80 },
 	  XDP_PASS, PASSED(fragment) },
+	{ "IPv6 fragment at offset 32768 (top bit of the offset)",
+	  { V6, PKT_EXTS(FRAG(PKT_IP6_OFF(32768))), SYN, P80 }, XDP_PASS, PASSED(fragment) },
+	{ "IPv6 fragment at offset 65528, M (every offset bit)",
+	  { V6, PKT_EXTS(FRAG(PKT_IP6_OFF(65528) | PKT_IP6_MF)), SYN, P80 }, XDP_PASS,
+	  PASSED(fragment) },
+	{ "IPv6 fragment at offset 8 (lowest bit of the offset)",
+	  { V6, PKT_EXTS(FRAG(PKT_IP6_OFF(8))), SYN, P80 }, XDP_PASS, PASSED(fragment) },
 	{ "IPv6 non-first fragment behind hop-by-hop",
 	  { V6, PKT_EXTS(HOP(0), FRAG(PKT_IP6_OFF(8) | PKT_IP6_MF)), SYN, P80 }, XDP_PASS,
 	  PASSED(fragment) },
@@ -289,6 +304,7 @@ static __u32 run_once(struct tg_harness *h, const void *frame, __u32 len, const 
 static void check_frame(struct tg_harness *h, const char *desc, const struct pkt_spec *s,
 			__u32 want_verdict, const struct tg_counters *want)
 {
+	struct tg_fam_counters fam0[TG_NR_FAMILIES], fam1[TG_NR_FAMILIES];
 	struct tg_counters before, after;
 	struct tg_source src = source_of(s);
 	struct tg_bucket b = { 0 };
@@ -299,16 +315,17 @@ static void check_frame(struct tg_harness *h, const char *desc, const struct pkt
 	len = pkt_build(s, frame, sizeof(frame));
 	if (len <= 0)
 		return (void)tap_ok(0, "%s: build the frame", desc);
-	if (tg_stats_read(h, &before))
+	if (tg_stats_read(h, &before) || tg_fam_read(h, fam0))
 		return (void)tap_ok(0, "%s: read tg_stats", desc);
 	verdict = run_once(h, frame, (__u32)len, desc);
 	if (verdict == UINT32_MAX)
 		return;
 	if (!tap_is(verdict, want_verdict, "%s: %s", desc, verdict_name(want_verdict)))
 		tap_diag("  got %s", verdict_name(verdict));
-	if (tg_stats_read(h, &after))
+	if (tg_stats_read(h, &after) || tg_fam_read(h, fam1))
 		return (void)tap_ok(0, "%s: read tg_stats", desc);
 	tg_counters_moved(&before, &after, want, desc);
+	tg_fam_moved(fam0, fam1, s->ethertype == ETH_P_IPV6, want, desc);
 
 	found = !tg_bucket_get(h, &src, &b);
 	if (!want->syn) {
@@ -491,6 +508,7 @@ static void test_dry_run(struct tg_harness *h)
 						 .act_drop = 1 };
 	struct pkt_spec s = pkt_syn4(PKT_IP4(10, 2, 0, 1), 80);
 	struct tg_source src = source_of(&s);
+	struct tg_fam_counters fam0[TG_NR_FAMILIES], fam1[TG_NR_FAMILIES];
 	struct tg_counters before, after;
 	struct tg_bucket b0 = { 0 }, b1 = { 0 };
 	__u8 frame[PKT_MAX];
@@ -503,10 +521,13 @@ static void test_dry_run(struct tg_harness *h)
 	tg_bucket_get(h, &src, &b0);
 
 	tg_stats_read(h, &before);
+	tg_fam_read(h, fam0);
 	tap_is(run_once(h, frame, (__u32)len, "dry run"), XDP_PASS,
 	       "dry run: second SYN over the limit is passed");
 	tg_stats_read(h, &after);
+	tg_fam_read(h, fam1);
 	tg_counters_moved(&before, &after, &would, "dry run: second SYN");
+	tg_fam_moved(fam0, fam1, false, &would, "dry run: second SYN");
 	tg_bucket_get(h, &src, &b1);
 	tap_is(b1.tat_ns, b0.tat_ns, "dry run: a would-drop leaves the bucket's tat alone");
 	tap_is(b1.admitted, 1, "dry run: a would-drop is not admitted");
@@ -514,10 +535,13 @@ static void test_dry_run(struct tg_harness *h)
 	if (tg_configure(h, "1/minute", 1, 32, 128, false))
 		return (void)tap_ok(0, "dry run: configure enforcing");
 	tg_stats_read(h, &before);
+	tg_fam_read(h, fam0);
 	tap_is(run_once(h, frame, (__u32)len, "enforcing"), XDP_DROP,
 	       "enforcing: the same SYN is now dropped");
 	tg_stats_read(h, &after);
+	tg_fam_read(h, fam1);
 	tg_counters_moved(&before, &after, &drop, "enforcing: third SYN");
+	tg_fam_moved(fam0, fam1, false, &drop, "enforcing: third SYN");
 }
 
 /*
@@ -535,6 +559,7 @@ static void test_long_chain_flood(struct tg_harness *h)
 					  .new_source = 1, .exthdr_long = 5, .act_drop = 3,
 					  .log_emitted = 1 };
 	const struct tg_counters cut = PASSED(pass_trunc);
+	struct tg_fam_counters fam0[TG_NR_FAMILIES], fam1[TG_NR_FAMILIES];
 	struct tg_counters before, after;
 	__u8 frame[PKT_MAX];
 	int len, i, dropped = 0;
@@ -546,11 +571,14 @@ static void test_long_chain_flood(struct tg_harness *h)
 	if (len <= 0)
 		return (void)tap_ok(0, "long chain: build the frame");
 	tg_stats_read(h, &before);
+	tg_fam_read(h, fam0);
 	for (i = 0; i < 5; i++)
 		dropped += run_once(h, frame, (__u32)len, "long chain") == XDP_DROP;
 	tg_stats_read(h, &after);
+	tg_fam_read(h, fam1);
 	tap_is(dropped, 3, "long chain: 5 SYNs behind 9 headers, burst 2: 3 dropped");
 	tg_counters_moved(&before, &after, &want, "long chain: 5 SYNs");
+	tg_fam_moved(fam0, fam1, true, &want, "long chain: 5 SYNs");
 
 	tg_stats_read(h, &before);
 	run_once(h, frame, ETH_HLEN + 40 + 8 * 8 + 1, "long chain cut");

@@ -96,6 +96,7 @@ static inline int env_open(struct env *e, const char *rate, __u64 burst)
 	e->m.redirect = bpf_map__fd(e->skel->maps.tg_redirect);
 	e->m.flows = bpf_map__fd(e->skel->maps.tg_flows);
 	e->m.log = bpf_map__fd(e->skel->maps.tg_log);
+	e->m.fstats = bpf_map__fd(e->skel->maps.tg_fam_stats);
 
 	tg_limits_default(&l);
 	l.max_sources = 4096;
@@ -219,6 +220,19 @@ static inline struct tg_counters env_counters(struct env *e)
 	return c;
 }
 
+/* Whether the per-family verdicts (tg_fam_stats) fail to add up to the
+ * totals: every limited SYN is counted in exactly one family. */
+static inline bool env_fam_split(struct env *e, const struct tg_counters *c)
+{
+	struct tg_fam_counters f[TG_NR_FAMILIES];
+
+	if (tg_fam_counters_read(e->m.fstats, f))
+		return true;
+	return f[0].syn + f[1].syn != c->syn || f[0].allowed + f[1].allowed != c->allowed ||
+	       f[0].dropped + f[1].dropped != c->dropped ||
+	       f[0].would_drop + f[1].would_drop != c->would_drop;
+}
+
 /*
  * Every counter moved from before to now by exactly want (fields left
  * zero must not move), and the invariants hold. Lists what did not.
@@ -245,7 +259,9 @@ static inline int env_moved(struct env *e, const struct tg_counters *before,
 	if (now.dropped != now.act_drop + now.rst_sent + now.rst_budget_exceeded +
 				   now.rst_skipped + now.redirected + now.redirect_failed &&
 	    n < sizeof(bad))
-		snprintf(bad + n, sizeof(bad) - n, " dropped != the sum of the actions");
+		n += (size_t)snprintf(bad + n, sizeof(bad) - n, " dropped != the sum of the actions");
+	if (env_fam_split(e, &now) && n < sizeof(bad))
+		snprintf(bad + n, sizeof(bad) - n, " IPv4 + IPv6 in tg_fam_stats != the totals");
 	if (!tap_ok(!bad[0], "%s: counters", desc))
 		tap_diag(" %s", bad);
 	return !bad[0];

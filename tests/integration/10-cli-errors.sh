@@ -28,6 +28,11 @@ test_unknown_option() {
 	expect_fail 2 rate attach "$IF" --rate           # missing value
 	expect_fail 2 extra attach "$IF" extra
 	expect_fail 2 frob frob
+	expect_fail 2 "did you mean 'status'" stattus
+	expect_fail 2 "did you mean 'attach'" atach "$IF"
+	tg_run rule list "$IF" --json
+	[[ $OUT == *"/sys/fs/bpf/tidegate/"*"$IF"* && $OUT != *'\/'* ]]
+	ok $? "JSON keeps slashes as they are (no \\/)" || diag "  stdout: $OUT"
 }
 
 test_bad_rate() {

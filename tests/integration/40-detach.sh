@@ -43,7 +43,7 @@ test_reattach_is_fresh() {
 # the pins stay, status points at them, detach removes them.
 test_interface_deleted() {
 	local gone="tgx$SB_ID"
-	sb_on_cleanup "rm -rf '/sys/fs/bpf/tidegate/$gone'"
+	sb_on_cleanup "rm -rf '$SB_PIN_BASE/$gone'"
 	sb_srv ip link add "$gone" type veth peer name "tgy$SB_ID" &&
 		sb_srv ip link set "$gone" up && sb_srv ip link set "tgy$SB_ID" up
 	tg_ok "attach to a second veth, $gone" attach "$gone" --json
@@ -54,7 +54,7 @@ test_interface_deleted() {
 	[[ $(out problem) == *detach* ]]
 	ok $? "  with a problem telling what to do" || diag "  stdout: $OUT"
 	tg_ok "  detach $gone cleans up" detach "$gone" --json
-	[ ! -e "/sys/fs/bpf/tidegate/$gone" ]
+	[ ! -e "$SB_PIN_BASE/$gone" ]
 	ok $? "  its pins are gone"
 	tg_run detach "$gone" --json
 	is "$RC" 2 "  a second detach: unknown interface, exit 2"

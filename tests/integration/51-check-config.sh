@@ -74,4 +74,14 @@ is "$(json interfaces.1.limits.dry_run <<<"$OUT")" true "dry-run = yes"
 
 "$TIDEGATE" check-config "$T/missing.conf" >/dev/null 2>&1
 is "$?" 2 "a missing file: exit 2"
+
+# Not a regular file: refused at once, not read (a FIFO would hang).
+mkfifo "$T/fifo.conf"
+mkdir "$T/dir.conf"
+for f in fifo dir; do
+	OUT=$(timeout 5 "$TIDEGATE" check-config "$T/$f.conf" 2>&1)
+	is "$?" 2 "a $f as the config: exit 2, at once"
+	[[ $OUT == *"not a regular file"* ]]
+	ok $? "  saying it is not a regular file" || diag "  $OUT"
+done
 done_testing

@@ -11,9 +11,11 @@ trap 'rm -rf "$D"' EXIT
 make -C "$ROOT" --no-print-directory install DESTDIR="$D" >"$D.log" 2>&1
 is "$?" 0 "make install DESTDIR=... succeeds" || diag "$(cat "$D.log")"
 rm -f "$D.log"
-for f in usr/local/sbin/tidegate usr/local/lib/systemd/system/tidegate.service \
-	usr/local/share/man/man8/tidegate.8 usr/local/share/bash-completion/completions/tidegate \
-	etc/tidegate/tidegate.conf; do
+INSTALLED=(usr/local/sbin/tidegate usr/local/lib/systemd/system/tidegate.service
+	usr/local/share/man/man8/tidegate.8 usr/local/share/bash-completion/completions/tidegate
+	usr/local/share/doc/tidegate/tidegate.conf.example
+	usr/local/share/doc/tidegate/fail2ban/action.d/tidegate.conf etc/tidegate/tidegate.conf)
+for f in "${INSTALLED[@]}"; do
 	[ -f "$D/$f" ]
 	ok $? "  installs /$f"
 done
@@ -41,4 +43,24 @@ OUT=$("$D/usr/local/sbin/tidegate" check-config "$D/etc/tidegate/tidegate.conf")
 is "$?" 2 "the example config is read, and wants an interface"
 [[ $OUT == *"no interface to protect"* ]] && [[ $OUT == *"(1 error"* ]]
 ok $? "  that being its one error" || diag "$OUT"
+
+# make uninstall: every file make install put, and the directories that
+# were tidegate's alone; an edited config stays, and says so.
+uninstall() { make -C "$ROOT" --no-print-directory uninstall DESTDIR="$D" 2>&1; }
+OUT=$(uninstall)
+is "$?" 0 "make uninstall DESTDIR=... succeeds" || diag "$OUT"
+LEFT=""
+for f in "${INSTALLED[@]}" usr/local/share/doc/tidegate etc/tidegate; do
+	[ -e "$D/$f" ] && LEFT+=" /$f"
+done
+is "$LEFT" "" "  removes every file installed, and tidegate's own directories"
+[ -d "$D/usr/local/sbin" ]
+ok $? "  and leaves the directories others share"
+make -C "$ROOT" --no-print-directory install DESTDIR="$D" >/dev/null 2>&1
+echo "rate = 5/second" >>"$D/etc/tidegate/tidegate.conf"
+OUT=$(uninstall)
+[ -f "$D/etc/tidegate/tidegate.conf" ] && [ ! -e "$D/usr/local/sbin/tidegate" ]
+ok $? "an edited config survives make uninstall"
+[[ $OUT == *"kept $D/etc/tidegate/tidegate.conf"* ]]
+ok $? "  which names it" || diag "$OUT"
 done_testing

@@ -36,7 +36,7 @@ grep -q "^| sources | bare XDP drop | tidegate" "$OUTDIR/stdout"
 ok $? "  it printed the table"
 
 is "$(ip netns list | grep -c -- "-$SB_ID\b")" 0 "no namespace left behind"
-[ ! -e "/sys/fs/bpf/tidegate/tgs$SB_ID" ]
+[ -z "$(ls -d /sys/fs/bpf/tidegate/{,netns:*/}"tgs$SB_ID" 2>/dev/null)" ]
 ok $? "no pins left under /sys/fs/bpf/tidegate"
 pgrep -f "tg-bench serve" | while read -r p; do
 	grep -qa "$SB_ID" "/proc/$p/environ" 2>/dev/null && echo "$p"

@@ -4,7 +4,8 @@
 # the daemon, both killed at cleanup whatever happens. Source it after
 # integration.sh and it_setup.
 #
-#   rd_start              redis-server on a unix socket in $IT_TMP (RD_SOCK)
+#   rd_start [ARGS...]    redis-server on a unix socket in $IT_TMP (RD_SOCK),
+#                         with ARGS added to its options
 #   rd_cli ARGS...        redis-cli on it
 #   dm_start ARGS...      tidegate run ARGS in the server namespace (DM_PID,
 #                         its stderr in DM_LOG), metrics on $DM_METRICS
@@ -28,7 +29,7 @@ rd_start() {
 	local i
 	RD_SOCK=$IT_TMP/redis.sock
 	redis-server --port 0 --unixsocket "$RD_SOCK" --unixsocketperm 700 --save '' \
-		--appendonly no --dir "$IT_TMP" --daemonize no >>"$IT_TMP/redis.log" 2>&1 &
+		--appendonly no --dir "$IT_TMP" --daemonize no "$@" >>"$IT_TMP/redis.log" 2>&1 &
 	RD_PID=$!
 	for i in $(seq 50); do
 		rd_cli ping 2>/dev/null | grep -q PONG && return 0

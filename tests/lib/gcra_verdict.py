@@ -78,6 +78,9 @@ def main():
     line(t["allowed"] == admitted, "stats allowed (%d) == the bucket's admitted (%d)"
          % (t["allowed"], admitted))
     line(t["allowed"] + t["dropped"] == t["syn"], "allowed + dropped == syn")
+    # A lost compare-and-swap is retried: no SYN is refused for losing.
+    line(t["cas_exhausted"] == 0, "no SYN refused for losing its races (cas_exhausted %d)"
+         % t["cas_exhausted"])
     line(exp_lo - tol <= admitted <= exp_hi + tol,
          "admitted %d == burst + rate x elapsed = %.1f (%.1f..%.1f), within %.1f"
          % (admitted, expected, exp_lo, exp_hi, tol))

@@ -55,7 +55,7 @@ it_setup() {
 	IT_TMP=$(mktemp -d /tmp/tidegate-it.XXXXXX)
 	sb_on_cleanup "rm -rf '$IT_TMP'"
 	IF=$SB_SRV_IF
-	PIN_DIR=/sys/fs/bpf/tidegate/$IF
+	PIN_DIR=$SB_PIN_BASE/$IF
 }
 
 # tg_run ARGS... : the CLI in the server namespace. Sets RC, OUT (stdout)

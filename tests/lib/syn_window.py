@@ -24,16 +24,17 @@ import time
 
 from bpfsys import BPF_MAP_LOOKUP_ELEM, bpf, obj_get
 
-# struct tg_counters in include/tidegate.h: every field a __u64, in the
-# order of the rows of TG_COUNTERS. Read from the header itself, so a
-# counter added there cannot shift the per-CPU reads here (a hand-kept
-# list went stale twice).
+# struct tg_counters in include/tidegate.h: one __u64 per row of the
+# TG_COUNTERS list, in order. Read from the header itself, so a counter
+# added there cannot shift the per-CPU reads here (a hand-kept list went
+# stale twice).
 def _counters():
     import re
     hdr = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include",
                        "tidegate.h")
     with open(hdr) as f:
-        body = re.search(r"#define TG_COUNTERS\(X\)(.*?)\n\n", f.read(), re.S).group(1)
+        text = f.read()
+    body = re.search(r"#define TG_COUNTERS\(X\)(.*?[^\\])\n", text, re.S).group(1)
     return re.findall(r"\bX\((\w+),", body)
 
 

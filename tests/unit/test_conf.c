@@ -205,6 +205,49 @@ static void test_long_line(void)
 	free(text);
 }
 
+/* Lines up to 1000 characters are taken whole, however inih is built
+ * (Debian's read 198 at most), with a UTF-8 BOM before the first. */
+static void test_long_ok_and_bom(void)
+{
+	char *text = malloc(4000), *p;
+	const struct tg_iface_conf *ic;
+	int port;
+
+	p = text + sprintf(text, "\xEF\xBB\xBF[interface eth1]\r\nports = 1");
+	for (port = 2; port <= 200; port += 2)
+		p += sprintf(p, ",%d", port);
+	sprintf(p, "   ; a comment to make it longer still%0400d\r\n", 0);
+	tap_diag("the ports line has %zu characters", strlen(strchr(text, 'p')) - 2);
+	tap_is(tg_conf_build_text(text, "long.conf", NULL, conf, &d), 0,
+	       "a ports line of some 800 characters, after a BOM, is taken");
+	ic = tg_conf_iface(conf, "eth1");
+	tap_ok(ic && tg_portset_count(&ic->limits.ports) == 101 &&
+		       tg_portset_has(&ic->limits.ports, 200) && tg_portset_has(&ic->limits.ports, 1),
+	       "  whole: 101 ports, 1 to 200");
+	free(text);
+}
+
+/* A zone (or prefix) is checked whole: cut to its 47 characters first,
+ * two long zones would share their Redis keys. */
+static void test_long_names(void)
+{
+	char text[400], name[61];
+
+	memset(name, 'z', 60);
+	name[60] = '\0';
+	snprintf(text, sizeof(text), "[interface eth1]\nzone = %.47sA\n[interface eth2]\nzone = %.47sB\n",
+		 name, name);
+	tap_is(tg_conf_build_text(text, "zones.conf", NULL, conf, &d), 2,
+	       "two 48-character zones are both refused");
+	tap_ok(has_diag(2, false, "zone") && has_diag(4, false, "1-47"), "  each on its line");
+	snprintf(text, sizeof(text), "[interface eth1]\nzone = %.47s\n", name);
+	tap_is(tg_conf_build_text(text, "zone.conf", NULL, conf, &d), 0, "47 characters are taken");
+	snprintf(text, sizeof(text), "[daemon]\nredis-prefix = %s\n[interface eth1]\n", name);
+	tap_ok(tg_conf_build_text(text, "prefix.conf", NULL, conf, &d) == 1 &&
+		       has_diag(2, false, "redis-prefix"),
+	       "a 60-character redis-prefix is refused");
+}
+
 static void test_cli_over_file(void)
 {
 	static const char text[] = "[daemon]\nsync-interval = 1s\n"
@@ -319,6 +362,8 @@ int main(void)
 	test_defaults();
 	test_errors();
 	test_long_line();
+	test_long_ok_and_bom();
+	test_long_names();
 	test_cli_over_file();
 	test_urls();
 	free(conf);

@@ -69,6 +69,64 @@ static void test_ports(void)
 	}
 }
 
+/* Read back, a port set is the set stored: whole, or cut between ports. */
+static void test_ports_back(void)
+{
+	struct tg_portset set = {}, back;
+	struct tg_limits l;
+	struct json_object *o, *v;
+	char why[128], small[64], *text, *dots;
+	unsigned int p;
+
+	for (p = 10000; p < 10000 + 2 * 134; p += 2)
+		tg_portset_add(&set, p);
+	tg_limits_default(&l);
+	l.ports = set;
+	o = tg_limits_json(&l);
+	v = json_object_object_get(o, "ports");
+	text = strdup(v ? json_object_get_string(v) : "");
+	json_object_put(o);
+	tap_ok(strlen(text) > 511, "134 ports print as %zu characters, not cut at 511",
+	       strlen(text));
+	tap_ok(!tg_parse_ports(text, &back, why, sizeof(why)) && !memcmp(&back, &set, sizeof(set)),
+	       "  and parse back to the same 134 ports");
+	free(text);
+
+	tap_is(tg_format_ports(&set, small, sizeof(small)), 134 * 6 - 1,
+	       "the whole text's length, whatever the buffer");
+	dots = strstr(small, ",...");
+	tap_ok(dots && !dots[4], "a short buffer ends with ',...': %s", small);
+	if (dots)
+		*dots = '\0';
+	tap_ok(!tg_parse_ports(small, &back, why, sizeof(why)), "  after whole ports only");
+	for (p = 1; p < TG_PORTS_MAX && tg_portset_has(&back, p) <= tg_portset_has(&set, p); p++)
+		;
+	tap_is(p, TG_PORTS_MAX, "  every one of them stored");
+
+	memset(&set, 0, sizeof(set));
+	for (p = 1; p < TG_PORTS_MAX; p += 2)
+		tg_portset_add(&set, p);
+	text = tg_ports_text(&set);
+	tap_ok(text && !tg_parse_ports(text, &back, why, sizeof(why)) &&
+		       !memcmp(&back, &set, sizeof(set)),
+	       "every odd port (%zu characters) round-trips", text ? strlen(text) : 0);
+	free(text);
+}
+
+static void test_ifnames(void)
+{
+	static const char *const goods[] = { "eth0", "lo", "a", "abcdefghijklmno", "br-lan.10",
+					     "veth@1", "..a", "é0" };
+	static const char *const bads[] = { "", ".", "..", "eth0:1", "a/b", "a b", "a\tb",
+					    "a\nb", "abcdefghijklmnop", "a\xa0" "b", ":" };
+	size_t i;
+
+	for (i = 0; i < sizeof(goods) / sizeof(goods[0]); i++)
+		tap_ok(tg_ifname_valid(goods[i]), "interface name '%s' is valid", goods[i]);
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
+		tap_ok(!tg_ifname_valid(bads[i]), "bad interface name %zu is refused", i);
+}
+
 static void test_masks(void)
 {
 	__be32 m6[4];
@@ -354,6 +412,8 @@ int main(void)
 {
 	test_numbers();
 	test_ports();
+	test_ifnames();
+	test_ports_back();
 	test_masks();
 	test_limits();
 	test_cli();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* mirror.c - buckets to Redis every interval, and back after a reboot. */
+/* sync.c - the sync thread: the buckets that changed, to Redis every interval. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,115 +15,17 @@
 #include "clock.h"
 #include "log.h"
 #include "mirror.h"
+#include "redis.h"
+#include "restore.h"
 #include "rkeys.h"
 
 #define PIPELINE_DEPTH   1000 /* commands per write before reading replies */
-#define SCAN_COUNT       1000
 #define BACKOFF_MIN_MS   100
 #define BACKOFF_MAX_MS   5000
-#define RESTORE_VALUE_MAX 23 /* GETRANGE 0..23: a valid TAT has <= 19 digits */
-
-/* ---- Redis connections ---------------------------------------------- */
-
-static struct timeval tv_ms(__u64 ms)
-{
-	return (struct timeval){ .tv_sec = (time_t)(ms / 1000),
-				 .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
-}
 
 static bool reply_ok(const redisReply *r)
 {
 	return r && r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "OK");
-}
-
-/* A connected, authenticated context on the right database, or NULL. */
-static redisContext *redis_open(const struct tg_mirror_cfg *cfg, char *why, size_t whylen)
-{
-	struct timeval tv = tv_ms(cfg->timeout_ms);
-	redisContext *c;
-	redisReply *r;
-
-	if (cfg->url.unix_socket)
-		c = redisConnectUnixWithTimeout(cfg->url.host, tv);
-	else
-		c = redisConnectWithTimeout(cfg->url.host, (int)cfg->url.port, tv);
-	if (!c) {
-		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
-	if (c->err) {
-		snprintf(why, whylen, "connect: %s", c->errstr);
-		redisFree(c);
-		return NULL;
-	}
-	/* Every reply, not only the connect, is bounded. */
-	if (redisSetTimeout(c, tv) != REDIS_OK) {
-		snprintf(why, whylen, "setting the timeout: %s", c->errstr);
-		redisFree(c);
-		return NULL;
-	}
-	if (cfg->url.password[0]) {
-		if (cfg->url.user[0])
-			r = redisCommand(c, "AUTH %s %s", cfg->url.user, cfg->url.password);
-		else
-			r = redisCommand(c, "AUTH %s", cfg->url.password);
-		if (!reply_ok(r)) {
-			snprintf(why, whylen, "AUTH: %s",
-				 r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
-			freeReplyObject(r);
-			redisFree(c);
-			return NULL;
-		}
-		freeReplyObject(r);
-	}
-	if (cfg->url.db) {
-		r = redisCommand(c, "SELECT %u", cfg->url.db);
-		if (!reply_ok(r)) {
-			snprintf(why, whylen, "SELECT %u: %s", cfg->url.db,
-				 r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
-			freeReplyObject(r);
-			redisFree(c);
-			return NULL;
-		}
-		freeReplyObject(r);
-	}
-	return c;
-}
-
-/* Digits only, of a bulk or status reply element. */
-static int reply_u64(const redisReply *r, __u64 *v)
-{
-	if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
-		return -EINVAL;
-	return tg_value_parse(r->str, r->len, v);
-}
-
-/*
- * TIME, between two monotonic readings: Redis' now in µs and the offset
- * between the clocks. The reply is checked like any data from Redis.
- */
-static int redis_time(redisContext *c, __u64 *now_us, __s64 *offset_ns, char *why,
-		      size_t whylen)
-{
-	__u64 t0 = tg_mono_ns(), t1, sec, usec;
-	redisReply *r = redisCommand(c, "TIME");
-
-	t1 = tg_mono_ns();
-	if (!r) {
-		snprintf(why, whylen, "TIME: %s", c->errstr);
-		return -EIO;
-	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    reply_u64(r->element[0], &sec) || reply_u64(r->element[1], &usec) ||
-	    usec >= 1000000 || sec > 100000000000ULL) {
-		snprintf(why, whylen, "TIME: a malformed reply");
-		freeReplyObject(r);
-		return -EPROTO;
-	}
-	freeReplyObject(r);
-	*now_us = sec * 1000000ULL + usec;
-	*offset_ns = tg_clock_offset(t0, t1, *now_us);
-	return 0;
 }
 
 int tg_sync_iface_refresh(struct tg_sync_iface *si)
@@ -143,124 +45,6 @@ int tg_sync_iface_refresh(struct tg_sync_iface *si)
 	si->tolerance_ns = cfg.tolerance_ns;
 	si->max_sources = info.max_entries;
 	return 0;
-}
-
-/* ---- restore --------------------------------------------------------- */
-
-static void restore_key(const struct tg_sync_iface *si, const struct tg_restore_frame *f,
-			const char *key, size_t keylen, const redisReply *val,
-			struct tg_restore_counts *rc, const char *prefix)
-{
-	struct tg_source src;
-	struct tg_bucket b = {};
-	__u64 us;
-
-	if (tg_key_parse(key, keylen, prefix, si->zone, si->v4_prefix, si->v6_prefix, &src)) {
-		rc->rejected[TG_REJ_KEY]++;
-		return;
-	}
-	if (val->type != REDIS_REPLY_STRING || !val->len) {
-		/* Expired between SCAN and read: a full bucket, nothing to do. */
-		if (val->type == REDIS_REPLY_STRING || val->type == REDIS_REPLY_NIL)
-			rc->full++;
-		else
-			rc->rejected[TG_REJ_VALUE]++; /* WRONGTYPE: not a string */
-		return;
-	}
-	if (tg_value_parse(val->str, val->len, &us)) {
-		rc->rejected[TG_REJ_VALUE]++;
-		return;
-	}
-	switch (tg_restore_decide(f, us, &b.tat_ns)) {
-	case TG_RESTORE_REJECT_FUTURE:
-		rc->rejected[TG_REJ_FUTURE]++;
-		return;
-	case TG_RESTORE_FULL:
-		rc->full++;
-		return;
-	}
-	/* NOEXIST: a bucket the program made since (late restore) wins. */
-	if (!bpf_map_update_elem(si->buckets_fd, &src, &b, BPF_NOEXIST))
-		rc->restored++;
-}
-
-static int restore_with(redisContext *c, const struct tg_mirror_cfg *cfg,
-			const struct tg_sync_iface *si, __u64 deadline_ns,
-			struct tg_restore_counts *rc, char *why, size_t whylen)
-{
-	struct tg_restore_frame f = { .interval_ns = si->interval_ns,
-				      .tolerance_ns = si->tolerance_ns };
-	char pattern[TG_KEY_MAX], cursor[32] = "0";
-	int err;
-
-	err = redis_time(c, &f.redis_now_us, &f.offset_ns, why, whylen);
-	if (err)
-		return err;
-	tg_key_pattern(pattern, sizeof(pattern), cfg->prefix, si->zone);
-	do {
-		redisReply *r, *keys;
-		size_t i;
-
-		if (tg_mono_ns() > deadline_ns) {
-			snprintf(why, whylen, "the restore ran out of time; the rest stays in Redis");
-			return -ETIMEDOUT;
-		}
-		r = redisCommand(c, "SCAN %s MATCH %s COUNT %d", cursor, pattern, SCAN_COUNT);
-		if (!r) {
-			snprintf(why, whylen, "SCAN: %s", c->errstr);
-			return -EIO;
-		}
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[0]->type != REDIS_REPLY_STRING || r->element[0]->len >= sizeof(cursor) ||
-		    r->element[1]->type != REDIS_REPLY_ARRAY) {
-			snprintf(why, whylen, "SCAN: a malformed reply");
-			freeReplyObject(r);
-			return -EPROTO;
-		}
-		memcpy(cursor, r->element[0]->str, r->element[0]->len);
-		cursor[r->element[0]->len] = '\0';
-		keys = r->element[1];
-		/* Values by GETRANGE: a hostile 512 MB value costs us 24 bytes. */
-		for (i = 0; i < keys->elements; i++) {
-			const redisReply *k = keys->element[i];
-
-			if (k->type != REDIS_REPLY_STRING)
-				continue;
-			redisAppendCommand(c, "GETRANGE %b 0 %d", k->str, k->len, RESTORE_VALUE_MAX);
-		}
-		for (i = 0; i < keys->elements; i++) {
-			const redisReply *k = keys->element[i];
-			redisReply *v;
-
-			if (k->type != REDIS_REPLY_STRING) {
-				rc->rejected[TG_REJ_KEY]++;
-				continue;
-			}
-			if (redisGetReply(c, (void **)&v) != REDIS_OK) {
-				snprintf(why, whylen, "GETRANGE: %s", c->errstr);
-				freeReplyObject(r);
-				return -EIO;
-			}
-			restore_key(si, &f, k->str, k->len, v, rc, cfg->prefix);
-			freeReplyObject(v);
-		}
-		freeReplyObject(r);
-	} while (strcmp(cursor, "0"));
-	return 0;
-}
-
-int tg_mirror_restore(const struct tg_mirror_cfg *cfg, const struct tg_sync_iface *si,
-		      __u64 deadline_ms, struct tg_restore_counts *rc, char *why, size_t whylen)
-{
-	redisContext *c = redis_open(cfg, why, whylen);
-	int err;
-
-	if (!c)
-		return -ECONNREFUSED;
-	err = restore_with(c, cfg, si, tg_mono_ns() + deadline_ms * TG_NSEC_PER_MSEC, rc, why,
-			   whylen);
-	redisFree(c);
-	return err;
 }
 
 /* ---- what was written: a hash of source -> TAT last written ----------- */
@@ -436,14 +220,23 @@ static __u64 jitter(__u64 ms)
 	return ms - ms / 5 + (__u64)rand() % (ms / 5 * 2 + 1);
 }
 
+/* The next try after a failure: the backoff doubles while failures last,
+ * from BACKOFF_MIN_MS to BACKOFF_MAX_MS, jittered. */
+static void back_off(struct sync_priv *p)
+{
+	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (p->backoff_ms > BACKOFF_MAX_MS)
+		p->backoff_ms = BACKOFF_MAX_MS;
+	p->next_try_ns = tg_mono_ns() + jitter(p->backoff_ms) * TG_NSEC_PER_MSEC;
+}
+
 static void try_connect(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg)
 {
 	char why[256], url[400];
-	__u64 now = tg_mono_ns();
 
-	if (p->c || now < p->next_try_ns)
+	if (p->c || tg_mono_ns() < p->next_try_ns)
 		return;
-	p->c = redis_open(cfg, why, sizeof(why));
+	p->c = tg_redis_open(&cfg->url, cfg->timeout_ms, 0, why, sizeof(why));
 	tg_redis_url_format(&cfg->url, url, sizeof(url));
 	pthread_mutex_lock(&s->lock);
 	if (p->c)
@@ -452,10 +245,7 @@ static void try_connect(struct tg_sync *s, struct sync_priv *p, const struct tg_
 		s->stats.connects_failed++;
 	pthread_mutex_unlock(&s->lock);
 	if (!p->c) {
-		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
-		if (p->backoff_ms > BACKOFF_MAX_MS)
-			p->backoff_ms = BACKOFF_MAX_MS;
-		p->next_try_ns = now + jitter(p->backoff_ms) * TG_NSEC_PER_MSEC;
+		back_off(p);
 		if (!p->failed_logged)
 			tg_warn("redis %s: %s; enforcing from local state, retrying with backoff",
 				url, why);
@@ -463,28 +253,30 @@ static void try_connect(struct tg_sync *s, struct sync_priv *p, const struct tg_
 		return;
 	}
 	tg_info("redis %s: connected; writing every live bucket (resync)", url);
-	p->backoff_ms = 0;
-	p->failed_logged = false;
 	forget_written(p);
 }
 
-/* A failure in the middle of a cycle: count, drop the connection. */
-static void redis_failed(struct tg_sync *s, struct sync_priv *p, const char *what)
+/*
+ * A failure in the middle of a cycle: drop the connection (a reply may
+ * be cut in the middle) and back off. Logged once per outage: a server
+ * that keeps failing (loading its data, trickling) would otherwise fill
+ * the log every cycle.
+ */
+static void redis_failed(struct sync_priv *p, const char *what, const char *why)
 {
-	tg_warn("redis: %s: %s; reconnecting with backoff", what,
-		p->c && p->c->errstr[0] ? p->c->errstr : "unexpected reply");
+	tg_log(p->failed_logged ? TG_LOG_DEBUG : TG_LOG_WARN,
+	       "redis: %s: %s; reconnecting with backoff", what, why);
 	disconnect(p);
-	p->backoff_ms = BACKOFF_MIN_MS;
-	p->next_try_ns = tg_mono_ns() + jitter(p->backoff_ms) * TG_NSEC_PER_MSEC;
+	back_off(p);
 	p->failed_logged = true;
-	(void)s;
 }
 
 /*
- * Write the dirty buckets in pipelined batches. Returns how many were
- * written; on a failure the connection is gone and the rest wait.
+ * Write the dirty buckets in pipelined batches, each batch within the
+ * timeout. Returns how many were written; on a failure the connection
+ * is gone and the rest wait.
  */
-static size_t write_dirty(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg,
+static size_t write_dirty(struct sync_priv *p, const struct tg_mirror_cfg *cfg,
 			  const struct sync_if *sif, const struct tg_sync_iface *si,
 			  size_t ndirty, __s64 offset)
 {
@@ -493,6 +285,7 @@ static size_t write_dirty(struct tg_sync *s, struct sync_priv *p, const struct t
 
 	for (i = 0; i < ndirty && p->c; i += PIPELINE_DEPTH) {
 		size_t end = i + PIPELINE_DEPTH < ndirty ? i + PIPELINE_DEPTH : ndirty;
+		__u64 deadline;
 
 		for (j = i; j < end; j++) {
 			struct wslot *w = p->dirty[j];
@@ -503,21 +296,20 @@ static size_t write_dirty(struct tg_sync *s, struct sync_priv *p, const struct t
 				      si->v4_prefix, si->v6_prefix);
 			/* PXAT, the TAT itself in Redis' clock: the key expires
 			 * when the bucket is full, however late the SET runs. */
-			redisAppendCommand(p->c, "SET %s %llu PXAT %llu", key, (unsigned long long)us,
-					   (unsigned long long)((us + 999) / 1000));
+			if (tg_redis_append(p->c, "SET %s %llu PXAT %llu", key,
+					    (unsigned long long)us,
+					    (unsigned long long)((us + 999) / 1000))) {
+				redis_failed(p, "writing buckets", "out of memory");
+				return done;
+			}
 		}
+		deadline = tg_redis_deadline(cfg->timeout_ms, 0);
 		for (j = i; j < end; j++) {
 			redisReply *r;
 
-			if (redisGetReply(p->c, (void **)&r) != REDIS_OK) {
-				redis_failed(s, p, "writing buckets");
-				return done;
-			}
-			if (!reply_ok(r)) {
-				tg_warn("redis: SET refused: %s",
-					r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+			if (tg_redis_reply(p->c, deadline, &r) || !reply_ok(r)) {
+				redis_failed(p, "writing buckets", tg_redis_why(p->c, r));
 				freeReplyObject(r);
-				redis_failed(s, p, "writing buckets");
 				return done;
 			}
 			freeReplyObject(r);
@@ -550,6 +342,10 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 	pthread_mutex_unlock(&s->lock);
 	if (!sif)
 		return true;
+	/* Its restore has not finished: writing the fresh buckets would
+	 * overwrite the state it is to restore. */
+	if (si->restore_pending)
+		return false;
 	if (sif->v4_prefix != si->v4_prefix || sif->v6_prefix != si->v6_prefix) {
 		/* A prefix changed live: new keys, everything to write. */
 		if (sif->v4_prefix)
@@ -596,7 +392,7 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 		p->dirty[ndirty++] = w;
 	}
 	if (p->c)
-		done = write_dirty(s, p, cfg, sif, si, ndirty, offset);
+		done = write_dirty(p, cfg, sif, si, ndirty, offset);
 	/* What was not written must be tried again next cycle: mark it so
 	 * (TAT 1 never equals a live TAT). */
 	for (i = done; i < ndirty; i++)
@@ -608,8 +404,42 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 	return done == ndirty;
 }
 
+/*
+ * Restore what an interface's restore at attach could not: Redis away or
+ * loading, the restore cut short. Tried again every cycle until it
+ * completes; what it restores never overwrites a bucket the program
+ * made since.
+ */
+static void late_restore(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg,
+			 struct tg_sync_iface *si)
+{
+	struct tg_restore_counts rc = {};
+	char why[200];
+	int k, err;
+
+	err = tg_restore_on(p->c, cfg, si, tg_mono_ns() + TG_RESTORE_DEADLINE_MS * TG_NSEC_PER_MSEC,
+			    &rc, why, sizeof(why));
+	tg_sync_add_restore(s, &rc);
+	if (err) {
+		char what[80];
+
+		snprintf(what, sizeof(what), "%.*s: restoring (cut short after %llu buckets)",
+			 IF_NAMESIZE, si->name, (unsigned long long)rc.restored);
+		redis_failed(p, what, why);
+		return;
+	}
+	tg_info("%s: restored %llu buckets from Redis (late: it was away or cut short at attach)",
+		si->name, (unsigned long long)rc.restored);
+	si->restore_pending = false;
+	pthread_mutex_lock(&s->lock);
+	for (k = 0; k < s->n; k++)
+		if (!strcmp(s->ifs[k].name, si->name))
+			s->ifs[k].restore_pending = false;
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg,
-		  struct tg_sync_iface *ifs, int n)
+		  struct tg_sync_iface *ifs, int n, bool last)
 {
 	__u64 t0 = tg_mono_ns(), written = 0, unwritten = 0, now_us = 0;
 	bool ok = true, live[TG_MAX_IFACES];
@@ -631,30 +461,15 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 	}
 	if (cfg->on) {
 		try_connect(s, p, cfg);
-		if (p->c && redis_time(p->c, &now_us, &offset, why, sizeof(why))) {
-			tg_warn("redis: %s", why);
-			redis_failed(s, p, "reading TIME");
-		}
-		/* A late restore for interfaces attached while Redis was away. */
-		for (i = 0; p->c && i < n; i++) {
-			struct tg_restore_counts rc = {};
-
-			if (!ifs[i].restore_pending || !live[i])
-				continue;
-			if (restore_with(p->c, cfg, &ifs[i], tg_mono_ns() + 10000 * TG_NSEC_PER_MSEC,
-					 &rc, why, sizeof(why))) {
-				redis_failed(s, p, why);
-				break;
-			}
-			tg_info("%s: restored %llu buckets from Redis (late: it was away at attach)",
-				ifs[i].name, (unsigned long long)rc.restored);
-			tg_sync_add_restore(s, &rc);
-			pthread_mutex_lock(&s->lock);
-			for (int k = 0; k < s->n; k++)
-				if (!strcmp(s->ifs[k].name, ifs[i].name))
-					s->ifs[k].restore_pending = false;
-			pthread_mutex_unlock(&s->lock);
-		}
+		if (p->c && tg_redis_time(p->c, tg_redis_deadline(cfg->timeout_ms, 0), &now_us,
+					  &offset, why, sizeof(why)))
+			redis_failed(p, "reading the clock", why);
+		/* A late restore, for interfaces attached while Redis was away
+		 * or whose restore was cut short; not when stopping, which must
+		 * not wait for it. */
+		for (i = 0; p->c && !last && i < n; i++)
+			if (ifs[i].restore_pending && live[i])
+				late_restore(s, p, cfg, &ifs[i]);
 	}
 	for (i = 0; i < n; i++)
 		if (live[i] && !sync_iface(s, p, cfg, &ifs[i], i, offset, &written, &unwritten))
@@ -668,6 +483,10 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 	s->stats.last_duration_s = (double)(tg_mono_ns() - t0) / 1e9;
 	if (p->c)
 		s->stats.clock_offset_s = (double)offset / 1e9;
+	if (p->c) {
+		p->backoff_ms = 0;
+		p->failed_logged = false;
+	}
 	if (cfg->on) {
 		if (ok) {
 			s->stats.cycles_ok++;
@@ -742,7 +561,7 @@ static void *sync_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 
 		if (!last || p->c)
-			cycle(s, p, &cfg, ifs, n);
+			cycle(s, p, &cfg, ifs, n, last);
 		for (i = 0; i < n; i++)
 			sync_iface_close(&ifs[i]);
 		if (last)
@@ -862,6 +681,19 @@ void tg_sync_read(struct tg_sync *s, struct tg_metrics_sync *out)
 	if (!s->stats.redis_configured)
 		out->lag_s = 0;
 	pthread_mutex_unlock(&s->lock);
+}
+
+bool tg_sync_restored(struct tg_sync *s, const char *name)
+{
+	bool done = false;
+	int i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->ifs[i].name, name))
+			done = !s->ifs[i].restore_pending;
+	pthread_mutex_unlock(&s->lock);
+	return done;
 }
 
 __u64 tg_sync_tracked(struct tg_sync *s, const char *name)
