@@ -102,8 +102,8 @@ in_receives() { # FAMILY
 }
 
 buckets() {
-	[ -e "/sys/fs/bpf/tidegate/$IF/tg_buckets" ] || { echo null; return; }
-	bpftool map dump pinned "/sys/fs/bpf/tidegate/$IF/tg_buckets" -j 2>/dev/null |
+	[ -e "$SB_PIN_BASE/$IF/tg_buckets" ] || { echo null; return; }
+	bpftool map dump pinned "$SB_PIN_BASE/$IF/tg_buckets" -j 2>/dev/null |
 		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 

@@ -6,7 +6,7 @@
  * reference vector; ACKs with good, bad, stale and misdirected cookies
  * and cut short; the budget; what the modes cover; that a spoofed SYN
  * never makes a bucket. The TC half needs a real listener: see
- * tests/integration/57-syncookies.sh.
+ * tests/integration/61-syncookies.sh.
  */
 #include "xdp_env.h"
 
