@@ -118,6 +118,30 @@ static __always_inline void swap_macs(struct ethhdr *eth)
 	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
 }
 
+/* The whole TCP header right after an IPv4 header without options, or
+ * after an IPv6 header without extensions: the SYN a reply can answer
+ * in place; NULL otherwise. Found from ip, not taken from the parser,
+ * so the verifier sees its bounds checked on the pointer that is used. */
+static __always_inline struct tcphdr *reply_tcp_v4(void *data, void *end, struct iphdr *ip)
+{
+	struct tcphdr *th = (void *)(ip + 1);
+
+	if ((void *)(data + ETH_HLEN) > end || (void *)(ip + 1) > end || ip->ihl != 5 ||
+	    (void *)(th + 1) > end)
+		return NULL;
+	return th;
+}
+
+static __always_inline struct tcphdr *reply_tcp_v6(void *data, void *end, struct ipv6hdr *ip6)
+{
+	struct tcphdr *th = (void *)(ip6 + 1);
+
+	if ((void *)(data + ETH_HLEN) > end || (void *)(ip6 + 1) > end ||
+	    ip6->nexthdr != IPPROTO_TCP || (void *)(th + 1) > end)
+		return NULL;
+	return th;
+}
+
 /* Turn the SYN's IPv4 header around for a reply of l4_len bytes of TCP:
  * addresses swapped, no TOS, DF, our TTL, its checksum. */
 static __always_inline void reply_ipv4(struct iphdr *ip, __u32 l4_len)
@@ -152,8 +176,6 @@ static __always_inline void reply_ipv6(struct ipv6hdr *ip6, __u32 l4_len)
  * The frame from data to end is a SYN: Ethernet (and tags), then IPv4
  * at ip; without options, TCP follows at once. Rewrite it into its RST
  * and return the new frame length, or -1 if it cannot be answered.
- * TCP is found from ip again, not taken from the parser, so the
- * verifier sees its bounds checked on the pointer that is used.
  */
 static __always_inline int rst_v4(void *data, void *end, struct iphdr *ip)
 {
@@ -162,10 +184,8 @@ static __always_inline int rst_v4(void *data, void *end, struct iphdr *ip)
 	__u32 tot, l4_len;
 	__s64 sum;
 
-	if ((void *)(data + ETH_HLEN) > end || (void *)(ip + 1) > end || ip->ihl != 5)
-		return -1;
-	th = (void *)(ip + 1);
-	if ((void *)(th + 1) > end)
+	th = reply_tcp_v4(data, end, ip);
+	if (!th)
 		return -1;
 	tot = bpf_ntohs(ip->tot_len);
 	l4_len = tot > sizeof(*ip) ? tot - sizeof(*ip) : 0;
@@ -192,11 +212,8 @@ static __always_inline int rst_v6(void *data, void *end, struct ipv6hdr *ip6)
 	__u32 l4_len;
 	__s64 sum;
 
-	if ((void *)(data + ETH_HLEN) > end || (void *)(ip6 + 1) > end ||
-	    ip6->nexthdr != IPPROTO_TCP)
-		return -1;
-	th = (void *)(ip6 + 1);
-	if ((void *)(th + 1) > end)
+	th = reply_tcp_v6(data, end, ip6);
+	if (!th)
 		return -1;
 	l4_len = bpf_ntohs(ip6->payload_len);
 

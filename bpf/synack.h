@@ -110,10 +110,8 @@ static __always_inline int synack_v4(void *data, void *end, struct iphdr *ip,
 	struct tcphdr *th;
 	__u32 len;
 
-	if ((void *)(data + ETH_HLEN) > end || (void *)(ip + 1) > end || ip->ihl != 5)
-		return -1;
-	th = (void *)(ip + 1);
-	if ((void *)(th + 1) > end)
+	th = reply_tcp_v4(data, end, ip);
+	if (!th)
 		return -1;
 	len = synack_header(th, a, hdr);
 
@@ -139,11 +137,8 @@ static __always_inline int synack_v6(void *data, void *end, struct ipv6hdr *ip6,
 	struct tcphdr *th;
 	__u32 len;
 
-	if ((void *)(data + ETH_HLEN) > end || (void *)(ip6 + 1) > end ||
-	    ip6->nexthdr != IPPROTO_TCP)
-		return -1;
-	th = (void *)(ip6 + 1);
-	if ((void *)(th + 1) > end)
+	th = reply_tcp_v6(data, end, ip6);
+	if (!th)
 		return -1;
 	len = synack_header(th, a, hdr);
 
