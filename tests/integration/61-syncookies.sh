@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SYN cookies from XDP with real clients: Python sockets and curl, IPv4
+# SYN cookies from XDP with real clients: Python sockets, curl and nginx, IPv4
 # and IPv6, connect through the cookie mode; the server's socket has the
 # options the client offered (ss -ti: mss, wscale, sack, ts) and data
 # flows both ways; the source is then tracked and takes its bucket. A
@@ -12,6 +12,11 @@ sb_http_start 80 || it_abort "no HTTP server on port 80"
 sb_xdp_pass sb_cli "$SB_CLI_IF" || it_abort "cannot give the client's veth an XDP program"
 sb_cli ip addr add 198.18.0.3/24 dev "$SB_CLI_IF"
 sb_cli ip addr add 2001:db8:18::3/64 dev "$SB_CLI_IF" nodad
+
+NGINX_PORT=8081
+sb_cli ip addr add 198.18.0.4/24 dev "$SB_CLI_IF"
+sb_srv ip addr add 2001:db8:1a::1/64 dev "$IF" nodad
+sb_cli ip addr add 2001:db8:1a::2/64 dev "$SB_CLI_IF" nodad
 
 # An echo server: each connection's bytes come back. It logs what the
 # kernel says of each accepted socket (TCP_INFO, what ss -ti prints):
@@ -89,8 +94,37 @@ CLI_WSCALE=$(sb_cli python3 -c 'import math; m=max(int(open("/proc/sys/net/ipv4/
 
 srv_nstat() { sb_srv nstat -az "$1" | awk -v k="$1" '$1 == k {print $2}'; }
 
+# nginx in the server namespace, if installed, on NGINX_PORT.
+nginx_start() {
+	command -v nginx >/dev/null || return 1
+	mkdir -p "$IT_TMP/nginx"
+	cat >"$IT_TMP/nginx/nginx.conf" <<-CONF
+		daemon off;
+		pid $IT_TMP/nginx/nginx.pid;
+		error_log $IT_TMP/nginx/error.log;
+		events {}
+		http {
+			access_log off;
+			server {
+				listen $NGINX_PORT;
+				listen [::]:$NGINX_PORT;
+				location / { return 200 "tidegate\n"; }
+			}
+		}
+	CONF
+	sb_bg sb_srv nginx -c "$IT_TMP/nginx/nginx.conf" -e "$IT_TMP/nginx/error.log"
+	for _ in $(seq 50); do
+		sb_srv ss -Hltn "sport = :$NGINX_PORT" | grep -q LISTEN && return 0
+		sleep 0.1
+	done
+	return 1
+}
+HAVE_NGINX=0
+nginx_start && HAVE_NGINX=1
+
 test_attach() {
-	tg_ok "attach --syn-cookies on" attach "$IF" --ports "80,$ECHO_PORT" --syn-cookies on --json
+	tg_ok "attach --syn-cookies on" attach "$IF" --ports "80,$ECHO_PORT,$NGINX_PORT" \
+		--syn-cookies on --json
 	is "$(out limits.syn_cookies)" on "  mode on"
 	tg_ok "status" status "$IF" --json
 	is "$(out syn_cookies.in_force)" on "  status: cookies in force" ||
@@ -145,6 +179,23 @@ test_clients() {
 	is "$(( $(it_stat cookie_ack_valid) - before ))" 1 "  only the new IPv4 source by a cookie"
 	is "$(it_stat cookie_verified)" 3 "cookie_verified: the 3 sources"
 	is "$(srv_nstat TcpExtSyncookiesSent)" 0 "the kernel sent no cookie of its own"
+}
+
+# curl from new sources to nginx, IPv4 and IPv6, through cookies.
+test_nginx() {
+	local before body
+	if [ "$HAVE_NGINX" != 1 ]; then
+		ok 0 "nginx through cookies # SKIP nginx is not installed (scripts/install-deps.sh)"
+		return
+	fi
+	before=$(it_stat cookie_ack_valid)
+	body=$(sb_cli curl -s --interface 198.18.0.4 --connect-timeout 2 \
+		"http://$SB_SRV_IP:$NGINX_PORT/")
+	is "$body" tidegate "curl from a new IPv4 source gets nginx's answer"
+	body=$(sb_cli curl -g -s --interface 2001:db8:1a::2 --connect-timeout 2 \
+		"http://[2001:db8:1a::1]:$NGINX_PORT/")
+	is "$body" tidegate "curl from a new IPv6 /64 gets nginx's answer"
+	is "$(( $(it_stat cookie_ack_valid) - before ))" 2 "  both through cookies"
 }
 
 # A spoofed flood from 198.19.0.0/16 and ACKs with random cookies.
@@ -223,6 +274,7 @@ test_detach() {
 
 test_attach
 test_clients
+test_nginx
 test_flood
 test_budget
 test_auto
