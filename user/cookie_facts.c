@@ -123,16 +123,18 @@ void tg_cookies_keep_facts(struct tg_config *to, const struct tg_config *from)
 
 const char *tg_cookies_unready_reason(const struct tg_config *cfg)
 {
-	if (cfg->cookie_mode == TG_COOKIES_OFF || (cfg->cookie_opts & TG_COPT_READY))
+	if (cfg->cookie_mode == TG_COOKIES_OFF)
 		return NULL;
 	if (cfg->flags & TG_F_DRY_RUN)
 		return "dry run: nothing is answered";
+	if (cfg->cookie_opts & TG_COPT_READY)
+		return NULL;
 	if (!tg_tc_supported())
-		return "the kernel lacks bpf_sk_assign_tcp_reqsk (Linux 6.9+): SYNs go to the "
+		return "fallback: the kernel lacks bpf_sk_assign_tcp_reqsk (Linux 6.9+): SYNs go to the "
 		       "kernel, whose own SYN cookies answer floods";
 	if (!sysctl_num("/proc/sys/net/ipv4/tcp_syncookies", 0, 1))
-		return "net.ipv4.tcp_syncookies is 0: the kernel would refuse the cookie sockets";
-	return "the TC ingress program is not attached";
+		return "fallback: net.ipv4.tcp_syncookies is 0: the kernel would refuse the cookie sockets";
+	return "fallback: the TC ingress program is not attached";
 }
 
 static __u64 mono_ns(void)
@@ -166,7 +168,7 @@ struct json_object *tg_cookies_status_json(const struct tg_maps *m, int ifindex)
 		snprintf(why, sizeof(why), "manual: --syn-cookies off");
 	} else if (unready) {
 		in_force = "off";
-		snprintf(why, sizeof(why), "fallback: %s", unready);
+		snprintf(why, sizeof(why), "%s", unready);
 	} else if (cfg.cookie_mode == TG_COOKIES_ON) {
 		in_force = "on";
 		snprintf(why, sizeof(why), "manual: --syn-cookies on");
