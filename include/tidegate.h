@@ -105,8 +105,10 @@ enum tg_cookie_mode {
 #define TG_COPT_TS    (1U << 0)
 #define TG_COPT_SACK  (1U << 1)
 #define TG_COPT_WS    (1U << 2)
-#define TG_COPT_READY (1U << 3) /* the TC program that completes handshakes
-				 * is attached: without it no cookie is sent */
+#define TG_COPT_READY (1U << 3) /* cookies may be sent: the TC program that
+				 * completes handshakes is attached and the
+				 * kernel takes cookie sockets (tcp_syncookies) */
+#define TG_COPT_TC    (1U << 4) /* the TC program is attached */
 
 /* What happens to a SYN over its limit (or denied): tg_config.action,
  * tg_rule.action. A rule's TG_ACT_DEFAULT takes the interface's action. */

@@ -70,6 +70,23 @@ static __u16 mss_of(unsigned int mtu, unsigned int headers)
 					   : 536);
 }
 
+void tg_cookies_sysctls(struct tg_config *cfg, bool tc_ready)
+{
+	cfg->cookie_wscale = kernel_wscale();
+	cfg->cookie_opts = 0;
+	if (sysctl_num("/proc/sys/net/ipv4/tcp_timestamps", 0, 1))
+		cfg->cookie_opts |= TG_COPT_TS;
+	if (sysctl_num("/proc/sys/net/ipv4/tcp_sack", 0, 1))
+		cfg->cookie_opts |= TG_COPT_SACK;
+	if (sysctl_num("/proc/sys/net/ipv4/tcp_window_scaling", 0, 1))
+		cfg->cookie_opts |= TG_COPT_WS;
+	/* The kernel takes a cookie socket only with tcp_syncookies on. */
+	if (tc_ready)
+		cfg->cookie_opts |= TG_COPT_TC;
+	if (tc_ready && sysctl_num("/proc/sys/net/ipv4/tcp_syncookies", 0, 1))
+		cfg->cookie_opts |= TG_COPT_READY;
+}
+
 int tg_cookies_facts(const char *ifname, bool tc_ready, struct tg_config *cfg)
 {
 	unsigned int mtu = 1500;
@@ -84,17 +101,7 @@ int tg_cookies_facts(const char *ifname, bool tc_ready, struct tg_config *cfg)
 			strerror(-err));
 	cfg->cookie_mss4 = mss_of(mtu, 40);
 	cfg->cookie_mss6 = mss_of(mtu, 60);
-	cfg->cookie_wscale = kernel_wscale();
-	cfg->cookie_opts = 0;
-	if (sysctl_num("/proc/sys/net/ipv4/tcp_timestamps", 0, 1))
-		cfg->cookie_opts |= TG_COPT_TS;
-	if (sysctl_num("/proc/sys/net/ipv4/tcp_sack", 0, 1))
-		cfg->cookie_opts |= TG_COPT_SACK;
-	if (sysctl_num("/proc/sys/net/ipv4/tcp_window_scaling", 0, 1))
-		cfg->cookie_opts |= TG_COPT_WS;
-	/* The kernel takes a cookie socket only with tcp_syncookies on. */
-	if (tc_ready && sysctl_num("/proc/sys/net/ipv4/tcp_syncookies", 0, 1))
-		cfg->cookie_opts |= TG_COPT_READY;
+	tg_cookies_sysctls(cfg, tc_ready);
 	return 0;
 }
 

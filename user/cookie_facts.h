@@ -21,6 +21,11 @@
  * a key already there is kept. -errno. */
 int tg_cookies_facts(const char *ifname, bool tc_ready, struct tg_config *cfg);
 
+/* Only the facts the listener's sysctls decide (options, window scale,
+ * and whether the kernel takes cookie sockets at all): set re-reads them
+ * so a sysctl changed since attach is followed. */
+void tg_cookies_sysctls(struct tg_config *cfg, bool tc_ready);
+
 /* The same, into the config map of m. */
 int tg_cookies_write_facts(const struct tg_maps *m, const char *ifname, bool tc_ready);
 

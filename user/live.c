@@ -219,6 +219,7 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 		if (cur.rule_seq > cfg.rule_seq)
 			cfg.rule_seq = cur.rule_seq;
 		tg_cookies_keep_facts(&cfg, &cur);
+		tg_cookies_sysctls(&cfg, cur.cookie_opts & TG_COPT_TC);
 	}
 	/* The default limit's buckets keep their tokens (a fresh table's
 	 * config is all zeros: nothing to carry). */

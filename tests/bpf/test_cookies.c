@@ -280,7 +280,7 @@ static int cookies_open(struct env *e, __u32 mode, __u32 budget, __u32 new_sourc
 	cfg.cookie_mss4 = MSS4;
 	cfg.cookie_mss6 = MSS6;
 	cfg.cookie_wscale = WSCALE;
-	cfg.cookie_opts = TG_COPT_TS | TG_COPT_SACK | TG_COPT_WS | TG_COPT_READY;
+	cfg.cookie_opts = TG_COPT_TS | TG_COPT_SACK | TG_COPT_WS | TG_COPT_TC | TG_COPT_READY;
 	return bpf_map_update_elem(e->m.config, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
