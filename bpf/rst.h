@@ -118,42 +118,81 @@ static __always_inline void swap_macs(struct ethhdr *eth)
 	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
 }
 
+/* The whole TCP header right after an IPv4 header without options, or
+ * after an IPv6 header without extensions: the SYN a reply can answer
+ * in place; NULL otherwise. Found from ip, not taken from the parser,
+ * so the verifier sees its bounds checked on the pointer that is used. */
+static __always_inline struct tcphdr *reply_tcp_v4(void *data, void *end, struct iphdr *ip)
+{
+	struct tcphdr *th = (void *)(ip + 1);
+
+	if ((void *)(data + ETH_HLEN) > end || (void *)(ip + 1) > end || ip->ihl != 5 ||
+	    (void *)(th + 1) > end)
+		return NULL;
+	return th;
+}
+
+static __always_inline struct tcphdr *reply_tcp_v6(void *data, void *end, struct ipv6hdr *ip6)
+{
+	struct tcphdr *th = (void *)(ip6 + 1);
+
+	if ((void *)(data + ETH_HLEN) > end || (void *)(ip6 + 1) > end ||
+	    ip6->nexthdr != IPPROTO_TCP || (void *)(th + 1) > end)
+		return NULL;
+	return th;
+}
+
+/* Turn the SYN's IPv4 header around for a reply of l4_len bytes of TCP:
+ * addresses swapped, no TOS, DF, our TTL, its checksum. */
+static __always_inline void reply_ipv4(struct iphdr *ip, __u32 l4_len)
+{
+	__be32 addr = ip->saddr;
+
+	ip->saddr = ip->daddr;
+	ip->daddr = addr;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(sizeof(*ip) + l4_len);
+	ip->id = 0;
+	ip->frag_off = bpf_htons(TG_IP_DF);
+	ip->ttl = TG_RST_TTL;
+	ip->check = 0;
+	ip->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
+}
+
+/* The same for IPv6: no class or flow label either. */
+static __always_inline void reply_ipv6(struct ipv6hdr *ip6, __u32 l4_len)
+{
+	struct in6_addr addr;
+
+	__builtin_memcpy(&addr, &ip6->saddr, sizeof(addr));
+	__builtin_memcpy(&ip6->saddr, &ip6->daddr, sizeof(addr));
+	__builtin_memcpy(&ip6->daddr, &addr, sizeof(addr));
+	*(__be32 *)ip6 = bpf_htonl(0x60000000); /* version 6, no class, no flow label */
+	ip6->payload_len = bpf_htons(l4_len);
+	ip6->hop_limit = TG_RST_TTL;
+}
+
 /*
  * The frame from data to end is a SYN: Ethernet (and tags), then IPv4
  * at ip; without options, TCP follows at once. Rewrite it into its RST
  * and return the new frame length, or -1 if it cannot be answered.
- * TCP is found from ip again, not taken from the parser, so the
- * verifier sees its bounds checked on the pointer that is used.
  */
 static __always_inline int rst_v4(void *data, void *end, struct iphdr *ip)
 {
 	struct tg_pseudo4 ph = {};
 	struct tcphdr *th;
 	__u32 tot, l4_len;
-	__be32 addr;
 	__s64 sum;
 
-	if ((void *)(data + ETH_HLEN) > end || (void *)(ip + 1) > end || ip->ihl != 5)
-		return -1;
-	th = (void *)(ip + 1);
-	if ((void *)(th + 1) > end)
+	th = reply_tcp_v4(data, end, ip);
+	if (!th)
 		return -1;
 	tot = bpf_ntohs(ip->tot_len);
 	l4_len = tot > sizeof(*ip) ? tot - sizeof(*ip) : 0;
 
 	swap_macs(data);
 	rst_tcp(th, l4_len);
-
-	addr = ip->saddr;
-	ip->saddr = ip->daddr;
-	ip->daddr = addr;
-	ip->tos = 0;
-	ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*th));
-	ip->id = 0;
-	ip->frag_off = bpf_htons(TG_IP_DF);
-	ip->ttl = TG_RST_TTL;
-	ip->check = 0;
-	ip->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
+	reply_ipv4(ip, sizeof(*th));
 
 	ph.saddr = ip->saddr;
 	ph.daddr = ip->daddr;
@@ -169,28 +208,18 @@ static __always_inline int rst_v4(void *data, void *end, struct iphdr *ip)
 static __always_inline int rst_v6(void *data, void *end, struct ipv6hdr *ip6)
 {
 	struct tg_pseudo6 ph = {};
-	struct in6_addr addr;
 	struct tcphdr *th;
 	__u32 l4_len;
 	__s64 sum;
 
-	if ((void *)(data + ETH_HLEN) > end || (void *)(ip6 + 1) > end ||
-	    ip6->nexthdr != IPPROTO_TCP)
-		return -1;
-	th = (void *)(ip6 + 1);
-	if ((void *)(th + 1) > end)
+	th = reply_tcp_v6(data, end, ip6);
+	if (!th)
 		return -1;
 	l4_len = bpf_ntohs(ip6->payload_len);
 
 	swap_macs(data);
 	rst_tcp(th, l4_len);
-
-	__builtin_memcpy(&addr, &ip6->saddr, sizeof(addr));
-	__builtin_memcpy(&ip6->saddr, &ip6->daddr, sizeof(addr));
-	__builtin_memcpy(&ip6->daddr, &addr, sizeof(addr));
-	*(__be32 *)ip6 = bpf_htonl(0x60000000); /* version 6, no class, no flow label */
-	ip6->payload_len = bpf_htons(sizeof(*th));
-	ip6->hop_limit = TG_RST_TTL;
+	reply_ipv6(ip6, sizeof(*th));
 
 	__builtin_memcpy(&ph.saddr, &ip6->saddr, sizeof(ph.saddr));
 	__builtin_memcpy(&ph.daddr, &ip6->daddr, sizeof(ph.daddr));

@@ -13,9 +13,13 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#ifndef WRITE_ONCE
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+#endif
+
 /* Retries of the bucket's compare-and-swap before giving up. Each retry
  * means another CPU admitted a SYN from the same source meanwhile. */
-#define TG_CAS_TRIES 8
+#define TG_CAS_TRIES 32
 
 /* Set by the test loader only: read the clock from test_now_ns so tests
  * can check bucket arithmetic exactly. The verifier removes the branch
@@ -275,23 +279,47 @@ static __always_inline struct tg_bucket *new_bucket(const struct tg_source *src,
 						    struct tg_counters *cnt, bool *created,
 						    bool want_created)
 {
-	__s64 before = tracked_sources();
+	struct tg_state *st;
 	struct tg_bucket *b;
+	__s64 before = 0, after;
+	__u32 zero = 0;
+	bool walk;
+
+	/*
+	 * The table is counted (a walk over every CPU's count) only when
+	 * the room known to be left is spent: on a table with room, never;
+	 * on a full one, once per batch the LRU frees, not once per source.
+	 * Inserts here take room and deletes only add some, so
+	 * tg_state.room errs low and a full table is not missed; buckets
+	 * userspace writes after the first count (a restore into a running
+	 * table) are the exception, missed for as many new sources.
+	 */
+	st = bpf_map_lookup_elem(&tg_state, &zero);
+	walk = !st || __sync_fetch_and_add(&st->room, -1) <= 0;
+	if (walk)
+		before = tracked_sources();
 
 	if (!bpf_map_update_elem(&tg_buckets, src, fresh, BPF_NOEXIST)) {
 		cnt->new_source++;
 		*created = true;
+		after = before + 1;
 		/* A full LRU frees a batch of its least recently used
 		 * nodes at once (16 to 128); count the batch. */
-		if (before >= cfg->max_sources) {
-			__s64 freed = before + 1 - tracked_sources();
+		if (walk && before >= cfg->max_sources) {
+			__s64 freed;
 
+			after = tracked_sources();
+			freed = before + 1 - after;
 			cnt->table_full++;
 			if (freed > 0)
 				cnt->evicted += (__u64)freed;
 		}
+		if (walk && st)
+			WRITE_ONCE(st->room, (__s64)cfg->max_sources - after);
 		if (!want_created)
 			return NULL;
+	} else if (walk && st) {
+		WRITE_ONCE(st->room, (__s64)cfg->max_sources - before);
 	}
 	/* Ours, or another CPU's created between our lookup and insert. */
 	b = bpf_map_lookup_elem(&tg_buckets, src);
@@ -806,13 +834,41 @@ static __always_inline int pass_not_syn(const struct tg_pkt *p, const struct tg_
 }
 
 /*
+ * What the parser found, for tg_decide: the offsets of the IP and TCP
+ * headers from the start of the frame, the family, whether this is a
+ * first fragment, and the destination port. A TCP offset of 0 (where
+ * Ethernet is) says TCP's place is not known: tg_pkt.tcp is false.
+ * Extension headers can put TCP thousands of bytes in, so its offset
+ * gets 16 bits, which every offset the parsers can produce fits.
+ */
+#define TG_META_L3_MASK    0xffULL   /* bits 0-7: IP header offset */
+#define TG_META_L4_SHIFT   8         /* bits 8-23: TCP header offset */
+#define TG_META_L4_MASK    0xffffULL
+#define TG_META_V6         (1ULL << 24)
+#define TG_META_FRAG       (1ULL << 25)
+#define TG_META_LOOKED     (1ULL << 26) /* the caller looked the bucket up */
+#define TG_META_PORT_SHIFT 32        /* bits 32-47: destination port */
+
+/* tg_decide's verdict for a SYN the cookie mode covers: its caller
+ * answers it with tg_cookie_syn. No XDP action has this value. */
+#define TG_RET_COOKIE 0x100
+
+/* With room for a TCP header beyond the furthest offset: the verifier
+ * checks th + 1 against the packet's end only for offsets up to 64 KiB. */
+_Static_assert(TG_L4_OFF_MAX + sizeof(struct tcphdr) <= TG_META_L4_MASK,
+	       "a TCP offset the parsers produce does not fit tg_decide's meta");
+
+/* The SYN cookie path: it uses the maps and helpers above. */
+#include "handshake.h"
+
+/*
  * A SYN to a limited port: find its rule and bucket, decide, and act.
  * Every SYN here is counted by count_syn, once, as allowed, dropped or
  * would_drop.
  */
 static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 				     struct tg_source *src, const struct tg_config *cfg,
-				     struct tg_counters *cnt, struct tg_bucket *found)
+				     struct tg_counters *cnt, struct tg_bucket *found, __u64 meta)
 {
 	struct tg_limit lim = { cfg->interval_ns, cfg->tolerance_ns };
 	__u32 action = cfg->action, ifindex = cfg->action_ifindex;
@@ -852,6 +908,15 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		}
 	}
 
+	/* An untracked source the cookie mode covers proves itself first:
+	 * no bucket until its cookie comes back (handshake.h). */
+	if (!rule && cfg->cookie_mode != TG_COOKIES_OFF) {
+		if (!b && !(meta & TG_META_LOOKED))
+			b = bpf_map_lookup_elem(&tg_buckets, src);
+		if (!b && cookie_covers(cfg, cnt, clock_coarse_ns()))
+			return TG_RET_COOKIE;
+	}
+
 	if (why == TG_WHY_DENY) {
 		/* Only the drop log and the RST budget want the time here:
 		 * the coarse clock serves them. */
@@ -886,26 +951,6 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		return act_redirect(p, ifindex, cnt);
 	return drop_silently(cnt);
 }
-
-/*
- * What the parser found, for tg_decide: the offsets of the IP and TCP
- * headers from the start of the frame, the family, whether this is a
- * first fragment, and the destination port. A TCP offset of 0 (where
- * Ethernet is) says TCP's place is not known: tg_pkt.tcp is false.
- * Extension headers can put TCP thousands of bytes in, so its offset
- * gets 16 bits, which every offset the parsers can produce fits.
- */
-#define TG_META_L3_MASK    0xffULL   /* bits 0-7: IP header offset */
-#define TG_META_L4_SHIFT   8         /* bits 8-23: TCP header offset */
-#define TG_META_L4_MASK    0xffffULL
-#define TG_META_V6         (1ULL << 24)
-#define TG_META_FRAG       (1ULL << 25)
-#define TG_META_PORT_SHIFT 32        /* bits 32-47: destination port */
-
-/* With room for a TCP header beyond the furthest offset: the verifier
- * checks th + 1 against the packet's end only for offsets up to 64 KiB. */
-_Static_assert(TG_L4_OFF_MAX + sizeof(struct tcphdr) <= TG_META_L4_MASK,
-	       "a TCP offset the parsers produce does not fit tg_decide's meta");
 
 /*
  * The decision and the action for a SYN to a limited port, as a global
@@ -948,7 +993,20 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bu
 	cfg = bpf_map_lookup_elem(&tg_config, &zero);
 	if (!src || !cfg || !cnt)
 		return XDP_PASS;
-	return limit_syn(ctx, &p, src, cfg, cnt, b);
+	return limit_syn(ctx, &p, src, cfg, cnt, b, meta);
+}
+
+/*
+ * tg_decide, and the cookie SYN-ACK when it says so: called from here,
+ * not from within tg_decide, so the two global functions' stacks are
+ * never on top of each other.
+ */
+static __always_inline int decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bucket *b,
+				  __u64 meta)
+{
+	int ret = tg_decide(ctx, src, b, meta);
+
+	return ret == TG_RET_COOKIE ? tg_cookie_syn(ctx, meta) : ret;
 }
 
 static __always_inline __u64 pkt_meta(const struct tg_pkt *p, bool first_frag, __u16 dport)
@@ -998,7 +1056,7 @@ static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, s
 		cnt->exthdr_long++;
 	else
 		cnt->frag_tiny++;
-	return tg_decide(ctx, src, NULL, pkt_meta(p, first_frag, dport));
+	return decide(ctx, src, NULL, pkt_meta(p, first_frag, dport));
 }
 
 SEC("xdp")
@@ -1066,8 +1124,12 @@ int tidegate_xdp(struct xdp_md *ctx)
 					     first_frag);
 		return pass_by_reason(cnt, ret);
 	}
-	if (!syn)
+	if (!syn) {
+		if (cookie_ack_due(&p, dport, cfg) &&
+		    tg_cookie_ack(ctx, &src, pkt_meta(&p, first_frag, dport)) == XDP_DROP)
+			return XDP_DROP;
 		return pass_not_syn(&p, cfg, cnt);
+	}
 	dport32 = dport;
 	limited = bpf_map_lookup_elem(&tg_ports, &dport32);
 	if (!limited || !*limited)
@@ -1114,5 +1176,54 @@ int tidegate_xdp(struct xdp_md *ctx)
 			}
 		}
 	}
-	return tg_decide(ctx, &src, b, pkt_meta(&p, first_frag, dport));
+	return decide(ctx, &src, b,
+		      pkt_meta(&p, first_frag, dport) |
+			      (cfg->flags & TG_F_RULES ? 0 : TG_META_LOOKED));
+}
+
+/*
+ * TC ingress: the ACK that carries a valid cookie becomes a connection
+ * of its listener (handshake.h). Everything passes; only ACKs to a
+ * limited port while a cookie may be alive are looked at.
+ */
+SEC("tc")
+int tidegate_tc(struct __sk_buff *skb)
+{
+	struct cursor c = {
+		.pos = (void *)(long)skb->data,
+		.end = (void *)(long)skb->data_end,
+	};
+	struct tg_pkt p = { .data = c.pos, .end = c.end, .tcp = true };
+	struct tg_counters *cnt;
+	struct tg_config *cfg;
+	bool syn, first_frag = false;
+	__u32 zero = 0;
+	__u16 proto, dport;
+	int ret;
+
+	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
+	cfg = bpf_map_lookup_elem(&tg_config, &zero);
+	if (!cnt || !cfg || cfg->cookie_mode == TG_COOKIES_OFF)
+		return TC_ACT_OK;
+	if (parse_eth(&c, &proto))
+		return TC_ACT_OK;
+	p.l3 = c.pos;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		__be32 saddr;
+
+		ret = parse_ipv4(&c, &saddr, &first_frag);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6;
+
+		ret = parse_ipv6(&c, &ip6, &first_frag);
+		p.v6 = true;
+	} else {
+		return TC_ACT_OK;
+	}
+	if (ret || first_frag)
+		return TC_ACT_OK;
+	p.th = c.pos;
+	if (parse_tcp(&c, &dport, &syn) || syn || !cookie_ack_due(&p, dport, cfg))
+		return TC_ACT_OK;
+	return tg_tc_ack(skb, pkt_meta(&p, false, dport));
 }

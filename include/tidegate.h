@@ -86,6 +86,30 @@ struct tg_rescale {
 #define TG_F_FLOWS   (1U << 2) /* a redirect action exists: follow tg_flows */
 #define TG_F_DENY_ALL (1U << 3) /* a deny --all rule exists: look every packet up */
 
+/*
+ * SYN cookies (bpf/cookies.h): tg_config.cookie_mode. A SYN the mode
+ * covers is answered from XDP with a SYN-ACK whose sequence number is a
+ * cookie, and the client's ACK is handed to the listener by the TC
+ * program; nothing is allocated for the SYN.
+ */
+enum tg_cookie_mode {
+	TG_COOKIES_OFF = 0,  /* every SYN takes its bucket, as without cookies */
+	TG_COOKIES_ON = 1,   /* every SYN from an untracked source gets a cookie */
+	TG_COOKIES_AUTO = 2, /* as on, while new sources arrive faster than
+			      * the new-source budget (and a while after) */
+};
+
+/* tg_config.cookie_opts: the TCP options the listener's network
+ * namespace has on (its tcp_timestamps, tcp_sack, tcp_window_scaling
+ * sysctls), so a cookie never promises one the kernel would refuse. */
+#define TG_COPT_TS    (1U << 0)
+#define TG_COPT_SACK  (1U << 1)
+#define TG_COPT_WS    (1U << 2)
+#define TG_COPT_READY (1U << 3) /* cookies may be sent: the TC program that
+				 * completes handshakes is attached and the
+				 * kernel takes cookie sockets (tcp_syncookies) */
+#define TG_COPT_TC    (1U << 4) /* the TC program is attached */
+
 /* What happens to a SYN over its limit (or denied): tg_config.action,
  * tg_rule.action. A rule's TG_ACT_DEFAULT takes the interface's action. */
 enum tg_action {
@@ -129,6 +153,25 @@ struct tg_config {
 	__u64 log_interval_ns;
 	__u64 log_budget_interval_ns;
 	__u64 log_budget_tolerance_ns;
+	/* SYN cookies: the mode, the SipHash key (random per attach, kept
+	 * by set), the SYN-ACK budget and, for auto, the new-source budget,
+	 * each a GCRA in tg_state; the rates as written, per second. */
+	__u32 cookie_mode;        /* TG_COOKIES_* */
+	__u32 cookie_opts;        /* TG_COPT_* */
+	__u64 cookie_key[2];
+	__u64 cookie_interval_ns;
+	__u64 cookie_tolerance_ns;
+	__u64 newsrc_interval_ns;
+	__u64 newsrc_tolerance_ns;
+	__u32 cookie_budget;      /* SYN-ACKs per second, burst the same */
+	__u32 new_source_rate;    /* new sources per second (auto's trip) */
+	/* Facts of the host, written at attach and kept by set: */
+	__u16 cookie_mss4;        /* the MSS to advertise: interface MTU - 40 */
+	__u16 cookie_mss6;        /* ...- 60 */
+	__u8 cookie_wscale;       /* the window scale the listener's kernel
+				   * chooses (tcp_rmem, rmem_max): a cookie
+				   * ACK's socket gets it, so we advertise it */
+	__u8 cookie_reserved[3];
 };
 
 /*
@@ -138,6 +181,14 @@ struct tg_config {
 struct tg_state {
 	__u64 rst_tat_ns; /* RST replies budget */
 	__u64 log_tat_ns; /* drop log budget */
+	__u64 cookie_tat_ns;   /* SYN-ACK budget */
+	__u64 newsrc_tat_ns;   /* auto: the new-source budget */
+	__u64 cookie_last_ns;  /* a cookie was sent then (to a second): ACKs
+				* are checked only while one may be alive */
+	__u64 auto_until_ns;   /* auto: cookies cover new sources until then */
+	__u64 auto_since_ns;   /* auto: when it last tripped */
+	__s64 room;            /* tg_buckets: free slots known to be left,
+				* a lower bound; <= 0: count the table */
 };
 
 /*
@@ -303,7 +354,26 @@ struct tg_log_event {
 	X(log_emitted, log_lines_total, written, "drop log lines written")                      \
 	X(log_budget_exceeded, log_lines_total, over_budget,                                    \
 	  "drop log lines over the budget, not written")                                       \
-	X(log_lost, log_lines_total, lost, "drop log lines lost: the ring buffer was full")
+	X(log_lost, log_lines_total, lost, "drop log lines lost: the ring buffer was full")     \
+	/* SYN cookies. A covered SYN is not in syn: it is charged to no                       \
+	 * bucket. cookie_syn == cookie_sent + cookie_budget_exceeded +                        \
+	 * cookie_skipped */                                                                   \
+	X(cookie_syn, cookie_syn_total, ,                                                       \
+	  "SYNs from untracked sources the cookie mode covered (not in syn)")                  \
+	X(cookie_sent, cookie_synack_total, sent, "answered with a SYN cookie SYN-ACK (XDP_TX)") \
+	X(cookie_budget_exceeded, cookie_synack_total, over_budget,                             \
+	  "cookie wanted, over the cookie budget: dropped")                                    \
+	X(cookie_skipped, cookie_synack_total, skipped,                                         \
+	  "cookie wanted, not answerable (options, fragment, not unicast): dropped")           \
+	X(cookie_ack_valid, cookie_ack_total, valid,                                            \
+	  "ACKs whose cookie the listener took as a connection (TC)")                          \
+	X(cookie_ack_invalid, cookie_ack_total, invalid,                                        \
+	  "ACKs to a limited port with a bad or stale cookie and no connection: dropped")      \
+	X(cookie_assign_failed, cookie_ack_total, refused,                                      \
+	  "valid cookies the kernel did not take (no listener, a sysctl): passed")             \
+	X(cookie_verified, cookie_verified_sources_total, ,                                     \
+	  "sources given a bucket by a valid cookie")                                          \
+	X(cookie_auto_trips, cookie_auto_trips_total, , "times auto mode turned cookies on")
 
 #define TG_COUNTER_FIELD(field, metric, label, help) __u64 field;
 struct tg_counters {

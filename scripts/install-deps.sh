@@ -16,6 +16,8 @@ PKGS=(
 	redis-server redis-tools nftables iptables gnuplot-nox
 	ethtool prometheus xdp-tools python3-prometheus-client tcpdump
 	fail2ban
+	# a real server behind SYN cookies (tests/integration/61-syncookies.sh)
+	nginx-light
 	# the Debian package (debian/, tests/integration/58-package.sh)
 	debhelper dpkg-dev fakeroot lintian
 	# profiling the benchmark (BENCHMARKS.md)

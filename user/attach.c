@@ -9,9 +9,11 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "cookie_facts.h"
 #include "live.h"
 #include "log.h"
 #include "output.h"
+#include "tc.h"
 #include "tidegate.skel.h"
 
 int tg_parse_mode(const char *text, enum xdp_attach_mode *mode)
@@ -115,6 +117,35 @@ static void keep_table_size(const char *ifname, struct tg_limits *l, __u32 pinne
 	}
 }
 
+/*
+ * Put the TC program that completes cookie handshakes at the interface's
+ * ingress (prog_fd < 0: keep the one there, if any), and tell the XDP
+ * program whether it may send cookies. A
+ * failure leaves cookies off, not the attach undone: rate limiting
+ * works without them.
+ */
+static void attach_handshake(const char *ifname, int ifindex, int prog_fd,
+			     const struct tg_maps *m)
+{
+	bool ready = false;
+	__u32 id;
+	int err;
+
+	if (prog_fd < 0) {
+		ready = !tg_tc_find(ifindex, &id);
+	} else {
+		err = tg_tc_attach(ifindex, prog_fd);
+		if (err)
+			tg_warn("%s: attaching the TC ingress program for SYN cookies: %s; "
+				"cookies stay off", ifname, strerror(-err));
+		ready = !err;
+	}
+	err = tg_cookies_write_facts(m, ifname, ready);
+	if (err)
+		tg_warn("%s: writing the SYN cookie settings: %s; cookies stay off", ifname,
+			strerror(-err));
+}
+
 /* Make new maps, without loading the program: a second skeleton whose
  * program is not loaded gives BTF-typed maps that bpftool can print. */
 static int create_maps(__u32 max_sources, struct tidegate_bpf **out)
@@ -128,6 +159,8 @@ static int create_maps(__u32 max_sources, struct tidegate_bpf **out)
 	err = bpf_map__set_max_entries(skel->maps.tg_buckets, max_sources);
 	if (!err)
 		err = bpf_program__set_autoload(skel->progs.tidegate_xdp, false);
+	if (!err)
+		err = bpf_program__set_autoload(skel->progs.tidegate_tc, false);
 	if (!err)
 		err = tidegate_bpf__load(skel);
 	if (err) {
@@ -174,6 +207,8 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 			return tg_fail(TG_EXIT_FAIL, "%s: writing the config: %s", ifname,
 				       strerror(-err));
 		}
+		/* Its TC program, if that attach put one there. */
+		attach_handshake(ifname, req->ifindex, -1, &held);
 		res->reused = res->was_attached = true;
 		*m = held;
 		return TG_EXIT_OK;
@@ -240,6 +275,8 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 		goto undo;
 	}
 	err = bpf_map__set_max_entries(skel->maps.tg_buckets, l.max_sources);
+	if (!err && !tg_tc_supported())
+		err = bpf_program__set_autoload(skel->progs.tidegate_tc, false);
 	if (!err)
 		err = tg_maps_reuse(skel->obj, &held);
 	if (err) {
@@ -265,6 +302,9 @@ int tg_attach_iface(const struct tg_attach_req *req, struct tg_maps *m,
 			      pinned_by_us ? " and removed its pins" : "");
 		goto undo;
 	}
+	attach_handshake(ifname, req->ifindex,
+			 bpf_program__autoload(skel->progs.tidegate_tc) ?
+				 bpf_program__fd(skel->progs.tidegate_tc) : -1, m);
 	ret = TG_EXIT_OK;
 	goto out;
 undo:
@@ -292,6 +332,9 @@ int tg_detach_iface(const char *ifname)
 	if (ifindex) {
 		e = tg_xdp_detach(ifindex);
 		if (e && e != -ENOENT)
+			err = e;
+		e = tg_tc_detach(ifindex);
+		if (e && !err)
 			err = e;
 	}
 	e = tg_maps_unpin(ifname);

@@ -9,6 +9,7 @@
 #include "iface.h"
 #include "log.h"
 #include "output.h"
+#include "tc.h"
 #include "tidegate.h"
 #include "xdp.h"
 
@@ -55,6 +56,10 @@ static int detach_locked(const char *ifname, bool force)
 				       strerror(-err));
 	} else
 		tg_warn("%s: no tidegate program was attached; removing its stale pins", ifname);
+	err = tg_tc_detach(ifindex);
+	if (err)
+		return tg_fail(TG_EXIT_FAIL, "%s: detaching the TC ingress program: %s", ifname,
+			       strerror(-err));
 	err = tg_maps_unpin(ifname);
 	if (err)
 		return tg_fail(TG_EXIT_FAIL, "%s: detached, but removing pins failed: %s", ifname,

@@ -121,7 +121,8 @@ static bool limits_equal(const struct tg_limits *a, const struct tg_limits *b)
 	       !memcmp(&a->ports, &b->ports, sizeof(a->ports)) &&
 	       !memcmp(&a->action, &b->action, sizeof(a->action)) &&
 	       a->rst_budget == b->rst_budget && a->log_interval == b->log_interval &&
-	       a->log_budget == b->log_budget;
+	       a->log_budget == b->log_budget && a->syn_cookies == b->syn_cookies &&
+	       a->cookie_budget == b->cookie_budget && a->new_source_rate == b->new_source_rate;
 }
 
 /*

@@ -6,6 +6,7 @@
 
 #include "caps.h"
 #include "commands.h"
+#include "cookie_facts.h"
 #include "iface.h"
 #include "limit_opts.h"
 #include "live.h"
@@ -46,6 +47,7 @@ static struct json_object *iface_status(const char *ifname, bool *attached)
 	if (!err) {
 		if (!tg_live_read(&m, &l))
 			json_object_object_add(o, "limits", tg_limits_json(&l));
+		json_object_object_add(o, "syn_cookies", tg_cookies_status_json(&m, ifindex));
 		tg_maps_close(&m);
 	} else if (err == -EPROTO) {
 		json_object_object_add(o, "problem",

@@ -24,6 +24,24 @@ static int parse_num(const char *text, __u64 min, __u64 max, __u64 *out, char *w
 	return 0;
 }
 
+/* A rate such as 5000/second (or 300000/minute) as a whole number per
+ * second, 1 to max. */
+static int parse_per_second(const char *text, __u32 max, __u32 *out, char *why, size_t whylen)
+{
+	struct tg_rate r;
+	__u64 per_s;
+
+	if (tg_rate_parse(text, &r, why, whylen))
+		return -EINVAL;
+	per_s = r.count * TG_NSEC_PER_SEC / r.period_ns;
+	if (per_s < 1 || per_s > max) {
+		snprintf(why, whylen, "expected 1/second to %u/second", max);
+		return -ERANGE;
+	}
+	*out = (__u32)per_s;
+	return 0;
+}
+
 int tg_limit_set(struct tg_limits *l, int id, const char *text, char *why, size_t whylen)
 {
 	__u64 v;
@@ -86,6 +104,18 @@ int tg_limit_set(struct tg_limits *l, int id, const char *text, char *why, size_
 			return -EINVAL;
 		l->log_budget = (__u32)v;
 		return 0;
+	case OPT_SYN_COOKIES:
+		if (tg_cookie_mode_parse(text, &l->syn_cookies)) {
+			snprintf(why, whylen, "expected off, on or auto");
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_NEW_SOURCE_RATE:
+		return parse_per_second(text, TG_MAX_NEW_SOURCE_RATE, &l->new_source_rate, why,
+					whylen) ? -EINVAL : 0;
+	case OPT_COOKIE_BUDGET:
+		return parse_per_second(text, TG_MAX_COOKIE_BUDGET, &l->cookie_budget, why,
+					whylen) ? -EINVAL : 0;
 	}
 	snprintf(why, whylen, "not a limit");
 	return -ENOENT;
@@ -207,6 +237,14 @@ struct json_object *tg_limit_json(const struct tg_limits *l, int id)
 		return json_object_new_int64(l->log_interval);
 	case OPT_LOG_BUDGET:
 		return json_object_new_int64(l->log_budget);
+	case OPT_SYN_COOKIES:
+		return json_object_new_string(tg_cookie_mode_name(l->syn_cookies));
+	case OPT_NEW_SOURCE_RATE:
+		snprintf(buf, sizeof(buf), "%u/second", tg_limits_new_source_rate(l));
+		return json_object_new_string(buf);
+	case OPT_COOKIE_BUDGET:
+		snprintf(buf, sizeof(buf), "%u/second", l->cookie_budget);
+		return json_object_new_string(buf);
 	}
 	return NULL;
 }

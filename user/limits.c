@@ -22,6 +22,41 @@ void tg_limits_default(struct tg_limits *l)
 	l->rst_budget = TG_DEFAULT_RST_BUDGET;
 	l->log_interval = TG_DEFAULT_LOG_INTERVAL;
 	l->log_budget = TG_DEFAULT_LOG_BUDGET;
+	l->syn_cookies = TG_DEFAULT_COOKIE_MODE;
+	l->cookie_budget = TG_DEFAULT_COOKIE_BUDGET;
+}
+
+static const char *const cookie_modes[] = {
+	[TG_COOKIES_OFF] = "off",
+	[TG_COOKIES_ON] = "on",
+	[TG_COOKIES_AUTO] = "auto",
+};
+
+int tg_cookie_mode_parse(const char *text, __u32 *mode)
+{
+	__u32 i;
+
+	for (i = 0; i < sizeof(cookie_modes) / sizeof(cookie_modes[0]); i++)
+		if (!strcmp(text, cookie_modes[i])) {
+			*mode = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *tg_cookie_mode_name(__u32 mode)
+{
+	return mode < sizeof(cookie_modes) / sizeof(cookie_modes[0]) ? cookie_modes[mode]
+								     : "unknown";
+}
+
+__u32 tg_limits_new_source_rate(const struct tg_limits *l)
+{
+	__u32 derived = l->max_sources / TG_NEW_SOURCE_TURNOVER_S;
+
+	if (l->new_source_rate)
+		return l->new_source_rate;
+	return derived ? derived : 1;
 }
 
 __u64 tg_limits_burst(const struct tg_limits *l)
@@ -89,6 +124,7 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 			size_t whylen)
 {
 	__u64 burst = tg_limits_burst(l), interval, tolerance;
+	__u32 new_sources = tg_limits_new_source_rate(l);
 	int err;
 
 	err = tg_limit_check(&l->rate, burst, &interval, &tolerance, why, whylen);
@@ -119,6 +155,21 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 		return -ERANGE;
 	}
 
+	if (l->syn_cookies > TG_COOKIES_AUTO) {
+		snprintf(why, whylen, "SYN cookie mode %u is not off, on or auto", l->syn_cookies);
+		return -EINVAL;
+	}
+	if (l->cookie_budget < 1 || l->cookie_budget > TG_MAX_COOKIE_BUDGET) {
+		snprintf(why, whylen, "cookie budget %u is out of range 1-%u", l->cookie_budget,
+			 TG_MAX_COOKIE_BUDGET);
+		return -ERANGE;
+	}
+	if (l->new_source_rate > TG_MAX_NEW_SOURCE_RATE) {
+		snprintf(why, whylen, "new-source rate %u is out of range 1-%u",
+			 l->new_source_rate, TG_MAX_NEW_SOURCE_RATE);
+		return -ERANGE;
+	}
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->interval_ns = interval;
 	cfg->tolerance_ns = tolerance;
@@ -141,6 +192,13 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 	cfg->log_interval_ns = (__u64)l->log_interval * TG_NSEC_PER_SEC;
 	cfg->log_budget_interval_ns = TG_NSEC_PER_SEC / l->log_budget;
 	cfg->log_budget_tolerance_ns = (l->log_budget - 1) * cfg->log_budget_interval_ns;
+	cfg->cookie_mode = l->syn_cookies;
+	cfg->cookie_budget = l->cookie_budget;
+	cfg->cookie_interval_ns = TG_NSEC_PER_SEC / l->cookie_budget;
+	cfg->cookie_tolerance_ns = (l->cookie_budget - 1) * cfg->cookie_interval_ns;
+	cfg->new_source_rate = l->new_source_rate;
+	cfg->newsrc_interval_ns = TG_NSEC_PER_SEC / new_sources;
+	cfg->newsrc_tolerance_ns = (new_sources - 1) * cfg->newsrc_interval_ns;
 	return 0;
 }
 
@@ -163,4 +221,7 @@ void tg_limits_from_config(const struct tg_config *cfg, struct tg_limits *l)
 		(__u32)(cfg->log_budget_tolerance_ns / cfg->log_budget_interval_ns + 1) :
 		TG_DEFAULT_LOG_BUDGET;
 	l->log_interval = (__u32)(cfg->log_interval_ns / TG_NSEC_PER_SEC);
+	l->syn_cookies = cfg->cookie_mode;
+	l->cookie_budget = cfg->cookie_budget ? cfg->cookie_budget : TG_DEFAULT_COOKIE_BUDGET;
+	l->new_source_rate = cfg->new_source_rate;
 }

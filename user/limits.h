@@ -31,6 +31,15 @@
 #define TG_MAX_LOG_INTERVAL     86400
 #define TG_DEFAULT_LOG_BUDGET   100  /* log lines per second, all sources */
 #define TG_MAX_LOG_BUDGET       100000
+/* SYN cookies: SYN-ACKs per second, all sources together (the burst
+ * the same), and auto mode's new-source budget. By default auto trips
+ * when new sources arrive faster than would turn the whole table over
+ * in TG_NEW_SOURCE_TURNOVER_S seconds. */
+#define TG_DEFAULT_COOKIE_MODE   TG_COOKIES_AUTO
+#define TG_DEFAULT_COOKIE_BUDGET 1000000
+#define TG_MAX_COOKIE_BUDGET     100000000
+#define TG_NEW_SOURCE_TURNOVER_S 60
+#define TG_MAX_NEW_SOURCE_RATE   100000000
 
 /* What happens to a SYN over its limit: TG_ACT_* and, for a redirect,
  * the interface. */
@@ -52,7 +61,18 @@ struct tg_limits {
 	__u32 log_interval; /* seconds */
 	__u32 log_budget;   /* lines per second; also the burst */
 	__u32 rule_seq;     /* carried, not set by the operator */
+	__u32 syn_cookies;     /* TG_COOKIES_* */
+	__u32 cookie_budget;   /* SYN-ACKs per second; also the burst */
+	__u32 new_source_rate; /* per second; 0: derived from max_sources */
 };
+
+/* "off" / "on" / "auto" into a TG_COOKIES_*; -EINVAL otherwise. */
+int tg_cookie_mode_parse(const char *text, __u32 *mode);
+const char *tg_cookie_mode_name(__u32 mode);
+
+/* The new-source rate in force: as given, or max_sources spread over
+ * TG_NEW_SOURCE_TURNOVER_S seconds (at least 1). */
+__u32 tg_limits_new_source_rate(const struct tg_limits *l);
 
 void tg_limits_default(struct tg_limits *l);
 

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "clock.h"
+#include "cookie_facts.h"
 #include "live.h"
 #include "rescale.h"
 #include "log.h"
@@ -212,9 +213,14 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 		tg_err("%s", why);
 		return err;
 	}
-	/* Rule ids are never handed out twice, whatever l says. */
-	if (!bpf_map_lookup_elem(m->config, &zero, &cur) && cur.rule_seq > cfg.rule_seq)
-		cfg.rule_seq = cur.rule_seq;
+	/* Rule ids are never handed out twice, whatever l says; the SYN
+	 * cookie facts of the host are attach's to write, not ours. */
+	if (!bpf_map_lookup_elem(m->config, &zero, &cur)) {
+		if (cur.rule_seq > cfg.rule_seq)
+			cfg.rule_seq = cur.rule_seq;
+		tg_cookies_keep_facts(&cfg, &cur);
+		tg_cookies_sysctls(&cfg, cur.cookie_opts & TG_COPT_TC);
+	}
 	/* The default limit's buckets keep their tokens (a fresh table's
 	 * config is all zeros: nothing to carry). */
 	from = (struct tg_gcra){ cur.interval_ns, cur.tolerance_ns };

@@ -53,6 +53,12 @@ static const struct {
 	{ "log_lines_total", "outcome",
 	  "Drop log lines: written to the ring buffer, refused by the budget, lost to a "
 	  "full ring." },
+	{ "cookie_synack_total", "outcome",
+	  "SYNs the cookie mode covered: answered with a cookie, over the cookie budget, or "
+	  "not answerable (both dropped)." },
+	{ "cookie_ack_total", "outcome",
+	  "ACKs checked for a cookie: valid (a connection made), invalid (dropped), refused "
+	  "by the kernel (passed)." },
 };
 
 /* tidegate_syn_total is read from tg_fam_stats, which has the verdicts

@@ -94,6 +94,15 @@
 	X(LOG_BUDGET, "log-budget", 0, "N", LIMIT, 0, "5",                                     \
 	  "drop log: at most N lines per second in all (default " STR(TG_DEFAULT_LOG_BUDGET)   \
 	  ")")                                                                                 \
+	X(SYN_COOKIES, "syn-cookies", 0, "off|on|auto", LIMIT, 0, "on",                        \
+	  "answer SYNs from untracked sources with SYN cookies from XDP: on, off, or auto "   \
+	  "while new sources outrun --new-source-rate (default auto)")                        \
+	X(NEW_SOURCE_RATE, "new-source-rate", 0, "RATE", LIMIT, 0, "300/second",               \
+	  "auto: cookies once new sources arrive faster than RATE (default: --max-sources "   \
+	  "per " STR(TG_NEW_SOURCE_TURNOVER_S) " s)")                                          \
+	X(COOKIE_BUDGET, "cookie-budget", 0, "RATE", LIMIT, 0, "5000/second",                  \
+	  "SYN cookie SYN-ACKs from all sources together; over it, drop (default "            \
+	  STR(TG_DEFAULT_COOKIE_BUDGET) "/second)")                                            \
 	X(RULE, "rule", 0, "CIDR allow|deny|limit ...", LIMIT, TG_OPT_FILE,                    \
 	  "198.51.100.0/24 deny", "a rule, as 'tidegate rule add IFACE' takes its words")     \
 	/* Commands' own */                                                                    \

@@ -303,6 +303,7 @@ struct fspec {
 	__u8 flags;         /* TCP flags; 0: SYN */
 	__u32 seq, ack;
 	unsigned int tcp_opts;  /* bytes of TCP options (multiple of 4) */
+	const __u8 *opt_bytes;  /* those bytes; NULL: an MSS kind/len, then NOPs */
 	unsigned int payload;   /* bytes of TCP payload */
 	unsigned int ip_opts;   /* IPv4 option bytes (multiple of 4) */
 	bool ext_hdr;           /* IPv6: one destination-options header */
@@ -440,12 +441,31 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 	th[13] = s->flags ? s->flags : F_SYN;
 	be16(th + 14, 64240);
 	for (i = 0; i < (int)s->tcp_opts; i++)
-		th[20 + i] = (__u8)(i == 0 ? 2 : i == 1 ? 4 : 1); /* MSS kind/len, then NOPs */
+		th[20 + i] = s->opt_bytes ? s->opt_bytes[i]
+					  : (__u8)(i == 0 ? 2 : i == 1 ? 4 : 1); /* MSS kind/len, NOPs */
 	for (i = 0; i < (int)s->payload; i++)
 		th[doff * 4 + i] = (__u8)('a' + i % 26);
 	be16(th + 16, tcp_csum(s->v6, src, dst, th, l4_len));
 	(void)alen;
 	return (int)(th - buf + l4_len);
+}
+
+/* A reply's Ethernet header to the SYN of s, its VLAN tags kept;
+ * returns where IP starts. */
+static inline size_t fexpect_l2(const struct fspec *s, __u8 *buf)
+{
+	size_t off = 12;
+	int i;
+
+	memcpy(buf, mac_client, ETH_ALEN);
+	memcpy(buf + ETH_ALEN, mac_server, ETH_ALEN);
+	for (i = 0; i < s->vlans; i++) {
+		be16(buf + off, ETH_P_8021Q);
+		be16(buf + off + 2, (__u16)(100 + i));
+		off += 4;
+	}
+	be16(buf + off, s->v6 ? ETH_P_IPV6 : ETH_P_IP);
+	return off + 2;
 }
 
 /*
@@ -457,22 +477,11 @@ static inline int fbuild(const struct fspec *s, __u8 *buf)
 static inline int fexpect_rst(const struct fspec *s, __u8 *buf)
 {
 	__u8 src[16], dst[16], *ip, *th;
-	size_t off = 12;
-	int i;
 
 	if (addr_of(s->v6, s->src, src) ||
 	    addr_of(s->v6, s->dst ? s->dst : s->v6 ? "2001:db8::1" : "198.51.100.1", dst))
 		return -1;
-	memcpy(buf, mac_client, ETH_ALEN);
-	memcpy(buf + ETH_ALEN, mac_server, ETH_ALEN);
-	for (i = 0; i < s->vlans; i++) {
-		be16(buf + off, ETH_P_8021Q);
-		be16(buf + off + 2, (__u16)(100 + i));
-		off += 4;
-	}
-	be16(buf + off, s->v6 ? ETH_P_IPV6 : ETH_P_IP);
-	off += 2;
-	ip = buf + off;
+	ip = buf + fexpect_l2(s, buf);
 	if (s->v6) {
 		memset(ip, 0, 40);
 		be32(ip, 0x60000000);
@@ -516,7 +525,7 @@ static inline int frames_equal(const __u8 *got, int glen, const __u8 *want, int 
 			at = i;
 			break;
 		}
-	if (!tap_ok(glen == wlen && at < 0, "%s: the RST byte for byte", desc)) {
+	if (!tap_ok(glen == wlen && at < 0, "%s: the reply byte for byte", desc)) {
 		tap_diag("  length %d, want %d", glen, wlen);
 		if (at >= 0)
 			tap_diag("  first difference at byte %d: 0x%02x, want 0x%02x", at, got[at],

@@ -15,7 +15,7 @@ COUNT=50000
 BURST=2
 
 tg_ok "attach --rate 1/minute --burst $BURST --ports 80" \
-	attach "$IF" --rate 1/minute --burst "$BURST" --ports 80 --json
+	attach "$IF" --rate 1/minute --burst "$BURST" --ports 80 --syn-cookies off --json
 
 FLOOD=$(sb_cli "$SB_TIDEGATE" flood "$SB_CLI_IF" --dst-ip "$SB_SRV_IP" \
 	--dst-mac "$(sb_srv_mac)" --port 80 --sources "$SOURCES" --count "$COUNT" \

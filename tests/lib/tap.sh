@@ -27,6 +27,16 @@ is() { # GOT WANT DESCRIPTION
 	return 1
 }
 
+# GOT matches the extended regular expression RE
+like() { # GOT RE DESCRIPTION
+	local got=$1 re=$2
+	shift 2
+	grep -Eq -- "$re" <<<"$got"
+	ok $? "$*" && return 0
+	diag "  got '$got', want a match of /$re/"
+	return 1
+}
+
 # NUMBER within [LO, HI]
 between() { # GOT LO HI DESCRIPTION
 	local got=$1 lo=$2 hi=$3
