@@ -22,17 +22,17 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 # would make it. A mutant whose sed no longer changes its file is
 # reported as stale: update its line when the code moves on.
 MUTANTS='
-cas-no-retry          | bpf/tidegate.bpf.c | s/^#define TG_CAS_TRIES [0-9]*/#define TG_CAS_TRIES 1/
+cas-no-retry          | bpf/gcra.h         | s/^#define TG_CAS_TRIES [0-9]*/#define TG_CAS_TRIES 1/
 ipv4-frag-mask        | bpf/parse.h        | s/^#define TG_IP_OFFSET 0x1FFF/#define TG_IP_OFFSET 0x0FFF/
 ipv6-frag-mask        | bpf/parse.h        | s/^#define TG_IP6_OFFSET 0xFFF8/#define TG_IP6_OFFSET 0x7FF8/
 ipv4-first-frag-lost  | bpf/parse.h        | s/\*first_frag = !!(ip->frag_off & bpf_htons(TG_IP_MF));/*first_frag = false;/
-family-swapped        | bpf/tidegate.bpf.c | s/__u32 fam = v6 ? TG_FAM_V6 : TG_FAM_V4;/__u32 fam = v6 ? TG_FAM_V4 : TG_FAM_V6;/
-gcra-edge-flipped     | bpf/tidegate.bpf.c | /gcra_charge(struct tg_bucket/,/^}/s/if (tat - now > lim->tolerance_ns)/if (tat - now >= lim->tolerance_ns)/
-gcra-no-max           | bpf/tidegate.bpf.c | /gcra_charge(struct tg_bucket/,/^}/s/__u64 tat = old > now ? old : now;/__u64 tat = old;/
-gcra-cap-no-slack     | bpf/tidegate.bpf.c | s/if (old > cap + TG_CAP_SLACK_NS)/if (old > cap)/
-new-bucket-not-charged| bpf/tidegate.bpf.c | s/\.tat_ns = now + lim->interval_ns,/.tat_ns = now,/
-coarse-deny-no-cap    | bpf/tidegate.bpf.c | s/return over > TG_COARSE_SLACK_NS \&\& over <= interval;/return over > TG_COARSE_SLACK_NS;/
-budget-edge-flipped   | bpf/tidegate.bpf.c | /budget_take(__u64/,/^}/s/if (tat - now > tolerance)/if (tat - now >= tolerance)/
+family-swapped        | bpf/verdict.h      | s/__u32 fam = v6 ? TG_FAM_V6 : TG_FAM_V4;/__u32 fam = v6 ? TG_FAM_V4 : TG_FAM_V6;/
+gcra-edge-flipped     | bpf/gcra.h         | /gcra_charge(struct tg_bucket/,/^}/s/if (tat - now > lim->tolerance_ns)/if (tat - now >= lim->tolerance_ns)/
+gcra-no-max           | bpf/gcra.h         | /gcra_charge(struct tg_bucket/,/^}/s/__u64 tat = old > now ? old : now;/__u64 tat = old;/
+gcra-cap-no-slack     | bpf/gcra.h         | s/if (old > cap + TG_CAP_SLACK_NS)/if (old > cap)/
+new-bucket-not-charged| bpf/bucket.h       | s/\.tat_ns = now + lim->interval_ns,/.tat_ns = now,/
+coarse-deny-no-cap    | bpf/gcra.h         | s/return over > TG_COARSE_SLACK_NS \&\& over <= interval;/return over > TG_COARSE_SLACK_NS;/
+budget-edge-flipped   | bpf/gcra.h         | /budget_take(__u64/,/^}/s/if (tat - now > tolerance)/if (tat - now >= tolerance)/
 syn-ignores-ack       | bpf/parse.h        | s/(TG_TCP_SYN | TG_TCP_ACK | TG_TCP_RST)) == TG_TCP_SYN/(TG_TCP_SYN | TG_TCP_RST)) == TG_TCP_SYN/
 syn-ignores-rst       | bpf/parse.h        | s/(TG_TCP_SYN | TG_TCP_ACK | TG_TCP_RST)) == TG_TCP_SYN/(TG_TCP_SYN | TG_TCP_ACK)) == TG_TCP_SYN/
 padding-read-as-header| bpf/parse.h        | s/return p + n <= c->end \&\& p + n <= c->ip_end;/return p + n <= c->end;/
@@ -46,13 +46,13 @@ ah-length-as-options  | bpf/parse.h        | s/c->pos += (oh->hdrlen + 2) \* 4;/
 v4mapped-accepted     | bpf/parse.h        | s/ip6->version != 6 || ipv6_v4mapped(&ip6->saddr)/ip6->version != 6/
 port-value-ignored    | bpf/tidegate.bpf.c | s/if (!limited || !\*limited)/if (!limited)/
 dry-run-drops         | bpf/tidegate.bpf.c | /limit_syn(struct xdp_md/,/^}/s/if (cfg->flags \& TG_F_DRY_RUN) {/if (0) {/
-syn-not-counted       | bpf/tidegate.bpf.c | /count_verdict(__u64/,/^}/s/(\*syn)++;/;/
-log-interval-edge     | bpf/tidegate.bpf.c | s/(__s64)(now - last) < (__s64)cfg->log_interval_ns/(__s64)(now - last) <= (__s64)cfg->log_interval_ns/
+syn-not-counted       | bpf/verdict.h      | /count_verdict(__u64/,/^}/s/(\*syn)++;/;/
+log-interval-edge     | bpf/verdict.h      | s/(__s64)(now - last) < (__s64)cfg->log_interval_ns/(__s64)(now - last) <= (__s64)cfg->log_interval_ns/
 rst-to-group-mac      | bpf/rst.h          | s/(eth->h_dest\[0\] \& 1)/(eth->h_dest[0] \& 2)/
-ban-ttl-ignored       | bpf/tidegate.bpf.c | s/return rule->expires_ns \&\& clock_coarse_ns() >= rule->expires_ns;/return false;/
-ban-ttl-edge-flipped  | bpf/tidegate.bpf.c | s/clock_coarse_ns() >= rule->expires_ns;/clock_coarse_ns() > rule->expires_ns;/
-ban-any-deny-rule     | bpf/tidegate.bpf.c | s/ || !(rule->flags \& TG_RULE_F_ALL) ||/ ||/
-ban-dry-run-drops     | bpf/tidegate.bpf.c | /denied_all(const/,/^}/s/return !(cfg->flags \& TG_F_DRY_RUN);/return true;/
+ban-ttl-ignored       | bpf/rules.h        | s/return rule->expires_ns \&\& clock_coarse_ns() >= rule->expires_ns;/return false;/
+ban-ttl-edge-flipped  | bpf/rules.h        | s/clock_coarse_ns() >= rule->expires_ns;/clock_coarse_ns() > rule->expires_ns;/
+ban-any-deny-rule     | bpf/rules.h        | s/ || !(rule->flags \& TG_RULE_F_ALL) ||/ ||/
+ban-dry-run-drops     | bpf/rules.h        | /denied_all(const/,/^}/s/return !(cfg->flags \& TG_F_DRY_RUN);/return true;/
 rescale-passes-swapped| bpf/rescale.bpf.c  | s/if (r->raise ? want <= debt : want >= debt)/if (r->raise ? want >= debt : want <= debt)/
 rescale-every-rule    | bpf/rescale.bpf.c  | s/if (key->rule != r->rule)/if (0)/
 rescale-debt-unclamped| bpf/rescale.bpf.c  | s/__u64 left = debt < r->old_cap_ns ? r->old_cap_ns - debt : 0;/__u64 left = r->old_cap_ns - debt;/

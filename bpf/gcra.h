@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gcra.h - GCRA on one word: the clocks, global budgets and a bucket's charge.
+ * Part of the XDP program: included by tidegate.bpf.c, in the order
+ * listed there, each header using what the ones before it declare.
+ */
+#ifndef TG_GCRA_H
+#define TG_GCRA_H
+
+/* Retries of the bucket's compare-and-swap before giving up. Each retry
+ * means another CPU admitted a SYN from the same source meanwhile. */
+#define TG_CAS_TRIES 32
+
+enum tg_verdict {
+	TG_ADMIT,
+	TG_DENY,
+	TG_CONTENDED,
+};
+
+/* The limit a SYN is charged against: the interface's or a rule's. */
+struct tg_limit {
+	__u64 interval_ns;
+	__u64 tolerance_ns;
+};
+
+/*
+ * One global GCRA word (the RST and log budgets): take a token, or say
+ * there is none. Losing every race counts as none: a budget errs on
+ * the side of sending less.
+ */
+static __always_inline bool budget_take(__u64 *word, __u64 now, __u64 interval,
+					__u64 tolerance)
+{
+	int i;
+
+	for (i = 0; i < TG_CAS_TRIES; i++) {
+		__u64 old = READ_ONCE(*word);
+		__u64 tat = old > now ? old : now;
+
+		if (tat - now > tolerance)
+			return false;
+		if (__sync_val_compare_and_swap(word, old, tat + interval) == old)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline __u64 clock_ns(void)
+{
+	if (test_clock)
+		return test_now_ns;
+	return bpf_ktime_get_ns();
+}
+
+/*
+ * The precise clock reads the TSC behind a serialising fence; on the
+ * benchmark's VM that was more than half of what a dropped SYN cost
+ * (BENCHMARKS.md). The coarse clock is a load of the time at the last
+ * tick: never ahead of the precise one, and behind it by a tick or two,
+ * a few more at worst (the kernel lets another CPU take over a tick
+ * stalled for five). A bucket more than TG_COARSE_SLACK_NS beyond the
+ * tolerance by the coarse clock is beyond it by the precise clock too,
+ * so that SYN is denied without reading the latter: the same decision,
+ * cheaper for the sources far over their limit, which is what a flood
+ * at a low rate is. Every SYN nearer the edge is decided by the precise
+ * clock. Were the coarse clock ever more than the slack behind, a SYN
+ * could be denied that much early: the direction gcra_charge already
+ * accepts from a clock that seems to go backwards, never one admitted
+ * too many.
+ */
+#define TG_COARSE_SLACK_NS (250ULL * 1000 * 1000)
+
+static __always_inline __u64 clock_coarse_ns(void)
+{
+	if (test_clock)
+		return test_now_ns;
+	return bpf_ktime_get_coarse_ns();
+}
+
+/*
+ * Whether the coarse clock alone may deny a SYN to a bucket with this
+ * tat: it owes more than the slack beyond its tolerance, and no more
+ * than the limit can owe at all (tolerance + interval, see
+ * gcra_charge). A tat beyond that was left by an earlier, slower limit;
+ * only the precise path caps it, so a fast denial there would keep the
+ * source out for as long as the old debt lasted. In the steady state a
+ * tat lies beyond the cap by the coarse clock only in the tick after an
+ * admission, whose SYNs then take the precise path to the same
+ * decision; with an interval no longer than the slack the fast path
+ * never decides, which costs nothing new: such a limit's buckets never
+ * owe more than one interval beyond the tolerance anyway.
+ * charge_source and the flood's fast path in tidegate_xdp both ask this,
+ * and only this. No overflow: tolerance + interval is under 2^62
+ * (limits.h), and so is the clock for the first 146 years of uptime; a
+ * tat under the tolerance makes over wrap far above any interval.
+ */
+static __always_inline bool coarse_deny(__u64 tat, __u64 coarse, __u64 tolerance,
+					__u64 interval)
+{
+	__u64 over = tat - (coarse + tolerance);
+
+	return over > TG_COARSE_SLACK_NS && over <= interval;
+}
+
+/* How far beyond what the limit can owe a tat may lie before
+ * gcra_charge caps it: more than clocks of two CPUs ever disagree by. */
+#define TG_CAP_SLACK_NS (1000ULL * 1000)
+
+/*
+ * GCRA on one word: admit when the bucket's theoretical arrival time is
+ * at most tolerance ahead of now, and move it one interval later. A
+ * clock that seems to go backwards only makes tat look further ahead,
+ * which can deny one SYN early but never admit one too many. Only
+ * admitted SYNs move tat on: a dropped SYN costs its source nothing more.
+ *
+ * A limit changed live meets tats charged under the old one. Under the
+ * current limit no bucket owes more than tolerance + interval (just
+ * after a SYN admitted at the edge), so tat is taken as at most now +
+ * tolerance + interval: a source a slower limit left a minute ahead is
+ * served one new interval after its first SYN under a faster one, not a
+ * minute later. That first SYN is denied all the same (the capped debt
+ * is an interval over the tolerance) and writes the cap back, so the
+ * source's next SYN one interval on is admitted and moves tat on from
+ * there. The write only lowers tat, to a state the current limit can
+ * reach by itself, from which it is exact: never more admitted than it
+ * allows. In the steady state tat never lies beyond the cap, but by the
+ * few ns or us this CPU's clock may read behind the one that admitted:
+ * a tat less than TG_CAP_SLACK_NS beyond the cap is left alone, so such
+ * a clock still only ever denies early, as above. A limit change whose
+ * cap is that close keeps its debt: at most a millisecond longer.
+ */
+static __always_inline int gcra_charge(struct tg_bucket *b, __u64 now,
+				       const struct tg_limit *lim,
+				       struct tg_counters *cnt)
+{
+	int i;
+
+	for (i = 0; i < TG_CAS_TRIES; i++) {
+		__u64 old = READ_ONCE(b->tat_ns);
+		__u64 tat = old > now ? old : now;
+
+		if (tat - now > lim->tolerance_ns) {
+			__u64 cap = now + lim->tolerance_ns + lim->interval_ns;
+
+			/* Lost to another CPU's write: its SYN saw to it. */
+			if (old > cap + TG_CAP_SLACK_NS)
+				__sync_val_compare_and_swap(&b->tat_ns, old, cap);
+			return TG_DENY;
+		}
+		if (__sync_val_compare_and_swap(&b->tat_ns, old,
+						tat + lim->interval_ns) == old) {
+			__sync_fetch_and_add(&b->admitted, 1);
+			return TG_ADMIT;
+		}
+		cnt->cas_retry++;
+	}
+	return TG_CONTENDED;
+}
+
+#endif /* TG_GCRA_H */
