@@ -16,6 +16,38 @@ static __always_inline __u8 bucket_prefix(const struct tg_pkt *p, const struct t
 	return p->v6 ? cfg->v6_prefix : cfg->v4_prefix;
 }
 
+/* A line's place under the global log budget, or false (counted). */
+static __always_inline bool log_budget_take(__u64 now, const struct tg_config *cfg,
+					    struct tg_counters *cnt)
+{
+	struct tg_state *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&tg_state, &zero);
+	if (!st || !budget_take(&st->log_tat_ns, now, cfg->log_budget_interval_ns,
+				cfg->log_budget_tolerance_ns)) {
+		cnt->log_budget_exceeded++;
+		return false;
+	}
+	return true;
+}
+
+/* Room for a line in the ring, or NULL (counted): nobody is reading. */
+static __always_inline struct tg_log_event *log_reserve(struct tg_counters *cnt)
+{
+	struct tg_log_event *ev = bpf_ringbuf_reserve(&tg_log, sizeof(*ev), 0);
+
+	if (!ev)
+		cnt->log_lost++;
+	return ev;
+}
+
+static __always_inline void log_submit(struct tg_log_event *ev, struct tg_counters *cnt)
+{
+	bpf_ringbuf_submit(ev, 0);
+	cnt->log_emitted++;
+}
+
 /*
  * The drop log: a bucket's first drop, then at most one line per
  * log_interval_ns, and every line under the global budget, so a flood
@@ -34,24 +66,14 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 {
 	__u64 last = READ_ONCE(b->logged_ns);
 	struct tg_log_event *ev;
-	struct tg_state *st;
-	__u32 zero = 0;
 
-	if (logged_lately(last, now, cfg))
+	if (logged_lately(last, now, cfg) || !log_budget_take(now, cfg, cnt))
 		return;
-	st = bpf_map_lookup_elem(&tg_state, &zero);
-	if (!st || !budget_take(&st->log_tat_ns, now, cfg->log_budget_interval_ns,
-				cfg->log_budget_tolerance_ns)) {
-		cnt->log_budget_exceeded++;
-		return;
-	}
 	if (__sync_val_compare_and_swap(&b->logged_ns, last, now) != last)
 		return;
-	ev = bpf_ringbuf_reserve(&tg_log, sizeof(*ev), 0);
-	if (!ev) {
-		cnt->log_lost++;
+	ev = log_reserve(cnt);
+	if (!ev)
 		return;
-	}
 	ev->time_ns = now;
 	ev->since_ns = last ? now - last : 0;
 	ev->dropped = READ_ONCE(b->dropped);
@@ -78,8 +100,7 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 	ev->flags = (cfg->flags & TG_F_DRY_RUN ? TG_EV_DRY_RUN : 0) |
 		    (rule && (rule->flags & TG_RULE_F_SHARED) ? TG_EV_SHARED : 0);
 	ev->reserved = 0;
-	bpf_ringbuf_submit(ev, 0);
-	cnt->log_emitted++;
+	log_submit(ev, cnt);
 }
 
 #endif /* TG_DROPLOG_H */

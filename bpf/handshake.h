@@ -149,6 +149,51 @@ static __always_inline __u32 ack_cookie(const struct tcphdr *th, struct tg_cooki
 }
 
 /*
+ * A line of the cookie path in the drop log (TG_WHY_COOKIE*). A mode
+ * change always gets one, outside the budget: auto trips at most once
+ * per TG_AUTO_HOLD_NS. Budget and bad-cookie lines come at most once
+ * per log_interval_ns each, under the log budget, as a bucket's do: a
+ * flood of either costs one line an interval, whatever its sources.
+ * addr: the packet's source, IPv4-mapped.
+ */
+static __always_inline void cookie_log(struct tg_state *st, const struct tg_config *cfg,
+				       struct tg_counters *cnt, __u8 why, __u64 time, __u64 since,
+				       const void *addr, __u16 dport, bool v6)
+{
+	struct tg_log_event *ev;
+
+	if (why >= TG_WHY_COOKIE_BUDGET) {
+		__u64 *turn = &st->cookie_logged_ns[TG_COOKIE_LOG_SLOT(why) & 1];
+		__u64 last = READ_ONCE(*turn);
+
+		if (logged_lately(last, time, cfg) || !log_budget_take(time, cfg, cnt))
+			return;
+		if (__sync_val_compare_and_swap(turn, last, time) != last)
+			return;
+		since = last ? time - last : 0;
+	}
+	ev = log_reserve(cnt);
+	if (!ev)
+		return;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->time_ns = time;
+	ev->since_ns = since;
+	if (why == TG_WHY_COOKIES_ON || why == TG_WHY_COOKIE_BUDGET) {
+		ev->rate_period_ns = 1000000000ULL;
+		ev->rate_count = why == TG_WHY_COOKIES_ON ? cfg->new_source_rate
+							  : cfg->cookie_budget;
+	}
+	__builtin_memcpy(ev->addr, addr, sizeof(ev->addr));
+	ev->dport = dport;
+	ev->family = v6 ? 6 : 4;
+	ev->prefixlen = v6 ? 128 : 32;
+	if (why >= TG_WHY_COOKIE_BUDGET)
+		ev->action = TG_ACT_DROP;
+	ev->why = why;
+	log_submit(ev, cnt);
+}
+
+/*
  * Whether auto mode covers a SYN from a new source now: while tripped,
  * and whenever new sources outrun their budget, which (re)trips it for
  * TG_AUTO_HOLD_NS. The budget is charged only by new sources not
@@ -158,19 +203,31 @@ static __always_inline __u32 ack_cookie(const struct tcphdr *th, struct tg_cooki
 #define TG_AUTO_HOLD_NS (10ULL * 1000000000ULL)
 
 static __always_inline bool auto_covers(struct tg_state *st, const struct tg_config *cfg,
-					struct tg_counters *cnt, __u64 now)
+					struct tg_counters *cnt, __u64 now, const struct tg_pkt *p)
 {
 	__u64 until = READ_ONCE(st->auto_until_ns);
+	__u8 addr[16];
 
 	/* Refreshed at most once a second: no write per SYN of a flood. */
 	if (until > now + TG_AUTO_HOLD_NS - TG_COOKIE_LAST_STEP_NS)
 		return true;
+	if (pkt_saddr(p, addr, true))
+		__builtin_memset(addr, 0, sizeof(addr));
+	/* The end of a trip is seen by the next new source after it: the
+	 * line says when it ended. Whoever clears the word logs it. */
+	if (until && until <= now &&
+	    __sync_val_compare_and_swap(&st->auto_until_ns, until, 0) == until) {
+		cookie_log(st, cfg, cnt, TG_WHY_COOKIES_OFF, until,
+			   until - READ_ONCE(st->auto_since_ns), addr, p->dport, p->v6);
+		until = 0;
+	}
 	if (budget_take(&st->newsrc_tat_ns, now, cfg->newsrc_interval_ns,
 			cfg->newsrc_tolerance_ns))
 		return until > now;
 	if (until <= now) {
 		cnt->cookie_auto_trips++;
 		WRITE_ONCE(st->auto_since_ns, now);
+		cookie_log(st, cfg, cnt, TG_WHY_COOKIES_ON, now, 0, addr, p->dport, p->v6);
 	}
 	WRITE_ONCE(st->auto_until_ns, now + TG_AUTO_HOLD_NS);
 	return true;
@@ -181,7 +238,7 @@ static __always_inline bool auto_covers(struct tg_state *st, const struct tg_con
  * no rule. Never without the TC program that completes the handshake.
  */
 static __always_inline bool cookie_covers(const struct tg_config *cfg, struct tg_counters *cnt,
-					  __u64 now)
+					  __u64 now, const struct tg_pkt *p)
 {
 	struct tg_state *st;
 	__u32 zero = 0;
@@ -192,7 +249,7 @@ static __always_inline bool cookie_covers(const struct tg_config *cfg, struct tg
 	if (cfg->cookie_mode == TG_COOKIES_ON)
 		return true;
 	st = bpf_map_lookup_elem(&tg_state, &zero);
-	return st && auto_covers(st, cfg, cnt, now);
+	return st && auto_covers(st, cfg, cnt, now, p);
 }
 
 /*
@@ -238,9 +295,15 @@ __noinline int tg_cookie_syn(struct xdp_md *ctx, __u64 meta)
 	 * precise clock's fence would be a good part of this SYN's cost.
 	 * Cookies are made and checked by the same clock. */
 	now = clock_coarse_ns();
+	if (cookie_flow(l3, end, th, v6, &f)) {
+		cnt->cookie_skipped++;
+		return XDP_DROP;
+	}
 	if (!budget_take(&st->cookie_tat_ns, now, cfg->cookie_interval_ns,
 			 cfg->cookie_tolerance_ns)) {
 		cnt->cookie_budget_exceeded++;
+		cookie_log(st, cfg, cnt, TG_WHY_COOKIE_BUDGET, now, 0, f.saddr,
+			   bpf_ntohs(f.dport), v6);
 		return XDP_DROP;
 	}
 	olen = th->doff * 4;
@@ -251,10 +314,6 @@ __noinline int tg_cookie_syn(struct xdp_md *ctx, __u64 meta)
 		olen = 0;
 	tg_opts_parse(&w, olen);
 	tg_opts_allowed(&w.o, cfg->cookie_opts);
-	if (cookie_flow(l3, end, th, v6, &f)) {
-		cnt->cookie_skipped++;
-		return XDP_DROP;
-	}
 	f.isn = bpf_ntohl(th->seq);
 	c = tg_cookie_make(&f, &w.o, v6, now, cfg->cookie_key);
 	a.opts = w.o;
@@ -296,6 +355,7 @@ __noinline int tg_cookie_ack(struct xdp_md *ctx, struct tg_source *src, __u64 me
 	struct tg_cookie_flow f = {};
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
+	struct tg_state *st;
 	struct bpf_sock *sk;
 	struct tcphdr *th;
 	__u32 zero = 0, cookie;
@@ -321,6 +381,10 @@ __noinline int tg_cookie_ack(struct xdp_md *ctx, struct tg_source *src, __u64 me
 			return XDP_PASS;
 	}
 	cnt->cookie_ack_invalid++;
+	st = bpf_map_lookup_elem(&tg_state, &zero);
+	if (st)
+		cookie_log(st, cfg, cnt, TG_WHY_COOKIE_INVALID, clock_coarse_ns(), 0, f.saddr,
+			   bpf_ntohs(f.dport), v6);
 	return XDP_DROP;
 }
 

@@ -189,6 +189,8 @@ struct tg_state {
 	__u64 auto_since_ns;   /* auto: when it last tripped */
 	__s64 room;            /* tg_buckets: free slots known to be left,
 				* a lower bound; <= 0: count the table */
+	__u64 cookie_logged_ns[2]; /* the drop log's last line of each
+				    * TG_COOKIE_LOG_SLOT kind */
 };
 
 /*
@@ -257,7 +259,23 @@ struct tg_flow {
 enum tg_log_why {
 	TG_WHY_LIMIT = 1, /* over the default limit or a limit rule's */
 	TG_WHY_DENY = 2,  /* a deny rule */
+	/* The cookie path's lines: about the interface, not a bucket.
+	 * addr is the source of the packet that made the line, bucket
+	 * and rule are zero, dropped and admitted are left to the reader
+	 * (the interface's counters). */
+	TG_WHY_COOKIES_ON = 3,  /* auto mode turned cookies on: new sources
+				 * outran rate_count per period */
+	TG_WHY_COOKIES_OFF = 4, /* auto mode turned them off; time_ns is when
+				 * the hold ended, since_ns how long they were on */
+	TG_WHY_COOKIE_BUDGET = 5,  /* a covered SYN over the cookie budget
+				    * (rate_count per period): dropped */
+	TG_WHY_COOKIE_INVALID = 6, /* an ACK with a bad or stale cookie: dropped */
 };
+
+/* The kinds of cookie line that come at most once per log_interval_ns,
+ * each with its own turn in tg_state.cookie_logged_ns. */
+#define TG_COOKIE_LOG_KINDS 2
+#define TG_COOKIE_LOG_SLOT(why) ((why) - TG_WHY_COOKIE_BUDGET)
 
 #define TG_EV_DRY_RUN (1U << 0) /* nothing was dropped: dry run */
 #define TG_EV_SHARED  (1U << 1) /* the bucket is a --shared rule's */

@@ -19,6 +19,7 @@
 #include "action.h"
 #include "caps.h"
 #include "commands.h"
+#include "counters.h"
 #include "iface.h"
 #include "interrupt.h"
 #include "output.h"
@@ -42,8 +43,26 @@ struct seen {
 
 struct follower {
 	struct seen *seen;
+	struct seen cookie_seen[TG_COOKIE_LOG_KINDS]; /* the previous budget and
+						       * bad-cookie lines */
+	int stats_fd;         /* tg_stats, for the cookie lines' totals */
 	__s64 wall_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 };
+
+static const char *const why_names[] = {
+	[TG_WHY_LIMIT] = "limit",
+	[TG_WHY_DENY] = "deny",
+	[TG_WHY_COOKIES_ON] = "cookies_on",
+	[TG_WHY_COOKIES_OFF] = "cookies_off",
+	[TG_WHY_COOKIE_BUDGET] = "cookie_budget",
+	[TG_WHY_COOKIE_INVALID] = "cookie_invalid",
+};
+
+static const char *why_name(__u8 why)
+{
+	return why < sizeof(why_names) / sizeof(why_names[0]) && why_names[why] ? why_names[why]
+										: "unknown";
+}
 
 static __u64 ts_ns(clockid_t id)
 {
@@ -76,6 +95,64 @@ static void wall_time(__u64 mono_ns, __s64 offset, char *buf, size_t len)
 		 (unsigned int)(wall % TG_NSEC_PER_SEC / 1000000));
 }
 
+static void add_limit(struct json_object *o, const struct tg_log_event *ev)
+{
+	struct tg_rate r = { ev->rate_count, ev->rate_period_ns };
+	char buf[64];
+
+	tg_rate_format(&r, buf, sizeof(buf));
+	json_object_object_add(o, "limit", json_object_new_string(buf));
+	json_object_object_add(o, "limit_per_s",
+			       tg_json_num((double)r.count * TG_NSEC_PER_SEC / (double)r.period_ns));
+}
+
+/*
+ * A line of the cookie path: about the interface, not a bucket. Its
+ * totals are the interface's counters, read now; its rate, the change
+ * since this follower's previous line of the same kind.
+ */
+static void cookie_line(struct follower *f, const struct tg_log_event *ev, struct json_object *o)
+{
+	struct tg_counters c = { 0 };
+	struct seen *s = NULL;
+	__u64 total = 0;
+
+	json_object_object_add(o, "prefix", NULL);
+	json_object_object_add(o, "rule", NULL);
+	json_object_object_add(o, "why", json_object_new_string(why_name(ev->why)));
+	json_object_object_add(o, "action", json_object_new_string(
+			ev->why == TG_WHY_COOKIES_ON ? "syn_cookie" :
+			ev->why == TG_WHY_COOKIES_OFF ? "bucket" : "drop"));
+	json_object_object_add(o, "shared", json_object_new_boolean(0));
+	json_object_object_add(o, "dport", json_object_new_int(ev->dport));
+	if (ev->rate_count) {
+		add_limit(o, ev);
+	} else {
+		json_object_object_add(o, "limit", NULL);
+		json_object_object_add(o, "limit_per_s", NULL);
+	}
+	if (ev->why < TG_WHY_COOKIE_BUDGET || tg_counters_read(f->stats_fd, &c)) {
+		json_object_object_add(o, "dropped", NULL);
+	} else {
+		total = ev->why == TG_WHY_COOKIE_BUDGET ? c.cookie_budget_exceeded
+							: c.cookie_ack_invalid;
+		json_object_object_add(o, "dropped", json_object_new_int64((int64_t)total));
+		s = &f->cookie_seen[TG_COOKIE_LOG_SLOT(ev->why) % TG_COOKIE_LOG_KINDS];
+	}
+	json_object_object_add(o, "since_s", ev->since_ns ?
+				tg_json_num((double)ev->since_ns / 1e9) : NULL);
+	if (s && s->time_ns && ev->time_ns > s->time_ns && total >= s->dropped)
+		json_object_object_add(o, "rate_per_s",
+				       tg_json_num((double)(total - s->dropped) /
+						   ((double)(ev->time_ns - s->time_ns) / 1e9)));
+	else
+		json_object_object_add(o, "rate_per_s", NULL);
+	if (s) {
+		s->time_ns = ev->time_ns;
+		s->dropped = total;
+	}
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct follower *f = ctx;
@@ -92,24 +169,22 @@ static int on_event(void *ctx, void *data, size_t size)
 	json_object_object_add(o, "time", json_object_new_string(buf));
 	tg_source_format(ev->addr, ev->family == 4 ? 32 : 128, buf, sizeof(buf));
 	json_object_object_add(o, "source", json_object_new_string(buf));
+	if (ev->why >= TG_WHY_COOKIES_ON) {
+		cookie_line(f, ev, o);
+		tg_out_print_line(o);
+		return 0;
+	}
 	tg_source_format(ev->bucket, ev->prefixlen, buf, sizeof(buf));
 	json_object_object_add(o, "prefix", json_object_new_string(buf));
 	json_object_object_add(o, "rule", json_object_new_int64(ev->rule_id));
-	json_object_object_add(o, "why", json_object_new_string(ev->why == TG_WHY_DENY ? "deny"
-										: "limit"));
+	json_object_object_add(o, "why", json_object_new_string(why_name(ev->why)));
 	tg_action_format(&act, buf, sizeof(buf));
 	json_object_object_add(o, "action", json_object_new_string(
 						    ev->flags & TG_EV_DRY_RUN ? "would_drop" : buf));
 	json_object_object_add(o, "shared", json_object_new_boolean(ev->flags & TG_EV_SHARED));
 	json_object_object_add(o, "dport", json_object_new_int(ev->dport));
 	if (ev->rate_count) {
-		struct tg_rate r = { ev->rate_count, ev->rate_period_ns };
-
-		tg_rate_format(&r, buf, sizeof(buf));
-		json_object_object_add(o, "limit", json_object_new_string(buf));
-		json_object_object_add(o, "limit_per_s",
-				       tg_json_num((double)r.count * TG_NSEC_PER_SEC /
-							      (double)r.period_ns));
+		add_limit(o, ev);
 	} else {
 		json_object_object_add(o, "limit", json_object_new_string("deny"));
 		json_object_object_add(o, "limit_per_s", tg_json_num(0));
@@ -203,6 +278,7 @@ int tg_cmd_log(const struct tg_cmdline *cl)
 		ret = tg_fail(TG_EXIT_FAIL, "log: %s", strerror(ENOMEM));
 		goto out;
 	}
+	f.stats_fd = m.stats;
 	f.wall_offset_ns = (__s64)(ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_MONOTONIC));
 	rb = ring_buffer__new(m.log, on_event, &f, NULL);
 	if (!rb) {

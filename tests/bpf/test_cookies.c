@@ -393,6 +393,24 @@ static int send_ack(struct env *e, struct fspec a, __u32 seq, __u32 ack, int cut
 	return env_run(e, frame, (__u32)(len - cut), NULL, NULL);
 }
 
+/* The drop log holds exactly one line now: of kind why, about src. */
+static const struct tg_log_event *one_line(struct env *e, __u8 why, const struct fspec *src,
+					   const char *desc)
+{
+	static struct env_events evs;
+	__u8 addr[16];
+	int n = env_log_drain(e, &evs);
+
+	tap_is(n, 1, "%s: one drop log line", desc);
+	if (n != 1)
+		return NULL;
+	addr16(src->v6, src->src, addr);
+	tap_is(evs.ev[0].why, why, "%s: its kind", desc);
+	tap_ok(!memcmp(evs.ev[0].addr, addr, 16) && evs.ev[0].family == (src->v6 ? 6 : 4),
+	       "%s: the packet's source, %s", desc, src->src);
+	return &evs.ev[0];
+}
+
 static void test_acks(void)
 {
 	const struct fspec v4 = { .src = "192.0.2.40", .sport = 41000, .seq = 1000 };
@@ -444,7 +462,16 @@ static void test_acks(void)
 		want.pass_not_syn = 1;
 		want.pass_trunc = 1;
 		want.cookie_ack_invalid = 5;
+		want.log_emitted = 1;
 		env_moved(&e, &before, &want, fam);
+		{
+			const struct tg_log_event *ev =
+				one_line(&e, TG_WHY_COOKIE_INVALID, s, "bad cookies");
+
+			tap_ok(ev && ev->action == TG_ACT_DROP && ev->dport == 80 &&
+				       !ev->rate_count && !ev->since_ns,
+			       "%s: five bad cookies at once, one line: dropped, to port 80", fam);
+		}
 
 		/* A cookie lives one to two periods of 2^36 ns. */
 		env_clock(&e, T0 + (1ULL << 36));
@@ -480,7 +507,17 @@ static void test_budget_and_groups(void)
 	want.cookie_syn = 10;
 	want.cookie_sent = 3;
 	want.cookie_budget_exceeded = 7;
+	want.log_emitted = 1;
 	env_moved(&e, &before, &want, "budget");
+	{
+		const struct fspec fourth = { .src = "198.18.0.13" };
+		const struct tg_log_event *ev = one_line(&e, TG_WHY_COOKIE_BUDGET, &fourth,
+							 "budget exceeded 7 times");
+
+		tap_ok(ev && ev->action == TG_ACT_DROP && ev->rate_count == 3 &&
+			       ev->rate_period_ns == SEC_NS,
+		       "budget: the line is the first SYN over it, and says the budget, 3/s");
+	}
 	tap_is(tg_bucket_count_env(&e), 0, "budget: ten spoofed SYNs, no bucket");
 	env_close(&e);
 
@@ -569,22 +606,39 @@ static void test_modes(void)
 	want.syn = want.allowed = want.new_source = 2;
 	want.cookie_syn = want.cookie_sent = 3;
 	want.cookie_auto_trips = 1;
+	want.log_emitted = 1;
 	env_moved(&e, &before, &want, "auto trips");
+	{
+		const struct fspec third = { .src = "198.18.1.2" };
+		const struct tg_log_event *ev = one_line(&e, TG_WHY_COOKIES_ON, &third, "auto on");
+
+		tap_ok(ev && ev->rate_count == 2 && ev->rate_period_ns == SEC_NS &&
+			       ev->time_ns == T0,
+		       "auto on: the line says the new-source rate that tripped it, 2/s");
+	}
 	env_clock(&e, T0 + 5 * SEC_NS);
 	{
 		struct fspec n = { .src = "198.18.1.100", .sport = 2000 };
 
 		len = fbuild(&n, frame);
+		static struct env_events evs;
+
 		tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_TX,
 		       "auto: 5 s later, still on (hysteresis)");
+		tap_is(env_log_drain(&e, &evs), 0, "auto: no line while it stays on");
 	}
 	env_clock(&e, T0 + 16 * SEC_NS);
 	{
 		struct fspec n = { .src = "198.18.1.101", .sport = 2000 };
 
 		len = fbuild(&n, frame);
+		const struct tg_log_event *ev;
+
 		tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_PASS,
 		       "auto: 10 s after new sources slowed, off again");
+		ev = one_line(&e, TG_WHY_COOKIES_OFF, &n, "auto off");
+		tap_ok(ev && ev->time_ns == T0 + 10 * SEC_NS && ev->since_ns == 10 * SEC_NS,
+		       "auto off: the line says when the hold ended, after 10 s on");
 	}
 	env_close(&e);
 

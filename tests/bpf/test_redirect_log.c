@@ -134,38 +134,10 @@ static void test_redirect_deep_tcp(void)
 	env_close(&e);
 }
 
-#define MAX_EVENTS 256
-
-struct events {
-	struct tg_log_event ev[MAX_EVENTS];
-	int n;
-};
-
-static int on_event(void *ctx, void *data, size_t size)
-{
-	struct events *evs = ctx;
-
-	if (size >= sizeof(struct tg_log_event) && evs->n < MAX_EVENTS)
-		memcpy(&evs->ev[evs->n++], data, sizeof(struct tg_log_event));
-	return 0;
-}
-
-static int drain(struct env *e, struct events *evs)
-{
-	struct ring_buffer *rb = ring_buffer__new(e->m.log, on_event, evs, NULL);
-
-	evs->n = 0;
-	if (!rb)
-		return -errno;
-	ring_buffer__consume(rb);
-	ring_buffer__free(rb);
-	return evs->n;
-}
-
 static void test_log_lines(void)
 {
 	const struct fspec s = { .src = "192.0.2.77", .sport = 5000, .dport = 80 };
-	static struct events evs;
+	static struct env_events evs;
 	struct tg_limits l;
 	__u8 mapped[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 77 };
 	int i, id;
@@ -178,7 +150,7 @@ static void test_log_lines(void)
 	env_limits(&e, &l);
 	for (i = 0; i < 5; i++)
 		run(&e, &s); /* 2 admitted, 3 dropped */
-	tap_is(drain(&e, &evs), 1, "log: 3 drops of one source at once: one line");
+	tap_is(env_log_drain(&e, &evs), 1, "log: 3 drops of one source at once: one line");
 	if (evs.n == 1) {
 		const struct tg_log_event *ev = &evs.ev[0];
 
@@ -201,11 +173,11 @@ static void test_log_lines(void)
 	run(&e, &s);
 	run(&e, &s);
 	run(&e, &s);
-	tap_is(drain(&e, &evs), 0, "log: 9 s later, within the interval: no line");
+	tap_is(env_log_drain(&e, &evs), 0, "log: 9 s later, within the interval: no line");
 	env_clock(&e, T0 + 10 * SEC_NS);
 	for (i = 0; i < 4; i++)
 		run(&e, &s);
-	tap_is(drain(&e, &evs), 1, "log: 10 s later: one line");
+	tap_is(env_log_drain(&e, &evs), 1, "log: 10 s later: one line");
 	if (evs.n == 1) {
 		tap_is(evs.ev[0].since_ns, 10 * SEC_NS, "  10 s since the previous");
 		/* 3 at T0, 1 at T0+9 s (2 admitted: full again), and this first
@@ -220,7 +192,7 @@ static void test_log_lines(void)
 
 		run(&e, &d);
 	}
-	tap_is(drain(&e, &evs), 1, "log: a denied source's first SYN: one line");
+	tap_is(env_log_drain(&e, &evs), 1, "log: a denied source's first SYN: one line");
 	if (evs.n == 1) {
 		tap_is(evs.ev[0].why, TG_WHY_DENY, "  why: deny");
 		tap_is(evs.ev[0].rule_id, id, "  its rule");
@@ -236,7 +208,7 @@ static void test_log_lines(void)
 
 		run(&e, &a);
 		run(&e, &b);
-		tap_is(drain(&e, &evs), 1, "log: a shared bucket's first drop: one line");
+		tap_is(env_log_drain(&e, &evs), 1, "log: a shared bucket's first drop: one line");
 		if (evs.n == 1) {
 			tap_ok(!memcmp(evs.ev[0].bucket, net, 16), "  bucket 203.0.113.0");
 			tap_is(evs.ev[0].prefixlen, 24, "  /24");
@@ -250,7 +222,7 @@ static void test_log_lines(void)
 static void test_log_budget(void)
 {
 	struct tg_counters before, after;
-	static struct events evs;
+	static struct env_events evs;
 	struct tg_limits l;
 	int i, round, total = 0;
 	struct env e;
@@ -279,7 +251,7 @@ static void test_log_budget(void)
 			run(&e, &s);
 		}
 		after = env_counters(&e);
-		drain(&e, &evs);
+		env_log_drain(&e, &evs);
 		total += evs.n;
 		tap_is(evs.n, 5, "budget: second %d, 200 sources over the limit: 5 lines", round);
 		tap_is(after.log_emitted - before.log_emitted, 5, "  log_emitted +5");

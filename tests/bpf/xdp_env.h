@@ -122,6 +122,35 @@ static inline void env_clock(struct env *e, __u64 now)
 	e->skel->bss->test_now_ns = now;
 }
 
+/* The drop log's lines, read from the ring buffer. */
+#define ENV_MAX_EVENTS 256
+
+struct env_events {
+	struct tg_log_event ev[ENV_MAX_EVENTS];
+	int n;
+};
+
+static inline int env_on_event(void *ctx, void *data, size_t size)
+{
+	struct env_events *evs = ctx;
+
+	if (size >= sizeof(struct tg_log_event) && evs->n < ENV_MAX_EVENTS)
+		memcpy(&evs->ev[evs->n++], data, sizeof(struct tg_log_event));
+	return 0;
+}
+
+static inline int env_log_drain(struct env *e, struct env_events *evs)
+{
+	struct ring_buffer *rb = ring_buffer__new(e->m.log, env_on_event, evs, NULL);
+
+	evs->n = 0;
+	if (!rb)
+		return -errno;
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return evs->n;
+}
+
 /*
  * A rule as the CLI states it: "198.51.100.0/24", "allow"|"deny"|"limit",
  * rate (limit), burst, shared, action text (NULL: the interface's).

@@ -11,16 +11,10 @@ LOG="$IT_TMP/log.json"
 BUDGET=100
 SOURCES=100000
 
-# log_follow SECONDS : `tidegate log --json` for SECONDS, into $LOG.
-log_follow() {
-	sb_srv timeout --preserve-status -s INT "$1" "$SB_TIDEGATE" log "$IF" --json >"$LOG" 2>"$IT_TMP/log.err" &
-	LOG_PID=$!
-	sleep 0.5
-}
-
+log_follow() { it_log_follow "$1" "$LOG"; }
 log_wait() {
-	wait "$LOG_PID"
-	LOG_RC=$?
+	it_log_wait
+	LOG_RC=$IT_LOG_RC
 }
 
 # line N FIELD : a field of the Nth line (from 0).

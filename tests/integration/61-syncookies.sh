@@ -198,9 +198,14 @@ test_nginx() {
 	is "$(( $(it_stat cookie_ack_valid) - before ))" 2 "  both through cookies"
 }
 
+# cookie_lines WHY : the drop log's lines of that kind, in $CLOG.
+cookie_lines() { grep -c "\"why\":\"$1\"" "$CLOG"; }
+
 # A spoofed flood from 198.19.0.0/16 and ACKs with random cookies.
 test_flood() {
 	local buckets drops0 synrecv flood
+	CLOG=$IT_TMP/invalid-log.json
+	it_log_follow 5 "$CLOG"
 	buckets=$(it_bucket_count)
 	drops0=$(srv_nstat TcpExtListenDrops)
 	flood=$(sb_cli "$SB_TIDEGATE" flood "$SB_CLI_IF" --dst-ip "$SB_SRV_IP" \
@@ -213,6 +218,11 @@ test_flood() {
 	between "$(it_stat cookie_syn)" 20000 100000 "the flood's SYNs were all covered"
 	is "$(it_bucket_count)" "$buckets" "  no bucket for any spoofed source"
 	between "$(it_stat cookie_ack_invalid)" 500 100000 "  500 random-cookie ACKs dropped"
+	it_log_wait
+	between "$(cookie_lines cookie_invalid)" 1 2 "  the drop log says so, in one line" ||
+		diag "$(cat "$CLOG")"
+	like "$(grep '"cookie_invalid"' "$CLOG" | head -1 | json dropped)" "^[0-9]+$" \
+		"  with the interface's count of them"
 	synrecv=$(sb_srv ss -Htn state syn-recv | wc -l)
 	is "$synrecv" 0 "  no SYN-RECV socket on the server"
 	is "$(( $(srv_nstat TcpExtListenDrops) - drops0 ))" 0 "  no listen drop"
@@ -240,6 +250,8 @@ test_auto() {
 	sleep 11
 	tg_ok "status" status "$IF" --json
 	is "$(out syn_cookies.in_force)" off "auto, quiet: cookies off ($(out syn_cookies.why))"
+	CLOG=$IT_TMP/cookie-log.json
+	it_log_follow 14 "$CLOG"
 	sb_cli "$SB_TIDEGATE" flood "$SB_CLI_IF" --dst-ip "$SB_SRV_IP" --dst-mac "$(sb_srv_mac)" \
 		--src 198.19.150.0 --sources 3000 --count 3000 --duration 10 --json >/dev/null
 	tg_ok "status" status "$IF" --json
@@ -251,6 +263,18 @@ test_auto() {
 	sleep 11
 	tg_ok "status" status "$IF" --json
 	is "$(out syn_cookies.in_force)" off "  10 s after the flood, off again"
+	# The end of a trip is logged when the next new source comes.
+	sb_cli "$SB_TIDEGATE" flood "$SB_CLI_IF" --dst-ip "$SB_SRV_IP" --dst-mac "$(sb_srv_mac)" \
+		--src 198.19.160.0 --sources 1 --count 1 --duration 5 --json >/dev/null
+	it_log_wait
+	is "$IT_LOG_RC" 0 "tidegate log followed the trip" || diag "  $(cat "$CLOG.err")"
+	is "$(cookie_lines cookies_on)" 1 "  one cookies_on line" || diag "$(cat "$CLOG")"
+	LINE=$(grep '"cookies_on"' "$CLOG")
+	is "$(json limit <<<"$LINE")" 50/second "  it says the new-source rate it beat"
+	like "$(json source <<<"$LINE")" "^198\.19\.15[0-9]\." "  and a source of the flood"
+	is "$(cookie_lines cookies_off)" 1 "  one cookies_off line"
+	between "$(grep '"cookies_off"' "$CLOG" | json since_s | cut -d. -f1)" 10 12 \
+		"  it says how long cookies were on (10 s hold after the flood)"
 }
 
 test_bad_input() {

@@ -155,6 +155,21 @@ it_stats() { sb_tg stats "$IF" --json; }
 # it_field JSON FIELD
 it_field() { json "$2" <<<"$1"; }
 
+# it_log_follow SECONDS FILE : `tidegate log IFACE --json` for SECONDS
+# into FILE (stderr in FILE.err), in the background; it_log_wait waits
+# for it and sets IT_LOG_RC.
+it_log_follow() {
+	sb_srv timeout --preserve-status -s INT "$1" "$SB_TIDEGATE" log "$IF" --json \
+		>"$2" 2>"$2.err" &
+	IT_LOG_PID=$!
+	sleep 0.5
+}
+
+it_log_wait() {
+	wait "$IT_LOG_PID"
+	IT_LOG_RC=$?
+}
+
 # it_bucket ADDR : the bucket tg_buckets holds for source ADDR, as
 # {"tat_ns": ..., "admitted": ...}, or nothing. ADDR is the key as the
 # program stores it: the address cut to its prefix (2001:db8:18:: for a
