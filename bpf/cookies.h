@@ -14,8 +14,8 @@
  *
  * and, when timestamps are on, the SYN-ACK's TSval carries 8 more bits:
  * milliseconds & ~0xff | H[31:24]. H is SipHash-2-4, keyed per attach,
- * of both addresses, both ports, the client's ISN, the cookie's low
- * byte and a counter that moves every 2^36 ns (68.7 s) whose parity is
+ * of both addresses, both ports, the client's ISN, the family, the
+ * cookie's low byte and a counter that moves every 2^36 ns (68.7 s) whose parity is
  * t: an ACK names which of the current and previous counters made it,
  * so one hash checks it, and a cookie lives 69 to 137 s.
  *
@@ -131,7 +131,40 @@ __noinline int tg_opts_parse(struct tg_optwalk *w, __u32 len)
 	return 0;
 }
 
-/* ---- SipHash-2-4 over six words ---- */
+/*
+ * The layouts most SYNs carry, read in place: none, MSS alone, and
+ * Linux's MSS SACK_PERM TS NOP WS. Saves the copy and the walk; any
+ * other layout (or a malformed one) is left to tg_opts_parse, which
+ * reads these the same. opt is the first option byte in the packet.
+ */
+static __always_inline bool tg_opts_fast(const __u8 *opt, const void *end, __u32 len,
+					 struct tg_tcpopts *o)
+{
+	o->wscale = TG_COOKIE_WS_NONE;
+	if (len == 0)
+		return true;
+	if (len == 4) {
+		if ((void *)(opt + 4) > end || opt[0] != TCPOPT_MSS_ || opt[1] != 4)
+			return false;
+		o->mss = (__u16)(opt[2] << 8 | opt[3]);
+		return true;
+	}
+	if (len != 20 || (void *)(opt + 20) > end)
+		return false;
+	if (opt[0] != TCPOPT_MSS_ || opt[1] != 4 || opt[4] != TCPOPT_SACKOK_ || opt[5] != 2 ||
+	    opt[6] != TCPOPT_TS_ || opt[7] != 10 || opt[16] != TCPOPT_NOP_ ||
+	    opt[17] != TCPOPT_WINDOW_ || opt[18] != 3)
+		return false;
+	o->mss = (__u16)(opt[2] << 8 | opt[3]);
+	o->sack = true;
+	o->ts = true;
+	o->tsval = bpf_ntohl(*(__be32 *)(opt + 8));
+	o->tsecr = bpf_ntohl(*(__be32 *)(opt + 12));
+	o->wscale = opt[19] > 14 ? 14 : opt[19];
+	return true;
+}
+
+/* ---- SipHash-2-4 over whole words ---- */
 
 struct tg_sip {
 	__u64 v0, v1, v2, v3;
@@ -168,35 +201,27 @@ static __always_inline void sip_word(struct tg_sip *s, __u64 m)
 	s->v0 ^= m;
 }
 
-#define TG_COOKIE_WORDS 6
-
-/* What a cookie is made of: the addresses (IPv4 as IPv4-mapped IPv6),
- * ports and client ISN, the counter and the cookie's low byte. */
-struct tg_cookie_in {
-	__u64 m[TG_COOKIE_WORDS];
-};
-
-static __always_inline __u32 tg_siphash(const struct tg_cookie_in *in, const __u64 key[2])
+static __always_inline struct tg_sip sip_init(const __u64 key[2])
 {
-	struct tg_sip s = {
+	return (struct tg_sip){
 		.v0 = key[0] ^ 0x736f6d6570736575ULL,
 		.v1 = key[1] ^ 0x646f72616e646f6dULL,
 		.v2 = key[0] ^ 0x6c7967656e657261ULL,
 		.v3 = key[1] ^ 0x7465646279746573ULL,
 	};
-	__u64 b = (__u64)(TG_COOKIE_WORDS * 8) << 56;
-	int i;
+}
 
-#pragma unroll
-	for (i = 0; i < TG_COOKIE_WORDS; i++)
-		sip_word(&s, in->m[i]);
-	sip_word(&s, b);
-	s.v2 ^= 0xff;
-	sip_round(&s);
-	sip_round(&s);
-	sip_round(&s);
-	sip_round(&s);
-	return (__u32)(s.v0 ^ s.v1 ^ s.v2 ^ s.v3);
+/* The last block (the length of the message, whole words) and the
+ * finalization. */
+static __always_inline __u32 sip_final(struct tg_sip *s, __u32 words)
+{
+	sip_word(s, (__u64)(words * 8) << 56);
+	s->v2 ^= 0xff;
+	sip_round(s);
+	sip_round(s);
+	sip_round(s);
+	sip_round(s);
+	return (__u32)(s->v0 ^ s->v1 ^ s->v2 ^ s->v3);
 }
 
 /* The flow as the client sees it: from saddr:sport to daddr:dport,
@@ -210,28 +235,34 @@ struct tg_cookie_flow {
 	__u32 isn;
 };
 
-/* A global function, verified once, for the same reason. */
+#define TG_COOKIE_V6 (1U << 8) /* beside the low byte: the family */
+
+/*
+ * H of the cookie: the words hashed are the addresses (IPv4: both in
+ * one word, half the work of IPv4-mapped IPv6), the ports as they lie
+ * in memory with the ISN as a number, and the counter with the family
+ * and the cookie's low byte. low carries TG_COOKIE_V6 for IPv6.
+ * A global function, verified once, for the same reason.
+ */
 __noinline __u32 tg_cookie_hash(const struct tg_cookie_flow *f, __u64 counter, __u32 low,
 				__u64 key0, __u64 key1)
 {
 	__u64 key[2] = { key0, key1 };
-	struct tg_cookie_in in;
+	struct tg_sip s = sip_init(key);
 
 	if (!f)
 		return 0;
-	in = (struct tg_cookie_in){
-		.m = {
-			(__u64)bpf_ntohl(f->saddr[0]) << 32 | bpf_ntohl(f->saddr[1]),
-			(__u64)bpf_ntohl(f->saddr[2]) << 32 | bpf_ntohl(f->saddr[3]),
-			(__u64)bpf_ntohl(f->daddr[0]) << 32 | bpf_ntohl(f->daddr[1]),
-			(__u64)bpf_ntohl(f->daddr[2]) << 32 | bpf_ntohl(f->daddr[3]),
-			/* ports as they lie in memory, ISN as a number */
-			(__u64)f->sport << 48 | (__u64)f->dport << 32 | f->isn,
-			counter << 8 | (low & 0xff),
-		},
-	};
-
-	return tg_siphash(&in, key);
+	if (!(low & TG_COOKIE_V6)) {
+		sip_word(&s, (__u64)bpf_ntohl(f->saddr[3]) << 32 | bpf_ntohl(f->daddr[3]));
+	} else {
+		sip_word(&s, (__u64)bpf_ntohl(f->saddr[0]) << 32 | bpf_ntohl(f->saddr[1]));
+		sip_word(&s, (__u64)bpf_ntohl(f->saddr[2]) << 32 | bpf_ntohl(f->saddr[3]));
+		sip_word(&s, (__u64)bpf_ntohl(f->daddr[0]) << 32 | bpf_ntohl(f->daddr[1]));
+		sip_word(&s, (__u64)bpf_ntohl(f->daddr[2]) << 32 | bpf_ntohl(f->daddr[3]));
+	}
+	sip_word(&s, (__u64)f->sport << 48 | (__u64)f->dport << 32 | f->isn);
+	sip_word(&s, counter << 9 | (low & (TG_COOKIE_V6 | 0xff)));
+	return sip_final(&s, low & TG_COOKIE_V6 ? 6 : 3);
 }
 
 /* The index of the largest table MSS the client's mss reaches (the
@@ -288,7 +319,7 @@ static __always_inline struct tg_cookie_made tg_cookie_make(const struct tg_cook
 	if (o->sack)
 		low |= TG_COOKIE_SACK;
 	low |= o->wscale & TG_COOKIE_WS_NONE;
-	h = tg_cookie_hash(f, counter, low, key[0], key[1]);
+	h = tg_cookie_hash(f, counter, low | (v6 ? TG_COOKIE_V6 : 0), key[0], key[1]);
 	c.isn = (h & 0xffffff) << 8 | low;
 	c.ts_low = (__u8)(h >> 24);
 	return c;
@@ -299,8 +330,9 @@ static __always_inline struct tg_cookie_made tg_cookie_make(const struct tg_cook
  * f (whose isn is the ACK's seq - 1) within its lifetime. With ts_low
  * >= 0 (the ACK's TSecr's low byte) its 8 bits are checked too.
  */
-static __always_inline bool tg_cookie_check(const struct tg_cookie_flow *f, __u32 cookie,
-					    int ts_low, __u64 now, const __u64 key[2])
+static __always_inline bool tg_cookie_check(const struct tg_cookie_flow *f, bool v6,
+					    __u32 cookie, int ts_low, __u64 now,
+					    const __u64 key[2])
 {
 	__u64 counter = now >> TG_COOKIE_PERIOD_SHIFT;
 	__u8 low = (__u8)cookie;
@@ -309,7 +341,7 @@ static __always_inline bool tg_cookie_check(const struct tg_cookie_flow *f, __u3
 	/* t names the counter: the current one, or the one before. */
 	if (!!(counter & 1) != !!(low & TG_COOKIE_T))
 		counter--;
-	h = tg_cookie_hash(f, counter, low, key[0], key[1]);
+	h = tg_cookie_hash(f, counter, low | (v6 ? TG_COOKIE_V6 : 0), key[0], key[1]);
 	if ((h & 0xffffff) != cookie >> 8)
 		return false;
 	return ts_low < 0 || (__u8)(h >> 24) == (__u8)ts_low;

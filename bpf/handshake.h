@@ -310,9 +310,11 @@ __noinline int tg_cookie_syn(struct xdp_md *ctx, __u64 meta)
 	olen = olen > sizeof(*th) ? olen - sizeof(*th) : 0;
 	if (olen > TG_TCPOPT_MAX)
 		olen = TG_TCPOPT_MAX;
-	if (olen && bpf_xdp_load_bytes(ctx, (__u32)((void *)(th + 1) - data), w.buf, olen))
-		olen = 0;
-	tg_opts_parse(&w, olen);
+	if (!tg_opts_fast((__u8 *)(th + 1), end, olen, &w.o)) {
+		if (bpf_xdp_load_bytes(ctx, (__u32)((void *)(th + 1) - data), w.buf, olen))
+			olen = 0;
+		tg_opts_parse(&w, olen);
+	}
 	tg_opts_allowed(&w.o, cfg->cookie_opts);
 	f.isn = bpf_ntohl(th->seq);
 	c = tg_cookie_make(&f, &w.o, v6, now, cfg->cookie_key);
@@ -368,7 +370,7 @@ __noinline int tg_cookie_ack(struct xdp_md *ctx, struct tg_source *src, __u64 me
 	if ((void *)(th + 1) > end || cookie_flow(l3, end, th, v6, &f))
 		return XDP_PASS;
 	cookie = ack_cookie(th, &f);
-	if (tg_cookie_check(&f, cookie, -1, clock_coarse_ns(), cfg->cookie_key))
+	if (tg_cookie_check(&f, v6, cookie, -1, clock_coarse_ns(), cfg->cookie_key))
 		return XDP_PASS;
 	if (bpf_map_lookup_elem(&tg_buckets, src))
 		return XDP_PASS;
@@ -450,7 +452,7 @@ __noinline int tg_tc_ack(struct __sk_buff *skb, __u64 meta)
 		olen = 0;
 	tg_opts_parse(&w, olen);
 	cookie = ack_cookie(th, &f);
-	if (!tg_cookie_check(&f, cookie, w.o.ts ? (int)(w.o.tsecr & 0xff) : -1, now,
+	if (!tg_cookie_check(&f, v6, cookie, w.o.ts ? (int)(w.o.tsecr & 0xff) : -1, now,
 			     cfg->cookie_key))
 		return TC_ACT_OK;
 

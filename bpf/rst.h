@@ -75,10 +75,39 @@ static __always_inline bool rst_unicast(const void *data, const void *end, const
 	}
 }
 
-static __always_inline __u16 csum_fold(__s64 partial)
-{
-	__u32 sum = (__u32)partial;
+/*
+ * The ones' complement sum of n 32-bit words, added to acc, in the
+ * words' own byte order (the sum does not care which, so long as the
+ * fold keeps it). Open-coded: a bpf_csum_diff call costs more than the
+ * few words a header has. n is a constant, so the loop unrolls.
+ */
+typedef __u32 __attribute__((__may_alias__)) tg_csum_word;
 
+static __always_inline __u64 csum_words(const void *p, const int n, __u64 acc)
+{
+	/* may_alias: the words were just written as header fields, and
+	 * must be read after those writes. */
+	const tg_csum_word *w = p;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < n; i++)
+		acc += w[i];
+	return acc;
+}
+
+/* A sum from csum_words in 32 bits, as bpf_csum_diff takes a seed. */
+static __always_inline __u32 csum_fold32(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return (__u32)sum;
+}
+
+/* The checksum field of a sum from csum_words. */
+static __always_inline __u16 csum_fold(__u64 sum)
+{
+	sum = csum_fold32(sum);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (__u16)~sum;
@@ -156,7 +185,7 @@ static __always_inline void reply_ipv4(struct iphdr *ip, __u32 l4_len)
 	ip->frag_off = bpf_htons(TG_IP_DF);
 	ip->ttl = TG_RST_TTL;
 	ip->check = 0;
-	ip->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
+	ip->check = csum_fold(csum_words(ip, sizeof(*ip) / 4, 0));
 }
 
 /* The same for IPv6: no class or flow label either. */
@@ -182,7 +211,7 @@ static __always_inline int rst_v4(void *data, void *end, struct iphdr *ip)
 	struct tg_pseudo4 ph = {};
 	struct tcphdr *th;
 	__u32 tot, l4_len;
-	__s64 sum;
+	__u64 sum;
 
 	th = reply_tcp_v4(data, end, ip);
 	if (!th)
@@ -198,9 +227,8 @@ static __always_inline int rst_v4(void *data, void *end, struct iphdr *ip)
 	ph.daddr = ip->daddr;
 	ph.proto = IPPROTO_TCP;
 	ph.len = bpf_htons(sizeof(*th));
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)th, sizeof(*th), (__wsum)sum);
-	th->check = csum_fold(sum);
+	sum = csum_words(&ph, sizeof(ph) / 4, 0);
+	th->check = csum_fold(csum_words(th, sizeof(*th) / 4, sum));
 	return (int)((void *)(th + 1) - data);
 }
 
@@ -210,7 +238,7 @@ static __always_inline int rst_v6(void *data, void *end, struct ipv6hdr *ip6)
 	struct tg_pseudo6 ph = {};
 	struct tcphdr *th;
 	__u32 l4_len;
-	__s64 sum;
+	__u64 sum;
 
 	th = reply_tcp_v6(data, end, ip6);
 	if (!th)
@@ -225,9 +253,8 @@ static __always_inline int rst_v6(void *data, void *end, struct ipv6hdr *ip6)
 	__builtin_memcpy(&ph.daddr, &ip6->daddr, sizeof(ph.daddr));
 	ph.len = bpf_htonl(sizeof(*th));
 	ph.nexthdr = IPPROTO_TCP;
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)th, sizeof(*th), (__wsum)sum);
-	th->check = csum_fold(sum);
+	sum = csum_words(&ph, sizeof(ph) / 4, 0);
+	th->check = csum_fold(csum_words(th, sizeof(*th) / 4, sum));
 	return (int)((void *)(th + 1) - data);
 }
 

@@ -91,11 +91,12 @@ static __always_inline int synack_write(struct tcphdr *th, void *end,
 }
 
 /* Fill in hdr's checksum, given the pseudo-header's sum. */
-static __always_inline void synack_csum(__be32 hdr[TG_TCP_HDR_WORDS], __s64 pseudo)
+static __always_inline void synack_csum(__be32 hdr[TG_TCP_HDR_WORDS], __u64 pseudo)
 {
 	__u16 *check = (__u16 *)&hdr[4];
 
-	*check = csum_fold(bpf_csum_diff(NULL, 0, hdr, TG_TCP_HDR_WORDS * 4, (__wsum)pseudo));
+	*check = csum_fold((__u32)bpf_csum_diff(NULL, 0, hdr, TG_TCP_HDR_WORDS * 4,
+						 (__wsum)csum_fold32(pseudo)));
 }
 
 /*
@@ -119,7 +120,7 @@ static __always_inline int synack_v4(void *data, void *end, struct iphdr *ip,
 	ph.daddr = ip->saddr;
 	ph.proto = IPPROTO_TCP;
 	ph.len = bpf_htons(len);
-	synack_csum(hdr, bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0));
+	synack_csum(hdr, csum_words(&ph, sizeof(ph) / 4, 0));
 	if (synack_write(th, end, hdr, len))
 		return -1;
 
@@ -146,7 +147,7 @@ static __always_inline int synack_v6(void *data, void *end, struct ipv6hdr *ip6,
 	__builtin_memcpy(&ph.daddr, &ip6->saddr, sizeof(ph.daddr));
 	ph.len = bpf_htonl(len);
 	ph.nexthdr = IPPROTO_TCP;
-	synack_csum(hdr, bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0));
+	synack_csum(hdr, csum_words(&ph, sizeof(ph) / 4, 0));
 	if (synack_write(th, end, hdr, len))
 		return -1;
 

@@ -122,18 +122,25 @@ static __u64 be64_of(const __u8 *p)
 static __u32 cookie_hash(bool v6, const char *src, const char *dst, __u16 sport, __u16 dport,
 			 __u32 isn, __u64 counter, __u8 low)
 {
-	__u8 s[16], d[16], m[48];
+	__u8 s[16], d[16], m[48], *w = m;
 
 	addr16(v6, src, s);
 	addr16(v6, dst, d);
-	/* The program hashes words made of the bytes in network order. */
-	put64(m, be64_of(s));
-	put64(m + 8, be64_of(s + 8));
-	put64(m + 16, be64_of(d));
-	put64(m + 24, be64_of(d + 8));
-	put64(m + 32, (__u64)htons(sport) << 48 | (__u64)htons(dport) << 32 | isn);
-	put64(m + 40, counter << 8 | low);
-	return (__u32)siphash(m, 48, KEY0, KEY1);
+	/* The program hashes words made of the bytes in network order:
+	 * IPv4's two addresses in one word, IPv6's in four. */
+	if (v6) {
+		put64(w, be64_of(s));
+		put64(w + 8, be64_of(s + 8));
+		put64(w + 16, be64_of(d));
+		put64(w + 24, be64_of(d + 8));
+		w += 32;
+	} else {
+		put64(w, be64_of((const __u8[8]){ s[12], s[13], s[14], s[15], d[12], d[13], d[14], d[15] }));
+		w += 8;
+	}
+	put64(w, (__u64)htons(sport) << 48 | (__u64)htons(dport) << 32 | isn);
+	put64(w + 8, counter << 9 | (v6 ? 0x100 : 0) | low);
+	return (__u32)siphash(m, (size_t)(w + 16 - m), KEY0, KEY1);
 }
 
 static int mss_index(int mss, bool v6)
