@@ -356,6 +356,23 @@ int tg_rule_entry_cmp(const void *a, const void *b)
 	return x->key.prefixlen < y->key.prefixlen ? -1 : x->key.prefixlen > y->key.prefixlen;
 }
 
+int tg_rules_count(int fd)
+{
+	struct tg_rule_key key, next;
+	void *prev = NULL;
+	int n = 0;
+
+	/* Bounded as tg_rules_read: a rule deleted under us restarts the walk. */
+	while (n < 2 * TG_MAX_RULES && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	if (errno != ENOENT && n < 2 * TG_MAX_RULES)
+		return -errno;
+	return n < TG_MAX_RULES ? n : TG_MAX_RULES;
+}
+
 int tg_rules_read(int fd, struct tg_rule_entry **out)
 {
 	struct tg_rule_entry *v = NULL;
