@@ -272,6 +272,7 @@ static void gauge(FILE *f, const char *name, const char *help, double v)
 
 static void render_sync(FILE *f, const struct tg_metrics_sync *s)
 {
+	char num[TG_NUM_MAX];
 	int r;
 
 	gauge(f, "tidegate_redis_configured", "1 if a Redis mirror is configured.",
@@ -281,11 +282,12 @@ static void render_sync(FILE *f, const struct tg_metrics_sync *s)
 	      "Seconds since the last sync cycle that wrote every changed bucket.", s->lag_s);
 	gauge(f, "tidegate_sync_last_duration_seconds", "Duration of the last sync cycle.",
 	      s->last_duration_s);
+	head(f, "tidegate_redis_clock_offset_seconds", "gauge",
+	     "Redis' wall clock minus this machine's, as last measured (from TIME, error within "
+	     "half a round trip); no sample until Redis answered.");
 	if (s->clock_known)
-		gauge(f, "tidegate_redis_clock_offset_seconds",
-		      "Redis' wall clock minus this machine's, as last measured (from TIME, "
-		      "error within half a round trip); absent until Redis answered.",
-		      s->clock_offset_s);
+		fprintf(f, "tidegate_redis_clock_offset_seconds %s\n",
+			tg_num_format(s->clock_offset_s, num));
 	head(f, "tidegate_sync_cycles_total", "counter", "Sync cycles, by result.");
 	fprintf(f, "tidegate_sync_cycles_total{result=\"ok\"} %llu\n",
 		(unsigned long long)s->cycles_ok);

@@ -11,6 +11,7 @@
 #include "action.h"
 #include "parse.h"
 #include "clock.h"
+#include "output.h"
 #include "rules.h"
 
 static const __u8 v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -324,9 +325,12 @@ struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_ru
 
 		tg_rate_format(&rate, buf, sizeof(buf));
 		json_object_object_add(o, "rate", json_object_new_string(buf));
+		tg_json_rate_add(o, "rate_", &rate);
 		json_object_object_add(o, "burst", json_object_new_int64(r->burst));
 	} else {
 		json_object_object_add(o, "rate", NULL);
+		json_object_object_add(o, "rate_count", NULL);
+		json_object_object_add(o, "rate_period_s", NULL);
 		json_object_object_add(o, "burst", NULL);
 	}
 	json_object_object_add(o, "shared", json_object_new_boolean(r->flags & TG_RULE_F_SHARED));
