@@ -116,6 +116,100 @@ static void test_every_counter(void)
 	free(text);
 }
 
+/* The value of the first sample of NAME for eth1 that has the label
+ * pair PAIR (k="v"; NULL: none but interface). */
+static int series_value(const char *text, const char *name, const char *pair,
+			unsigned long long *v)
+{
+	char head[160];
+	const char *p = text, *end;
+
+	snprintf(head, sizeof(head), "\n%s{interface=\"eth1\"%s", name, pair ? "," : "}");
+	while ((p = strstr(p, head))) {
+		p++;
+		end = strchr(p, '\n');
+		if (!pair || (strstr(p, pair) && strstr(p, pair) < end)) {
+			*v = strtoull(strchr(p, '}') + 1, NULL, 10);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * README's table of counters is the list of TG_COUNTERS, row by row:
+ * each row's field is a counter, its series the one the renderer makes
+ * of it (with that counter's value), and no counter is left out.
+ */
+static void test_readme_counters(void)
+{
+	const char *path = getenv("TG_README") ? getenv("TG_README") : "README.md";
+	struct tg_metrics_daemon dm = { .version = "v", .libbpf = "l", .kernel = "k" };
+	struct tg_metrics_iface ifc = {};
+	struct tg_metrics_sync s = {};
+	int seen[TG_NR_COUNTERS] = {}, in = 0, rows = 0, bad = 0;
+	char line[1024], *text;
+	FILE *f = fopen(path, "r");
+	size_t i, len;
+
+	if (!tap_ok(f != NULL, "README's counters: %s opens (run from the source tree)", path))
+		return;
+	snprintf(ifc.name, sizeof(ifc.name), "eth1");
+	ifc.readable = true;
+	for (i = 0; i < TG_NR_COUNTERS; i++)
+		((__u64 *)&ifc.c)[i] = 1000 + i;
+	text = tg_metrics_render(&dm, &ifc, 1, &s, &len);
+	while (text && fgets(line, sizeof(line), f)) {
+		char field[64], name[96], pair[96] = "";
+		unsigned long long v = 0;
+		const struct tg_counter_def *d = NULL;
+
+		if (!strncmp(line, "### Counters", 12))
+			in = 1;
+		else if (in && !strncmp(line, "## ", 3))
+			break;
+		if (!in || sscanf(line, "| `%63[a-z0-9_]` | ", field) != 1 ||
+		    !strcmp(field, "stats"))
+			continue;
+		rows++;
+		for (i = 0; i < TG_NR_COUNTERS; i++)
+			if (!strcmp(tg_counter_defs[i].name, field))
+				d = &tg_counter_defs[i];
+		if (!d) {
+			tap_diag("README lists %s, which is no counter", field);
+			bad++;
+			continue;
+		}
+		seen[d - tg_counter_defs]++;
+		if (strstr(line, "| (the sum of `tidegate_syn_total`) |")) {
+			if (strcmp(d->metric, "syn_total") || d->label[0]) {
+				tap_diag("README: %s is no sum of tidegate_syn_total", field);
+				bad++;
+			}
+			continue;
+		}
+		if (sscanf(strstr(line, "` | `") + 5, "%95[a-z_]{%95[a-z_=\"]}`", name, pair) < 1) {
+			tap_diag("README: %s has no series", field);
+			bad++;
+			continue;
+		}
+		if (series_value(text, name, pair[0] ? pair : NULL, &v) ||
+		    (strcmp(d->metric, "syn_total") && v != 1000 + (size_t)(d - tg_counter_defs))) {
+			tap_diag("README: %s as %s{%s}: no such sample of its value", field, name, pair);
+			bad++;
+		}
+	}
+	fclose(f);
+	free(text);
+	for (i = 0; i < TG_NR_COUNTERS; i++)
+		if (seen[i] != 1) {
+			tap_diag("README lists %s %d times", tg_counter_defs[i].name, seen[i]);
+			bad++;
+		}
+	tap_ok(rows > 0 && !bad, "README's %d counter rows are TG_COUNTERS, each with its series",
+	       rows);
+}
+
 /* The daemon's own series: build info, reload, process. */
 static void test_daemon(void)
 {
@@ -312,5 +406,6 @@ int main(void)
 	test_daemon();
 	test_limits();
 	test_health();
+	test_readme_counters();
 	return tap_done();
 }
