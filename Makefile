@@ -210,8 +210,9 @@ bench: deps
 	$(Q)scripts/bench.sh $(CURDIR)/$(BUILD)/tidegate
 	$(Q)scripts/bench-cookies.sh $(CURDIR)/$(BUILD)/tidegate
 
-# The binary, the systemd unit, the man page, bash completion, and an
-# example config (never over one that is there).
+# The binary, the systemd unit, the man page, bash completion, an
+# example config (never over one that is there), and beside it the
+# fail2ban action, the Prometheus alert rules and the Grafana dashboard.
 SYSCONFDIR ?= /etc
 SBINDIR    ?= $(PREFIX)/sbin
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
@@ -230,6 +231,10 @@ install: $(BUILD)/tidegate
 	install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(DOCDIR)/tidegate.conf.example
 	install -D -m 0644 packaging/fail2ban/action.d/tidegate.conf \
 		$(DESTDIR)$(DOCDIR)/fail2ban/action.d/tidegate.conf
+	install -D -m 0644 packaging/prometheus/tidegate-alerts.yml \
+		$(DESTDIR)$(DOCDIR)/prometheus/tidegate-alerts.yml
+	install -D -m 0644 packaging/grafana/tidegate-dashboard.json \
+		$(DESTDIR)$(DOCDIR)/grafana/tidegate-dashboard.json
 	[ -e $(DESTDIR)$(CONF) ] || install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(CONF)
 
 # The config goes only if it is still the example: an edited one is the
@@ -239,8 +244,11 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tidegate $(DESTDIR)$(UNITDIR)/tidegate.service \
 		$(DESTDIR)$(MAN8DIR)/tidegate.8 $(DESTDIR)$(COMPLETIONDIR)/tidegate \
 		$(DESTDIR)$(DOCDIR)/tidegate.conf.example \
-		$(DESTDIR)$(DOCDIR)/fail2ban/action.d/tidegate.conf
+		$(DESTDIR)$(DOCDIR)/fail2ban/action.d/tidegate.conf \
+		$(DESTDIR)$(DOCDIR)/prometheus/tidegate-alerts.yml \
+		$(DESTDIR)$(DOCDIR)/grafana/tidegate-dashboard.json
 	rmdir $(DESTDIR)$(DOCDIR)/fail2ban/action.d $(DESTDIR)$(DOCDIR)/fail2ban \
+		$(DESTDIR)$(DOCDIR)/prometheus $(DESTDIR)$(DOCDIR)/grafana \
 		$(DESTDIR)$(DOCDIR) 2>/dev/null || :
 	if cmp -s packaging/tidegate.conf $(DESTDIR)$(CONF); then \
 		rm -f $(DESTDIR)$(CONF) && { rmdir $(DESTDIR)$(SYSCONFDIR)/tidegate 2>/dev/null || :; }; \

@@ -12,6 +12,20 @@ __u64 tg_mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
+__u64 tg_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+__s64 tg_wall_offset(__s64 mono_offset_ns, __u64 real_ns, __u64 mono_ns)
+{
+	/* redis - real = (redis - mono) - (real - mono) */
+	return mono_offset_ns - ((__s64)real_ns - (__s64)mono_ns);
+}
+
 __s64 tg_clock_offset(__u64 t0_ns, __u64 t1_ns, __u64 redis_us)
 {
 	__u64 mid = t0_ns + (t1_ns - t0_ns) / 2;

@@ -34,6 +34,17 @@ __u64 tg_mono_to_redis_us(__u64 mono_ns, __s64 offset_ns);
  * boot (any TAT that old means a full bucket). */
 __u64 tg_redis_us_to_mono(__u64 redis_us, __s64 offset_ns);
 
+/*
+ * Redis' wall clock minus this machine's (CLOCK_REALTIME), from an
+ * offset as above and the two local clocks read together (real_ns,
+ * mono_ns): what an operator compares, where the offset to the
+ * monotonic clock is mostly the uptime. Only for the metrics.
+ */
+__s64 tg_wall_offset(__s64 mono_offset_ns, __u64 real_ns, __u64 mono_ns);
+
+/* Nanoseconds of CLOCK_REALTIME. */
+__u64 tg_real_ns(void);
+
 /* Milliseconds until tat_ns, rounded up, at least 1 (a relative TTL). */
 __u64 tg_ttl_ms(__u64 tat_ns, __u64 now_ns);
 

@@ -21,8 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
 #include <systemd/sd-daemon.h>
 
 #include "attach.h"
@@ -39,6 +42,7 @@
 #include "mirror.h"
 #include "output.h"
 #include "pins.h"
+#include "rules.h"
 #include "run.h"
 #include "xdp.h"
 
@@ -48,16 +52,26 @@
 #define CHECK_INTERVAL_MS 500
 #define CHECK_MIN_GAP_MS 100
 
-/* The metrics thread's view: counters read now, under the list's lock. */
-static char *collect(void *arg, size_t *len)
+/* Why an interface is not protected, for /healthz. */
+static const char *why_not(const struct managed *mi)
 {
-	static struct tg_metrics_iface mifs[TG_MAX_IFACES];
-	struct daemon *d = arg;
-	struct tg_metrics_sync ms;
-	int i, n;
+	switch (mi->state) {
+	case IF_WAITING:
+		return "the interface is missing; waiting for it";
+	case IF_LOST:
+		return "the program was removed or replaced from outside; a reload puts it back";
+	case IF_ATTACHED:
+		break;
+	}
+	return NULL;
+}
 
-	pthread_mutex_lock(&d->lock);
-	n = d->n;
+/* The metrics thread's view, under the list's lock: the states, and with
+ * counters the counters, limits and rules read from the maps now. */
+static int snapshot(struct daemon *d, struct tg_metrics_iface *mifs, bool counters)
+{
+	int i, n = d->n;
+
 	for (i = 0; i < n; i++) {
 		struct managed *mi = d->ifs[i];
 		struct tg_metrics_iface *o = &mifs[i];
@@ -65,14 +79,68 @@ static char *collect(void *arg, size_t *len)
 		memset(o, 0, sizeof(*o));
 		snprintf(o->name, sizeof(o->name), "%s", mi->ic.name);
 		o->attached = mi->state == IF_ATTACHED;
+		o->why_not = why_not(mi);
+		o->rules = -1;
+		if (!counters)
+			continue;
 		o->readable = !tg_counters_read(mi->m.stats, &o->c) &&
 			      !tg_fam_counters_read(mi->m.fstats, o->fam);
 		o->max_sources = mi->ic.limits.max_sources;
 		o->tracked = tg_sync_tracked(&d->sync, mi->ic.name);
+		if (mi->m.config >= 0) {
+			o->limits_read = !tg_live_read(&mi->m, &o->limits);
+			o->rules = tg_rules_count(mi->m.rules);
+		}
 	}
-	tg_sync_read(&d->sync, &ms);
+	return n;
+}
+
+/* tidegate_build_info's labels, once. */
+static void build_info(struct tg_metrics_daemon *dm)
+{
+	static struct utsname u;
+
+	if (!u.release[0] && uname(&u))
+		snprintf(u.release, sizeof(u.release), "unknown");
+	dm->version = TG_VERSION;
+	dm->libbpf = libbpf_version_string();
+	dm->kernel = u.release;
+}
+
+static char *page(void *arg, enum tg_http_page pg, unsigned int *status, size_t *len)
+{
+	static struct tg_metrics_iface mifs[TG_MAX_IFACES];
+	struct daemon *d = arg;
+	struct tg_metrics_daemon dm = {};
+	struct tg_metrics_sync ms;
+	int n;
+
+	pthread_mutex_lock(&d->lock);
+	n = snapshot(d, mifs, pg == TG_PAGE_METRICS);
+	dm.reload_ok = d->reload_ok;
+	dm.reload_ok_s = d->reload_ok_s;
+	if (pg == TG_PAGE_METRICS)
+		tg_sync_read(&d->sync, &ms);
 	pthread_mutex_unlock(&d->lock);
-	return tg_metrics_render(mifs, n, &ms, len);
+	if (pg == TG_PAGE_HEALTH)
+		return tg_metrics_health(mifs, n, status, len);
+	build_info(&dm);
+	dm.proc_read = !tg_proc_read(&dm.proc);
+	*status = 200;
+	return tg_metrics_render(&dm, mifs, n, &ms, len);
+}
+
+/* The config file was taken, at start or by a reload; or refused. */
+static void set_reloaded(struct daemon *d, bool ok)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&d->lock);
+	d->reload_ok = ok;
+	if (ok)
+		d->reload_ok_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	pthread_mutex_unlock(&d->lock);
 }
 
 static int start_http(struct daemon *d)
@@ -81,13 +149,13 @@ static int start_http(struct daemon *d)
 
 	if (!d->conf->metrics_on)
 		return 0;
-	d->http = tg_http_start(&d->conf->metrics_addr, d->conf->metrics_addrlen, collect, d, why,
+	d->http = tg_http_start(&d->conf->metrics_addr, d->conf->metrics_addrlen, page, d, why,
 				sizeof(why));
 	if (!d->http) {
 		tg_err("metrics on %s: %s", d->conf->metrics, why);
 		return -1;
 	}
-	tg_info("metrics on http://%s/metrics", d->conf->metrics);
+	tg_info("metrics on http://%s/metrics, health on /healthz", d->conf->metrics);
 	return 0;
 }
 
@@ -174,6 +242,7 @@ static void reload(struct daemon *d)
 
 	if (!nc) {
 		tg_err("reload: the config has errors; keeping the running configuration");
+		set_reloaded(d, false);
 		return;
 	}
 	lock = tg_lock();
@@ -182,6 +251,7 @@ static void reload(struct daemon *d)
 
 		tg_lock_explain(lock, why, sizeof(why));
 		tg_err("reload: %s; keeping the running configuration", why);
+		set_reloaded(d, false);
 		free(nc);
 		return;
 	}
@@ -254,6 +324,7 @@ static void reload(struct daemon *d)
 	}
 	tg_run_push_sync(d);
 	free(old);
+	set_reloaded(d, true);
 	log_protecting(d, "reloaded");
 }
 
@@ -287,6 +358,7 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&d.lock, NULL);
+	set_reloaded(&d, true); /* the file was taken at start */
 	if (tg_sync_start(&d.sync)) {
 		tg_err("starting the sync thread failed");
 		free(d.conf);

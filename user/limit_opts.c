@@ -268,5 +268,10 @@ struct json_object *tg_limits_json(const struct tg_limits *l)
 	}
 	json_object_object_add(o, "interval_ns",
 			       json_object_new_int64((int64_t)tg_rate_interval_ns(&l->rate)));
+	/* Numbers beside the display strings, for programs. */
+	tg_json_rate_add(o, "rate_", &l->rate);
+	json_object_object_add(o, "cookie_budget_per_s", json_object_new_int64(l->cookie_budget));
+	json_object_object_add(o, "new_source_rate_per_s",
+			       json_object_new_int64(tg_limits_new_source_rate(l)));
 	return o;
 }

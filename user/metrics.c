@@ -6,6 +6,7 @@
 
 #include "counters.h"
 #include "metrics.h"
+#include "numfmt.h"
 
 static const char *const fam_names[TG_NR_FAMILIES] = { "ipv4", "ipv6" };
 
@@ -133,6 +134,96 @@ static void render_counter(FILE *f, const struct tg_metrics_iface *ifs, int n, s
 	}
 }
 
+static void iface_gauge(FILE *f, const char *name, const char *ifname, double v)
+{
+	char num[TG_NUM_MAX];
+
+	fprintf(f, "%s{interface=\"", name);
+	label(f, ifname);
+	fprintf(f, "\"} %s\n", tg_num_format(v, num));
+}
+
+static double limit_rate(const struct tg_limits *l)
+{
+	return (double)l->rate.count * 1e9 / (double)l->rate.period_ns;
+}
+
+static double limit_burst(const struct tg_limits *l)
+{
+	return (double)tg_limits_burst(l);
+}
+
+static double limit_dry_run(const struct tg_limits *l)
+{
+	return l->dry_run;
+}
+
+static double limit_rst(const struct tg_limits *l)
+{
+	return l->rst_budget;
+}
+
+static double limit_log(const struct tg_limits *l)
+{
+	return l->log_budget;
+}
+
+static double limit_cookie(const struct tg_limits *l)
+{
+	return l->cookie_budget;
+}
+
+static double limit_newsrc(const struct tg_limits *l)
+{
+	return tg_limits_new_source_rate(l);
+}
+
+/*
+ * The limits in force, from the maps (what 'tidegate set' changed
+ * included), so a dashboard can draw the limit beside the traffic. The
+ * cookie budgets only where the mode uses them: the SYN-ACK budget
+ * unless cookies are off, the new-source rate only in auto.
+ */
+static const struct {
+	const char *name, *help;
+	double (*get)(const struct tg_limits *l);
+	__u32 min_cookie_mode; /* exported when syn_cookies >= it (off < on < auto) */
+} limit_gauges[] = {
+	{ "tidegate_limit_rate_per_second", "The per-source rate in force, SYNs per second.",
+	  limit_rate, 0 },
+	{ "tidegate_limit_burst", "The per-source burst in force, SYNs.", limit_burst, 0 },
+	{ "tidegate_limit_dry_run", "1 in dry-run mode: over the limit is counted, not dropped.",
+	  limit_dry_run, 0 },
+	{ "tidegate_limit_rst_budget_per_second",
+	  "RSTs the interface may send per second, all sources together (--rst-budget).",
+	  limit_rst, 0 },
+	{ "tidegate_limit_log_budget_per_second",
+	  "Drop log lines per second, all sources together (--log-budget).", limit_log, 0 },
+	{ "tidegate_limit_cookie_budget_per_second",
+	  "SYN cookie SYN-ACKs per second, all sources together (--cookie-budget); absent with "
+	  "cookies off.",
+	  limit_cookie, TG_COOKIES_ON },
+	{ "tidegate_limit_new_source_rate_per_second",
+	  "New sources per second above which auto mode turns cookies on (--new-source-rate); "
+	  "only in auto mode.",
+	  limit_newsrc, TG_COOKIES_AUTO },
+};
+
+static void render_limits(FILE *f, const struct tg_metrics_iface *ifs, int n)
+{
+	size_t k;
+	int i;
+
+	for (k = 0; k < sizeof(limit_gauges) / sizeof(limit_gauges[0]); k++) {
+		head(f, limit_gauges[k].name, "gauge", limit_gauges[k].help);
+		for (i = 0; i < n; i++)
+			if (ifs[i].limits_read &&
+			    ifs[i].limits.syn_cookies >= limit_gauges[k].min_cookie_mode)
+				iface_gauge(f, limit_gauges[k].name, ifs[i].name,
+					    limit_gauges[k].get(&ifs[i].limits));
+	}
+}
+
 static void render_ifaces(FILE *f, const struct tg_metrics_iface *ifs, int n)
 {
 	size_t c, e;
@@ -160,22 +251,28 @@ static void render_ifaces(FILE *f, const struct tg_metrics_iface *ifs, int n)
 		iface_sample(f, "tidegate_max_sources", ifs[i].name, NULL, ifs[i].max_sources);
 	head(f, "tidegate_table_fill_ratio", "gauge",
 	     "Tracked sources over the table's size, 0 to 1.");
-	for (i = 0; i < n; i++) {
-		fprintf(f, "tidegate_table_fill_ratio{interface=\"");
-		label(f, ifs[i].name);
-		fprintf(f, "\"} %.6f\n",
-			ifs[i].max_sources ? (double)ifs[i].tracked / ifs[i].max_sources : 0.0);
-	}
+	for (i = 0; i < n; i++)
+		iface_gauge(f, "tidegate_table_fill_ratio", ifs[i].name,
+			    ifs[i].max_sources ? (double)ifs[i].tracked / ifs[i].max_sources : 0.0);
+	head(f, "tidegate_rules", "gauge", "Rules in the interface's rule table.");
+	for (i = 0; i < n; i++)
+		if (ifs[i].rules >= 0)
+			iface_sample(f, "tidegate_rules", ifs[i].name, NULL,
+				     (unsigned long long)ifs[i].rules);
+	render_limits(f, ifs, n);
 }
 
 static void gauge(FILE *f, const char *name, const char *help, double v)
 {
+	char num[TG_NUM_MAX];
+
 	head(f, name, "gauge", help);
-	fprintf(f, "%s %.6f\n", name, v);
+	fprintf(f, "%s %s\n", name, tg_num_format(v, num));
 }
 
 static void render_sync(FILE *f, const struct tg_metrics_sync *s)
 {
+	char num[TG_NUM_MAX];
 	int r;
 
 	gauge(f, "tidegate_redis_configured", "1 if a Redis mirror is configured.",
@@ -185,9 +282,12 @@ static void render_sync(FILE *f, const struct tg_metrics_sync *s)
 	      "Seconds since the last sync cycle that wrote every changed bucket.", s->lag_s);
 	gauge(f, "tidegate_sync_last_duration_seconds", "Duration of the last sync cycle.",
 	      s->last_duration_s);
-	gauge(f, "tidegate_redis_clock_offset_seconds",
-	      "Redis' clock minus this machine's monotonic clock, as last measured.",
-	      s->clock_offset_s);
+	head(f, "tidegate_redis_clock_offset_seconds", "gauge",
+	     "Redis' wall clock minus this machine's, as last measured (from TIME, error within "
+	     "half a round trip); no sample until Redis answered.");
+	if (s->clock_known)
+		fprintf(f, "tidegate_redis_clock_offset_seconds %s\n",
+			tg_num_format(s->clock_offset_s, num));
 	head(f, "tidegate_sync_cycles_total", "counter", "Sync cycles, by result.");
 	fprintf(f, "tidegate_sync_cycles_total{result=\"ok\"} %llu\n",
 		(unsigned long long)s->cycles_ok);
@@ -218,19 +318,68 @@ static void render_sync(FILE *f, const struct tg_metrics_sync *s)
 			tg_reject_names[r], (unsigned long long)s->rejected[r]);
 }
 
-char *tg_metrics_render(const struct tg_metrics_iface *ifs, int n,
-			const struct tg_metrics_sync *s, size_t *len)
+static void render_daemon(FILE *f, const struct tg_metrics_daemon *dm)
+{
+	head(f, "tidegate_build_info", "gauge",
+	     "1, labelled with tidegate's version, the libbpf it runs with and the kernel's release.");
+	fputs("tidegate_build_info{version=\"", f);
+	label(f, dm->version);
+	fputs("\",libbpf=\"", f);
+	label(f, dm->libbpf);
+	fputs("\",kernel=\"", f);
+	label(f, dm->kernel);
+	fputs("\"} 1\n", f);
+	gauge(f, "tidegate_config_last_reload_successful",
+	      "1 if the last reload (SIGHUP) took the config file, 0 if it was refused and the "
+	      "running configuration kept.",
+	      dm->reload_ok);
+	gauge(f, "tidegate_config_last_reload_success_timestamp_seconds",
+	      "When the config file was last taken (the start or a reload), seconds since the "
+	      "epoch.",
+	      dm->reload_ok_s);
+	if (dm->proc_read)
+		tg_proc_render(f, &dm->proc);
+}
+
+char *tg_metrics_render(const struct tg_metrics_daemon *dm, const struct tg_metrics_iface *ifs,
+			int n, const struct tg_metrics_sync *s, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
 
 	if (!f)
 		return NULL;
+	render_daemon(f, dm);
 	render_ifaces(f, ifs, n);
 	render_sync(f, s);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
 	}
+	return buf;
+}
+
+char *tg_metrics_health(const struct tg_metrics_iface *ifs, int n, unsigned int *status,
+			size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	int i, down = 0;
+
+	if (!f)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!ifs[i].attached) {
+			fprintf(f, "%s: not attached: %s\n", ifs[i].name,
+				ifs[i].why_not ? ifs[i].why_not : "unknown");
+			down++;
+		}
+	if (!down)
+		fprintf(f, "ok: %d interface%s attached\n", n, n == 1 ? "" : "s");
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	*status = down ? 503 : 200;
 	return buf;
 }

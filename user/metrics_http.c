@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * metrics_http.c - GET /metrics through libmicrohttpd, in its own thread.
+ * metrics_http.c - GET /metrics and /healthz through libmicrohttpd, in
+ * its own thread.
  *
  * One polling thread (epoll) serves every connection, so a slow one
  * holds a slot, never the thread; the slots are many, a few per client
@@ -28,7 +29,7 @@
 
 struct tg_http {
 	struct MHD_Daemon *d;
-	tg_metrics_collect_fn collect;
+	tg_http_page_fn page;
 	void *ctx;
 	/* libmicrohttpd's messages, limited (its thread only) */
 	__u64 log_next_ns;
@@ -82,7 +83,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	static const char text_type[] = "text/plain; charset=utf-8";
+	static char index_html[] = "<html><body><a href=\"/metrics\">tidegate metrics</a>, "
+				   "<a href=\"/healthz\">health</a></body></html>\n";
 	struct tg_http *h = cls;
+	enum tg_http_page page;
+	unsigned int status = MHD_HTTP_OK;
 	char *body;
 	size_t len = 0;
 
@@ -93,25 +98,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO; /* we take no bodies */
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, text_type,
-			     "only GET /metrics\n", 18, MHD_RESPMEM_PERSISTENT);
+			     "only GET /metrics, /healthz\n", 28, MHD_RESPMEM_PERSISTENT);
 	if (!strcmp(url, "/"))
-		return reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
-			     "<html><body><a href=\"/metrics\">tidegate metrics</a></body></html>\n",
-			     66, MHD_RESPMEM_PERSISTENT);
-	if (strcmp(url, "/metrics"))
-		return reply(conn, MHD_HTTP_NOT_FOUND, text_type, "not found: try /metrics\n", 24,
-			     MHD_RESPMEM_PERSISTENT);
-	body = h->collect(h->ctx, &len);
+		return reply(conn, MHD_HTTP_OK, "text/html; charset=utf-8", index_html,
+			     sizeof(index_html) - 1, MHD_RESPMEM_PERSISTENT);
+	if (!strcmp(url, "/metrics"))
+		page = TG_PAGE_METRICS;
+	else if (!strcmp(url, "/healthz"))
+		page = TG_PAGE_HEALTH;
+	else
+		return reply(conn, MHD_HTTP_NOT_FOUND, text_type,
+			     "not found: try /metrics or /healthz\n", 36, MHD_RESPMEM_PERSISTENT);
+	body = h->page(h->ctx, page, &status, &len);
 	if (!body)
 		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, text_type,
 			     "could not collect metrics\n", 26, MHD_RESPMEM_PERSISTENT);
-	return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len,
-		     MHD_RESPMEM_MUST_FREE);
+	return reply(conn, status,
+		     page == TG_PAGE_METRICS ? "text/plain; version=0.0.4; charset=utf-8" : text_type,
+		     body, len, MHD_RESPMEM_MUST_FREE);
 }
 
 struct tg_http *tg_http_start(const struct sockaddr_storage *addr, socklen_t addrlen,
-			      tg_metrics_collect_fn collect, void *ctx, char *why,
-			      size_t whylen)
+			      tg_http_page_fn fn, void *ctx, char *why, size_t whylen)
 {
 	struct tg_http *h = calloc(1, sizeof(*h));
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
@@ -122,7 +130,7 @@ struct tg_http *tg_http_start(const struct sockaddr_storage *addr, socklen_t add
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
-	h->collect = collect;
+	h->page = fn;
 	h->ctx = ctx;
 	if (addr->ss_family == AF_INET6) {
 		flags |= MHD_USE_IPv6;

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "numfmt.h"
 #include "output.h"
+#include "rate.h"
 
 /* Compact, and "198.18.1.0/24" rather than json-c's "198.18.1.0\/24". */
 #define TG_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -113,6 +115,23 @@ struct json_object *tg_json_num(double v)
 	if (n && buf[n - 1] == '.')
 		buf[--n] = '\0';
 	return json_object_new_double_s(v, buf);
+}
+
+struct json_object *tg_json_exact(double v)
+{
+	char buf[TG_NUM_MAX];
+
+	return json_object_new_double_s(v, tg_num_format(v, buf));
+}
+
+void tg_json_rate_add(struct json_object *o, const char *prefix, const struct tg_rate *r)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%scount", prefix);
+	json_object_object_add(o, key, json_object_new_int64((int64_t)r->count));
+	snprintf(key, sizeof(key), "%speriod_s", prefix);
+	json_object_object_add(o, key, tg_json_exact((double)r->period_ns / 1e9));
 }
 
 void tg_out_print_line(struct json_object *o)

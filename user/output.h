@@ -23,6 +23,16 @@ void tg_out_print(struct json_object *o);
 /* A number printed with at most three decimals, in text and JSON. */
 struct json_object *tg_json_num(double v);
 
+/* A number as the shortest text that reads back the same (numfmt.h):
+ * for values a program reads, where three decimals would lose some. */
+struct json_object *tg_json_exact(double v);
+
+struct tg_rate;
+
+/* A rate's numbers beside its display string: "<prefix>count" and
+ * "<prefix>period_s", added to o ("rate_" for the rate itself). */
+void tg_json_rate_add(struct json_object *o, const char *prefix, const struct tg_rate *r);
+
 /* Print and release o on one line: JSON, or "key=value key=value"
  * (strings with spaces quoted), for streams such as the drop log. */
 void tg_out_print_line(struct json_object *o);

@@ -11,6 +11,7 @@
 #include "action.h"
 #include "parse.h"
 #include "clock.h"
+#include "output.h"
 #include "rules.h"
 
 static const __u8 v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -324,9 +325,12 @@ struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_ru
 
 		tg_rate_format(&rate, buf, sizeof(buf));
 		json_object_object_add(o, "rate", json_object_new_string(buf));
+		tg_json_rate_add(o, "rate_", &rate);
 		json_object_object_add(o, "burst", json_object_new_int64(r->burst));
 	} else {
 		json_object_object_add(o, "rate", NULL);
+		json_object_object_add(o, "rate_count", NULL);
+		json_object_object_add(o, "rate_period_s", NULL);
 		json_object_object_add(o, "burst", NULL);
 	}
 	json_object_object_add(o, "shared", json_object_new_boolean(r->flags & TG_RULE_F_SHARED));
@@ -354,6 +358,23 @@ int tg_rule_entry_cmp(const void *a, const void *b)
 	if (d)
 		return d;
 	return x->key.prefixlen < y->key.prefixlen ? -1 : x->key.prefixlen > y->key.prefixlen;
+}
+
+int tg_rules_count(int fd)
+{
+	struct tg_rule_key key, next;
+	void *prev = NULL;
+	int n = 0;
+
+	/* Bounded as tg_rules_read: a rule deleted under us restarts the walk. */
+	while (n < 2 * TG_MAX_RULES && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	if (errno != ENOENT && n < 2 * TG_MAX_RULES)
+		return -errno;
+	return n < TG_MAX_RULES ? n : TG_MAX_RULES;
 }
 
 int tg_rules_read(int fd, struct tg_rule_entry **out)

@@ -106,6 +106,10 @@ const struct tg_rule_entry *tg_rule_entry_find(const struct tg_rule_entry *v, in
  * *out is malloc'ed (free it). Returns the count or -errno. */
 int tg_rules_read(int fd, struct tg_rule_entry **out);
 
+/* How many rules the trie holds (keys walked, no values read): the
+ * count, or -errno. */
+int tg_rules_count(int fd);
+
 /* The rule with exactly this prefix: 0, or -ENOENT. */
 int tg_rule_find(int fd, const struct tg_rule_key *k, struct tg_rule *r);
 

@@ -44,6 +44,10 @@ struct daemon {
 	struct tg_sync sync;
 	struct tg_http *http;
 	const struct tg_cmdline *cl;
+	/* The config file: the last reload took it (or the start did), and
+	 * when one last did (wall clock, s). Under lock, for the metrics. */
+	bool reload_ok;
+	double reload_ok_s;
 };
 
 /* Hand the interfaces with maps, and the settings, to the sync thread. */

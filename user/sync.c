@@ -442,8 +442,8 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 		  struct tg_sync_iface *ifs, int n, bool last)
 {
 	__u64 t0 = tg_mono_ns(), written = 0, unwritten = 0, now_us = 0;
-	bool ok = true, live[TG_MAX_IFACES];
-	__s64 offset = 0;
+	bool ok = true, timed = false, live[TG_MAX_IFACES];
+	__s64 offset = 0, wall_offset = 0;
 	char why[200];
 	int i;
 
@@ -464,6 +464,10 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 		if (p->c && tg_redis_time(p->c, tg_redis_deadline(cfg->timeout_ms, 0), &now_us,
 					  &offset, why, sizeof(why)))
 			redis_failed(p, "reading the clock", why);
+		else if (p->c)
+			timed = true;
+		if (timed)
+			wall_offset = tg_wall_offset(offset, tg_real_ns(), tg_mono_ns());
 		/* A late restore, for interfaces attached while Redis was away
 		 * or whose restore was cut short; not when stopping, which must
 		 * not wait for it. */
@@ -481,8 +485,10 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 	s->stats.written += written;
 	s->stats.unwritten += unwritten;
 	s->stats.last_duration_s = (double)(tg_mono_ns() - t0) / 1e9;
-	if (p->c)
-		s->stats.clock_offset_s = (double)offset / 1e9;
+	if (timed) {
+		s->stats.clock_known = true;
+		s->stats.clock_offset_s = (double)wall_offset / 1e9;
+	}
 	if (p->c) {
 		p->backoff_ms = 0;
 		p->failed_logged = false;
@@ -632,6 +638,8 @@ void tg_sync_set(struct tg_sync *s, const struct tg_mirror_cfg *cfg,
 		s->gen++;
 	}
 	s->stats.redis_configured = cfg->on;
+	if (!cfg->on)
+		s->stats.clock_known = false; /* no Redis, no offset to it */
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 }

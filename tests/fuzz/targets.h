@@ -320,9 +320,10 @@ static inline int fuzz_values(const uint8_t *data, size_t size)
  * the real server (libmicrohttpd and tidegate's handler) on loopback,
  * and whatever comes back must be an HTTP response or nothing.
  */
-static char *fuzz_collect(void *ctx, size_t *len)
+static char *fuzz_collect(void *ctx, enum tg_http_page page, unsigned int *status, size_t *len)
 {
 	(void)ctx;
+	*status = page == TG_PAGE_HEALTH ? 503 : 200;
 	*len = 22;
 	return strdup("tidegate_packets 1\n\n\n\n");
 }

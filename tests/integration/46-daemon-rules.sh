@@ -57,6 +57,9 @@ CONF
 		"$(it_stat rst_sent)" "the metrics count the RSTs as stats does"
 	is "$(dm_metric "tidegate_rule_syn_total{interface=\"$IF\",kind=\"deny\"}")" 1 \
 		"  and the SYN a deny rule met"
+	is "$(dm_metric "tidegate_rules{interface=\"$IF\"}")" 4 "  and the 4 rules in force"
+	is "$(rule_of 2001:db8:18::/64 rate_count),$(rule_of 2001:db8:18::/64 rate_period_s)" 10,60 \
+		"rule list --json: the /64's rate as numbers too, 10 per 60 s"
 	dm_metrics >"$IT_TMP/metrics.txt"
 	promtool check metrics <"$IT_TMP/metrics.txt" >"$IT_TMP/promtool.out" 2>&1
 	is "$?" 0 "  promtool accepts the metrics" || diag "$(cat "$IT_TMP/promtool.out")"

@@ -59,13 +59,30 @@ PY
 	m=$(dm_metric "tidegate_syn_total{interface=\"$IF\",family=\"ipv4\",verdict=\"dropped\"}")
 	is "$m" "$(it_stat dropped)" "  the dropped counter agrees with stats"
 	is "$(dm_metric "tidegate_tracked_sources{interface=\"$IF\"}")" 1 "  one tracked source"
-	is "$(dm_metric tidegate_redis_configured)" 0.000000 "  no Redis configured"
+	is "$(dm_metric tidegate_redis_configured)" 0 "  no Redis configured"
+	grep -q '^tidegate_redis_clock_offset_seconds' "$IT_TMP/metrics.txt"
+	is "$?" 1 "  and no clock offset to a Redis that never answered"
+	# Gauges as their shortest text: 5/minute is 1/12 per second.
+	is "$(dm_metric "tidegate_limit_rate_per_second{interface=\"$IF\"}")" 0.08333333333333333 \
+		"  the rate in force, per second, every digit and no more"
+	is "$(dm_metric "tidegate_limit_burst{interface=\"$IF\"}")" 3 "  the burst in force"
+	is "$(dm_metric "tidegate_rules{interface=\"$IF\"}")" 0 "  no rules"
+	# libbpf_version_string(): "v" MAJOR "." MINOR of the library run.
+	is "$(grep '^tidegate_build_info' "$IT_TMP/metrics.txt")" \
+		"tidegate_build_info{version=\"$("$SB_TIDEGATE" --version | awk '{print $NF}')\",libbpf=\"v$(pkg-config --modversion libbpf | cut -d. -f1,2)\",kernel=\"$(uname -r)\"} 1" \
+		"  build info: this binary's version, libbpf's, the kernel's release"
+	between "$(dm_metric process_open_fds)" 5 1000 "  process metrics: open fds"
+	between "$(dm_metric process_start_time_seconds | cut -d. -f1)" $(($(date +%s) - 600)) \
+		"$(date +%s)" "  and a start time within the last minutes"
+	sb_srv curl -s -w '%{http_code}' "http://$DM_METRICS/healthz" >"$IT_TMP/health"
+	is "$(cat "$IT_TMP/health")" "ok: 1 interface attached
+200" "  /healthz: 200, every interface attached"
 	sb_srv curl -s -o /dev/null -w '%{http_code}' "http://$DM_METRICS/nope" >"$IT_TMP/code"
 	is "$(cat "$IT_TMP/code")" 404 "  another path is a 404"
 }
 
 test_reload() {
-	local before
+	local before reloaded
 	before=$(it_bucket "$SB_CLI_IP")
 	write_conf 600/minute 600 80,8080
 	kill -HUP "$DM_PID"
@@ -73,6 +90,11 @@ test_reload() {
 	ok $? "SIGHUP applies a changed file" || diag "$(tail -5 "$DM_LOG")"
 	is "$(sb_tg status "$IF" --json | json limits.rate)" 600/minute "  the new rate is in force"
 	is "$(sb_tg status "$IF" --json | json limits.ports)" 80,8080 "  and the new ports"
+	is "$(dm_metric tidegate_config_last_reload_successful)" 1 "  the reload is a success in the metrics"
+	reloaded=$(dm_metric tidegate_config_last_reload_success_timestamp_seconds)
+	between "$(cut -d. -f1 <<<"$reloaded")" $(($(date +%s) - 30)) "$(date +%s)" "  at the time it was"
+	is "$(dm_metric "tidegate_limit_rate_per_second{interface=\"$IF\"}")" 10 \
+		"  and the metrics have the new rate: 10 per second"
 	# Kept, not reset (its TAT is rescaled to the new limit: README,
 	# "A limit changed live").
 	is "$(it_bucket "$SB_CLI_IP" | json admitted)" "$(json admitted <<<"$before")" \
@@ -91,6 +113,9 @@ CONF
 	kill -0 "$DM_PID"
 	ok $? "  the daemon runs on"
 	is "$(sb_tg status "$IF" --json | json limits.rate)" 600/minute "  with the old limits"
+	is "$(dm_metric tidegate_config_last_reload_successful)" 0 "  the metrics say the reload failed"
+	is "$(dm_metric tidegate_config_last_reload_success_timestamp_seconds)" "$reloaded" \
+		"  and keep the time of the last good one"
 	write_conf 600/minute 600 80,8080
 }
 

@@ -14,7 +14,9 @@ rm -f "$D.log"
 INSTALLED=(usr/local/sbin/tidegate usr/local/lib/systemd/system/tidegate.service
 	usr/local/share/man/man8/tidegate.8 usr/local/share/bash-completion/completions/tidegate
 	usr/local/share/doc/tidegate/tidegate.conf.example
-	usr/local/share/doc/tidegate/fail2ban/action.d/tidegate.conf etc/tidegate/tidegate.conf)
+	usr/local/share/doc/tidegate/fail2ban/action.d/tidegate.conf etc/tidegate/tidegate.conf
+	usr/local/share/doc/tidegate/prometheus/tidegate-alerts.yml
+	usr/local/share/doc/tidegate/grafana/tidegate-dashboard.json)
 for f in "${INSTALLED[@]}"; do
 	[ -f "$D/$f" ]
 	ok $? "  installs /$f"

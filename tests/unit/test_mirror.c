@@ -148,6 +148,12 @@ static void test_clock(void)
 	back = tg_redis_us_to_mono(tat_us, off);
 	tap_ok(back >= tat && back - tat < 1000, "mono -> redis -> mono rounds up by < 1 µs "
 						 "(%llu ns)", (unsigned long long)(back - tat));
+	/* The metric: the same Redis answer against this machine's wall
+	 * clock, which reads 0.25 s behind Redis' at the midpoint. */
+	tap_is(tg_wall_offset(off, redis_us * 1000 - SEC / 4, t0 + 100000), SEC / 4,
+	       "Redis' wall clock minus ours: 0.25 s, the uptime gone from the offset");
+	tap_is(tg_wall_offset(off, redis_us * 1000 + 2 * SEC, t0 + 100000), -2 * (__s64)SEC,
+	       "  and -2 s when ours is ahead");
 	tap_is(tg_ttl_ms(t0 + 1500 * 1000000ULL + 1, t0), 1501, "TTL rounds up to the ms");
 	tap_is(tg_ttl_ms(t0, t0), 1, "TTL is at least 1 ms");
 	tap_is(tg_ttl_ms(t0 - 5, t0), 1, "TTL of a past TAT is 1 ms");
