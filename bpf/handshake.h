@@ -265,7 +265,7 @@ __noinline int tg_cookie_syn(struct xdp_md *ctx, __u64 meta)
 	bool v6 = !!(meta & TG_META_V6);
 	struct tg_cookie_flow f = {};
 	struct tg_counters *cnt;
-	struct tg_optwalk w = {};
+	struct tg_tcpopts o = {};
 	struct tg_config *cfg;
 	struct tg_cookie_made c;
 	struct tg_synack a = {};
@@ -310,15 +310,19 @@ __noinline int tg_cookie_syn(struct xdp_md *ctx, __u64 meta)
 	olen = olen > sizeof(*th) ? olen - sizeof(*th) : 0;
 	if (olen > TG_TCPOPT_MAX)
 		olen = TG_TCPOPT_MAX;
-	if (!tg_opts_fast((__u8 *)(th + 1), end, olen, &w.o)) {
+	if (!tg_opts_fast((__u8 *)(th + 1), end, olen, &o)) {
+		/* Its own scope: the copy's room is the header's later. */
+		struct tg_optwalk w = {};
+
 		if (bpf_xdp_load_bytes(ctx, (__u32)((void *)(th + 1) - data), w.buf, olen))
 			olen = 0;
 		tg_opts_parse(&w, olen);
+		o = w.o;
 	}
-	tg_opts_allowed(&w.o, cfg->cookie_opts);
+	tg_opts_allowed(&o, cfg->cookie_opts);
 	f.isn = bpf_ntohl(th->seq);
-	c = tg_cookie_make(&f, &w.o, v6, now, cfg->cookie_key);
-	a.opts = w.o;
+	c = tg_cookie_make(&f, &o, v6, now, cfg->cookie_key);
+	a.opts = o;
 	a.isn = c.isn;
 	a.tsval = (__u32)(now / 1000000) & ~0xffU;
 	a.tsval |= c.ts_low;

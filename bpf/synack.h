@@ -95,8 +95,7 @@ static __always_inline void synack_csum(__be32 hdr[TG_TCP_HDR_WORDS], __u64 pseu
 {
 	__u16 *check = (__u16 *)&hdr[4];
 
-	*check = csum_fold((__u32)bpf_csum_diff(NULL, 0, hdr, TG_TCP_HDR_WORDS * 4,
-						 (__wsum)csum_fold32(pseudo)));
+	*check = csum_fold(csum_words(hdr, TG_TCP_HDR_WORDS, pseudo));
 }
 
 /*
@@ -107,7 +106,6 @@ static __always_inline int synack_v4(void *data, void *end, struct iphdr *ip,
 				     const struct tg_synack *a)
 {
 	__be32 hdr[TG_TCP_HDR_WORDS] = {};
-	struct tg_pseudo4 ph = {};
 	struct tcphdr *th;
 	__u32 len;
 
@@ -116,11 +114,8 @@ static __always_inline int synack_v4(void *data, void *end, struct iphdr *ip,
 		return -1;
 	len = synack_header(th, a, hdr);
 
-	ph.saddr = ip->daddr;
-	ph.daddr = ip->saddr;
-	ph.proto = IPPROTO_TCP;
-	ph.len = bpf_htons(len);
-	synack_csum(hdr, csum_words(&ph, sizeof(ph) / 4, 0));
+	/* The pseudo-header's words: both addresses, then 0, proto, len. */
+	synack_csum(hdr, (__u64)ip->saddr + ip->daddr + bpf_htonl(IPPROTO_TCP << 16 | len));
 	if (synack_write(th, end, hdr, len))
 		return -1;
 
@@ -134,7 +129,6 @@ static __always_inline int synack_v6(void *data, void *end, struct ipv6hdr *ip6,
 				     const struct tg_synack *a)
 {
 	__be32 hdr[TG_TCP_HDR_WORDS] = {};
-	struct tg_pseudo6 ph = {};
 	struct tcphdr *th;
 	__u32 len;
 
@@ -143,11 +137,9 @@ static __always_inline int synack_v6(void *data, void *end, struct ipv6hdr *ip6,
 		return -1;
 	len = synack_header(th, a, hdr);
 
-	__builtin_memcpy(&ph.saddr, &ip6->daddr, sizeof(ph.saddr));
-	__builtin_memcpy(&ph.daddr, &ip6->saddr, sizeof(ph.daddr));
-	ph.len = bpf_htonl(len);
-	ph.nexthdr = IPPROTO_TCP;
-	synack_csum(hdr, csum_words(&ph, sizeof(ph) / 4, 0));
+	/* The pseudo-header's words: both addresses, len, then 0 and
+	 * next header. */
+	synack_csum(hdr, csum_words(&ip6->saddr, 8, bpf_htonl(len) + bpf_htonl(IPPROTO_TCP)));
 	if (synack_write(th, end, hdr, len))
 		return -1;
 
