@@ -37,6 +37,7 @@
 #include <netinet/tcp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
 
 #include <bpf/bpf.h>
@@ -247,9 +248,10 @@ static int time_runs(int prog_fd, const struct frame *fr, __u32 repeat, __u32 wa
  */
 #define FRESH_CALLS 100000
 
-static int time_fresh_runs(int prog_fd, const struct frame *fr, __u32 calls, int runs,
-			   __u32 want_ret, double *ns)
+static int time_fresh_runs(int prog_fd, struct frame *fr, __u32 calls, int runs,
+			   __u32 want_ret, bool new_sources, double *ns)
 {
+	static __u32 next;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = fr->data, .data_size_in = fr->len,
 		    .data_out = NULL, .repeat = 1);
 	double v[32];
@@ -259,6 +261,15 @@ static int time_fresh_runs(int prog_fd, const struct frame *fr, __u32 calls, int
 
 	for (i = 0; i < runs && i < 32; i++) {
 		for (sum = 0, k = 0; k < calls; k++) {
+			/* A source not seen for a while each time (65,000 of
+			 * them from 198.19.1.0 on, past the other cases'), in
+			 * the IPv4 header at its fixed place (the program does
+			 * not check the header's checksum). */
+			if (new_sources) {
+				__be32 a = htonl(0xc6130100 + next++ % 65000);
+
+				memcpy(fr->data + ETH_HLEN + 12, &a, 4);
+			}
 			if (bpf_prog_test_run_opts(prog_fd, &opts))
 				return -errno;
 			if (opts.retval != want_ret)
@@ -511,12 +522,12 @@ static int median_edge(const struct tg_env *e, const char *src, const struct fra
 }
 
 /*
- * Turn SYN cookies on for every untracked source, with a budget no run
- * reaches, as attach does on a kernel that can complete the handshake:
- * what follows times a covered SYN's SYN-ACK, built but not sent
- * (a test run returns XDP_TX without transmitting).
+ * Set the SYN cookie mode. On: every untracked source covered, with a
+ * budget no run reaches, as attach does on a kernel that can complete
+ * the handshake; a covered SYN's SYN-ACK is then built but not sent (a
+ * test run returns XDP_TX without transmitting).
  */
-static int cookies_on(struct tg_env *e)
+static int cookie_mode(struct tg_env *e, __u32 mode)
 {
 	struct tg_limits l;
 	int err;
@@ -524,7 +535,7 @@ static int cookies_on(struct tg_env *e)
 	err = tg_live_read(&e->m, &l);
 	if (err)
 		return err;
-	l.syn_cookies = TG_COOKIES_ON;
+	l.syn_cookies = mode;
 	l.cookie_budget = 100000000;
 	err = tg_live_write(&e->m, &l, NULL);
 	return err ?: tg_cookies_write_facts(&e->m, "lo", true);
@@ -584,7 +595,7 @@ static int cmd_cost(int argc, char **argv)
 	json_object_object_add(o, "runs", json_object_new_int(runs));
 	json_object_object_add(o, "bare_drop_ns", num(drop_ns, 2));
 	err = time_fresh_runs(bpf_program__fd(bl->progs.baseline_drop), &fr, FRESH_CALLS, runs,
-			      XDP_DROP, &ns);
+			      XDP_DROP, false, &ns);
 	if (err) {
 		fail("timing the bare drop one run a call: %s", strerror(-err));
 		goto out;
@@ -656,15 +667,25 @@ static int cmd_cost(int argc, char **argv)
 			else
 				json_object_object_add(row, cases[j].name, num(ns, 2));
 		}
+		/* A new source with cookies off (a spoofed flood without
+		 * them): its bucket made, in a full table by evicting one. */
+		err = err ?: cookie_mode(&e, TG_COOKIES_OFF);
+		err = err ?: make_frame(AF_INET, "198.19.0.4", false, &fr);
+		err = err ?: time_fresh_runs(e.prog_fd, &fr, FRESH_CALLS, runs, XDP_PASS, true, &ns);
+		if (err)
+			fail("timing new sources with %u sources: %s", n, strerror(-err));
+		else
+			json_object_object_add(row, "new_source_v4", num(ns, 2));
 		/* Last: cookies on change nothing for tracked sources, but
 		 * the cases above are timed as without them. */
-		err = err ?: cookies_on(&e);
+		err = err ?: cookie_mode(&e, TG_COOKIES_ON);
 		for (j = 0; !err && j < sizeof(cookie_cases) / sizeof(cookie_cases[0]); j++) {
 			struct tg_counters c0, c1;
 
 			err = make_frame(cookie_cases[j].family, cookie_cases[j].src, false, &fr);
 			err = err ?: tg_counters_read(e.m.stats, &c0);
-			err = err ?: time_fresh_runs(e.prog_fd, &fr, FRESH_CALLS, runs, XDP_TX, &ns);
+			err = err ?: time_fresh_runs(e.prog_fd, &fr, FRESH_CALLS, runs, XDP_TX, false,
+						     &ns);
 			err = err ?: tg_counters_read(e.m.stats, &c1);
 			if (!err && c1.cookie_sent - c0.cookie_sent != (__u64)FRESH_CALLS * runs)
 				err = -EBADMSG;
