@@ -2,7 +2,8 @@
 # The bash and zsh completions, driven for real in the sandbox's server
 # namespace: rule verbs, redirect:IFACE, option values, and interfaces:
 # every one for attach, only those tidegate is attached to for stats,
-# detach, rule... (before the attach none, after it the sandbox's).
+# detach, rule... (before the attach none, after it the sandbox's; every
+# one to a user who cannot read the pins).
 # The bash completion passes shellcheck; the zsh one parses (zsh -n).
 . "$(dirname "$0")/../lib/integration.sh"
 . "$IT_ROOT/tests/lib/complete.sh"
@@ -57,6 +58,18 @@ test_attached() {
 	both "run " lo "$IF"
 }
 
+# A user who cannot read the pins (bpffs is root's) is offered every
+# interface rather than none.
+test_unprivileged() {
+	if ! command -v setpriv >/dev/null; then
+		ok 0 "# SKIP no setpriv to complete as an unprivileged user"
+		return
+	fi
+	COMPLETE_IN=(sb_srv setpriv --reuid=65534 --regid=65534 --clear-groups)
+	both "stats " lo "$IF"
+	COMPLETE_IN=(sb_srv)
+}
+
 test_words() {
 	both "rule " add del import list
 	both "rule add $IF 198.18.0.0/24 " allow deny limit
@@ -87,5 +100,6 @@ test_words() {
 
 test_not_attached
 test_attached
+test_unprivileged
 test_words
 done_testing

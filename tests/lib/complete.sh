@@ -33,6 +33,7 @@ complete_zsh() {
 	local dir
 	dir=$(mktemp -d /tmp/tidegate-zsh.XXXXXX) || return 1
 	cp "$COMPLETE_ROOT/packaging/tidegate.zsh-completion" "$dir/_tidegate"
+	chmod 0755 "$dir" # COMPLETE_IN may be another user
 	"${COMPLETE_IN[@]}" timeout 30 zsh -f "$COMPLETE_ROOT/tests/lib/zsh_complete.zsh" "$dir" "$1" |
 		grep -v '^$' | sort
 	rm -rf "$dir"
