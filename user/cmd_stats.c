@@ -56,9 +56,9 @@ static int col_width(size_t i)
 	return n > RATE_WIDTH ? n : RATE_WIDTH;
 }
 
-/* watch_cols as rows of tg_counter_defs; -ENOENT names a column that is
- * no counter (a test of the text output fails on it). */
-static int watch_defs(const struct tg_counter_def *defs[NR_WATCH_COLS])
+/* watch_cols as rows of tg_counter_defs; the name of a column that is
+ * no counter (a test of the text output fails on it), NULL if none. */
+static const char *watch_defs(const struct tg_counter_def *defs[NR_WATCH_COLS])
 {
 	size_t i, k;
 
@@ -66,10 +66,10 @@ static int watch_defs(const struct tg_counter_def *defs[NR_WATCH_COLS])
 		for (k = 0; k < TG_NR_COUNTERS && strcmp(tg_counter_defs[k].name, watch_cols[i]); k++)
 			;
 		if (k == TG_NR_COUNTERS)
-			return tg_fail(TG_EXIT_FAIL, "stats: no counter '%s'", watch_cols[i]), -ENOENT;
+			return watch_cols[i];
 		defs[i] = &tg_counter_defs[k];
 	}
-	return 0;
+	return NULL;
 }
 
 static void watch_header(void)
@@ -146,8 +146,10 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 	if (!interval)
 		goto out;
 	if (!tg_out_json()) {
-		if ((err = watch_defs(defs))) {
-			ret = TG_EXIT_FAIL;
+		const char *bad = watch_defs(defs);
+
+		if (bad) {
+			ret = tg_fail(TG_EXIT_FAIL, "stats --watch: no counter '%s'", bad);
 			goto out;
 		}
 		watch_header();

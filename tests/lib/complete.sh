@@ -14,6 +14,8 @@
 COMPLETE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 COMPLETE_IN=()
 
+# The script is single-quoted: the inner bash expands it.
+# shellcheck disable=SC2016
 complete_bash() {
 	"${COMPLETE_IN[@]}" bash -c '
 		. "$1"
