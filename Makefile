@@ -210,7 +210,7 @@ bench: deps
 	$(Q)scripts/bench.sh $(CURDIR)/$(BUILD)/tidegate
 	$(Q)scripts/bench-cookies.sh $(CURDIR)/$(BUILD)/tidegate
 
-# The binary, the systemd unit, the man page, bash completion, an
+# The binary, the systemd unit, the man page, bash and zsh completion, an
 # example config (never over one that is there), and beside it the
 # fail2ban action, the Prometheus alert rules and the Grafana dashboard.
 SYSCONFDIR ?= /etc
@@ -218,6 +218,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 MAN8DIR    ?= $(PREFIX)/share/man/man8
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPLETIONDIR ?= $(PREFIX)/share/zsh/vendor-completions
 DOCDIR     ?= $(PREFIX)/share/doc/tidegate
 CONF       := $(SYSCONFDIR)/tidegate/tidegate.conf
 install: $(BUILD)/tidegate
@@ -228,6 +229,7 @@ install: $(BUILD)/tidegate
 	chmod 0644 $(DESTDIR)$(UNITDIR)/tidegate.service
 	install -D -m 0644 packaging/tidegate.8 $(DESTDIR)$(MAN8DIR)/tidegate.8
 	install -D -m 0644 packaging/tidegate.bash-completion $(DESTDIR)$(COMPLETIONDIR)/tidegate
+	install -D -m 0644 packaging/tidegate.zsh-completion $(DESTDIR)$(ZSHCOMPLETIONDIR)/_tidegate
 	install -D -m 0644 packaging/tidegate.conf $(DESTDIR)$(DOCDIR)/tidegate.conf.example
 	install -D -m 0644 packaging/fail2ban/action.d/tidegate.conf \
 		$(DESTDIR)$(DOCDIR)/fail2ban/action.d/tidegate.conf
@@ -243,6 +245,7 @@ install: $(BUILD)/tidegate
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tidegate $(DESTDIR)$(UNITDIR)/tidegate.service \
 		$(DESTDIR)$(MAN8DIR)/tidegate.8 $(DESTDIR)$(COMPLETIONDIR)/tidegate \
+		$(DESTDIR)$(ZSHCOMPLETIONDIR)/_tidegate \
 		$(DESTDIR)$(DOCDIR)/tidegate.conf.example \
 		$(DESTDIR)$(DOCDIR)/fail2ban/action.d/tidegate.conf \
 		$(DESTDIR)$(DOCDIR)/prometheus/tidegate-alerts.yml \

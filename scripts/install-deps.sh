@@ -20,6 +20,8 @@ PKGS=(
 	nginx-light
 	# the Debian package (debian/, tests/integration/58-package.sh)
 	debhelper dpkg-dev fakeroot lintian
+	# the completions: linted, and driven for real (tests/integration/12-completion.sh)
+	shellcheck zsh
 	# profiling the benchmark (BENCHMARKS.md)
 	linux-perf
 )

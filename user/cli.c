@@ -125,7 +125,9 @@ void tg_cli_usage(const struct tg_command *cmd, FILE *f)
 		snprintf(left, sizeof(left), "%c%c%s--%s%s%s", d->short_name ? '-' : ' ',
 			 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ",
 			 d->name, d->metavar ? " " : "", d->metavar ? d->metavar : "");
-		fprintf(f, "  %-28s %s\n", left, d->help);
+		/* Two spaces at least between an option and its help, so
+		 * the completions (packaging/) can tell them apart. */
+		fprintf(f, "  %-27s  %s\n", left, d->help);
 	}
 	fprintf(f, "  %-28s %s\n", "-v, --verbose", tg_opt_defs[OPT_VERBOSE].help);
 	fprintf(f, "  %-28s %s\n", "-h, --help", tg_opt_defs[OPT_HELP].help);

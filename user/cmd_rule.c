@@ -150,15 +150,53 @@ static int rule_del(const char *ifname, const struct tg_maps *m, const struct tg
 	return TG_EXIT_OK;
 }
 
-/* Text: one rule a line in the words `rule import` takes back, its id
- * and what is left of its --ttl after a '#'. */
+/* The width of each column of the rule list. */
+struct widths {
+	int cidr, kind, rate, opts;
+};
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* Text: one rule a line in the words `rule import` takes back, in
+ * columns as the other tables are, its id and what is left of its --ttl
+ * after a '#'. */
+static int print_rules(const struct tg_rule_entry *rules, int n, __u64 now)
+{
+	struct tg_rule_words *w = calloc((size_t)n, sizeof(*w));
+	struct widths wd = { 0 };
+	int i;
+
+	if (!w)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		tg_rule_words(&rules[i].key, &rules[i].rule, now, &w[i]);
+		wd.cidr = max_int(wd.cidr, (int)strlen(w[i].cidr));
+		wd.kind = max_int(wd.kind, (int)strlen(w[i].kind));
+		wd.rate = max_int(wd.rate, (int)strlen(w[i].rate));
+		wd.opts = max_int(wd.opts, (int)strlen(w[i].opts));
+	}
+	for (i = 0; i < n; i++) {
+		printf("%-*s  %-*s", wd.cidr, w[i].cidr, wd.kind, w[i].kind);
+		if (wd.rate)
+			printf("  %-*s", wd.rate, w[i].rate);
+		if (wd.opts)
+			printf("  %-*s", wd.opts, w[i].opts);
+		printf("  # id %u%s\n", rules[i].rule.id,
+		       tg_rule_expired(&rules[i].rule, now) ? ", expired" : "");
+	}
+	free(w);
+	return 0;
+}
+
 static int rule_list(const char *ifname, const struct tg_maps *m)
 {
 	struct tg_rule_entry *rules;
 	struct json_object *list;
 	__u64 now = tg_mono_ns();
-	char line[320];
-	int i, n;
+	int i, n, err = 0;
 
 	n = tg_rules_read(m->rules, &rules);
 	if (n < 0)
@@ -171,13 +209,11 @@ static int rule_list(const char *ifname, const struct tg_maps *m)
 	} else if (!n) {
 		printf("# no rules on %s\n", ifname);
 	} else {
-		for (i = 0; i < n; i++) {
-			tg_rule_format(&rules[i].key, &rules[i].rule, now, line, sizeof(line));
-			printf("%-60s # id %u%s\n", line, rules[i].rule.id,
-			       tg_rule_expired(&rules[i].rule, now) ? ", expired" : "");
-		}
+		err = print_rules(rules, n, now);
 	}
 	free(rules);
+	if (err)
+		return tg_fail(TG_EXIT_FAIL, "%s: listing the rules: %s", ifname, strerror(-err));
 	return TG_EXIT_OK;
 }
 

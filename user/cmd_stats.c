@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* cmd_stats.c - tidegate stats: counters, once or every few seconds. */
+/* cmd_stats.c - tidegate stats: counters, once, or rates every few seconds. */
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include "counters.h"
 #include "iface.h"
 #include "interrupt.h"
+#include "numfmt.h"
 #include "output.h"
 #include "parse.h"
 
@@ -36,6 +38,77 @@ static struct json_object *rates_json(const struct tg_counters *a, const struct 
 	return o;
 }
 
+/*
+ * The columns of `stats --watch` as text, one line per interval: the
+ * counters a person follows live, by their names in TG_COUNTERS.
+ * --json has every counter.
+ */
+static const char *const watch_cols[] = { "packets",    "syn",        "allowed",
+					  "dropped",    "would_drop", "new_source",
+					  "cookie_sent", "deny_all" };
+#define NR_WATCH_COLS (sizeof(watch_cols) / sizeof(watch_cols[0]))
+#define RATE_WIDTH    7 /* "12.3k/s" */
+
+static int col_width(size_t i)
+{
+	int n = (int)strlen(watch_cols[i]);
+
+	return n > RATE_WIDTH ? n : RATE_WIDTH;
+}
+
+/* watch_cols as rows of tg_counter_defs; the name of a column that is
+ * no counter (a test of the text output fails on it), NULL if none. */
+static const char *watch_defs(const struct tg_counter_def *defs[NR_WATCH_COLS])
+{
+	size_t i, k;
+
+	for (i = 0; i < NR_WATCH_COLS; i++) {
+		for (k = 0; k < TG_NR_COUNTERS && strcmp(tg_counter_defs[k].name, watch_cols[i]); k++)
+			;
+		if (k == TG_NR_COUNTERS)
+			return watch_cols[i];
+		defs[i] = &tg_counter_defs[k];
+	}
+	return NULL;
+}
+
+static void watch_header(void)
+{
+	char name[32];
+	size_t i, j;
+
+	printf("%-8s", "TIME");
+	for (i = 0; i < NR_WATCH_COLS; i++) {
+		for (j = 0; watch_cols[i][j] && j < sizeof(name) - 1; j++)
+			name[j] = (char)toupper((unsigned char)watch_cols[i][j]);
+		name[j] = '\0';
+		printf("  %*s", col_width(i), name);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+/* One line: the time, and each column's rate rounded (numfmt.h). */
+static void watch_line(const struct tg_counter_def *defs[NR_WATCH_COLS],
+		       const struct tg_counters *a, const struct tg_counters *b, double secs)
+{
+	char num[TG_NUM_MAX], cell[TG_NUM_MAX + 2], hms[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i;
+
+	strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&now, &tm));
+	printf("%-8s", hms);
+	for (i = 0; i < NR_WATCH_COLS; i++) {
+		double r = (double)(tg_counter_get(b, defs[i]) - tg_counter_get(a, defs[i])) / secs;
+
+		snprintf(cell, sizeof(cell), "%s/s", tg_num_short(r, num));
+		printf("  %*s", col_width(i), cell);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
 static struct json_object *stats_json(const char *ifname, const struct tg_counters *c)
 {
 	struct json_object *o = tg_counters_json(c);
@@ -47,6 +120,7 @@ static struct json_object *stats_json(const char *ifname, const struct tg_counte
 int tg_cmd_stats(const struct tg_cmdline *cl)
 {
 	const char *ifname = cl->pos[0];
+	const struct tg_counter_def *defs[NR_WATCH_COLS];
 	struct tg_counters prev, cur;
 	double t_prev, t_cur;
 	__u64 interval = 0;
@@ -65,9 +139,21 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 		ret = tg_fail(TG_EXIT_FAIL, "%s: reading counters: %s", ifname, strerror(-err));
 		goto out;
 	}
-	tg_out_print(stats_json(ifname, &cur));
+	/* JSON: the totals, then an object per interval with per_second.
+	 * Text: the totals, or a line of rates per interval. */
+	if (!interval || tg_out_json())
+		tg_out_print(stats_json(ifname, &cur));
 	if (!interval)
 		goto out;
+	if (!tg_out_json()) {
+		const char *bad = watch_defs(defs);
+
+		if (bad) {
+			ret = tg_fail(TG_EXIT_FAIL, "stats --watch: no counter '%s'", bad);
+			goto out;
+		}
+		watch_header();
+	}
 
 	tg_interrupt_on_signals();
 	t_cur = now_s();
@@ -86,10 +172,12 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 			goto out;
 		}
 		t_cur = now_s();
+		if (!tg_out_json()) {
+			watch_line(defs, &prev, &cur, t_cur - t_prev);
+			continue;
+		}
 		o = stats_json(ifname, &cur);
 		json_object_object_add(o, "per_second", rates_json(&prev, &cur, t_cur - t_prev));
-		if (!tg_out_json())
-			printf("\n");
 		tg_out_print(o);
 	}
 out:

@@ -276,35 +276,48 @@ static __u64 ttl_left_s(const struct tg_rule *r, __u64 now_ns)
 	return tg_rule_expired(r, now_ns) ? 0 : (r->expires_ns - now_ns + 999999999ULL) / 1000000000ULL;
 }
 
-void tg_rule_format(const struct tg_rule_key *k, const struct tg_rule *r, __u64 now_ns,
-		    char *buf, size_t len)
+void tg_rule_words(const struct tg_rule_key *k, const struct tg_rule *r, __u64 now_ns,
+		   struct tg_rule_words *w)
 {
 	struct tg_act act = { r->action, r->action_ifindex };
-	char cidr[64], rate[64] = "", extra[160] = "", a[80];
+	size_t n = 0, len = sizeof(w->opts);
+	char *extra = w->opts, a[80];
 	struct tg_cidr c;
-	size_t n = 0;
 
 	tg_cidr_from_key(k, &c);
-	tg_cidr_format(&c, cidr, sizeof(cidr));
+	tg_cidr_format(&c, w->cidr, sizeof(w->cidr));
+	snprintf(w->kind, sizeof(w->kind), "%s", tg_rule_kind_name(r->kind));
+	w->rate[0] = extra[0] = '\0';
 	if (r->kind == TG_RULE_LIMIT) {
 		struct tg_rate rt = { r->rate_count, r->rate_period_ns };
 
-		tg_rate_format(&rt, rate, sizeof(rate));
-		n += (size_t)snprintf(extra + n, sizeof(extra) - n, " --burst %u", r->burst);
+		tg_rate_format(&rt, w->rate, sizeof(w->rate));
+		n += (size_t)snprintf(extra + n, len - n, " --burst %u", r->burst);
 	}
-	if ((r->flags & TG_RULE_F_SHARED) && n < sizeof(extra))
-		n += (size_t)snprintf(extra + n, sizeof(extra) - n, " --shared");
-	if ((r->flags & TG_RULE_F_ALL) && n < sizeof(extra))
-		n += (size_t)snprintf(extra + n, sizeof(extra) - n, " --all");
-	if (r->kind != TG_RULE_ALLOW && r->action && n < sizeof(extra)) {
+	if ((r->flags & TG_RULE_F_SHARED) && n < len)
+		n += (size_t)snprintf(extra + n, len - n, " --shared");
+	if ((r->flags & TG_RULE_F_ALL) && n < len)
+		n += (size_t)snprintf(extra + n, len - n, " --all");
+	if (r->kind != TG_RULE_ALLOW && r->action && n < len) {
 		tg_action_format(&act, a, sizeof(a));
-		n += (size_t)snprintf(extra + n, sizeof(extra) - n, " --action %s", a);
+		n += (size_t)snprintf(extra + n, len - n, " --action %s", a);
 	}
-	if (r->expires_ns && n < sizeof(extra))
-		snprintf(extra + n, sizeof(extra) - n, " --ttl %llus",
+	if (r->expires_ns && n < len)
+		snprintf(extra + n, len - n, " --ttl %llus",
 			 (unsigned long long)(ttl_left_s(r, now_ns) ?: 1));
-	snprintf(buf, len, "%s %s%s%s%s", cidr, tg_rule_kind_name(r->kind), rate[0] ? " " : "",
-		 rate, extra);
+	/* Each option after a blank: none before the first. */
+	if (extra[0])
+		memmove(extra, extra + 1, strlen(extra));
+}
+
+void tg_rule_format(const struct tg_rule_key *k, const struct tg_rule *r, __u64 now_ns,
+		    char *buf, size_t len)
+{
+	struct tg_rule_words w;
+
+	tg_rule_words(k, r, now_ns, &w);
+	snprintf(buf, len, "%s %s%s%s%s%s", w.cidr, w.kind, w.rate[0] ? " " : "", w.rate,
+		 w.opts[0] ? " " : "", w.opts);
 }
 
 struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_rule *r,

@@ -82,8 +82,18 @@ int tg_rule_build(const struct tg_rule_spec *spec, __u32 id, struct tg_rule *r, 
 struct json_object *tg_rule_json(const struct tg_rule_key *k, const struct tg_rule *r,
 				 __u64 now_ns);
 
-/* The rule in the words tg_rule_spec_parse takes back (a --ttl of what
- * is left), so `rule list` output can be imported. */
+/* A rule in the words tg_rule_spec_parse takes back (a --ttl of what is
+ * left), so `rule list` output can be imported: by column, for a table,
+ * or as one line. */
+struct tg_rule_words {
+	char cidr[64];
+	char kind[16];
+	char rate[64];  /* "" but for limit rules */
+	char opts[160]; /* "--burst 5 --shared ...", "" for none */
+};
+
+void tg_rule_words(const struct tg_rule_key *k, const struct tg_rule *r, __u64 now_ns,
+		   struct tg_rule_words *w);
 void tg_rule_format(const struct tg_rule_key *k, const struct tg_rule *r, __u64 now_ns,
 		    char *buf, size_t len);
 

@@ -75,6 +75,8 @@ test_import() {
 	is "$(out added)" 4 "  4 rules added"
 	is "$(nrules)" 4 "  4 rules in force"
 	tg_ok "rule list (text)" rule list "$IF"
+	is "$(awk '{ print index($0, " " $2 " "), index($0, "# id") }' <<<"$OUT" | sort -u | wc -l)" 1 \
+		"  in columns: every kind and every '# id' where the others are" || diag "$OUT"
 	printf '%s\n' "$OUT" >"$IT_TMP/listed"
 	tg_ok "rule list's output imported back" rule import "$IF" "$IT_TMP/listed" --json
 	is "$(out unchanged)" 3 "  3 rules unchanged"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make install: the binary, a systemd unit that systemd accepts, a man
-# page groff renders without a warning, bash completion, and an example
+# page groff renders without a warning, bash and zsh completion, and an example
 # config that check-config accepts (it names no interface yet: a
 # warning; the daemon runs and waits for a section and a reload).
 . "$(dirname "$0")/../lib/tap.sh"
@@ -13,6 +13,7 @@ is "$?" 0 "make install DESTDIR=... succeeds" || diag "$(cat "$D.log")"
 rm -f "$D.log"
 INSTALLED=(usr/local/sbin/tidegate usr/local/lib/systemd/system/tidegate.service
 	usr/local/share/man/man8/tidegate.8 usr/local/share/bash-completion/completions/tidegate
+	usr/local/share/zsh/vendor-completions/_tidegate
 	usr/local/share/doc/tidegate/tidegate.conf.example
 	usr/local/share/doc/tidegate/fail2ban/action.d/tidegate.conf etc/tidegate/tidegate.conf
 	usr/local/share/doc/tidegate/prometheus/tidegate-alerts.yml
@@ -38,9 +39,12 @@ if command -v groff >/dev/null; then
 	[ ! -s "$D/man.err" ] && grep -q "CONFIGURATION FILE" "$D/man.txt"
 	ok $? "the man page renders without warnings" || diag "$(cat "$D/man.err")"
 fi
-OUT=$(bash -c '. "$1"; COMP_WORDS=(tidegate run --red); COMP_CWORD=2; _tidegate
-	echo "${COMPREPLY[*]}"' _ "$D/usr/local/share/bash-completion/completions/tidegate")
-is "$OUT" "--redis --redis-timeout --redis-prefix" "bash completion completes run's options"
+OUT=$(bash -c '. "$1"; COMP_WORDS=("$2" run --red); COMP_CWORD=2; _tidegate
+	echo "${COMPREPLY[*]}"' _ "$D/usr/local/share/bash-completion/completions/tidegate" \
+	"$D/usr/local/sbin/tidegate")
+is "$OUT" "--redis --redis-prefix --redis-timeout" "bash completion completes run's options"
+zsh -n "$D/usr/local/share/zsh/vendor-completions/_tidegate" 2>/dev/null
+ok $? "zsh completion is installed where zsh looks (vendor-completions), and parses"
 OUT=$("$D/usr/local/sbin/tidegate" check-config "$D/etc/tidegate/tidegate.conf")
 is "$?" 0 "the example config passes check-config, so the unit starts on a fresh install"
 [[ $OUT == *"warning"*"no interface to protect yet"* ]] && [[ $OUT == *"(0 errors"* ]]

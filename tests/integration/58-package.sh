@@ -15,7 +15,8 @@ require_root
 # What the package puts on the system, all of which the purge takes away.
 PKG_PATHS=(/usr/sbin/tidegate /lib/systemd/system/tidegate.service
 	/usr/lib/systemd/system/tidegate.service /usr/share/man/man8/tidegate.8.gz
-	/usr/share/bash-completion/completions/tidegate /usr/share/doc/tidegate /etc/tidegate)
+	/usr/share/bash-completion/completions/tidegate /usr/share/zsh/vendor-completions/_tidegate
+	/usr/share/doc/tidegate /etc/tidegate)
 # The daemon's state, which a purge removes too; kept aside if it is there.
 STATE=/var/lib/tidegate
 
@@ -163,8 +164,9 @@ test_install() {
 	ok $? "  compiled with dpkg-buildflags' CPPFLAGS (_FORTIFY_SOURCE)"
 	dpkg-query -W -f='${Conffiles}' tidegate | grep -q ' /etc/tidegate/tidegate.conf '
 	ok $? "  /etc/tidegate/tidegate.conf is a conffile"
-	[ -f /usr/share/man/man8/tidegate.8.gz ] && [ -f /usr/share/bash-completion/completions/tidegate ]
-	ok $? "  the man page and bash completion are in place"
+	[ -f /usr/share/man/man8/tidegate.8.gz ] && [ -f /usr/share/bash-completion/completions/tidegate ] &&
+		[ -f /usr/share/zsh/vendor-completions/_tidegate ]
+	ok $? "  the man page, bash and zsh completion are in place"
 	UNIT=$(dpkg -L tidegate | grep '/systemd/system/tidegate.service$')
 	[ -f "$UNIT" ]
 	ok $? "  the unit is in place ($UNIT)"

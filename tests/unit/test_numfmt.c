@@ -36,6 +36,34 @@ static const struct {
 	{ -INFINITY, "-Inf" },
 };
 
+/* For people: three significant digits at most, SI suffixes. */
+static const struct {
+	double v;
+	const char *text;
+} short_cases[] = {
+	{ 0, "0" },
+	{ -0.0, "0" },
+	{ 0.001, "0" },
+	{ -0.001, "0" },
+	{ 0.25, "0.25" },
+	{ 0.333, "0.33" },
+	{ 7, "7" },
+	{ 9.996, "10" },
+	{ 12.34, "12.3" },
+	{ 99.96, "100" },
+	{ 999.4, "999" },
+	{ 999.5, "1k" },
+	{ 1000, "1k" },
+	{ 12345, "12.3k" },
+	{ 123456, "123k" },
+	{ 1500000, "1.5M" },
+	{ -2500, "-2.5k" },
+	{ 14.88e6, "14.9M" },
+	{ 3e9, "3G" },
+	{ 1e21, "1000E" },
+	{ INFINITY, "+Inf" },
+};
+
 int main(void)
 {
 	char buf[TG_NUM_MAX];
@@ -55,5 +83,8 @@ int main(void)
 		}
 	}
 	tap_is(i, 0, "2000 values from 2^-100 to 2^100 round-trip");
+	for (i = 0; i < sizeof(short_cases) / sizeof(short_cases[0]); i++)
+		tap_is_str(tg_num_short(short_cases[i].v, buf), short_cases[i].text,
+			   "%.17g reads %s at a glance", short_cases[i].v, short_cases[i].text);
 	return tap_done();
 }
