@@ -18,8 +18,6 @@
 #include "pins.h"
 #include "rules.h"
 
-#define TG_DEFAULT_STATE_DIR "/var/lib/tidegate"
-
 /* DIR/rules/IFACE. */
 int tg_rulestate_path(const char *dir, const char *ifname, char *buf, size_t len);
 
