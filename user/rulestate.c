@@ -164,8 +164,8 @@ int tg_rulestate_save(const char *path, const char *ifname, const struct tg_maps
 		free(text);
 	}
 	text = rules_text(m, now, now, &err);
-	if (!text)
-		goto out;
+	if (!text || (!had && !text[0]))
+		goto out; /* no rules, and no file to say so: nothing to keep */
 	err = make_dirs(path);
 	if (err)
 		goto out;

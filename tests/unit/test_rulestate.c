@@ -92,6 +92,8 @@ int main(void)
 
 	tap_is(tg_rulestate_load(path, &set, why, sizeof(why)), 0, "no file yet: no rules");
 	tap_is(set.n, 0, "  an empty set");
+	tap_is(tg_rulestate_save(path, "eth9", &ma, &changed), 0, "save no rules");
+	tap_ok(!changed && access(path, F_OK), "  no file made for nothing");
 	add(&ma, "198.51.100.0/24 deny --all");
 	add(&ma, "203.0.113.9 deny --ttl 1h");
 	add(&ma, "203.0.113.10 deny --ttl 10s");
