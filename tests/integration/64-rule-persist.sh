@@ -77,7 +77,7 @@ test_kept() {
 }
 
 test_reboot() {
-	local ttl0 t0 ttl ms
+	local ttl0 t0 ttl ms elapsed
 	ttl0=$(ttl_of 198.19.0.9/32)
 	t0=$(date +%s%N)
 	dm_stop TERM
