@@ -51,6 +51,9 @@
  * host making and deleting containers' interfaces sends many). */
 #define CHECK_INTERVAL_MS 500
 #define CHECK_MIN_GAP_MS 100
+/* How often the rules are compared with the state file (run_rules.c):
+ * a rule added is on disk within this long. */
+#define RULES_SAVE_MS 1000
 
 /* Why an interface is not protected, for /healthz. */
 static const char *why_not(const struct managed *mi)
@@ -332,7 +335,7 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 {
 	static struct daemon d;
 	struct tg_linkwatch *lw = NULL;
-	__u64 last_check = 0;
+	__u64 last_check = 0, last_save = 0;
 	bool pending = false; /* a link event since the last check */
 	sigset_t sigs;
 	int i, lock, err, sfd = -1, ret = TG_EXIT_OK;
@@ -411,20 +414,24 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 	 * outside systemd. */
 	notify_ready(&d);
 
+	tg_run_journal_update(&d);
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[2 + TG_MAX_IFACES] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = lw ? tg_linkwatch_fd(lw) : -1, .events = POLLIN },
 		};
 		struct signalfd_siginfo si;
 		__u64 now = tg_mono_ns() / 1000000;
 		__u64 due = last_check + (pending ? CHECK_MIN_GAP_MS : CHECK_INTERVAL_MS);
+		int nj = tg_run_journal_fds(&d, p + 2, TG_MAX_IFACES);
 
-		if (poll(p, 2, due > now ? (int)(due - now) : 0) < 0 && errno != EINTR) {
+		if (poll(p, 2 + (nfds_t)nj, due > now ? (int)(due - now) : 0) < 0 &&
+		    errno != EINTR) {
 			tg_err("waiting for signals and link events: %s", strerror(errno));
 			ret = TG_EXIT_FAIL;
 			break;
 		}
+		tg_run_journal_drain(&d, p + 2, nj);
 		if (p[1].revents) {
 			err = tg_linkwatch_drain(lw);
 			if (err < 0)
@@ -445,8 +452,14 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 		now = tg_mono_ns() / 1000000;
 		if (now >= last_check + (pending ? CHECK_MIN_GAP_MS : CHECK_INTERVAL_MS)) {
 			tg_run_check_ifaces(&d);
+			tg_run_journal_update(&d);
 			last_check = now;
 			pending = false;
+		}
+		if (now >= last_save + RULES_SAVE_MS) {
+			for (i = 0; i < d.n; i++)
+				tg_run_rules_save(&d, d.ifs[i]);
+			last_save = now;
 		}
 	}
 out:
@@ -454,6 +467,7 @@ out:
 	tg_sync_stop(&d.sync); /* one last write first, if Redis is there */
 	lock = tg_lock();
 	for (i = 0; i < d.n; i++) {
+		tg_run_rules_save(&d, d.ifs[i]); /* what the next start finds */
 		if (!d.conf->detach_on_exit && d.ifs[i]->state == IF_ATTACHED)
 			tg_info("%s: left attached, buckets pinned", d.ifs[i]->ic.name);
 		tg_run_drop_iface(d.ifs[i], d.conf->detach_on_exit);

@@ -481,6 +481,21 @@ static int daemon_set(struct tg_daemon_conf *c, int id, const char *text, char *
 		}
 		snprintf(c->redis_prefix, sizeof(c->redis_prefix), "%s", text);
 		return 0;
+	case OPT_LOG:
+		if (strcmp(text, "journal") && strcmp(text, "off")) {
+			snprintf(why, whylen, "expected journal or off");
+			return -EINVAL;
+		}
+		c->log_journal = !strcmp(text, "journal");
+		return 0;
+	case OPT_STATE_DIR:
+		if (text[0] != '/' || strlen(text) >= sizeof(c->state_dir)) {
+			snprintf(why, whylen, "expected an absolute path of at most %zu characters",
+				 sizeof(c->state_dir) - 1);
+			return -EINVAL;
+		}
+		snprintf(c->state_dir, sizeof(c->state_dir), "%s", text);
+		return 0;
 	case OPT_DETACH_ON_EXIT:
 		c->detach_on_exit = true;
 		if (text && tg_parse_bool(text, &c->detach_on_exit)) {
@@ -503,6 +518,7 @@ static void resolve_daemon(struct raw *r, struct tg_daemon_conf *c)
 		{ OPT_SYNC_INTERVAL, TG_DEFAULT_SYNC_INTERVAL },
 		{ OPT_REDIS_TIMEOUT, TG_DEFAULT_REDIS_TIMEOUT },
 		{ OPT_REDIS_PREFIX, TG_DEFAULT_REDIS_PREFIX },
+		{ OPT_STATE_DIR, TG_DEFAULT_STATE_DIR },
 	};
 	char why[200], w[600];
 	size_t i;

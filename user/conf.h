@@ -7,6 +7,7 @@
  *   [daemon]                      ; daemon-wide: metrics, redis, ...
  *   metrics = 127.0.0.1:9477
  *   redis = redis://127.0.0.1:6379/0
+ *   log = journal                 ; the drop log to the journal
  *   [defaults]                    ; limits every interface starts from
  *   rate = 100/second
  *   [interface eth1]              ; one per protected interface
@@ -35,6 +36,7 @@
 #define TG_DEFAULT_SYNC_INTERVAL "250ms"
 #define TG_DEFAULT_REDIS_TIMEOUT "200ms"
 #define TG_DEFAULT_REDIS_PREFIX  "tidegate"
+#define TG_DEFAULT_STATE_DIR     "/var/lib/tidegate"
 
 #define TG_MAX_IFACES 64
 #define TG_CONF_MAX_RULES 64 /* rule lines in a section */
@@ -72,6 +74,8 @@ struct tg_daemon_conf {
 	__u64 redis_timeout_ms;
 	char redis_prefix[TG_NAME_MAX];
 	bool detach_on_exit;
+	bool log_journal;   /* log = journal: the daemon reads the drop logs */
+	char state_dir[256]; /* the rules kept across reboots (rulestate.h) */
 	int niface;
 	struct tg_iface_conf iface[TG_MAX_IFACES];
 };

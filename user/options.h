@@ -55,6 +55,12 @@
 	  "first word of every Redis key (default " TG_DEFAULT_REDIS_PREFIX ")")               \
 	X(DETACH_ON_EXIT, "detach-on-exit", 0, NULL, DAEMON, 0, "yes",                         \
 	  "remove the limiter when the daemon stops (default: leave it attached)")            \
+	X(LOG, "log", 0, "journal|off", DAEMON, 0, "journal",                                 \
+	  "journal: the daemon sends the drop log to the journal, with fields to filter "     \
+	  "on (then 'tidegate log' is refused); default off")                                 \
+	X(STATE_DIR, "state-dir", 0, "DIR", DAEMON, 0, "/tmp/tg-state",                        \
+	  "keep each interface's rules in DIR/rules/IFACE, put back after a reboot (default " \
+	  TG_DEFAULT_STATE_DIR ")")                                                           \
 	/* An interface's, fixed while it is attached */                                       \
 	X(MODE, "mode", 'm', "native|skb", IFACE, TG_OPT_ATTACH, "skb",                         \
 	  "XDP attach mode (default native)")                                                  \

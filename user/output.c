@@ -2,6 +2,7 @@
 /* output.c - JSON or aligned text from one JSON object. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -134,21 +135,39 @@ void tg_json_rate_add(struct json_object *o, const char *prefix, const struct tg
 	json_object_object_add(o, key, tg_json_exact((double)r->period_ns / 1e9));
 }
 
-void tg_out_print_line(struct json_object *o)
+char *tg_out_line_text(struct json_object *o)
 {
 	const char *sep = "";
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	if (!f)
+		return NULL;
+	json_object_object_foreach(o, key, val)
+	{
+		const char *v = val ? json_object_get_string(val) : "-";
+
+		fprintf(f, strchr(v, ' ') ? "%s%s=\"%s\"" : "%s%s=%s", sep, key, v);
+		sep = " ";
+	}
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+void tg_out_print_line(struct json_object *o)
+{
+	char *text;
 
 	if (json_mode) {
 		printf("%s\n", json_object_to_json_string_ext(o, TG_JSON_FLAGS));
 	} else {
-		json_object_object_foreach(o, key, val)
-		{
-			const char *v = val ? json_object_get_string(val) : "-";
-
-			printf(strchr(v, ' ') ? "%s%s=\"%s\"" : "%s%s=%s", sep, key, v);
-			sep = " ";
-		}
-		printf("\n");
+		text = tg_out_line_text(o);
+		printf("%s\n", text ? text : "(out of memory)");
+		free(text);
 	}
 	fflush(stdout);
 	json_object_put(o);

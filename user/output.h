@@ -37,6 +37,10 @@ void tg_json_rate_add(struct json_object *o, const char *prefix, const struct tg
  * (strings with spaces quoted), for streams such as the drop log. */
 void tg_out_print_line(struct json_object *o);
 
+/* That line's text, without the newline: malloc'ed, NULL if out of
+ * memory. */
+char *tg_out_line_text(struct json_object *o);
+
 /* One line on stderr (and {"error": ...} on stdout in JSON mode);
  * returns code so callers can `return tg_fail(TG_EXIT_USAGE, ...)`. */
 int tg_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -21,13 +21,25 @@ int tg_rulestate_path(const char *dir, const char *ifname, char *buf, size_t len
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* The rules as text, without the header: what decides a rewrite. */
-static char *rules_text(const struct tg_maps *m, int *err)
+static __u64 wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/*
+ * The rules in force at now (CLOCK_MONOTONIC) as text, without the
+ * header, each --ttl what is left at ref: what decides a rewrite. Taken
+ * at the time the file was written, a TTL reads as the file has it, so
+ * the time passing alone rewrites nothing.
+ */
+static char *rules_text(const struct tg_maps *m, __u64 now, __u64 ref, int *err)
 {
 	struct tg_rule_entry *rules;
 	char *text = NULL, line[320];
 	size_t size = 0;
-	__u64 now = tg_mono_ns();
 	FILE *f;
 	int i, n;
 
@@ -45,7 +57,7 @@ static char *rules_text(const struct tg_maps *m, int *err)
 	for (i = 0; i < n; i++) {
 		if (tg_rule_expired(&rules[i].rule, now))
 			continue;
-		tg_rule_format(&rules[i].key, &rules[i].rule, now, line, sizeof(line));
+		tg_rule_format(&rules[i].key, &rules[i].rule, ref, line, sizeof(line));
 		fprintf(f, "%s\n", line);
 	}
 	free(rules);
@@ -58,13 +70,33 @@ static char *rules_text(const struct tg_maps *m, int *err)
 	return text;
 }
 
-/* What the file holds past its header line, or NULL. */
-static char *file_rules(const char *path)
+/* The wall time (ns) a header line says the file was written at; 0 if
+ * it says none. Whole seconds are read too (a file written by hand). */
+static __u64 header_time(const char *head)
+{
+	size_t n = strlen(TG_RULESTATE_MAGIC);
+	unsigned long long secs;
+	char frac[10] = "";
+	__u64 ns = 0;
+	int i;
+
+	if (strncmp(head, TG_RULESTATE_MAGIC, n) ||
+	    sscanf(head + n, "%llu.%9[0-9]", &secs, frac) < 1)
+		return 0;
+	for (i = 0; i < 9; i++)
+		ns = ns * 10 + (frac[i] >= '0' && frac[i] <= '9' ? (__u64)(frac[i] - '0') : 0);
+	return secs * 1000000000ULL + ns;
+}
+
+/* What the file holds past its header line, or NULL; *written, the
+ * header's time. */
+static char *file_rules(const char *path, __u64 *written)
 {
 	char *text = NULL, *body;
 	size_t size = 0;
 	FILE *f = fopen(path, "r");
 
+	*written = 0;
 	if (!f)
 		return NULL;
 	if (getdelim(&text, &size, '\0', f) < 0) {
@@ -74,6 +106,7 @@ static char *file_rules(const char *path)
 	fclose(f);
 	if (!text)
 		return NULL;
+	*written = header_time(text);
 	body = strchr(text, '\n');
 	body = strdup(body ? body + 1 : "");
 	free(text);
@@ -94,20 +127,45 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
+static void sync_dir(const char *path)
+{
+	char dir[4096], *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 int tg_rulestate_save(const char *path, const char *ifname, const struct tg_maps *m,
 		      bool *changed)
 {
-	char tmp[4096], *text, *had;
+	char tmp[4096], *text = NULL, *had;
+	__u64 now = tg_mono_ns(), wall = wall_ns(), written, ago;
 	int err, fd;
 	FILE *f;
 
 	*changed = false;
-	text = rules_text(m, &err);
-	if (!text)
-		return err;
-	had = file_rules(path);
-	if (had && !strcmp(had, text))
-		goto out;
+	had = file_rules(path, &written);
+	if (had && written && written <= wall) {
+		ago = wall - written;
+		text = rules_text(m, now, ago < now ? now - ago : 0, &err);
+		if (!text)
+			goto out;
+		if (!strcmp(had, text))
+			goto out;
+		free(text);
+	}
+	text = rules_text(m, now, now, &err);
+	if (!text || (!had && !text[0]))
+		goto out; /* no rules, and no file to say so: nothing to keep */
 	err = make_dirs(path);
 	if (err)
 		goto out;
@@ -119,7 +177,9 @@ int tg_rulestate_save(const char *path, const char *ifname, const struct tg_maps
 			close(fd);
 		goto out;
 	}
-	fprintf(f, TG_RULESTATE_MAGIC "%lld, of %s\n%s", (long long)time(NULL), ifname, text);
+	fprintf(f, TG_RULESTATE_MAGIC "%llu.%09llu, of %s\n%s",
+		(unsigned long long)(wall / 1000000000ULL),
+		(unsigned long long)(wall % 1000000000ULL), ifname, text);
 	if (fflush(f) || fsync(fileno(f))) {
 		err = -errno;
 		fclose(f);
@@ -132,6 +192,7 @@ int tg_rulestate_save(const char *path, const char *ifname, const struct tg_maps
 		goto out;
 	}
 	*changed = true;
+	sync_dir(path); /* the rename itself, through a power cut */
 out:
 	free(text);
 	free(had);
@@ -140,9 +201,8 @@ out:
 
 int tg_rulestate_load(const char *path, struct tg_rule_set *set, char *why, size_t whylen)
 {
-	long long written = 0;
 	char head[256] = "";
-	__u64 gone_ms;
+	__u64 written = 0, wall = wall_ns(), gone_ms;
 	int err, i, kept = 0;
 	FILE *f;
 
@@ -150,15 +210,14 @@ int tg_rulestate_load(const char *path, struct tg_rule_set *set, char *why, size
 	f = fopen(path, "r");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
-	if (fgets(head, sizeof(head), f) &&
-	    !strncmp(head, TG_RULESTATE_MAGIC, strlen(TG_RULESTATE_MAGIC)))
-		written = strtoll(head + strlen(TG_RULESTATE_MAGIC), NULL, 10);
+	if (fgets(head, sizeof(head), f))
+		written = header_time(head);
 	rewind(f);
 	err = tg_rule_set_read(f, set, why, whylen);
 	fclose(f);
 	if (err)
 		return err;
-	gone_ms = written && time(NULL) > written ? (__u64)(time(NULL) - written) * 1000 : 0;
+	gone_ms = written && wall > written ? (wall - written) / 1000000ULL : 0;
 	for (i = 0; i < set->n; i++) {
 		struct tg_rule_spec *s = &set->specs[i];
 

@@ -18,14 +18,13 @@
 #include "pins.h"
 #include "rules.h"
 
-#define TG_DEFAULT_STATE_DIR "/var/lib/tidegate"
-
 /* DIR/rules/IFACE. */
 int tg_rulestate_path(const char *dir, const char *ifname, char *buf, size_t len);
 
 /* Write the rules in force on m to path (its directory made if need be).
  * *changed says whether the file's rules differ from what it held (it is
- * rewritten only then). 0 or -errno. */
+ * rewritten only then; with no rules and no file, none is made). 0 or
+ * -errno. */
 int tg_rulestate_save(const char *path, const char *ifname, const struct tg_maps *m,
 		      bool *changed);
 

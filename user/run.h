@@ -9,6 +9,7 @@
 #ifndef TG_RUN_H
 #define TG_RUN_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "conf.h"
 #include "metrics.h"
 #include "mirror.h"
+#include "droplog_journal.h"
 #include "pins.h"
 
 enum iface_state {
@@ -34,6 +36,9 @@ struct managed {
 	bool restore_pending;
 	__u64 retry_ms; /* WAITING: no attach before this (tg_mono_ns() / 1e6) */
 	unsigned int backoff_ms;
+	struct tg_journal_fwd *journal; /* log = journal: its drop log's reader */
+	int journal_err;  /* why there is none, said once */
+	int save_err;     /* the state file's last failure, said once */
 };
 
 struct daemon {
@@ -74,6 +79,21 @@ void tg_run_set_state(struct daemon *d, struct managed *mi, enum iface_state sta
 /* Check every interface: a removed program, an interface gone, or one
  * that appeared and is to be attached. */
 void tg_run_check_ifaces(struct daemon *d);
+
+/* log = journal (run_journal.c): start, move or stop each interface's
+ * reader of its drop log, as the config and the pins now say. */
+void tg_run_journal_update(struct daemon *d);
+/* The readers' fds into p (at most max): how many. */
+int tg_run_journal_fds(const struct daemon *d, struct pollfd *p, int max);
+/* Send what the readers whose fds polled ready hold. */
+void tg_run_journal_drain(struct daemon *d, const struct pollfd *p, int n);
+void tg_run_journal_stop(struct managed *mi);
+
+/* The rules kept across reboots (run_rules.c): mi's rules written to
+ * its state file when they changed, and put back into new maps (the
+ * pins were gone: a reboot) before the program is attached. */
+void tg_run_rules_save(struct daemon *d, struct managed *mi);
+void tg_run_rules_restore(const struct daemon *d, const char *ifname, const struct tg_maps *m);
 
 /* "protecting N interfaces", and what is not protected. */
 void tg_run_protecting(const struct daemon *d, char *buf, size_t len);

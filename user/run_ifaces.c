@@ -79,7 +79,9 @@ struct fill_ctx {
 	bool pending;
 };
 
-/* attach.c calls this with new, empty maps, before the program runs. */
+/* attach.c calls this with new, empty maps, before the program runs:
+ * the pins were gone (a reboot, or a detach). The rules kept in the
+ * state file go back in, and the buckets from Redis when it is set. */
 static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 			 const struct tg_limits *l)
 {
@@ -92,6 +94,9 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 	int err;
 
 	(void)l; /* the maps, just configured from it, say the same */
+	tg_run_rules_restore(fc->d, ifname, m);
+	if (!fc->d->conf->redis_on)
+		return;
 	mirror_cfg(fc->d->conf, &mc);
 	sync_iface_of(fc->ic, m, &si);
 	err = tg_mirror_restore(&mc, &si, TG_RESTORE_DEADLINE_MS, &rc, why, sizeof(why));
@@ -198,7 +203,7 @@ int tg_run_attach(struct daemon *d, struct managed *mi)
 	struct tg_limits want = mi->ic.limits, live;
 	struct tg_attach_req req = {
 		.ifname = mi->ic.name, .mode = mi->ic.mode, .limits = &want, .reuse = true,
-		.fill = d->conf->redis_on ? restore_fill : NULL, .fill_ctx = &fc,
+		.fill = restore_fill, .fill_ctx = &fc,
 	};
 	struct tg_attach_res res;
 	struct tg_maps m, old;
@@ -265,6 +270,7 @@ static bool holds_program(const struct managed *mi)
 
 void tg_run_drop_iface(struct managed *mi, bool detach)
 {
+	tg_run_journal_stop(mi); /* its last lines, before the maps go */
 	if (detach && holds_program(mi)) {
 		int err = tg_detach_iface(mi->ic.name);
 

@@ -45,9 +45,16 @@ sb_cli() { nsenter --net="/run/netns/$SB_CLI_NS" "$@"; }
 # The tidegate binary, run in the server's namespace.
 sb_tg() { sb_srv "$SB_TIDEGATE" "$@"; }
 
+# A daemon run here keeps its interfaces' rules under its state-dir
+# (default /var/lib/tidegate/rules/IFACE): the sandbox's are removed at
+# cleanup, and the directories too if the sandbox was the first to make them.
+SB_STATE_DIR=/var/lib/tidegate
+SB_STATE_NEW=
+
 sb_create() {
 	trap sb_cleanup EXIT
 	trap 'exit 130' INT TERM
+	[ -e "$SB_STATE_DIR" ] || SB_STATE_NEW=1
 	ip netns add "$SB_SRV_NS" || return 1
 	ip netns add "$SB_CLI_NS" || return 1
 	# tidegate pins apart the maps of each network namespace but the
@@ -127,6 +134,10 @@ sb_cleanup() {
 	ip netns del "$SB_CLI_NS" 2>/dev/null
 	# The namespace is gone; make sure its pins are too.
 	[ -n "$SB_PIN_BASE" ] && rm -rf "$SB_PIN_BASE" 2>/dev/null
+	for c in "$SB_SRV_IF" "$SB_CLI_IF" "$SB_RED_IF" "$SB_RED_PEER"; do
+		rm -f "$SB_STATE_DIR/rules/$c" "$SB_STATE_DIR/rules/$c.tmp"
+	done
+	[ -n "$SB_STATE_NEW" ] && rmdir "$SB_STATE_DIR/rules" "$SB_STATE_DIR" 2>/dev/null
 	return $rc
 }
 

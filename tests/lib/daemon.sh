@@ -8,7 +8,10 @@
 #                         with ARGS added to its options
 #   rd_cli ARGS...        redis-cli on it
 #   dm_start ARGS...      tidegate run ARGS in the server namespace (DM_PID,
-#                         its stderr in DM_LOG), metrics on $DM_METRICS
+#                         its stderr in DM_LOG), metrics on $DM_METRICS, its
+#                         state (the rules it keeps) under $IT_TMP/state
+#                         (and in the namespaces DM_ENTER adds: nsenter's
+#                         options, e.g. --mount=/proc/PID/ns/mnt)
 #   dm_stop [SIGNAL]      signal it (TERM) and wait for it
 #   dm_metrics            GET /metrics from inside the server namespace
 #   dm_metric SERIES      one sample's value
@@ -16,6 +19,7 @@
 RD_PID=
 DM_PID=
 DM_BG=
+DM_ENTER=()
 DM_PORT=${DM_PORT:-19477}
 DM_METRICS=127.0.0.1:$DM_PORT
 
@@ -56,7 +60,8 @@ dm_start() {
 	# A log per start, so waiting for a line never finds an earlier run's.
 	DM_N=$((DM_N + 1))
 	DM_LOG=$IT_TMP/daemon.$DM_N.log
-	nsenter --net="/run/netns/$SB_SRV_NS" "$SB_TIDEGATE" run --metrics "$DM_METRICS" "$@" \
+	nsenter --net="/run/netns/$SB_SRV_NS" "${DM_ENTER[@]}" "$SB_TIDEGATE" run \
+		--metrics "$DM_METRICS" --state-dir "$IT_TMP/state" "$@" \
 		>>"$IT_TMP/daemon.out" 2>>"$DM_LOG" &
 	DM_PID=$!
 }
@@ -149,7 +154,7 @@ dm_restart_bg() {
 		kill -KILL "$old"
 		sleep "$s"
 		nsenter --net="/run/netns/$SB_SRV_NS" "$SB_TIDEGATE" run --metrics "$DM_METRICS" \
-			"$@" >>"$IT_TMP/daemon.out" 2>>"$DM_LOG" &
+			--state-dir "$IT_TMP/state" "$@" >>"$IT_TMP/daemon.out" 2>>"$DM_LOG" &
 		echo $! >"$IT_TMP/dm.pid"
 	) &
 	DM_BG=$!

@@ -245,6 +245,18 @@ static void test_long_names(void)
 	tap_ok(has_diag(2, false, "zone") && has_diag(4, false, "1-47"), "  each on its line");
 	snprintf(text, sizeof(text), "[interface eth1]\nzone = %.47s\n", name);
 	tap_is(tg_conf_build_text(text, "zone.conf", NULL, conf, &d), 0, "47 characters are taken");
+	tap_ok(tg_conf_build_text("[daemon]\nlog = syslog\nstate-dir = var/lib\n[interface eth1]\n",
+				  "daemon.conf", NULL, conf, &d) == 2 &&
+		       has_diag(2, false, "journal or off") && has_diag(3, false, "absolute path"),
+	       "log = syslog and a relative state-dir are refused, each on its line");
+	tap_is(tg_conf_build_text("[interface eth1]\n", "d.conf", NULL, conf, &d), 0,
+	       "without them:");
+	tap_ok(!conf->log_journal, "  the drop log is not the daemon's");
+	tap_is_str(conf->state_dir, "/var/lib/tidegate", "  the rules are kept in /var/lib/tidegate");
+	tap_is(tg_conf_build_text("[daemon]\nlog = journal\nstate-dir = /srv/tg\n[interface eth1]\n",
+				  "j.conf", NULL, conf, &d), 0, "log = journal, state-dir = /srv/tg:");
+	tap_ok(conf->log_journal, "  the daemon sends the drop log to the journal");
+	tap_is_str(conf->state_dir, "/srv/tg", "  and keeps the rules in /srv/tg");
 	snprintf(text, sizeof(text), "[daemon]\nredis-prefix = %s\n[interface eth1]\n", name);
 	tap_ok(tg_conf_build_text(text, "prefix.conf", NULL, conf, &d) == 1 &&
 		       has_diag(2, false, "redis-prefix"),

@@ -2,7 +2,7 @@
 /*
  * test_rulestate.c - rules kept in a file across restarts (rulestate.c),
  * on real maps made from the skeleton: saved, saved again only when they
- * change, read back into fresh maps the same, TTLs less the time the file
+ * change (not when only the time runs on), read back into fresh maps the same, TTLs less the time the file
  * lay there, a rule whose time ran out meanwhile left out.
  */
 #include <errno.h>
@@ -92,6 +92,8 @@ int main(void)
 
 	tap_is(tg_rulestate_load(path, &set, why, sizeof(why)), 0, "no file yet: no rules");
 	tap_is(set.n, 0, "  an empty set");
+	tap_is(tg_rulestate_save(path, "eth9", &ma, &changed), 0, "save no rules");
+	tap_ok(!changed && access(path, F_OK), "  no file made for nothing");
 	add(&ma, "198.51.100.0/24 deny --all");
 	add(&ma, "203.0.113.9 deny --ttl 1h");
 	add(&ma, "203.0.113.10 deny --ttl 10s");
@@ -100,6 +102,26 @@ int main(void)
 	tap_ok(changed, "  the file was written");
 	tap_is(tg_rulestate_save(path, "eth9", &ma, &changed), 0, "save them again");
 	tap_ok(!changed, "  unchanged: the file is left alone");
+	usleep(1200000);
+	tap_is(tg_rulestate_save(path, "eth9", &ma, &changed), 0, "save them 1.2 s later");
+	tap_ok(!changed, "  the TTLs ran on, but nothing changed: the file is left alone");
+	add(&ma, "203.0.113.11 deny");
+	tap_is(tg_rulestate_save(path, "eth9", &ma, &changed), 0, "a fifth rule, saved");
+	tap_ok(changed, "  the file was written");
+	tap_is(tg_rulestate_load(path, &set, why, sizeof(why)), 0, "  read back at once");
+	tap_is(set.n, 5, "  5 rules");
+	tg_rule_set_free(&set);
+	{
+		struct tg_rule_key k;
+		struct tg_cidr c;
+		struct tg_rule r;
+
+		tg_cidr_parse("203.0.113.11", &c, why, sizeof(why));
+		tg_cidr_to_key(&c, &k);
+		tg_live_rule_del(&ma, &k, &r);
+	}
+	tap_is(tg_rulestate_save(path, "eth9", &ma, &changed), 0, "the fifth deleted, saved");
+	tap_ok(changed, "  the file was written");
 
 	age_file(path, 60);
 	tap_is(tg_rulestate_load(path, &set, why, sizeof(why)), 0, "read back a minute later");
