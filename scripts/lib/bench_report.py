@@ -248,7 +248,8 @@ def table_md(res):
     if ru:
         L.append(f"**With {ru['count']:,} rules loaded** (IPv4 /32 and /24, IPv6 /64 and /48, "
                  "deny and limit), at 1 tracked source, ns: the same SYNs from sources no rule "
-                 "covers, and SYNs from sources a deny rule covers.")
+                 "covers; from sources no rule covers in the /24 or /48 of one, which the "
+                 "rule filter sends to the trie; and from sources a deny rule covers.")
         L.append("")
         L.append("| SYN | no rules | 10,000 rules | extra |".replace("10,000", f"{ru['count']:,}"))
         L.append("|---|---:|---:|---:|")
