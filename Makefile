@@ -79,7 +79,7 @@ deps:
 $(BUILD) $(BUILD)/user $(SAN_BUILD)/user $(SAN_BUILD)/tests/unit $(SAN_BUILD)/tests/bpf:
 	$(Q)mkdir -p $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h include/tidegate.h | $(BUILD)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h include/*.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -87,7 +87,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@ 2> $@.log || { cat $@.log; exit 1; }
 
-$(BUILD)/user/%.o: user/%.c user/*.h include/tidegate.h $(SKELS) | $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c user/*.h include/*.h $(SKELS) | $(BUILD)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TG_CPPFLAGS) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 
@@ -107,7 +107,7 @@ $(patsubst user/%.c,$(BUILD)/user/%.o,$(VERSION_SRCS)) \
 $(patsubst user/%.c,$(SAN_BUILD)/user/%.o,$(VERSION_SRCS)): $(BUILD)/version
 
 # The same code, built with AddressSanitizer and UBSan, for the tests.
-$(SAN_BUILD)/user/%.o: user/%.c user/*.h include/tidegate.h $(SKELS) | $(SAN_BUILD)/user
+$(SAN_BUILD)/user/%.o: user/%.c user/*.h include/*.h $(SKELS) | $(SAN_BUILD)/user
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(TG_CPPFLAGS) $(CPPFLAGS) -O1 -g $(SANFLAGS) $(WARN) -c $< -o $@
 
@@ -162,7 +162,7 @@ FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
 $(FUZZ_BUILD)/user:
 	$(Q)mkdir -p $@
 
-$(FUZZ_BUILD)/user/%.o: user/%.c user/*.h include/tidegate.h $(SKELS) | $(FUZZ_BUILD)/user
+$(FUZZ_BUILD)/user/%.o: user/%.c user/*.h include/*.h $(SKELS) | $(FUZZ_BUILD)/user
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(TG_CPPFLAGS) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined \
 		$(WARN) -Wno-format-nonliteral -c $< -o $@

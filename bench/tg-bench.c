@@ -4,9 +4,11 @@
  * prints one JSON object on stdout.
  *
  *   tg-bench cost [--repeat N] [--runs R] [--sources N,N,...] [--obj FILE]
+ *                 [--rules N]
  *       nanoseconds per packet of tidegate's XDP program and of a bare
  *       drop, by BPF_PROG_TEST_RUN, with N sources tracked; --obj times
- *       another build of bpf/tidegate.bpf.c, to try a change
+ *       another build of bpf/tidegate.bpf.c, to try a change; --rules
+ *       times the SYNs again with N rules loaded (at the first N sources)
  *   tg-bench memory [--sizes N,N,...]
  *       bytes of kernel-accounted map memory per tracked source
  *   tg-bench xdp IFACE drop|pass|tx|off
@@ -50,6 +52,8 @@
 #include "flood.h"
 #include "limits.h"
 #include "live.h"
+#include "pins.h"
+#include "rules.h"
 #include "tidegate.h"
 #include "tidegate.skel.h"
 
@@ -308,13 +312,6 @@ struct tg_env {
  * a change to the program without rebuilding: same maps, same names. */
 static const char *alt_obj;
 
-static int map_fd(struct bpf_object *obj, const char *name)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
-}
-
 /*
  * tidegate as attach loads it, with max_entries slots, limiting port 80
  * at one SYN per nanosecond with a burst of a second's worth: a source
@@ -349,19 +346,12 @@ static int tg_env_load(__u32 max_entries, struct tg_env *e)
 		err = bpf_object__load(e->obj);
 	if (err)
 		return err;
-	e->m.buckets = map_fd(e->obj, TG_MAP_BUCKETS);
-	e->m.config = map_fd(e->obj, TG_MAP_CONFIG);
-	e->m.ports = map_fd(e->obj, TG_MAP_PORTS);
-	e->m.stats = map_fd(e->obj, TG_MAP_STATS);
-	e->m.rules = map_fd(e->obj, TG_MAP_RULES);
-	e->m.state = map_fd(e->obj, TG_MAP_STATE);
-	e->m.redirect = map_fd(e->obj, TG_MAP_REDIRECT);
-	e->m.flows = map_fd(e->obj, TG_MAP_FLOWS);
-	e->m.log = map_fd(e->obj, TG_MAP_LOG);
+	/* Every map pins.c knows, as attach hands them over. */
+	err = tg_maps_of_obj(e->obj, &e->m);
+	if (err)
+		return err;
 	prog = bpf_object__find_program_by_name(e->obj, "tidegate_xdp");
-	if (!prog || e->m.buckets < 0 || e->m.config < 0 || e->m.ports < 0 || e->m.stats < 0 ||
-	    e->m.rules < 0 || e->m.state < 0 || e->m.redirect < 0 || e->m.flows < 0 ||
-	    e->m.log < 0)
+	if (!prog)
 		return -ENOENT;
 	e->prog_fd = bpf_program__fd(prog);
 	/*
@@ -541,6 +531,132 @@ static int cookie_mode(struct tg_env *e, __u32 mode)
 	return err ?: tg_cookies_write_facts(&e->m, "lo", true);
 }
 
+/*
+ * The i-th of the rules --rules loads, none covering a measured source,
+ * as a ban list looks: IPv4 /32 denies with a /24 limit every 20th,
+ * IPv6 /64 denies with a /48 limit every 20th, the families taking
+ * turns; in 198.18.0.0/17, 198.18-19.128.0/17 and 2001:db8:1::/48,
+ * 2001:db8:100::/40, away from the measured 198.19.0.x and 2001:db8:19::,
+ * 2001:db8:ff::. 0, or -ERANGE past the 65,536 rules that fit there.
+ */
+static int bench_rule(__u32 i, struct tg_rule_spec *r)
+{
+	__u32 j = i / 2, k = j / 20;
+	bool wide = j % 20 == 19 && k < 256;
+	char why[64];
+
+	memset(r, 0, sizeof(*r));
+	if (j >= 32768)
+		return -ERANGE;
+	if (i % 2 == 0) {
+		__u32 a = wide ? (k < 128 ? 0xc6128000 : 0xc6138000 - 128 * 256) + k * 256
+			       : 0xc6120000 + j;
+		__be32 be = htonl(a);
+
+		r->cidr = (struct tg_cidr){ .family = 4, .len = wide ? 24 : 32 };
+		memcpy(r->cidr.addr, &be, 4);
+	} else {
+		__be16 *w = (__be16 *)r->cidr.addr;
+
+		r->cidr = (struct tg_cidr){ .family = 6, .len = wide ? 48 : 64 };
+		w[0] = htons(0x2001);
+		w[1] = htons(0x0db8);
+		w[2] = htons(wide ? 0x100 + k : 1);
+		w[3] = htons(wide ? 0 : j);
+	}
+	r->kind = wide ? TG_RULE_LIMIT : TG_RULE_DENY;
+	return wide ? tg_rate_parse("100/second", &r->rate, why, sizeof(why)) : 0;
+}
+
+/* The sources that one rule each covers, a deny /32 and a deny /64,
+ * and a neighbour of each that no rule covers: in the same /24 and /48,
+ * which rules.h's filter files the rules under, so it walks the trie. */
+#define DENIED_V4 "198.19.254.9"
+#define DENIED_V6 "2001:db8:fe:9::"
+#define NEAR_V4	  "198.19.254.10"
+#define NEAR_V6	  "2001:db8:fe:a::"
+
+/* nrules bench_rule rules and the two deny rules, as `rule import` puts them. */
+static int load_rules(const struct tg_env *e, __u32 nrules)
+{
+	struct tg_rule_spec *specs = calloc((size_t)nrules + 2, sizeof(*specs));
+	struct tg_import_result res;
+	char why[160] = "";
+	__u32 i;
+	int err = 0;
+
+	if (!specs)
+		return -ENOMEM;
+	for (i = 0; i < nrules && !err; i++)
+		err = bench_rule(i, &specs[i]);
+	err = err ?: tg_cidr_parse(DENIED_V4, &specs[nrules].cidr, why, sizeof(why));
+	err = err ?: tg_cidr_parse(DENIED_V6 "/64", &specs[nrules + 1].cidr, why, sizeof(why));
+	specs[nrules].kind = specs[nrules + 1].kind = TG_RULE_DENY;
+	err = err ?: tg_live_rules_import(&e->m, specs, (int)nrules + 2, false, &res, why,
+					  sizeof(why));
+	if (err)
+		fail("loading %u rules: %s %s", nrules, strerror(-err), why);
+	free(specs);
+	return err;
+}
+
+/*
+ * The SYNs again with nrules rules loaded: the same sources, which no
+ * rule covers, two a deny rule covers (their first SYN makes the deny
+ * bucket, the timed ones are its drops), and their neighbours. Into
+ * row's "rules".
+ */
+static int rules_cost(const struct tg_env *e, const char *dropped6, __u32 nrules, __u32 repeat,
+		      int runs, struct json_object *row)
+{
+	const struct cost_case cases[] = {
+		{ "dropped_syn_v6", AF_INET6, dropped6, false, XDP_DROP, false },
+		{ "allowed_syn_v6", AF_INET6, "2001:db8:ff:1::", false, XDP_PASS, false },
+		{ "dropped_syn_v4", AF_INET, "198.19.0.1", false, XDP_DROP, false },
+		{ "allowed_syn_v4", AF_INET, "198.19.0.2", false, XDP_PASS, false },
+		{ "denied_syn_v6", AF_INET6, DENIED_V6, false, XDP_DROP, false },
+		{ "denied_syn_v4", AF_INET, DENIED_V4, false, XDP_DROP, false },
+		{ "allowed_syn_v6_near", AF_INET6, NEAR_V6, false, XDP_PASS, false },
+		{ "allowed_syn_v4_near", AF_INET, NEAR_V4, false, XDP_PASS, false },
+	};
+	struct json_object *o = json_object_new_object();
+	struct tg_source k;
+	struct frame fr;
+	__u64 far = 0;
+	double ns;
+	size_t j;
+	int err;
+
+	err = load_rules(e, nrules);
+	/* The far-over sources afresh: the runs before took some of their
+	 * 29 seconds. */
+	err = err ?: far_tat(e, &far);
+	if (!err) {
+		memset(&k, 0, sizeof(k));
+		inet_pton(AF_INET6, dropped6, k.addr);
+		err = put_source(e->m.buckets, &k, far);
+		v4_key(0xc6130001, &k);
+		err = err ?: put_source(e->m.buckets, &k, far);
+		/* The neighbours, tracked and far under the limit. */
+		inet_pton(AF_INET6, NEAR_V6, k.addr);
+		err = err ?: put_source(e->m.buckets, &k, 0);
+		v4_key(0xc613fe0a, &k);
+		err = err ?: put_source(e->m.buckets, &k, 0);
+	}
+	json_object_object_add(o, "count", json_object_new_int64(nrules));
+	for (j = 0; !err && j < sizeof(cases) / sizeof(cases[0]); j++) {
+		err = make_frame(cases[j].family, cases[j].src, cases[j].ack, &fr);
+		err = err ?: median_runs(e->prog_fd, &fr, repeat, runs, cases[j].want, &ns);
+		if (err)
+			fail("timing %s with %u rules: %s", cases[j].name, nrules,
+			     err == -EBADMSG ? "unexpected verdict" : strerror(-err));
+		else
+			json_object_object_add(o, cases[j].name, num(ns, 2));
+	}
+	json_object_object_add(row, "rules", o);
+	return err;
+}
+
 static int cmd_cost(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -548,9 +664,10 @@ static int cmd_cost(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'n' },
 		{ "sources", required_argument, NULL, 's' },
 		{ "obj", required_argument, NULL, 'o' },
+		{ "rules", required_argument, NULL, 'u' },
 		{ 0 },
 	};
-	__u32 sizes[8] = { 1, 1000, 100000, 1000000 }, repeat = 1000000;
+	__u32 sizes[8] = { 1, 1000, 100000, 1000000 }, repeat = 1000000, nrules = 0;
 	int nsizes = 4, runs = 5, c, i, err;
 	struct json_object *o = json_object_new_object(), *by_n = json_object_new_array();
 	struct baseline_bpf *bl = NULL;
@@ -571,12 +688,15 @@ static int cmd_cost(int argc, char **argv)
 		case 'o':
 			alt_obj = optarg;
 			break;
+		case 'u':
+			nrules = (__u32)strtoul(optarg, NULL, 10);
+			break;
 		default:
 			return fail("cost: bad option");
 		}
 	}
-	if (!repeat || runs < 1 || runs > 32 || nsizes < 1)
-		return fail("cost: --repeat, --runs (1-32) or --sources out of range");
+	if (!repeat || runs < 1 || runs > 32 || nsizes < 1 || nrules > TG_MAX_RULES - 2)
+		return fail("cost: --repeat, --runs (1-32), --sources or --rules out of range");
 
 	bl = baseline_bpf__open_and_load();
 	if (!bl)
@@ -676,8 +796,8 @@ static int cmd_cost(int argc, char **argv)
 			fail("timing new sources with %u sources: %s", n, strerror(-err));
 		else
 			json_object_object_add(row, "new_source_v4", num(ns, 2));
-		/* Last: cookies on change nothing for tracked sources, but
-		 * the cases above are timed as without them. */
+		/* Then cookies on: they change nothing for tracked sources,
+		 * but the cases above are timed as without them. */
 		err = err ?: cookie_mode(&e, TG_COOKIES_ON);
 		for (j = 0; !err && j < sizeof(cookie_cases) / sizeof(cookie_cases[0]); j++) {
 			struct tg_counters c0, c1;
@@ -695,6 +815,12 @@ static int cmd_cost(int argc, char **argv)
 			else
 				json_object_object_add(row, cookie_cases[j].name, num(ns, 2));
 		}
+		/* Last, in the default mode again: rules once, at the first
+		 * table size (their cost does not depend on it), and after
+		 * the cases above, which they would slow with their filter. */
+		err = err ?: cookie_mode(&e, TG_COOKIES_AUTO);
+		if (!err && nrules && i == 0)
+			err = rules_cost(&e, dropped6, nrules, repeat, runs, row);
 		bpf_object__close(e.obj);
 		json_object_array_add(by_n, row);
 		if (err)

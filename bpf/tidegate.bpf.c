@@ -42,7 +42,9 @@ struct {
 #define TG_META_L4_MASK    0xffffULL
 #define TG_META_V6         (1ULL << 24)
 #define TG_META_FRAG       (1ULL << 25)
-#define TG_META_LOOKED     (1ULL << 26) /* the caller looked the bucket up */
+#define TG_META_LOOKED     (1ULL << 26) /* the caller looked the bucket up: no
+					 * rule can cover the source */
+#define TG_META_RULED      (1ULL << 27) /* tg_rule_filter says a rule may */
 #define TG_META_PORT_SHIFT 32        /* bits 32-47: destination port */
 
 /* tg_decide's verdict for a SYN the cookie mode covers: its caller
@@ -74,8 +76,8 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 	__u64 now;
 	int verdict;
 
-	if (cfg->flags & TG_F_RULES)
-		rule = find_rule(p);
+	if ((cfg->flags & TG_F_RULES) && !(meta & TG_META_LOOKED))
+		rule = find_rule(p, meta & TG_META_RULED);
 	if (rule && rule_expired(rule))
 		rule = NULL;
 	if (rule) {
@@ -273,6 +275,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	bool syn = false, first_frag = false;
 	struct tg_bucket *b = NULL;
 	int ret, unseen = TG_P_OK;
+	bool ruled;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
 	cfg = bpf_map_lookup_elem(&tg_config, &zero);
@@ -331,14 +334,16 @@ int tidegate_xdp(struct xdp_md *ctx)
 	if (!limited || !*limited)
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
 	/*
-	 * A flood's SYN, decided here without a call: no rules, the drop
-	 * action, enforcing, a bucket so far over its limit that the coarse
-	 * clock decides (coarse_deny, as charge_source), and no log line to
-	 * write. The counters move as limit_syn moves them, through the
-	 * same helpers. Anything else, and every SYN that is not denied,
-	 * goes on to tg_decide.
+	 * A flood's SYN, decided here without a call: no rule that may
+	 * cover its source (none at all, or none by tg_rule_filter), the
+	 * drop action, enforcing, a bucket so far over its limit that the
+	 * coarse clock decides (coarse_deny, as charge_source), and no log
+	 * line to write. The counters move as limit_syn moves them, through
+	 * the same helpers. Anything else, and every SYN that is not
+	 * denied, goes on to tg_decide.
 	 */
-	if (!(cfg->flags & TG_F_RULES))
+	ruled = (cfg->flags & TG_F_RULES) && rules_may_apply(&p);
+	if (!ruled)
 		b = bpf_map_lookup_elem(&tg_buckets, &src);
 	if (b && !(cfg->flags & TG_F_DRY_RUN) && cfg->action == TG_ACT_DROP) {
 		__u64 now = clock_coarse_ns();
@@ -373,8 +378,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 		}
 	}
 	return decide(ctx, &src, b,
-		      pkt_meta(&p, first_frag, dport) |
-			      (cfg->flags & TG_F_RULES ? 0 : TG_META_LOOKED));
+		      pkt_meta(&p, first_frag, dport) | (ruled ? TG_META_RULED : TG_META_LOOKED));
 }
 
 /*

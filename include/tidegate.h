@@ -22,13 +22,14 @@
 #define TG_MAP_FLOWS   "tg_flows"
 #define TG_MAP_LOG     "tg_log"
 #define TG_MAP_FSTATS  "tg_fam_stats"
+#define TG_MAP_RFILTER "tg_rule_filter"
 
 #define TG_PROG_NAME   "tidegate"
 #define TG_PIN_ROOT    "/sys/fs/bpf/tidegate"
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 5
+#define TG_LAYOUT_VERSION 6
 
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
@@ -233,6 +234,31 @@ struct tg_rule {
 	__u8 net[16];         /* the network in tg_source form (IPv4-mapped) */
 	__u64 expires_ns;     /* CLOCK_MONOTONIC after which the rule no longer
 			       * applies (--ttl); 0: never */
+};
+
+/*
+ * tg_rule_filter: an ARRAY of one, where rules may be, so that a source
+ * no rule covers is told so without walking the trie (bpf/rules.h). A
+ * rule at least TG_RF_CUT4 (IPv4) or TG_RF_CUT6 (IPv6) long is filed
+ * under its network cut to that length: one probe, of the source's own
+ * /24 or /48, finds all of them. A shorter rule is filed under its own
+ * length, which lens lists (bit L of lens[0] for IPv4, of lens[1] for
+ * IPv6), each such length one probe more. bits has the bit
+ * include/rule_hash.h names for each. A set bit may be stale (a rule
+ * deleted since) or shared, which costs only the walk; a missing one
+ * never is: userspace sets a rule's bits before the rule is written and
+ * clears them only by rebuilding from the trie (user/rule_filter.c).
+ * Every bit of any mix of two such filters is set for every rule in
+ * force, so a read while userspace rewrites it is still a superset.
+ */
+#define TG_RF_ORDER 19 /* 2^19 bits, 64 KiB: a few % false hits at 16,384 rules */
+#define TG_RF_WORDS ((1U << TG_RF_ORDER) / 64)
+#define TG_RF_CUT4 24
+#define TG_RF_CUT6 48
+
+struct tg_rule_filter {
+	__u64 lens[2];
+	__u64 bits[TG_RF_WORDS];
 };
 
 /*

@@ -12,6 +12,7 @@
 #include "live.h"
 #include "rescale.h"
 #include "log.h"
+#include "rule_filter.h"
 #include "rules.h"
 
 static int read_ports(int fd, struct tg_portset *set)
@@ -120,6 +121,11 @@ static int write_config(const struct tg_maps *m, struct tg_config *cfg)
 	n = sweep_expired(m, &rules);
 	if (n < 0)
 		return n;
+	/* The prefilter of exactly the rules left: after a delete, what
+	 * clears the deleted rules' bits. */
+	err = tg_rule_filter_set(m, rules, n);
+	if (err)
+		goto out;
 	cfg->flags &= ~(TG_F_RULES | TG_F_FLOWS | TG_F_DENY_ALL);
 	if (n)
 		cfg->flags |= TG_F_RULES;
@@ -340,6 +346,9 @@ int tg_live_rule_add(const struct tg_maps *m, const struct tg_rule_spec *spec,
 	tg_cidr_to_key(&spec->cidr, key);
 	if (!rule_in_force(m, key, r))
 		return -EEXIST;
+	err = tg_rule_filter_add(m, key, 1);
+	if (err)
+		return err;
 	err = rule_put(m, spec, key, NULL, r, why, whylen);
 	return err < 0 ? err : tg_live_sync(m);
 }
@@ -355,6 +364,12 @@ int tg_live_rule_apply(const struct tg_maps *m, const struct tg_rule_spec *spec,
 	ret = rule_in_force(m, &key, &have);
 	if (ret && ret != -ENOENT)
 		return ret;
+	if (ret) {
+		int err = tg_rule_filter_add(m, &key, 1);
+
+		if (err)
+			return err;
+	}
 	ret = rule_put(m, spec, &key, ret ? NULL : &have, &want, why, whylen);
 	if (ret == 1) {
 		int err = tg_live_sync(m);
@@ -400,6 +415,14 @@ int tg_live_rules_import(const struct tg_maps *m, const struct tg_rule_spec *spe
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Every prefix's filter bit first, in one write (written holds the
+	 * keys until the loop fills it). The rules undo puts back were in
+	 * force when we started, so theirs are set already. */
+	for (i = 0; i < n; i++)
+		tg_cidr_to_key(&specs[i].cidr, &written[i]);
+	err = tg_rule_filter_add(m, written, n);
+	if (err)
+		goto out;
 	for (i = 0; i < n && !err; i++) {
 		struct tg_rule have, want;
 		int ret;

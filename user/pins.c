@@ -60,6 +60,8 @@ static const struct map_layout layouts[] = {
 	{ TG_MAP_LOG, FD(log), BPF_MAP_TYPE_RINGBUF, 0, 0, TG_LOG_RING_BYTES },
 	{ TG_MAP_FSTATS, FD(fstats), BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
 	  sizeof(struct tg_fam_counters), TG_NR_FAMILIES },
+	{ TG_MAP_RFILTER, FD(rfilter), BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+	  sizeof(struct tg_rule_filter), 1 },
 };
 
 #define NR_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))

@@ -26,6 +26,7 @@ struct tg_maps {
 	int flows;
 	int log;
 	int fstats; /* tg_fam_stats */
+	int rfilter; /* tg_rule_filter */
 };
 
 /* Every fd -1. */

@@ -119,6 +119,11 @@ def latency(lines):
     return out
 
 
+# The SYNs tg-bench cost --rules times again with rules loaded that do
+# not cover their sources.
+RULE_CASES = ("dropped_syn_v6", "allowed_syn_v6", "dropped_syn_v4", "allowed_syn_v4")
+
+
 def cost_row(cost, n):
     for row in (cost or {}).get("by_sources", []):
         if row["sources"] == n:
@@ -159,6 +164,13 @@ def targets(res):
     lm = r1m and r1m["tidegate"]["ns_per_run"]
     add("cost growth 1 -> 1,000,000 sources (live flood, every source in turn)",
         l1 and lm and lm / l1, 1.5, False)
+    ru = c1 and c1.get("rules")
+    extra = ru and [ru[k] - c1[k] for k in RULE_CASES if k in ru and k in c1]
+    add(f"a SYN's extra cost with {ru['count']:,} rules loaded, vs none (test run, median of "
+        "dropped and allowed, IPv4 and IPv6)" if ru else
+        "a SYN's extra cost with rules loaded, vs none (test run)",
+        median(extra) if extra else None, 10, False, unit=" ns",
+        note="the worst of them: %s" % fmt(max(extra) if extra else None, 2, " ns"))
     mem = [t["bytes_per_source"] for t in (res["memory"] or {}).get("tables", [])]
     add("map memory per tracked source", max(mem) if mem else None, 128, False, unit=" B")
     add("connect latency vs no XDP program (median)", lat.get("tidegate_vs_none"), 1.05, False,
@@ -231,6 +243,29 @@ def table_md(res):
                  f"| {fmt(live.get('tidegate', {}).get('ns_per_run'))} "
                  f"| {fmt(live.get('drop', {}).get('ns_per_run'))} |")
     L.append("")
+    c1 = cost_row(cost, 1)
+    ru = c1 and c1.get("rules")
+    if ru:
+        L.append(f"**With {ru['count']:,} rules loaded** (IPv4 /32 and /24, IPv6 /64 and /48, "
+                 "deny and limit), at 1 tracked source, ns: the same SYNs from sources no rule "
+                 "covers; from sources no rule covers in the /24 or /48 of one, which the "
+                 "rule filter sends to the trie; and from sources a deny rule covers.")
+        L.append("")
+        L.append("| SYN | no rules | 10,000 rules | extra |".replace("10,000", f"{ru['count']:,}"))
+        L.append("|---|---:|---:|---:|")
+        for k in RULE_CASES:
+            if k in ru and k in c1:
+                L.append(f"| {k.replace('_', ' ')} | {fmt(c1[k])} | {fmt(ru[k])} "
+                         f"| {fmt(ru[k] - c1[k])} |")
+        for k in ("allowed_syn_v6", "allowed_syn_v4"):
+            near = ru.get(k + "_near")
+            if near is not None and k in c1:
+                L.append(f"| {k.replace('_', ' ')}, from the /24 or /48 of a rule, no rule "
+                         f"covering it | {fmt(c1[k])} | {fmt(near)} | {fmt(near - c1[k])} |")
+        for k in ("denied_syn_v6", "denied_syn_v4"):
+            if k in ru:
+                L.append(f"| {k.replace('_', ' ')} (covered by a deny rule) | – | {fmt(ru[k])} | – |")
+        L.append("")
     mem = (res["memory"] or {}).get("tables", [])
     L.append("**Memory**, as the kernel accounts tg_buckets (memlock), per source slot: " +
              ", ".join(f"{t['bytes_per_source']:.1f} B at {t['max_sources']:,}" for t in mem) +

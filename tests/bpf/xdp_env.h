@@ -97,6 +97,7 @@ static inline int env_open(struct env *e, const char *rate, __u64 burst)
 	e->m.flows = bpf_map__fd(e->skel->maps.tg_flows);
 	e->m.log = bpf_map__fd(e->skel->maps.tg_log);
 	e->m.fstats = bpf_map__fd(e->skel->maps.tg_fam_stats);
+	e->m.rfilter = bpf_map__fd(e->skel->maps.tg_rule_filter);
 
 	tg_limits_default(&l);
 	l.max_sources = 4096;
