@@ -44,6 +44,7 @@
 #include <json-c/json.h>
 
 #include "baseline.skel.h"
+#include "cfgslots.h"
 #include "flood.h"
 #include "limits.h"
 #include "live.h"
@@ -260,13 +261,6 @@ struct tg_env {
  * a change to the program without rebuilding: same maps, same names. */
 static const char *alt_obj;
 
-static int map_fd(struct bpf_object *obj, const char *name)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
-}
-
 /*
  * tidegate as attach loads it, with max_entries slots, limiting port 80
  * at one SYN per nanosecond with a burst of a second's worth: a source
@@ -301,19 +295,11 @@ static int tg_env_load(__u32 max_entries, struct tg_env *e)
 		err = bpf_object__load(e->obj);
 	if (err)
 		return err;
-	e->m.buckets = map_fd(e->obj, TG_MAP_BUCKETS);
-	e->m.config = map_fd(e->obj, TG_MAP_CONFIG);
-	e->m.ports = map_fd(e->obj, TG_MAP_PORTS);
-	e->m.stats = map_fd(e->obj, TG_MAP_STATS);
-	e->m.rules = map_fd(e->obj, TG_MAP_RULES);
-	e->m.state = map_fd(e->obj, TG_MAP_STATE);
-	e->m.redirect = map_fd(e->obj, TG_MAP_REDIRECT);
-	e->m.flows = map_fd(e->obj, TG_MAP_FLOWS);
-	e->m.log = map_fd(e->obj, TG_MAP_LOG);
+	err = tg_maps_of_obj(e->obj, &e->m);
+	if (err)
+		return err;
 	prog = bpf_object__find_program_by_name(e->obj, "tidegate_xdp");
-	if (!prog || e->m.buckets < 0 || e->m.config < 0 || e->m.ports < 0 || e->m.stats < 0 ||
-	    e->m.rules < 0 || e->m.state < 0 || e->m.redirect < 0 || e->m.flows < 0 ||
-	    e->m.log < 0)
+	if (!prog)
 		return -ENOENT;
 	e->prog_fd = bpf_program__fd(prog);
 	/*
@@ -347,10 +333,10 @@ static int tg_env_load(__u32 max_entries, struct tg_env *e)
 static int far_tat(const struct tg_env *e, __u64 *tat)
 {
 	struct tg_config cfg;
-	__u32 zero = 0;
+	int err = tg_config_read(e->m.config, e->m.config_gen, &cfg);
 
-	if (bpf_map_lookup_elem(e->m.config, &zero, &cfg))
-		return -errno;
+	if (err)
+		return err;
 	*tat = mono_ns() + cfg.tolerance_ns + cfg.interval_ns / 2;
 	return 0;
 }
@@ -450,11 +436,11 @@ static int median_edge(const struct tg_env *e, const char *src, const struct fra
 	struct tg_config cfg;
 	struct tg_source k;
 	double v[32];
-	__u32 zero = 0;
 	int i, err;
 
-	if (bpf_map_lookup_elem(e->m.config, &zero, &cfg))
-		return -errno;
+	err = tg_config_read(e->m.config, e->m.config_gen, &cfg);
+	if (err)
+		return err;
 	memset(&k, 0, sizeof(k));
 	inet_pton(AF_INET6, src, k.addr);
 	for (i = 0; i < runs && i < 32; i++) {
@@ -649,6 +635,7 @@ static int cmd_memory(int argc, char **argv)
 		}
 		buckets = map_memlock(bpf_map__fd(skel->maps.tg_buckets));
 		fixed = map_memlock(bpf_map__fd(skel->maps.tg_config)) +
+			map_memlock(bpf_map__fd(skel->maps.tg_config_gen)) +
 			map_memlock(bpf_map__fd(skel->maps.tg_ports)) +
 			map_memlock(bpf_map__fd(skel->maps.tg_stats));
 		row = json_object_new_object();
