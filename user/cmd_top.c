@@ -13,9 +13,9 @@
 
 #include <bpf/bpf.h>
 
-#include "cfgslots.h"
 #include "buckets.h"
 #include "caps.h"
+#include "cfgslots.h"
 #include "commands.h"
 #include "iface.h"
 #include "interrupt.h"

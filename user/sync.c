@@ -11,8 +11,8 @@
 #include <bpf/bpf.h>
 #include <hiredis/hiredis.h>
 
-#include "cfgslots.h"
 #include "buckets.h"
+#include "cfgslots.h"
 #include "clock.h"
 #include "log.h"
 #include "mirror.h"

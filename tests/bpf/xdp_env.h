@@ -23,8 +23,8 @@
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
 
-#include "cfgslots.h"
 #include "action.h"
+#include "cfgslots.h"
 #include "counters.h"
 #include "live.h"
 #include "rules.h"

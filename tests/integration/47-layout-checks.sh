@@ -45,6 +45,19 @@ test_attach() {
 	tg_ok "  stats reads the pins" stats "$IF" --json
 }
 
+# What an operator reads with bpftool: both copies of the config, field
+# by field (BTF), equal at rest, and the generation naming one of them.
+test_bpftool_dump() {
+	local dump
+	dump=$(bpftool -j map dump pinned "$PIN_DIR/tg_config")
+	is "$(json 0.formatted.value.layout_version <<<"$dump")" 6 \
+		"bpftool dump of tg_config shows layout_version by name"
+	is "$(json 0.formatted.value <<<"$dump")" "$(json 1.formatted.value <<<"$dump")" \
+		"  both copies are equal at rest"
+	bpftool map lookup pinned "$PIN_DIR/tg_config_gen" key 0 0 0 0 >/dev/null
+	ok $? "  tg_config_gen's key 0 can be looked up"
+}
+
 # The same type, key, value and copies as tg_config, all zeros: only
 # layout_version (0) differs.
 test_layout_version() {
@@ -92,6 +105,7 @@ test_detach() {
 }
 
 test_attach
+test_bpftool_dump
 test_layout_version
 test_one_copy
 test_generation
