@@ -47,6 +47,7 @@
 #include <json-c/json.h>
 
 #include "baseline.skel.h"
+#include "cfgslots.h"
 #include "cookie_facts.h"
 #include "counters.h"
 #include "flood.h"
@@ -385,10 +386,10 @@ static int tg_env_load(__u32 max_entries, struct tg_env *e)
 static int far_tat(const struct tg_env *e, __u64 *tat)
 {
 	struct tg_config cfg;
-	__u32 zero = 0;
+	int err = tg_config_read(e->m.config, e->m.config_gen, &cfg);
 
-	if (bpf_map_lookup_elem(e->m.config, &zero, &cfg))
-		return -errno;
+	if (err)
+		return err;
 	*tat = mono_ns() + cfg.tolerance_ns + cfg.interval_ns / 2;
 	return 0;
 }
@@ -488,11 +489,11 @@ static int median_edge(const struct tg_env *e, const char *src, const struct fra
 	struct tg_config cfg;
 	struct tg_source k;
 	double v[32];
-	__u32 zero = 0;
 	int i, err;
 
-	if (bpf_map_lookup_elem(e->m.config, &zero, &cfg))
-		return -errno;
+	err = tg_config_read(e->m.config, e->m.config_gen, &cfg);
+	if (err)
+		return err;
 	memset(&k, 0, sizeof(k));
 	inet_pton(AF_INET6, src, k.addr);
 	for (i = 0; i < runs && i < 32; i++) {
@@ -883,6 +884,7 @@ static int cmd_memory(int argc, char **argv)
 		}
 		buckets = map_memlock(bpf_map__fd(skel->maps.tg_buckets));
 		fixed = map_memlock(bpf_map__fd(skel->maps.tg_config)) +
+			map_memlock(bpf_map__fd(skel->maps.tg_config_gen)) +
 			map_memlock(bpf_map__fd(skel->maps.tg_ports)) +
 			map_memlock(bpf_map__fd(skel->maps.tg_stats));
 		row = json_object_new_object();

@@ -276,7 +276,7 @@ __noinline int tg_cookie_syn(struct xdp_md *ctx, __u64 meta)
 	int len;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
-	cfg = bpf_map_lookup_elem(&tg_config, &zero);
+	cfg = config_slot(meta_slot(meta));
 	st = bpf_map_lookup_elem(&tg_state, &zero);
 	if (!cnt || !cfg || !st)
 		return XDP_DROP;
@@ -367,7 +367,7 @@ __noinline int tg_cookie_ack(struct xdp_md *ctx, struct tg_source *src, __u64 me
 	__u32 zero = 0, cookie;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
-	cfg = bpf_map_lookup_elem(&tg_config, &zero);
+	cfg = config_slot(meta_slot(meta));
 	if (!cnt || !cfg || !src || l4 > TG_L4_OFF_MAX)
 		return XDP_PASS;
 	th = data + l4;
@@ -444,7 +444,7 @@ __noinline int tg_tc_ack(struct __sk_buff *skb, __u64 meta)
 	int err;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
-	cfg = bpf_map_lookup_elem(&tg_config, &zero);
+	cfg = config_slot(meta_slot(meta));
 	if (!cnt || !cfg || l4 < ETH_HLEN || (void *)(th + 1) > end ||
 	    cookie_flow(l3, end, th, v6, &f))
 		return TC_ACT_OK;

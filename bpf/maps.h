@@ -26,10 +26,19 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TG_CONFIG_SLOTS);
 	__type(key, __u32);
 	__type(value, struct tg_config);
 } tg_config SEC(".maps");
+
+/* [0]: the generation, whose low bit is tg_config's live slot; [1]: the
+ * last generation whose write completed (userspace's, user/cfgslots.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} tg_config_gen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -92,6 +101,29 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tg_fam_counters);
 } tg_fam_stats SEC(".maps");
+
+/*
+ * The configuration a packet is decided by (tidegate.h: struct
+ * tg_config): read the generation once, at the packet's entry point,
+ * and hand its slot to every function that looks the config up again,
+ * so one packet never mixes two configurations. NULL only if a map is
+ * missing, which the verifier makes callers handle.
+ */
+static __always_inline struct tg_config *config_live(__u32 *slot)
+{
+	__u32 zero = 0, key, *gen = bpf_map_lookup_elem(&tg_config_gen, &zero);
+
+	if (!gen)
+		return NULL;
+	key = READ_ONCE(*gen) & (TG_CONFIG_SLOTS - 1);
+	*slot = key;
+	return bpf_map_lookup_elem(&tg_config, &key);
+}
+
+static __always_inline struct tg_config *config_slot(__u32 slot)
+{
+	return bpf_map_lookup_elem(&tg_config, &slot);
+}
 
 /*
  * The number of sources in tg_buckets, to tell a table-full insertion

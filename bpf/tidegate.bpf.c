@@ -45,6 +45,7 @@ struct {
 #define TG_META_LOOKED     (1ULL << 26) /* the caller looked the bucket up: no
 					 * rule can cover the source */
 #define TG_META_RULED      (1ULL << 27) /* tg_rule_filter says a rule may */
+#define TG_META_SLOT_SHIFT 28        /* bit 28: the config slot the packet uses */
 #define TG_META_PORT_SHIFT 32        /* bits 32-47: destination port */
 
 /* tg_decide's verdict for a SYN the cookie mode covers: its caller
@@ -55,6 +56,14 @@ struct {
  * checks th + 1 against the packet's end only for offsets up to 64 KiB. */
 _Static_assert(TG_L4_OFF_MAX + sizeof(struct tcphdr) <= TG_META_L4_MASK,
 	       "a TCP offset the parsers produce does not fit tg_decide's meta");
+_Static_assert(TG_CONFIG_SLOTS == 2, "meta holds one bit of config slot");
+
+/* The config slot the entry point read (config_live), for the global
+ * functions it calls: they look the config up again, in the same slot. */
+static __always_inline __u32 meta_slot(__u64 meta)
+{
+	return (meta >> TG_META_SLOT_SHIFT) & 1;
+}
 
 /* The SYN cookie path: it uses the maps and helpers above. */
 #include "handshake.h"
@@ -188,7 +197,7 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bu
 	};
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
-	cfg = bpf_map_lookup_elem(&tg_config, &zero);
+	cfg = config_slot(meta_slot(meta));
 	if (!src || !cfg || !cnt)
 		return XDP_PASS;
 	return limit_syn(ctx, &p, src, cfg, cnt, b, meta);
@@ -207,12 +216,16 @@ static __always_inline int decide(struct xdp_md *ctx, struct tg_source *src, str
 	return ret == TG_RET_COOKIE ? tg_cookie_syn(ctx, meta) : ret;
 }
 
-static __always_inline __u64 pkt_meta(const struct tg_pkt *p, bool first_frag, __u16 dport)
+static __always_inline __u64 pkt_meta(const struct tg_pkt *p, bool first_frag, __u16 dport,
+				      __u32 slot)
 {
 	__u64 l4 = p->tcp ? (__u64)((void *)p->th - p->data) : 0;
 
 	return (__u64)(p->l3 - p->data) | l4 << TG_META_L4_SHIFT | (p->v6 ? TG_META_V6 : 0) |
-	       (first_frag ? TG_META_FRAG : 0) | (__u64)dport << TG_META_PORT_SHIFT;
+	       (first_frag ? TG_META_FRAG : 0) | (__u64)dport << TG_META_PORT_SHIFT |
+	       /* A shift, not a branch: two paths here would double the
+		* verifier's work on every path after. */
+	       (__u64)(slot & 1) << TG_META_SLOT_SHIFT;
 }
 
 /*
@@ -231,7 +244,7 @@ static __always_inline __u64 pkt_meta(const struct tg_pkt *p, bool first_frag, _
 static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, struct cursor *c,
 					 struct tg_source *src, const struct tg_config *cfg,
 					 struct tg_counters *cnt, int why, bool at_tcp,
-					 bool first_frag)
+					 bool first_frag, __u32 slot)
 {
 	bool syn = true, port_known = false;
 	__u16 dport = 0;
@@ -254,7 +267,7 @@ static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, s
 		cnt->exthdr_long++;
 	else
 		cnt->frag_tiny++;
-	return decide(ctx, src, NULL, pkt_meta(p, first_frag, dport));
+	return decide(ctx, src, NULL, pkt_meta(p, first_frag, dport, slot));
 }
 
 SEC("xdp")
@@ -269,7 +282,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
 	struct tg_source src;
-	__u32 zero = 0, dport32;
+	__u32 zero = 0, dport32, slot;
 	__u16 proto, dport = 0;
 	__u8 *limited;
 	bool syn = false, first_frag = false;
@@ -278,7 +291,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	bool ruled;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
-	cfg = bpf_map_lookup_elem(&tg_config, &zero);
+	cfg = config_live(&slot);
 	if (!cnt || !cfg)
 		return XDP_PASS;
 	cnt->packets++;
@@ -320,12 +333,12 @@ int tidegate_xdp(struct xdp_md *ctx)
 	if (ret) {
 		if (ret == TG_P_LONG || (ret == TG_P_TRUNC && first_frag))
 			return charge_unseen(ctx, &p, &c, &src, cfg, cnt, ret, !unseen,
-					     first_frag);
+					     first_frag, slot);
 		return pass_by_reason(cnt, ret);
 	}
 	if (!syn) {
 		if (cookie_ack_due(&p, dport, cfg) &&
-		    tg_cookie_ack(ctx, &src, pkt_meta(&p, first_frag, dport)) == XDP_DROP)
+		    tg_cookie_ack(ctx, &src, pkt_meta(&p, first_frag, dport, slot)) == XDP_DROP)
 			return XDP_DROP;
 		return pass_not_syn(&p, cfg, cnt);
 	}
@@ -378,7 +391,8 @@ int tidegate_xdp(struct xdp_md *ctx)
 		}
 	}
 	return decide(ctx, &src, b,
-		      pkt_meta(&p, first_frag, dport) | (ruled ? TG_META_RULED : TG_META_LOOKED));
+		      pkt_meta(&p, first_frag, dport, slot) |
+			      (ruled ? TG_META_RULED : TG_META_LOOKED));
 }
 
 /*
@@ -397,12 +411,12 @@ int tidegate_tc(struct __sk_buff *skb)
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
 	bool syn, first_frag = false;
-	__u32 zero = 0;
+	__u32 zero = 0, slot;
 	__u16 proto, dport;
 	int ret;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
-	cfg = bpf_map_lookup_elem(&tg_config, &zero);
+	cfg = config_live(&slot);
 	if (!cnt || !cfg || cfg->cookie_mode == TG_COOKIES_OFF)
 		return TC_ACT_OK;
 	if (parse_eth(&c, &proto))
@@ -425,5 +439,5 @@ int tidegate_tc(struct __sk_buff *skb)
 	p.th = c.pos;
 	if (parse_tcp(&c, &dport, &syn) || syn || !cookie_ack_due(&p, dport, cfg))
 		return TC_ACT_OK;
-	return tg_tc_ack(skb, pkt_meta(&p, false, dport));
+	return tg_tc_ack(skb, pkt_meta(&p, false, dport, slot));
 }

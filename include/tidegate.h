@@ -14,6 +14,7 @@
 /* Map names: at most 15 characters, the kernel truncates longer ones. */
 #define TG_MAP_BUCKETS "tg_buckets"
 #define TG_MAP_CONFIG  "tg_config"
+#define TG_MAP_CFG_GEN "tg_config_gen"
 #define TG_MAP_PORTS   "tg_ports"
 #define TG_MAP_STATS   "tg_stats"
 #define TG_MAP_RULES   "tg_rules"
@@ -121,11 +122,17 @@ enum tg_action {
 };
 
 /*
- * The live configuration, one element of an ARRAY map that the CLI
- * rewrites in place. A packet may see a mix of old and new fields while
- * it is rewritten; every field is valid alone, so a mixed view decides
- * one packet by a mixture of two valid limits and nothing worse.
+ * The live configuration: tg_config is an ARRAY of TG_CONFIG_SLOTS
+ * copies and tg_config_gen[0] a __u32, the generation, whose low bit
+ * names the live copy. A packet reads the generation once and uses that
+ * copy to its end; the writer (user/cfgslots.c) fills the other copy,
+ * then bumps the generation with one 4-byte write, and never changes
+ * what packets read in a copy a packet may still be reading. So every
+ * packet sees one whole configuration, never a mix of two. At rest both
+ * copies are equal.
  */
+#define TG_CONFIG_SLOTS 2
+
 struct tg_config {
 	__u64 interval_ns;  /* one token every interval_ns: period / count */
 	__u64 tolerance_ns; /* (burst - 1) * interval_ns */
@@ -144,7 +151,9 @@ struct tg_config {
 	__u8 v4_prefix;       /* the lengths v4_mask and v6_mask cut, for */
 	__u8 v6_prefix;       /* the drop log and top */
 	__u16 reserved;
-	__u32 rule_seq;       /* the last rule id handed out; ids are never reused */
+	__u32 rule_seq;       /* the last rule id handed out; ids are never reused.
+			       * Userspace's alone: no packet reads it, so a
+			       * change of it alone is written in place */
 	/* All RSTs the interface may send, as a GCRA of its own (tg_state):
 	 * so tidegate cannot be turned into a reflector of spoofed SYNs. */
 	__u64 rst_interval_ns;

@@ -15,6 +15,7 @@
 
 #include "buckets.h"
 #include "caps.h"
+#include "cfgslots.h"
 #include "commands.h"
 #include "iface.h"
 #include "interrupt.h"
@@ -289,7 +290,7 @@ int tg_cmd_top(const struct tg_cmdline *cl)
 	const char *ifname = cl->pos[0];
 	struct sample a = { 0 }, b = { 0 }, *prev = &a, *cur = &b, *t;
 	struct bpf_map_info info = { 0 };
-	__u32 ilen = sizeof(info), zero = 0;
+	__u32 ilen = sizeof(info);
 	struct context cx = { 0 };
 	__u64 n = TOP_DEFAULT_N, watch = 0;
 	struct json_object *o;
@@ -308,9 +309,11 @@ int tg_cmd_top(const struct tg_cmdline *cl)
 	if ((ret = tg_iface_open_maps(ifname, &m)))
 		return ret;
 	ret = TG_EXIT_FAIL;
-	if (bpf_map_lookup_elem(m.config, &zero, &cx.cfg) ||
-	    bpf_obj_get_info_by_fd(m.buckets, &info, &ilen)) {
-		tg_fail(TG_EXIT_FAIL, "%s: reading the config: %s", ifname, strerror(errno));
+	err = tg_config_read(m.config, m.config_gen, &cx.cfg);
+	if (!err && bpf_obj_get_info_by_fd(m.buckets, &info, &ilen))
+		err = -errno;
+	if (err) {
+		tg_fail(TG_EXIT_FAIL, "%s: reading the config: %s", ifname, strerror(-err));
 		goto out;
 	}
 	cx.nrules = tg_rules_read(m.rules, &cx.rules);

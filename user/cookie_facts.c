@@ -12,6 +12,7 @@
 
 #include <bpf/bpf.h>
 
+#include "cfgslots.h"
 #include "cookie_facts.h"
 #include "limits.h"
 #include "log.h"
@@ -108,15 +109,15 @@ int tg_cookies_facts(const char *ifname, bool tc_ready, struct tg_config *cfg)
 int tg_cookies_write_facts(const struct tg_maps *m, const char *ifname, bool tc_ready)
 {
 	struct tg_config cfg;
-	__u32 zero = 0;
 	int err;
 
-	if (bpf_map_lookup_elem(m->config, &zero, &cfg))
-		return -errno;
+	err = tg_config_read(m->config, m->config_gen, &cfg);
+	if (err)
+		return err;
 	err = tg_cookies_facts(ifname, tc_ready, &cfg);
 	if (err)
 		return err;
-	return bpf_map_update_elem(m->config, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return tg_config_write(m->config, m->config_gen, &cfg);
 }
 
 void tg_cookies_keep_facts(struct tg_config *to, const struct tg_config *from)
@@ -163,8 +164,10 @@ struct json_object *tg_cookies_status_json(const struct tg_maps *m, int ifindex)
 	__u32 rate;
 	char why[256];
 
-	if (bpf_map_lookup_elem(m->config, &zero, &cfg)) {
-		json_object_object_add(o, "error", json_object_new_string(strerror(errno)));
+	int err = tg_config_read(m->config, m->config_gen, &cfg);
+
+	if (err) {
+		json_object_object_add(o, "error", json_object_new_string(strerror(-err)));
 		return o;
 	}
 	bpf_map_lookup_elem(m->state, &zero, &st);

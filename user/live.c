@@ -7,6 +7,7 @@
 
 #include <bpf/bpf.h>
 
+#include "cfgslots.h"
 #include "clock.h"
 #include "cookie_facts.h"
 #include "live.h"
@@ -45,11 +46,12 @@ out:
 int tg_live_read(const struct tg_maps *m, struct tg_limits *l)
 {
 	struct tg_config cfg;
-	__u32 zero = 0;
+	int err;
 
 	/* The layout version was checked when the maps were opened. */
-	if (bpf_map_lookup_elem(m->config, &zero, &cfg))
-		return -errno;
+	err = tg_config_read(m->config, m->config_gen, &cfg);
+	if (err)
+		return err;
 	tg_limits_from_config(&cfg, l);
 	return read_ports(m->ports, &l->ports);
 }
@@ -115,7 +117,6 @@ static int write_config(const struct tg_maps *m, struct tg_config *cfg)
 	__u32 need[TG_MAX_REDIRECTS], key, next, gone[TG_MAX_REDIRECTS];
 	struct tg_rule_entry *rules;
 	int i, n, nneed = 0, ngone = 0, err = 0;
-	__u32 zero = 0;
 	void *prev = NULL;
 
 	n = sweep_expired(m, &rules);
@@ -151,10 +152,9 @@ static int write_config(const struct tg_maps *m, struct tg_config *cfg)
 	for (i = 0; i < nneed; i++)
 		if ((err = tg_live_redirect_add(m, need[i])))
 			goto out;
-	if (bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY)) {
-		err = -errno;
+	err = tg_config_write(m->config, m->config_gen, cfg);
+	if (err)
 		goto out;
-	}
 	while (!bpf_map_get_next_key(m->redirect, prev, &next) && ngone < TG_MAX_REDIRECTS) {
 		key = next;
 		prev = &key;
@@ -171,24 +171,24 @@ out:
 int tg_live_sync(const struct tg_maps *m)
 {
 	struct tg_config cfg;
-	__u32 zero = 0;
+	int err;
 
-	if (bpf_map_lookup_elem(m->config, &zero, &cfg))
-		return -errno;
-	return write_config(m, &cfg);
+	err = tg_config_read(m->config, m->config_gen, &cfg);
+	return err ?: write_config(m, &cfg);
 }
 
 int tg_live_next_rule_id(const struct tg_maps *m, __u32 *id)
 {
 	struct tg_config cfg;
-	__u32 zero = 0;
+	int err;
 
-	if (bpf_map_lookup_elem(m->config, &zero, &cfg))
-		return -errno;
+	err = tg_config_read(m->config, m->config_gen, &cfg);
+	if (err)
+		return err;
 	if (cfg.rule_seq == UINT32_MAX)
 		return -ENOSPC;
 	*id = ++cfg.rule_seq;
-	return bpf_map_update_elem(m->config, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return tg_config_write(m->config, m->config_gen, &cfg);
 }
 
 struct config_write {
@@ -211,7 +211,6 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 	struct tg_gcra from, to;
 	char why[160];
 	unsigned int port;
-	__u32 zero = 0;
 	int err;
 
 	err = tg_limits_to_config(l, &cfg, why, sizeof(why));
@@ -221,7 +220,7 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 	}
 	/* Rule ids are never handed out twice, whatever l says; the SYN
 	 * cookie facts of the host are attach's to write, not ours. */
-	if (!bpf_map_lookup_elem(m->config, &zero, &cur)) {
+	if (!tg_config_read(m->config, m->config_gen, &cur)) {
 		if (cur.rule_seq > cfg.rule_seq)
 			cfg.rule_seq = cur.rule_seq;
 		tg_cookies_keep_facts(&cfg, &cur);

@@ -38,6 +38,7 @@ struct tg_sync_iface {
 	char zone[TG_NAME_MAX];
 	int buckets_fd;
 	int config_fd;
+	int config_gen_fd; /* which copy of config_fd is live */
 	/* What the keys and the restore need, read from the maps (the config
 	 * in force, whoever wrote it: the daemon, 'tidegate set') by
 	 * tg_sync_iface_refresh, at every cycle. */

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "cfgslots.h"
 #include "limits.h"
 #include "log.h"
 #include "netns.h"
@@ -46,7 +47,8 @@ static const struct map_layout layouts[] = {
 	{ TG_MAP_BUCKETS, FD(buckets), BPF_MAP_TYPE_LRU_HASH, sizeof(struct tg_source),
 	  sizeof(struct tg_bucket), 0 },
 	{ TG_MAP_CONFIG, FD(config), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct tg_config),
-	  1 },
+	  TG_CONFIG_SLOTS },
+	{ TG_MAP_CFG_GEN, FD(config_gen), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u32), 2 },
 	{ TG_MAP_PORTS, FD(ports), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u8), TG_PORTS_MAX },
 	{ TG_MAP_STATS, FD(stats), BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
 	  sizeof(struct tg_counters), 1 },
@@ -335,13 +337,14 @@ static int check_layout(int fd, const struct map_layout *l, const char *ifname)
 }
 
 /* What the config says of the layout of every map (TG_LAYOUT_VERSION). */
-static int check_version(int config_fd, const char *ifname)
+static int check_version(const struct tg_maps *m, const char *ifname)
 {
 	struct tg_config cfg;
-	__u32 zero = 0;
+	int err;
 
-	if (bpf_map_lookup_elem(config_fd, &zero, &cfg))
-		return -errno;
+	err = tg_config_read(m->config, m->config_gen, &cfg);
+	if (err)
+		return err;
 	if (cfg.layout_version != TG_LAYOUT_VERSION) {
 		tg_info("%s/%s: layout version %u, this tidegate expects %u", ifname,
 			TG_MAP_CONFIG, cfg.layout_version, TG_LAYOUT_VERSION);
@@ -371,7 +374,7 @@ int tg_maps_open(const char *ifname, struct tg_maps *m)
 		if (err)
 			goto fail;
 	}
-	err = check_version(m->config, ifname);
+	err = check_version(m, ifname);
 	if (err)
 		goto fail;
 	return 0;

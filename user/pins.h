@@ -18,6 +18,7 @@ struct bpf_object;
 struct tg_maps {
 	int buckets;
 	int config;
+	int config_gen; /* tg_config_gen: which copy of tg_config is live */
 	int ports;
 	int stats;
 	int rules;

@@ -48,6 +48,7 @@ static void sync_iface_of(const struct tg_iface_conf *ic, const struct tg_maps *
 	snprintf(si->zone, sizeof(si->zone), "%s", ic->zone);
 	si->buckets_fd = m->buckets;
 	si->config_fd = m->config;
+	si->config_gen_fd = m->config_gen;
 	tg_sync_iface_refresh(si); /* the thread does it again every cycle */
 }
 

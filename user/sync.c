@@ -12,6 +12,7 @@
 #include <hiredis/hiredis.h>
 
 #include "buckets.h"
+#include "cfgslots.h"
 #include "clock.h"
 #include "log.h"
 #include "mirror.h"
@@ -31,12 +32,15 @@ static bool reply_ok(const redisReply *r)
 int tg_sync_iface_refresh(struct tg_sync_iface *si)
 {
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), zero = 0;
+	__u32 len = sizeof(info);
 	struct tg_config cfg;
 	struct tg_limits l;
+	int err;
 
-	if (bpf_map_lookup_elem(si->config_fd, &zero, &cfg) ||
-	    bpf_obj_get_info_by_fd(si->buckets_fd, &info, &len))
+	err = tg_config_read(si->config_fd, si->config_gen_fd, &cfg);
+	if (err)
+		return err;
+	if (bpf_obj_get_info_by_fd(si->buckets_fd, &info, &len))
 		return -errno;
 	tg_limits_from_config(&cfg, &l);
 	si->v4_prefix = l.v4_prefix;
@@ -513,12 +517,15 @@ static bool sync_iface_dup(struct tg_sync_iface *to, const struct tg_sync_iface 
 	*to = *from;
 	to->buckets_fd = fcntl(from->buckets_fd, F_DUPFD_CLOEXEC, 0);
 	to->config_fd = fcntl(from->config_fd, F_DUPFD_CLOEXEC, 0);
-	if (to->buckets_fd >= 0 && to->config_fd >= 0)
+	to->config_gen_fd = fcntl(from->config_gen_fd, F_DUPFD_CLOEXEC, 0);
+	if (to->buckets_fd >= 0 && to->config_fd >= 0 && to->config_gen_fd >= 0)
 		return true;
 	if (to->buckets_fd >= 0)
 		close(to->buckets_fd);
 	if (to->config_fd >= 0)
 		close(to->config_fd);
+	if (to->config_gen_fd >= 0)
+		close(to->config_gen_fd);
 	return false;
 }
 
@@ -526,6 +533,7 @@ static void sync_iface_close(struct tg_sync_iface *si)
 {
 	close(si->buckets_fd);
 	close(si->config_fd);
+	close(si->config_gen_fd);
 }
 
 /* Under lock: copy the settings and duplicate the fds for one cycle. */

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
 
+#include "cfgslots.h"
 #include "counters.h"
 #include "limits.h"
 #include "tap.h"
@@ -113,11 +114,10 @@ static inline int tg_set_port(struct tg_harness *h, __u32 port, bool limited)
 /* Write a whole config; tg_buckets is left as it is. */
 static inline int tg_write_config(struct tg_harness *h, const struct tg_config *cfg)
 {
-	__u32 zero = 0;
 	int err;
 
-	err = bpf_map__update_elem(h->skel->maps.tg_config, &zero, sizeof(zero), cfg,
-				   sizeof(*cfg), BPF_ANY);
+	err = tg_config_write(bpf_map__fd(h->skel->maps.tg_config),
+			      bpf_map__fd(h->skel->maps.tg_config_gen), cfg);
 	if (!err)
 		h->cfg = *cfg;
 	return err;

@@ -269,7 +269,6 @@ static int cookies_open(struct env *e, __u32 mode, __u32 budget, __u32 new_sourc
 {
 	struct tg_config cfg;
 	struct tg_limits l;
-	__u32 zero = 0;
 	int err = env_open(e, "1/minute", 1);
 
 	if (err)
@@ -288,7 +287,7 @@ static int cookies_open(struct env *e, __u32 mode, __u32 budget, __u32 new_sourc
 	cfg.cookie_mss6 = MSS6;
 	cfg.cookie_wscale = WSCALE;
 	cfg.cookie_opts = TG_COPT_TS | TG_COPT_SACK | TG_COPT_WS | TG_COPT_TC | TG_COPT_READY;
-	return bpf_map_update_elem(e->m.config, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return tg_config_write(e->m.config, e->m.config_gen, &cfg);
 }
 
 static int syn_frame(const struct fspec *base, const struct opts *o, __u8 *frame,

@@ -24,6 +24,7 @@
 #include <linux/if_ether.h>
 
 #include "action.h"
+#include "cfgslots.h"
 #include "counters.h"
 #include "live.h"
 #include "rules.h"
@@ -87,17 +88,9 @@ static inline int env_open(struct env *e, const char *rate, __u64 burst)
 	if (err)
 		return err;
 	e->prog = bpf_program__fd(e->skel->progs.tidegate_xdp);
-	e->m.buckets = bpf_map__fd(e->skel->maps.tg_buckets);
-	e->m.config = bpf_map__fd(e->skel->maps.tg_config);
-	e->m.ports = bpf_map__fd(e->skel->maps.tg_ports);
-	e->m.stats = bpf_map__fd(e->skel->maps.tg_stats);
-	e->m.rules = bpf_map__fd(e->skel->maps.tg_rules);
-	e->m.state = bpf_map__fd(e->skel->maps.tg_state);
-	e->m.redirect = bpf_map__fd(e->skel->maps.tg_redirect);
-	e->m.flows = bpf_map__fd(e->skel->maps.tg_flows);
-	e->m.log = bpf_map__fd(e->skel->maps.tg_log);
-	e->m.fstats = bpf_map__fd(e->skel->maps.tg_fam_stats);
-	e->m.rfilter = bpf_map__fd(e->skel->maps.tg_rule_filter);
+	err = tg_maps_of_obj(e->skel->obj, &e->m);
+	if (err)
+		return err;
 
 	tg_limits_default(&l);
 	l.max_sources = 4096;
@@ -229,9 +222,8 @@ static inline int env_rule_expire_at(struct env *e, const char *cidr, __u64 at)
 static inline struct tg_config env_config(struct env *e)
 {
 	struct tg_config cfg = { 0 };
-	__u32 zero = 0;
 
-	bpf_map_lookup_elem(e->m.config, &zero, &cfg);
+	tg_config_read(e->m.config, e->m.config_gen, &cfg);
 	return cfg;
 }
 
