@@ -61,9 +61,10 @@
 # (as a blackholed range would never see them).
 #
 # Results: build/bench/operator.jsonl, one JSON line per cell ("kind":
-# "cell"), then the medians ("kind": "median") with each system's ratio
-# to the ideal filter under the same flood; the table on stdout and in
-# build/bench/operator.md.
+# "cell"), the machine, then the medians ("kind": "median") with each
+# system's ratio to the ideal filter under the same flood, taken within
+# each round (scripts/lib/operator_report.py); the table on stdout and
+# in build/bench/operator.md.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TIDEGATE=${1:-${TIDEGATE:-$ROOT/build/tidegate}}
@@ -214,46 +215,12 @@ for run in $(seq "$RUNS"); do
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$RES" "$PPS" "$WINDOW" "$RUNS" "$LOAD_BEFORE" "$LOAD_AFTER" <<'PY' | tee "$OUT/operator.md"
-import json, os, statistics, sys
-res, pps, window, runs, lb, la = sys.argv[1:]
-rows = [json.loads(l) for l in open(res) if l.strip()]
-cells = {}
-for r in rows:
-    cells.setdefault((r["family"], r["shape"], r["system"]), []).append(r)
-med = {}
-out = []
-for (fam, shape, system), rs in cells.items():
-    rps = [r["rps"] or 0 for r in rs]
-    med[(fam, shape, system)] = statistics.median(rps)
-    out.append({"kind": "median", "family": fam, "shape": shape, "system": system,
-                "rounds": len(rs), "rps": round(statistics.median(rps)),
-                "rps_min": round(min(rps)), "rps_max": round(max(rps)),
-                "failed": sum(int(r["failed"] or 0) for r in rs),
-                "non2xx": sum(int(r["non2xx"] or 0) for r in rs),
-                "complete": sum(int(r["complete"] or 0) for r in rs),
-                "flood_pps": round(statistics.median([r["flood_pps"] for r in rs]))})
-for o in out:
-    ideal = med.get((o["family"], o["shape"], "filter"))
-    o["vs_filter"] = round(o["rps"] / ideal, 3) if ideal else None
-machine = {"kind": "machine", "nproc": os.cpu_count(), "kernel": os.uname().release,
-           "loadavg_before": lb, "loadavg_after": la, "pps": int(pps),
-           "window_s": float(window), "rounds": int(runs)}
-with open(res, "a") as f:
-    for o in out + [machine]:
-        f.write(json.dumps(o) + "\n")
-names = {"none": "no XDP", "pass": "pass-all XDP", "filter": "ideal filter",
-         "tg-auto": "tidegate (auto)", "tg-off": "tidegate (cookies off)"}
-print("| family | flood | system | req/s (median) | min–max | vs ideal filter | failed | flood pps |")
-print("|---|---|---|---:|---:|---:|---:|---:|")
-order = list(names)
-for o in sorted(out, key=lambda o: (o["family"], ["spoofed", "ten", "quiet"].index(o["shape"])
-                                    if o["shape"] in ("spoofed", "ten", "quiet") else 9,
-                                    order.index(o["system"]) if o["system"] in order else 9)):
-    vs = "%.2fx" % o["vs_filter"] if o["vs_filter"] is not None else "–"
-    print(f"| {o['family']} | {o['shape']} | {names.get(o['system'], o['system'])} | "
-          f"{o['rps']:,} | {o['rps_min']:,}–{o['rps_max']:,} | {vs} | "
-          f"{o['failed'] + o['non2xx']} | {o['flood_pps']:,} |")
-print(f"\nload average before {lb}, after {la}; {runs} rounds of {window} s; flood --pps {pps}")
+python3 - "$PPS" "$WINDOW" "$RUNS" "$LOAD_BEFORE" "$LOAD_AFTER" >>"$RES" <<'PY'
+import json, os, sys
+pps, window, runs, lb, la = sys.argv[1:]
+print(json.dumps({"kind": "machine", "nproc": os.cpu_count(), "kernel": os.uname().release,
+                  "loadavg_before": lb, "loadavg_after": la, "pps": int(pps),
+                  "window_s": float(window), "rounds": int(runs)}))
 PY
+python3 "$ROOT/scripts/lib/operator_report.py" "$RES" | tee "$OUT/operator.md"
 log "results in $RES"
