@@ -61,7 +61,8 @@
 # (as a blackholed range would never see them).
 #
 # Results: build/bench/operator.jsonl, one JSON line per cell ("kind":
-# "cell"), the machine, then the medians ("kind": "median") with each
+# "cell"; to_stack: IP datagrams the server's stack took in during the
+# cell, the flood's that got past the system and the load's), the machine, then the medians ("kind": "median") with each
 # system's ratio to the ideal filter under the same flood, taken within
 # each round (scripts/lib/operator_report.py); the table on stdout and
 # in build/bench/operator.md.
@@ -134,6 +135,15 @@ sys_down() {
 	esac
 }
 
+# IP datagrams the server's stack received (nstat IpInReceives or
+# Ip6InReceives): the flood's SYNs that got past the system, and the
+# load's own packets.
+in_receives() { # FAMILY
+	local k=IpInReceives
+	[ "$1" = 6 ] && k=Ip6InReceives
+	sb_srv nstat -az "$k" | awk -v k="$k" '$1 == k {print $2}'
+}
+
 # ab's summary as JSON: requests/s, complete, failed, non-2xx, mean ms.
 ab_json() {
 	python3 -c '
@@ -148,13 +158,14 @@ print(json.dumps({"rps": num("Requests per second"), "complete": num("Complete r
 }
 
 cell() { # RUN FAMILY SHAPE SYSTEM
-	local run=$1 fam=$2 shape=$3 sys=$4 fpid="" sources=10
+	local run=$1 fam=$2 shape=$3 sys=$4 fpid="" sources=10 in0 in1
 	if ! sys_up "$sys" "$fam" "$shape"; then
 		log "could not set up $sys"
 		sys_down "$sys"
 		return 1
 	fi
 	: >"$TMPD/flood.json"
+	in0=$(in_receives "$fam")
 	if [ "$shape" != quiet ]; then
 		[ "$shape" = spoofed ] && sources=$SPOOFED_SOURCES
 		sb_cli "$TIDEGATE" flood "$SB_CLI_IF" --dst-ip "$(dst_of "$fam")" --dst-mac "$MAC" \
@@ -171,13 +182,15 @@ cell() { # RUN FAMILY SHAPE SYSTEM
 		pkill -INT -P "$fpid"
 		wait "$fpid"
 	fi
+	in1=$(in_receives "$fam")
 	sys_down "$sys"
-	python3 - "$run" "$fam" "$shape" "$sys" "$TMPD" >>"$RES" <<-'PY'
+	python3 - "$run" "$fam" "$shape" "$sys" "$TMPD" "$((in1 - in0))" >>"$RES" <<-'PY'
 		import json, sys
-		run, fam, shape, system, tmp = sys.argv[1:]
+		run, fam, shape, system, tmp, to_stack = sys.argv[1:]
 		row = {"kind": "cell", "run": int(run), "family": "ipv" + fam, "shape": shape,
 		       "system": system}
 		row.update(json.load(open(tmp + "/ab.json")))
+		row["to_stack"] = int(to_stack)
 		try:
 		    f = json.load(open(tmp + "/flood.json"))
 		    row.update({"flood_sent": f["sent"], "flood_pps": f["pps"],
