@@ -793,10 +793,9 @@ static int cmd_xdp(int argc, char **argv)
 	struct baseline_bpf *bl;
 	struct bpf_program *prog;
 	struct bpf_prog_info info;
+	bool filter = argc > 2 && !strcmp(argv[2], "filter");
 	int ifindex, err;
 	__u32 id = 0;
-
-	bool filter = argc > 2 && !strcmp(argv[2], "filter");
 
 	if (argc != (filter ? 4 : 3))
 		return fail("usage: tg-bench xdp IFACE drop|pass|off | xdp IFACE filter PREFIX");
@@ -827,9 +826,8 @@ static int cmd_xdp(int argc, char **argv)
 		baseline_bpf__destroy(bl);
 		return fail("loading the baseline programs: %s", strerror(-err));
 	}
-	prog = !strcmp(argv[2], "drop")	  ? bl->progs.baseline_drop :
-	       !strcmp(argv[2], "pass")	  ? bl->progs.baseline_pass :
-					    bl->progs.baseline_filter;
+	prog = filter ? bl->progs.baseline_filter :
+	       !strcmp(argv[2], "drop") ? bl->progs.baseline_drop : bl->progs.baseline_pass;
 	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog),
 			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 	if (err)
