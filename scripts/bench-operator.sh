@@ -228,12 +228,12 @@ for run in $(seq "$RUNS"); do
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$PPS" "$WINDOW" "$RUNS" "$LOAD_BEFORE" "$LOAD_AFTER" >>"$RES" <<'PY'
+python3 - "$PPS" "$WINDOW" "$RUNS" "$LOAD_BEFORE" "$LOAD_AFTER" "$LEAD" >>"$RES" <<'PY'
 import json, os, sys
-pps, window, runs, lb, la = sys.argv[1:]
+pps, window, runs, lb, la, lead = sys.argv[1:]
 print(json.dumps({"kind": "machine", "nproc": os.cpu_count(), "kernel": os.uname().release,
                   "loadavg_before": lb, "loadavg_after": la, "pps": int(pps),
-                  "window_s": float(window), "rounds": int(runs)}))
+                  "window_s": float(window), "rounds": int(runs), "lead_s": float(lead)}))
 PY
 python3 "$ROOT/scripts/lib/operator_report.py" "$RES" | tee "$OUT/operator.md"
 log "results in $RES"

@@ -12,7 +12,10 @@ A system's ratio to the ideal filter is taken within each round (the
 two cells ran within a minute of each other, under the same flood and
 the same background load of this shared machine), and the median of
 those ratios is reported, as bench_report.py does for the absorbed
-rows. The median requests/s of each system is reported beside it.
+rows. The median requests/s of each system is reported beside it, and
+the flood's datagrams that reached the server's stack per second: the
+cell's to_stack less the load's own 5 per request (SYN, ACK, GET, FIN,
+ACK), over the load's seconds and the flood's lead before it.
 """
 import json
 import statistics
@@ -21,6 +24,7 @@ import sys
 NAMES = {"none": "no XDP", "pass": "pass-all XDP", "filter": "ideal filter",
          "tg-auto": "tidegate (auto)", "tg-off": "tidegate (cookies off)"}
 SHAPES = ["spoofed", "ten", "quiet"]
+REQUEST_DATAGRAMS = 5
 
 
 def rank(lst, v):
@@ -36,9 +40,12 @@ def main(path):
         by_key.setdefault((r["family"], r["shape"], r["system"]), []).append(r)
         if r["system"] == "filter":
             ideal[(r["run"], r["family"], r["shape"])] = r["rps"]
+    lead = machine.get("lead_s", 0.5)
     meds = []
     for (fam, shape, system), rs in by_key.items():
         rps = [r["rps"] or 0 for r in rs]
+        leaked = [max(0, r["to_stack"] - REQUEST_DATAGRAMS * (r["complete"] or 0)) /
+                  ((r["ab_seconds"] or 0) + lead) for r in rs if "to_stack" in r]
         ratios = [(r["rps"] or 0) / ideal[(r["run"], fam, shape)] for r in rs
                   if ideal.get((r["run"], fam, shape))]
         meds.append({"kind": "median", "family": fam, "shape": shape, "system": system,
@@ -50,7 +57,8 @@ def main(path):
                      "complete": sum(int(r["complete"] or 0) for r in rs),
                      "failed": sum(int(r["failed"] or 0) for r in rs),
                      "non2xx": sum(int(r["non2xx"] or 0) for r in rs),
-                     "flood_pps": round(statistics.median([r["flood_pps"] for r in rs]))})
+                     "flood_pps": round(statistics.median([r["flood_pps"] for r in rs])),
+                     "flood_to_stack_pps": round(statistics.median(leaked)) if leaked else None})
     meds.sort(key=lambda o: (o["family"], rank(SHAPES, o["shape"]),
                              rank(list(NAMES), o["system"])))
     with open(path, "w") as f:
@@ -58,8 +66,8 @@ def main(path):
             f.write(json.dumps(r) + "\n")
 
     print("| family | flood | system | req/s, median (min–max) | vs ideal filter, "
-          "median of rounds (min–max) | failed | flood, pps |")
-    print("|---|---|---|---:|---:|---:|---:|")
+          "median of rounds (min–max) | failed | flood, pps | flood to the stack, /s |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
     for o in meds:
         vs = "–"
         if o["vs_filter"] is not None and o["system"] != "filter":
@@ -68,7 +76,8 @@ def main(path):
             vs = "1.00x"
         print(f"| {o['family']} | {o['shape']} | {NAMES.get(o['system'], o['system'])} | "
               f"{o['rps']:,} ({o['rps_min']:,}–{o['rps_max']:,}) | {vs} | "
-              f"{o['failed'] + o['non2xx']} of {o['complete']:,} | {o['flood_pps']:,} |")
+              f"{o['failed'] + o['non2xx']} of {o['complete']:,} | {o['flood_pps']:,} | "
+              f"{'–' if o['flood_to_stack_pps'] is None else format(o['flood_to_stack_pps'], ',')} |")
     if machine:
         print(f"\n{machine.get('rounds')} rounds of {machine.get('window_s')} s, flood --pps "
               f"{machine.get('pps')}; {machine.get('nproc')} CPUs, Linux "
