@@ -12,7 +12,10 @@
  *   tg-bench memory [--sizes N,N,...]
  *       bytes of kernel-accounted map memory per tracked source
  *   tg-bench xdp IFACE drop|pass|tx|off
- *       attach or remove the baseline programs (natively, no libxdp)
+ *   tg-bench xdp IFACE filter PREFIX
+ *       attach or remove the baseline programs (natively, no libxdp);
+ *       filter drops exactly the packets from PREFIX (IPv4 or IPv6), tx
+ *       sends every frame back with its ends swapped
  *   tg-bench sample IFACE [--window S] [--cost-window S]
  *       what IFACE received per second, by its own counters, and the
  *       attached XDP program's nanoseconds per run while it received
@@ -1000,16 +1003,38 @@ static int prog_info(__u32 id, struct bpf_prog_info *info, __u32 *map_ids, __u32
 	return err;
 }
 
+/* baseline_filter's rodata from PREFIX: words in network order. */
+static int set_filter(struct baseline_bpf *bl, const char *prefix)
+{
+	struct tg_cidr c;
+	char why[128];
+	__u32 words[4] = { 0 }, mask[4] = { 0 };
+	unsigned int i, bits;
+
+	if (tg_cidr_parse(prefix, &c, why, sizeof(why)))
+		return fail("xdp filter: '%s': %s", prefix, why);
+	memcpy(words, c.addr, c.family == 4 ? 4 : 16);
+	for (i = 0, bits = c.len; i < 4; i++, bits = bits > 32 ? bits - 32 : 0)
+		mask[i] = htonl(bits >= 32 ? 0xffffffffU : bits ? ~(0xffffffffU >> bits) : 0);
+	bl->rodata->filter_family = c.family;
+	for (i = 0; i < 4; i++) {
+		bl->rodata->filter_net[i] = words[i] & mask[i];
+		bl->rodata->filter_mask[i] = mask[i];
+	}
+	return 0;
+}
+
 static int cmd_xdp(int argc, char **argv)
 {
 	struct bpf_program *prog = NULL;
 	struct baseline_bpf *bl;
 	struct bpf_prog_info info;
+	bool filter = argc > 2 && !strcmp(argv[2], "filter");
 	int ifindex, err;
 	__u32 id = 0;
 
-	if (argc != 3)
-		return fail("usage: tg-bench xdp IFACE drop|pass|tx|off");
+	if (argc != (filter ? 4 : 3))
+		return fail("usage: tg-bench xdp IFACE drop|pass|tx|off | xdp IFACE filter PREFIX");
 	ifindex = (int)if_nametoindex(argv[1]);
 	if (!ifindex)
 		return fail("%s: no such interface", argv[1]);
@@ -1023,10 +1048,21 @@ static int cmd_xdp(int argc, char **argv)
 		return bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL) ?
 			       fail("%s: detaching: %s", argv[1], strerror(errno)) : 0;
 	}
-	bl = baseline_bpf__open_and_load();
+	bl = baseline_bpf__open();
 	if (!bl)
-		return fail("loading the baseline programs: %s", strerror(errno));
-	if (!strcmp(argv[2], "drop"))
+		return fail("opening the baseline programs: %s", strerror(errno));
+	if (filter && set_filter(bl, argv[3])) {
+		baseline_bpf__destroy(bl);
+		return 1;
+	}
+	err = baseline_bpf__load(bl);
+	if (err) {
+		baseline_bpf__destroy(bl);
+		return fail("loading the baseline programs: %s", strerror(-err));
+	}
+	if (filter)
+		prog = bl->progs.baseline_filter;
+	else if (!strcmp(argv[2], "drop"))
 		prog = bl->progs.baseline_drop;
 	else if (!strcmp(argv[2], "pass"))
 		prog = bl->progs.baseline_pass;
@@ -1034,7 +1070,7 @@ static int cmd_xdp(int argc, char **argv)
 		prog = bl->progs.baseline_tx;
 	if (!prog) {
 		baseline_bpf__destroy(bl);
-		return fail("xdp: expected drop, pass, tx or off, not '%s'", argv[2]);
+		return fail("xdp: expected drop, pass, tx, filter or off, not '%s'", argv[2]);
 	}
 	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog),
 			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);

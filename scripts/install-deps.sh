@@ -16,8 +16,9 @@ PKGS=(
 	redis-server redis-tools nftables iptables gnuplot-nox
 	ethtool prometheus xdp-tools python3-prometheus-client tcpdump
 	fail2ban
-	# a real server behind SYN cookies (tests/integration/61-syncookies.sh)
-	nginx-light
+	# a real server behind SYN cookies (tests/integration/61-syncookies.sh),
+	# and the operator's view: nginx under ab (scripts/bench-operator.sh)
+	nginx-light apache2-utils
 	# the Debian package (debian/, tests/integration/58-package.sh)
 	debhelper dpkg-dev fakeroot lintian
 	# the completions: linted, and driven for real (tests/integration/12-completion.sh)

@@ -33,6 +33,7 @@
 #define FLOOD_MAX_COUNT        100000000000ULL
 #define FLOOD_DEFAULT_DURATION 10.0
 #define FLOOD_MAX_DURATION     3600.0
+#define FLOOD_MAX_PPS          1000000000ULL
 #define FLOOD_DEFAULT_SRC4     "198.19.0.0"
 #define FLOOD_DEFAULT_SRC6     "2001:db8:19::"
 
@@ -78,7 +79,7 @@ static int parse_duration(const struct tg_cmdline *cl, double *out)
 
 /* Everything the options say, checked before anything is touched. */
 static int parse_spec(const struct tg_cmdline *cl, struct tg_flood_spec *s, __u64 *count,
-		      double *duration, unsigned int *threads)
+		      double *duration, unsigned int *threads, __u64 *pps)
 {
 	__u64 v;
 	int fam, ret;
@@ -119,6 +120,12 @@ static int parse_spec(const struct tg_cmdline *cl, struct tg_flood_spec *s, __u6
 	if ((ret = parse_u64_opt(cl, OPT_THREADS, 1, TG_FLOOD_MAX_THREADS, 1, &v)))
 		return ret;
 	*threads = (unsigned int)v;
+	if ((ret = parse_u64_opt(cl, OPT_PPS, 1, FLOOD_MAX_PPS, 0, pps)))
+		return ret;
+	if (*pps && *pps < *threads)
+		return tg_fail(TG_EXIT_USAGE, "--pps %llu with --threads %u: each thread needs "
+				       "at least one SYN per second", (unsigned long long)*pps,
+			       *threads);
 	return parse_duration(cl, duration);
 }
 
@@ -189,7 +196,7 @@ static const char *addr_str(int family, const __u8 *a, char *buf, size_t len)
 }
 
 static struct json_object *report(const char *ifname, const struct tg_flood_spec *s,
-				  const struct tg_flood_frame *f, unsigned int threads,
+				  const struct tg_flood_frame *f, unsigned int threads, __u64 pps,
 				  __u64 sent, double secs, const __u64 before[2],
 				  const __u64 after[2])
 {
@@ -213,6 +220,7 @@ static struct json_object *report(const char *ifname, const struct tg_flood_spec
 	json_object_object_add(o, "source_prefix", json_object_new_int((int)s->src_prefix));
 	json_object_object_add(o, "frame_bytes", json_object_new_int((int)f->len));
 	json_object_object_add(o, "threads", json_object_new_int((int)threads));
+	json_object_object_add(o, "pps_limit", pps ? json_object_new_int64((int64_t)pps) : NULL);
 	json_object_object_add(o, "sent", json_object_new_int64((int64_t)sent));
 	snprintf(buf, sizeof(buf), "%.6f", secs);
 	json_object_object_add(o, "seconds", json_object_new_double_s(secs, buf));
@@ -247,14 +255,14 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 	struct tg_flood_frame frame;
 	struct flood_bpf *skel = NULL;
 	struct tg_flood_run run;
-	__u64 before[2], after[2], sent = 0, count = 0;
+	__u64 before[2], after[2], sent = 0, count = 0, pps = 0;
 	unsigned int threads = 1;
 	bool have_stats;
 	double duration = FLOOD_DEFAULT_DURATION;
 	char why[256];
 	int ifindex, ret, err;
 
-	if ((ret = parse_spec(cl, &spec, &count, &duration, &threads)))
+	if ((ret = parse_spec(cl, &spec, &count, &duration, &threads, &pps)))
 		return ret;
 	ifindex = tg_iface_index(ifname);
 	if (ifindex < 0)
@@ -285,6 +293,7 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 		.count = count,
 		.duration = duration,
 		.threads = threads,
+		.pps = pps,
 		.stop = &tg_interrupted,
 	};
 	have_stats = !read_tx(ifindex, before);
@@ -306,7 +315,7 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 		tg_warn("%s: its peer took in none of %llu frames: the peer needs an XDP "
 			"program or GRO on (ethtool -K PEER gro on) to receive XDP frames",
 			ifname, (unsigned long long)sent);
-	tg_out_print(report(ifname, &spec, &frame, threads, sent, res.seconds,
+	tg_out_print(report(ifname, &spec, &frame, threads, pps, sent, res.seconds,
 			    have_stats ? before : NULL, have_stats ? after : NULL));
 	ret = TG_EXIT_OK;
 out:

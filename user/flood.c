@@ -41,7 +41,9 @@
  * tears down a page pool, and the teardown waits for an RCU grace
  * period: milliseconds, during which nothing is sent. So a thread asks
  * for all its frames in one call, and the deadline or a stop reaches it
- * as a signal, which ends a live-frame run between two batches.
+ * as a signal, which ends a live-frame run between two batches. A paced
+ * thread (--pps) cannot: it asks for what it owes, a tick's worth or
+ * more, and pays that cost per call (tg_flood_pace).
  */
 #define TG_FLOOD_CHUNK (1U << 30)
 #define TG_FLOOD_WAKE_SIG SIGUSR1
@@ -281,11 +283,35 @@ int tg_iface_mac(const char *ifname, __u8 mac[6])
 	return 0;
 }
 
+__u64 tg_flood_pace(struct tg_flood_pacer *p, double now, __u64 left, double *wait)
+{
+	double pps = (double)p->pps, lag = TG_FLOOD_PACE_LAG_S * pps, owed = (now - p->start) * pps;
+	__u64 due, tick = (__u64)(TG_FLOOD_PACE_TICK_S * pps);
+
+	*wait = 0;
+	if (owed - (double)p->sent > lag) {
+		/* A stall: forgive what lies beyond the lag. */
+		p->start = now - ((double)p->sent + lag) / pps;
+		owed = (double)p->sent + lag;
+	}
+	due = owed > (double)p->sent ? (__u64)owed - p->sent : 0;
+	if (tick < 1)
+		tick = 1;
+	if (tick > left)
+		tick = left;
+	if (due < tick) {
+		*wait = (double)(p->sent + tick) / pps - (now - p->start);
+		return 0;
+	}
+	return due < left ? due : left;
+}
+
 struct flood_thread {
 	pthread_t tid;
 	const struct tg_flood_run *run;
 	int cpu;      /* -1: leave affinity alone */
 	__u64 share;  /* frames this thread sends */
+	__u64 pps;    /* its share of the rate; 0: unpaced */
 	double deadline;
 	double started, ended;
 	__u64 calls;
@@ -299,6 +325,14 @@ static double mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s,
+			       .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+
+	nanosleep(&ts, NULL);
 }
 
 /* Its only work is to be delivered: a pending signal ends a live-frame
@@ -320,7 +354,9 @@ static void *flood_thread(void *arg)
 		    .data_size_in = run->frame->len, .ctx_in = &ctx_in,
 		    .ctx_size_in = sizeof(ctx_in), .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
 		    .batch_size = run->batch);
-	__u64 left = t->share;
+	struct tg_flood_pacer pacer = { .pps = t->pps };
+	__u64 left = t->share, n;
+	double wait;
 
 	if (t->cpu >= 0) {
 		cpu_set_t set;
@@ -329,9 +365,19 @@ static void *flood_thread(void *arg)
 		CPU_SET(t->cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	t->started = mono_s();
+	t->started = pacer.start = mono_s();
 	while (left && !*run->stop && mono_s() < t->deadline) {
-		opts.repeat = left < TG_FLOOD_CHUNK ? (__u32)left : TG_FLOOD_CHUNK;
+		n = left < TG_FLOOD_CHUNK ? left : TG_FLOOD_CHUNK;
+		if (t->pps) {
+			n = tg_flood_pace(&pacer, mono_s(), n, &wait);
+			if (!n) {
+				/* The wake signal cuts this short too. */
+				sleep_s(wait);
+				continue;
+			}
+			pacer.sent += n;
+		}
+		opts.repeat = (__u32)n;
 		if (bpf_prog_test_run_opts(run->prog_fd, &opts)) {
 			/* Cut short by the deadline or a stop: not a failure.
 			 * How many it sent, the program counted. */
@@ -384,7 +430,9 @@ int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res)
 	int err = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (!run->threads || run->threads > TG_FLOOD_MAX_THREADS)
+	/* Every paced thread needs a rate of at least one frame a second. */
+	if (!run->threads || run->threads > TG_FLOOD_MAX_THREADS ||
+	    (run->pps && run->pps < run->threads))
 		return -EINVAL;
 	t = calloc(run->threads, sizeof(*t));
 	if (!t)
@@ -403,6 +451,7 @@ int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res)
 		t[i].run = run;
 		t[i].cpu = ncpus > 1 ? cpus[i % (unsigned int)ncpus] : -1;
 		t[i].share = run->count / run->threads + (i == 0 ? run->count % run->threads : 0);
+		t[i].pps = run->pps / run->threads + (i == 0 ? run->pps % run->threads : 0);
 		t[i].deadline = begin + run->duration;
 		err = -pthread_create(&t[i].tid, NULL, flood_thread, &t[i]);
 		if (err)

@@ -84,6 +84,33 @@ int tg_iface_driver(const char *ifname, char *driver, size_t len);
 int tg_iface_mac(const char *ifname, __u8 mac[6]);
 
 
+/*
+ * Pacing, for a flood bounded in rate (--pps) as well as in count and
+ * time. t seconds after start, a sender owes t * pps frames (whole
+ * ones). It sends what it owes in one test-run call, or sleeps until it
+ * owes at least a tick's worth (each call has a fixed cost, so calls of
+ * one frame each could not keep up). A sender that fell more than TG_FLOOD_PACE_LAG_S behind (a
+ * stall: descheduled, a slow call) does not catch up at full speed:
+ * start moves forward and the frames beyond that lag are forgiven, so
+ * no window of the flood runs faster than pps by more than that lag.
+ * The lag must exceed a call's fixed cost (a live-frame run's teardown
+ * waits for an RCU grace period, tens of milliseconds on some kernels),
+ * or every call would forgive what the one before it cost.
+ * Pure, so the arithmetic is tested without a clock.
+ */
+#define TG_FLOOD_PACE_TICK_S 0.001
+#define TG_FLOOD_PACE_LAG_S  0.1
+
+struct tg_flood_pacer {
+	__u64 pps;    /* frames per second, > 0 */
+	double start; /* seconds, on the caller's clock */
+	__u64 sent;   /* frames sent since start */
+};
+
+/* Frames to send at `now`, at most `left`; 0 means sleep `*wait`
+ * seconds first. The caller adds what it sent to p->sent. */
+__u64 tg_flood_pace(struct tg_flood_pacer *p, double now, __u64 left, double *wait);
+
 /* How to run the loaded program. */
 struct tg_flood_run {
 	int prog_fd;
@@ -93,6 +120,7 @@ struct tg_flood_run {
 	double duration;         /* seconds; stop then even if count is not reached */
 	unsigned int threads;
 	__u32 batch;             /* frames per test-run batch (kernel default 64) */
+	__u64 pps;               /* frames per second in all, shared among threads; 0: unpaced */
 	volatile sig_atomic_t *stop; /* set from a signal handler to stop early */
 };
 

@@ -17,7 +17,8 @@ static const int json_opts[] = { OPT_JSON, -1 };
 static const int detach_opts[] = { OPT_FORCE, OPT_JSON, -1 };
 static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
 static const int flood_opts[] = { OPT_DST_IP, OPT_DST_MAC, OPT_PORT, OPT_SOURCES, OPT_COUNT,
-				  OPT_THREADS, OPT_DURATION, OPT_SRC, OPT_SRC_PREFIX, OPT_JSON, -1 };
+				  OPT_THREADS, OPT_PPS, OPT_DURATION, OPT_SRC, OPT_SRC_PREFIX,
+				  OPT_JSON, -1 };
 static const int no_opts[] = { -1 };
 static const int rule_opts[] = { OPT_BURST, OPT_SHARED, OPT_ACTION, OPT_ALL, OPT_TTL,
 				  OPT_REPLACE, OPT_MISSING_OK, OPT_JSON, -1 };
@@ -75,7 +76,8 @@ static const struct tg_command commands[] = {
 	{ "flood", "IFACE --dst-ip IP --dst-mac MAC [options]",
 	  "Load-test a sandbox: send crafted SYNs out of a veth, fast.\n"
 	  "SYNs come from --sources rotating addresses, made by\n"
-	  "BPF_PROG_TEST_RUN with live frames, until --count or --duration;\n"
+	  "BPF_PROG_TEST_RUN with live frames, until --count or --duration,\n"
+	  "at most --pps a second if given;\n"
 	  "prints what was sent. Only out of a veth: the sources are forged,\n"
 	  "so the frames must stay on this machine.",
 	  flood_opts, 1, 1, tg_cmd_flood, 0 },

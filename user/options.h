@@ -130,6 +130,8 @@
 	  "stop after this long even if COUNT is not reached (default 10)")                   \
 	X(THREADS, "threads", 0, "N", COMMAND, 0, NULL,                                        \
 	  "sending threads, one per CPU this process may use (default 1)")                    \
+	X(PPS, "pps", 0, "N", COMMAND, 0, NULL,                                                \
+	  "send at most N SYNs per second in all (default: as fast as it can)")               \
 	X(SHARED, "shared", 's', NULL, COMMAND, 0, NULL,                                       \
 	  "the whole prefix shares one bucket (a botnet spread over it)")                     \
 	X(ALL, "all", 0, NULL, COMMAND, 0, NULL,                                                \

@@ -115,6 +115,38 @@ sb_http_start() {
 	return 1
 }
 
+# nginx in the server namespace on PORT, IPv4 and IPv6, answering every
+# request with BODY, from WORKERS processes (default 1); its config,
+# pid, log and temp files in DIR, which must exist; killed at cleanup.
+sb_nginx_start() { # DIR PORT BODY [WORKERS]
+	local dir=$1 port=$2 body=$3 workers=${4:-1} i
+	cat >"$dir/nginx.conf" <<-CONF
+		daemon off;
+		worker_processes $workers;
+		pid $dir/nginx.pid;
+		error_log $dir/error.log;
+		events { worker_connections 4096; }
+		http {
+			access_log off;
+			client_body_temp_path $dir/body;
+			proxy_temp_path $dir/proxy;
+			fastcgi_temp_path $dir/fastcgi;
+			server {
+				listen $port;
+				listen [::]:$port;
+				location / { return 200 "$body\n"; }
+			}
+		}
+	CONF
+	sb_bg sb_srv nginx -c "$dir/nginx.conf" -e "$dir/error.log"
+	for i in $(seq 50); do
+		sb_srv ss -Hltn "sport = :$port" | grep -q LISTEN && return 0
+		sleep 0.1
+	done
+	echo "sandbox: nginx on port $port did not start: $(tail -3 "$dir/error.log" 2>/dev/null)" >&2
+	return 1
+}
+
 # Register a command to run at cleanup, before the namespaces go.
 sb_on_cleanup() { SB_CLEANUPS+=("$*"); }
 

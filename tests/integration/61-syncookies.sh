@@ -98,26 +98,7 @@ srv_nstat() { sb_srv nstat -az "$1" | awk -v k="$1" '$1 == k {print $2}'; }
 nginx_start() {
 	command -v nginx >/dev/null || return 1
 	mkdir -p "$IT_TMP/nginx"
-	cat >"$IT_TMP/nginx/nginx.conf" <<-CONF
-		daemon off;
-		pid $IT_TMP/nginx/nginx.pid;
-		error_log $IT_TMP/nginx/error.log;
-		events {}
-		http {
-			access_log off;
-			server {
-				listen $NGINX_PORT;
-				listen [::]:$NGINX_PORT;
-				location / { return 200 "tidegate\n"; }
-			}
-		}
-	CONF
-	sb_bg sb_srv nginx -c "$IT_TMP/nginx/nginx.conf" -e "$IT_TMP/nginx/error.log"
-	for _ in $(seq 50); do
-		sb_srv ss -Hltn "sport = :$NGINX_PORT" | grep -q LISTEN && return 0
-		sleep 0.1
-	done
-	return 1
+	sb_nginx_start "$IT_TMP/nginx" "$NGINX_PORT" tidegate
 }
 HAVE_NGINX=0
 nginx_start && HAVE_NGINX=1

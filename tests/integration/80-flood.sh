@@ -46,6 +46,12 @@ test_refusals() {
 	is "$RC" 2 "--duration 0: exit 2" || diag "  stderr: $ERR"
 	fl --dst-ip "$SB_SRV_IP" --threads 0 --count 10
 	is "$RC" 2 "--threads 0: exit 2" || diag "  stderr: $ERR"
+	fl --dst-ip "$SB_SRV_IP" --pps 0 --count 10
+	is "$RC" 2 "--pps 0: exit 2" || diag "  stderr: $ERR"
+	fl --dst-ip "$SB_SRV_IP" --pps 1 --threads 2 --count 10
+	is "$RC" 2 "--pps 1 on 2 threads: exit 2" || diag "  stderr: $ERR"
+	[[ $ERR == *"at least one SYN per second"* ]]
+	ok $? "  saying each thread needs one a second" || diag "  stderr: $ERR"
 }
 
 # Every SYN reaches the server's TCP and is answered: with nothing
@@ -99,6 +105,19 @@ test_bounds() {
 	is "$RC" 0 "a counted flood on two threads exits 0" || diag "  stderr: $ERR"
 	is "$(out sent)" 12345 "  it sent exactly --count"
 	is "$(out threads)" 2 "  on 2 threads"
+
+	# --pps: 500 SYNs at 1000/s take half a second (unpaced, they take
+	# milliseconds); 2 s at 20,000/s send no more than 2 s and the
+	# pacer's 100 ms lag allow.
+	fl --dst-ip "$SB_SRV_IP" --count 500 --pps 1000 --duration 30
+	is "$RC" 0 "500 SYNs at --pps 1000 exit 0" || diag "  stderr: $ERR"
+	is "$(out sent)" 500 "  all 500 sent"
+	is "$(out pps_limit)" 1000 "  reported as pps_limit"
+	python3 -c "import sys; sys.exit(0 if $(out seconds) >= 0.45 else 1)"
+	ok $? "  over at least 0.45 s ($(out seconds))"
+	fl --dst-ip "$SB_SRV_IP" --count 100000000000 --pps 20000 --duration 2 --threads 2
+	is "$RC" 0 "a 2 s flood at --pps 20000 on 2 threads exits 0" || diag "  stderr: $ERR"
+	between "$(out sent)" 1000 $((20000 * 2 + 2000 + 2)) "  sent at most 2 s worth and the lag"
 
 	# SIGINT ends it early, still with a report.
 	sb_cli "$SB_TIDEGATE" flood "$SB_CLI_IF" --dst-mac "$MAC" --dst-ip "$SB_SRV_IP" \

@@ -2,7 +2,8 @@
 /*
  * test_flood_frame.c - the SYN `tidegate flood` crafts: every byte that
  * matters, both checksums (by a checksum written here from RFC 1071,
- * not the one under test), the source sequence and the refusals.
+ * not the one under test), the source sequence and the refusals; and
+ * the pacing arithmetic of --pps.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -223,10 +224,53 @@ static void test_refusals(void)
 	tap_is(tg_parse_mac("02-00-5e-10-00-ff", mac), -EINVAL, "dashes refused");
 }
 
+static void test_pace(void)
+{
+	struct tg_flood_pacer p = { .pps = 1000, .start = 100.0 };
+	double wait, now, cost;
+	__u64 n, calls;
+
+	tap_is(tg_flood_pace(&p, 100.0, 50, &wait), 0, "1000/s: nothing owed at the start");
+	tap_ok(wait > 0.00099 && wait < 0.00101, "  wait one frame's time: %g s", wait);
+	tap_is(tg_flood_pace(&p, 100.0105, 50, &wait), 10, "10.5 ms in: 10 whole frames owed");
+	p.sent = 10;
+	tap_is(tg_flood_pace(&p, 100.0105, 50, &wait), 0, "  once sent, none");
+	tap_ok(wait > 0.00049 && wait < 0.00051, "  until the 11th, 0.5 ms on: %g s", wait);
+	tap_is(tg_flood_pace(&p, 100.050, 3, &wait), 3, "never more than is left");
+
+	p = (struct tg_flood_pacer){ .pps = 1000000, .start = 0 };
+	tap_is(tg_flood_pace(&p, 0.0005, 1U << 30, &wait), 0,
+	       "1 Mpps: 500 owed is under a tick's 1000, so wait");
+	tap_ok(wait > 0.00049 && wait < 0.00051, "  for the rest of the tick: %g s", wait);
+	tap_is(tg_flood_pace(&p, 0.0005, 200, &wait), 200, "  unless that is all that is left");
+	tap_is(tg_flood_pace(&p, 1.0, 1U << 30, &wait), 100000,
+	       "a 1 s stall: only the lag's 100 ms worth is owed");
+	tap_ok(p.start > 0.8999 && p.start < 0.9001, "  the start moved up: %g", p.start);
+
+	/* A sender whose every call costs 30 ms (the live-frame run's
+	 * teardown) plus 0.5 us a frame still averages the rate asked, and
+	 * never more. */
+	p = (struct tg_flood_pacer){ .pps = 1000000, .start = 0 };
+	for (now = 0, calls = 0; now < 10.0; calls++) {
+		n = tg_flood_pace(&p, now, 1U << 30, &wait);
+		if (!n) {
+			now += wait;
+			continue;
+		}
+		p.sent += n;
+		cost = 0.030 + (double)n * 0.5e-6;
+		now += cost;
+	}
+	tap_ok(p.sent <= 10000000 + 100000 && p.sent >= 9900000,
+	       "30 ms a call, 10 s at 1 Mpps: %llu sent in %llu calls",
+	       (unsigned long long)p.sent, (unsigned long long)calls);
+}
+
 int main(void)
 {
 	test_v4();
 	test_v6();
 	test_refusals();
+	test_pace();
 	return tap_done();
 }

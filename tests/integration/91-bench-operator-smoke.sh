@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The operator's view, briefly (BENCH_QUICK=1: one round of one-second
+# windows): it runs to the end, leaves nothing behind, and writes a row
+# for every system, flood shape and family, in which nginx answered
+# requests, the flood ran and stayed within its --pps (and reached the
+# stack with no XDP, not with the ideal filter), and the medians hold a
+# ratio to the ideal filter. It judges no target and no timing;
+# `make bench` is the benchmark.
+. "$(dirname "$0")/../lib/tap.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+require_root
+
+# The release build: the sanitized one would measure ASan, not tidegate.
+TG=$ROOT/build/tidegate
+TGB=$ROOT/build/tg-bench
+make -C "$ROOT" --no-print-directory -s build/tidegate build/tg-bench >/dev/null 2>&1
+[ -x "$TG" ] && [ -x "$TGB" ] || { ok 1 "build/tidegate and build/tg-bench build"; done_testing; exit 1; }
+for t in ab nginx; do
+	command -v "$t" >/dev/null || skip_all "$t is missing: run scripts/install-deps.sh"
+done
+
+OUTDIR=$(mktemp -d /tmp/tidegate-bench-operator-smoke.XXXXXX)
+trap 'rm -rf "$OUTDIR"' EXIT
+# The sandbox's names, so that what is left behind is ours to find.
+export SB_ID=bo$$
+PPS=1000000
+
+BENCH_QUICK=1 BENCH_PPS=$PPS BENCH_OUT=$OUTDIR timeout 180 "$ROOT/scripts/bench-operator.sh" "$TG" \
+	>"$OUTDIR/stdout" 2>"$OUTDIR/stderr"
+rc=$?
+is "$rc" 0 "BENCH_QUICK=1 scripts/bench-operator.sh exits 0" || {
+	diag "stderr:"
+	while IFS= read -r l; do diag "  $l"; done < <(tail -15 "$OUTDIR/stderr")
+}
+grep -q "^| family | flood | system | req/s" "$OUTDIR/stdout"
+ok $? "  it printed the table"
+
+is "$(ip netns list | grep -c -- "-$SB_ID\b")" 0 "no namespace left behind"
+[ -z "$(ls -d /sys/fs/bpf/tidegate/{,netns:*/}"tgs$SB_ID" 2>/dev/null)" ]
+ok $? "no pins left under /sys/fs/bpf/tidegate"
+pgrep -f "tidegate-bench-operator-$SB_ID" >/dev/null && left=1 || left=0
+is "$left" 0 "no nginx left running"
+[ -z "$(ls -d /tmp/tidegate-bench-operator-"$SB_ID".* 2>/dev/null)" ]
+ok $? "no temporary directory left"
+
+python3 - "$OUTDIR/operator.jsonl" "$PPS" >"$OUTDIR/check" 2>&1 <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+pps = int(sys.argv[2])
+bad = []
+def check(cond, what):
+    print(("ok   " if cond else "BAD  ") + what)
+    if not cond:
+        bad.append(what)
+cells = {(r["family"], r["shape"], r["system"]): r for r in rows if r["kind"] == "cell"}
+meds = {(r["family"], r["shape"], r["system"]): r for r in rows if r["kind"] == "median"}
+want = [(f, s, y) for f in ("ipv4", "ipv6") for s in ("spoofed", "ten")
+        for y in ("none", "pass", "filter", "tg-auto", "tg-off")]
+want += [(f, "quiet", y) for f in ("ipv4", "ipv6") for y in ("none", "tg-auto")]
+for k in want:
+    r = cells.get(k)
+    check(r is not None, "a cell for %s" % (k,))
+    if r is None:
+        continue
+    done, failed = r["complete"] or 0, (r["failed"] or 0) + (r["non2xx"] or 0)
+    # The kernel's own SYN cookies take the load generator's SYNs when
+    # no XDP program stops the flood: a rare failure is not ours to judge.
+    check(done >= 100 and failed <= done / 100,
+          "%s: %d requests answered, %d failed" % (k, done, failed))
+    if k[1] != "quiet":
+        check(r["flood_sent"] > 0, "%s: the flood ran (%d SYNs)" % (k, r["flood_sent"]))
+        check(r["flood_pps"] <= pps * 1.25,
+              "%s: the flood kept to --pps %d: %d" % (k, pps, r["flood_pps"]))
+        # A request is 5 datagrams in (SYN, ACK, GET, FIN, ACK); allow 8.
+        # The ideal filter lets none of the flood in, no XDP all of it.
+        if k[2] == "filter":
+            check(r["to_stack"] <= 8 * done + r["flood_sent"] / 50,
+                  "%s: the ideal filter kept the flood from the stack: %d datagrams in, "
+                  "%d requests, %d SYNs" % (k, r["to_stack"], done, r["flood_sent"]))
+        if k[2] == "none":
+            check(r["to_stack"] >= r["flood_sent"] / 2,
+                  "%s: with no XDP the flood reached the stack: %d datagrams in, %d SYNs"
+                  % (k, r["to_stack"], r["flood_sent"]))
+for k in want:
+    m = meds.get(k)
+    check(m is not None and m["rps"] > 0, "a median for %s" % (k,))
+    if m and k[1] != "quiet":
+        check(m["vs_filter"] is not None and m["vs_filter"] > 0,
+              "%s: a ratio to the ideal filter: %s" % (k, m["vs_filter"]))
+mach = [r for r in rows if r["kind"] == "machine"]
+check(len(mach) == 1 and mach[0]["nproc"] >= 1 and mach[0]["loadavg_before"],
+      "the machine and its load recorded")
+sys.exit(1 if bad else 0)
+EOF
+ok $? "operator.jsonl is sane" || while IFS= read -r l; do diag "  $l"; done <"$OUTDIR/check"
+diag "$(grep -c "^ok" "$OUTDIR/check") checks passed"
+done_testing
