@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# bench-cookies.sh - the spoofed flood of issue 9 (one SYN from each of
-# millions of distinct sources) against a bare XDP drop and tidegate
+# bench-cookies.sh - the spoofed flood of issue 9 (every SYN from a
+# source not tracked) against a bare XDP drop, a bare XDP_TX (every
+# frame sent back, the least an answer from XDP costs) and tidegate
 # with SYN cookies off and on, IPv4 and IPv6, in one run on the shared
-# sandbox; and a new client's connect during that flood.
+# sandbox; and new clients' connects during that flood.
 #
 #   scripts/bench-cookies.sh [TIDEGATE]     (make bench runs it after bench.sh)
 #   BENCH_QUICK=1 ...                       a short run
@@ -16,10 +17,15 @@
 #  to_stack  IP datagrams the server's stack received per second in the
 #            same window (nstat IpInReceives / Ip6InReceives): the SYNs
 #            that reached the kernel, plus the little else there is;
+#  synack, over_budget  of those, SYNs tidegate answered with a cookie
+#            and SYNs refused by --cookie-budget (default 1,000,000/s),
+#            per second; cookies-unbudgeted lifts the budget (100M/s) to
+#            show what the SYN-ACK path itself absorbs;
 #  buckets   sources in tg_buckets after the flood.
-# Then connect: COUNT new client addresses connect once each (python,
+# Then connect: CONNECTS new client addresses connect once each (python,
 # a fresh source each, so each goes through a cookie with cookies on),
-# with and without the flood running; median and failures.
+# with and without the flood running; median, p99, failures, and those
+# over a second (a SYN retransmitted).
 # Results: build/bench/cookies.jsonl, one JSON line per row.
 #
 # SOURCES is 65,536 at most: the sources rotate through 198.19.0.0/16
@@ -35,7 +41,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TIDEGATE=${1:-${TIDEGATE:-$ROOT/build/tidegate}}
-SB_TIDEGATE=$TIDEGATE
+export SB_TIDEGATE=$TIDEGATE
 TGB=${TG_BENCH:-$(dirname "$TIDEGATE")/tg-bench}
 OUT=${BENCH_OUT:-$ROOT/build/bench}
 QUICK=${BENCH_QUICK:-0}
@@ -43,7 +49,7 @@ if [ "$QUICK" = 1 ]; then
 	RUNS=1 WINDOW=0.5 SOURCES=65536 CONNECTS=10
 else
 	RUNS=${BENCH_RUNS:-3} WINDOW=${BENCH_WINDOW:-2} SOURCES=${BENCH_SOURCES:-65536}
-	CONNECTS=${BENCH_CONNECTS:-50}
+	CONNECTS=${BENCH_CONNECTS:-1000}
 fi
 PORT=80
 MAX_SOURCES=262144
@@ -59,9 +65,14 @@ RES=$OUT/cookies.jsonl
 sb_create || { log "could not create the sandbox"; exit 1; }
 IF=$SB_SRV_IF
 MAC=$(sb_srv_mac)
-for i in $(seq 10 $((10 + CONNECTS))); do
-	sb_cli ip addr add "198.18.0.$i/24" dev "$SB_CLI_IF"
-done
+# The connecting clients: CONNECTS addresses of 198.18.16.0/20, on-link
+# both ways (the server answers them on its veth, never by a default
+# route, which the sandbox does not have).
+client_addr() { echo "198.18.$((16 + $1 / 256)).$(($1 % 256))"; }
+for i in $(seq 1 "$CONNECTS"); do
+	echo "addr add $(client_addr "$i")/20 dev $SB_CLI_IF"
+done | sb_cli ip -batch -
+sb_srv ip route add 198.18.16.0/20 dev "$SB_SRV_IF"
 sb_http_start "$PORT" >/dev/null || { log "no HTTP server"; exit 1; }
 
 dst_of() { [ "$1" = 6 ] && echo "$SB_SRV_IP6" || echo "$SB_SRV_IP"; }
@@ -87,7 +98,11 @@ client_rx() { # on|off
 
 sys_up() { # SYSTEM
 	case $1 in
-	drop) sb_srv "$TGB" xdp "$IF" drop ;;
+	drop | tx) sb_srv "$TGB" xdp "$IF" "$1" ;;
+	cookies-unbudgeted)
+		sb_tg attach "$IF" --ports "$PORT" --max-sources "$MAX_SOURCES" \
+			--syn-cookies on --cookie-budget 100000000/second --json >/dev/null
+		;;
 	cookies-off | cookies-on | cookies-on-rx)
 		sb_tg attach "$IF" --ports "$PORT" \
 			--max-sources "$( [ "$1" = cookies-off ] && echo "$COOKIES_OFF_MAX_SOURCES" || echo "$MAX_SOURCES")" \
@@ -101,7 +116,7 @@ sys_up() { # SYSTEM
 
 sys_down() {
 	case $1 in
-	drop) sb_srv "$TGB" xdp "$IF" off ;;
+	drop | tx) sb_srv "$TGB" xdp "$IF" off ;;
 	*) sb_tg detach "$IF" >/dev/null ;;
 	esac
 	[ "$1" = cookies-on-rx ] && client_rx off
@@ -120,27 +135,53 @@ buckets() {
 		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 
+# "COOKIE_SENT COOKIE_BUDGET_EXCEEDED" so far, "0 0" without tidegate.
+cookie_counts() {
+	sb_tg stats "$IF" --json 2>/dev/null | python3 -c '
+import json, sys
+def find(o, k):
+    if isinstance(o, dict):
+        if k in o and isinstance(o[k], int):
+            return o[k]
+        for v in o.values():
+            r = find(v, k)
+            if r is not None:
+                return r
+    return None
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    d = {}
+print(find(d, "cookie_sent") or 0, find(d, "cookie_budget_exceeded") or 0)'
+}
+
 measure() { # RUN SYSTEM FAMILY
-	local pid i0 i1 n
+	local pid i0 i1 n c0 c1
 	sys_up "$2"
 	flood "$3" 100000000000 60 >"$OUT/cookies-flood.json" &
 	pid=$!
 	SB_PIDS+=("$pid")
 	sleep 0.5
 	i0=$(in_receives "$3")
+	c0=$(cookie_counts)
 	sb_srv "$TGB" sample "$IF" --window "$WINDOW" >"$OUT/cookies-sample.json"
+	c1=$(cookie_counts)
 	i1=$(in_receives "$3")
 	pkill -INT -P "$pid"
 	wait "$pid"
 	n=$(buckets)
-	python3 - "$1" "$2" "$3" "$i0" "$i1" "$n" "$OUT" >>"$RES" <<-'PY'
+	python3 - "$1" "$2" "$3" "$i0" "$i1" "$n" "$OUT" "$c0" "$c1" >>"$RES" <<-'PY'
 		import json, sys
-		run, sysname, fam, i0, i1, n, out = sys.argv[1:]
+		run, sysname, fam, i0, i1, n, out, c0, c1 = sys.argv[1:]
 		s = json.load(open(f"{out}/cookies-sample.json"))
 		secs = s.get("seconds") or 1
+		d = [(int(b) - int(a)) / secs for a, b in zip(c0.split(), c1.split())]
 		print(json.dumps({"run": int(run), "system": sysname, "family": "ipv" + fam,
 		                  "rx_pps": s.get("rx_pps"),
 		                  "to_stack_pps": round((int(i1) - int(i0)) / secs),
+		                  # of the absorbed: answered, and refused by the budget
+		                  "synack_pps": round(d[0]) if len(d) == 2 else None,
+		                  "over_budget_pps": round(d[1]) if len(d) == 2 else None,
 		                  "buckets_after": None if n == "null" else int(n)}))
 	PY
 	log "$(tail -1 "$RES")"
@@ -155,7 +196,8 @@ connect_series() {
 		ms, failed = [], 0
 		for i in range(n):
 		    s = socket.socket()
-		    s.bind(("198.18.0.%d" % (10 + i), 0))
+		    j = i + 1  # as client_addr
+		    s.bind(("198.18.%d.%d" % (16 + j // 256, j % 256), 0))
 		    s.settimeout(3)
 		    t = time.monotonic()
 		    try:
@@ -164,16 +206,20 @@ connect_series() {
 		    except OSError:
 		        failed += 1
 		    s.close()
+		ms.sort()
+		q = lambda f: round(ms[min(len(ms) - 1, int(f * len(ms)))], 3) if ms else None
 		print(json.dumps({"connect": label, "n": n, "failed": failed,
 		                  "median_ms": round(statistics.median(ms), 3) if ms else None,
-		                  "max_ms": round(max(ms), 3) if ms else None}))
+		                  "p99_ms": q(0.99), "max_ms": round(max(ms), 3) if ms else None,
+		                  # a retransmitted SYN waits a second first
+		                  "over_1s": sum(1 for x in ms if x >= 1000)}))
 	PY
 	log "$(tail -1 "$RES")"
 }
 
 for run in $(seq "$RUNS"); do
 	for fam in 4 6; do
-		for sys in drop cookies-off cookies-on cookies-on-rx; do
+		for sys in drop tx cookies-off cookies-on cookies-unbudgeted cookies-on-rx; do
 			measure "$run" "$sys" "$fam"
 		done
 	done
