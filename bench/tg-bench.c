@@ -261,7 +261,7 @@ static int time_fresh_runs(int prog_fd, struct frame *fr, __u32 calls, int runs,
 {
 	static __u32 next;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = fr->data, .data_size_in = fr->len,
-		    .data_out = NULL, .repeat = 1);
+		    .repeat = 1);
 	double v[32];
 	__u64 sum;
 	__u32 k;

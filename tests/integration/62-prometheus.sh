@@ -27,7 +27,10 @@ test_rules_offline() {
 
 prom_stop() {
 	[ -n "$PROM_PID" ] || return 0
-	kill -TERM "$PROM_PID" 2>/dev/null
+	# $! is the subshell that runs sb_srv; prometheus is its child, and
+	# the subshell ends when it does (killed first, it would leave
+	# prometheus running).
+	pkill -TERM -P "$PROM_PID" 2>/dev/null || kill -TERM "$PROM_PID" 2>/dev/null
 	wait "$PROM_PID" 2>/dev/null
 	PROM_PID=
 }
