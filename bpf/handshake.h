@@ -238,7 +238,7 @@ static __always_inline bool auto_covers(struct tg_state *st, const struct tg_con
  * no rule. Never without the TC program that completes the handshake.
  */
 static __always_inline bool cookie_covers(const struct tg_config *cfg, struct tg_counters *cnt,
-					  __u64 now, const struct tg_pkt *p)
+					  const struct tg_pkt *p)
 {
 	struct tg_state *st;
 	__u32 zero = 0;
@@ -248,8 +248,9 @@ static __always_inline bool cookie_covers(const struct tg_config *cfg, struct tg
 		return false;
 	if (cfg->cookie_mode == TG_COOKIES_ON)
 		return true;
+	/* Only auto asks the time: its new-source budget. */
 	st = bpf_map_lookup_elem(&tg_state, &zero);
-	return st && auto_covers(st, cfg, cnt, now, p);
+	return st && auto_covers(st, cfg, cnt, clock_coarse_ns(), p);
 }
 
 /*

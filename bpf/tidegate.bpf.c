@@ -120,7 +120,7 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 	if (!rule && cfg->cookie_mode != TG_COOKIES_OFF) {
 		if (!b && !(meta & TG_META_LOOKED))
 			b = bpf_map_lookup_elem(&tg_buckets, src);
-		if (!b && cookie_covers(cfg, cnt, clock_coarse_ns(), p))
+		if (!b && cookie_covers(cfg, cnt, p))
 			return TG_RET_COOKIE;
 	}
 

@@ -4,15 +4,7 @@
 # what it writes is sane: every system measured and every figure
 # positive, tidegate dropping what it should, a chart. It judges no
 # target; `make bench` is the benchmark.
-. "$(dirname "$0")/../lib/tap.sh"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-require_root
-
-# The release build: the sanitized one would measure ASan, not tidegate.
-TG=$ROOT/build/tidegate
-TGB=$ROOT/build/tg-bench
-make -C "$ROOT" --no-print-directory -s build/tidegate build/tg-bench >/dev/null 2>&1
-[ -x "$TG" ] && [ -x "$TGB" ] || { ok 1 "build/tidegate and build/tg-bench build"; done_testing; exit 1; }
+. "$(dirname "$0")/../lib/bench_smoke.sh"
 for t in nft ip6tables-legacy gnuplot; do
 	command -v "$t" >/dev/null || skip_all "$t is missing: run scripts/install-deps.sh"
 done

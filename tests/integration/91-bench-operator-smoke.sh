@@ -6,15 +6,7 @@
 # stack with no XDP, not with the ideal filter), and the medians hold a
 # ratio to the ideal filter. It judges no target and no timing;
 # `make bench` is the benchmark.
-. "$(dirname "$0")/../lib/tap.sh"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-require_root
-
-# The release build: the sanitized one would measure ASan, not tidegate.
-TG=$ROOT/build/tidegate
-TGB=$ROOT/build/tg-bench
-make -C "$ROOT" --no-print-directory -s build/tidegate build/tg-bench >/dev/null 2>&1
-[ -x "$TG" ] && [ -x "$TGB" ] || { ok 1 "build/tidegate and build/tg-bench build"; done_testing; exit 1; }
+. "$(dirname "$0")/../lib/bench_smoke.sh"
 for t in ab nginx; do
 	command -v "$t" >/dev/null || skip_all "$t is missing: run scripts/install-deps.sh"
 done
