@@ -59,6 +59,13 @@ __u32 tg_limits_new_source_rate(const struct tg_limits *l)
 	return derived ? derived : 1;
 }
 
+__u32 tg_new_source_burst(__u32 new_source_rate)
+{
+	__u32 burst = new_source_rate / TG_NEW_SOURCE_BURST_DIV;
+
+	return burst ? burst : 1;
+}
+
 __u64 tg_limits_burst(const struct tg_limits *l)
 {
 	return l->burst ? l->burst : l->rate.count;
@@ -198,7 +205,7 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 	cfg->cookie_tolerance_ns = (l->cookie_budget - 1) * cfg->cookie_interval_ns;
 	cfg->new_source_rate = l->new_source_rate;
 	cfg->newsrc_interval_ns = TG_NSEC_PER_SEC / new_sources;
-	cfg->newsrc_tolerance_ns = (new_sources - 1) * cfg->newsrc_interval_ns;
+	cfg->newsrc_tolerance_ns = (tg_new_source_burst(new_sources) - 1) * cfg->newsrc_interval_ns;
 	return 0;
 }
 

@@ -39,6 +39,13 @@
 #define TG_DEFAULT_COOKIE_BUDGET 1000000
 #define TG_MAX_COOKIE_BUDGET     100000000
 #define TG_NEW_SOURCE_TURNOVER_S 60
+/* Auto mode's burst: new sources arriving within 1/TG_NEW_SOURCE_BURST_DIV
+ * of a second at the new-source rate take buckets before it trips. Each
+ * of those is tracked from then on, so a spoofed flood's first burst
+ * keeps reaching the kernel at its sources' own rate for as long as the
+ * flood lasts; a trip costs a real client nothing (its handshake stays
+ * one round trip), so the burst is kept small. */
+#define TG_NEW_SOURCE_BURST_DIV  10
 #define TG_MAX_NEW_SOURCE_RATE   100000000
 
 /* What happens to a SYN over its limit: TG_ACT_* and, for a redirect,
@@ -73,6 +80,9 @@ const char *tg_cookie_mode_name(__u32 mode);
 /* The new-source rate in force: as given, or max_sources spread over
  * TG_NEW_SOURCE_TURNOVER_S seconds (at least 1). */
 __u32 tg_limits_new_source_rate(const struct tg_limits *l);
+/* Auto mode's burst for that rate: TG_NEW_SOURCE_BURST_DIV's share of a
+ * second's worth (at least 1). */
+__u32 tg_new_source_burst(__u32 new_source_rate);
 
 void tg_limits_default(struct tg_limits *l);
 

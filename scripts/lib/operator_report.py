@@ -22,7 +22,8 @@ import statistics
 import sys
 
 NAMES = {"none": "no XDP", "pass": "pass-all XDP", "filter": "ideal filter",
-         "tg-auto": "tidegate (auto)", "tg-off": "tidegate (cookies off)"}
+         "tg-auto": "tidegate (auto)", "tg-off": "tidegate (cookies off)",
+         "tg-on": "tidegate (cookies on)", "tg-budget": "tidegate (auto, low budget)"}
 SHAPES = ["spoofed", "ten", "quiet"]
 REQUEST_DATAGRAMS = 5
 
