@@ -31,6 +31,7 @@ struct tg_mirror_cfg {
 	struct tg_redis_url url;
 	__u64 interval_ms, timeout_ms;
 	char prefix[TG_NAME_MAX];
+	char state_dir[256]; /* the rule state files, copied to Redis too */
 };
 
 struct tg_sync_iface {

@@ -199,22 +199,18 @@ out:
 	return err;
 }
 
-int tg_rulestate_load(const char *path, struct tg_rule_set *set, char *why, size_t whylen)
+/* The rules of a state file's text, read from f: TTLs less the time
+ * since its header says it was written. */
+static int rules_read(FILE *f, struct tg_rule_set *set, char *why, size_t whylen)
 {
 	char head[256] = "";
 	__u64 written = 0, wall = wall_ns(), gone_ms;
 	int err, i, kept = 0;
-	FILE *f;
 
-	memset(set, 0, sizeof(*set));
-	f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
 	if (fgets(head, sizeof(head), f))
 		written = header_time(head);
 	rewind(f);
 	err = tg_rule_set_read(f, set, why, whylen);
-	fclose(f);
 	if (err)
 		return err;
 	gone_ms = written && wall > written ? (wall - written) / 1000000ULL : 0;
@@ -230,4 +226,40 @@ int tg_rulestate_load(const char *path, struct tg_rule_set *set, char *why, size
 	}
 	set->n = kept;
 	return 0;
+}
+
+int tg_rulestate_load(const char *path, struct tg_rule_set *set, char *why, size_t whylen)
+{
+	FILE *f;
+	int err;
+
+	memset(set, 0, sizeof(*set));
+	f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	err = rules_read(f, set, why, whylen);
+	fclose(f);
+	return err;
+}
+
+int tg_rulestate_parse(const char *text, size_t len, struct tg_rule_set *set, char *why,
+		       size_t whylen)
+{
+	FILE *f;
+	int err;
+
+	memset(set, 0, sizeof(*set));
+	if (!len)
+		return 0;
+	f = fmemopen((void *)text, len, "r");
+	if (!f)
+		return -errno;
+	err = rules_read(f, set, why, whylen);
+	fclose(f);
+	return err;
+}
+
+__u64 tg_rulestate_written(const char *text)
+{
+	return header_time(text);
 }

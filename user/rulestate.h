@@ -14,6 +14,7 @@
 #define TG_RULESTATE_H
 
 #include <stddef.h>
+#include <linux/types.h>
 
 #include "pins.h"
 #include "rules.h"
@@ -32,5 +33,13 @@ int tg_rulestate_save(const char *path, const char *ifname, const struct tg_maps
  * since it was written. A missing file is an empty set. 0, or -errno
  * (-EINVAL with why naming the line). */
 int tg_rulestate_load(const char *path, struct tg_rule_set *set, char *why, size_t whylen);
+
+/* The same from a state file's text (len bytes), as its copy in Redis
+ * holds it (rules_redis.h). */
+int tg_rulestate_parse(const char *text, size_t len, struct tg_rule_set *set, char *why,
+		       size_t whylen);
+
+/* The wall time (ns) a state file's text says it was written at; 0: none. */
+__u64 tg_rulestate_written(const char *text);
 
 #endif /* TG_RULESTATE_H */

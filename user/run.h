@@ -91,9 +91,11 @@ void tg_run_journal_stop(struct managed *mi);
 
 /* The rules kept across reboots (run_rules.c): mi's rules written to
  * its state file when they changed, and put back into new maps (the
- * pins were gone: a reboot) before the program is attached. */
+ * pins were gone: a reboot) before the program is attached, or its copy
+ * in Redis when that is newer (rules_redis.h). */
 void tg_run_rules_save(struct daemon *d, struct managed *mi);
-void tg_run_rules_restore(const struct daemon *d, const char *ifname, const struct tg_maps *m);
+void tg_run_rules_restore(const struct daemon *d, const char *ifname, const char *zone,
+			  const struct tg_maps *m);
 
 /* "protecting N interfaces", and what is not protected. */
 void tg_run_protecting(const struct daemon *d, char *buf, size_t len);

@@ -35,6 +35,7 @@ static void mirror_cfg(const struct tg_daemon_conf *c, struct tg_mirror_cfg *mc)
 	mc->interval_ms = c->sync_interval_ms;
 	mc->timeout_ms = c->redis_timeout_ms;
 	snprintf(mc->prefix, sizeof(mc->prefix), "%s", c->redis_prefix);
+	snprintf(mc->state_dir, sizeof(mc->state_dir), "%s", c->state_dir);
 }
 
 /* What the sync thread (and a restore) needs of one interface: its maps.
@@ -95,7 +96,7 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 	int err;
 
 	(void)l; /* the maps, just configured from it, say the same */
-	tg_run_rules_restore(fc->d, ifname, m);
+	tg_run_rules_restore(fc->d, ifname, fc->ic->zone, m);
 	if (!fc->d->conf->redis_on)
 		return;
 	mirror_cfg(fc->d->conf, &mc);

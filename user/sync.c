@@ -17,6 +17,8 @@
 #include "log.h"
 #include "mirror.h"
 #include "redis.h"
+#include "rules_redis.h"
+#include "rulestate.h"
 #include "restore.h"
 #include "rkeys.h"
 
@@ -139,6 +141,7 @@ struct sync_if {
 	char zone[TG_NAME_MAX];
 	unsigned int v4_prefix, v6_prefix; /* of the keys written */
 	struct wtab written; /* sources not full, with the TAT last written (1: none yet) */
+	struct tg_rules_copied rules; /* the rule state file Redis has */
 	bool used;
 };
 
@@ -186,8 +189,10 @@ static void forget_written(struct sync_priv *p)
 {
 	int i;
 
-	for (i = 0; i < TG_MAX_IFACES; i++)
+	for (i = 0; i < TG_MAX_IFACES; i++) {
 		wtab_free(&p->sif[i].written);
+		p->sif[i].rules.known = false;
+	}
 }
 
 static void disconnect(struct sync_priv *p)
@@ -408,6 +413,32 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 	return done == ndirty;
 }
 
+/* The interface's rule state file, copied when it changed. false if
+ * that failed (a failure of the connection drops it). */
+static bool copy_rules(struct sync_priv *p, const struct tg_mirror_cfg *cfg,
+		       const struct tg_sync_iface *si)
+{
+	struct sync_if *sif = sif_of(p, si->name, si->zone);
+	char path[4096];
+	int err;
+
+	if (!sif || !cfg->state_dir[0] ||
+	    tg_rulestate_path(cfg->state_dir, si->name, path, sizeof(path)))
+		return true;
+	err = tg_rules_redis_copy(p->c, tg_redis_deadline(cfg->timeout_ms, 0), cfg->prefix,
+				  si->zone, path, &sif->rules);
+	if (err == 1)
+		tg_debug("%s: its rules copied to Redis", si->name);
+	if (err == -ETIMEDOUT || err == -EIO || err == -EPROTO) {
+		redis_failed(p, "copying the rules", tg_redis_why(p->c, NULL));
+		return false;
+	}
+	if (err < 0)
+		tg_warn("%s: copying its rules (%s) to Redis: %s", si->name, path,
+			strerror(-err));
+	return err >= 0;
+}
+
 /*
  * Restore what an interface's restore at attach could not: Redis away or
  * loading, the restore cut short. Tried again every cycle until it
@@ -481,6 +512,9 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 	}
 	for (i = 0; i < n; i++)
 		if (live[i] && !sync_iface(s, p, cfg, &ifs[i], i, offset, &written, &unwritten))
+			ok = false;
+	for (i = 0; p->c && i < n; i++)
+		if (!copy_rules(p, cfg, &ifs[i]))
 			ok = false;
 	if (cfg->on && !p->c)
 		ok = false;

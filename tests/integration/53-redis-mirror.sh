@@ -28,6 +28,9 @@ redis-prefix = $PFX
 rate = $1
 burst = $2
 ports = 80
+# Every source of its floods is to get a bucket, which auto mode's
+# cookies would keep from a flood of new sources.
+syn-cookies = off
 CONF
 }
 

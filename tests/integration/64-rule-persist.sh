@@ -10,6 +10,7 @@
 # the rules.
 . "$(dirname "$0")/../lib/integration.sh"
 . "$IT_LIB/daemon.sh"
+. "$IT_LIB/rule_list.sh"
 it_setup
 sb_http_start 80 || it_abort "no HTTP server on port 80"
 CONF=$IT_TMP/tidegate.conf
@@ -20,21 +21,6 @@ cat >"$CONF" <<CONF
 rate = 100/second
 ports = 80
 CONF
-
-# The rules in force, "CIDR KIND" a line, sorted.
-rules() {
-	sb_tg rule list "$IF" --json | python3 -c '
-import json, sys
-for r in sorted(json.load(sys.stdin), key=lambda r: r["cidr"]):
-    print(r["cidr"], r["kind"])'
-}
-
-# ttl_of CIDR : the seconds its rule has left.
-ttl_of() {
-	sb_tg rule list "$IF" --json | python3 -c '
-import json, sys
-print(next(r["ttl"] for r in json.load(sys.stdin) if r["cidr"] == sys.argv[1]))' "$1"
-}
 
 # state_has N : until the state file holds N rules (5 s at most).
 state_has() {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -145,6 +146,32 @@ int main(void)
 			       "  the deny --all /24 is among them");
 	free(rules);
 	tg_rule_set_free(&set);
+
+	/* The same file's text, as its copy in Redis holds it. */
+	{
+		char *text = NULL;
+		size_t size = 0;
+		FILE *f = fopen(path, "r");
+		ssize_t len = f ? getdelim(&text, &size, '\0', f) : -1;
+		__u64 wall = (__u64)time(NULL) * 1000000000ULL;
+
+		if (f)
+			fclose(f);
+		tap_ok(len > 0, "the file's text read whole");
+		tap_ok(len > 0 && tg_rulestate_written(text) + 59 * 1000000000ULL <= wall &&
+			       tg_rulestate_written(text) + 62 * 1000000000ULL >= wall,
+		       "  its header says it was written a minute ago");
+		tap_is(len > 0 ? tg_rulestate_parse(text, (size_t)len, &set, why, sizeof(why)) : -1,
+		       0, "  parsed as the file is read");
+		tap_is(set.n, 3, "  the same 3 rules, the 10 s ban left out");
+		tg_rule_set_free(&set);
+		tap_ok(!tg_rulestate_written("# not a header\n"), "no header: written 0");
+		tap_is(tg_rulestate_parse("198.19.0.0/16 frobnicate\n", 25, &set, why, sizeof(why)),
+		       -EINVAL, "a bad line in a copy is refused");
+		tap_ok(strstr(why, "1") != NULL, "  naming its line (%s)", why);
+		tg_rule_set_free(&set);
+		free(text);
+	}
 
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/rules", dir);

@@ -1,0 +1,17 @@
+# shellcheck shell=bash
+# The rules in force on $IF, for the tests of rules kept across reboots.
+
+# The rules in force, "CIDR KIND" a line, sorted.
+rules() {
+	sb_tg rule list "$IF" --json | python3 -c '
+import json, sys
+for r in sorted(json.load(sys.stdin), key=lambda r: r["cidr"]):
+    print(r["cidr"], r["kind"])'
+}
+
+# ttl_of CIDR : the seconds its rule has left.
+ttl_of() {
+	sb_tg rule list "$IF" --json | python3 -c '
+import json, sys
+print(next(r["ttl"] for r in json.load(sys.stdin) if r["cidr"] == sys.argv[1]))' "$1"
+}
