@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "netns.h"
 #include "redis.h"
 #include "rules_redis.h"
 
@@ -34,7 +35,11 @@ int tg_rules_redis_key(char *buf, size_t len, const char *prefix, const char *zo
 	int n;
 
 	host_name(host, sizeof(host));
-	n = snprintf(buf, len, "%s:%s:rules:%s", prefix, zone, host);
+	if (tg_netns_name()[0])
+		n = snprintf(buf, len, "%s:%s:rules:%s:netns-%s", prefix, zone, host,
+			     tg_netns_name());
+	else
+		n = snprintf(buf, len, "%s:%s:rules:%s", prefix, zone, host);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }
 

@@ -3,10 +3,11 @@
  * rules_redis.h - a copy of each interface's rule state file in Redis,
  * so the rules outlive the machine's disk as well as a reboot.
  *
- *   PREFIX:ZONE:rules:HOST    value: the state file, header and all
+ *   PREFIX:ZONE:rules:HOST[:netns-NAME]  value: the state file, header and all
  *
  * HOST is this machine's host name: machines that share a zone (and so
- * their buckets' keys) each keep their own rules. The file stays the
+ * their buckets' keys) each keep their own rules; NAME, as for the file
+ * (rulestate.h), that of an `ip netns` namespace. The file stays the
  * truth: the sync thread copies it whenever it changed, and after every
  * (re)connect. At start, with the pins gone, the daemon puts back the
  * newer of the file and the copy (rulestate.h's header says when each

@@ -10,13 +10,16 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "netns.h"
 #include "rulestate.h"
 
 #define TG_RULESTATE_MAGIC "# tidegate rules, written at unix time "
 
 int tg_rulestate_path(const char *dir, const char *ifname, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/rules/%s", dir, ifname);
+	const char *ns = tg_netns_name();
+	int n = ns[0] ? snprintf(buf, len, "%s/rules/netns-%s/%s", dir, ns, ifname)
+		      : snprintf(buf, len, "%s/rules/%s", dir, ifname);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

@@ -19,7 +19,10 @@
 #include "pins.h"
 #include "rules.h"
 
-/* DIR/rules/IFACE. */
+/* DIR/rules/IFACE; DIR/rules/netns-NAME/IFACE in a namespace `ip netns`
+ * named NAME, whose interface names may be the initial namespace's
+ * (netns.h). A container's namespace has no such name: its state
+ * directory is its own. */
 int tg_rulestate_path(const char *dir, const char *ifname, char *buf, size_t len);
 
 /* Write the rules in force on m to path (its directory made if need be).

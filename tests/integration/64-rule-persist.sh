@@ -14,7 +14,9 @@
 it_setup
 sb_http_start 80 || it_abort "no HTTP server on port 80"
 CONF=$IT_TMP/tidegate.conf
-STATE=$IT_TMP/state/rules/$IF
+# The daemon runs in the server's namespace, which `ip netns` named: its
+# interface names are its own, and so is its directory of rules.
+STATE=$IT_TMP/state/rules/netns-$SB_SRV_NS/$IF
 
 cat >"$CONF" <<CONF
 [interface $IF]
@@ -48,6 +50,8 @@ test_kept() {
 	grep -qx "198.19.100.0/24 deny --all" "$STATE"
 	ok $? "  in the words of 'rule list'" || diag "$(cat "$STATE")"
 	is "$(stat -c %a "$STATE")" 640 "  mode 0640"
+	[ ! -e "$IT_TMP/state/rules/$IF" ]
+	ok $? "  not under rules/$IF, which is the initial namespace's interface of that name"
 	[ ! -e "$STATE.tmp" ]
 	ok $? "  no temporary file left"
 	tg_ok "rule del 198.19.100.0/24" rule del "$IF" 198.19.100.0/24 --json

@@ -15,8 +15,10 @@ rd_start || it_abort "no redis-server"
 sb_http_start 80 || it_abort "no HTTP server on port 80"
 CONF=$IT_TMP/tidegate.conf
 PFX=tgrules
-STATE=$IT_TMP/state/rules/$IF
-KEY=$PFX:$IF:rules:$(hostname | tr -c 'A-Za-z0-9._\n-' _)
+# The daemon runs in the server's namespace, which `ip netns` named: its
+# interface names are its own, and so is its directory of rules.
+STATE=$IT_TMP/state/rules/netns-$SB_SRV_NS/$IF
+KEY=$PFX:$IF:rules:$(hostname | tr -c 'A-Za-z0-9._\n-' _):netns-$SB_SRV_NS
 
 cat >"$CONF" <<CONF
 [daemon]
