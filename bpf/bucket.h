@@ -76,6 +76,16 @@ static __always_inline struct tg_bucket *new_bucket(const struct tg_source *src,
 	return b;
 }
 
+/* A new source's bucket made without a cookie, where one could have
+ * been asked (auto mode, its cookies off for now): TG_BUCKET_UNVERIFIED.
+ * Not a rule's: rules are never challenged. */
+static __always_inline bool unverified_source(const struct tg_source *src,
+					      const struct tg_config *cfg)
+{
+	return !src->rule && cfg->cookie_mode == TG_COOKIES_AUTO &&
+	       (cfg->cookie_opts & TG_COPT_READY) && !(cfg->flags & TG_F_DRY_RUN);
+}
+
 /*
  * Charge one SYN to its bucket, creating it on first sight. *bp is the
  * bucket when the SYN is denied, for the drop log and top; *nowp the
@@ -110,6 +120,7 @@ static __always_inline int charge_source(const struct tg_source *src,
 		struct tg_bucket fresh = {
 			.tat_ns = now + lim->interval_ns,
 			.admitted = 1,
+			.logged_ns = unverified_source(src, cfg) ? TG_BUCKET_UNVERIFIED : 0,
 		};
 		bool created = false;
 

@@ -64,12 +64,15 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 				     const struct tg_config *cfg, struct tg_counters *cnt,
 				     __u32 action, __u8 why)
 {
-	__u64 last = READ_ONCE(b->logged_ns);
+	__u64 word = READ_ONCE(b->logged_ns);
+	__u64 last = word & ~TG_BUCKET_UNVERIFIED;
 	struct tg_log_event *ev;
 
 	if (logged_lately(last, now, cfg) || !log_budget_take(now, cfg, cnt))
 		return;
-	if (__sync_val_compare_and_swap(&b->logged_ns, last, now) != last)
+	if (__sync_val_compare_and_swap(&b->logged_ns, word,
+					(now & ~TG_BUCKET_UNVERIFIED) |
+						(word & TG_BUCKET_UNVERIFIED)) != word)
 		return;
 	ev = log_reserve(cnt);
 	if (!ev)

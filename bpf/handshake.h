@@ -233,6 +233,32 @@ static __always_inline bool auto_covers(struct tg_state *st, const struct tg_con
 	return true;
 }
 
+/* Cookies may be sent at all: a mode that has them, the TC program that
+ * completes the handshake, and not a dry run. */
+static __always_inline bool cookies_usable(const struct tg_config *cfg)
+{
+	return cfg->cookie_mode != TG_COOKIES_OFF && (cfg->cookie_opts & TG_COPT_READY) &&
+	       !(cfg->flags & TG_F_DRY_RUN);
+}
+
+/*
+ * Whether cookies are in force now: on, or auto while tripped. What
+ * challenges a source whose bucket is TG_BUCKET_UNVERIFIED; unlike
+ * cookie_covers it charges no new-source budget (the source is not new).
+ */
+static __always_inline bool cookies_in_force(const struct tg_config *cfg)
+{
+	struct tg_state *st;
+	__u32 zero = 0;
+
+	if (!cookies_usable(cfg))
+		return false;
+	if (cfg->cookie_mode == TG_COOKIES_ON)
+		return true;
+	st = bpf_map_lookup_elem(&tg_state, &zero);
+	return st && READ_ONCE(st->auto_until_ns) > clock_coarse_ns();
+}
+
 /*
  * Whether the cookie mode covers a SYN from a source with no bucket and
  * no rule. Never without the TC program that completes the handshake.
@@ -243,8 +269,7 @@ static __always_inline bool cookie_covers(const struct tg_config *cfg, struct tg
 	struct tg_state *st;
 	__u32 zero = 0;
 
-	if (cfg->cookie_mode == TG_COOKIES_OFF || !(cfg->cookie_opts & TG_COPT_READY) ||
-	    (cfg->flags & TG_F_DRY_RUN))
+	if (!cookies_usable(cfg))
 		return false;
 	if (cfg->cookie_mode == TG_COOKIES_ON)
 		return true;
@@ -403,6 +428,7 @@ static __always_inline void verify_source(const struct tg_cookie_flow *f, bool v
 {
 	struct tg_bucket fresh = { .tat_ns = now + cfg->interval_ns, .admitted = 1 };
 	struct tg_source src = {};
+	struct tg_bucket *b;
 	int i;
 
 	if (v6) {
@@ -416,6 +442,13 @@ static __always_inline void verify_source(const struct tg_cookie_flow *f, bool v
 	if (!bpf_map_update_elem(&tg_buckets, &src, &fresh, BPF_NOEXIST)) {
 		cnt->cookie_verified++;
 		cnt->new_source++;
+		return;
+	}
+	/* Tracked already: made before auto tripped, it is proved now. */
+	b = bpf_map_lookup_elem(&tg_buckets, &src);
+	if (b && (READ_ONCE(b->logged_ns) & TG_BUCKET_UNVERIFIED)) {
+		__sync_fetch_and_and(&b->logged_ns, ~TG_BUCKET_UNVERIFIED);
+		cnt->cookie_verified++;
 	}
 }
 

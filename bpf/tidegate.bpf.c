@@ -122,6 +122,11 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 			b = bpf_map_lookup_elem(&tg_buckets, src);
 		if (!b && cookie_covers(cfg, cnt, p))
 			return TG_RET_COOKIE;
+		if (b && (READ_ONCE(b->logged_ns) & TG_BUCKET_UNVERIFIED) &&
+		    cookies_in_force(cfg)) {
+			cnt->cookie_unverified++;
+			return TG_RET_COOKIE;
+		}
 	}
 
 	if (why == TG_WHY_DENY) {
@@ -374,7 +379,8 @@ int tidegate_xdp(struct xdp_md *ctx)
 			 * bucket keeps its turn (logged_ns is not moved), so
 			 * its line comes with a later drop, and the budget only
 			 * errs on the side of fewer lines. */
-			quiet = logged_lately(READ_ONCE(b->logged_ns), now, cfg);
+			quiet = logged_lately(READ_ONCE(b->logged_ns) & ~TG_BUCKET_UNVERIFIED, now,
+					      cfg);
 			if (!quiet) {
 				st = bpf_map_lookup_elem(&tg_state, &zero);
 				if (st && READ_ONCE(st->log_tat_ns) >

@@ -30,7 +30,7 @@
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 6
+#define TG_LAYOUT_VERSION 7
 
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
@@ -60,8 +60,20 @@ struct tg_bucket {
 	__u64 tat_ns;    /* theoretical arrival time, CLOCK_MONOTONIC ns */
 	__u64 admitted;  /* SYNs let through from this source, ever */
 	__u64 dropped;   /* SYNs over the limit or denied, ever (dry run too) */
-	__u64 logged_ns; /* when the drop log last had a line for it; 0: never */
+	__u64 logged_ns; /* when the drop log last had a line for it (0: never),
+			  * its bit 0 TG_BUCKET_UNVERIFIED */
 };
+
+/*
+ * Bit 0 of tg_bucket.logged_ns (a nanosecond of the log's time is
+ * nothing): the bucket was made for a source's first SYN while auto
+ * mode's cookies were off, so the source never proved its address.
+ * While cookies are in force such a source is challenged as an
+ * untracked one (the sources of a spoofed flood that came before auto
+ * tripped would otherwise reach the kernel for as long as it lasts);
+ * its cookie coming back clears the bit.
+ */
+#define TG_BUCKET_UNVERIFIED 1ULL
 
 /*
  * A limit changed live: the buckets charged under the old limit are
@@ -412,7 +424,7 @@ struct tg_log_event {
 	 * bucket. cookie_syn == cookie_sent + cookie_budget_exceeded +                        \
 	 * cookie_skipped */                                                                   \
 	X(cookie_syn, cookie_syn_total, ,                                                       \
-	  "SYNs from untracked sources the cookie mode covered (not in syn)")                  \
+	  "SYNs from untracked (or unverified) sources the cookie mode covered (not in syn)")  \
 	X(cookie_sent, cookie_synack_total, sent, "answered with a SYN cookie SYN-ACK (XDP_TX)") \
 	X(cookie_budget_exceeded, cookie_synack_total, over_budget,                             \
 	  "cookie wanted, over the cookie budget: dropped")                                    \
@@ -425,8 +437,10 @@ struct tg_log_event {
 	X(cookie_assign_failed, cookie_ack_total, refused,                                      \
 	  "valid cookies the kernel did not take (no listener, a sysctl): passed")             \
 	X(cookie_verified, cookie_verified_sources_total, ,                                     \
-	  "sources given a bucket by a valid cookie")                                          \
-	X(cookie_auto_trips, cookie_auto_trips_total, , "times auto mode turned cookies on")
+	  "sources given a bucket (or proved, if unverified) by a valid cookie")               \
+	X(cookie_auto_trips, cookie_auto_trips_total, , "times auto mode turned cookies on")  \
+	X(cookie_unverified, cookie_unverified_total, ,                                         \
+	  "of cookie_syn: from sources given a bucket before auto tripped, not yet verified")
 
 #define TG_COUNTER_FIELD(field, metric, label, help) __u64 field;
 struct tg_counters {

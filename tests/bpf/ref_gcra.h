@@ -166,13 +166,16 @@ static inline void ref_count(struct ref_effect *e, bool v6, __u64 *total, size_t
 static inline void ref_log(struct ref_state *s, struct ref_bucket *b, __u64 now,
 			   const struct ref_limits *l, struct ref_effect *e)
 {
-	if (b->logged_ns && now - b->logged_ns < l->log_interval_ns)
+	/* The time is kept without its bit 0, TG_BUCKET_UNVERIFIED's. */
+	__u64 last = b->logged_ns & ~TG_BUCKET_UNVERIFIED;
+
+	if (last && now - last < l->log_interval_ns)
 		return;
 	if (!ref_gcra_take(&s->log_tat_ns, now, l->log_interval_budget_ns, l->log_tolerance_ns)) {
 		e->cnt.log_budget_exceeded++;
 		return;
 	}
-	b->logged_ns = now;
+	b->logged_ns = (now & ~TG_BUCKET_UNVERIFIED) | (b->logged_ns & TG_BUCKET_UNVERIFIED);
 	e->cnt.log_emitted++;
 	e->logged = true;
 }

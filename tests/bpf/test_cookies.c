@@ -301,6 +301,17 @@ static int syn_frame(const struct fspec *base, const struct opts *o, __u8 *frame
 	return fbuild(s, frame);
 }
 
+/* The bucket of an IPv4 source under the default limit. */
+static int v4_bucket(struct env *e, const char *addr, struct tg_bucket *b)
+{
+	struct tg_source k = {};
+
+	k.addr[10] = k.addr[11] = 0xff;
+	if (inet_pton(AF_INET, addr, &k.addr[12]) != 1)
+		return -EINVAL;
+	return bpf_map_lookup_elem(e->m.buckets, &k, b) ? -errno : 0;
+}
+
 static int tg_bucket_count_env(struct env *e)
 {
 	struct tg_source key, next;
@@ -623,6 +634,25 @@ static void test_modes(void)
 			       ev->time_ns == T0,
 		       "auto on: the line says the new-source rate that tripped it, 20/s");
 	}
+	/* The two that took buckets before it tripped never proved their
+	 * address: while it is on, they are challenged too. */
+	{
+		struct fspec first = { .src = "198.18.1.0", .sport = 2001 };
+		struct tg_bucket bk = {};
+
+		tap_ok(!v4_bucket(&e, "198.18.1.0", &bk) && (bk.logged_ns & TG_BUCKET_UNVERIFIED),
+		       "auto: a bucket made before the trip is marked unverified");
+		before = env_counters(&e);
+		len = fbuild(&first, frame);
+		tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_TX,
+		       "auto, on: its source's next SYN is answered with a cookie");
+		want = (struct tg_counters){ 0 };
+		want.packets = 1;
+		want.cookie_syn = want.cookie_sent = want.cookie_unverified = 1;
+		env_moved(&e, &before, &want, "auto, on: an unverified source challenged");
+		tap_ok(!v4_bucket(&e, "198.18.1.0", &bk) && bk.admitted == 1,
+		       "  its bucket charged nothing for it");
+	}
 	env_clock(&e, T0 + 5 * SEC_NS);
 	{
 		struct fspec n = { .src = "198.18.1.100", .sport = 2000 };
@@ -646,6 +676,29 @@ static void test_modes(void)
 		ev = one_line(&e, TG_WHY_COOKIES_OFF, &n, "auto off");
 		tap_ok(ev && ev->time_ns == T0 + 10 * SEC_NS && ev->since_ns == 10 * SEC_NS,
 		       "auto off: the line says when the hold ended, after 10 s on");
+	}
+	{
+		struct fspec first = { .src = "198.18.1.0", .sport = 2002 };
+
+		before = env_counters(&e);
+		len = fbuild(&first, frame);
+		tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_DROP,
+		       "auto, off again: the unverified source takes its bucket's path");
+		want = (struct tg_counters){ 0 };
+		want.packets = want.syn = want.dropped = want.act_drop = want.log_emitted = 1;
+		env_moved(&e, &before, &want, "  charged: 1/minute, over it 16 s after its first");
+		{
+			const struct tg_log_event *ev =
+				one_line(&e, TG_WHY_LIMIT, &first, "unverified, dropped");
+			struct tg_bucket bk = {};
+
+			tap_ok(ev && ev->since_ns == 0 && ev->time_ns == T0 + 16 * SEC_NS,
+			       "  its first line: since 0, the flag is no time of a line");
+			tap_ok(!v4_bucket(&e, "198.18.1.0", &bk) &&
+				       (bk.logged_ns & TG_BUCKET_UNVERIFIED) &&
+				       (bk.logged_ns & ~TG_BUCKET_UNVERIFIED) == T0 + 16 * SEC_NS,
+			       "  the line's time kept beside the flag");
+		}
 	}
 	env_close(&e);
 

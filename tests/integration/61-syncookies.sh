@@ -242,6 +242,14 @@ test_auto() {
 	between "$(it_stat cookie_auto_trips)" 1 1 "  cookie_auto_trips 1"
 	# The burst (50/10) and the rate while the flood lasts (about 2 s).
 	between "$(it_stat new_source)" 0 $((4 + 5 + 100)) "  at most the budget's burst got buckets"
+	# Those came before the trip: unverified, challenged while it lasts.
+	local tracked
+	tracked=$(it_stat new_source)
+	sb_cli "$SB_TIDEGATE" flood "$SB_CLI_IF" --dst-ip "$SB_SRV_IP" --dst-mac "$(sb_srv_mac)" \
+		--src 198.19.150.0 --sources 3000 --count 3000 --duration 10 --json >/dev/null
+	between "$(it_stat cookie_unverified)" 1 "$tracked" \
+		"  the same flood again: its tracked sources are challenged ($(it_stat cookie_unverified))"
+	is "$(it_stat new_source)" "$tracked" "  and no source got a bucket"
 	sleep 11
 	tg_ok "status" status "$IF" --json
 	is "$(out syn_cookies.in_force)" off "  10 s after the flood, off again"
