@@ -141,6 +141,16 @@ CONF
 		"  metrics: group 2's burst"
 	like "$m" "tidegate_port_syn_total\\{interface=\"$IF\",group=\"1\",ports=\"80\",verdict=\"allowed\"\\} 0" \
 		"  metrics: group 1, the interface's ports"
+	# A reload takes the file's new port limit live, as it does the rest.
+	sed -i "s|^port-limit = .*|port-limit = $SSH 4/minute --burst 4|" "$conf"
+	kill -HUP "$DM_PID"
+	dm_wait_log "new limits in force"
+	ok $? "SIGHUP: the daemon puts the changed port-limit in force" || diag "$(tail -3 "$DM_LOG")"
+	is "$(sb_tg status "$IF" --json | json limits.port_limit.0.rate) $(sb_tg status "$IF" --json | json limits.port_limit.0.burst)" \
+		"4/minute 4" "  status: 4/minute, burst 4"
+	it_connect "$SB_SRV_IP" "$SSH"
+	is "$?" 28 "  the drained source stays drained: no token from the change"
+	is "$(it_connects 2 "$SB_SRV_IP" 80)" 2 "  and :80 still lets it in"
 	dm_stop
 }
 
