@@ -6,7 +6,8 @@
  * SSH SYNs never spending its HTTPS budget (nor the reverse), the
  * counters of each group, rules over a group (allow and deny apply, a
  * limit rule does not), a group's limit rescaled without touching the
- * interface's buckets, and --default handing the port back.
+ * interface's buckets, --default handing the port back, and a group id
+ * given again starting without the old group's buckets.
  */
 #include "port_limits.h"
 #include "rescale.h"
@@ -244,6 +245,25 @@ static void test_default(struct env *e)
 	       "  in the interface's bucket");
 }
 
+/* A group id given again (to other ports, another limit) starts with no
+ * bucket of the group it was before: they are purged, not inherited. */
+static void test_id_reused(struct env *e)
+{
+	struct tg_limits l = e->lim;
+	struct tg_rate r;
+	char why[160];
+
+	tap_ok(tat_of(e, "198.18.11.1", 0, 2) != 0, "reuse: a bucket of the old group 2 is left");
+	tg_rate_parse("1/hour", &r, why, sizeof(why));
+	tap_is(tg_port_limit_put(&l, 2222, 2222, &r, 0, why, sizeof(why)), 0,
+	       "--port 2222 --rate 1/hour");
+	tap_is(env_limits(e, &l), 0, "  written");
+	tap_is(env_config(e).port_groups[2].port_lo, 2222, "  it is group 2 again");
+	tap_is(tat_of(e, "198.18.11.1", 0, 2), 0, "  the old group's buckets are gone");
+	env_clock(e, T0 + 500 * SEC_NS);
+	tap_is(passed(e, "198.18.11.1", 2222, 2), 1, "  1/hour: 1 of 2 SYNs to :2222 pass");
+}
+
 int main(void)
 {
 	struct env e;
@@ -257,6 +277,7 @@ int main(void)
 	test_rules(&e);
 	test_rescale(&e);
 	test_default(&e);
+	test_id_reused(&e);
 	env_close(&e);
 	return tap_done();
 }
