@@ -262,23 +262,33 @@ static int purge_group(const struct tg_maps *m, __u32 group, __u32 max_sources)
  * config alone. Ports that gain protection are written before those
  * that lose it, so a port kept is never unprotected for a moment.
  */
-int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
+int tg_live_write(const struct tg_maps *m, const struct tg_limits *want,
 		  const struct tg_limits *old)
 {
 	struct tg_config cfg, cur = { 0 }, final;
 	struct config_write w = { m, &cfg };
+	struct tg_limits *l, in_force;
 	struct tg_gcra from, to;
 	char why[160];
-	int err, g;
+	int err, g, read_err;
 
-	err = tg_limits_to_config(l, &final, why, sizeof(why));
+	read_err = tg_config_read(m->config, m->config_gen, &cur);
+	if (read_err)
+		memset(&cur, 0, sizeof(cur)); /* nothing in force to keep */
+	l = malloc(sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	*l = *want;
+	tg_limits_from_config(&cur, &in_force);
+	err = tg_port_groups_align(l, &in_force, why, sizeof(why)) ?:
+	      tg_limits_to_config(l, &final, why, sizeof(why));
 	if (err) {
 		tg_err("%s", why);
-		return err;
+		goto out;
 	}
 	/* Rule ids are never handed out twice, whatever l says; the SYN
 	 * cookie facts of the host are attach's to write, not ours. */
-	if (!tg_config_read(m->config, m->config_gen, &cur)) {
+	if (!read_err) {
 		if (cur.rule_seq > final.rule_seq)
 			final.rule_seq = cur.rule_seq;
 		tg_cookies_keep_facts(&final, &cur);
@@ -291,7 +301,7 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 			cfg.port_groups[g] = cur.port_groups[g]; /* a change: below */
 		else if (final.port_groups[g].interval_ns &&
 			 (err = purge_group(m, (__u32)g, final.max_sources)))
-			return err;
+			goto out;
 	}
 	/* The default limit's buckets keep their tokens (a fresh table's
 	 * config is all zeros: nothing to carry), and so do each group's. */
@@ -309,14 +319,15 @@ int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
 		err = change_limit(m, (__u32)g, &from, &to, &w);
 	}
 	if (err)
-		return err;
+		goto out;
 	err = write_ports(m, l, old, true) ?: write_ports(m, l, old, false);
-	if (err)
-		return err;
-	if (!memcmp(&cfg, &final, sizeof(cfg)))
-		return 0;
+	if (err || !memcmp(&cfg, &final, sizeof(cfg)))
+		goto out;
 	cfg = final;
-	return apply_config(&w);
+	err = apply_config(&w);
+out:
+	free(l);
+	return err;
 }
 
 int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, struct tg_rule *r)

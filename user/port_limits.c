@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* port_limits.c - ports with a limit of their own, as groups. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -179,4 +180,38 @@ bool tg_port_limits_equal(const struct tg_limits *a, const struct tg_limits *b)
 			return false;
 	}
 	return true;
+}
+
+int tg_port_groups_align(struct tg_limits *want, const struct tg_limits *in_force, char *why,
+			 size_t whylen)
+{
+	struct tg_port_limit out[TG_PORT_GROUPS] = { 0 };
+	bool taken[TG_PORT_GROUPS] = { false };
+	int g, h, next = TG_PG_FIRST;
+
+	for (g = TG_PG_FIRST; g < TG_PORT_GROUPS; g++)
+		taken[g] = in_force->groups[g].hi != 0;
+	for (g = TG_PG_FIRST; g < TG_PORT_GROUPS; g++) {
+		const struct tg_port_limit *w = &want->groups[g];
+
+		if (!w->hi)
+			continue;
+		for (h = TG_PG_FIRST; h < TG_PORT_GROUPS; h++)
+			if (in_force->groups[h].lo == w->lo && in_force->groups[h].hi == w->hi)
+				break;
+		if (h == TG_PORT_GROUPS) {
+			while (next < TG_PORT_GROUPS && (taken[next] || out[next].hi))
+				next++;
+			if (next == TG_PORT_GROUPS) {
+				snprintf(why, whylen, "too many port groups at once (at most %d in "
+					 "force and new together): remove some first",
+					 TG_PORT_GROUPS - TG_PG_FIRST);
+				return -ENOSPC;
+			}
+			h = next;
+		}
+		out[h] = *w;
+	}
+	memcpy(want->groups, out, sizeof(out));
+	return 0;
 }

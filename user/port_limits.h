@@ -34,6 +34,16 @@ int tg_port_limit_default(struct tg_limits *l, __u16 lo, __u16 hi, char *why, si
 /* The file's "PORTS RATE [--burst N]", as --port PORTS --rate RATE. */
 int tg_port_limit_parse(struct tg_limits *l, const char *text, char *why, size_t whylen);
 
+/*
+ * Renumber want's groups against those in force: a group of the same
+ * ports keeps its id (its buckets), any other takes an id no group in
+ * force holds, so within one write no id passes from some ports to
+ * others (whose buckets it would hand on). -ENOSPC (why) when there are
+ * not ids enough for both at once: remove groups first, then add.
+ */
+int tg_port_groups_align(struct tg_limits *want, const struct tg_limits *in_force, char *why,
+			 size_t whylen);
+
 /* A port's value in tg_ports: its group, TG_PG_DEFAULT or TG_PG_NONE. */
 __u8 tg_port_group_of(const struct tg_limits *l, unsigned int port);
 
