@@ -163,6 +163,7 @@ static void v6_key(__u32 i, struct tg_source *k)
 	w[2] = 0;
 	w[3] = 0;
 	k->rule = 0; /* the default limit's bucket */
+	k->group = 0;
 }
 
 static void v4_key(__u32 addr_host, struct tg_source *k)
@@ -174,6 +175,7 @@ static void v4_key(__u32 addr_host, struct tg_source *k)
 	w[2] = htonl(0xffff);
 	w[3] = htonl(addr_host);
 	k->rule = 0;
+	k->group = 0;
 }
 
 struct frame {

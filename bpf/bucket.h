@@ -158,6 +158,7 @@ static __always_inline void make_source_v4(struct tg_source *src, __be32 saddr,
 	w[2] = bpf_htonl(0xffff);
 	w[3] = saddr & cfg->v4_mask;
 	src->rule = 0;
+	src->group = 0;
 }
 
 static __always_inline void make_source_v6(struct tg_source *src,
@@ -171,6 +172,7 @@ static __always_inline void make_source_v6(struct tg_source *src,
 	w[2] = ip6->saddr.in6_u.u6_addr32[2] & cfg->v6_mask[2];
 	w[3] = ip6->saddr.in6_u.u6_addr32[3] & cfg->v6_mask[3];
 	src->rule = 0;
+	src->group = 0;
 }
 
 /*

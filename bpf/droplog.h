@@ -87,11 +87,17 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 	} else if (rule) {
 		ev->rate_period_ns = rule->rate_period_ns;
 		ev->rate_count = rule->rate_count;
+	} else if (key_group(src->group)) {
+		const struct tg_port_group *pg = &cfg->port_groups[src->group & (TG_PORT_GROUPS - 1)];
+
+		ev->rate_period_ns = pg->rate_period_ns;
+		ev->rate_count = pg->rate_count;
 	} else {
 		ev->rate_period_ns = cfg->rate_period_ns;
 		ev->rate_count = cfg->rate_count;
 	}
 	ev->rule_id = src->rule;
+	ev->port_group = src->group;
 	if (pkt_saddr(p, ev->addr, true))
 		__builtin_memset(ev->addr, 0, sizeof(ev->addr));
 	__builtin_memcpy(ev->bucket, src->addr, sizeof(ev->bucket));
@@ -102,7 +108,6 @@ static __always_inline void drop_log(struct tg_bucket *b, __u64 now, const struc
 	ev->why = why;
 	ev->flags = (cfg->flags & TG_F_DRY_RUN ? TG_EV_DRY_RUN : 0) |
 		    (rule && (rule->flags & TG_RULE_F_SHARED) ? TG_EV_SHARED : 0);
-	ev->reserved = 0;
 	log_submit(ev, cnt);
 }
 

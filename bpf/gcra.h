@@ -17,11 +17,32 @@ enum tg_verdict {
 	TG_CONTENDED,
 };
 
-/* The limit a SYN is charged against: the interface's or a rule's. */
+/* The limit a SYN is charged against: the interface's, a rule's or a
+ * port group's. */
 struct tg_limit {
 	__u64 interval_ns;
 	__u64 tolerance_ns;
 };
+
+/*
+ * The limit of a port group (tg_ports' value): a group of its own's, or
+ * the interface's for TG_PG_DEFAULT, and for a group the config does not
+ * hold (none is pointed at before it is live: only a bug would).
+ */
+static __always_inline struct tg_limit port_limit(const struct tg_config *cfg, __u32 group)
+{
+	const struct tg_port_group *pg = &cfg->port_groups[group & (TG_PORT_GROUPS - 1)];
+
+	if (group >= TG_PG_FIRST && group < TG_PORT_GROUPS && pg->interval_ns)
+		return (struct tg_limit){ pg->interval_ns, pg->tolerance_ns };
+	return (struct tg_limit){ cfg->interval_ns, cfg->tolerance_ns };
+}
+
+/* The group a bucket key carries for a port of group g: its own, or 0. */
+static __always_inline __u32 key_group(__u32 g)
+{
+	return g >= TG_PG_FIRST && g < TG_PORT_GROUPS ? g : 0;
+}
 
 /*
  * One global GCRA word (the RST and log budgets): take a token, or say

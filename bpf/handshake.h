@@ -71,13 +71,14 @@ static __always_inline bool cookies_alive(const struct tg_state *st, __u64 now)
 /*
  * Whether a segment that is not a SYN is an ACK the cookie path must
  * look at: an ACK without SYN or RST, to a limited port, while the
- * cookie mode is on and a cookie may be alive. Established traffic
+ * cookie mode is on and a cookie may be alive. Says so with the port's
+ * group (tg_ports), TG_PG_NONE when not. Established traffic
  * pays this (two array lookups) and, while cookies are alive, one
  * hash; a socket lookup only when the hash fails and its source has no
  * bucket.
  */
-static __always_inline bool cookie_ack_due(const struct tg_pkt *p, __u16 dport,
-					   const struct tg_config *cfg)
+static __always_inline __u32 cookie_ack_due(const struct tg_pkt *p, __u16 dport,
+					    const struct tg_config *cfg)
 {
 	struct tcphdr *th = p->th;
 	struct tg_state *st;
@@ -86,12 +87,12 @@ static __always_inline bool cookie_ack_due(const struct tg_pkt *p, __u16 dport,
 
 	if (cfg->cookie_mode == TG_COOKIES_OFF || !p->tcp || (void *)(th + 1) > p->end ||
 	    !th->ack || th->syn || th->rst)
-		return false;
+		return TG_PG_NONE;
 	st = bpf_map_lookup_elem(&tg_state, &zero);
 	if (!st || !cookies_alive(st, clock_coarse_ns()))
-		return false;
+		return TG_PG_NONE;
 	limited = bpf_map_lookup_elem(&tg_ports, &port);
-	return limited && *limited;
+	return limited ? *limited : TG_PG_NONE;
 }
 
 /* The flow of a packet from the client, as the cookie hashes it. */
@@ -421,13 +422,18 @@ __noinline int tg_cookie_ack(struct xdp_md *ctx, struct tg_source *src, __u64 me
 }
 
 /* A source whose cookie came back is real: its bucket, its first SYN
- * (this connection) charged, so its next SYNs take the per-source path. */
+ * (this connection) charged, so its next SYNs take the per-source path.
+ * The bucket of the port's group, charged at the group's limit. */
 static __always_inline void verify_source(const struct tg_cookie_flow *f, bool v6,
 					  const struct tg_config *cfg, struct tg_counters *cnt,
 					  __u64 now)
 {
-	struct tg_bucket fresh = { .tat_ns = now + cfg->interval_ns, .admitted = 1 };
-	struct tg_source src = {};
+	__u32 port = bpf_ntohs(f->dport);
+	__u8 *limited = bpf_map_lookup_elem(&tg_ports, &port);
+	__u32 group = limited ? *limited : TG_PG_DEFAULT;
+	struct tg_limit lim = port_limit(cfg, group);
+	struct tg_bucket fresh = { .tat_ns = now + lim.interval_ns, .admitted = 1 };
+	struct tg_source src = { .group = key_group(group) };
 	struct tg_bucket *b;
 	int i;
 

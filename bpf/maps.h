@@ -102,6 +102,13 @@ struct {
 	__type(value, struct tg_fam_counters);
 } tg_fam_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TG_PORT_GROUPS);
+	__type(key, __u32);
+	__type(value, struct tg_port_counters);
+} tg_port_stats SEC(".maps");
+
 /*
  * The configuration a packet is decided by (tidegate.h: struct
  * tg_config): read the generation once, at the packet's entry point,

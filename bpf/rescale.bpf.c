@@ -65,7 +65,7 @@ static long rescale_one(void *map, struct tg_source *key, struct tg_bucket *b,
 {
 	int i;
 
-	if (key->rule != r->rule)
+	if (key->rule != r->rule || key->group != r->group)
 		return 0;
 	r->seen++;
 	for (i = 0; i < TG_RESCALE_TRIES; i++) {

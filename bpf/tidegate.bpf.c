@@ -77,7 +77,10 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 				     struct tg_source *src, const struct tg_config *cfg,
 				     struct tg_counters *cnt, struct tg_bucket *found, __u64 meta)
 {
-	struct tg_limit lim = { cfg->interval_ns, cfg->tolerance_ns };
+	/* src->group: the caller's, from the port; a group of its own
+	 * keeps its limit whatever limit rule covers the source. */
+	struct tg_limit lim = port_limit(cfg, src->group);
+	__u32 group = src_port_group(src);
 	__u32 action = cfg->action, ifindex = cfg->action_ifindex;
 	struct tg_bucket *b = found;
 	struct tg_rule *rule = NULL;
@@ -87,12 +90,12 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 
 	if ((cfg->flags & TG_F_RULES) && !(meta & TG_META_LOOKED))
 		rule = find_rule(p, meta & TG_META_RULED);
-	if (rule && rule_expired(rule))
+	if (rule && (rule_expired(rule) || (rule->kind == TG_RULE_LIMIT && src->group)))
 		rule = NULL;
 	if (rule) {
 		if (rule->kind == TG_RULE_ALLOW) {
 			cnt->rule_allow++;
-			count_syn(cnt, p->v6, TG_COUNT_ALLOWED);
+			count_syn(cnt, p->v6, group, TG_COUNT_ALLOWED);
 			if (cfg->flags & TG_F_FLOWS)
 				forget_flow(p);
 			return XDP_PASS;
@@ -139,7 +142,7 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		verdict = charge_source(src, &lim, cfg, cnt, &b, &now);
 	}
 	if (verdict == TG_ADMIT) {
-		count_syn(cnt, p->v6, TG_COUNT_ALLOWED);
+		count_syn(cnt, p->v6, group, TG_COUNT_ALLOWED);
 		if (cfg->flags & TG_F_FLOWS)
 			forget_flow(p);
 		return XDP_PASS;
@@ -153,10 +156,10 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		drop_log(b, now, p, src, rule, cfg, cnt, action, why);
 	}
 	if (cfg->flags & TG_F_DRY_RUN) {
-		count_syn(cnt, p->v6, TG_COUNT_WOULD_DROP);
+		count_syn(cnt, p->v6, group, TG_COUNT_WOULD_DROP);
 		return XDP_PASS;
 	}
-	count_syn(cnt, p->v6, TG_COUNT_DROPPED);
+	count_syn(cnt, p->v6, group, TG_COUNT_DROPPED);
 	if (action == TG_ACT_RST)
 		return act_rst(ctx, p, now, cfg, cnt);
 	if (action == TG_ACT_REDIRECT)
@@ -267,6 +270,7 @@ static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, s
 
 		if (!limited || !*limited)
 			return pass_by_reason(cnt, TG_P_NOT_TCP);
+		src->group = key_group(*limited);
 	}
 	if (why == TG_P_LONG)
 		cnt->exthdr_long++;
@@ -287,7 +291,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	struct tg_counters *cnt;
 	struct tg_config *cfg;
 	struct tg_source src;
-	__u32 zero = 0, dport32, slot;
+	__u32 zero = 0, dport32, slot, group;
 	__u16 proto, dport = 0;
 	__u8 *limited;
 	bool syn = false, first_frag = false;
@@ -342,8 +346,10 @@ int tidegate_xdp(struct xdp_md *ctx)
 		return pass_by_reason(cnt, ret);
 	}
 	if (!syn) {
-		if (cookie_ack_due(&p, dport, cfg) &&
-		    tg_cookie_ack(ctx, &src, pkt_meta(&p, first_frag, dport, slot)) == XDP_DROP)
+		__u32 due = cookie_ack_due(&p, dport, cfg);
+
+		src.group = key_group(due);
+		if (due && tg_cookie_ack(ctx, &src, pkt_meta(&p, first_frag, dport, slot)) == XDP_DROP)
 			return XDP_DROP;
 		return pass_not_syn(&p, cfg, cnt);
 	}
@@ -351,6 +357,8 @@ int tidegate_xdp(struct xdp_md *ctx)
 	limited = bpf_map_lookup_elem(&tg_ports, &dport32);
 	if (!limited || !*limited)
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
+	group = *limited;
+	src.group = key_group(group);
 	/*
 	 * A flood's SYN, decided here without a call: no rule that may
 	 * cover its source (none at all, or none by tg_rule_filter), the
@@ -364,9 +372,10 @@ int tidegate_xdp(struct xdp_md *ctx)
 	if (!ruled)
 		b = bpf_map_lookup_elem(&tg_buckets, &src);
 	if (b && !(cfg->flags & TG_F_DRY_RUN) && cfg->action == TG_ACT_DROP) {
+		struct tg_limit lim = port_limit(cfg, group);
 		__u64 now = clock_coarse_ns();
 
-		if (coarse_deny(READ_ONCE(b->tat_ns), now, cfg->tolerance_ns, cfg->interval_ns)) {
+		if (coarse_deny(READ_ONCE(b->tat_ns), now, lim.tolerance_ns, lim.interval_ns)) {
 			struct tg_state *st;
 			bool quiet;
 
@@ -391,7 +400,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 			}
 			if (quiet) {
 				count_drop(b, cnt);
-				count_syn(cnt, p.v6, TG_COUNT_DROPPED);
+				count_syn(cnt, p.v6, src_port_group(&src), TG_COUNT_DROPPED);
 				return drop_silently(cnt);
 			}
 		}

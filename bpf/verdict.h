@@ -33,17 +33,29 @@ static __always_inline void count_verdict(__u64 *syn, __u64 *allowed, __u64 *dro
 		(*would_drop)++;
 }
 
-static __always_inline void count_syn(struct tg_counters *cnt, bool v6, enum tg_counted verdict)
+/* The port group a bucket key's SYNs count under (tg_port_stats): its
+ * own, or the interface's. */
+static __always_inline __u32 src_port_group(const struct tg_source *src)
+{
+	return src->group ? src->group : TG_PG_DEFAULT;
+}
+
+static __always_inline void count_syn(struct tg_counters *cnt, bool v6, __u32 group,
+				      enum tg_counted verdict)
 {
 	__u32 fam = v6 ? TG_FAM_V6 : TG_FAM_V4;
 	struct tg_fam_counters *f;
+	struct tg_port_counters *pc;
 
 	count_verdict(&cnt->syn, &cnt->allowed, &cnt->dropped, &cnt->would_drop, verdict);
 	/* A NULL (impossible for an array of two) just leaves the
-	 * per-family split uncounted. */
+	 * per-family split uncounted; so for a group id out of range. */
 	f = bpf_map_lookup_elem(&tg_fam_stats, &fam);
 	if (f)
 		count_verdict(&f->syn, &f->allowed, &f->dropped, &f->would_drop, verdict);
+	pc = bpf_map_lookup_elem(&tg_port_stats, &group);
+	if (pc)
+		count_verdict(&pc->syn, &pc->allowed, &pc->dropped, &pc->would_drop, verdict);
 }
 
 static __always_inline int drop_silently(struct tg_counters *cnt)

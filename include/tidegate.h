@@ -24,13 +24,19 @@
 #define TG_MAP_LOG     "tg_log"
 #define TG_MAP_FSTATS  "tg_fam_stats"
 #define TG_MAP_RFILTER "tg_rule_filter"
+#define TG_MAP_PSTATS  "tg_port_stats"
 
 #define TG_PROG_NAME   "tidegate"
 #define TG_PIN_ROOT    "/sys/fs/bpf/tidegate"
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 7
+#define TG_LAYOUT_VERSION 8
+
+/* Rule ids fit the low bits of tg_source's rule word; its top byte is
+ * the port group's (userspace hands out no id beyond TG_RULE_ID_MAX). */
+#define TG_RULE_ID_BITS 24
+#define TG_RULE_ID_MAX  ((1U << TG_RULE_ID_BITS) - 1)
 
 /*
  * A traffic source: its address cut to the configured prefix. IPv4 is
@@ -47,8 +53,15 @@ struct tg_source {
 	 * Rule ids are never reused, so buckets of a rule deleted and added
 	 * again never carry over, and a shared /24's bucket never meets the
 	 * /32 bucket of its network address. */
-	__u32 rule;
+	__u32 rule : TG_RULE_ID_BITS;
+	/* A port group with a limit of its own (tg_ports, 2..): its buckets
+	 * are apart from the interface's, so a source's SSH attempts never
+	 * spend its HTTPS budget; 0 for every other bucket. In the rule
+	 * word's top byte: the key stays 20 bytes. */
+	__u32 group : 32 - TG_RULE_ID_BITS;
 } __attribute__((aligned(4)));
+
+_Static_assert(sizeof(struct tg_source) == 20, "a bucket's key is 20 bytes");
 
 /*
  * One source's bucket, kept as GCRA does: the theoretical arrival time
@@ -89,6 +102,8 @@ struct tg_rescale {
 			       * min(new/old interval, new/old cap), rounded up */
 	__u32 rule;           /* the buckets of this rule id (0: the default limit) */
 	__u32 raise;          /* 1: only raise debts; 0: only lower them */
+	__u32 group;          /* ...and of this port group (0: none) */
+	__u32 reserved;
 	__u64 seen;           /* out: buckets of that rule */
 	__u64 changed;        /* out: buckets rewritten */
 	__u64 contended;      /* out: left alone after losing every race */
@@ -145,6 +160,32 @@ enum tg_action {
  */
 #define TG_CONFIG_SLOTS 2
 
+/*
+ * Ports with a limit of their own. tg_ports holds each port's group:
+ * 0 not limited, TG_PG_DEFAULT the interface's limit, 2.. a group of
+ * tg_config.port_groups, whose buckets are keyed apart (tg_source.group).
+ * The group's limit lives in the config, so it flips with the rest; a
+ * port is pointed at a group only after the group is live, and away
+ * from it before the group is removed (user/live.c). Limit rules do not
+ * apply to a group's ports: its limit holds for every source; allow and
+ * deny rules do.
+ */
+#define TG_PG_NONE     0
+#define TG_PG_DEFAULT  1
+#define TG_PG_FIRST    2
+#define TG_PORT_GROUPS 16 /* ids 0..15: 14 groups of their own */
+
+struct tg_port_group {
+	__u64 interval_ns;    /* as tg_config's; 0: the group is not in use */
+	__u64 tolerance_ns;
+	__u64 rate_period_ns; /* the rate as written: rate_count per period */
+	__u32 rate_count;
+	__u32 burst;
+	__u16 port_lo;        /* the ports as written: port_lo-port_hi */
+	__u16 port_hi;
+	__u32 reserved;
+};
+
 struct tg_config {
 	__u64 interval_ns;  /* one token every interval_ns: period / count */
 	__u64 tolerance_ns; /* (burst - 1) * interval_ns */
@@ -194,6 +235,9 @@ struct tg_config {
 				   * chooses (tcp_rmem, rmem_max): a cookie
 				   * ACK's socket gets it, so we advertise it */
 	__u8 cookie_reserved[3];
+	/* Ports with a limit of their own, indexed by group id (the ids
+	 * below TG_PG_FIRST unused). */
+	struct tg_port_group port_groups[TG_PORT_GROUPS];
 };
 
 /*
@@ -343,12 +387,13 @@ struct tg_log_event {
 	__u8 action;          /* TG_ACT_* taken (DROP..REDIRECT) */
 	__u8 why;             /* TG_WHY_* */
 	__u8 flags;           /* TG_EV_* */
-	__u8 reserved;
+	__u8 port_group;      /* the bucket's tg_source.group (0: none) */
 };
 
 #define TG_LOG_RING_BYTES (256 * 1024)
 
-/* tg_ports: ARRAY indexed by destination port (host order); 1 = limited */
+/* tg_ports: ARRAY indexed by destination port (host order), value the
+ * port's group: TG_PG_NONE, TG_PG_DEFAULT or a group of its own */
 #define TG_PORTS_MAX 65536
 
 /*
@@ -470,6 +515,27 @@ struct tg_fam_counters {
 	__u64 dropped;    /* ...over the limit, dropped */
 	__u64 would_drop; /* ...over the limit in dry-run mode, passed */
 };
+
+/*
+ * tg_port_stats: a PERCPU_ARRAY indexed by port group (tg_ports' value),
+ * the limited SYNs of each: TG_PG_DEFAULT's are those the interface's
+ * limit (or a rule) decided. One list, as TG_COUNTERS:
+ *   X(field, label, help), exported as tidegate_port_syn_total{group,verdict}
+ */
+#define TG_PORT_COUNTERS(X)                                                     \
+	X(syn, , "SYNs to the group's ports: allowed + dropped + would_drop")   \
+	X(allowed, allowed, "within their bucket, passed")                      \
+	X(dropped, dropped, "over the limit or denied, dropped")                \
+	X(would_drop, would_drop, "over the limit in dry-run mode, passed")
+
+#define TG_PORT_COUNTER_FIELD(field, label, help) __u64 field;
+struct tg_port_counters {
+	TG_PORT_COUNTERS(TG_PORT_COUNTER_FIELD)
+};
+#undef TG_PORT_COUNTER_FIELD
+
+#define TG_PORT_COUNTER_ONE(field, label, help) +1
+#define TG_NR_PORT_COUNTERS (0 TG_PORT_COUNTERS(TG_PORT_COUNTER_ONE))
 
 /*
  * The load generator behind `tidegate flood` (bpf/flood.bpf.c): its

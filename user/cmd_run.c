@@ -41,6 +41,7 @@
 #include "metrics.h"
 #include "mirror.h"
 #include "output.h"
+#include "port_limits.h"
 #include "pins.h"
 #include "rules.h"
 #include "run.h"
@@ -88,6 +89,7 @@ static int snapshot(struct daemon *d, struct tg_metrics_iface *mifs, bool counte
 			continue;
 		o->readable = !tg_counters_read(mi->m.stats, &o->c) &&
 			      !tg_fam_counters_read(mi->m.fstats, o->fam);
+		o->ports_read = !tg_port_counters_read(mi->m.pstats, o->ports);
 		o->max_sources = mi->ic.limits.max_sources;
 		o->tracked = tg_sync_tracked(&d->sync, mi->ic.name);
 		if (mi->m.config >= 0) {
@@ -193,7 +195,8 @@ static bool limits_equal(const struct tg_limits *a, const struct tg_limits *b)
 	       !memcmp(&a->action, &b->action, sizeof(a->action)) &&
 	       a->rst_budget == b->rst_budget && a->log_interval == b->log_interval &&
 	       a->log_budget == b->log_budget && a->syn_cookies == b->syn_cookies &&
-	       a->cookie_budget == b->cookie_budget && a->new_source_rate == b->new_source_rate;
+	       a->cookie_budget == b->cookie_budget && a->new_source_rate == b->new_source_rate &&
+	       tg_port_limits_equal(a, b);
 }
 
 /*

@@ -2,6 +2,7 @@
 /* cmd_stats.c - tidegate stats: counters, once, or rates every few seconds. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,9 +11,11 @@
 #include "counters.h"
 #include "iface.h"
 #include "interrupt.h"
+#include "live.h"
 #include "numfmt.h"
 #include "output.h"
 #include "parse.h"
+#include "port_limits.h"
 
 static double now_s(void)
 {
@@ -109,11 +112,56 @@ static void watch_line(const struct tg_counter_def *defs[NR_WATCH_COLS],
 	fflush(stdout);
 }
 
-static struct json_object *stats_json(const char *ifname, const struct tg_counters *c)
+/*
+ * The limited SYNs by port group: the interface's limit (group 1, its
+ * --ports) and each group of its own in force, or no longer in force
+ * but with counts. NULL when the maps cannot be read.
+ */
+static struct json_object *port_groups_json(const struct tg_maps *m)
 {
-	struct json_object *o = tg_counters_json(c);
+	struct tg_port_counters pc[TG_PORT_GROUPS];
+	struct json_object *a;
+	struct tg_limits l;
+	char buf[64], *text;
+	int g, i;
+
+	if (tg_port_counters_read(m->pstats, pc) || tg_live_read(m, &l))
+		return NULL;
+	a = json_object_new_array();
+	for (g = TG_PG_DEFAULT; g < TG_PORT_GROUPS; g++) {
+		struct json_object *o;
+
+		if (g >= TG_PG_FIRST && !l.groups[g].hi && !pc[g].syn)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "group", json_object_new_int(g));
+		if (g == TG_PG_DEFAULT) {
+			text = tg_ports_text(&l.ports);
+			json_object_object_add(o, "ports", json_object_new_string(text ? text : ""));
+			free(text);
+		} else if (l.groups[g].hi) {
+			tg_port_range_format(&l.groups[g], buf, sizeof(buf));
+			json_object_object_add(o, "ports", json_object_new_string(buf));
+		} else {
+			json_object_object_add(o, "ports", NULL); /* removed since */
+		}
+		for (i = 0; i < TG_NR_PORT_COUNTERS; i++)
+			json_object_object_add(o, tg_port_counter_names[i],
+					       json_object_new_int64((int64_t)tg_port_counter_get(
+						       &pc[g], i)));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static struct json_object *stats_json(const char *ifname, const struct tg_counters *c,
+				      const struct tg_maps *m)
+{
+	struct json_object *o = tg_counters_json(c), *pg = port_groups_json(m);
 
 	json_object_object_add(o, "interface", json_object_new_string(ifname));
+	if (pg)
+		json_object_object_add(o, "port_groups", pg);
 	return o;
 }
 
@@ -142,7 +190,7 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 	/* JSON: the totals, then an object per interval with per_second.
 	 * Text: the totals, or a line of rates per interval. */
 	if (!interval || tg_out_json())
-		tg_out_print(stats_json(ifname, &cur));
+		tg_out_print(stats_json(ifname, &cur, &m));
 	if (!interval)
 		goto out;
 	if (!tg_out_json()) {
@@ -176,7 +224,7 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 			watch_line(defs, &prev, &cur, t_cur - t_prev);
 			continue;
 		}
-		o = stats_json(ifname, &cur);
+		o = stats_json(ifname, &cur, &m);
 		json_object_object_add(o, "per_second", rates_json(&prev, &cur, t_cur - t_prev));
 		tg_out_print(o);
 	}

@@ -161,6 +161,9 @@ static struct json_object *entry_json(const struct context *cx, const struct sam
 	tg_source_format(k->addr, len, buf, sizeof(buf));
 	json_object_object_add(o, "source", json_object_new_string(buf));
 	json_object_object_add(o, "rule", json_object_new_int64(k->rule));
+	/* A port group with a limit of its own (0: none): its buckets are
+	 * apart, so one source may be listed once per group. */
+	json_object_object_add(o, "port_group", json_object_new_int(k->group));
 	if (re) {
 		struct tg_cidr c;
 

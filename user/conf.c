@@ -42,6 +42,7 @@ struct raw_val {
 	char *text; /* NULL with set: a bare flag on the command line */
 	int line;   /* 0: the command line */
 	bool set;
+	int id;     /* the option of a list's line (raw_sect.rule) */
 };
 
 struct raw_sect {
@@ -49,7 +50,7 @@ struct raw_sect {
 	int line;
 	struct raw_val v[NR_KEYS];
 	int nrules;
-	struct raw_val rule[TG_CONF_MAX_RULES];
+	struct raw_val rule[TG_CONF_MAX_RULES]; /* the TG_OPT_FILE keys' lines, in order */
 };
 
 enum cur { CUR_NONE, CUR_DAEMON, CUR_DEFAULTS, CUR_IFACE, CUR_BAD };
@@ -315,13 +316,15 @@ static int handler(void *user, const char *section, const char *name, const char
 		vals = r->defaults.v;
 	else
 		vals = r->sect[r->cur_sect].v;
-	if (def->flags & TG_OPT_FILE) { /* the rules: one per line, all kept */
+	if (def->flags & TG_OPT_FILE) { /* rules, port limits: one per line, all kept */
 		struct raw_sect *s = r->cur == CUR_DEFAULTS ? &r->defaults : &r->sect[r->cur_sect];
 
 		if (s->nrules == TG_CONF_MAX_RULES) {
-			diag(r->diags, line, false, "more than %d rules", TG_CONF_MAX_RULES);
+			diag(r->diags, line, false, "more than %d rules and port limits",
+			     TG_CONF_MAX_RULES);
 			return 1;
 		}
+		s->rule[s->nrules].id = id;
 		set_val(&s->rule[s->nrules++], unq, line);
 		return 1;
 	}
@@ -357,6 +360,34 @@ static void free_raw(struct raw *r)
 	free(r);
 }
 
+/* With --port, --rate and --burst are the ports' own limit. */
+static bool port_owns(const struct tg_cmdline *cl, int id)
+{
+	return id == OPT_PORT || id == OPT_DEFAULT ||
+	       (cl->set[OPT_PORT] && (id == OPT_RATE || id == OPT_BURST));
+}
+
+/* run IFACE --port PORTS --rate RATE [--burst N]: a port-limit line. */
+static void port_from_cli(struct raw *r, struct raw_sect *s, const struct tg_cmdline *cl)
+{
+	char text[MAX_LINE + 1];
+
+	if (!cl->set[OPT_RATE] || cl->set[OPT_DEFAULT]) {
+		diag(r->diags, 0, false, "--port %s: run takes --rate RATE [--burst N] with it "
+					 "(ports without a limit of their own are --ports')",
+		     cl->val[OPT_PORT]);
+		return;
+	}
+	if (s->nrules == TG_CONF_MAX_RULES) {
+		diag(r->diags, 0, false, "more than %d rules and port limits", TG_CONF_MAX_RULES);
+		return;
+	}
+	snprintf(text, sizeof(text), "%s %s%s%s", cl->val[OPT_PORT], cl->val[OPT_RATE],
+		 cl->set[OPT_BURST] ? " --burst " : "", cl->set[OPT_BURST] ? cl->val[OPT_BURST] : "");
+	s->rule[s->nrules].id = OPT_PORT_LIMIT;
+	set_val(&s->rule[s->nrules++], text, 0);
+}
+
 /* The command line of run, laid over the file: the daemon's options
  * over [daemon], an interface's over each interface it names. */
 static void apply_cli(struct raw *r, const struct tg_cmdline *cl)
@@ -376,8 +407,10 @@ static void apply_cli(struct raw *r, const struct tg_cmdline *cl)
 		s = find_sect(r, cl->pos[p]);
 		if (!s)
 			s = add_sect(r, cl->pos[p], 0);
+		if (s && cl->set[OPT_PORT])
+			port_from_cli(r, s, cl);
 		for (id = 0; s && id < OPT__MAX; id++)
-			if (cl->set[id] && tg_opt_per_iface(id))
+			if (cl->set[id] && tg_opt_per_iface(id) && !port_owns(cl, id))
 				set_val(&s->v[id], cl->val[id], 0);
 	}
 	if (cl->set[OPT_DRY_RUN] && cl->set[OPT_NO_DRY_RUN])
@@ -563,15 +596,17 @@ static void resolve_iface(struct raw *r, const struct raw_sect *s, struct tg_ifa
 					"(set zone = NAME for this interface)", ic->zone,
 		     sizeof(ic->zone) - 1);
 
-	/* Rules: the defaults' and then the section's, all of them. */
+	/* Rules and port limits: the defaults' and then the section's, all. */
 	for (i = 0; i < r->defaults.nrules + s->nrules; i++) {
 		v = i < r->defaults.nrules ? &r->defaults.rule[i] : &s->rule[i - r->defaults.nrules];
-		if (tg_iface_set(ic, OPT_RULE, v->text, why, sizeof(why))) {
-			diag(d, v->line, false, "%s: %s", what(v, OPT_RULE, w, sizeof(w)), why);
+		if (tg_iface_set(ic, v->id, v->text, why, sizeof(why))) {
+			diag(d, v->line, false, "%s: %s", what(v, v->id, w, sizeof(w)), why);
 			continue;
 		}
-		ic->rules[ic->nrules - 1].line = v->line;
+		if (v->id == OPT_RULE)
+			ic->rules[ic->nrules - 1].line = v->line;
 	}
+
 }
 
 /* In line order, as a compiler would list them; stable. */

@@ -74,6 +74,46 @@ int tg_fam_counters_read(int fstats_fd, struct tg_fam_counters sum[TG_NR_FAMILIE
 	return err;
 }
 
+#define TG_PORT_COUNTER_NAME(field, label, help) #field,
+#define TG_PORT_COUNTER_LABEL(field, label, help) #label,
+const char *const tg_port_counter_names[TG_NR_PORT_COUNTERS] = {
+	TG_PORT_COUNTERS(TG_PORT_COUNTER_NAME)
+};
+const char *const tg_port_counter_labels[TG_NR_PORT_COUNTERS] = {
+	TG_PORT_COUNTERS(TG_PORT_COUNTER_LABEL)
+};
+#undef TG_PORT_COUNTER_NAME
+#undef TG_PORT_COUNTER_LABEL
+
+_Static_assert(sizeof(struct tg_port_counters) == TG_NR_PORT_COUNTERS * sizeof(__u64),
+	       "struct tg_port_counters holds only the rows of TG_PORT_COUNTERS");
+
+int tg_port_counters_read(int pstats_fd, struct tg_port_counters sum[TG_PORT_GROUPS])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct tg_port_counters *percpu;
+	__u32 g;
+	int cpu, i, err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	percpu = calloc((size_t)ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	memset(sum, 0, TG_PORT_GROUPS * sizeof(*sum));
+	for (g = 0; g < TG_PORT_GROUPS && !err; g++) {
+		if (bpf_map_lookup_elem(pstats_fd, &g, percpu)) {
+			err = -errno;
+			break;
+		}
+		for (cpu = 0; cpu < ncpu; cpu++)
+			for (i = 0; i < TG_NR_PORT_COUNTERS; i++)
+				((__u64 *)&sum[g])[i] += tg_port_counter_get(&percpu[cpu], i);
+	}
+	free(percpu);
+	return err;
+}
+
 struct json_object *tg_counters_json(const struct tg_counters *c)
 {
 	struct json_object *o = json_object_new_object();

@@ -12,6 +12,7 @@
 #include "attach.h"
 #include "limit_opts.h"
 #include "output.h"
+#include "port_limits.h"
 
 static int parse_num(const char *text, __u64 min, __u64 max, __u64 *out, char *why,
 		     size_t whylen)
@@ -116,6 +117,8 @@ int tg_limit_set(struct tg_limits *l, int id, const char *text, char *why, size_
 	case OPT_COOKIE_BUDGET:
 		return parse_per_second(text, TG_MAX_COOKIE_BUDGET, &l->cookie_budget, why,
 					whylen) ? -EINVAL : 0;
+	case OPT_PORT_LIMIT:
+		return tg_port_limit_parse(l, text, why, whylen) ? -EINVAL : 0;
 	}
 	snprintf(why, whylen, "not a limit");
 	return -ENOENT;
@@ -182,16 +185,65 @@ int tg_iface_set(struct tg_iface_conf *ic, int id, const char *text, char *why,
 	return tg_limit_set(&ic->limits, id, text, why, whylen);
 }
 
+/*
+ * --port PORTS with --rate and --burst (their limit) or --default: the
+ * ports' own limit, not the interface's. Checked whole before it is
+ * applied, so a bad value changes nothing.
+ */
+static int apply_port(const struct tg_cmdline *cl, struct tg_limits *l)
+{
+	struct tg_rate rate;
+	__u64 burst = 0;
+	char why[200];
+	__u16 lo, hi;
+	int err;
+
+	if (tg_port_range_parse(cl->val[OPT_PORT], &lo, &hi, why, sizeof(why)))
+		return tg_fail(TG_EXIT_USAGE, "--port '%s': %s", cl->val[OPT_PORT], why);
+	if (cl->set[OPT_DEFAULT]) {
+		if (cl->set[OPT_RATE] || cl->set[OPT_BURST])
+			return tg_fail(TG_EXIT_USAGE, "--port %s: --default and --%s contradict "
+				       "each other", cl->val[OPT_PORT],
+				       cl->set[OPT_RATE] ? "rate" : "burst");
+		err = tg_port_limit_default(l, lo, hi, why, sizeof(why));
+	} else {
+		if (cl->set[OPT_RATE] && tg_rate_parse(cl->val[OPT_RATE], &rate, why, sizeof(why)))
+			return tg_fail(TG_EXIT_USAGE, "--rate '%s': %s", cl->val[OPT_RATE], why);
+		if (cl->set[OPT_BURST] && tg_parse_u64(cl->val[OPT_BURST], 1, TG_MAX_BURST, &burst))
+			return tg_fail(TG_EXIT_USAGE, "--burst '%s': expected a whole number from 1 "
+				       "to %llu", cl->val[OPT_BURST], TG_MAX_BURST);
+		if (!cl->set[OPT_RATE] && !cl->set[OPT_BURST])
+			return tg_fail(TG_EXIT_USAGE, "--port %s: give --rate RATE [--burst N], "
+				       "or --default", cl->val[OPT_PORT]);
+		err = tg_port_limit_put(l, lo, hi, cl->set[OPT_RATE] ? &rate : NULL, burst, why,
+					sizeof(why));
+	}
+	if (err)
+		return tg_fail(TG_EXIT_USAGE, "--port '%s': %s", cl->val[OPT_PORT], why);
+	return 0;
+}
+
+/* With --port, --rate and --burst are the ports' (apply_port). */
+static bool port_takes(const struct tg_cmdline *cl, int id)
+{
+	return id == OPT_PORT || id == OPT_DEFAULT ||
+	       (cl->set[OPT_PORT] && (id == OPT_RATE || id == OPT_BURST));
+}
+
 int tg_iface_opts_apply(const struct tg_cmdline *cl, struct tg_iface_conf *ic)
 {
 	struct tg_config cfg;
 	char why[160];
-	int id;
+	int id, ret;
 
 	if (cl->set[OPT_DRY_RUN] && cl->set[OPT_NO_DRY_RUN])
 		return tg_fail(TG_EXIT_USAGE, "--dry-run and --enforce contradict each other");
+	if (cl->set[OPT_DEFAULT] && !cl->set[OPT_PORT])
+		return tg_fail(TG_EXIT_USAGE, "--default: name the ports with --port PORTS");
+	if (cl->set[OPT_PORT] && (ret = apply_port(cl, &ic->limits)))
+		return ret;
 	for (id = 0; id < OPT__MAX; id++) {
-		if (!cl->set[id] || !tg_opt_per_iface(id))
+		if (!cl->set[id] || !tg_opt_per_iface(id) || port_takes(cl, id))
 			continue;
 		if (tg_iface_set(ic, id, cl->val[id], why, sizeof(why)))
 			return tg_fail(TG_EXIT_USAGE, "--%s '%s': %s", tg_opt_defs[id].name,
@@ -201,6 +253,35 @@ int tg_iface_opts_apply(const struct tg_cmdline *cl, struct tg_iface_conf *ic)
 	if (tg_limits_to_config(&ic->limits, &cfg, why, sizeof(why)))
 		return tg_fail(TG_EXIT_USAGE, "%s", why);
 	return 0;
+}
+
+/* The ports with a limit of their own: one object per group, by id. */
+static struct json_object *port_limits_json(const struct tg_limits *l)
+{
+	struct json_object *a = json_object_new_array();
+	char buf[64];
+	int g;
+
+	for (g = TG_PG_FIRST; g < TG_PORT_GROUPS; g++) {
+		const struct tg_port_limit *pl = &l->groups[g];
+		struct json_object *o;
+
+		if (!pl->hi)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "group", json_object_new_int(g));
+		tg_port_range_format(pl, buf, sizeof(buf));
+		json_object_object_add(o, "ports", json_object_new_string(buf));
+		tg_rate_format(&pl->rate, buf, sizeof(buf));
+		json_object_object_add(o, "rate", json_object_new_string(buf));
+		json_object_object_add(o, "burst", json_object_new_int64((int64_t)(
+			pl->burst ? pl->burst : pl->rate.count)));
+		json_object_object_add(o, "interval_ns",
+				       json_object_new_int64((int64_t)tg_rate_interval_ns(&pl->rate)));
+		tg_json_rate_add(o, "rate_", &pl->rate);
+		json_object_array_add(a, o);
+	}
+	return a;
 }
 
 struct json_object *tg_limit_json(const struct tg_limits *l, int id)
@@ -245,6 +326,8 @@ struct json_object *tg_limit_json(const struct tg_limits *l, int id)
 	case OPT_COOKIE_BUDGET:
 		snprintf(buf, sizeof(buf), "%u/second", l->cookie_budget);
 		return json_object_new_string(buf);
+	case OPT_PORT_LIMIT:
+		return port_limits_json(l);
 	}
 	return NULL;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "limits.h"
+#include "port_limits.h"
 
 void tg_limits_default(struct tg_limits *l)
 {
@@ -127,6 +128,37 @@ int tg_limit_check(const struct tg_rate *rate, __u64 burst, __u64 *interval_ns,
 	return 0;
 }
 
+/* Each group's limit, checked as the interface's is. */
+static int port_groups_to_config(const struct tg_limits *l, struct tg_config *cfg, char *why,
+				 size_t whylen)
+{
+	char sub[160], ports[16];
+	int g;
+
+	for (g = TG_PG_FIRST; g < TG_PORT_GROUPS; g++) {
+		const struct tg_port_limit *pl = &l->groups[g];
+		struct tg_port_group *pg = &cfg->port_groups[g];
+		__u64 burst = pl->burst ? pl->burst : pl->rate.count;
+		int err;
+
+		if (!pl->hi)
+			continue;
+		err = tg_limit_check(&pl->rate, burst, &pg->interval_ns, &pg->tolerance_ns, sub,
+				     sizeof(sub));
+		if (err) {
+			tg_port_range_format(pl, ports, sizeof(ports));
+			snprintf(why, whylen, "port %s: %s", ports, sub);
+			return err;
+		}
+		pg->rate_period_ns = pl->rate.period_ns;
+		pg->rate_count = (__u32)pl->rate.count;
+		pg->burst = (__u32)burst;
+		pg->port_lo = pl->lo;
+		pg->port_hi = pl->hi;
+	}
+	return 0;
+}
+
 int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *why,
 			size_t whylen)
 {
@@ -178,6 +210,9 @@ int tg_limits_to_config(const struct tg_limits *l, struct tg_config *cfg, char *
 	}
 
 	memset(cfg, 0, sizeof(*cfg));
+	err = port_groups_to_config(l, cfg, why, whylen);
+	if (err)
+		return err;
 	cfg->interval_ns = interval;
 	cfg->tolerance_ns = tolerance;
 	cfg->v4_mask = tg_prefix_mask_v4(l->v4_prefix);
@@ -231,4 +266,16 @@ void tg_limits_from_config(const struct tg_config *cfg, struct tg_limits *l)
 	l->syn_cookies = cfg->cookie_mode;
 	l->cookie_budget = cfg->cookie_budget ? cfg->cookie_budget : TG_DEFAULT_COOKIE_BUDGET;
 	l->new_source_rate = cfg->new_source_rate;
+	for (int g = TG_PG_FIRST; g < TG_PORT_GROUPS; g++) {
+		const struct tg_port_group *pg = &cfg->port_groups[g];
+
+		if (!pg->interval_ns)
+			continue;
+		l->groups[g] = (struct tg_port_limit){
+			.lo = pg->port_lo,
+			.hi = pg->port_hi,
+			.rate = { .count = pg->rate_count, .period_ns = pg->rate_period_ns },
+			.burst = pg->burst,
+		};
+	}
 }

@@ -55,6 +55,14 @@ struct tg_act {
 	__u32 ifindex;
 };
 
+/* A port group with a limit of its own (tidegate.h: struct
+ * tg_port_group), as the operator states it; user/port_limits.c. */
+struct tg_port_limit {
+	__u16 lo, hi;        /* the ports lo-hi; hi 0: the slot is free */
+	struct tg_rate rate;
+	__u64 burst;         /* 0: the count of the rate */
+};
+
 struct tg_limits {
 	struct tg_rate rate;
 	__u64 burst; /* 0: the count of the rate */
@@ -71,6 +79,9 @@ struct tg_limits {
 	__u32 syn_cookies;     /* TG_COOKIES_* */
 	__u32 cookie_budget;   /* SYN-ACKs per second; also the burst */
 	__u32 new_source_rate; /* per second; 0: derived from max_sources */
+	/* By group id (tg_ports' value); below TG_PG_FIRST unused. A
+	 * group's ports are limited whether or not they are in ports. */
+	struct tg_port_limit groups[TG_PORT_GROUPS];
 };
 
 /* "off" / "on" / "auto" into a TG_COOKIES_*; -EINVAL otherwise. */

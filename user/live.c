@@ -7,12 +7,14 @@
 
 #include <bpf/bpf.h>
 
+#include "buckets.h"
 #include "cfgslots.h"
 #include "clock.h"
 #include "cookie_facts.h"
 #include "live.h"
 #include "rescale.h"
 #include "log.h"
+#include "port_limits.h"
 #include "rule_filter.h"
 #include "rules.h"
 
@@ -34,8 +36,9 @@ static int read_ports(int fd, struct tg_portset *set)
 		err = -errno;
 		goto out;
 	}
+	/* The interface's limited ports; a group's are in the config. */
 	for (i = 0; i < count; i++)
-		if (vals[i] && keys[i] < TG_PORTS_MAX)
+		if (vals[i] == TG_PG_DEFAULT && keys[i] < TG_PORTS_MAX)
 			tg_portset_add(set, keys[i]);
 out:
 	free(keys);
@@ -185,7 +188,8 @@ int tg_live_next_rule_id(const struct tg_maps *m, __u32 *id)
 	err = tg_config_read(m->config, m->config_gen, &cfg);
 	if (err)
 		return err;
-	if (cfg.rule_seq == UINT32_MAX)
+	/* Past TG_RULE_ID_MAX an id would not fit a bucket's key. */
+	if (cfg.rule_seq >= TG_RULE_ID_MAX)
 		return -ENOSPC;
 	*id = ++cfg.rule_seq;
 	return tg_config_write(m->config, m->config_gen, &cfg);
@@ -203,51 +207,127 @@ static int apply_config(void *arg)
 	return write_config(w->m, w->cfg);
 }
 
-int tg_live_write(const struct tg_maps *m, const struct tg_limits *l,
-		  const struct tg_limits *old)
+/* Each port whose group changes from old's to l's: with gaining, those
+ * limited in l (a group or the interface's); without, those that are
+ * limited no more. */
+static int write_ports(const struct tg_maps *m, const struct tg_limits *l,
+		       const struct tg_limits *old, bool gaining)
 {
-	struct tg_config cfg, cur = { 0 };
-	struct config_write w = { m, &cfg };
-	struct tg_gcra from, to;
-	char why[160];
 	unsigned int port;
 	int err;
 
-	err = tg_limits_to_config(l, &cfg, why, sizeof(why));
-	if (err) {
-		tg_err("%s", why);
-		return err;
-	}
-	/* Rule ids are never handed out twice, whatever l says; the SYN
-	 * cookie facts of the host are attach's to write, not ours. */
-	if (!tg_config_read(m->config, m->config_gen, &cur)) {
-		if (cur.rule_seq > cfg.rule_seq)
-			cfg.rule_seq = cur.rule_seq;
-		tg_cookies_keep_facts(&cfg, &cur);
-		tg_cookies_sysctls(&cfg, cur.cookie_opts & TG_COPT_TC);
-	}
-	/* The default limit's buckets keep their tokens (a fresh table's
-	 * config is all zeros: nothing to carry). */
-	from = (struct tg_gcra){ cur.interval_ns, cur.tolerance_ns };
-	to = (struct tg_gcra){ cfg.interval_ns, cfg.tolerance_ns };
-	err = tg_rescale_change(m->buckets, 0, &from, &to, 0, apply_config, &w, NULL);
-	if (err)
-		return err;
-	/* Add the new ports first, then clear the old: a port kept in both
-	 * sets is never unprotected for a moment. */
 	for (port = 1; port < TG_PORTS_MAX; port++) {
-		bool want = tg_portset_has(&l->ports, port);
-		bool had = old && tg_portset_has(&old->ports, port);
+		__u8 want = tg_port_group_of(l, port);
+		__u8 had = old ? tg_port_group_of(old, port) : TG_PG_NONE;
 
-		if (want && !had && (err = write_port(m->ports, port, 1)))
-			return err;
-	}
-	for (port = 1; old && port < TG_PORTS_MAX; port++) {
-		if (tg_portset_has(&old->ports, port) && !tg_portset_has(&l->ports, port) &&
-		    (err = write_port(m->ports, port, 0)))
+		if (want == had || (want != TG_PG_NONE) != gaining)
+			continue;
+		if ((err = write_port(m->ports, port, want)))
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * A new limit for the buckets of one port group (key_group: 0 the
+ * interface's), then cfg written; each rescaled as rescale.h says.
+ */
+static int change_limit(const struct tg_maps *m, __u32 key_group, const struct tg_gcra *from,
+			const struct tg_gcra *to, struct config_write *w)
+{
+	return tg_rescale_change(m->buckets, 0, key_group, from, to, 0, apply_config, w, NULL);
+}
+
+/* Forget the buckets of a group id about to be given to new ports: a
+ * group removed earlier may have left some, charged at its limit. */
+static int purge_group(const struct tg_maps *m, __u32 group, __u32 max_sources)
+{
+	struct tg_bucket_read r = { 0 };
+	size_t i;
+	int err;
+
+	err = tg_buckets_read(m->buckets, tg_buckets_limit(max_sources), TG_BUCKETS_BATCH, &r);
+	for (i = 0; !err && i < r.n; i++)
+		if (r.keys[i].group == group)
+			bpf_map_delete_elem(m->buckets, &r.keys[i]);
+	tg_buckets_free(&r);
+	return err;
+}
+
+/*
+ * Write l over old (NULL: a fresh table). A port is pointed at a group
+ * only once the group's limit is live, and away from a group before it
+ * is removed: first the config with the groups of both (l's limit for
+ * a group in both, each change rescaled), then the ports, then l's
+ * config alone. Ports that gain protection are written before those
+ * that lose it, so a port kept is never unprotected for a moment.
+ */
+int tg_live_write(const struct tg_maps *m, const struct tg_limits *want,
+		  const struct tg_limits *old)
+{
+	struct tg_config cfg, cur = { 0 }, final;
+	struct config_write w = { m, &cfg };
+	struct tg_limits *l, in_force;
+	struct tg_gcra from, to;
+	char why[160];
+	int err, g, read_err;
+
+	read_err = tg_config_read(m->config, m->config_gen, &cur);
+	if (read_err)
+		memset(&cur, 0, sizeof(cur)); /* nothing in force to keep */
+	l = malloc(sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	*l = *want;
+	tg_limits_from_config(&cur, &in_force);
+	err = tg_port_groups_align(l, &in_force, why, sizeof(why)) ?:
+	      tg_limits_to_config(l, &final, why, sizeof(why));
+	if (err) {
+		tg_err("%s", why);
+		goto out;
+	}
+	/* Rule ids are never handed out twice, whatever l says; the SYN
+	 * cookie facts of the host are attach's to write, not ours. */
+	if (!read_err) {
+		if (cur.rule_seq > final.rule_seq)
+			final.rule_seq = cur.rule_seq;
+		tg_cookies_keep_facts(&final, &cur);
+		tg_cookies_sysctls(&final, cur.cookie_opts & TG_COPT_TC);
+	}
+	/* The groups in force stay until no port points at them. */
+	cfg = final;
+	for (g = TG_PG_FIRST; g < TG_PORT_GROUPS; g++) {
+		if (cur.port_groups[g].interval_ns)
+			cfg.port_groups[g] = cur.port_groups[g]; /* a change: below */
+		else if (final.port_groups[g].interval_ns &&
+			 (err = purge_group(m, (__u32)g, final.max_sources)))
+			goto out;
+	}
+	/* The default limit's buckets keep their tokens (a fresh table's
+	 * config is all zeros: nothing to carry), and so do each group's. */
+	from = (struct tg_gcra){ cur.interval_ns, cur.tolerance_ns };
+	to = (struct tg_gcra){ cfg.interval_ns, cfg.tolerance_ns };
+	err = change_limit(m, 0, &from, &to, &w);
+	for (g = TG_PG_FIRST; !err && g < TG_PORT_GROUPS; g++) {
+		const struct tg_port_group *was = &cur.port_groups[g], *now = &final.port_groups[g];
+
+		if (!was->interval_ns || !now->interval_ns || !memcmp(was, now, sizeof(*was)))
+			continue;
+		from = (struct tg_gcra){ was->interval_ns, was->tolerance_ns };
+		to = (struct tg_gcra){ now->interval_ns, now->tolerance_ns };
+		cfg.port_groups[g] = *now;
+		err = change_limit(m, (__u32)g, &from, &to, &w);
+	}
+	if (err)
+		goto out;
+	err = write_ports(m, l, old, true) ?: write_ports(m, l, old, false);
+	if (err || !memcmp(&cfg, &final, sizeof(cfg)))
+		goto out;
+	cfg = final;
+	err = apply_config(&w);
+out:
+	free(l);
+	return err;
 }
 
 int tg_live_rule_del(const struct tg_maps *m, const struct tg_rule_key *key, struct tg_rule *r)
@@ -319,7 +399,8 @@ static int rule_put(const struct tg_maps *m, const struct tg_rule_spec *spec,
 		struct tg_gcra from = { have->interval_ns, have->tolerance_ns };
 		struct tg_gcra to = { want->interval_ns, want->tolerance_ns };
 
-		err = tg_rescale_change(m->buckets, want->id, &from, &to, 0, write_rule, &w, NULL);
+		err = tg_rescale_change(m->buckets, want->id, 0, &from, &to, 0, write_rule, &w,
+					NULL);
 	} else {
 		err = write_rule(&w);
 	}

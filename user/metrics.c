@@ -7,6 +7,7 @@
 #include "counters.h"
 #include "metrics.h"
 #include "numfmt.h"
+#include "port_limits.h"
 
 static const char *const fam_names[TG_NR_FAMILIES] = { "ipv4", "ipv6" };
 
@@ -224,6 +225,88 @@ static void render_limits(FILE *f, const struct tg_metrics_iface *ifs, int n)
 	}
 }
 
+/* A port group's labels: its id and its ports (the interface's
+ * --ports for group 1; empty for a group removed since). */
+static void port_group_labels(const struct tg_metrics_iface *m, int g, char *buf, size_t len)
+{
+	char ports[64] = "";
+	char *text = NULL;
+	size_t n;
+
+	if (m->limits_read && g == TG_PG_DEFAULT)
+		text = tg_ports_text(&m->limits.ports);
+	else if (m->limits_read && m->limits.groups[g].hi)
+		tg_port_range_format(&m->limits.groups[g], ports, sizeof(ports));
+	n = (size_t)snprintf(buf, len, ",group=\"%d\",ports=\"", g);
+	if (n < len)
+		snprintf(buf + n, len - n, "%s\"", text ? text : ports);
+	free(text);
+}
+
+/*
+ * tg_port_stats: the limited SYNs of each port group by verdict (the
+ * rows of TG_PORT_COUNTERS with a label; syn is their sum), and each
+ * group's own limit. Groups without counts and not in force are left
+ * out.
+ */
+static void render_port_groups(FILE *f, const struct tg_metrics_iface *ifs, int n)
+{
+	static const char *const labels[] = {
+#define TG_PORT_LABEL(field, label, help) #label,
+		TG_PORT_COUNTERS(TG_PORT_LABEL)
+#undef TG_PORT_LABEL
+	};
+	char lab[600], extra[700];
+	int i, g, k;
+
+	head(f, "tidegate_port_syn_total", "counter",
+	     "SYNs to limited ports by port group (1: the interface's limit; 2 on: a "
+	     "--port limit of its own) and verdict.");
+	for (i = 0; i < n; i++) {
+		for (g = TG_PG_DEFAULT; ifs[i].ports_read && g < TG_PORT_GROUPS; g++) {
+			if (g >= TG_PG_FIRST && !ifs[i].ports[g].syn &&
+			    !(ifs[i].limits_read && ifs[i].limits.groups[g].hi))
+				continue;
+			port_group_labels(&ifs[i], g, lab, sizeof(lab));
+			for (k = 0; k < TG_NR_PORT_COUNTERS; k++) {
+				if (!labels[k][0])
+					continue; /* the total: the sum of the samples */
+				snprintf(extra, sizeof(extra), "%s,verdict=\"%s\"", lab, labels[k]);
+				iface_sample(f, "tidegate_port_syn_total", ifs[i].name, extra,
+					     tg_port_counter_get(&ifs[i].ports[g], k));
+			}
+		}
+	}
+	head(f, "tidegate_port_limit_rate_per_second", "gauge",
+	     "The per-source rate of a port group with a limit of its own, SYNs per second.");
+	for (i = 0; i < n; i++)
+		for (g = TG_PG_FIRST; ifs[i].limits_read && g < TG_PORT_GROUPS; g++) {
+			const struct tg_port_limit *pl = &ifs[i].limits.groups[g];
+			char num[TG_NUM_MAX];
+
+			if (!pl->hi)
+				continue;
+			port_group_labels(&ifs[i], g, lab, sizeof(lab));
+			fprintf(f, "tidegate_port_limit_rate_per_second{interface=\"");
+			label(f, ifs[i].name);
+			fprintf(f, "\"%s} %s\n", lab,
+				tg_num_format((double)pl->rate.count * 1e9 / (double)pl->rate.period_ns,
+					     num));
+		}
+	head(f, "tidegate_port_limit_burst", "gauge",
+	     "The per-source burst of a port group with a limit of its own, SYNs.");
+	for (i = 0; i < n; i++)
+		for (g = TG_PG_FIRST; ifs[i].limits_read && g < TG_PORT_GROUPS; g++) {
+			const struct tg_port_limit *pl = &ifs[i].limits.groups[g];
+
+			if (!pl->hi)
+				continue;
+			port_group_labels(&ifs[i], g, lab, sizeof(lab));
+			iface_sample(f, "tidegate_port_limit_burst", ifs[i].name, lab,
+				     pl->burst ? pl->burst : pl->rate.count);
+		}
+}
+
 static void render_ifaces(FILE *f, const struct tg_metrics_iface *ifs, int n)
 {
 	size_t c, e;
@@ -260,6 +343,7 @@ static void render_ifaces(FILE *f, const struct tg_metrics_iface *ifs, int n)
 			iface_sample(f, "tidegate_rules", ifs[i].name, NULL,
 				     (unsigned long long)ifs[i].rules);
 	render_limits(f, ifs, n);
+	render_port_groups(f, ifs, n);
 }
 
 static void gauge(FILE *f, const char *name, const char *help, double v)

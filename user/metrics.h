@@ -28,6 +28,8 @@ struct tg_metrics_iface {
 	int rules; /* in the rule table; < 0: unknown */
 	struct tg_counters c;
 	struct tg_fam_counters fam[TG_NR_FAMILIES];
+	bool ports_read; /* ports: the limited SYNs by port group */
+	struct tg_port_counters ports[TG_PORT_GROUPS];
 	__u64 tracked; /* sources in tg_buckets at the last sync cycle */
 	__u32 max_sources;
 };

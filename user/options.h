@@ -109,6 +109,15 @@
 	X(COOKIE_BUDGET, "cookie-budget", 0, "RATE", LIMIT, 0, "5000/second",                  \
 	  "SYN cookie SYN-ACKs from all sources together; over it, drop (default "            \
 	  STR(TG_DEFAULT_COOKIE_BUDGET) "/second)")                                            \
+	X(PORT, "port", 0, "PORTS", LIMIT, TG_OPT_CMDLINE, NULL,                               \
+	  "a port or range (22, 8000-8080) whose own limit --rate and --burst then give, "    \
+	  "or --default removes; flood: the one TCP destination port (default 80)")           \
+	X(PORT_LIMIT, "port-limit", 0, "PORTS RATE [--burst N]", LIMIT, TG_OPT_FILE,           \
+	  "22 3/minute --burst 2",                                                             \
+	  "ports with a limit of their own, as 'set IFACE --port PORTS --rate RATE' gives "   \
+	  "it")                                                                                \
+	X(DEFAULT, "default", 0, NULL, LIMIT, TG_OPT_CMDLINE, NULL,                             \
+	  "with --port: the ports go back to the interface's limit")                          \
 	X(RULE, "rule", 0, "CIDR allow|deny|limit ...", LIMIT, TG_OPT_FILE,                    \
 	  "198.51.100.0/24 deny", "a rule, as 'tidegate rule add IFACE' takes its words")     \
 	/* Commands' own */                                                                    \
@@ -118,7 +127,6 @@
 	X(DST_IP, "dst-ip", 0, "IP", COMMAND, 0, NULL, "the flooded host's IPv4 or IPv6 address") \
 	X(DST_MAC, "dst-mac", 0, "MAC", COMMAND, 0, NULL,                                      \
 	  "the MAC frames are sent to: the veth peer's, aa:bb:cc:dd:ee:ff")                   \
-	X(PORT, "port", 0, "PORT", COMMAND, 0, NULL, "TCP destination port (default 80)")      \
 	X(SRC, "src", 0, "IP", COMMAND, 0, NULL,                                                \
 	  "first source address (default 198.19.0.0 or 2001:db8:19::)")                      \
 	X(SRC_PREFIX, "src-prefix", 0, "LEN", COMMAND, 0, NULL,                                 \

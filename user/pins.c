@@ -64,6 +64,8 @@ static const struct map_layout layouts[] = {
 	  sizeof(struct tg_fam_counters), TG_NR_FAMILIES },
 	{ TG_MAP_RFILTER, FD(rfilter), BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 	  sizeof(struct tg_rule_filter), 1 },
+	{ TG_MAP_PSTATS, FD(pstats), BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+	  sizeof(struct tg_port_counters), TG_PORT_GROUPS },
 };
 
 #define NR_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))

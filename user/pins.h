@@ -28,6 +28,7 @@ struct tg_maps {
 	int log;
 	int fstats; /* tg_fam_stats */
 	int rfilter; /* tg_rule_filter */
+	int pstats;  /* tg_port_stats */
 };
 
 /* Every fd -1. */

@@ -51,7 +51,7 @@ static int run_pass(int prog_fd, struct tg_rescale *r, bool raise, struct tg_res
 	return 0;
 }
 
-int tg_rescale_change(int buckets_fd, __u32 rule, const struct tg_gcra *from,
+int tg_rescale_change(int buckets_fd, __u32 rule, __u32 group, const struct tg_gcra *from,
 		      const struct tg_gcra *to, __u64 now_ns, int (*apply)(void *arg),
 		      void *arg, struct tg_rescale_result *res)
 {
@@ -63,6 +63,7 @@ int tg_rescale_change(int buckets_fd, __u32 rule, const struct tg_gcra *from,
 		.old_cap_ns = from->interval_ns + from->tolerance_ns,
 		.new_cap_ns = to->interval_ns + to->tolerance_ns,
 		.rule = rule,
+		.group = group,
 	};
 	struct rescale_bpf *skel;
 	int err, prog_fd;

@@ -382,9 +382,10 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 		if (b->tat_ns <= now)
 			continue; /* full: no key (it expires by itself), nothing to keep */
 		/* A rule's bucket is keyed by the rule's id, which a restore
-		 * into a new trie would not give back: only the default
-		 * limit's buckets are mirrored. */
-		if (p->rd.keys[i].rule)
+		 * into a new trie would not give back, and a port group's by
+		 * an id of this machine's: only the default limit's buckets
+		 * are mirrored. */
+		if (p->rd.keys[i].rule || p->rd.keys[i].group)
 			continue;
 		/* Cut with an earlier prefix ('tidegate set --v4-prefix'): no
 		 * key fits it, and the program no longer looks it up. */

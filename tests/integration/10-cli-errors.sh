@@ -52,6 +52,20 @@ test_bad_ports() {
 	expect_fail 2 70000 set "$IF" --ports 70000
 }
 
+# --port PORTS with its own --rate/--burst, or --default.
+test_bad_port_limit() {
+	local p
+	for p in 0 70000 22-10 22,23 ssh "22-"; do
+		expect_fail 2 "$p" attach "$IF" --port "$p" --rate 3/minute
+	done
+	expect_fail 2 3/fortnight attach "$IF" --port 22 --rate 3/fortnight
+	expect_fail 2 "'0'" set "$IF" --port 22 --burst 0
+	expect_fail 2 --rate attach "$IF" --port 22           # neither a limit nor --default
+	expect_fail 2 --default attach "$IF" --port 22 --default --rate 3/minute
+	expect_fail 2 --port set "$IF" --default               # --default of what
+	expect_fail 2 "port 22" attach "$IF" --port 22 --rate 1/day --burst 999999999
+}
+
 test_bad_prefix() {
 	expect_fail 2 0 attach "$IF" --v4-prefix 0
 	expect_fail 2 33 attach "$IF" --v4-prefix 33
@@ -131,6 +145,7 @@ test_help() {
 test_unknown_option
 test_bad_rate
 test_bad_ports
+test_bad_port_limit
 test_bad_prefix
 test_unknown_interface
 test_not_attached

@@ -72,6 +72,25 @@ is "$(json interfaces.0.limits.burst <<<"$OUT")" 200 "the file's burst reaches t
 is "$(json interfaces.1.limits.rate <<<"$OUT")" 10/minute "a quoted rate"
 is "$(json interfaces.1.limits.dry_run <<<"$OUT")" true "dry-run = yes"
 
+# Ports with a limit of their own: port-limit = PORTS RATE [--burst N].
+cat >"$T/ports.conf" <<'CONF'
+[interface eth1]
+ports = 443
+port-limit = 22 3/minute
+port-limit = 8000-8099 20/second --burst 40
+CONF
+OUT=$("$TIDEGATE" check-config "$T/ports.conf" --json)
+is "$?" 0 "port-limit lines: exit 0"
+is "$(json interfaces.0.limits.port_limit.0.ports <<<"$OUT") $(json interfaces.0.limits.port_limit.0.rate <<<"$OUT") $(json interfaces.0.limits.port_limit.0.burst <<<"$OUT")" \
+	"22 3/minute 3" "  22 at 3/minute, burst 3"
+is "$(json interfaces.0.limits.port_limit.1.ports <<<"$OUT") $(json interfaces.0.limits.port_limit.1.burst <<<"$OUT")" \
+	"8000-8099 40" "  8000-8099 with burst 40"
+printf '[interface eth1]\nport-limit = 22 3/minute\nport-limit = 20-30 1/second\n' >"$T/overlap.conf"
+OUT=$("$TIDEGATE" check-config "$T/overlap.conf")
+is "$?" 2 "a port-limit cutting another's: exit 2"
+[[ $OUT == *"overlap.conf:3: error: port-limit '20-30 1/second'"*"--port 22 --default"* ]]
+ok $? "  names the line and the group in the way" || diag "  $OUT"
+
 "$TIDEGATE" check-config "$T/missing.conf" >/dev/null 2>&1
 is "$?" 2 "a missing file: exit 2"
 

@@ -312,6 +312,81 @@ static void test_cli_over_file(void)
 	       "a bad --redis names the option");
 }
 
+/* port-limit = PORTS RATE [--burst N]: the file's --port PORTS --rate
+ * RATE, repeatable, the defaults' first; and run's command line. */
+static void test_port_limits(void)
+{
+	static const char good[] =
+		"[defaults]\n"
+		"port-limit = 8000-8099 20/second --burst 40\n"
+		"[interface eth1]\n"
+		"rate = 100/second\n"
+		"port-limit = 22 3/minute\n"
+		"port-limit = \"2222 10/minute\"\n";
+	static const char bad[] =
+		"[interface eth1]\n"                /* 1 */
+		"port-limit = 22\n"                 /* 2: no rate */
+		"port-limit = 0 3/minute\n"         /* 3 */
+		"port-limit = 22 3/fortnight\n"     /* 4 */
+		"port-limit = 22 3/minute --burst\n" /* 5 */
+		"port-limit = 22 3/minute --burst 0\n" /* 6 */
+		"port-limit = 8000-8100 1/second\n" /* 7: fine */
+		"port-limit = 8050 1/second\n"      /* 8: inside 7's range */
+		"port-limit = 25 1/day --burst 999999999\n" /* 9: centuries */
+		"port-limit = 30-20 1/second\n";    /* 10: backwards */
+	static const struct {
+		int line;
+		const char *word;
+	} want[] = {
+		{ 2, "PORTS RATE" }, { 3, "'0'" }, { 4, "fortnight" }, { 5, "PORTS RATE" },
+		{ 6, "'0'" }, { 8, "8000-8100" }, { 9, "century" }, { 10, "backwards" },
+	};
+	const struct tg_iface_conf *ic;
+	struct tg_cmdline cl;
+	size_t i;
+	int n;
+
+	tap_is(tg_conf_build_text(good, "ports.conf", NULL, conf, &d), 0, "port-limit lines build");
+	ic = tg_conf_iface(conf, "eth1");
+	tap_ok(ic && ic->limits.groups[2].lo == 8000 && ic->limits.groups[2].hi == 8099 &&
+		       ic->limits.groups[2].burst == 40 && ic->limits.groups[2].rate.count == 20,
+	       "  [defaults]' 8000-8099 20/second --burst 40 is group 2");
+	tap_ok(ic && ic->limits.groups[3].lo == 22 && ic->limits.groups[3].hi == 22 &&
+		       ic->limits.groups[3].rate.count == 3 && !ic->limits.groups[3].burst,
+	       "  22 3/minute is group 3, burst the rate's count");
+	tap_ok(ic && ic->limits.groups[4].lo == 2222 && ic->limits.groups[4].rate.count == 10,
+	       "  a quoted value (the rate in one word, as for rule) is group 4");
+	tap_is(ic ? ic->limits.rate.count : 0, 100, "  the interface's rate is its own");
+
+	n = tg_conf_build_text(bad, "bad.conf", NULL, conf, &d);
+	tap_is(n, (int)(sizeof(want) / sizeof(want[0])), "every bad port-limit is reported");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		tap_ok(has_diag(want[i].line, false, want[i].word), "line %d: %s", want[i].line,
+		       want[i].word);
+
+	memset(&cl, 0, sizeof(cl));
+	cl.npos = 1;
+	cl.pos[0] = "eth1";
+	cl.set[OPT_PORT] = true;
+	cl.val[OPT_PORT] = "22";
+	cl.set[OPT_RATE] = true;
+	cl.val[OPT_RATE] = "5/minute";
+	cl.set[OPT_BURST] = true;
+	cl.val[OPT_BURST] = "2";
+	tap_is(tg_conf_build_text("[interface eth1]\nrate = 7/second\n", "c.conf", &cl, conf, &d),
+	       0, "run eth1 --port 22 --rate 5/minute --burst 2");
+	ic = tg_conf_iface(conf, "eth1");
+	tap_ok(ic && ic->limits.groups[2].lo == 22 && ic->limits.groups[2].rate.count == 5 &&
+		       ic->limits.groups[2].burst == 2,
+	       "  is a port-limit of eth1");
+	tap_is(ic ? ic->limits.rate.count : 0, 7, "  and its --rate is not the interface's");
+	cl.set[OPT_RATE] = false;
+	cl.set[OPT_BURST] = false;
+	tap_ok(tg_conf_build_text(NULL, "x", &cl, conf, &d) == 1 &&
+		       has_diag(0, false, "--port 22"),
+	       "run --port without --rate is an error naming it");
+}
+
 static void test_urls(void)
 {
 	static const struct {
@@ -380,6 +455,7 @@ int main(void)
 	test_long_ok_and_bom();
 	test_long_names();
 	test_cli_over_file();
+	test_port_limits();
 	test_urls();
 	free(conf);
 	return tap_done();

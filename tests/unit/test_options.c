@@ -13,6 +13,7 @@
 #include "limits.h"
 #include "output.h"
 #include "parse.h"
+#include "port_limits.h"
 #include "tap.h"
 
 static void test_numbers(void)
@@ -408,6 +409,40 @@ static void test_every_option(void)
 	}
 }
 
+/* Port groups renumbered against those in force: the same ports keep
+ * their id, new ones never take an id in force. */
+static void test_port_groups_align(void)
+{
+	struct tg_limits force, want;
+	struct tg_rate r = { 3, 60 * TG_NSEC_PER_SEC };
+	char why[160];
+	int g;
+
+	tg_limits_default(&force);
+	tg_limits_default(&want);
+	tg_port_limit_put(&force, 22, 22, &r, 0, why, sizeof(why));   /* 2 */
+	tg_port_limit_put(&force, 443, 443, &r, 0, why, sizeof(why)); /* 3 */
+	tg_port_limit_put(&want, 2222, 2222, &r, 0, why, sizeof(why)); /* 2 */
+	tg_port_limit_put(&want, 22, 22, &r, 5, why, sizeof(why));     /* 3 */
+	tap_is(tg_port_groups_align(&want, &force, why, sizeof(why)), 0, "align: renumbered");
+	tap_ok(want.groups[2].lo == 22 && want.groups[2].burst == 5,
+	       "  22 keeps its id 2 (and its buckets), with its new burst");
+	tap_ok(!want.groups[3].hi, "  id 3, 443's in force, is given to no other ports");
+	tap_is(want.groups[4].lo, 2222, "  2222 takes id 4, free in both");
+
+	tg_limits_default(&force);
+	tg_limits_default(&want);
+	for (g = 0; g < TG_PORT_GROUPS - TG_PG_FIRST; g++) {
+		tg_port_limit_put(&force, (__u16)(100 + g), (__u16)(100 + g), &r, 0, why, sizeof(why));
+		tg_port_limit_put(&want, (__u16)(200 + g), (__u16)(200 + g), &r, 0, why, sizeof(why));
+	}
+	why[0] = '\0';
+	tap_ok(tg_port_groups_align(&want, &force, why, sizeof(why)) == -ENOSPC && why[0],
+	       "14 groups in force, 14 others wanted: -ENOSPC (%s)", why);
+	tap_is(tg_port_limit_put(&force, 300, 300, &r, 0, why, sizeof(why)), -ENOSPC,
+	       "a 15th group is refused (%s)", why);
+}
+
 int main(void)
 {
 	test_numbers();
@@ -418,5 +453,6 @@ int main(void)
 	test_limits();
 	test_cli();
 	test_every_option();
+	test_port_groups_align();
 	return tap_done();
 }
