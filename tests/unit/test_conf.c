@@ -311,6 +311,10 @@ static void test_cli_over_file(void)
 	cl.val[OPT_REDIS] = "redis://";
 	tap_ok(tg_conf_build_text(NULL, "x", &cl, conf, &d) == 1 && has_diag(0, false, "--redis"),
 	       "a bad --redis names the option");
+	cl.val[OPT_REDIS] = "redis+cluster://127.0.0.1:7000";
+	tap_ok(tg_conf_build_text(NULL, "x", &cl, conf, &d) == 1 &&
+		       has_diag(0, false, "needs one server"),
+	       "--redis with a cluster URL: the mirror refuses it, saying why");
 }
 
 static void test_urls(void)

@@ -39,8 +39,9 @@
 #define NKEYS 300
 
 static char dir[64];
-static pid_t pids[NODES];
-static unsigned int ports[NODES];
+/* The cluster's nodes, and a standalone server for TG_RC_BENCH. */
+static pid_t pids[NODES + 1];
+static unsigned int ports[NODES + 1];
 static char ids[NODES][48];
 static int master_of[NODES]; /* replica: its master's index; master: -1 */
 
@@ -96,7 +97,7 @@ static void cleanup(void)
 {
 	char cmd[96];
 
-	for (int i = 0; i < NODES; i++)
+	for (int i = 0; i <= NODES; i++)
 		if (pids[i] > 0) {
 			kill(pids[i], SIGKILL);
 			waitpid(pids[i], NULL, 0);
@@ -202,11 +203,11 @@ static bool port_free(unsigned int port)
 	return ok;
 }
 
-static int start_node(int i)
+static int start_node(int i, bool cluster)
 {
 	char port[8], conf[96], log[96];
 	char *argv[] = { "redis-server", "--port", port, "--bind", "127.0.0.1",
-			 "--cluster-enabled", "yes", "--cluster-config-file", conf,
+			 "--cluster-enabled", cluster ? "yes" : "no", "--cluster-config-file", conf,
 			 "--cluster-node-timeout", "1000", "--dir", dir, "--save", "",
 			 "--appendonly", "no", "--daemonize", "no",
 			 /* a replica syncs at once, not 5 s later */
@@ -320,7 +321,7 @@ static int make_cluster(void)
 	tap_diag("servers on 127.0.0.1:%u-%u%s", base, base + NODES - 1,
 		 netns ? ", in a network namespace of their own" : "");
 	for (int i = 0; i < NODES; i++) {
-		int err = start_node(i);
+		int err = start_node(i, true);
 
 		if (err)
 			return err;
@@ -771,6 +772,57 @@ static void test_lose_master(struct tg_rcluster *rc, int sig)
 	master_of[dead] = -2;
 }
 
+#define BATCH 128
+
+/* Keys/s through batches of BATCH SETs: the cluster client against one
+ * standalone server fed the same pipelines through redis.c. Figures
+ * only (TG_RC_BENCH=KEYS): the machine is shared and noisy. */
+static void bench(struct tg_rcluster *rc, long total)
+{
+	static struct tg_rc_cmd c[BATCH];
+	struct tg_redis_url url = { .port = ports[0] + 20 };
+	char why[200];
+	redisContext *sc;
+	long failed = 0;
+	__u64 t0;
+	double cl, sa;
+
+	t0 = tg_mono_ns();
+	for (long done = 0; done < total; done += BATCH) {
+		for (int i = 0; i < BATCH; i++) {
+			snprintf(keys[i], sizeof(keys[i]), "b:%ld", (done + i) % 100000);
+			set_cmd(&c[i], i, 3, 1, "SET", keys[i], "1234567890", NULL);
+		}
+		failed += tg_rc_batch(rc, c, BATCH, tg_redis_deadline(1000, 0));
+		tg_rc_cmds_free(c, BATCH);
+	}
+	cl = (double)total * 1e9 / (double)(tg_mono_ns() - t0);
+	ports[NODES] = ports[0] + 20;
+	snprintf(url.host, sizeof(url.host), "127.0.0.1");
+	if (!port_free(ports[NODES]) || start_node(NODES, false) ||
+	    !(sc = tg_redis_open(&url, 1000, 0, why, sizeof(why)))) {
+		tap_diag("bench: no standalone server");
+		return;
+	}
+	t0 = tg_mono_ns();
+	for (long done = 0; done < total; done += BATCH) {
+		for (int i = 0; i < BATCH; i++) {
+			snprintf(keys[i], sizeof(keys[i]), "b:%ld", (done + i) % 100000);
+			tg_redis_append(sc, "SET %s %s", keys[i], "1234567890");
+		}
+		for (int i = 0; i < BATCH; i++) {
+			redisReply *r;
+
+			failed += tg_redis_reply(sc, tg_redis_deadline(1000, 0), &r) != 0;
+			freeReplyObject(r);
+		}
+	}
+	sa = (double)total * 1e9 / (double)(tg_mono_ns() - t0);
+	redisFree(sc);
+	tap_diag("bench: %ld SETs in batches of %d: 3-master cluster %.0f keys/s, "
+		 "standalone %.0f keys/s (%ld failed)", total, BATCH, cl, sa, failed);
+}
+
 int main(void)
 {
 	struct tg_rcluster *rc = NULL;
@@ -811,6 +863,8 @@ int main(void)
 		return tap_done();
 	test_keyslot_vs_server();
 	test_spread(rc);
+	if (getenv("TG_RC_BENCH"))
+		bench(rc, atol(getenv("TG_RC_BENCH")));
 	test_each_master(rc);
 	test_migration(rc);
 	test_lose_master(rc, SIGSTOP);
