@@ -36,6 +36,7 @@ struct tg_rcluster {
 	size_t nnodes;
 	__s16 owner[TG_RC_SLOTS]; /* index in nodes, -1: no master known */
 	bool stale;               /* reload the map before the next batch */
+	int ask_first;            /* for the map: the node a MOVED named, or -1 */
 	struct tg_rc_stats st;
 };
 
@@ -231,29 +232,45 @@ static int map_ask(struct tg_rcluster *rc, redisContext *c, const char *host, __
  * Reload the slot map: from the masters that answer first, then the
  * others, then the seeds. 0, or -errno with why (the last failure).
  */
+static int map_from_node(struct tg_rcluster *rc, struct rc_node *nd, __u64 deadline_ns,
+			 char *why, size_t whylen)
+{
+	int err;
+
+	if (!node_connect(rc, nd, deadline_ns, why, whylen))
+		return -ENOTCONN;
+	err = map_ask(rc, nd->c, nd->at.host, deadline_ns, why, whylen);
+	if (err && err != -EPROTO && err != -ENOMEM) {
+		node_disconnect(nd);
+		node_down(rc, nd, why);
+	}
+	return err;
+}
+
+/*
+ * Reload the slot map: from the node a MOVED named (it has just taken
+ * the slot, so it knows; another may not have heard yet), then the
+ * masters that answer, then the others, then the seeds. 0, or -errno
+ * with why (the last failure).
+ */
 static int map_load(struct tg_rcluster *rc, __u64 deadline_ns, char *why, size_t whylen)
 {
 	size_t known = rc->nnodes;
-	int err = -EHOSTUNREACH;
+	int first = rc->ask_first, err = -EHOSTUNREACH;
 
 	snprintf(why, whylen, "no seed");
 	rc->st.map_loads++;
+	rc->ask_first = -1;
+	if (first >= 0 && !(err = map_from_node(rc, &rc->nodes[first], deadline_ns, why, whylen)))
+		goto done;
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < known; i++) {
 			struct rc_node *nd = &rc->nodes[i];
 
-			if (nd->h.up != !pass || !nd->h.slots)
+			if (nd->h.up != !pass || !nd->h.slots || (int)i == first)
 				continue;
-			if (!node_connect(rc, nd, deadline_ns, why, whylen))
-				continue;
-			if (!(err = map_ask(rc, nd->c, nd->at.host, deadline_ns, why, whylen))) {
-				rc->stale = false;
-				return 0;
-			}
-			if (err != -EPROTO && err != -ENOMEM) {
-				node_disconnect(nd);
-				node_down(rc, nd, why);
-			}
+			if (!(err = map_from_node(rc, nd, deadline_ns, why, whylen)))
+				goto done;
 		}
 	for (unsigned int i = 0; i < rc->url.nseeds; i++) {
 		struct tg_redis_url u = rc->url;
@@ -267,13 +284,14 @@ static int map_load(struct tg_rcluster *rc, __u64 deadline_ns, char *why, size_t
 			continue;
 		err = map_ask(rc, c, u.host, deadline_ns, why, whylen);
 		redisFree(c);
-		if (!err) {
-			rc->stale = false;
-			return 0;
-		}
+		if (!err)
+			goto done;
 	}
 	rc->st.map_load_errors++;
 	return err ? err : -EHOSTUNREACH;
+done:
+	rc->stale = false;
+	return 0;
 }
 
 int tg_rc_open(const struct tg_redis_url *url, __u64 timeout_ms, struct tg_rcluster **out,
@@ -296,6 +314,7 @@ int tg_rc_open(const struct tg_redis_url *url, __u64 timeout_ms, struct tg_rclus
 	rc->url = *url;
 	rc->timeout_ms = timeout_ms;
 	memset(rc->owner, 0xff, sizeof(rc->owner));
+	rc->ask_first = -1;
 	/* No outer deadline: each seed gets timeout_ms. */
 	err = map_load(rc, 0, last, sizeof(last));
 	if (err) {
@@ -335,6 +354,7 @@ static void compact(struct tg_rcluster *rc)
 			rc->nodes[kept] = rc->nodes[i];
 		kept++;
 	}
+	rc->ask_first = -1;
 	if (kept == rc->nnodes)
 		return;
 	rc->nnodes = kept;
@@ -424,6 +444,7 @@ static void deliver(struct tg_rcluster *rc, int k, struct tg_rc_cmd *cmd, struct
 		if (moved) {
 			rc->st.moved++;
 			rc->stale = true;
+			rc->ask_first = to;
 		}
 		if (to >= 0) {
 			if (moved && rc->owner[p->slot] != to) { /* in case the reload fails */
@@ -642,13 +663,11 @@ static int run(struct tg_rcluster *rc, struct tg_rc_cmd *cmds, struct rc_pend *p
 			again |= pend[j].pending;
 		if (!again)
 			break;
-		/* MOVED: the map is stale; reload it, then route the moved
-		 * commands by it (an ASK keeps its named node). */
+		/* MOVED: the map is stale; reload it for the batches to come.
+		 * A redirected command goes where its reply said: the map may
+		 * come from a node that has not heard of the move yet. */
 		if (rc->stale && map_load(rc, deadline_ns, why, sizeof(why)))
 			tg_debug("redis cluster: reloading the slot map: %s", why);
-		for (size_t j = 0; j < n; j++)
-			if (pend[j].pending && !pend[j].asking)
-				pend[j].node = rc->owner[pend[j].slot];
 	}
 	for (size_t j = 0; j < n; j++) {
 		if (pend[j].pending) /* a redirect after the retry */

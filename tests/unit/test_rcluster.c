@@ -521,6 +521,40 @@ static void test_spread(struct tg_rcluster *rc)
 	       "a batch past its deadline: every command -ETIMEDOUT, every master still up");
 }
 
+/* A user and password from the URL, on every node it opens. */
+static void test_auth(void)
+{
+	static struct tg_rc_cmd c[NKEYS];
+	struct tg_rcluster *rc = NULL;
+	struct tg_redis_url url;
+	char text[160], why[300];
+	int right = 0, err;
+
+	for (int k = 0; k < NODES; k++)
+		freeReplyObject(cmd(ports[k], "ACL SETUSER tgrc on >s3cret ~* +@all"));
+	snprintf(text, sizeof(text), "redis+cluster://tgrc:wrong@127.0.0.1:%u", ports[1]);
+	tg_redis_url_parse(text, &url, why, sizeof(why));
+	err = tg_rc_open(&url, 500, &rc, why, sizeof(why));
+	tap_ok(err && !rc && strstr(why, "WRONGPASS"), "a wrong password: refused, saying so (%s)",
+	       why);
+	snprintf(text, sizeof(text), "redis+cluster://tgrc:s3cret@127.0.0.1:%u", ports[1]);
+	tg_redis_url_parse(text, &url, why, sizeof(why));
+	err = tg_rc_open(&url, 500, &rc, why, sizeof(why));
+	if (!tap_ok(!err && rc, "user and password from the URL: the map is learned (%s)",
+		    err ? why : "ok"))
+		return;
+	for (int i = 0; i < NKEYS; i++)
+		set_cmd(&c[i], i, 2, 1, "GET", keys[i], NULL, NULL);
+	err = tg_rc_batch(rc, c, NKEYS, tg_redis_deadline(2000, 0));
+	for (int i = 0; i < NKEYS; i++)
+		right += !c[i].status && c[i].reply && c[i].reply->str &&
+			 !strcmp(c[i].reply->str, vals[i]);
+	tap_ok(!err && right == NKEYS, "  and every master it opens takes them: %d GETs right",
+	       right);
+	tg_rc_cmds_free(c, NKEYS);
+	tg_rc_close(rc);
+}
+
 static void test_each_master(struct tg_rcluster *rc)
 {
 	static const char lib[] =
@@ -639,6 +673,78 @@ static void test_migration(struct tg_rcluster *rc)
 	tg_rc_stats(rc, &st);
 	tap_is(st.moved, st0.moved, "  and the next batch meets no MOVED");
 	tg_rc_cmds_free(c, MIGKEYS);
+}
+
+/* redis-cli --cluster ARGS..., its output in dir/NAME.log; its pid. */
+static pid_t cli_cluster(const char *name, char *const args[])
+{
+	char *argv[16] = { "redis-cli", "--cluster" }, log[96];
+	int n = 2;
+
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
+	return spawn(argv, log);
+}
+
+static int exit_code(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int get_all(struct tg_rcluster *rc, struct tg_rc_cmd *c, __u64 ms, const int *owner,
+		   int dead, int *exact);
+
+/* 1000 slots moved by redis-cli --cluster reshard while batches of
+ * GETs run: every GET answered right, through ASK and MOVED. */
+static void test_reshard(struct tg_rcluster *rc)
+{
+	static struct tg_rc_cmd c[NKEYS];
+	char addr[32], from[48], to[48];
+	char *check[] = { "check", addr, NULL };
+	char *reshard[] = { "reshard", addr, "--cluster-from", from, "--cluster-to", to,
+			    "--cluster-slots", "1000", "--cluster-yes", NULL };
+	int a = -1, b = -1, batches = 0, wrong = 0, status = -1, right;
+	struct tg_rc_stats st0, st;
+	pid_t pid;
+
+	for (int k = 0; k < NODES; k++) {
+		if (master_of[k] < 0 && a >= 0 && b < 0)
+			b = k;
+		if (master_of[k] < 0 && a < 0)
+			a = k;
+	}
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ports[a]);
+	snprintf(from, sizeof(from), "%s", ids[a]);
+	snprintf(to, sizeof(to), "%s", ids[b]);
+	/* redis-cli wants every node to agree first (gossip after the
+	 * hand migration). */
+	for (int t = 0; t < 50 && exit_code(cli_cluster("check", check)); t++)
+		usleep(100000);
+	tg_rc_stats(rc, &st0);
+	pid = cli_cluster("reshard", reshard);
+	for (;;) {
+		pid_t done = waitpid(pid, &status, WNOHANG);
+
+		get_all(rc, c, 1000, NULL, -1, &right);
+		wrong += NKEYS - right;
+		batches++;
+		if (done == pid)
+			break;
+	}
+	tg_rc_stats(rc, &st);
+	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status),
+	       "redis-cli --cluster reshard moves 1000 slots :%u -> :%u", ports[a], ports[b]);
+	tap_is(wrong, 0, "  %d batches of %d GETs meanwhile, every one answered right", batches,
+	       NKEYS);
+	tap_ok(st.moved > st0.moved, "  through %llu MOVED and %llu ASK",
+	       (unsigned long long)(st.moved - st0.moved),
+	       (unsigned long long)(st.ask - st0.ask));
 }
 
 /* The GET batch over every key: how many failed, and in *exact how many
@@ -863,10 +969,12 @@ int main(void)
 		return tap_done();
 	test_keyslot_vs_server();
 	test_spread(rc);
+	test_auth();
 	if (getenv("TG_RC_BENCH"))
 		bench(rc, atol(getenv("TG_RC_BENCH")));
 	test_each_master(rc);
 	test_migration(rc);
+	test_reshard(rc);
 	test_lose_master(rc, SIGSTOP);
 	test_lose_master(rc, SIGKILL);
 	tg_rc_close(rc);
