@@ -115,7 +115,7 @@ static redisContext *node_connect(struct tg_rcluster *rc, struct rc_node *nd, __
 		return NULL;
 	}
 	if (now < nd->retry_ns) {
-		snprintf(why, whylen, "not retried yet after: %s", nd->h.last_error);
+		snprintf(why, whylen, "%s", nd->h.last_error); /* still so, until the retry */
 		return NULL;
 	}
 	u.cluster = false;
@@ -203,8 +203,8 @@ static int map_parse(struct tg_rcluster *rc, const redisReply *r, const char *ho
 		if (owner[s] >= 0)
 			rc->nodes[owner[s]].h.slots++;
 	if (changed)
-		tg_info("redis cluster: slot map from %s: %u slots moved, %u of %d served", host,
-			changed, covered, TG_RC_SLOTS);
+		tg_info("redis cluster: slot map from %s: %u slots changed owner, %u of %d served",
+			host, changed, covered, TG_RC_SLOTS);
 	err = 0;
 out:
 	free(owner);
@@ -228,10 +228,8 @@ static int map_ask(struct tg_rcluster *rc, redisContext *c, const char *host, __
 	return err;
 }
 
-/*
- * Reload the slot map: from the masters that answer first, then the
- * others, then the seeds. 0, or -errno with why (the last failure).
- */
+/* The map from one node, connected to if need be; one that does not
+ * answer is marked down. */
 static int map_from_node(struct tg_rcluster *rc, struct rc_node *nd, __u64 deadline_ns,
 			 char *why, size_t whylen)
 {
