@@ -21,8 +21,11 @@ __u16 tg_crc16(const void *buf, size_t len)
 
 unsigned int tg_rc_keyslot(const void *key, size_t len)
 {
-	const char *k = key, *open = memchr(k, '{', len), *close;
+	const char *k = key, *open, *close;
 
+	if (!len) /* and key may be NULL, which memchr must not see */
+		return 0;
+	open = memchr(k, '{', len);
 	if (open) {
 		close = memchr(open + 1, '}', len - (size_t)(open - k) - 1);
 		if (close && close > open + 1)

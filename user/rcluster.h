@@ -51,7 +51,8 @@ void tg_rc_close(struct tg_rcluster *rc);
 
 /* One command of a batch. */
 struct tg_rc_cmd {
-	/* In: the command, and the key whose slot routes it. */
+	/* In: the command (argvlen NULL: C strings), and the key whose
+	 * slot routes it. */
 	int argc;
 	const char **argv;
 	const size_t *argvlen;

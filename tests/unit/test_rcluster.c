@@ -68,6 +68,7 @@ static void test_slots(void)
 
 	tap_is(tg_crc16("123456789", 9), 0x31C3, "CRC16-XMODEM of \"123456789\" is 0x31C3");
 	tap_is(tg_crc16("", 0), 0, "  and of nothing 0");
+	tap_is(tg_rc_keyslot(NULL, 0), 0, "no key: slot 0");
 	tap_is(tg_rc_keyslot("123456789", 9), 0x31C3 & 16383, "its slot is 0x31C3 mod 16384");
 	tap_is(tg_rc_keyslot("foo", 3), 12182, "slot of foo (CLUSTER KEYSLOT says 12182)");
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
