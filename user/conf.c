@@ -493,7 +493,16 @@ static int daemon_set(struct tg_daemon_conf *c, int id, const char *text, char *
 		return 0;
 	case OPT_REDIS:
 		c->redis_on = text[0] != '\0';
-		return c->redis_on && tg_redis_url_parse(text, &c->redis, why, whylen) ? -EINVAL : 0;
+		if (c->redis_on && tg_redis_url_parse(text, &c->redis, why, whylen))
+			return -EINVAL;
+		/* The mirror speaks to one server; only the cluster client
+		 * (rcluster.h) routes a cluster's slots. */
+		if (c->redis_on && c->redis.cluster) {
+			snprintf(why, whylen, "the bucket mirror needs one server (redis:// or "
+					      "unix://), not a redis+cluster:// URL");
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_SYNC_INTERVAL:
 		if (tg_parse_duration_ms(text, 10, 60000, &c->sync_interval_ms)) {
 			snprintf(why, whylen, "expected a duration from 10ms to 60s, such as 250ms");

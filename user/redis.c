@@ -145,6 +145,11 @@ redisContext *tg_redis_open(const struct tg_redis_url *url, __u64 timeout_ms, __
 	redisContext *c;
 	char what[32];
 
+	if (url->cluster) {
+		snprintf(why, whylen, "a redis+cluster:// URL names a cluster, whose nodes only the "
+			 "cluster client (rcluster.h) routes to");
+		return NULL;
+	}
 	if (!left_us) {
 		snprintf(why, whylen, "connect: no time left");
 		return NULL;

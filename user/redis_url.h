@@ -3,7 +3,10 @@
  * redis_url.h - where the Redis mirror lives:
  *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]   (HOST may be [IPv6])
  *   unix:///PATH[?db=DB]
- * USER and PASSWORD may be %-encoded. Pure code, unit-tested.
+ *   redis+cluster://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]
+ * USER and PASSWORD may be %-encoded. A cluster URL names the cluster by
+ * its seeds (one password for every node; no database, as Cluster has
+ * only 0). Pure code, unit-tested.
  */
 #ifndef TG_REDIS_URL_H
 #define TG_REDIS_URL_H
@@ -12,6 +15,12 @@
 #include <stddef.h>
 
 #define TG_REDIS_DEFAULT_PORT 6379
+#define TG_REDIS_MAX_SEEDS 16
+
+struct tg_redis_seed {
+	char host[256];
+	unsigned int port;
+};
 
 struct tg_redis_url {
 	bool unix_socket;
@@ -20,6 +29,10 @@ struct tg_redis_url {
 	char user[64];      /* "" when not given */
 	char password[128]; /* "" when not given */
 	unsigned int db;
+	/* redis+cluster://: every seed, host and port above are the first. */
+	bool cluster;
+	unsigned int nseeds;
+	struct tg_redis_seed seeds[TG_REDIS_MAX_SEEDS];
 };
 
 /* 0, or -EINVAL with why. */

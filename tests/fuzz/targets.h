@@ -151,6 +151,9 @@ static inline int fuzz_redis_url(const uint8_t *data, size_t size)
 	memset(&again, 0, sizeof(again));
 	if (!tg_redis_url_parse(s, &u, why, sizeof(why))) {
 		fuzz_require(u.host[sizeof(u.host) - 1] == '\0' && u.port <= 65535, "'%s'", s);
+		fuzz_require(!u.cluster || (u.nseeds >= 1 && u.nseeds <= TG_REDIS_MAX_SEEDS &&
+					    u.port == u.seeds[0].port && !u.db),
+			     "'%s'", s);
 		tg_redis_url_format(&u, buf, sizeof(buf));
 		(void)tg_redis_url_parse(buf, &again, why, sizeof(why));
 	}

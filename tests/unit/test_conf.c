@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* test_conf.c - the config file: values, layering, and every error's line. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 
@@ -310,6 +311,10 @@ static void test_cli_over_file(void)
 	cl.val[OPT_REDIS] = "redis://";
 	tap_ok(tg_conf_build_text(NULL, "x", &cl, conf, &d) == 1 && has_diag(0, false, "--redis"),
 	       "a bad --redis names the option");
+	cl.val[OPT_REDIS] = "redis+cluster://127.0.0.1:7000";
+	tap_ok(tg_conf_build_text(NULL, "x", &cl, conf, &d) == 1 &&
+		       has_diag(0, false, "needs one server"),
+	       "--redis with a cluster URL: the mirror refuses it, saying why");
 }
 
 /* port-limit = PORTS RATE [--burst N]: the file's --port PORTS --rate
@@ -445,6 +450,76 @@ static void test_urls(void)
 	tap_ok(!strstr(buf, "secret") && strstr(buf, "***"), "the password is hidden: %s", buf);
 }
 
+/* redis+cluster://: the seeds in order, one password for all, no database. */
+static void test_cluster_urls(void)
+{
+	static const struct {
+		const char *url, *user, *pw, *seeds;
+	} goods[] = {
+		{ "redis+cluster://10.0.0.1:7000", "", "", "10.0.0.1:7000" },
+		{ "redis+cluster://h1:7000,h2:7001,h3", "", "", "h1:7000,h2:7001,h3:6379" },
+		{ "redis+cluster://:s%2Cx@h1:1,[::1]:2/", "", "s,x", "h1:1,::1:2" },
+		{ "redis+cluster://bob:pw@[2001:db8::1]:7000,h", "bob", "pw",
+		  "2001:db8::1:7000,h:6379" },
+	};
+	static const struct {
+		const char *url, *why;
+	} bads[] = {
+		{ "redis+cluster://", "expected a host" },
+		{ "redis+cluster://h1:7000,", "expected a host" },
+		{ "redis+cluster://,h1", "expected a host" },
+		{ "redis+cluster://h1:7000,,h2", "expected a host" },
+		{ "redis+cluster://h1:7000/0", "no database" },
+		{ "redis+cluster://h1:7000,h2:x", "port 'x'" },
+		{ "redis+cluster://h1:99999", "port '99999'" },
+		{ "redis+cluster://h1:7000,h1:7000", "given twice" },
+		{ "redis+cluster://h1;h2:7001", "bad character ';'" },
+		{ "redis+cluster://h1:7000;h2:7001", "port '7000;h2:7001'" },
+		{ "redis+cluster://pw@h1", "[USER]:PASSWORD@" },
+		{ "redis+cluster://:@h1", "empty password" },
+		{ "redis+cluster://[::1:7000", "missing ']'" },
+		{ "redis+cluster://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", "more than 16 seeds" },
+		{ "redis://h1,h2", "unexpected ',h2'" },
+		{ "redis://h1:7000,h2:7001", "port '7000,h2:7001'" },
+	};
+	struct tg_redis_url u;
+	char why[200], buf[600], seeds[600];
+	size_t i;
+
+	for (i = 0; i < sizeof(goods) / sizeof(goods[0]); i++) {
+		size_t o = 0;
+
+		if (!tap_ok(!tg_redis_url_parse(goods[i].url, &u, why, sizeof(why)),
+			    "cluster url %s parses", goods[i].url)) {
+			tap_diag("  %s", why);
+			continue;
+		}
+		seeds[0] = '\0';
+		for (unsigned int k = 0; k < u.nseeds; k++)
+			o += (size_t)snprintf(seeds + o, sizeof(seeds) - o, "%s%s:%u", k ? "," : "",
+					      u.seeds[k].host, u.seeds[k].port);
+		tap_ok(u.cluster && !u.unix_socket && !u.db && !strcmp(u.user, goods[i].user) &&
+			       !strcmp(u.password, goods[i].pw) && !strcmp(seeds, goods[i].seeds) &&
+			       !strcmp(u.host, u.seeds[0].host) && u.port == u.seeds[0].port,
+		       "  seeds %s (want %s), user '%s'", seeds, goods[i].seeds, u.user);
+	}
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		int err = tg_redis_url_parse(bads[i].url, &u, why, sizeof(why));
+
+		tap_ok(err == -EINVAL && strstr(why, bads[i].why), "url '%s' refused: %s",
+		       bads[i].url, why);
+	}
+	tg_redis_url_parse("redis+cluster://u:secret@h1:7000,[::1]:7001", &u, why, sizeof(why));
+	tg_redis_url_format(&u, buf, sizeof(buf));
+	tap_is_str(buf, "redis+cluster://u:***@h1:7000,[::1]:7001",
+		   "a cluster URL is written back with its password hidden");
+	tg_redis_url_parse("redis+cluster://h1:7000,[::1]:7001", &u, why, sizeof(why));
+	tg_redis_url_format(&u, buf, sizeof(buf));
+	tap_ok(!tg_redis_url_parse(buf, &u, why, sizeof(why)) && u.nseeds == 2 &&
+		       u.seeds[1].port == 7001 && !strcmp(u.seeds[1].host, "::1"),
+	       "  and reads back the same: %s", buf);
+}
+
 int main(void)
 {
 	conf = calloc(1, sizeof(*conf));
@@ -457,6 +532,7 @@ int main(void)
 	test_cli_over_file();
 	test_port_limits();
 	test_urls();
+	test_cluster_urls();
 	free(conf);
 	return tap_done();
 }
