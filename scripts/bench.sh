@@ -109,8 +109,12 @@ sys_up() { # SYSTEM SOURCES
 	case $1 in
 	drop) sb_srv "$TGB" xdp "$IF" drop ;;
 	tidegate)
+		# The per-source limiter, as nftables and iptables are: with
+		# cookies (auto) the warm-up's new sources would trip them,
+		# and the flood would be answered, not dropped per source
+		# (bench-cookies.sh measures that).
 		sb_tg attach "$IF" --rate "$RATE" --burst "$BURST" --ports "$PORT" \
-			--max-sources "$(slots "$n")" --json >/dev/null
+			--max-sources "$(slots "$n")" --syn-cookies off --json >/dev/null
 		;;
 	nft)
 		# netdev ingress: the earliest nftables hook, before the IP
