@@ -76,14 +76,27 @@ static __always_inline struct tg_bucket *new_bucket(const struct tg_source *src,
 	return b;
 }
 
-/* A new source's bucket made without a cookie, where one could have
- * been asked (auto mode, its cookies off for now): TG_BUCKET_UNVERIFIED.
- * Not a rule's: rules are never challenged. */
+/*
+ * A new source's bucket made while new sources came fast, where a cookie
+ * could have been asked (auto mode, its cookies off for now): a quarter
+ * of auto's burst spent, and then some. Such a source may be one of a
+ * spoofed flood's first, come before auto trips: TG_BUCKET_UNVERIFIED.
+ * Sources that come at the usual pace, the clients the interface knows
+ * from calm times, are trusted as before: a trip never challenges them.
+ * Not a rule's: rules are never challenged.
+ */
 static __always_inline bool unverified_source(const struct tg_source *src,
-					      const struct tg_config *cfg)
+					      const struct tg_config *cfg, __u64 now)
 {
-	return !src->rule && cfg->cookie_mode == TG_COOKIES_AUTO &&
-	       (cfg->cookie_opts & TG_COPT_READY) && !(cfg->flags & TG_F_DRY_RUN);
+	struct tg_state *st;
+	__u32 zero = 0;
+
+	if (src->rule || cfg->cookie_mode != TG_COOKIES_AUTO ||
+	    !(cfg->cookie_opts & TG_COPT_READY) || (cfg->flags & TG_F_DRY_RUN))
+		return false;
+	st = bpf_map_lookup_elem(&tg_state, &zero);
+	return st && READ_ONCE(st->newsrc_tat_ns) >
+			     now + cfg->newsrc_interval_ns + cfg->newsrc_tolerance_ns / 4;
 }
 
 /*
@@ -120,7 +133,7 @@ static __always_inline int charge_source(const struct tg_source *src,
 		struct tg_bucket fresh = {
 			.tat_ns = now + lim->interval_ns,
 			.admitted = 1,
-			.logged_ns = unverified_source(src, cfg) ? TG_BUCKET_UNVERIFIED : 0,
+			.logged_ns = unverified_source(src, cfg, now) ? TG_BUCKET_UNVERIFIED : 0,
 		};
 		bool created = false;
 

@@ -125,7 +125,11 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 			b = bpf_map_lookup_elem(&tg_buckets, src);
 		if (!b && cookie_covers(cfg, cnt, p))
 			return TG_RET_COOKIE;
+		/* One of those let in as a flood began, within its limit
+		 * (over it, it is dropped as any source): it proves itself
+		 * while cookies are in force, at no token. */
 		if (b && (READ_ONCE(b->logged_ns) & TG_BUCKET_UNVERIFIED) &&
+		    READ_ONCE(b->tat_ns) <= clock_coarse_ns() + lim.tolerance_ns &&
 		    cookies_in_force(cfg)) {
 			cnt->cookie_unverified++;
 			return TG_RET_COOKIE;

@@ -80,8 +80,9 @@ struct tg_bucket {
 /*
  * Bit 0 of tg_bucket.logged_ns (a nanosecond of the log's time is
  * nothing): the bucket was made for a source's first SYN while auto
- * mode's cookies were off, so the source never proved its address.
- * While cookies are in force such a source is challenged as an
+ * mode's cookies were off but new sources came fast (bpf/bucket.h), so
+ * the source may be one of a spoofed flood's first. While cookies are
+ * in force such a source, within its limit, is challenged as an
  * untracked one (the sources of a spoofed flood that came before auto
  * tripped would otherwise reach the kernel for as long as it lasts);
  * its cookie coming back clears the bit.

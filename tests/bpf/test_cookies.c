@@ -602,9 +602,13 @@ static void test_modes(void)
 	env_close(&e);
 
 	/* auto: 20 new sources a second (burst a tenth of that, 2) before
-	 * it trips. */
+	 * it trips; 100/second a source, so that none runs out here. */
 	if (!tap_ok(!cookies_open(&e, TG_COOKIES_AUTO, 1000, 20), "modes: load, auto 20/s"))
 		return;
+	l = e.lim;
+	l.rate = (struct tg_rate){ .count = 100, .period_ns = SEC_NS };
+	l.burst = 100;
+	tap_ok(!env_limits(&e, &l), "auto: 100/second a source");
 	before = env_counters(&e);
 	for (i = 0; i < 5; i++) {
 		char src[32];
@@ -634,24 +638,32 @@ static void test_modes(void)
 			       ev->time_ns == T0,
 		       "auto on: the line says the new-source rate that tripped it, 20/s");
 	}
-	/* The two that took buckets before it tripped never proved their
-	 * address: while it is on, they are challenged too. */
+	/* The first came at the rate: trusted. The second came as the
+	 * budget ran out, one of what may be a spoofed flood's first: while
+	 * auto is on it proves its address, within its limit, at no token. */
 	{
-		struct fspec first = { .src = "198.18.1.0", .sport = 2001 };
+		struct fspec calm = { .src = "198.18.1.0", .sport = 2001 };
+		struct fspec fast = { .src = "198.18.1.1", .sport = 2001 };
 		struct tg_bucket bk = {};
 
-		tap_ok(!v4_bucket(&e, "198.18.1.0", &bk) && (bk.logged_ns & TG_BUCKET_UNVERIFIED),
-		       "auto: a bucket made before the trip is marked unverified");
+		tap_ok(!v4_bucket(&e, "198.18.1.0", &bk) && !(bk.logged_ns & TG_BUCKET_UNVERIFIED),
+		       "auto: the first new source, at the rate, is trusted");
+		tap_ok(!v4_bucket(&e, "198.18.1.1", &bk) && (bk.logged_ns & TG_BUCKET_UNVERIFIED),
+		       "auto: the second, as the burst ran out, is unverified");
 		before = env_counters(&e);
-		len = fbuild(&first, frame);
+		len = fbuild(&calm, frame);
+		tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_PASS,
+		       "auto, on: the trusted source's next SYN takes its bucket's path");
+		len = fbuild(&fast, frame);
 		tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_TX,
-		       "auto, on: its source's next SYN is answered with a cookie");
+		       "auto, on: the unverified source's is answered with a cookie");
 		want = (struct tg_counters){ 0 };
-		want.packets = 1;
+		want.packets = 2;
+		want.syn = want.allowed = 1;
 		want.cookie_syn = want.cookie_sent = want.cookie_unverified = 1;
-		env_moved(&e, &before, &want, "auto, on: an unverified source challenged");
-		tap_ok(!v4_bucket(&e, "198.18.1.0", &bk) && bk.admitted == 1,
-		       "  its bucket charged nothing for it");
+		env_moved(&e, &before, &want, "auto, on: one trusted, one challenged");
+		tap_ok(!v4_bucket(&e, "198.18.1.1", &bk) && bk.admitted == 1,
+		       "  the challenged one's bucket charged nothing for it");
 	}
 	env_clock(&e, T0 + 5 * SEC_NS);
 	{
@@ -678,27 +690,25 @@ static void test_modes(void)
 		       "auto off: the line says when the hold ended, after 10 s on");
 	}
 	{
-		struct fspec first = { .src = "198.18.1.0", .sport = 2002 };
+		struct fspec fast = { .src = "198.18.1.1", .sport = 2002 };
+		struct tg_bucket bk = {};
+		const struct tg_log_event *ev;
 
+		len = fbuild(&fast, frame);
+		tap_is(env_run_n(&e, frame, (__u32)len, 100), XDP_PASS,
+		       "auto, off again: the unverified source takes its bucket's path: 100 pass");
 		before = env_counters(&e);
-		len = fbuild(&first, frame);
 		tap_is(env_run(&e, frame, (__u32)len, NULL, NULL), XDP_DROP,
-		       "auto, off again: the unverified source takes its bucket's path");
+		       "  the 101st in the same instant is over its burst: dropped");
 		want = (struct tg_counters){ 0 };
 		want.packets = want.syn = want.dropped = want.act_drop = want.log_emitted = 1;
-		env_moved(&e, &before, &want, "  charged: 1/minute, over it 16 s after its first");
-		{
-			const struct tg_log_event *ev =
-				one_line(&e, TG_WHY_LIMIT, &first, "unverified, dropped");
-			struct tg_bucket bk = {};
-
-			tap_ok(ev && ev->since_ns == 0 && ev->time_ns == T0 + 16 * SEC_NS,
-			       "  its first line: since 0, the flag is no time of a line");
-			tap_ok(!v4_bucket(&e, "198.18.1.0", &bk) &&
-				       (bk.logged_ns & TG_BUCKET_UNVERIFIED) &&
-				       (bk.logged_ns & ~TG_BUCKET_UNVERIFIED) == T0 + 16 * SEC_NS,
-			       "  the line's time kept beside the flag");
-		}
+		env_moved(&e, &before, &want, "  charged as any source");
+		ev = one_line(&e, TG_WHY_LIMIT, &fast, "unverified, dropped");
+		tap_ok(ev && ev->since_ns == 0 && ev->time_ns == T0 + 16 * SEC_NS,
+		       "  its first line: since 0, the flag is no time of a line");
+		tap_ok(!v4_bucket(&e, "198.18.1.1", &bk) && (bk.logged_ns & TG_BUCKET_UNVERIFIED) &&
+			       (bk.logged_ns & ~TG_BUCKET_UNVERIFIED) == T0 + 16 * SEC_NS,
+		       "  the line's time kept beside the flag");
 	}
 	env_close(&e);
 
