@@ -29,6 +29,8 @@ struct tg_metrics_iface {
 	struct tg_counters c;
 	struct tg_fam_counters fam[TG_NR_FAMILIES];
 	__u64 tracked; /* sources in tg_buckets at the last sync cycle */
+	bool in_fleet; /* fleet holds what the fleet thread last published */
+	struct tg_fleet fleet;
 	__u32 max_sources;
 };
 

@@ -28,6 +28,8 @@ struct tg_maps {
 	int log;
 	int fstats; /* tg_fam_stats */
 	int rfilter; /* tg_rule_filter */
+	int fleet;   /* tg_fleet */
+	int floor;   /* tg_floor */
 };
 
 /* Every fd -1. */

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <hiredis/hiredis.h>
 
+#include "backoff.h"
 #include "buckets.h"
 #include "cfgslots.h"
 #include "clock.h"
@@ -21,8 +22,6 @@
 #include "rkeys.h"
 
 #define PIPELINE_DEPTH   1000 /* commands per write before reading replies */
-#define BACKOFF_MIN_MS   100
-#define BACKOFF_MAX_MS   5000
 
 static bool reply_ok(const redisReply *r)
 {
@@ -145,7 +144,7 @@ struct sync_if {
 struct sync_priv {
 	redisContext *c;
 	unsigned int gen;
-	__u64 backoff_ms, next_try_ns;
+	struct tg_backoff backoff;
 	struct sync_if sif[TG_MAX_IFACES];
 	/* the batch read of one table */
 	struct tg_bucket_read rd;
@@ -219,26 +218,11 @@ static long read_table(struct sync_priv *p, const struct tg_sync_iface *si)
 	return (long)p->rd.n;
 }
 
-static __u64 jitter(__u64 ms)
-{
-	return ms - ms / 5 + (__u64)rand() % (ms / 5 * 2 + 1);
-}
-
-/* The next try after a failure: the backoff doubles while failures last,
- * from BACKOFF_MIN_MS to BACKOFF_MAX_MS, jittered. */
-static void back_off(struct sync_priv *p)
-{
-	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (p->backoff_ms > BACKOFF_MAX_MS)
-		p->backoff_ms = BACKOFF_MAX_MS;
-	p->next_try_ns = tg_mono_ns() + jitter(p->backoff_ms) * TG_NSEC_PER_MSEC;
-}
-
 static void try_connect(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg)
 {
 	char why[256], url[400];
 
-	if (p->c || tg_mono_ns() < p->next_try_ns)
+	if (p->c || !tg_backoff_due(&p->backoff))
 		return;
 	p->c = tg_redis_open(&cfg->url, cfg->timeout_ms, 0, why, sizeof(why));
 	tg_redis_url_format(&cfg->url, url, sizeof(url));
@@ -249,7 +233,7 @@ static void try_connect(struct tg_sync *s, struct sync_priv *p, const struct tg_
 		s->stats.connects_failed++;
 	pthread_mutex_unlock(&s->lock);
 	if (!p->c) {
-		back_off(p);
+		tg_backoff_failed(&p->backoff);
 		if (!p->failed_logged)
 			tg_warn("redis %s: %s; enforcing from local state, retrying with backoff",
 				url, why);
@@ -271,7 +255,7 @@ static void redis_failed(struct sync_priv *p, const char *what, const char *why)
 	tg_log(p->failed_logged ? TG_LOG_DEBUG : TG_LOG_WARN,
 	       "redis: %s: %s; reconnecting with backoff", what, why);
 	disconnect(p);
-	back_off(p);
+	tg_backoff_failed(&p->backoff);
 	p->failed_logged = true;
 }
 
@@ -494,7 +478,7 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 		s->stats.clock_offset_s = (double)wall_offset / 1e9;
 	}
 	if (p->c) {
-		p->backoff_ms = 0;
+		tg_backoff_reset(&p->backoff);
 		p->failed_logged = false;
 	}
 	if (cfg->on) {
@@ -566,8 +550,7 @@ static void *sync_main(void *arg)
 			/* New settings: a new connection, a full write. */
 			disconnect(p);
 			forget_written(p);
-			p->backoff_ms = 0;
-			p->next_try_ns = 0;
+			tg_backoff_reset(&p->backoff);
 			p->gen = s->gen;
 		}
 		last = s->stop;

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# Fleet mode with a standalone Redis: three "machines" (three network
+# namespaces, each with its own veth pair and its own `tidegate run
+# --fleet`) and one redis-server on a unix socket. One source's SYNs
+# spread over the three are admitted, in all, within the bound
+#   b + r*W + (N-1) * (b_loc + r*Delta),  Delta = 2T + RTT + P
+# (README, "One limit across a fleet"), where three lone daemons would
+# admit three times the limit; and once the fleet denies a source, a
+# machine that never saw it drops its SYNs within one push interval and
+# a round trip.
+. "$(dirname "$0")/../lib/integration.sh"
+. "$IT_LIB/daemon.sh"
+it_setup
+it_need_redis
+it_has_flood || it_abort "this tidegate has no flood command"
+rd_start || it_abort "no redis-server"
+
+N=3
+RATE=20 # per second
+BURST=20
+BLOC=7  # ceil(BURST / N)
+T_MS=100
+FLEET=t$SB_ID
+PFX=tgfleet
+STREAM="$PFX:fleet:{$FLEET}:denials"
+PIDS=()
+
+# Machine 1 is the sandbox's; 2 and 3 are made here, alike.
+NS_S=("" "$SB_SRV_NS") NS_C=("" "$SB_CLI_NS") IF_S=("" "$SB_SRV_IF") IF_C=("" "$SB_CLI_IF")
+for k in 2 3; do
+	NS_S[k]="tg-f${k}s-$SB_ID" NS_C[k]="tg-f${k}c-$SB_ID"
+	IF_S[k]="tf${k}s$SB_ID" IF_C[k]="tf${k}c$SB_ID"
+done
+
+m_srv() { local k=$1; shift; nsenter --net="/run/netns/${NS_S[k]}" "$@"; }
+m_cli() { local k=$1; shift; nsenter --net="/run/netns/${NS_C[k]}" "$@"; }
+m_pins() { echo "/sys/fs/bpf/tidegate/netns:$(stat -L -c %i "/run/netns/${NS_S[$1]}")/${IF_S[$1]}"; }
+
+fleet_cleanup() {
+	local p k
+	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for k in 1 2 3; do
+		[ -e "/run/netns/${NS_S[k]}" ] && m_srv "$k" "$SB_TIDEGATE" detach "${IF_S[k]}" >/dev/null 2>&1
+	done
+	for k in 2 3; do
+		[ -e "/run/netns/${NS_S[k]}" ] && rm -rf "$(dirname "$(m_pins "$k")")"
+		ip netns del "${NS_S[k]}" 2>/dev/null
+		ip netns del "${NS_C[k]}" 2>/dev/null
+	done
+	rd_kill KILL
+}
+sb_on_cleanup fleet_cleanup
+
+make_machine() { # K
+	local k=$1
+	ip netns add "${NS_S[k]}" && ip netns add "${NS_C[k]}" || return 1
+	ip link add "${IF_S[k]}" netns "${NS_S[k]}" type veth peer name "${IF_C[k]}" \
+		netns "${NS_C[k]}" || return 1
+	m_srv "$k" ip link set lo up && m_cli "$k" ip link set lo up &&
+		m_srv "$k" ip addr add "$SB_SRV_IP/24" dev "${IF_S[k]}" &&
+		m_cli "$k" ip addr add "$SB_CLI_IP/24" dev "${IF_C[k]}" &&
+		m_srv "$k" ip link set "${IF_S[k]}" up && m_cli "$k" ip link set "${IF_C[k]}" up
+}
+
+start_daemon() { # K
+	local k=$1
+	cat >"$IT_TMP/fleet$k.conf" <<CONF
+[daemon]
+redis = unix://$RD_SOCK
+redis-prefix = $PFX
+fleet = $FLEET
+fleet-interval = ${T_MS}ms
+metrics = 127.0.0.1:19477
+state-dir = $IT_TMP/state$k
+[interface ${IF_S[k]}]
+zone = web
+rate = $RATE/second
+burst = $BURST
+ports = 80
+syn-cookies = off
+CONF
+	# nsenter execs the daemon: $! is the daemon's pid, for the cleanup.
+	nsenter --net="/run/netns/${NS_S[k]}" "$SB_TIDEGATE" run --config "$IT_TMP/fleet$k.conf" \
+		>"$IT_TMP/d$k.out" 2>"$IT_TMP/d$k.log" &
+	PIDS+=($!)
+}
+
+wait_log() { # K PATTERN SECONDS
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -q -- "$2" "$IT_TMP/d$1.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+stat_of() { m_srv "$1" "$SB_TIDEGATE" stats "${IF_S[$1]}" --json | json "$2"; }
+
+flood() { # K SRC PPS('' : at once) COUNT SECONDS
+	m_cli "$1" "$SB_TIDEGATE" flood "${IF_C[$1]}" --dst-ip "$SB_SRV_IP" \
+		--dst-mac "$(m_srv "$1" ip -br link show "${IF_S[$1]}" | awk '{print $3}')" \
+		--port 80 --src "$2" --sources 1 ${3:+--pps "$3"} --count "$4" --duration "$5" \
+		--threads 1 --json
+}
+
+now_s() { date +%s.%N; }
+
+setup() {
+	local k
+	for k in 2 3; do
+		make_machine "$k" || it_abort "could not make machine $k"
+	done
+	for k in 1 2 3; do start_daemon "$k"; done
+	for k in 1 2 3; do
+		wait_log "$k" "running: protecting" 20
+		ok $? "machine $k: tidegate run --fleet $FLEET runs" ||
+			it_abort "$(cat "$IT_TMP/d$k.log")"
+	done
+	for k in 1 2 3; do
+		wait_log "$k" "fleet $FLEET: 3 members" 10
+		ok $? "machine $k: sees a fleet of 3" || diag "$(tail -5 "$IT_TMP/d$k.log")"
+	done
+	is "$(m_srv 1 "$SB_TIDEGATE" status "${IF_S[1]}" --json | json fleet.size)" 3 \
+		"status: the fleet's size"
+	is "$(m_srv 2 "$SB_TIDEGATE" status "${IF_S[2]}" --json | json fleet.redis)" up \
+		"status: Redis answers"
+}
+
+# One source at 100 SYN/s on each machine for 3 s: 900 SYNs, at most
+# 44 + 20 W admitted in all by the bound; 3 lone daemons would take
+# 3 (20 + 20 W).
+test_bound() {
+	local src=198.19.7.7 k t0 t1 w total=0 a bound lone fl=()
+	t0=$(now_s)
+	for k in 1 2 3; do
+		flood "$k" "$src" 100 300 4 >"$IT_TMP/flood$k.json" 2>"$IT_TMP/flood$k.err" &
+		fl+=($!)
+	done
+	wait "${fl[@]}"
+	t1=$(now_s)
+	sleep 0.3
+	for k in 1 2 3; do
+		is "$(json sent <"$IT_TMP/flood$k.json")" 300 "machine $k: 300 SYNs sent" ||
+			diag "$(cat "$IT_TMP/flood$k.err")"
+		a=$(stat_of "$k" allowed)
+		diag "machine $k: admitted $a, denied by the fleet's view $(stat_of "$k" fleet_denied)"
+		total=$((total + a))
+	done
+	w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	# Delta = 2T + RTT + P, with 50 ms for the round trip and the cycle
+	# on a loaded two-core machine.
+	bound=$(awk -v w="$w" -v r=$RATE -v b=$BURST -v n=$N -v bl=$BLOC -v t=$T_MS \
+		'BEGIN { d = (2 * t + 50) / 1000; printf "%d", b + r * w + (n - 1) * (bl + r * d) }')
+	lone=$(awk -v w="$w" -v r=$RATE -v b=$BURST -v n=$N 'BEGIN { printf "%d", n * (b + r * w) }')
+	diag "W = $w s: admitted $total in all; b + r*W = $(awk -v w="$w" 'BEGIN { printf "%d", 20 + 20 * w }'), bound $bound, three lone daemons $lone"
+	between "$total" 1 "$bound" "one source over three machines: $total admitted, within the bound $bound"
+	between "$total" "$(awk -v w="$w" 'BEGIN { printf "%d", 20 * (w - 0.5) }')" "$bound" \
+		"  and not starved: about r*W or more (the fleet's rate is r, not r/N)"
+	[ "$(stat_of 1 fleet_denied)" -gt 0 ] || [ "$(stat_of 2 fleet_denied)" -gt 0 ] ||
+		[ "$(stat_of 3 fleet_denied)" -gt 0 ]
+	ok $? "  the fleet's view denied SYNs that the local shares would have let in"
+	between "$(m_srv 1 "$SB_TIDEGATE" status "${IF_S[1]}" --json | json fleet.deltas_acked)" 1 100000 \
+		"status: deltas acknowledged"
+}
+
+# Machines 1 and 2 flood a source past the fleet's limit; machine 3
+# never saw it, and must learn the fleet's view within one push interval
+# and a round trip of its announcement. A burst of 5 from that source
+# then gets at most the token the fleet has free (1), where machine 3's
+# own fresh bucket alone would admit all 5 (its local burst is 7). The
+# fleet's rate stays r throughout: the source is not banned, its tokens
+# go to whichever machine asks first.
+test_propagation() {
+	local src=198.19.8.8 id ms seen i pins d denied0 allowed0 f1 f2
+	denied0=$(stat_of 3 fleet_denied)
+	allowed0=$(stat_of 3 allowed)
+	flood 1 "$src" 200 600 3 >/dev/null 2>&1 &
+	f1=$!
+	flood 2 "$src" 200 600 3 >/dev/null 2>&1 &
+	f2=$!
+	pins=$(m_pins 3)
+	id=
+	for ((i = 0; i < 200; i++)); do
+		id=$(rd_cli XRANGE "$STREAM" - + | grep -B2 "198.19.8.8" | head -1)
+		[ -n "$id" ] && break
+		sleep 0.01
+	done
+	ok "$([ -n "$id" ]; echo $?)" "a denial of $src is announced on the stream" ||
+		{ wait $f1 $f2; return; }
+	ms=${id%-*}
+	seen=
+	for ((i = 0; i < 200; i++)); do
+		if bpftool -j map dump pinned "$pins/tg_floor" | tr -d ' ' | grep -q '255,255,198,19,8,8'; then
+			seen=$(date +%s%3N)
+			break
+		fi
+		sleep 0.005
+	done
+	ok "$([ -n "$seen" ]; echo $?)" "  machine 3, which never saw $src, has its floor"
+	d=$((seen - ms))
+	diag "announced at $ms ms (Redis), in machine 3's tg_floor $d ms later (polled)"
+	between "$d" -50 $((T_MS + 50)) "  within one push interval + a round trip ($d ms <= $T_MS + 50)"
+	flood 3 "$src" "" 5 1 >"$IT_TMP/burst.json" 2>&1
+	sleep 0.2
+	diag "machine 3: a burst of $(json sent <"$IT_TMP/burst.json") from $src: admitted $(( $(stat_of 3 allowed) - allowed0 )), denied by the fleet's view $(( $(stat_of 3 fleet_denied) - denied0 ))"
+	between "$(( $(stat_of 3 allowed) - allowed0 ))" 0 1 "  a burst of 5 from $src gets at most the fleet's free token"
+	between "$(( $(stat_of 3 fleet_denied) - denied0 ))" 4 5 "  the rest dropped by the fleet's view"
+	wait $f1 $f2
+}
+
+test_bad_input() {
+	tg_run run "$IF" --fleet "$FLEET" --metrics off
+	is "$RC" 2 "--fleet without --redis: exit 2" || diag "$ERR"
+	like "$ERR" "needs the Redis" "  and says a fleet needs Redis"
+	tg_run run "$IF" --fleet 'a b' --redis "unix://$RD_SOCK" --metrics off
+	is "$RC" 2 "--fleet 'a b': exit 2"
+	tg_run run "$IF" --fleet x --redis "unix://$RD_SOCK" --fleet-burst-share 0 --metrics off
+	is "$RC" 2 "--fleet-burst-share 0: exit 2"
+	tg_run run "$IF" --fleet x --redis "unix://$RD_SOCK" --fleet-interval 5ms --metrics off
+	is "$RC" 2 "--fleet-interval 5ms: exit 2"
+}
+
+test_bad_input
+setup
+test_bound
+test_propagation
+for k in 1 2 3; do
+	! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$IT_TMP/d$k.log"
+	ok $? "machine $k: no sanitizer report" || diag "$(grep -A12 ERROR "$IT_TMP/d$k.log")"
+done
+done_testing
