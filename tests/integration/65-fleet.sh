@@ -166,13 +166,14 @@ test_bound() {
 
 # Machines 1 and 2 flood a source past the fleet's limit; machine 3
 # never saw it, and must learn the fleet's view within one push interval
-# and a round trip of its announcement. A burst of 5 from that source
-# then gets at most the token the fleet has free (1), where machine 3's
-# own fresh bucket alone would admit all 5 (its local burst is 7). The
-# fleet's rate stays r throughout: the source is not banned, its tokens
-# go to whichever machine asks first.
+# and a round trip of its announcement. A burst of b_loc (7) from that
+# source then gets, of the 7 its own fresh bucket alone would admit, at
+# most what the fleet refilled while machine 3's view aged (up to an
+# interval and a round trip: r * 0.15 s = 3 tokens) and one more: the
+# fleet's rate stays r throughout, its tokens going to whichever machine
+# asks first, so a source at the limit is not banned but held to it.
 test_propagation() {
-	local src=198.19.8.8 id ms seen i pins d denied0 allowed0 f1 f2
+	local src=198.19.8.8 id ms seen i pins d denied0 allowed0 f1 f2 a
 	denied0=$(stat_of 3 fleet_denied)
 	allowed0=$(stat_of 3 allowed)
 	flood 1 "$src" 200 600 3 >/dev/null 2>&1 &
@@ -201,12 +202,63 @@ test_propagation() {
 	d=$((seen - ms))
 	diag "announced at $ms ms (Redis), in machine 3's tg_floor $d ms later (polled)"
 	between "$d" -50 $((T_MS + 50)) "  within one push interval + a round trip ($d ms <= $T_MS + 50)"
-	flood 3 "$src" "" 5 1 >"$IT_TMP/burst.json" 2>&1
+	flood 3 "$src" "" $BLOC 1 >"$IT_TMP/burst.json" 2>&1
 	sleep 0.2
-	diag "machine 3: a burst of $(json sent <"$IT_TMP/burst.json") from $src: admitted $(( $(stat_of 3 allowed) - allowed0 )), denied by the fleet's view $(( $(stat_of 3 fleet_denied) - denied0 ))"
-	between "$(( $(stat_of 3 allowed) - allowed0 ))" 0 1 "  a burst of 5 from $src gets at most the fleet's free token"
-	between "$(( $(stat_of 3 fleet_denied) - denied0 ))" 4 5 "  the rest dropped by the fleet's view"
+	a=$(( $(stat_of 3 allowed) - allowed0 ))
+	diag "machine 3: a burst of $(json sent <"$IT_TMP/burst.json") from $src: admitted $a, denied by the fleet's view $(( $(stat_of 3 fleet_denied) - denied0 ))"
+	between "$a" 0 4 "  a burst of $BLOC from $src: $a admitted, at most 1 + r * (T + 50 ms) = 4 (alone: $BLOC)"
+	between "$(( $(stat_of 3 fleet_denied) - denied0 ))" $((BLOC - a)) $((BLOC - a)) \
+		"  the rest dropped by the fleet's view"
 	wait $f1 $f2
+}
+
+fleet_status() { m_srv "$1" "$SB_TIDEGATE" status "${IF_S[$1]}" --json | json "fleet.$2"; }
+
+wait_status() { # K FIELD VALUE SECONDS
+	local i
+	for ((i = 0; i < $4 * 10; i++)); do
+		[ "$(fleet_status "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Redis stops answering (SIGSTOP): each machine keeps enforcing with the
+# outage's share, r * h / N (h = 2) and its burst share; what it admits
+# meanwhile stays unpushed and is pushed when Redis answers again.
+test_outage() {
+	local src=198.19.9.9 a0 a w tok0 tok t0 t1 most
+	rd_kill STOP
+	wait_status 1 redis away 5
+	ok $? "Redis stopped: machine 1 says so (status fleet.redis = away)"
+	a0=$(stat_of 1 allowed)
+	tok0=$(fleet_status 1 tokens_pushed)
+	t0=$(now_s)
+	flood 1 "$src" 100 200 2 >/dev/null 2>&1
+	t1=$(now_s)
+	a=$(( $(stat_of 1 allowed) - a0 ))
+	w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	most=$(awk -v w="$w" -v r=$RATE -v n=$N -v bl=$BLOC 'BEGIN { printf "%d", bl + r * 2 / n * w + 1 }')
+	diag "Redis away for a flood of $w s at 100/s: machine 1 admitted $a (b_loc + r*2/N*W = $most; r*W = $(awk -v w="$w" 'BEGIN { printf "%d", 20 * w }'))"
+	between "$a" 1 "$most" "  it enforces the outage's share: $a admitted, at most $most"
+	rd_kill CONT
+	wait_status 1 redis up 5
+	ok $? "Redis answers again: machine 1 says so"
+	sleep 0.5
+	tok=$(( $(fleet_status 1 tokens_pushed) - tok0 ))
+	between "$tok" "$a" $((a + 5)) "  the $a admissions of the outage were pushed ($tok)"
+}
+
+# A member whose limits differ is reported, by it and by the others.
+test_mismatch() {
+	sed -i "s|^rate = .*|rate = 30/second|" "$IT_TMP/fleet3.conf"
+	kill -HUP "${PIDS[2]}"
+	wait_log 3 "do not hold one limit" 10
+	ok $? "machine 3 with another rate reports the fleet's limits differ" ||
+		diag "$(tail -3 "$IT_TMP/d3.log")"
+	wait_log 1 "do not hold one limit" 10
+	ok $? "  and so does machine 1"
+	between "$(fleet_status 1 limit_mismatches)" 1 100000 "  status counts it"
 }
 
 test_bad_input() {
@@ -225,6 +277,8 @@ test_bad_input
 setup
 test_bound
 test_propagation
+test_outage
+test_mismatch
 for k in 1 2 3; do
 	! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$IT_TMP/d$k.log"
 	ok $? "machine $k: no sanitizer report" || diag "$(grep -A12 ERROR "$IT_TMP/d$k.log")"
