@@ -527,24 +527,23 @@ static void *fleet_main(void *arg)
 	int n, i;
 
 	for (;;) {
-		struct timespec until;
 		__u64 start = tg_mono_ns(), next;
 
-		pthread_mutex_lock(&t->lock);
-		if (t->stop) {
-			pthread_mutex_unlock(&t->lock);
+		pthread_mutex_lock(&t->w.lock);
+		if (t->w.stop) {
+			pthread_mutex_unlock(&t->w.lock);
 			break;
 		}
-		if (t->gen != p->gen) {
+		if (t->w.gen != p->gen) {
 			disconnect(p);
 			tg_backoff_reset(&p->backoff);
-			p->gen = t->gen;
+			p->gen = t->w.gen;
 		}
 		cfg = t->cfg;
 		for (i = n = 0; i < t->n; i++)
 			if (iface_dup(&ifs[n], &t->ifs[i]))
 				n++;
-		pthread_mutex_unlock(&t->lock);
+		pthread_mutex_unlock(&t->w.lock);
 
 		if (cfg.on)
 			cycle(p, &cfg, ifs, n);
@@ -554,18 +553,14 @@ static void *fleet_main(void *arg)
 		/* The next cycle one interval after this one began; not in a
 		 * fleet (yet), a second, or sooner when tg_fleet_set says. */
 		next = start + (cfg.on ? cfg.interval_ms : 1000) * TG_NSEC_PER_MSEC;
-		until.tv_sec = (time_t)(next / 1000000000ULL);
-		until.tv_nsec = (long)(next % 1000000000ULL);
-		pthread_mutex_lock(&t->lock);
-		while (!t->stop && t->gen == p->gen && tg_mono_ns() < next)
-			if (pthread_cond_timedwait(&t->cond, &t->lock, &until) == ETIMEDOUT)
-				break;
-		pthread_mutex_unlock(&t->lock);
+		pthread_mutex_lock(&t->w.lock);
+		tg_worker_wait(&t->w, next, p->gen);
+		pthread_mutex_unlock(&t->w.lock);
 	}
 	/* Stopping: fail static. The program keeps deciding with the
 	 * floors it has and the rate share of an outage, until a daemon
 	 * takes the interface again. */
-	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&t->w.lock);
 	for (i = 0; i < t->n; i++) {
 		struct fleet_if *fif = t->cfg.on ? fif_of(p, t->ifs[i].si.name) : NULL;
 		__u32 zero = 0;
@@ -575,14 +570,13 @@ static void *fleet_main(void *arg)
 		fif->pub.fallback_h = TG_FLEET_FALLBACK_H;
 		bpf_map_update_elem(t->ifs[i].fleet_fd, &zero, &fif->pub, BPF_ANY);
 	}
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&t->w.lock);
 	disconnect(p);
 	return NULL;
 }
 
 int tg_fleet_start(struct tg_fleet_thread *t)
 {
-	pthread_condattr_t ca;
 	char host[64] = "host";
 	int err;
 
@@ -592,19 +586,12 @@ int tg_fleet_start(struct tg_fleet_thread *t)
 	gethostname(host, sizeof(host) - 1);
 	snprintf(t->priv->node, sizeof(t->priv->node), "%s:%d", host, (int)getpid());
 	snprintf(t->priv->last_id, sizeof(t->priv->last_id), "0-0");
-	pthread_mutex_init(&t->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&t->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	err = pthread_create(&t->thread, NULL, fleet_main, t);
+	err = tg_worker_start(&t->w, fleet_main, t);
 	if (err) {
 		free(t->priv);
 		t->priv = NULL;
-		return -err;
 	}
-	t->running = true;
-	return 0;
+	return err;
 }
 
 void tg_fleet_set(struct tg_fleet_thread *t, const struct tg_fleet_cfg *cfg,
@@ -612,7 +599,7 @@ void tg_fleet_set(struct tg_fleet_thread *t, const struct tg_fleet_cfg *cfg,
 {
 	int i;
 
-	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&t->w.lock);
 	for (i = 0; i < t->n; i++)
 		iface_close(&t->ifs[i]);
 	t->n = 0;
@@ -621,24 +608,19 @@ void tg_fleet_set(struct tg_fleet_thread *t, const struct tg_fleet_cfg *cfg,
 			t->n++;
 	if (memcmp(&t->cfg, cfg, sizeof(*cfg))) {
 		t->cfg = *cfg;
-		t->gen++;
+		t->w.gen++;
 	}
-	pthread_cond_signal(&t->cond);
-	pthread_mutex_unlock(&t->lock);
+	tg_worker_poke(&t->w);
+	pthread_mutex_unlock(&t->w.lock);
 }
 
 void tg_fleet_stop(struct tg_fleet_thread *t)
 {
 	int i;
 
-	if (!t->running)
+	if (!t->w.running)
 		return;
-	pthread_mutex_lock(&t->lock);
-	t->stop = true;
-	pthread_cond_signal(&t->cond);
-	pthread_mutex_unlock(&t->lock);
-	pthread_join(t->thread, NULL);
-	t->running = false;
+	tg_worker_stop(&t->w);
 	for (i = 0; i < t->n; i++)
 		iface_close(&t->ifs[i]);
 	t->n = 0;
@@ -648,8 +630,6 @@ void tg_fleet_stop(struct tg_fleet_thread *t)
 	free(t->priv->onsets);
 	free(t->priv);
 	t->priv = NULL;
-	pthread_cond_destroy(&t->cond);
-	pthread_mutex_destroy(&t->lock);
 }
 
 int tg_fleet_leave(int fleet_fd)

@@ -30,13 +30,13 @@
 #ifndef TG_FLEET_H
 #define TG_FLEET_H
 
-#include <pthread.h>
 #include <stdbool.h>
 
 #include <json-c/json.h>
 
 #include "conf.h"
 #include "mirror.h"
+#include "worker.h"
 
 #define TG_FLEET_MIN_ADMITTED 2   /* a spoofed source sends one SYN: never pushed */
 #define TG_FLEET_FALLBACK_H   2   /* Redis away: N machines admit about h * r */
@@ -62,12 +62,7 @@ struct tg_fleet_iface {
 struct fleet_priv;
 
 struct tg_fleet_thread {
-	pthread_t thread;
-	bool running;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
-	unsigned int gen;
+	struct tg_worker w; /* the thread; under w.lock the rest */
 	struct tg_fleet_cfg cfg;
 	int n;
 	struct tg_fleet_iface ifs[TG_MAX_IFACES];

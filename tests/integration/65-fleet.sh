@@ -125,6 +125,11 @@ setup() {
 		"status: the fleet's size"
 	is "$(m_srv 2 "$SB_TIDEGATE" status "${IF_S[2]}" --json | json fleet.redis)" up \
 		"status: Redis answers"
+	m_srv 1 curl -s --max-time 2 http://127.0.0.1:19477/metrics >"$IT_TMP/metrics.txt"
+	grep -q "^tidegate_fleet_members{interface=\"${IF_S[1]}\"} 3$" "$IT_TMP/metrics.txt"
+	ok $? "metrics: tidegate_fleet_members 3"
+	promtool check metrics <"$IT_TMP/metrics.txt" >"$IT_TMP/promtool.out" 2>&1
+	is "$?" 0 "  promtool accepts the metrics" || diag "$(cat "$IT_TMP/promtool.out")"
 }
 
 # One source at 100 SYN/s on each machine for 3 s: 900 SYNs, at most
