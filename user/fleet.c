@@ -58,6 +58,7 @@ struct fleet_priv {
 	struct pmeta *meta;
 	size_t cap;
 	const struct tg_fleet_item **onsets;
+	struct tg_source *gone; /* floors_sweep's, TG_MAX_FLOORS of them */
 };
 
 static struct fleet_if *fif_of(struct fleet_priv *p, const char *name)
@@ -393,24 +394,29 @@ static bool heartbeat(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 }
 
 /* Floors of sources that are gone from the table and whose TAT has
- * passed: nothing left to deny, no mark to keep. */
-static void floors_sweep(const struct tg_fleet_iface *fi)
+ * passed: nothing left to deny, no mark to keep. Deleted after the walk:
+ * a key deleted under it would send the walk back to the start. */
+static void floors_sweep(struct fleet_priv *p, const struct tg_fleet_iface *fi)
 {
-	struct tg_source key, next, *prev = NULL;
+	struct tg_source cur, next;
 	struct tg_bucket b;
 	struct tg_floor f;
 	__u64 now = tg_mono_ns();
-	unsigned int seen = 0;
+	size_t n = 0, walked = 0, i;
 
-	while (seen++ < TG_MAX_FLOORS && !bpf_map_get_next_key(fi->floor_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fi->floor_fd, &key, &f) || f.tat_ns > now)
-			continue;
-		if (!bpf_map_lookup_elem(fi->si.buckets_fd, &key, &b))
-			continue;
-		bpf_map_delete_elem(fi->floor_fd, &key);
+	if (!p->gone)
+		p->gone = calloc(TG_MAX_FLOORS, sizeof(*p->gone));
+	if (!p->gone)
+		return;
+	while (walked++ < TG_MAX_FLOORS &&
+	       !bpf_map_get_next_key(fi->floor_fd, walked > 1 ? &cur : NULL, &next)) {
+		cur = next;
+		if (!bpf_map_lookup_elem(fi->floor_fd, &cur, &f) && f.tat_ns <= now &&
+		    bpf_map_lookup_elem(fi->si.buckets_fd, &cur, &b))
+			p->gone[n++] = cur;
 	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fi->floor_fd, &p->gone[i]);
 }
 
 static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
@@ -474,7 +480,7 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		if (heartbeat(p, cfg, ifs, n)) {
 			p->last_beat_ns = t0;
 			for (i = 0; i < n; i++)
-				floors_sweep(&ifs[i]);
+				floors_sweep(p, &ifs[i]);
 		}
 	}
 	ok = p->st != NULL;
@@ -628,6 +634,7 @@ void tg_fleet_stop(struct tg_fleet_thread *t)
 	free(t->priv->items);
 	free(t->priv->meta);
 	free(t->priv->onsets);
+	free(t->priv->gone);
 	free(t->priv);
 	t->priv = NULL;
 }

@@ -97,10 +97,10 @@ wait_log() { # K PATTERN SECONDS
 
 stat_of() { m_srv "$1" "$SB_TIDEGATE" stats "${IF_S[$1]}" --json | json "$2"; }
 
-flood() { # K SRC PPS('' : at once) COUNT SECONDS
+flood() { # K SRC PPS('' : at once) COUNT SECONDS [SOURCES]
 	m_cli "$1" "$SB_TIDEGATE" flood "${IF_C[$1]}" --dst-ip "$SB_SRV_IP" \
 		--dst-mac "$(m_srv "$1" ip -br link show "${IF_S[$1]}" | awk '{print $3}')" \
-		--port 80 --src "$2" --sources 1 ${3:+--pps "$3"} --count "$4" --duration "$5" \
+		--port 80 --src "$2" --sources "${6:-1}" ${3:+--pps "$3"} --count "$4" --duration "$5" \
 		--threads 1 --json
 }
 
@@ -228,6 +228,23 @@ wait_status() { # K FIELD VALUE SECONDS
 	return 1
 }
 
+# A spoofed flood: 2,000 sources, one SYN each. None is pushed: no key
+# in Redis, no delta, whatever the number of sources.
+test_spoofed() {
+	local pushed0 keys n a0
+	sleep 0.3 # the pushes of the tests before
+	pushed0=$(fleet_status 1 deltas_pushed)
+	a0=$(stat_of 1 allowed)
+	flood 1 198.19.100.0 "" 2000 3 2000 >"$IT_TMP/spoof.json" 2>&1
+	n=$(json sources <"$IT_TMP/spoof.json")
+	sleep 0.5
+	keys=$(rd_cli --scan --pattern "$PFX:fleet:$FLEET:web:*:v4:198.19.1[0-9][0-9].*" | wc -l)
+	between "$(( $(stat_of 1 allowed) - a0 ))" 1900 2000 \
+		"a spoofed flood from $n sources, one SYN each: (almost) all admitted, each a first SYN"
+	is "$keys" 0 "  no key in Redis"
+	is "$(( $(fleet_status 1 deltas_pushed) - pushed0 ))" 0 "  and no delta pushed"
+}
+
 # Redis stops answering (SIGSTOP): each machine keeps enforcing with the
 # outage's share, r * h / N (h = 2) and its burst share; what it admits
 # meanwhile stays unpushed and is pushed when Redis answers again.
@@ -282,6 +299,7 @@ test_bad_input
 setup
 test_bound
 test_propagation
+test_spoofed
 test_outage
 test_mismatch
 for k in 1 2 3; do
