@@ -32,20 +32,6 @@ static int floor_set(struct tg_harness *h, __u32 addr, __u64 tat, __u64 mark)
 				    BPF_ANY);
 }
 
-/* SYNs from addr at the test clock's now: how many passed. */
-static int syns(struct tg_harness *h, __u32 addr, int n)
-{
-	struct pkt_spec s = pkt_syn4(addr, 80);
-	__u8 frame[PKT_MAX];
-	int len = pkt_build(&s, frame, sizeof(frame)), i, passed = 0;
-	__u32 verdict;
-
-	for (i = 0; i < n; i++)
-		if (!tg_run(h, frame, (__u32)len, 1, &verdict) && verdict == XDP_PASS)
-			passed++;
-	return passed;
-}
-
 static __u64 fleet_denied(struct tg_harness *h)
 {
 	struct tg_counters c = { 0 };
@@ -72,7 +58,7 @@ static void test_outside_fleet(struct tg_harness *h)
 	tg_set_clock(h, NOW_NS);
 	/* A floor left by an earlier fleet run is not read outside one. */
 	floor_set(h, 0xC6120001, NOW_NS + 10 * TOL, 0);
-	tap_is(syns(h, 0xC6120001, BURST + 2), BURST, "outside a fleet: the whole burst, no floor");
+	tap_is(tg_syns4(h, 0xC6120001, BURST + 2), BURST, "outside a fleet: the whole burst, no floor");
 	tap_is(fleet_denied(h), 0, "outside a fleet: nothing denied by the fleet");
 }
 
@@ -82,15 +68,15 @@ static void test_burst_share(struct tg_harness *h)
 	fleet_set(h, 3, 1, 0);
 	tg_set_clock(h, NOW_NS);
 	/* ceil(6 / 3) = 2 at once, then one per interval. */
-	tap_is(syns(h, 0xC6120002, 5), 2, "fleet of 3: a local burst of ceil(b/N) = 2");
+	tap_is(tg_syns4(h, 0xC6120002, 5), 2, "fleet of 3: a local burst of ceil(b/N) = 2");
 	tg_set_clock(h, NOW_NS + IV);
-	tap_is(syns(h, 0xC6120002, 3), 1, "...then one per interval, at the full rate");
+	tap_is(tg_syns4(h, 0xC6120002, 3), 1, "...then one per interval, at the full rate");
 	fleet_set(h, 3, 2, 0);
 	tg_set_clock(h, NOW_NS + 100 * IV);
-	tap_is(syns(h, 0xC6120002, 9), 4, "burst share 2: ceil(2 * 6 / 3) = 4");
+	tap_is(tg_syns4(h, 0xC6120002, 9), 4, "burst share 2: ceil(2 * 6 / 3) = 4");
 	fleet_set(h, 2, 5, 0);
 	tg_set_clock(h, NOW_NS + 200 * IV);
-	tap_is(syns(h, 0xC6120002, 9), BURST, "a share above 1 is cut to the whole burst");
+	tap_is(tg_syns4(h, 0xC6120002, 9), BURST, "a share above 1 is cut to the whole burst");
 }
 
 static void test_never_seen(struct tg_harness *h)
@@ -105,11 +91,11 @@ static void test_never_seen(struct tg_harness *h)
 	before = fleet_denied(h);
 	/* The others admitted the whole budget and one more interval. */
 	floor_set(h, 0xC6120003, NOW_NS + TOL + IV, 0);
-	tap_is(syns(h, 0xC6120003, 3), 0, "a source this machine never saw, denied by the fleet");
+	tap_is(tg_syns4(h, 0xC6120003, 3), 0, "a source this machine never saw, denied by the fleet");
 	tap_is(fleet_denied(h) - before, 3, "...counted in fleet_denied");
 	tap_ok(tg_bucket_get(h, &src, &b) != 0, "...and given no bucket");
 	tg_set_clock(h, NOW_NS + IV);
-	tap_is(syns(h, 0xC6120003, 1), 1, "one interval later the fleet's TAT conforms: admitted");
+	tap_is(tg_syns4(h, 0xC6120003, 1), 1, "one interval later the fleet's TAT conforms: admitted");
 }
 
 static void test_merge(struct tg_harness *h)
@@ -119,25 +105,25 @@ static void test_merge(struct tg_harness *h)
 	reset(h);
 	fleet_set(h, 3, 1, 0);
 	tg_set_clock(h, NOW_NS);
-	tap_is(syns(h, 0xC6120004, 2), 2, "two admitted locally (admitted = 2)");
+	tap_is(tg_syns4(h, 0xC6120004, 2), 2, "two admitted locally (admitted = 2)");
 	tg_set_clock(h, t1); /* the local bucket is full again */
 	/* tat + 2 unpushed * I = now + tol + 1: over by a nanosecond. */
 	floor_set(h, 0xC6120004, t1 + TOL - 2 * IV + 1, 0);
-	tap_is(syns(h, 0xC6120004, 1), 0, "floor + 2 unpushed admissions past the tolerance: denied");
+	tap_is(tg_syns4(h, 0xC6120004, 1), 0, "floor + 2 unpushed admissions past the tolerance: denied");
 	/* The fleet's TAT already includes one of them (mark 1). */
 	floor_set(h, 0xC6120004, t1 + TOL - 2 * IV + 1, 1);
-	tap_is(syns(h, 0xC6120004, 1), 1, "the same floor with one of them pushed (mark 1): admitted");
+	tap_is(tg_syns4(h, 0xC6120004, 1), 1, "the same floor with one of them pushed (mark 1): admitted");
 	/* admitted is 3 now; a floor exactly at the edge with 1 unpushed. */
 	floor_set(h, 0xC6120004, t1 + TOL - IV, 2);
-	tap_is(syns(h, 0xC6120004, 1), 1, "floor + unpushed exactly at the tolerance: admitted");
+	tap_is(tg_syns4(h, 0xC6120004, 1), 1, "floor + unpushed exactly at the tolerance: admitted");
 	/* A bucket evicted and made again counts fewer than mark: none
 	 * unpushed, the floor alone decides (later: the local bucket full). */
 	t1 += 100 * IV;
 	tg_set_clock(h, t1);
 	floor_set(h, 0xC6120004, t1 + TOL - IV, 1000);
-	tap_is(syns(h, 0xC6120004, 1), 1, "mark above admitted (bucket made again): floor alone");
+	tap_is(tg_syns4(h, 0xC6120004, 1), 1, "mark above admitted (bucket made again): floor alone");
 	floor_set(h, 0xC6120004, t1 + TOL + 1, 1000);
-	tap_is(syns(h, 0xC6120004, 1), 0, "...which denies past the tolerance");
+	tap_is(tg_syns4(h, 0xC6120004, 1), 0, "...which denies past the tolerance");
 }
 
 static void test_fallback(struct tg_harness *h)
@@ -145,22 +131,22 @@ static void test_fallback(struct tg_harness *h)
 	reset(h);
 	fleet_set(h, 3, 1, 0);
 	tg_set_clock(h, NOW_NS);
-	tap_is(syns(h, 0xC6120005, 2), 2, "synced: local burst 2");
+	tap_is(tg_syns4(h, 0xC6120005, 2), 2, "synced: local burst 2");
 	tg_set_clock(h, NOW_NS + IV);
-	tap_is(syns(h, 0xC6120005, 1), 1, "synced: the next token one interval (100 ms) later");
+	tap_is(tg_syns4(h, 0xC6120005, 1), 1, "synced: the next token one interval (100 ms) later");
 
 	fleet_set(h, 3, 1, 2);
 	tg_set_clock(h, NOW_NS + 1000 * IV);
-	tap_is(syns(h, 0xC6120005, 3), 2, "Redis away: the local burst share still 2");
+	tap_is(tg_syns4(h, 0xC6120005, 3), 2, "Redis away: the local burst share still 2");
 	tg_set_clock(h, NOW_NS + 1000 * IV + IV);
-	tap_is(syns(h, 0xC6120005, 1), 0, "Redis away: r * h / N = 2/3 r, no token after 100 ms");
+	tap_is(tg_syns4(h, 0xC6120005, 1), 0, "Redis away: r * h / N = 2/3 r, no token after 100 ms");
 	tg_set_clock(h, NOW_NS + 1000 * IV + IV * 3 / 2);
-	tap_is(syns(h, 0xC6120005, 1), 1, "...one after 150 ms");
+	tap_is(tg_syns4(h, 0xC6120005, 1), 1, "...one after 150 ms");
 	fleet_set(h, 2, 1, 2);
 	tg_set_clock(h, NOW_NS + 2000 * IV);
-	syns(h, 0xC6120005, 1);
+	tg_syns4(h, 0xC6120005, 1);
 	tg_set_clock(h, NOW_NS + 2000 * IV + IV);
-	tap_is(syns(h, 0xC6120005, 1), 1, "h >= N: never a rate above r, never below it either");
+	tap_is(tg_syns4(h, 0xC6120005, 1), 1, "h >= N: never a rate above r, never below it either");
 }
 
 int main(void)
