@@ -107,8 +107,10 @@ static __always_inline int charge_source(const struct tg_source *src,
 	now = clock_ns();
 	*nowp = now;
 	/* Fleet mode: the fleet's view may deny a source this machine
-	 * never saw; what it lets through is charged to the local share. */
-	fl = fleet_on();
+	 * never saw; what it lets through is charged to the local share.
+	 * The default limit's buckets only: a rule's id is this machine's
+	 * own, so its bucket has no key the fleet shares. */
+	fl = src->rule ? NULL : fleet_on();
 	if (fl) {
 		if (fleet_denies(src, b, lim, now)) {
 			cnt->fleet_denied++;

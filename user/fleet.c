@@ -28,6 +28,7 @@ struct fleet_if {
 	char name[IF_NAMESIZE];
 	bool used;
 	char other[200]; /* the member with other limits last reported, "" */
+	bool floors_full; /* a floor could not be written; until a sweep frees some */
 	struct tg_fleet pub; /* what it publishes in tg_fleet */
 };
 
@@ -134,17 +135,24 @@ static void try_connect(struct fleet_priv *p, const struct tg_fleet_cfg *cfg)
 	p->last_beat_ns = 0; /* a heartbeat at once */
 }
 
+/* The sources of one push are sent CHUNK at a time: the items carry
+ * their keys (TG_KEY_MAX each), so their memory stays bounded whatever
+ * the table's size; the per-source facts (meta) follow the table. */
+#define CHUNK 4096
+
 static int reserve(struct fleet_priv *p, size_t n)
 {
+	if (!p->items)
+		p->items = calloc(CHUNK, sizeof(*p->items));
+	if (!p->onsets)
+		p->onsets = calloc(CHUNK, sizeof(*p->onsets));
+	if (!p->items || !p->onsets)
+		return -ENOMEM;
 	if (n <= p->cap)
 		return 0;
-	free(p->items);
 	free(p->meta);
-	free(p->onsets);
-	p->items = calloc(n, sizeof(*p->items));
 	p->meta = calloc(n, sizeof(*p->meta));
-	p->onsets = calloc(n, sizeof(*p->onsets));
-	p->cap = p->items && p->meta && p->onsets ? n : 0;
+	p->cap = p->meta ? n : 0;
 	return p->cap ? 0 : -ENOMEM;
 }
 
@@ -156,16 +164,81 @@ static int by_shard(const void *a, const void *b)
 }
 
 /* Write a floor whole (XDP reads old or new, never a mix). */
-static int floor_put(struct fleet_if *fi, int fd, const struct tg_source *src, __u64 tat,
-		     __u64 mark)
+static int floor_put(struct fleet_if *fi, int fd,
+		     const struct tg_source *src, __u64 tat, __u64 mark)
 {
 	struct tg_floor f = { .tat_ns = tat, .mark = mark };
 
 	if (!bpf_map_update_elem(fd, src, &f, BPF_ANY))
 		return 0;
-	if (errno == E2BIG || errno == ENOMEM)
+	if (errno == E2BIG || errno == ENOMEM) {
 		fi->pub.floor_full++;
+		fi->floors_full = true;
+	}
 	return -errno;
+}
+
+/* Push n sources (m, adjacent by shard), write their floors, announce
+ * the denials among them. false: Redis failed (the connection is gone). */
+static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
+		       const struct tg_fleet_iface *fi, struct fleet_if *fif,
+		       const struct tg_fleet_charge *ch, const struct pmeta *meta, size_t n,
+		       __u64 now_us, __s64 offset)
+{
+	const struct tg_sync_iface *si = &fi->si;
+	char prefix[TG_KEY_MAX], why[256];
+	size_t i, nonset = 0;
+	__u64 now = tg_mono_ns();
+	int err;
+
+	key_prefix(prefix, sizeof(prefix), cfg);
+	for (i = 0; i < n; i++) {
+		struct tg_fleet_item *it = &p->items[i];
+
+		memset(it, 0, sizeof(*it));
+		it->delta = meta[i].delta;
+		it->shard = meta[i].shard;
+		tg_key_format(it->key, sizeof(it->key), prefix, si->zone, &meta[i].src,
+			      si->v4_prefix, si->v6_prefix);
+	}
+	err = tg_fleet_store_push(p->st, ch, p->items, n, why, sizeof(why));
+	for (i = 0; i < n; i++) {
+		const struct tg_fleet_item *it = &p->items[i];
+		const struct pmeta *m = &meta[i];
+		__u64 tat;
+
+		fif->pub.pushed++;
+		if (!it->acked)
+			continue;
+		fif->pub.acked++;
+		fif->pub.tokens += it->delta;
+		tat = it->tat_us ? tg_redis_us_to_mono(it->tat_us, offset) : 0;
+		floor_put(fif, fi->floor_fd, &m->src, tat, m->admitted);
+		/* A denial begins, or lasts more than an interval longer than
+		 * last said: announce it, so machines that never saw the source
+		 * drop it too, for as long as the fleet does. */
+		if (it->tat_us && (double)it->tat_us - ch->tolerance_us > (double)now_us &&
+		    (!m->had_floor || m->old_tat <= now + si->tolerance_ns ||
+		     tat > m->old_tat + cfg->interval_ms * TG_NSEC_PER_MSEC))
+			p->onsets[nonset++] = it;
+	}
+	if (err) {
+		redis_failed(p, "pushing deltas", why);
+		return false;
+	}
+	if (nonset) {
+		char stream[TG_KEY_MAX];
+
+		fleet_key(stream, sizeof(stream), cfg, "denials", NULL);
+		err = tg_fleet_store_announce(p->st, stream, p->onsets, nonset, now_us, why,
+					      sizeof(why));
+		if (err) {
+			redis_failed(p, "announcing denials", why);
+			return false;
+		}
+		fif->pub.onsets_sent += nonset;
+	}
+	return true;
 }
 
 /*
@@ -184,9 +257,8 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		.debt_us = TG_FLEET_DEBT_MS * 1000ULL,
 		.start_us = p->replay ? p->last_ack_us : 0,
 	};
-	char prefix[TG_KEY_MAX], why[256];
-	size_t i, n = 0, nonset = 0;
-	__u64 now = tg_mono_ns();
+	size_t i, n = 0;
+	bool full = fif->floors_full; /* until a sweep makes room */
 	int err;
 
 	err = tg_buckets_read(si->buckets_fd, tg_buckets_limit(si->max_sources), TG_BUCKETS_BATCH,
@@ -199,7 +271,6 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		tg_warn("%s: out of memory for the fleet's push", si->name);
 		return true;
 	}
-	key_prefix(prefix, sizeof(prefix), cfg);
 	for (i = 0; i < p->rd.n; i++) {
 		const struct tg_source *src = &p->rd.keys[i];
 		const struct tg_bucket *b = &p->rd.vals[i];
@@ -210,6 +281,11 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		if (src->rule || !tg_source_fits(src, si->v4_prefix, si->v6_prefix))
 			continue;
 		have = !bpf_map_lookup_elem(fi->floor_fd, src, &f);
+		/* tg_floor was full last time: a source without a floor has
+		 * nowhere to keep its mark, and pushed now it would be pushed
+		 * whole again next time. Left to its local share. */
+		if (!have && full)
+			continue;
 		mark = have ? f.mark : 0;
 		if (b->admitted < mark)
 			mark = 0; /* evicted and made again: its count restarted */
@@ -231,52 +307,10 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		return true;
 	/* Adjacent by shard: one call per shard batch. */
 	qsort(p->meta, n, sizeof(*p->meta), by_shard);
-	for (i = 0; i < n; i++) {
-		struct tg_fleet_item *it = &p->items[i];
-
-		memset(it, 0, sizeof(*it));
-		it->delta = p->meta[i].delta;
-		it->shard = p->meta[i].shard;
-		tg_key_format(it->key, sizeof(it->key), prefix, si->zone, &p->meta[i].src,
-			      si->v4_prefix, si->v6_prefix);
-	}
-	err = tg_fleet_store_push(p->st, &ch, p->items, n, why, sizeof(why));
-	for (i = 0; i < n; i++) {
-		const struct tg_fleet_item *it = &p->items[i];
-		const struct pmeta *m = &p->meta[i];
-		__u64 tat;
-
-		fif->pub.pushed++;
-		if (!it->acked)
-			continue;
-		fif->pub.acked++;
-		fif->pub.tokens += it->delta;
-		tat = it->tat_us ? tg_redis_us_to_mono(it->tat_us, offset) : 0;
-		floor_put(fif, fi->floor_fd, &m->src, tat, m->admitted);
-		/* A denial begins, or lasts more than an interval longer than
-		 * last said: announce it, so machines that never saw the source
-		 * drop it too, for as long as the fleet does. */
-		if (it->tat_us && (double)it->tat_us - ch.tolerance_us > (double)now_us &&
-		    (!m->had_floor || m->old_tat <= now + si->tolerance_ns ||
-		     tat > m->old_tat + cfg->interval_ms * TG_NSEC_PER_MSEC))
-			p->onsets[nonset++] = it;
-	}
-	if (err) {
-		redis_failed(p, "pushing deltas", why);
-		return false;
-	}
-	if (nonset) {
-		char stream[TG_KEY_MAX];
-
-		fleet_key(stream, sizeof(stream), cfg, "denials", NULL);
-		err = tg_fleet_store_announce(p->st, stream, p->onsets, nonset, now_us, why,
-					      sizeof(why));
-		if (err) {
-			redis_failed(p, "announcing denials", why);
+	for (i = 0; i < n; i += CHUNK)
+		if (!push_chunk(p, cfg, fi, fif, &ch, p->meta + i, n - i < CHUNK ? n - i : CHUNK,
+				now_us, offset))
 			return false;
-		}
-		fif->pub.onsets_sent += nonset;
-	}
 	return true;
 }
 
@@ -417,6 +451,8 @@ static void floors_sweep(struct fleet_priv *p, const struct tg_fleet_iface *fi)
 	}
 	for (i = 0; i < n; i++)
 		bpf_map_delete_elem(fi->floor_fd, &p->gone[i]);
+	if (n && fif_of(p, fi->si.name))
+		fif_of(p, fi->si.name)->floors_full = false;
 }
 
 static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
