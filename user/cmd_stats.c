@@ -8,6 +8,7 @@
 #include "caps.h"
 #include "commands.h"
 #include "counters.h"
+#include "fleet.h"
 #include "iface.h"
 #include "interrupt.h"
 #include "numfmt.h"
@@ -109,11 +110,16 @@ static void watch_line(const struct tg_counter_def *defs[NR_WATCH_COLS],
 	fflush(stdout);
 }
 
-static struct json_object *stats_json(const char *ifname, const struct tg_counters *c)
+static struct json_object *stats_json(const char *ifname, const struct tg_counters *c,
+				      int fleet_fd)
 {
-	struct json_object *o = tg_counters_json(c);
+	struct json_object *o = tg_counters_json(c), *fleet;
 
 	json_object_object_add(o, "interface", json_object_new_string(ifname));
+	/* Fleet mode: what the daemon pushed and read, beside fleet_denied. */
+	fleet = fleet_fd >= 0 ? tg_fleet_json(fleet_fd) : NULL;
+	if (fleet)
+		json_object_object_add(o, "fleet", fleet);
 	return o;
 }
 
@@ -142,7 +148,7 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 	/* JSON: the totals, then an object per interval with per_second.
 	 * Text: the totals, or a line of rates per interval. */
 	if (!interval || tg_out_json())
-		tg_out_print(stats_json(ifname, &cur));
+		tg_out_print(stats_json(ifname, &cur, m.fleet));
 	if (!interval)
 		goto out;
 	if (!tg_out_json()) {
@@ -176,7 +182,7 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 			watch_line(defs, &prev, &cur, t_cur - t_prev);
 			continue;
 		}
-		o = stats_json(ifname, &cur);
+		o = stats_json(ifname, &cur, -1);
 		json_object_object_add(o, "per_second", rates_json(&prev, &cur, t_cur - t_prev));
 		tg_out_print(o);
 	}

@@ -169,6 +169,7 @@ test_bound() {
 	ok $? "  the fleet's view denied SYNs that the local shares would have let in"
 	between "$(m_srv 1 "$SB_TIDEGATE" status "${IF_S[1]}" --json | json fleet.deltas_acked)" 1 100000 \
 		"status: deltas acknowledged"
+	between "$(stat_of 1 fleet.deltas_acked)" 1 100000 "stats: deltas acknowledged too"
 }
 
 # Machines 1 and 2 flood a source past the fleet's limit; machine 3
