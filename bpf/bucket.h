@@ -112,6 +112,8 @@ static __always_inline int charge_source(const struct tg_source *src,
 					 __u64 *nowp)
 {
 	struct tg_bucket *b = *bp;
+	const struct tg_fleet *fl;
+	struct tg_limit share;
 	__u64 now;
 
 	/* *bp: the bucket the caller already found, or NULL to look. */
@@ -127,6 +129,22 @@ static __always_inline int charge_source(const struct tg_source *src,
 	}
 	now = clock_ns();
 	*nowp = now;
+	/* Fleet mode: the fleet's view may deny a source this machine
+	 * never saw; what it lets through is charged to the local share.
+	 * The default limit's buckets only: a rule's id and a port group's
+	 * are this machine's own, so their buckets have no key the fleet
+	 * shares. */
+	fl = src->rule || src->group ? NULL : fleet_on();
+	if (fl) {
+		if (fleet_denies(src, b, lim, now)) {
+			cnt->fleet_denied++;
+			*bp = b;
+			return TG_DENY;
+		}
+		share = *lim;
+		fleet_share(fl, &share);
+		lim = &share;
+	}
 	if (!b) {
 		/* A new source's bucket is full, so its first SYN conforms
 		 * (burst >= 1); store the state after admitting it. */

@@ -109,6 +109,21 @@ struct {
 	__type(value, struct tg_port_counters);
 } tg_port_stats SEC(".maps");
 
+/* Fleet mode (tidegate.h: struct tg_floor, struct tg_fleet). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tg_fleet);
+} tg_fleet SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TG_MAX_FLOORS);
+	__type(key, struct tg_source);
+	__type(value, struct tg_floor);
+} tg_floor SEC(".maps");
+
 /*
  * The configuration a packet is decided by (tidegate.h: struct
  * tg_config): read the generation once, at the packet's entry point,

@@ -16,6 +16,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* The pieces of the program, each using those before it. */
 #include "maps.h"
 #include "gcra.h"
+#include "fleet.h"
 #include "bucket.h"
 #include "verdict.h"
 #include "rules.h"

@@ -25,13 +25,15 @@
 #define TG_MAP_FSTATS  "tg_fam_stats"
 #define TG_MAP_RFILTER "tg_rule_filter"
 #define TG_MAP_PSTATS  "tg_port_stats"
+#define TG_MAP_FLEET   "tg_fleet"
+#define TG_MAP_FLOOR   "tg_floor"
 
 #define TG_PROG_NAME   "tidegate"
 #define TG_PIN_ROOT    "/sys/fs/bpf/tidegate"
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 8
+#define TG_LAYOUT_VERSION 9
 
 /* Rule ids fit the low bits of tg_source's rule word; its top byte is
  * the port group's (userspace hands out no id beyond TG_RULE_ID_MAX). */
@@ -88,6 +90,55 @@ struct tg_bucket {
  * its cookie coming back clears the bit.
  */
 #define TG_BUCKET_UNVERIFIED 1ULL
+
+/*
+ * Fleet mode (user/fleet.h, README "One limit across a fleet"): every
+ * machine of a fleet pushes its sources' admitted SYNs to Redis and gets
+ * back the fleet's TAT of each, which the daemon writes here. tg_floor
+ * is a HASH keyed by the bucket's own key (not LRU: a spoofed flood must
+ * not evict the denials of real sources); the daemon alone writes it,
+ * each value whole. A SYN is dropped when
+ *   tat_ns + (bucket.admitted - mark) * interval > now + tolerance
+ * (the fleet's view plus this machine's admissions it does not include
+ * yet), and otherwise charged to the local bucket under the local share.
+ */
+struct tg_floor {
+	__u64 tat_ns; /* the fleet's TAT for the source, CLOCK_MONOTONIC */
+	__u64 mark;   /* the bucket's admitted count that tat_ns already includes */
+};
+
+#define TG_MAX_FLOORS 65536
+
+/*
+ * What a fleet member's daemon publishes, for `status`, `stats` and the
+ * metrics, and (the first three fields) what the program reads:
+ *   X(field, metric, help)
+ */
+#define TG_FLEET_COUNTERS(X)                                                                    \
+	X(cycles, fleet_push_cycles_total, "push cycles that reached Redis")                    \
+	X(cycles_failed, fleet_push_failures_total, "push cycles Redis did not answer in time") \
+	X(pushed, fleet_deltas_pushed_total, "source deltas sent to Redis")                     \
+	X(acked, fleet_deltas_acked_total, "source deltas Redis applied and answered")          \
+	X(tokens, fleet_tokens_pushed_total, "admitted SYNs sent to Redis in those deltas")     \
+	X(onsets_sent, fleet_denials_sent_total, "denials this machine announced to the fleet")  \
+	X(onsets_read, fleet_denials_read_total, "denials read from the fleet's stream")        \
+	X(floor_full, fleet_floor_full_total, "floors not written: tg_floor was full")          \
+	X(mismatch, fleet_limit_mismatches_total,                                               \
+	  "heartbeats that found a member with other limits for a zone")
+
+struct tg_fleet {
+	__u32 size;       /* members the local shares divide by; 0: not in a fleet */
+	__u16 burst_k;    /* local burst: ceil(burst_k * burst / size), at most burst */
+	__u16 fallback_h; /* 0: Redis answers; h: it does not, local rate r * h / size */
+	__u64 interval_ms;    /* the push interval */
+	__u64 last_cycle_ns;  /* how long the last push cycle took */
+	__u64 max_cycle_ns;   /* the longest one */
+	__u64 last_ok_ns;     /* CLOCK_MONOTONIC of the last acknowledged cycle */
+#define TG_FLEET_FIELD(field, metric, help) __u64 field;
+	TG_FLEET_COUNTERS(TG_FLEET_FIELD)
+#undef TG_FLEET_FIELD
+	char name[48];    /* the fleet's name */
+};
 
 /*
  * A limit changed live: the buckets charged under the old limit are
@@ -442,6 +493,8 @@ struct tg_log_event {
 	X(cas_retry, cas_retries_total, , "bucket updates retried after a race with another CPU") \
 	X(cas_exhausted, cas_exhausted_total, ,                                                 \
 	  "SYNs refused after too many races (in dropped or would_drop)")                      \
+	X(fleet_denied, fleet_denied_total, ,                                                   \
+	  "SYNs the fleet's view denied, this machine's bucket aside (in dropped or would_drop)") \
 	/* Rules (each SYN counts in at most one) */                                           \
 	X(rule_allow, rule_syn_total, allow, "SYNs passed by an allow rule (in allowed)")       \
 	X(rule_deny, rule_syn_total, deny, "SYNs that hit a deny rule (in dropped or would_drop)") \

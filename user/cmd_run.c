@@ -92,6 +92,7 @@ static int snapshot(struct daemon *d, struct tg_metrics_iface *mifs, bool counte
 		o->ports_read = !tg_port_counters_read(mi->m.pstats, o->ports);
 		o->max_sources = mi->ic.limits.max_sources;
 		o->tracked = tg_sync_tracked(&d->sync, mi->ic.name);
+		o->in_fleet = !tg_fleet_read(mi->m.fleet, &o->fleet) && o->fleet.size;
 		if (mi->m.config >= 0) {
 			o->limits_read = !tg_live_read(&mi->m, &o->limits);
 			o->rules = tg_rules_count(mi->m.rules);
@@ -370,6 +371,15 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 		free(d.conf);
 		return TG_EXIT_FAIL;
 	}
+	if (tg_fleet_start(&d.fleet)) {
+		tg_err("starting the fleet thread failed");
+		tg_sync_stop(&d.sync);
+		free(d.conf);
+		return TG_EXIT_FAIL;
+	}
+	if (d.conf->fleet_on)
+		tg_info("fleet %s: pushing admissions every %llu ms, local burst share %u", d.conf->fleet,
+			(unsigned long long)d.conf->fleet_interval_ms, d.conf->fleet_burst_share);
 	if (d.conf->redis_on) {
 		tg_redis_url_format(&d.conf->redis, url, sizeof(url));
 		tg_info("mirroring buckets to %s every %llu ms, keys %s:ZONE:...", url,
@@ -467,6 +477,7 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 	}
 out:
 	tg_http_stop(d.http);
+	tg_fleet_stop(&d.fleet);
 	tg_sync_stop(&d.sync); /* one last write first, if Redis is there */
 	lock = tg_lock();
 	for (i = 0; i < d.n; i++) {

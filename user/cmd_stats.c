@@ -9,6 +9,7 @@
 #include "caps.h"
 #include "commands.h"
 #include "counters.h"
+#include "fleet.h"
 #include "iface.h"
 #include "interrupt.h"
 #include "live.h"
@@ -155,13 +156,17 @@ static struct json_object *port_groups_json(const struct tg_maps *m)
 }
 
 static struct json_object *stats_json(const char *ifname, const struct tg_counters *c,
-				      const struct tg_maps *m)
+				      const struct tg_maps *m, int fleet_fd)
 {
-	struct json_object *o = tg_counters_json(c), *pg = port_groups_json(m);
+	struct json_object *o = tg_counters_json(c), *pg = port_groups_json(m), *fleet;
 
 	json_object_object_add(o, "interface", json_object_new_string(ifname));
 	if (pg)
 		json_object_object_add(o, "port_groups", pg);
+	/* Fleet mode: what the daemon pushed and read, beside fleet_denied. */
+	fleet = fleet_fd >= 0 ? tg_fleet_json(fleet_fd) : NULL;
+	if (fleet)
+		json_object_object_add(o, "fleet", fleet);
 	return o;
 }
 
@@ -190,7 +195,7 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 	/* JSON: the totals, then an object per interval with per_second.
 	 * Text: the totals, or a line of rates per interval. */
 	if (!interval || tg_out_json())
-		tg_out_print(stats_json(ifname, &cur, &m));
+		tg_out_print(stats_json(ifname, &cur, &m, m.fleet));
 	if (!interval)
 		goto out;
 	if (!tg_out_json()) {
@@ -224,7 +229,7 @@ int tg_cmd_stats(const struct tg_cmdline *cl)
 			watch_line(defs, &prev, &cur, t_cur - t_prev);
 			continue;
 		}
-		o = stats_json(ifname, &cur, &m);
+		o = stats_json(ifname, &cur, &m, -1);
 		json_object_object_add(o, "per_second", rates_json(&prev, &cur, t_cur - t_prev));
 		tg_out_print(o);
 	}

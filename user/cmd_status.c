@@ -7,6 +7,7 @@
 #include "caps.h"
 #include "commands.h"
 #include "cookie_facts.h"
+#include "fleet.h"
 #include "iface.h"
 #include "limit_opts.h"
 #include "live.h"
@@ -18,7 +19,7 @@
 /* One interface's entry; *attached tells whether the program is there. */
 static struct json_object *iface_status(const char *ifname, bool *attached)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *fleet;
 	int ifindex = (int)if_nametoindex(ifname);
 	struct tg_attached att;
 	struct tg_limits l;
@@ -48,6 +49,9 @@ static struct json_object *iface_status(const char *ifname, bool *attached)
 		if (!tg_live_read(&m, &l))
 			json_object_object_add(o, "limits", tg_limits_json(&l));
 		json_object_object_add(o, "syn_cookies", tg_cookies_status_json(&m, ifindex));
+		fleet = tg_fleet_json(m.fleet);
+		if (fleet)
+			json_object_object_add(o, "fleet", fleet);
 		tg_maps_close(&m);
 	} else if (err == -EPROTO) {
 		json_object_object_add(o, "problem",

@@ -523,6 +523,33 @@ static int daemon_set(struct tg_daemon_conf *c, int id, const char *text, char *
 		}
 		snprintf(c->redis_prefix, sizeof(c->redis_prefix), "%s", text);
 		return 0;
+	case OPT_FLEET:
+		c->fleet_on = text[0] != '\0';
+		if (c->fleet_on && !tg_valid_name(text, 33)) {
+			snprintf(why, whylen, "expected 1-32 letters, digits, '.', '_' or '-'");
+			return -EINVAL;
+		}
+		snprintf(c->fleet, sizeof(c->fleet), "%s", text);
+		return 0;
+	case OPT_FLEET_INTERVAL:
+		if (tg_parse_duration_ms(text, 10, 10000, &c->fleet_interval_ms)) {
+			snprintf(why, whylen, "expected a duration from 10ms to 10s, such as 100ms");
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_FLEET_BURST_SHARE: {
+		char *end;
+		unsigned long k;
+
+		errno = 0;
+		k = strtoul(text, &end, 10);
+		if (errno || end == text || *end || text[0] == '-' || k < 1 || k > 64) {
+			snprintf(why, whylen, "expected a whole number from 1 to 64");
+			return -EINVAL;
+		}
+		c->fleet_burst_share = (unsigned int)k;
+		return 0;
+	}
 	case OPT_LOG:
 		if (strcmp(text, "journal") && strcmp(text, "off")) {
 			snprintf(why, whylen, "expected journal or off");
@@ -561,6 +588,8 @@ static void resolve_daemon(struct raw *r, struct tg_daemon_conf *c)
 		{ OPT_REDIS_TIMEOUT, TG_DEFAULT_REDIS_TIMEOUT },
 		{ OPT_REDIS_PREFIX, TG_DEFAULT_REDIS_PREFIX },
 		{ OPT_STATE_DIR, TG_DEFAULT_STATE_DIR },
+		{ OPT_FLEET_INTERVAL, TG_DEFAULT_FLEET_INTERVAL },
+		{ OPT_FLEET_BURST_SHARE, TG_DEFAULT_FLEET_BURST_SHARE },
 	};
 	char why[200], w[600];
 	size_t i;
@@ -574,6 +603,11 @@ static void resolve_daemon(struct raw *r, struct tg_daemon_conf *c)
 		if (v->set && daemon_set(c, id, v->text, why, sizeof(why)))
 			diag(r->diags, v->line, false, "%s: %s", what(v, id, w, sizeof(w)), why);
 	}
+	/* The fleet shares its buckets through Redis: no Redis, no fleet. */
+	if (c->fleet_on && !c->redis_on)
+		diag(r->diags, r->daemon[OPT_FLEET].line, false,
+		     "%s: a fleet needs the Redis its members share: set redis too",
+		     what(&r->daemon[OPT_FLEET], OPT_FLEET, w, sizeof(w)));
 }
 
 static void resolve_iface(struct raw *r, const struct raw_sect *s, struct tg_iface_conf *ic)

@@ -37,6 +37,8 @@
 #define TG_DEFAULT_REDIS_TIMEOUT "200ms"
 #define TG_DEFAULT_REDIS_PREFIX  "tidegate"
 #define TG_DEFAULT_STATE_DIR     "/var/lib/tidegate"
+#define TG_DEFAULT_FLEET_INTERVAL "100ms"
+#define TG_DEFAULT_FLEET_BURST_SHARE "1"
 
 #define TG_MAX_IFACES 64
 #define TG_CONF_MAX_RULES 64 /* rule lines in a section */
@@ -73,6 +75,10 @@ struct tg_daemon_conf {
 	__u64 sync_interval_ms;
 	__u64 redis_timeout_ms;
 	char redis_prefix[TG_NAME_MAX];
+	bool fleet_on;
+	char fleet[TG_NAME_MAX]; /* the fleet's name (fleet.h) */
+	__u64 fleet_interval_ms;
+	unsigned int fleet_burst_share;
 	bool detach_on_exit;
 	bool log_journal;   /* log = journal: the daemon reads the drop logs */
 	char state_dir[256]; /* the rules kept across reboots (rulestate.h) */

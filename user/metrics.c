@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* metrics.c - the Prometheus text format, from a snapshot. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +308,59 @@ static void render_port_groups(FILE *f, const struct tg_metrics_iface *ifs, int 
 		}
 }
 
+/* Fleet mode (fleet.h): the interfaces in a fleet, from their tg_fleet. */
+static void render_fleet(FILE *f, const struct tg_metrics_iface *ifs, int n)
+{
+	static const struct {
+		const char *metric, *help;
+		size_t off;
+	} counters[] = {
+#define TG_FLEET_ROW(field, metric, help) { "tidegate_" #metric, help, offsetof(struct tg_fleet, field) },
+		TG_FLEET_COUNTERS(TG_FLEET_ROW)
+#undef TG_FLEET_ROW
+	};
+	size_t c;
+	int i, any = 0;
+
+	for (i = 0; i < n; i++)
+		any |= ifs[i].in_fleet;
+	if (!any)
+		return;
+	head(f, "tidegate_fleet_members", "gauge",
+	     "Members of the interface's fleet at the last heartbeat: the local shares divide by it.");
+	for (i = 0; i < n; i++)
+		if (ifs[i].in_fleet)
+			iface_sample(f, "tidegate_fleet_members", ifs[i].name, NULL, ifs[i].fleet.size);
+	head(f, "tidegate_fleet_redis_up", "gauge",
+	     "1 while the fleet's Redis answers; 0: the local rate share of an outage is in force.");
+	for (i = 0; i < n; i++)
+		if (ifs[i].in_fleet)
+			iface_sample(f, "tidegate_fleet_redis_up", ifs[i].name, NULL,
+				     !ifs[i].fleet.fallback_h);
+	head(f, "tidegate_fleet_push_cycle_seconds", "gauge", "Duration of the last push cycle.");
+	for (i = 0; i < n; i++)
+		if (ifs[i].in_fleet)
+			iface_gauge(f, "tidegate_fleet_push_cycle_seconds", ifs[i].name,
+				    (double)ifs[i].fleet.last_cycle_ns / 1e9);
+	head(f, "tidegate_fleet_push_cycle_max_seconds", "gauge",
+	     "The longest push cycle since the daemon started.");
+	for (i = 0; i < n; i++)
+		if (ifs[i].in_fleet)
+			iface_gauge(f, "tidegate_fleet_push_cycle_max_seconds", ifs[i].name,
+				    (double)ifs[i].fleet.max_cycle_ns / 1e9);
+	for (c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
+		head(f, counters[c].metric, "counter", counters[c].help);
+		for (i = 0; i < n; i++) {
+			__u64 v;
+
+			if (!ifs[i].in_fleet)
+				continue;
+			memcpy(&v, (const char *)&ifs[i].fleet + counters[c].off, sizeof(v));
+			iface_sample(f, counters[c].metric, ifs[i].name, NULL, v);
+		}
+	}
+}
+
 static void render_ifaces(FILE *f, const struct tg_metrics_iface *ifs, int n)
 {
 	size_t c, e;
@@ -344,6 +398,7 @@ static void render_ifaces(FILE *f, const struct tg_metrics_iface *ifs, int n)
 				     (unsigned long long)ifs[i].rules);
 	render_limits(f, ifs, n);
 	render_port_groups(f, ifs, n);
+	render_fleet(f, ifs, n);
 }
 
 static void gauge(FILE *f, const char *name, const char *help, double v)

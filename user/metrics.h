@@ -31,6 +31,8 @@ struct tg_metrics_iface {
 	bool ports_read; /* ports: the limited SYNs by port group */
 	struct tg_port_counters ports[TG_PORT_GROUPS];
 	__u64 tracked; /* sources in tg_buckets at the last sync cycle */
+	bool in_fleet; /* fleet holds what the fleet thread last published */
+	struct tg_fleet fleet;
 	__u32 max_sources;
 };
 

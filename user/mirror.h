@@ -25,6 +25,7 @@
 #include "limits.h"
 #include "metrics.h"
 #include "redis_url.h"
+#include "worker.h"
 
 struct tg_mirror_cfg {
 	bool on;
@@ -59,13 +60,8 @@ struct tg_restore_counts {
 struct sync_priv;
 
 struct tg_sync {
-	pthread_t thread;
-	bool running;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	struct tg_worker w; /* the thread; under w.lock the rest */
 	/* The daemon's side, under lock. */
-	bool stop;
-	unsigned int gen;
 	struct tg_mirror_cfg cfg;
 	int n;
 	struct tg_sync_iface ifs[TG_MAX_IFACES];

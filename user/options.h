@@ -53,6 +53,14 @@
 	  TG_DEFAULT_REDIS_TIMEOUT ")")                                                        \
 	X(REDIS_PREFIX, "redis-prefix", 0, "NAME", DAEMON, 0, "tg-test",                       \
 	  "first word of every Redis key (default " TG_DEFAULT_REDIS_PREFIX ")")               \
+	X(FLEET, "fleet", 0, "NAME", DAEMON, 0, "web",                                         \
+	  "hold one limit per source with every daemon of fleet NAME on the same --redis")    \
+	X(FLEET_INTERVAL, "fleet-interval", 0, "DURATION", DAEMON, 0, "50ms",                  \
+	  "fleet: push admissions and read the fleet's view this often (default "             \
+	  TG_DEFAULT_FLEET_INTERVAL ")")                                                       \
+	X(FLEET_BURST_SHARE, "fleet-burst-share", 0, "K", DAEMON, 0, "2",                      \
+	  "fleet: each member's local burst is ceil(K * burst / members), 1-64 (default "     \
+	  TG_DEFAULT_FLEET_BURST_SHARE ")")                                                    \
 	X(DETACH_ON_EXIT, "detach-on-exit", 0, NULL, DAEMON, 0, "yes",                         \
 	  "remove the limiter when the daemon stops (default: leave it attached)")            \
 	X(LOG, "log", 0, "journal|off", DAEMON, 0, "journal",                                 \

@@ -66,6 +66,9 @@ static const struct map_layout layouts[] = {
 	  sizeof(struct tg_rule_filter), 1 },
 	{ TG_MAP_PSTATS, FD(pstats), BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
 	  sizeof(struct tg_port_counters), TG_PORT_GROUPS },
+	{ TG_MAP_FLEET, FD(fleet), BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct tg_fleet), 1 },
+	{ TG_MAP_FLOOR, FD(floor), BPF_MAP_TYPE_HASH, sizeof(struct tg_source),
+	  sizeof(struct tg_floor), TG_MAX_FLOORS },
 };
 
 #define NR_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))

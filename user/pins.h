@@ -29,6 +29,8 @@ struct tg_maps {
 	int fstats; /* tg_fam_stats */
 	int rfilter; /* tg_rule_filter */
 	int pstats;  /* tg_port_stats */
+	int fleet;   /* tg_fleet */
+	int floor;   /* tg_floor */
 };
 
 /* Every fd -1. */

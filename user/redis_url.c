@@ -212,7 +212,7 @@ static int parse_cluster(const char *p, struct tg_redis_url *u, char *why, size_
 int tg_redis_url_parse(const char *text, struct tg_redis_url *u, char *why, size_t whylen)
 {
 	const char *p;
-	struct tg_redis_seed s;
+	struct tg_redis_seed s = { 0 };
 	int err;
 
 	memset(u, 0, sizeof(*u));

@@ -27,7 +27,7 @@
 #include "tidegate.h"
 
 #define TG_REDIS_SHARDS 1024
-#define TG_KEY_MAX      160
+#define TG_KEY_MAX      256
 
 /* A restored TAT may be at most this far past now + tolerance + interval
  * (clock offsets, a limit lowered since it was written). */

@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "metrics.h"
+#include "fleet.h"
 #include "mirror.h"
 #include "droplog_journal.h"
 #include "pins.h"
@@ -47,6 +48,7 @@ struct daemon {
 	int n;
 	struct tg_daemon_conf *conf;
 	struct tg_sync sync;
+	struct tg_fleet_thread fleet;
 	struct tg_http *http;
 	const struct tg_cmdline *cl;
 	/* The config file: the last reload took it (or the start did), and
@@ -55,7 +57,8 @@ struct daemon {
 	double reload_ok_s;
 };
 
-/* Hand the interfaces with maps, and the settings, to the sync thread. */
+/* Hand the interfaces with maps, and the settings, to the sync thread
+ * and the fleet thread. */
 void tg_run_push_sync(struct daemon *d);
 
 /* Put ic's rules in force on mi's maps; old: the config they replace

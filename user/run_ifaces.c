@@ -53,6 +53,40 @@ static void sync_iface_of(const struct tg_iface_conf *ic, const struct tg_maps *
 	tg_sync_iface_refresh(si); /* the thread does it again every cycle */
 }
 
+/* Hand the interfaces to the fleet thread; an interface of a daemon
+ * outside a fleet gets a tg_fleet of size 0, so XDP reads no floor a
+ * fleet daemon before it left. */
+static void push_fleet(struct daemon *d)
+{
+	static struct tg_fleet_iface fis[TG_MAX_IFACES];
+	const struct tg_daemon_conf *c = d->conf;
+	struct tg_fleet_cfg fc;
+	int i, n;
+
+	memset(&fc, 0, sizeof(fc));
+	fc.on = c->fleet_on;
+	snprintf(fc.name, sizeof(fc.name), "%s", c->fleet);
+	snprintf(fc.prefix, sizeof(fc.prefix), "%s", c->redis_prefix);
+	fc.url = c->redis;
+	fc.interval_ms = c->fleet_interval_ms;
+	fc.timeout_ms = c->redis_timeout_ms;
+	fc.burst_k = c->fleet_burst_share;
+	for (i = n = 0; i < d->n; i++) {
+		struct managed *mi = d->ifs[i];
+
+		if (mi->m.buckets < 0)
+			continue;
+		if (!fc.on) {
+			tg_fleet_leave(mi->m.fleet);
+			continue;
+		}
+		sync_iface_of(&mi->ic, &mi->m, &fis[n].si);
+		fis[n].fleet_fd = mi->m.fleet;
+		fis[n++].floor_fd = mi->m.floor;
+	}
+	tg_fleet_set(&d->fleet, &fc, fis, n);
+}
+
 /* Hand the interfaces and settings to the sync thread. */
 void tg_run_push_sync(struct daemon *d)
 {
@@ -73,6 +107,7 @@ void tg_run_push_sync(struct daemon *d)
 		sis[n++].restore_pending = mi->restore_pending;
 	}
 	tg_sync_set(&d->sync, &mc, sis, n);
+	push_fleet(d);
 }
 
 struct fill_ctx {

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <hiredis/hiredis.h>
 
+#include "backoff.h"
 #include "buckets.h"
 #include "cfgslots.h"
 #include "clock.h"
@@ -21,10 +22,9 @@
 #include "rulestate.h"
 #include "restore.h"
 #include "rkeys.h"
+#include "worker.h"
 
 #define PIPELINE_DEPTH   1000 /* commands per write before reading replies */
-#define BACKOFF_MIN_MS   100
-#define BACKOFF_MAX_MS   5000
 
 static bool reply_ok(const redisReply *r)
 {
@@ -148,7 +148,7 @@ struct sync_if {
 struct sync_priv {
 	redisContext *c;
 	unsigned int gen;
-	__u64 backoff_ms, next_try_ns;
+	struct tg_backoff backoff;
 	struct sync_if sif[TG_MAX_IFACES];
 	/* the batch read of one table */
 	struct tg_bucket_read rd;
@@ -224,37 +224,22 @@ static long read_table(struct sync_priv *p, const struct tg_sync_iface *si)
 	return (long)p->rd.n;
 }
 
-static __u64 jitter(__u64 ms)
-{
-	return ms - ms / 5 + (__u64)rand() % (ms / 5 * 2 + 1);
-}
-
-/* The next try after a failure: the backoff doubles while failures last,
- * from BACKOFF_MIN_MS to BACKOFF_MAX_MS, jittered. */
-static void back_off(struct sync_priv *p)
-{
-	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (p->backoff_ms > BACKOFF_MAX_MS)
-		p->backoff_ms = BACKOFF_MAX_MS;
-	p->next_try_ns = tg_mono_ns() + jitter(p->backoff_ms) * TG_NSEC_PER_MSEC;
-}
-
 static void try_connect(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg)
 {
 	char why[256], url[400];
 
-	if (p->c || tg_mono_ns() < p->next_try_ns)
+	if (p->c || !tg_backoff_due(&p->backoff))
 		return;
 	p->c = tg_redis_open(&cfg->url, cfg->timeout_ms, 0, why, sizeof(why));
 	tg_redis_url_format(&cfg->url, url, sizeof(url));
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->w.lock);
 	if (p->c)
 		s->stats.connects_ok++;
 	else
 		s->stats.connects_failed++;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->w.lock);
 	if (!p->c) {
-		back_off(p);
+		tg_backoff_failed(&p->backoff);
 		if (!p->failed_logged)
 			tg_warn("redis %s: %s; enforcing from local state, retrying with backoff",
 				url, why);
@@ -276,7 +261,7 @@ static void redis_failed(struct sync_priv *p, const char *what, const char *why)
 	tg_log(p->failed_logged ? TG_LOG_DEBUG : TG_LOG_WARN,
 	       "redis: %s: %s; reconnecting with backoff", what, why);
 	disconnect(p);
-	back_off(p);
+	tg_backoff_failed(&p->backoff);
 	p->failed_logged = true;
 }
 
@@ -344,11 +329,11 @@ static bool sync_iface(struct tg_sync *s, struct sync_priv *p, const struct tg_m
 		tg_warn("%s: reading the buckets: %s", si->name, strerror((int)-n));
 		return false;
 	}
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->w.lock);
 	for (idx = 0; idx < s->n; idx++)
 		if (!strcmp(s->ifs[idx].name, si->name))
 			s->tracked[idx] = (__u64)n < si->max_sources ? (__u64)n : si->max_sources;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->w.lock);
 	if (!sif)
 		return true;
 	/* Its restore has not finished: writing the fresh buckets would
@@ -467,11 +452,11 @@ static void late_restore(struct tg_sync *s, struct sync_priv *p, const struct tg
 	tg_info("%s: restored %llu buckets from Redis (late: it was away or cut short at attach)",
 		si->name, (unsigned long long)rc.restored);
 	si->restore_pending = false;
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->w.lock);
 	for (k = 0; k < s->n; k++)
 		if (!strcmp(s->ifs[k].name, si->name))
 			s->ifs[k].restore_pending = false;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->w.lock);
 }
 
 static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror_cfg *cfg,
@@ -519,7 +504,7 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 			ok = false;
 	if (cfg->on && !p->c)
 		ok = false;
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->w.lock);
 	s->stats.redis_up = cfg->on && p->c;
 	s->stats.written += written;
 	s->stats.unwritten += unwritten;
@@ -529,7 +514,7 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 		s->stats.clock_offset_s = (double)wall_offset / 1e9;
 	}
 	if (p->c) {
-		p->backoff_ms = 0;
+		tg_backoff_reset(&p->backoff);
 		p->failed_logged = false;
 	}
 	if (cfg->on) {
@@ -540,7 +525,7 @@ static void cycle(struct tg_sync *s, struct sync_priv *p, const struct tg_mirror
 			s->stats.cycles_failed++;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->w.lock);
 	if (written)
 		tg_debug("sync: wrote %llu buckets in %.3f s", (unsigned long long)written,
 			 (double)(tg_mono_ns() - t0) / 1e9);
@@ -593,21 +578,19 @@ static void *sync_main(void *arg)
 	int n, i;
 
 	for (;;) {
-		struct timespec until;
 		__u64 t;
 
-		pthread_mutex_lock(&s->lock);
-		if (s->gen != p->gen) {
+		pthread_mutex_lock(&s->w.lock);
+		if (s->w.gen != p->gen) {
 			/* New settings: a new connection, a full write. */
 			disconnect(p);
 			forget_written(p);
-			p->backoff_ms = 0;
-			p->next_try_ns = 0;
-			p->gen = s->gen;
+			tg_backoff_reset(&p->backoff);
+			p->gen = s->w.gen;
 		}
-		last = s->stop;
+		last = s->w.stop;
 		n = snapshot(s, &cfg, ifs);
-		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->w.lock);
 
 		if (!last || p->c)
 			cycle(s, p, &cfg, ifs, n, last);
@@ -617,18 +600,9 @@ static void *sync_main(void *arg)
 			break;
 
 		t = tg_mono_ns() + cfg.interval_ms * TG_NSEC_PER_MSEC;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)(cfg.interval_ms / 1000);
-		until.tv_nsec += (long)(cfg.interval_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_mutex_lock(&s->lock);
-		while (!s->stop && s->gen == p->gen && tg_mono_ns() < t)
-			if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT)
-				break;
-		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_lock(&s->w.lock);
+		tg_worker_wait(&s->w, t, p->gen);
+		pthread_mutex_unlock(&s->w.lock);
 	}
 	disconnect(p);
 	return NULL;
@@ -636,27 +610,19 @@ static void *sync_main(void *arg)
 
 int tg_sync_start(struct tg_sync *s)
 {
-	pthread_condattr_t ca;
 	int err;
 
 	s->priv = calloc(1, sizeof(*s->priv));
 	if (!s->priv)
 		return -ENOMEM;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	s->last_ok_ns = tg_mono_ns();
 	srand((unsigned int)(tg_mono_ns() ^ (__u64)getpid()));
-	err = pthread_create(&s->thread, NULL, sync_main, s);
+	err = tg_worker_start(&s->w, sync_main, s);
 	if (err) {
 		free(s->priv);
 		s->priv = NULL;
-		return -err;
 	}
-	s->running = true;
-	return 0;
+	return err;
 }
 
 void tg_sync_set(struct tg_sync *s, const struct tg_mirror_cfg *cfg,
@@ -664,7 +630,7 @@ void tg_sync_set(struct tg_sync *s, const struct tg_mirror_cfg *cfg,
 {
 	int i;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->w.lock);
 	for (i = 0; i < s->n; i++)
 		sync_iface_close(&s->ifs[i]);
 	s->n = 0;
@@ -678,27 +644,22 @@ void tg_sync_set(struct tg_sync *s, const struct tg_mirror_cfg *cfg,
 	}
 	if (memcmp(&s->cfg, cfg, sizeof(*cfg))) {
 		s->cfg = *cfg;
-		s->gen++;
+		s->w.gen++;
 	}
 	s->stats.redis_configured = cfg->on;
 	if (!cfg->on)
 		s->stats.clock_known = false; /* no Redis, no offset to it */
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
+	tg_worker_poke(&s->w);
+	pthread_mutex_unlock(&s->w.lock);
 }
 
 void tg_sync_stop(struct tg_sync *s)
 {
 	int i;
 
-	if (!s->running)
+	if (!s->w.running)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = true;
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	s->running = false;
+	tg_worker_stop(&s->w); /* after one last bounded cycle, if connected */
 	for (i = 0; i < s->n; i++)
 		sync_iface_close(&s->ifs[i]);
 	s->n = 0;
@@ -708,30 +669,28 @@ void tg_sync_stop(struct tg_sync *s)
 	free(s->priv->dirty);
 	free(s->priv);
 	s->priv = NULL;
-	pthread_cond_destroy(&s->cond);
-	pthread_mutex_destroy(&s->lock);
 }
 
 void tg_sync_add_restore(struct tg_sync *s, const struct tg_restore_counts *rc)
 {
 	int r;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->w.lock);
 	s->stats.restored += rc->restored;
 	s->stats.restore_full += rc->full;
 	for (r = 0; r < TG_NR_REJECT; r++)
 		s->stats.rejected[r] += rc->rejected[r];
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->w.lock);
 }
 
 void tg_sync_read(struct tg_sync *s, struct tg_metrics_sync *out)
 {
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->w.lock);
 	*out = s->stats;
 	out->lag_s = (double)(tg_mono_ns() - s->last_ok_ns) / 1e9;
 	if (!s->stats.redis_configured)
 		out->lag_s = 0;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->w.lock);
 }
 
 bool tg_sync_restored(struct tg_sync *s, const char *name)
@@ -739,11 +698,11 @@ bool tg_sync_restored(struct tg_sync *s, const char *name)
 	bool done = false;
 	int i;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->w.lock);
 	for (i = 0; i < s->n; i++)
 		if (!strcmp(s->ifs[i].name, name))
 			done = !s->ifs[i].restore_pending;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->w.lock);
 	return done;
 }
 
@@ -752,10 +711,10 @@ __u64 tg_sync_tracked(struct tg_sync *s, const char *name)
 	__u64 v = 0;
 	int i;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->w.lock);
 	for (i = 0; i < s->n; i++)
 		if (!strcmp(s->ifs[i].name, name))
 			v = s->tracked[i];
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->w.lock);
 	return v;
 }

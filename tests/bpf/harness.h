@@ -23,6 +23,7 @@
 #include "cfgslots.h"
 #include "counters.h"
 #include "limits.h"
+#include "pkt.h"
 #include "tap.h"
 #include "tidegate.h"
 #include "tidegate.skel.h"
@@ -177,6 +178,21 @@ static inline int tg_run(struct tg_harness *h, const void *frame, __u32 len, __u
 		return -errno;
 	*verdict = opts.retval;
 	return 0;
+}
+
+/* SYNs from the IPv4 source addr (host order) to port 80, one run each,
+ * at the test clock's now: how many passed. */
+static inline int tg_syns4(struct tg_harness *h, __u32 addr, int n)
+{
+	struct pkt_spec s = pkt_syn4(addr, 80);
+	__u8 frame[PKT_MAX];
+	int len = pkt_build(&s, frame, sizeof(frame)), i, passed = 0;
+	__u32 verdict;
+
+	for (i = 0; i < n; i++)
+		if (!tg_run(h, frame, (__u32)len, 1, &verdict) && verdict == XDP_PASS)
+			passed++;
+	return passed;
 }
 
 /*

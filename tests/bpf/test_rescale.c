@@ -41,20 +41,6 @@ static __u64 tat_of(struct tg_harness *h, __u32 addr)
 	return b.tat_ns;
 }
 
-/* Send n SYNs from addr at the test clock's now; how many passed. */
-static int syns(struct tg_harness *h, __u32 addr, int n)
-{
-	struct pkt_spec s = pkt_syn4(addr, 80);
-	__u8 frame[PKT_MAX];
-	int len = pkt_build(&s, frame, sizeof(frame)), i, passed = 0;
-	__u32 verdict;
-
-	for (i = 0; i < n; i++)
-		if (!tg_run(h, frame, (__u32)len, 1, &verdict) && verdict == XDP_PASS)
-			passed++;
-	return passed;
-}
-
 /* From the limit in force to "to" burst tb at NOW_NS, through the real
  * two-pass change; res gets its counts. */
 static int change(struct tg_harness *h, const char *to, __u64 tb, struct tg_rescale_result *res,
@@ -89,10 +75,10 @@ static void test_tighten(struct tg_harness *h)
 
 	tg_set_clock(h, NOW_NS - 10 * TG_NSEC_PER_SEC);
 	tg_configure(h, "100/second", 50, 32, 128, false);
-	tap_is(syns(h, full, 1), 1, "tighten: a source sends one SYN, 10 s before");
+	tap_is(tg_syns4(h, full, 1), 1, "tighten: a source sends one SYN, 10 s before");
 	tg_set_clock(h, NOW_NS);
-	tap_is(syns(h, drained, 60), 50, "tighten: 100/second burst 50: 50 of 60 SYNs pass");
-	tap_is(syns(h, half, 25), 25, "tighten: another source spends half its bucket (25)");
+	tap_is(tg_syns4(h, drained, 60), 50, "tighten: 100/second burst 50: 50 of 60 SYNs pass");
+	tap_is(tg_syns4(h, half, 25), 25, "tighten: another source spends half its bucket (25)");
 
 	tap_is(change(h, "1/minute", 5, &res, &rc), 0,
 	       "tighten to 1/minute burst 5, live");
@@ -103,12 +89,12 @@ static void test_tighten(struct tg_harness *h)
 	tap_is(res.seen, 3, "  3 buckets of the default limit seen");
 	tap_is(res.contended, 0, "  none left contended");
 
-	tap_is(syns(h, drained, 5), 0, "  the drained source stays drained: 0 of 5 pass");
-	tap_is(syns(h, half, 5), 2, "  the half-full one gets half of 5 (2 whole tokens)");
-	tap_is(syns(h, full, 6), 5, "  the full one stays full: 5 of 6 pass");
+	tap_is(tg_syns4(h, drained, 5), 0, "  the drained source stays drained: 0 of 5 pass");
+	tap_is(tg_syns4(h, half, 5), 2, "  the half-full one gets half of 5 (2 whole tokens)");
+	tap_is(tg_syns4(h, full, 6), 5, "  the full one stays full: 5 of 6 pass");
 
 	tg_set_clock(h, NOW_NS + 60 * TG_NSEC_PER_SEC);
-	tap_is(syns(h, drained, 3), 1, "  a minute on, the drained source earns 1 token");
+	tap_is(tg_syns4(h, drained, 3), 1, "  a minute on, the drained source earns 1 token");
 }
 
 static void test_loosen(struct tg_harness *h)
@@ -121,9 +107,9 @@ static void test_loosen(struct tg_harness *h)
 	tg_buckets_clear(h);
 	tg_set_clock(h, NOW_NS - 3600 * TG_NSEC_PER_SEC);
 	tg_configure(h, "1/minute", 5, 32, 128, false);
-	tap_is(syns(h, full, 1), 1, "loosen: a source sends one SYN an hour before");
+	tap_is(tg_syns4(h, full, 1), 1, "loosen: a source sends one SYN an hour before");
 	tg_set_clock(h, NOW_NS);
-	tap_is(syns(h, drained, 8), 5, "loosen: 1/minute burst 5: 5 of 8 pass");
+	tap_is(tg_syns4(h, drained, 8), 5, "loosen: 1/minute burst 5: 5 of 8 pass");
 
 	before = tat_of(h, drained);
 	tap_is(change(h, "100/second", 50, &res, &rc), 0,
@@ -132,10 +118,10 @@ static void test_loosen(struct tg_harness *h)
 	 * force: before, the old limit would read it as fresh tokens. */
 	tap_is(rc.watch_tat, before,
 	       "  the drained source's debt was still the old one as the new limit was written");
-	tap_is(syns(h, drained, 3), 0, "  the drained source gains no token from the change");
-	tap_is(syns(h, full, 60), 5, "  the full one keeps its 5 tokens, not 50");
+	tap_is(tg_syns4(h, drained, 3), 0, "  the drained source gains no token from the change");
+	tap_is(tg_syns4(h, full, 60), 5, "  the full one keeps its 5 tokens, not 50");
 	tg_set_clock(h, NOW_NS + 10 * MS);
-	tap_is(syns(h, drained, 3), 1, "  10 ms on, the drained source earns 1 (the new rate)");
+	tap_is(tg_syns4(h, drained, 3), 1, "  10 ms on, the drained source earns 1 (the new rate)");
 }
 
 /* Only the buckets of the changed limit move. */
@@ -150,7 +136,7 @@ static void test_other_rule_untouched(struct tg_harness *h)
 	tg_buckets_clear(h);
 	tg_set_clock(h, NOW_NS);
 	tg_configure(h, "100/second", 50, 32, 128, false);
-	syns(h, PKT_IP4(198, 18, 3, 1), 60);
+	tg_syns4(h, PKT_IP4(198, 18, 3, 1), 60);
 	tg_bucket_get(h, &src, &b0);
 	tap_is(tg_rescale_change(bpf_map__fd(h->skel->maps.tg_buckets), 7, 0, &from, &to, NOW_NS,
 				 apply_limit, &rc, &res),

@@ -51,7 +51,7 @@ test_bpftool_dump() {
 	local dump
 	dump=$(bpftool -j map dump pinned "$PIN_DIR/tg_config")
 	is "$(json 0.formatted.value.layout_version <<<"$dump")" \
-		"$(awk '/define TG_LAYOUT_VERSION/ { print $3 }' "$(dirname "$0")/../../include/tidegate.h")" \
+		"$(sed -n 's/^#define TG_LAYOUT_VERSION \([0-9]*\).*/\1/p' "$IT_ROOT/include/tidegate.h")" \
 		"bpftool dump of tg_config shows layout_version by name"
 	is "$(json 0.formatted.value <<<"$dump")" "$(json 1.formatted.value <<<"$dump")" \
 		"  both copies are equal at rest"

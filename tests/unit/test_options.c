@@ -345,16 +345,17 @@ static void test_every_option(void)
 	for (id = 0; id < OPT__MAX; id++) {
 		const struct tg_opt_def *o = &tg_opt_defs[id];
 		bool daemon = o->scope == TG_SCOPE_DAEMON;
-		char text[256], flag[64], *argv[5];
+		char text[256], flag[64], *argv[7];
 		int argc = 0;
 
 		if (o->scope == TG_SCOPE_COMMAND || (o->flags & TG_OPT_CMDLINE))
 			continue;
 		if (!tap_ok(o->example != NULL, "--%s has an example value", o->name))
 			continue;
-		snprintf(text, sizeof(text), daemon ? "[daemon]\n%s = %s\n[interface lo]\n"
-						     : "[interface lo]\n%s = %s\n",
-			 o->name, o->example);
+		/* A fleet shares its buckets through Redis: it needs one. */
+		snprintf(text, sizeof(text), daemon ? "[daemon]\n%s%s = %s\n[interface lo]\n"
+						     : "[interface lo]\n%s%s = %s\n",
+			 id == OPT_FLEET ? "redis = unix:///run/r.sock\n" : "", o->name, o->example);
 		tap_is(tg_conf_build_text(text, "file", NULL, &conf_file, &d), 0,
 		       "%s = %s: in the file", o->name, o->example);
 		tap_ok(daemon ? daemon_differs(&conf_file, &conf_def)
@@ -364,6 +365,10 @@ static void test_every_option(void)
 		snprintf(flag, sizeof(flag), "--%s", o->name);
 		argv[argc++] = "run";
 		argv[argc++] = "lo";
+		if (id == OPT_FLEET) {
+			argv[argc++] = "--redis";
+			argv[argc++] = "unix:///run/r.sock";
+		}
 		argv[argc++] = flag;
 		if (o->metavar)
 			argv[argc++] = (char *)o->example;

@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* fleet.c - the fleet thread: deltas to Redis, the fleet's view into tg_floor. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "backoff.h"
+#include "buckets.h"
+#include "cfgslots.h"
+#include "clock.h"
+#include "fleet.h"
+#include "fleet_store.h"
+#include "log.h"
+#include "rkeys.h"
+
+#define DENIALS_PER_READ 10000 /* stream entries a cycle reads at most */
+/* On a (re)connect, denials announced this recently are read again. */
+#define DENIALS_LOOKBACK_MS (TG_FLEET_DEBT_MS + 1000)
+
+/* What the thread keeps of one interface between cycles. */
+struct fleet_if {
+	char name[IF_NAMESIZE];
+	bool used;
+	char other[200]; /* the member with other limits last reported, "" */
+	bool floors_full; /* a floor could not be written; until a sweep frees some */
+	struct tg_fleet pub; /* what it publishes in tg_fleet */
+};
+
+/* One source of a push, beside its item (same index). */
+struct pmeta {
+	struct tg_source src;
+	unsigned int shard;
+	__u64 delta;
+	__u64 admitted; /* the count the fleet's TAT will include */
+	bool had_floor;
+	__u64 old_tat;
+};
+
+struct fleet_priv {
+	struct tg_fleet_store *st;
+	unsigned int gen;
+	struct tg_backoff backoff;
+	bool failed_logged;
+	char node[96];
+	char last_id[48];
+	__u64 members;     /* the fleet's size at the last heartbeat; 0: not known */
+	__u64 last_beat_ns;
+	__u64 last_ack_us; /* Redis' time of the last acknowledged push */
+	bool replay;       /* pushes failed since: replay with the refill credited */
+	struct fleet_if fif[TG_MAX_IFACES];
+	struct tg_bucket_read rd;
+	struct tg_fleet_item *items;
+	struct pmeta *meta;
+	size_t cap;
+	const struct tg_fleet_item **onsets;
+	struct tg_source *gone; /* floors_sweep's, TG_MAX_FLOORS of them */
+};
+
+static struct fleet_if *fif_of(struct fleet_priv *p, const char *name)
+{
+	int i, free_i = -1;
+
+	for (i = 0; i < TG_MAX_IFACES; i++) {
+		if (p->fif[i].used && !strcmp(p->fif[i].name, name))
+			return &p->fif[i];
+		if (!p->fif[i].used && free_i < 0)
+			free_i = i;
+	}
+	if (free_i < 0)
+		return NULL;
+	memset(&p->fif[free_i], 0, sizeof(p->fif[free_i]));
+	p->fif[free_i].used = true;
+	snprintf(p->fif[free_i].name, sizeof(p->fif[free_i].name), "%s", name);
+	return &p->fif[free_i];
+}
+
+static void key_prefix(char *buf, size_t len, const struct tg_fleet_cfg *cfg)
+{
+	snprintf(buf, len, "%s:fleet:%s", cfg->prefix, cfg->name);
+}
+
+/* The fleet-wide keys share the fleet's hash tag: one slot in a cluster. */
+static void fleet_key(char *buf, size_t len, const struct tg_fleet_cfg *cfg, const char *what,
+		      const char *zone)
+{
+	snprintf(buf, len, "%s:fleet:{%s}:%s%s%s", cfg->prefix, cfg->name, what, zone ? ":" : "",
+		 zone ? zone : "");
+}
+
+static void disconnect(struct fleet_priv *p)
+{
+	tg_fleet_store_close(p->st);
+	p->st = NULL;
+}
+
+static void redis_failed(struct fleet_priv *p, const char *what, const char *why)
+{
+	tg_log(p->failed_logged ? TG_LOG_DEBUG : TG_LOG_WARN,
+	       "fleet: %s: %s; enforcing the local share, reconnecting with backoff", what, why);
+	disconnect(p);
+	tg_backoff_failed(&p->backoff);
+	p->failed_logged = true;
+	p->replay = true;
+}
+
+static void try_connect(struct fleet_priv *p, const struct tg_fleet_cfg *cfg)
+{
+	char why[256], url[400];
+	__u64 now_us;
+	__s64 off;
+
+	if (p->st || !tg_backoff_due(&p->backoff))
+		return;
+	tg_redis_url_format(&cfg->url, url, sizeof(url));
+	if (tg_fleet_store_open(&p->st, &cfg->url, cfg->timeout_ms, why, sizeof(why))) {
+		tg_backoff_failed(&p->backoff);
+		if (!p->failed_logged)
+			tg_warn("fleet %s: redis %s: %s; enforcing the local share (r * %u / N), "
+				"retrying with backoff", cfg->name, url, why, TG_FLEET_FALLBACK_H);
+		p->failed_logged = true;
+		p->replay = true;
+		return;
+	}
+	/* Denials announced while we were away and still in force. */
+	if (!tg_fleet_store_time(p->st, &now_us, &off, why, sizeof(why)))
+		snprintf(p->last_id, sizeof(p->last_id), "%llu-0",
+			 (unsigned long long)(now_us / 1000 - DENIALS_LOOKBACK_MS));
+	tg_info("fleet %s: redis %s: connected as %s", cfg->name, url, p->node);
+	p->last_beat_ns = 0; /* a heartbeat at once */
+}
+
+/* The sources of one push are sent CHUNK at a time: the items carry
+ * their keys (TG_KEY_MAX each), so their memory stays bounded whatever
+ * the table's size; the per-source facts (meta) follow the table. */
+#define CHUNK 4096
+
+static int reserve(struct fleet_priv *p, size_t n)
+{
+	if (!p->items)
+		p->items = calloc(CHUNK, sizeof(*p->items));
+	if (!p->onsets)
+		p->onsets = calloc(CHUNK, sizeof(*p->onsets));
+	if (!p->items || !p->onsets)
+		return -ENOMEM;
+	if (n <= p->cap)
+		return 0;
+	free(p->meta);
+	p->meta = calloc(n, sizeof(*p->meta));
+	p->cap = p->meta ? n : 0;
+	return p->cap ? 0 : -ENOMEM;
+}
+
+static int by_shard(const void *a, const void *b)
+{
+	const struct pmeta *x = a, *y = b;
+
+	return x->shard < y->shard ? -1 : x->shard > y->shard;
+}
+
+/* Write a floor whole (XDP reads old or new, never a mix). */
+static int floor_put(struct fleet_if *fi, int fd,
+		     const struct tg_source *src, __u64 tat, __u64 mark)
+{
+	struct tg_floor f = { .tat_ns = tat, .mark = mark };
+
+	if (!bpf_map_update_elem(fd, src, &f, BPF_ANY))
+		return 0;
+	if (errno == E2BIG || errno == ENOMEM) {
+		fi->pub.floor_full++;
+		fi->floors_full = true;
+	}
+	return -errno;
+}
+
+/* Push n sources (m, adjacent by shard), write their floors, announce
+ * the denials among them. false: Redis failed (the connection is gone). */
+static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
+		       const struct tg_fleet_iface *fi, struct fleet_if *fif,
+		       const struct tg_fleet_charge *ch, const struct pmeta *meta, size_t n,
+		       __u64 now_us, __s64 offset)
+{
+	const struct tg_sync_iface *si = &fi->si;
+	char prefix[TG_KEY_MAX], why[256];
+	size_t i, nonset = 0;
+	__u64 now = tg_mono_ns();
+	int err;
+
+	key_prefix(prefix, sizeof(prefix), cfg);
+	for (i = 0; i < n; i++) {
+		struct tg_fleet_item *it = &p->items[i];
+
+		memset(it, 0, sizeof(*it));
+		it->delta = meta[i].delta;
+		it->shard = meta[i].shard;
+		tg_key_format(it->key, sizeof(it->key), prefix, si->zone, &meta[i].src,
+			      si->v4_prefix, si->v6_prefix);
+	}
+	err = tg_fleet_store_push(p->st, ch, p->items, n, why, sizeof(why));
+	for (i = 0; i < n; i++) {
+		const struct tg_fleet_item *it = &p->items[i];
+		const struct pmeta *m = &meta[i];
+		__u64 tat;
+
+		fif->pub.pushed++;
+		if (!it->acked)
+			continue;
+		fif->pub.acked++;
+		fif->pub.tokens += it->delta;
+		tat = it->tat_us ? tg_redis_us_to_mono(it->tat_us, offset) : 0;
+		floor_put(fif, fi->floor_fd, &m->src, tat, m->admitted);
+		/* A denial begins, or lasts more than an interval longer than
+		 * last said: announce it, so machines that never saw the source
+		 * drop it too, for as long as the fleet does. */
+		if (it->tat_us && (double)it->tat_us - ch->tolerance_us > (double)now_us &&
+		    (!m->had_floor || m->old_tat <= now + si->tolerance_ns ||
+		     tat > m->old_tat + cfg->interval_ms * TG_NSEC_PER_MSEC))
+			p->onsets[nonset++] = it;
+	}
+	if (err) {
+		redis_failed(p, "pushing deltas", why);
+		return false;
+	}
+	if (nonset) {
+		char stream[TG_KEY_MAX];
+
+		fleet_key(stream, sizeof(stream), cfg, "denials", NULL);
+		err = tg_fleet_store_announce(p->st, stream, p->onsets, nonset, now_us, why,
+					      sizeof(why));
+		if (err) {
+			redis_failed(p, "announcing denials", why);
+			return false;
+		}
+		fif->pub.onsets_sent += nonset;
+	}
+	return true;
+}
+
+/*
+ * One interface's push. Returns false if Redis failed under it (the
+ * connection is then gone); the marks of what was not acknowledged do
+ * not move, so those admissions go with the next push.
+ */
+static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
+		       const struct tg_fleet_iface *fi, struct fleet_if *fif, __u64 now_us,
+		       __s64 offset)
+{
+	const struct tg_sync_iface *si = &fi->si;
+	struct tg_fleet_charge ch = {
+		.interval_us = (double)si->interval_ns / 1000.0,
+		.tolerance_us = (double)si->tolerance_ns / 1000.0,
+		.debt_us = TG_FLEET_DEBT_MS * 1000ULL,
+		.start_us = p->replay ? p->last_ack_us : 0,
+	};
+	size_t i, n = 0;
+	bool full = fif->floors_full; /* until a sweep makes room */
+	int err;
+
+	err = tg_buckets_read(si->buckets_fd, tg_buckets_limit(si->max_sources), TG_BUCKETS_BATCH,
+			      &p->rd);
+	if (err) {
+		tg_warn("%s: reading the buckets: %s", si->name, strerror(-err));
+		return true;
+	}
+	if (reserve(p, p->rd.n + 1)) {
+		tg_warn("%s: out of memory for the fleet's push", si->name);
+		return true;
+	}
+	for (i = 0; i < p->rd.n; i++) {
+		const struct tg_source *src = &p->rd.keys[i];
+		const struct tg_bucket *b = &p->rd.vals[i];
+		struct tg_floor f;
+		bool have;
+		__u64 mark;
+
+		if (src->rule || src->group || !tg_source_fits(src, si->v4_prefix, si->v6_prefix))
+			continue;
+		have = !bpf_map_lookup_elem(fi->floor_fd, src, &f);
+		/* tg_floor was full last time: a source without a floor has
+		 * nowhere to keep its mark, and pushed now it would be pushed
+		 * whole again next time. Left to its local share. */
+		if (!have && full)
+			continue;
+		mark = have ? f.mark : 0;
+		if (b->admitted < mark)
+			mark = 0; /* evicted and made again: its count restarted */
+		if (b->admitted == mark)
+			continue;
+		/* A spoofed source sends one SYN: not worth a key in Redis. */
+		if (b->admitted < TG_FLEET_MIN_ADMITTED && !b->dropped)
+			continue;
+		p->meta[n++] = (struct pmeta){
+			.src = *src,
+			.shard = tg_key_shard(src),
+			.delta = b->admitted - mark,
+			.admitted = b->admitted,
+			.had_floor = have,
+			.old_tat = have ? f.tat_ns : 0,
+		};
+	}
+	if (!n)
+		return true;
+	/* Adjacent by shard: one call per shard batch. */
+	qsort(p->meta, n, sizeof(*p->meta), by_shard);
+	for (i = 0; i < n; i += CHUNK)
+		if (!push_chunk(p, cfg, fi, fif, &ch, p->meta + i, n - i < CHUNK ? n - i : CHUNK,
+				now_us, offset))
+			return false;
+	return true;
+}
+
+struct denial_ctx {
+	const struct tg_fleet_cfg *cfg;
+	struct fleet_priv *p;
+	const struct tg_fleet_iface *ifs;
+	int n;
+	__s64 offset;
+	__u64 now_us; /* Redis' time at this cycle's start */
+};
+
+/* The most a denial read from the stream is carried forward. */
+#define DENIAL_LAG_MAX_US 1000000ULL
+
+/*
+ * A denial another member (or this one) announced: raise the floor.
+ * Its TAT is carried forward by the time since it was read (at_us): a
+ * source the fleet denies keeps the fleet at its limit, every token
+ * taken as soon as it comes, by machines this one does not hear of
+ * until their next announcement. So the denial is kept as long as it
+ * was announced to last, from when it arrives; for a source that
+ * stopped at once, that denies at most the announcement's lag (an
+ * interval and a round trip) longer: the side to err on.
+ */
+static void on_denial(void *arg, const char *key, size_t len, __u64 tat_us, __u64 at_us)
+{
+	struct denial_ctx *dc = arg;
+	char prefix[TG_KEY_MAX];
+	int i;
+
+	if (at_us && dc->now_us > at_us)
+		tat_us += dc->now_us - at_us < DENIAL_LAG_MAX_US ? dc->now_us - at_us
+								  : DENIAL_LAG_MAX_US;
+
+	key_prefix(prefix, sizeof(prefix), dc->cfg);
+	for (i = 0; i < dc->n; i++) {
+		const struct tg_fleet_iface *fi = &dc->ifs[i];
+		struct fleet_if *fif = fif_of(dc->p, fi->si.name);
+		__u64 tat = tg_redis_us_to_mono(tat_us, dc->offset);
+		struct tg_source src;
+		struct tg_floor f;
+
+		if (tat <= tg_mono_ns())
+			return; /* over already */
+		if (!fif || tg_key_parse(key, len, prefix, fi->si.zone, fi->si.v4_prefix,
+					 fi->si.v6_prefix, &src))
+			continue;
+		fif->pub.onsets_read++;
+		if (!bpf_map_lookup_elem(fi->floor_fd, &src, &f)) {
+			if (f.tat_ns >= tat)
+				continue; /* a floor never moves back */
+		} else {
+			f.mark = 0; /* none of this machine's admissions are in it */
+		}
+		floor_put(fif, fi->floor_fd, &src, tat, f.mark);
+	}
+}
+
+/* Limits as members compare them: what the fleet must agree on. */
+static void limits_sig(const struct tg_sync_iface *si, char *buf, size_t len)
+{
+	struct tg_config c;
+
+	if (tg_config_read(si->config_fd, si->config_gen_fd, &c)) {
+		snprintf(buf, len, "unknown");
+		return;
+	}
+	snprintf(buf, len, "rate %u per %llu ns, burst %u, /%u and /%u", c.rate_count,
+		 (unsigned long long)c.rate_period_ns, c.burst, c.v4_prefix, c.v6_prefix);
+}
+
+static bool heartbeat(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
+		      const struct tg_fleet_iface *ifs, int n)
+{
+	char nodes[TG_KEY_MAX], limits[TG_KEY_MAX], sig[128], why[256];
+	__u64 members = 0;
+	int i;
+
+	fleet_key(nodes, sizeof(nodes), cfg, "nodes", NULL);
+	for (i = 0; i < n; i++) {
+		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
+		struct tg_fleet_beat b;
+
+		if (!fif)
+			continue;
+		fleet_key(limits, sizeof(limits), cfg, "limits", ifs[i].si.zone);
+		limits_sig(&ifs[i].si, sig, sizeof(sig));
+		if (tg_fleet_store_beat(p->st, nodes, limits, p->node, sig, TG_FLEET_STALE_MS, &b,
+					why, sizeof(why))) {
+			redis_failed(p, "heartbeat", why);
+			return false;
+		}
+		members = b.members;
+		if (b.other_node[0]) {
+			char other[200];
+
+			fif->pub.mismatch++;
+			snprintf(other, sizeof(other), "%s: %s", b.other_node, b.other_sig);
+			if (strcmp(other, fif->other))
+				tg_err("fleet %s, zone %s: member %s enforces %s, this one (%s) %s: "
+				       "the members do not hold one limit; give them the same",
+				       cfg->name, ifs[i].si.zone, b.other_node, b.other_sig, p->node,
+				       sig);
+			snprintf(fif->other, sizeof(fif->other), "%s", other);
+		} else {
+			fif->other[0] = '\0';
+		}
+	}
+	if (members && members != p->members)
+		tg_info("fleet %s: %llu members", cfg->name, (unsigned long long)members);
+	if (members)
+		p->members = members;
+	return true;
+}
+
+/* Floors of sources that are gone from the table and whose TAT has
+ * passed: nothing left to deny, no mark to keep. Deleted after the walk:
+ * a key deleted under it would send the walk back to the start. */
+static void floors_sweep(struct fleet_priv *p, const struct tg_fleet_iface *fi)
+{
+	struct tg_source cur, next;
+	struct tg_bucket b;
+	struct tg_floor f;
+	__u64 now = tg_mono_ns();
+	size_t n = 0, walked = 0, i;
+
+	if (!p->gone)
+		p->gone = calloc(TG_MAX_FLOORS, sizeof(*p->gone));
+	if (!p->gone)
+		return;
+	while (walked++ < TG_MAX_FLOORS &&
+	       !bpf_map_get_next_key(fi->floor_fd, walked > 1 ? &cur : NULL, &next)) {
+		cur = next;
+		if (!bpf_map_lookup_elem(fi->floor_fd, &cur, &f) && f.tat_ns <= now &&
+		    bpf_map_lookup_elem(fi->si.buckets_fd, &cur, &b))
+			p->gone[n++] = cur;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fi->floor_fd, &p->gone[i]);
+	if (n && fif_of(p, fi->si.name))
+		fif_of(p, fi->si.name)->floors_full = false;
+}
+
+static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
+		    const struct tg_fleet_iface *fi, bool synced, __u64 took_ns)
+{
+	struct fleet_if *fif = fif_of(p, fi->si.name);
+	__u32 zero = 0;
+
+	if (!fif)
+		return;
+	fif->pub.size = (__u32)(p->members ? p->members : 1);
+	fif->pub.burst_k = (__u16)cfg->burst_k;
+	fif->pub.fallback_h = synced ? 0 : TG_FLEET_FALLBACK_H;
+	fif->pub.interval_ms = cfg->interval_ms;
+	fif->pub.last_cycle_ns = took_ns;
+	if (took_ns > fif->pub.max_cycle_ns)
+		fif->pub.max_cycle_ns = took_ns;
+	if (synced) {
+		fif->pub.cycles++;
+		fif->pub.last_ok_ns = tg_mono_ns();
+	} else {
+		fif->pub.cycles_failed++;
+	}
+	snprintf(fif->pub.name, sizeof(fif->pub.name), "%s", cfg->name);
+	if (bpf_map_update_elem(fi->fleet_fd, &zero, &fif->pub, BPF_ANY))
+		tg_warn("%s: writing tg_fleet: %s", fi->si.name, strerror(errno));
+}
+
+static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
+		  struct tg_fleet_iface *ifs, int n)
+{
+	__u64 t0 = tg_mono_ns(), now_us = 0;
+	bool ok = true, live[TG_MAX_IFACES];
+	__s64 offset = 0;
+	char why[256];
+	int i;
+
+	for (i = 0; i < n; i++)
+		live[i] = !tg_sync_iface_refresh(&ifs[i].si);
+	try_connect(p, cfg);
+	if (p->st && tg_fleet_store_time(p->st, &now_us, &offset, why, sizeof(why)))
+		redis_failed(p, "reading the clock", why);
+	for (i = 0; ok && p->st && i < n; i++) {
+		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
+
+		if (live[i] && fif)
+			ok = push_iface(p, cfg, &ifs[i], fif, now_us, offset);
+	}
+	if (p->st) {
+		struct denial_ctx dc = { cfg, p, ifs, n, offset, now_us };
+		char stream[TG_KEY_MAX];
+		long got;
+
+		fleet_key(stream, sizeof(stream), cfg, "denials", NULL);
+		got = tg_fleet_store_denials(p->st, stream, p->last_id, sizeof(p->last_id),
+					     DENIALS_PER_READ, on_denial, &dc, why, sizeof(why));
+		if (got < 0)
+			redis_failed(p, "reading denials", why);
+	}
+	if (p->st && t0 - p->last_beat_ns >= TG_FLEET_BEAT_MS * TG_NSEC_PER_MSEC) {
+		if (heartbeat(p, cfg, ifs, n)) {
+			p->last_beat_ns = t0;
+			for (i = 0; i < n; i++)
+				floors_sweep(p, &ifs[i]);
+		}
+	}
+	ok = p->st != NULL;
+	if (ok) {
+		p->last_ack_us = now_us;
+		p->replay = false;
+		tg_backoff_reset(&p->backoff);
+		if (p->failed_logged)
+			tg_info("fleet %s: Redis answers again: the admissions of the outage "
+				"were pushed, back to the fleet's limit", cfg->name);
+		p->failed_logged = false;
+	}
+	for (i = 0; i < n; i++)
+		publish(p, cfg, &ifs[i], ok, tg_mono_ns() - t0);
+}
+
+/* Own copies of the fds, for one cycle. */
+static bool iface_dup(struct tg_fleet_iface *to, const struct tg_fleet_iface *from)
+{
+	*to = *from;
+	to->si.buckets_fd = fcntl(from->si.buckets_fd, F_DUPFD_CLOEXEC, 0);
+	to->si.config_fd = fcntl(from->si.config_fd, F_DUPFD_CLOEXEC, 0);
+	to->si.config_gen_fd = fcntl(from->si.config_gen_fd, F_DUPFD_CLOEXEC, 0);
+	to->fleet_fd = fcntl(from->fleet_fd, F_DUPFD_CLOEXEC, 0);
+	to->floor_fd = fcntl(from->floor_fd, F_DUPFD_CLOEXEC, 0);
+	if (to->si.buckets_fd >= 0 && to->si.config_fd >= 0 && to->si.config_gen_fd >= 0 &&
+	    to->fleet_fd >= 0 && to->floor_fd >= 0)
+		return true;
+	tg_warn("%s: duplicating its map fds: %s", from->si.name, strerror(errno));
+	return false;
+}
+
+static void iface_close(struct tg_fleet_iface *fi)
+{
+	int *fds[] = { &fi->si.buckets_fd, &fi->si.config_fd, &fi->si.config_gen_fd,
+		       &fi->fleet_fd, &fi->floor_fd };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+}
+
+static void *fleet_main(void *arg)
+{
+	struct tg_fleet_thread *t = arg;
+	struct fleet_priv *p = t->priv;
+	static struct tg_fleet_iface ifs[TG_MAX_IFACES];
+	struct tg_fleet_cfg cfg;
+	int n, i;
+
+	for (;;) {
+		__u64 start = tg_mono_ns(), next;
+
+		pthread_mutex_lock(&t->w.lock);
+		if (t->w.stop) {
+			pthread_mutex_unlock(&t->w.lock);
+			break;
+		}
+		if (t->w.gen != p->gen) {
+			disconnect(p);
+			tg_backoff_reset(&p->backoff);
+			p->gen = t->w.gen;
+		}
+		cfg = t->cfg;
+		for (i = n = 0; i < t->n; i++)
+			if (iface_dup(&ifs[n], &t->ifs[i]))
+				n++;
+		pthread_mutex_unlock(&t->w.lock);
+
+		if (cfg.on)
+			cycle(p, &cfg, ifs, n);
+		for (i = 0; i < n; i++)
+			iface_close(&ifs[i]);
+
+		/* The next cycle one interval after this one began; not in a
+		 * fleet (yet), a second, or sooner when tg_fleet_set says. */
+		next = start + (cfg.on ? cfg.interval_ms : 1000) * TG_NSEC_PER_MSEC;
+		pthread_mutex_lock(&t->w.lock);
+		tg_worker_wait(&t->w, next, p->gen);
+		pthread_mutex_unlock(&t->w.lock);
+	}
+	/* Stopping: fail static. The program keeps deciding with the
+	 * floors it has and the rate share of an outage, until a daemon
+	 * takes the interface again. */
+	pthread_mutex_lock(&t->w.lock);
+	for (i = 0; i < t->n; i++) {
+		struct fleet_if *fif = t->cfg.on ? fif_of(p, t->ifs[i].si.name) : NULL;
+		__u32 zero = 0;
+
+		if (!fif || !fif->pub.size)
+			continue;
+		fif->pub.fallback_h = TG_FLEET_FALLBACK_H;
+		bpf_map_update_elem(t->ifs[i].fleet_fd, &zero, &fif->pub, BPF_ANY);
+	}
+	pthread_mutex_unlock(&t->w.lock);
+	disconnect(p);
+	return NULL;
+}
+
+int tg_fleet_start(struct tg_fleet_thread *t)
+{
+	char host[64] = "host";
+	int err;
+
+	t->priv = calloc(1, sizeof(*t->priv));
+	if (!t->priv)
+		return -ENOMEM;
+	gethostname(host, sizeof(host) - 1);
+	snprintf(t->priv->node, sizeof(t->priv->node), "%s:%d", host, (int)getpid());
+	snprintf(t->priv->last_id, sizeof(t->priv->last_id), "0-0");
+	err = tg_worker_start(&t->w, fleet_main, t);
+	if (err) {
+		free(t->priv);
+		t->priv = NULL;
+	}
+	return err;
+}
+
+void tg_fleet_set(struct tg_fleet_thread *t, const struct tg_fleet_cfg *cfg,
+		  const struct tg_fleet_iface *ifs, int n)
+{
+	int i;
+
+	pthread_mutex_lock(&t->w.lock);
+	for (i = 0; i < t->n; i++)
+		iface_close(&t->ifs[i]);
+	t->n = 0;
+	for (i = 0; i < n; i++)
+		if (iface_dup(&t->ifs[t->n], &ifs[i]))
+			t->n++;
+	if (memcmp(&t->cfg, cfg, sizeof(*cfg))) {
+		t->cfg = *cfg;
+		t->w.gen++;
+	}
+	tg_worker_poke(&t->w);
+	pthread_mutex_unlock(&t->w.lock);
+}
+
+void tg_fleet_stop(struct tg_fleet_thread *t)
+{
+	int i;
+
+	if (!t->w.running)
+		return;
+	tg_worker_stop(&t->w);
+	for (i = 0; i < t->n; i++)
+		iface_close(&t->ifs[i]);
+	t->n = 0;
+	tg_buckets_free(&t->priv->rd);
+	free(t->priv->items);
+	free(t->priv->meta);
+	free(t->priv->onsets);
+	free(t->priv->gone);
+	free(t->priv);
+	t->priv = NULL;
+}
+
+int tg_fleet_leave(int fleet_fd)
+{
+	struct tg_fleet f = { 0 };
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(fleet_fd, &zero, &f, BPF_ANY) ? -errno : 0;
+}
+
+int tg_fleet_read(int fleet_fd, struct tg_fleet *out)
+{
+	__u32 zero = 0;
+
+	if (fleet_fd < 0)
+		return -EBADF;
+	return bpf_map_lookup_elem(fleet_fd, &zero, out) ? -errno : 0;
+}
+
+/* A counter's name in status: its metric's, less "fleet_" and "_total"
+ * (json-c copies the key, so one buffer serves every call). */
+static const char *tg_fleet_json_name(const char *metric)
+{
+	static char buf[64];
+	size_t n;
+
+	if (!strncmp(metric, "fleet_", 6))
+		metric += 6;
+	snprintf(buf, sizeof(buf), "%s", metric);
+	n = strlen(buf);
+	if (n > 6 && !strcmp(buf + n - 6, "_total"))
+		buf[n - 6] = '\0';
+	return buf;
+}
+
+struct json_object *tg_fleet_json(int fleet_fd)
+{
+	struct json_object *o;
+	struct tg_fleet f;
+
+	if (tg_fleet_read(fleet_fd, &f) || !f.size)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(f.name));
+	json_object_object_add(o, "size", json_object_new_int64(f.size));
+	json_object_object_add(o, "redis",
+			       json_object_new_string(f.fallback_h ? "away" : "up"));
+	json_object_object_add(o, "burst_share", json_object_new_int(f.burst_k));
+	json_object_object_add(o, "interval_ms", json_object_new_int64((int64_t)f.interval_ms));
+	json_object_object_add(o, "last_cycle_ms",
+			       json_object_new_double((double)f.last_cycle_ns / 1e6));
+	json_object_object_add(o, "max_cycle_ms",
+			       json_object_new_double((double)f.max_cycle_ns / 1e6));
+#define TG_FLEET_JSON(field, metric, help)                                                      \
+	json_object_object_add(o, tg_fleet_json_name(#metric), json_object_new_int64((int64_t)f.field));
+	TG_FLEET_COUNTERS(TG_FLEET_JSON)
+#undef TG_FLEET_JSON
+	return o;
+}

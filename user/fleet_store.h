@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * fleet_store.h - the fleet's shared store: per-shard batches of
+ * admitted-SYN deltas in, the fleet's TAT of each source out; the
+ * heartbeat that counts the members and compares their limits; the
+ * stream that tells every member of a new denial.
+ *
+ * One standalone Redis behind one deadline-bounded connection (redis.h)
+ * today. Every batch holds the keys of one shard tag ({s:NNNN}) and the
+ * other keys share the fleet's tag ({NAME}), so each command is
+ * single-slot: Redis Cluster routing can take the place of the one
+ * connection here without changing a caller.
+ *
+ * The Functions (library "tgfleet", loaded at every connect):
+ *   FCALL tgf_push K key... I_us tau_us debt_us start_us delta...
+ *     tat = min(max(tat, start) + delta * I, now + tau + debt), stored
+ *     with its expiry at tat (a missing key is a full bucket);
+ *     replies { now_us, tat_1 ... tat_k } (0: no key, a full bucket)
+ *   FCALL tgf_beat 2 nodes limits node sig stale_ms
+ *     the member's heartbeat and its limits for one zone; replies
+ *     { members, other_node, other_sig } (empty when all agree)
+ */
+#ifndef TG_FLEET_STORE_H
+#define TG_FLEET_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "redis_url.h"
+#include "rkeys.h"
+
+struct tg_fleet_store;
+
+/* One source of a push: its key, its delta, and the TAT Redis answers. */
+struct tg_fleet_item {
+	char key[TG_KEY_MAX];
+	unsigned int shard; /* the key's {s:NNNN}: items of one shard are adjacent */
+	__u64 delta;        /* admitted SYNs to add */
+	__u64 tat_us;       /* out: the fleet's TAT, µs of Redis' clock; 0: full */
+	bool acked;         /* out: Redis answered for it */
+};
+
+/* The limit the deltas are charged under, in Redis' µs. */
+struct tg_fleet_charge {
+	double interval_us, tolerance_us;
+	__u64 debt_us;  /* the longest denial accounting may cause */
+	__u64 start_us; /* 0: now; else the backlog's window start (a replay) */
+};
+
+/* Connected, the Functions loaded, within timeout_ms each step; or
+ * -errno with why. */
+int tg_fleet_store_open(struct tg_fleet_store **st, const struct tg_redis_url *url,
+			__u64 timeout_ms, char *why, size_t whylen);
+void tg_fleet_store_close(struct tg_fleet_store *st);
+
+/* Redis' TIME now, and the offset of its clock to ours (clock.h). */
+int tg_fleet_store_time(struct tg_fleet_store *st, __u64 *now_us, __s64 *offset_ns, char *why,
+			size_t whylen);
+
+/*
+ * Push n items (adjacent by shard), at most TG_FLEET_BATCH keys a call,
+ * every call pipelined and all replies read by one deadline. Items Redis
+ * answered have acked set (a failure part way keeps those). Returns 0,
+ * or -errno with why: the connection is then unusable.
+ */
+#define TG_FLEET_BATCH 128
+int tg_fleet_store_push(struct tg_fleet_store *st, const struct tg_fleet_charge *ch,
+			struct tg_fleet_item *items, size_t n, char *why, size_t whylen);
+
+/* The heartbeat of one zone: members alive, and one that disagrees. */
+struct tg_fleet_beat {
+	__u64 members;
+	char other_node[64];
+	char other_sig[128]; /* empty: every member has our limits */
+};
+
+int tg_fleet_store_beat(struct tg_fleet_store *st, const char *nodes_key, const char *limits_key,
+			const char *node, const char *sig, __u64 stale_ms,
+			struct tg_fleet_beat *out, char *why, size_t whylen);
+
+/* Announce denials: one stream entry each, its key, the fleet's TAT
+ * and Redis' time at_us the TAT was read at (µs). */
+int tg_fleet_store_announce(struct tg_fleet_store *st, const char *stream,
+			    const struct tg_fleet_item *const *items, size_t n, __u64 at_us,
+			    char *why, size_t whylen);
+
+/* Read the stream after *last_id (updated), at most max entries; each
+ * through fn(arg, key, len, tat_us, at_us). Returns entries read, or
+ * -errno. */
+typedef void (*tg_fleet_denial_fn)(void *arg, const char *key, size_t len, __u64 tat_us,
+				   __u64 at_us);
+long tg_fleet_store_denials(struct tg_fleet_store *st, const char *stream, char *last_id,
+			    size_t idlen, size_t max, tg_fleet_denial_fn fn, void *arg, char *why,
+			    size_t whylen);
+
+#endif /* TG_FLEET_STORE_H */
