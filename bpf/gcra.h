@@ -45,25 +45,52 @@ static __always_inline __u32 key_group(__u32 g)
 }
 
 /*
+ * One try at a global GCRA word's token: 1 taken, 0 none left, -1 lost
+ * the compare-and-swap to another CPU (try again).
+ */
+static __always_inline int budget_try(__u64 *word, __u64 now, __u64 interval, __u64 tolerance)
+{
+	__u64 old = READ_ONCE(*word);
+	__u64 tat = old > now ? old : now;
+
+	if (tat - now > tolerance)
+		return 0;
+	return __sync_val_compare_and_swap(word, old, tat + interval) == old ? 1 : -1;
+}
+
+/*
+ * budget_take's tries after the first, lost to another CPU: a global
+ * function, so the verifier checks its loop once, not unrolled
+ * TG_CAS_TRIES times on every path that takes from a budget.
+ */
+__noinline int tg_budget_retry(__u64 *word, __u64 now, __u64 interval, __u64 tolerance)
+{
+	int i, r;
+
+	if (!word)
+		return 0;
+	for (i = 1; i < TG_CAS_TRIES; i++) {
+		r = budget_try(word, now, interval, tolerance);
+		if (r >= 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
  * One global GCRA word (the RST and log budgets): take a token, or say
  * there is none. Losing every race counts as none: a budget errs on
- * the side of sending less.
+ * the side of sending less. The first try inline: the uncontended
+ * case, all but always, pays no call.
  */
 static __always_inline bool budget_take(__u64 *word, __u64 now, __u64 interval,
 					__u64 tolerance)
 {
-	int i;
+	int r = budget_try(word, now, interval, tolerance);
 
-	for (i = 0; i < TG_CAS_TRIES; i++) {
-		__u64 old = READ_ONCE(*word);
-		__u64 tat = old > now ? old : now;
-
-		if (tat - now > tolerance)
-			return false;
-		if (__sync_val_compare_and_swap(word, old, tat + interval) == old)
-			return true;
-	}
-	return false;
+	if (r >= 0)
+		return r;
+	return tg_budget_retry(word, now, interval, tolerance);
 }
 
 static __always_inline __u64 clock_ns(void)
@@ -150,32 +177,59 @@ static __always_inline bool coarse_deny(__u64 tat, __u64 coarse, __u64 tolerance
  * a clock still only ever denies early, as above. A limit change whose
  * cap is that close keeps its debt: at most a millisecond longer.
  */
+static __always_inline int gcra_try(struct tg_bucket *b, __u64 now, __u64 interval,
+				    __u64 tolerance)
+{
+	__u64 old = READ_ONCE(b->tat_ns);
+	__u64 tat = old > now ? old : now;
+
+	if (tat - now > tolerance) {
+		__u64 cap = now + tolerance + interval;
+
+		/* Lost to another CPU's write: its SYN saw to it. */
+		if (old > cap + TG_CAP_SLACK_NS)
+			__sync_val_compare_and_swap(&b->tat_ns, old, cap);
+		return TG_DENY;
+	}
+	if (__sync_val_compare_and_swap(&b->tat_ns, old, tat + interval) == old) {
+		__sync_fetch_and_add(&b->admitted, 1);
+		return TG_ADMIT;
+	}
+	return TG_CONTENDED;
+}
+
+/*
+ * gcra_charge's tries after the first, lost to another CPU's admission
+ * from the same source: a global function, so the verifier checks its
+ * loop once, not unrolled TG_CAS_TRIES times on every path that charges.
+ */
+__noinline int tg_gcra_retry(struct tg_bucket *b, __u64 now, __u64 interval, __u64 tolerance,
+			     struct tg_counters *cnt)
+{
+	int i, v;
+
+	if (!b || !cnt)
+		return TG_CONTENDED;
+	for (i = 1; i < TG_CAS_TRIES; i++) {
+		v = gcra_try(b, now, interval, tolerance);
+		if (v != TG_CONTENDED)
+			return v;
+		cnt->cas_retry++;
+	}
+	return TG_CONTENDED;
+}
+
 static __always_inline int gcra_charge(struct tg_bucket *b, __u64 now,
 				       const struct tg_limit *lim,
 				       struct tg_counters *cnt)
 {
-	int i;
+	int v = gcra_try(b, now, lim->interval_ns, lim->tolerance_ns);
 
-	for (i = 0; i < TG_CAS_TRIES; i++) {
-		__u64 old = READ_ONCE(b->tat_ns);
-		__u64 tat = old > now ? old : now;
-
-		if (tat - now > lim->tolerance_ns) {
-			__u64 cap = now + lim->tolerance_ns + lim->interval_ns;
-
-			/* Lost to another CPU's write: its SYN saw to it. */
-			if (old > cap + TG_CAP_SLACK_NS)
-				__sync_val_compare_and_swap(&b->tat_ns, old, cap);
-			return TG_DENY;
-		}
-		if (__sync_val_compare_and_swap(&b->tat_ns, old,
-						tat + lim->interval_ns) == old) {
-			__sync_fetch_and_add(&b->admitted, 1);
-			return TG_ADMIT;
-		}
-		cnt->cas_retry++;
-	}
-	return TG_CONTENDED;
+	if (v != TG_CONTENDED)
+		return v;
+	/* The first try inline: an uncontended SYN pays no call. */
+	cnt->cas_retry++;
+	return tg_gcra_retry(b, now, lim->interval_ns, lim->tolerance_ns, cnt);
 }
 
 #endif /* TG_GCRA_H */

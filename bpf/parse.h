@@ -40,7 +40,7 @@
  *
  * Not a bypass: a chain still walkable after TG_MAX_EXTHDRS headers.
  * The bound is ours, for the verifier; the kernel walks any number of
- * them to TCP. parse_ipv6 says TG_P_LONG, and the packet is charged as
+ * them to TCP. parse_exthdrs says TG_P_LONG, and the packet is charged as
  * a SYN to a port we cannot see, as a tiny fragment is (exthdr_long).
  */
 #ifndef TG_PARSE_H
@@ -72,7 +72,8 @@
  * fragment header are shorter). It holds whatever the frame's length: a
  * cut first fragment may leave the cursor past the end.
  */
-#define TG_L4_OFF_MAX (ETH_HLEN + TG_MAX_VLANS * 4 + 40 + TG_MAX_EXTHDRS * 256 * 8)
+#define TG_IP6_PAYLOAD_OFF (ETH_HLEN + TG_MAX_VLANS * 4 + 40) /* the chain's start */
+#define TG_L4_OFF_MAX (TG_IP6_PAYLOAD_OFF + TG_MAX_EXTHDRS * 256 * 8)
 
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
@@ -193,7 +194,7 @@ static __always_inline int parse_ipv4(struct cursor *c, __be32 *saddr, bool *fir
 	return TG_P_OK;
 }
 
-/* The extension headers parse_ipv6 walks. */
+/* The extension headers parse_exthdrs walks. */
 static __always_inline bool exthdr_walkable(__u8 nexthdr)
 {
 	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
@@ -237,10 +238,9 @@ static __always_inline int ipv6_upper(__u8 nexthdr)
 }
 
 /*
- * IPv6 and a bounded chain of extension headers: hop-by-hop, routing,
- * destination options, fragment and AH. Leaves the cursor on TCP, or
- * for TG_P_LONG on the first header past the bound, everything bounded
- * by the payload length.
+ * IPv6's own header. Leaves the cursor after it, bounded by the payload
+ * length, and *nexthdr on what follows: TCP, or the extension headers
+ * parse_exthdrs walks (exthdr_walkable), or ipv6_upper tells.
  *
  * An IPv4-mapped source is a bad header here: no such packet comes off
  * the wire from a real stack, Linux's TCP discards a SYN from one
@@ -251,27 +251,36 @@ static __always_inline int ipv6_upper(__u8 nexthdr)
  * jumbogram (RFC 2675), whose length is in that header's option: the
  * frame's end bounds it then, as the kernel's own check does.
  */
-static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
-				      bool *first_frag)
+static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr, __u8 *nexthdr)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	__u32 plen;
-	__u8 nexthdr;
-	int i;
 
 	if ((void *)(ip6 + 1) > c->end)
 		return TG_P_TRUNC;
 	if (ip6->version != 6 || ipv6_v4mapped(&ip6->saddr))
 		return TG_P_BADHDR;
 	*hdr = ip6;
-	nexthdr = ip6->nexthdr;
+	*nexthdr = ip6->nexthdr;
 	plen = bpf_ntohs(ip6->payload_len);
-	if (plen || nexthdr != IPPROTO_HOPOPTS) {
+	if (plen || *nexthdr != IPPROTO_HOPOPTS) {
 		if ((void *)(ip6 + 1) + plen > c->end)
 			return TG_P_TRUNC;
 		c->ip_end = (void *)(ip6 + 1) + plen;
 	}
 	c->pos = ip6 + 1;
+	return TG_P_OK;
+}
+
+/*
+ * The bounded chain of extension headers after IPv6's, from the cursor,
+ * nexthdr the first: hop-by-hop, routing, destination options, fragment
+ * and AH. Leaves the cursor on TCP, or for TG_P_LONG on the first header
+ * past the bound, everything bounded by the payload length.
+ */
+static __always_inline int parse_exthdrs(struct cursor *c, __u8 nexthdr, bool *first_frag)
+{
+	int i;
 
 	for (i = 0; i < TG_MAX_EXTHDRS; i++) {
 		struct ipv6_opt_hdr *oh = c->pos;
@@ -311,6 +320,80 @@ static __always_inline int parse_ipv6(struct cursor *c, struct ipv6hdr **hdr,
 	if (!cursor_room(c, c->pos, sizeof(struct ipv6_opt_hdr)))
 		return TG_P_TRUNC;
 	return TG_P_LONG;
+}
+
+/*
+ * parse_exthdrs run by a global function of each entry point
+ * (tg_exthdrs_xdp, tg_exthdrs_tc), which the verifier checks once:
+ * inlined, every way through the chain (each header's kind, length and
+ * fragment bits) was a state of its own that the verifier carried
+ * through all the code after the parser. What goes in and comes out,
+ * as offsets from the frame's start.
+ */
+struct tg_exthdrs {
+	__u32 pos;       /* in: the first header after IPv6's; out: the cursor */
+	__u32 ip_end;    /* in: where the datagram ends */
+	__u8 nexthdr;    /* in: IPv6's next header */
+	__u8 first_frag; /* out: as parse_exthdrs's */
+};
+
+/* The furthest parse_ipv6 puts the datagram's end. */
+#define TG_IP_END_OFF_MAX (TG_IP6_PAYLOAD_OFF + 0xffff)
+
+/*
+ * IPv6's header (parse_ipv6) and what follows it: false when *ret says
+ * already (TCP, another upper protocol, the header's fault), true when
+ * a chain of extension headers follows, to be walked with w.
+ */
+static __always_inline bool parse_ipv6_head(struct cursor *c, void *data, struct ipv6hdr **ip6,
+					    struct tg_exthdrs *w, int *ret)
+{
+	__u8 nexthdr;
+
+	*ret = parse_ipv6(c, ip6, &nexthdr);
+	if (*ret)
+		return false;
+	if (!exthdr_walkable(nexthdr)) {
+		*ret = ipv6_upper(nexthdr);
+		return false;
+	}
+	w->pos = c->pos - data;
+	w->ip_end = c->ip_end - data;
+	w->nexthdr = nexthdr;
+	w->first_frag = false;
+	return true;
+}
+
+/* The global function's body, on the frame from data to end. */
+static __always_inline int exthdrs_walk(void *data, void *end, struct tg_exthdrs *w)
+{
+	struct cursor c = { .end = end };
+	bool first_frag = false;
+	int ret;
+
+	/* Never so (parse_ipv6); said for the verifier. */
+	if (!w || w->pos > TG_IP6_PAYLOAD_OFF)
+		return TG_P_TRUNC;
+	c.pos = data + w->pos;
+	/* Further than a payload length reaches, it is a jumbogram's: the
+	 * frame's end, which cursor_room checks anyway. */
+	c.ip_end = w->ip_end > TG_IP_END_OFF_MAX ? end : data + w->ip_end;
+	ret = parse_exthdrs(&c, w->nexthdr, &first_frag);
+	w->pos = c.pos - data;
+	w->first_frag = first_frag;
+	return ret;
+}
+
+/* The cursor where the walk left it. */
+static __always_inline int exthdrs_out(struct cursor *c, void *data, const struct tg_exthdrs *w,
+				       int ret, bool *first_frag)
+{
+	/* Never so (TG_L4_OFF_MAX); said for the verifier. */
+	if (w->pos > TG_L4_OFF_MAX)
+		return TG_P_TRUNC;
+	c->pos = data + w->pos;
+	*first_frag = w->first_frag;
+	return ret;
 }
 
 /*

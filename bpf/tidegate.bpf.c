@@ -242,6 +242,16 @@ static __always_inline __u64 pkt_meta(const struct tg_pkt *p, bool first_frag, _
 }
 
 /*
+ * IPv6's extension headers (parse.h: struct tg_exthdrs), walked in a
+ * global function the verifier checks once. TCP right after IPv6's
+ * header, the usual case, takes no call (parse_ipv6_head).
+ */
+__noinline int tg_exthdrs_xdp(struct xdp_md *ctx, struct tg_exthdrs *w)
+{
+	return exthdrs_walk((void *)(long)ctx->data, (void *)(long)ctx->data_end, w);
+}
+
+/*
  * A packet whose TCP header we cannot read whole, though the kernel
  * will (why):
  *  - TG_P_TRUNC: a first fragment cut inside its TCP header (at_tcp) or
@@ -327,9 +337,13 @@ int tidegate_xdp(struct xdp_md *ctx)
 			return pass_by_reason(cnt, ret);
 		make_source_v4(&src, saddr, cfg);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct tg_exthdrs w;
 		struct ipv6hdr *ip6;
 
-		ret = parse_ipv6(&c, &ip6, &first_frag);
+		if (parse_ipv6_head(&c, p.data, &ip6, &w, &ret)) {
+			ret = tg_exthdrs_xdp(ctx, &w);
+			ret = exthdrs_out(&c, p.data, &w, ret, &first_frag);
+		}
 		/* A first fragment may cut the extension headers that follow
 		 * its fragment header; reassembly completes them too. A chain
 		 * longer than we walk the kernel walks on. TCP is unseen. */
@@ -415,6 +429,12 @@ int tidegate_xdp(struct xdp_md *ctx)
 			      (ruled ? TG_META_RULED : TG_META_LOOKED));
 }
 
+/* tg_exthdrs_xdp's twin for TC. */
+__noinline int tg_exthdrs_tc(struct __sk_buff *skb, struct tg_exthdrs *w)
+{
+	return exthdrs_walk((void *)(long)skb->data, (void *)(long)skb->data_end, w);
+}
+
 /*
  * TC ingress: the ACK that carries a valid cookie becomes a connection
  * of its listener (handshake.h). Everything passes; only ACKs to a
@@ -447,9 +467,13 @@ int tidegate_tc(struct __sk_buff *skb)
 
 		ret = parse_ipv4(&c, &saddr, &first_frag);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct tg_exthdrs w;
 		struct ipv6hdr *ip6;
 
-		ret = parse_ipv6(&c, &ip6, &first_frag);
+		if (parse_ipv6_head(&c, p.data, &ip6, &w, &ret)) {
+			ret = tg_exthdrs_tc(skb, &w);
+			ret = exthdrs_out(&c, p.data, &w, ret, &first_frag);
+		}
 		p.v6 = true;
 	} else {
 		return TC_ACT_OK;
