@@ -170,6 +170,16 @@ it_log_wait() {
 	IT_LOG_RC=$?
 }
 
+# it_log_stop : stop the follower now, a moment after the last event it
+# is to see: SIGINT, as its timeout would send, to tidegate itself (a
+# background job of this shell has SIGINT ignored, and so has timeout,
+# which would not pass it on); then as it_log_wait.
+it_log_stop() {
+	sleep 0.5
+	pkill -INT -f -x -- "$SB_TIDEGATE log $IF --json"
+	it_log_wait
+}
+
 # it_bucket ADDR : the bucket tg_buckets holds for source ADDR, as
 # {"tat_ns": ..., "admitted": ...}, or nothing. ADDR is the key as the
 # program stores it: the address cut to its prefix (2001:db8:18:: for a
