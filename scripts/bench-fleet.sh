@@ -128,7 +128,7 @@ propagation() { # T
 	flood 2 "$src" 200 600 3 >/dev/null 2>&1 &
 	f2=$!
 	pins=$(m_pins 3)
-	id= seen=
+	id='' seen=''
 	for ((i = 0; i < 300; i++)); do
 		id=$(rd_cli XRANGE "$PFX:fleet:{$FLEET}:denials" - + | grep -B2 -x ".*:v4:${src//./\\.}" | head -1)
 		[ -n "$id" ] && break
@@ -179,7 +179,7 @@ while os.path.exists("/proc/%s" % pid):
 PY
 	wait "$k"
 	t1=$(now_s)
-	sleep $(awk -v t="$1" 'BEGIN { print 3 * t / 1000 }')
+	sleep "$(awk -v t="$1" 'BEGIN { print 3 * t / 1000 }')"
 	ack1=$(fleet_status 1 deltas_acked)
 	cyc=$(fleet_status 1 max_cycle_ms)
 	cpu1=$(rd_cli INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }')
