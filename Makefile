@@ -210,6 +210,7 @@ bench: deps
 	$(Q)scripts/bench.sh $(CURDIR)/$(BUILD)/tidegate
 	$(Q)scripts/bench-cookies.sh $(CURDIR)/$(BUILD)/tidegate
 	$(Q)scripts/bench-operator.sh $(CURDIR)/$(BUILD)/tidegate
+	$(Q)scripts/bench-fleet.sh $(CURDIR)/$(BUILD)/tidegate
 
 # The binary, the systemd unit, the man page, bash and zsh completion, an
 # example config (never over one that is there), and beside it the

@@ -9,10 +9,8 @@
 # machine that never saw it drops its SYNs within one push interval and
 # a round trip.
 . "$(dirname "$0")/../lib/integration.sh"
-. "$IT_LIB/daemon.sh"
-it_setup
-it_need_redis
-it_has_flood || it_abort "this tidegate has no flood command"
+. "$IT_LIB/fleet.sh"
+fl_setup
 rd_start || it_abort "no redis-server"
 
 N=3
@@ -24,104 +22,11 @@ W_S=${FLEET_W:-3} # the bound test's flood, s; FLEET_W=10 for a longer window
 FLEET=t$SB_ID
 PFX=tgfleet
 STREAM="$PFX:fleet:{$FLEET}:denials"
-PIDS=()
 
-# Machine 1 is the sandbox's; 2 and 3 are made here, alike.
-NS_S=("" "$SB_SRV_NS") NS_C=("" "$SB_CLI_NS") IF_S=("" "$SB_SRV_IF") IF_C=("" "$SB_CLI_IF")
-for k in 2 3; do
-	NS_S[k]="tg-f${k}s-$SB_ID" NS_C[k]="tg-f${k}c-$SB_ID"
-	IF_S[k]="tf${k}s$SB_ID" IF_C[k]="tf${k}c$SB_ID"
-done
-
-m_srv() { local k=$1; shift; nsenter --net="/run/netns/${NS_S[k]}" "$@"; }
-m_cli() { local k=$1; shift; nsenter --net="/run/netns/${NS_C[k]}" "$@"; }
-m_pins() { echo "/sys/fs/bpf/tidegate/netns:$(stat -L -c %i "/run/netns/${NS_S[$1]}")/${IF_S[$1]}"; }
-
-fleet_cleanup() {
-	local p k
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for k in 1 2 3; do
-		[ -e "/run/netns/${NS_S[k]}" ] && m_srv "$k" "$SB_TIDEGATE" detach "${IF_S[k]}" >/dev/null 2>&1
-	done
-	for k in 2 3; do
-		[ -e "/run/netns/${NS_S[k]}" ] && rm -rf "$(dirname "$(m_pins "$k")")"
-		ip netns del "${NS_S[k]}" 2>/dev/null
-		ip netns del "${NS_C[k]}" 2>/dev/null
-	done
-	rd_kill KILL
-}
-sb_on_cleanup fleet_cleanup
-
-make_machine() { # K
-	local k=$1
-	ip netns add "${NS_S[k]}" && ip netns add "${NS_C[k]}" || return 1
-	ip link add "${IF_S[k]}" netns "${NS_S[k]}" type veth peer name "${IF_C[k]}" \
-		netns "${NS_C[k]}" || return 1
-	m_srv "$k" ip link set lo up && m_cli "$k" ip link set lo up &&
-		m_srv "$k" ip addr add "$SB_SRV_IP/24" dev "${IF_S[k]}" &&
-		m_cli "$k" ip addr add "$SB_CLI_IP/24" dev "${IF_C[k]}" &&
-		m_srv "$k" ip link set "${IF_S[k]}" up && m_cli "$k" ip link set "${IF_C[k]}" up
-}
-
-start_daemon() { # K
-	local k=$1
-	cat >"$IT_TMP/fleet$k.conf" <<CONF
-[daemon]
-redis = unix://$RD_SOCK
-redis-prefix = $PFX
-fleet = $FLEET
-fleet-interval = ${T_MS}ms
-metrics = 127.0.0.1:19477
-state-dir = $IT_TMP/state$k
-[interface ${IF_S[k]}]
-zone = web
-rate = $RATE/second
-burst = $BURST
-ports = 80
-syn-cookies = off
-CONF
-	# nsenter execs the daemon: $! is the daemon's pid, for the cleanup.
-	nsenter --net="/run/netns/${NS_S[k]}" "$SB_TIDEGATE" run --config "$IT_TMP/fleet$k.conf" \
-		>"$IT_TMP/d$k.out" 2>"$IT_TMP/d$k.log" &
-	PIDS+=($!)
-}
-
-wait_log() { # K PATTERN SECONDS
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -q -- "$2" "$IT_TMP/d$1.log" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-stat_of() { m_srv "$1" "$SB_TIDEGATE" stats "${IF_S[$1]}" --json | json "$2"; }
-
-flood() { # K SRC PPS('' : at once) COUNT SECONDS [SOURCES]
-	m_cli "$1" "$SB_TIDEGATE" flood "${IF_C[$1]}" --dst-ip "$SB_SRV_IP" \
-		--dst-mac "$(m_srv "$1" ip -br link show "${IF_S[$1]}" | awk '{print $3}')" \
-		--port 80 --src "$2" --sources "${6:-1}" ${3:+--pps "$3"} --count "$4" --duration "$5" \
-		--threads 1 --json
-}
-
-now_s() { date +%s.%N; }
+fl_init
 
 setup() {
-	local k
-	for k in 2 3; do
-		make_machine "$k" || it_abort "could not make machine $k"
-	done
-	for k in 1 2 3; do start_daemon "$k"; done
-	for k in 1 2 3; do
-		wait_log "$k" "running: protecting" 20
-		ok $? "machine $k: tidegate run --fleet $FLEET runs" ||
-			it_abort "$(cat "$IT_TMP/d$k.log")"
-	done
-	for k in 1 2 3; do
-		wait_log "$k" "fleet $FLEET: 3 members" 10
-		ok $? "machine $k: sees a fleet of 3" || diag "$(tail -5 "$IT_TMP/d$k.log")"
-	done
+	fl_up
 	is "$(m_srv 1 "$SB_TIDEGATE" status "${IF_S[1]}" --json | json fleet.size)" 3 \
 		"status: the fleet's size"
 	is "$(m_srv 2 "$SB_TIDEGATE" status "${IF_S[2]}" --json | json fleet.redis)" up \
@@ -221,17 +126,6 @@ test_propagation() {
 	wait $f1 $f2
 }
 
-fleet_status() { m_srv "$1" "$SB_TIDEGATE" status "${IF_S[$1]}" --json | json "fleet.$2"; }
-
-wait_status() { # K FIELD VALUE SECONDS
-	local i
-	for ((i = 0; i < $4 * 10; i++)); do
-		[ "$(fleet_status "$1" "$2")" = "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # A spoofed flood: 2,000 sources, one SYN each. None is pushed: no key
 # in Redis, no delta, whatever the number of sources.
 test_spoofed() {
@@ -306,8 +200,5 @@ test_propagation
 test_spoofed
 test_outage
 test_mismatch
-for k in 1 2 3; do
-	! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$IT_TMP/d$k.log"
-	ok $? "machine $k: no sanitizer report" || diag "$(grep -A12 ERROR "$IT_TMP/d$k.log")"
-done
+fl_logs_clean
 done_testing

@@ -63,11 +63,5 @@ require_root() {
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, BPF)"
 }
 
-# json FIELD < JSON : one top-level field of a JSON object, with python3.
-json() {
-	python3 -c 'import json,sys
-v=json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v=v[int(k)] if isinstance(v,list) else v[k]
-print(json.dumps(v) if isinstance(v,(dict,list)) else (str(v).lower() if isinstance(v,bool) else v))' "$1"
-}
+# json FIELD < JSON (scripts/lib/json.sh)
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/json.sh"
