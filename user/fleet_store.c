@@ -155,9 +155,9 @@ static bool no_function(const struct tg_rc_cmd *cmd)
 
 static int run(struct tg_fleet_store *st, struct tg_rc_cmd *cmds, size_t n, __u64 deadline)
 {
+	struct tg_rc_cmd *again;
+	size_t i, k = 0;
 	char why[256];
-	size_t i;
-	bool again = false;
 	int err;
 
 	if (!st->rc)
@@ -165,24 +165,35 @@ static int run(struct tg_fleet_store *st, struct tg_rc_cmd *cmds, size_t n, __u6
 	err = tg_rc_batch(st->rc, cmds, n, deadline);
 	if (err < 0)
 		return err;
-	for (i = 0; i < n && !again; i++)
-		again = no_function(&cmds[i]);
-	if (!again)
+	for (i = 0; i < n; i++)
+		k += no_function(&cmds[i]);
+	if (!k)
 		return 0;
-	/* Load it everywhere and send those commands again, once. A master
-	 * that is away fails its own load; the others still get theirs. */
+	/* Load it everywhere and send those commands again, once, in one
+	 * batch. A master that is away fails its own load; the others still
+	 * get theirs. */
 	if (load_functions(st, why, sizeof(why)))
 		tg_debug("fleet: loading the library again: %s", why);
-	for (i = 0; i < n; i++) {
+	again = calloc(k, sizeof(*again));
+	if (!again)
+		return -ENOMEM;
+	for (i = k = 0; i < n; i++)
+		if (no_function(&cmds[i]))
+			again[k++] = cmds[i];
+	err = tg_rc_batch(st->rc, again, k, deadline);
+	for (i = k = 0; i < n; i++) {
 		if (!no_function(&cmds[i]))
 			continue;
 		freeReplyObject(cmds[i].reply);
-		cmds[i].reply = NULL;
-		err = tg_rc_batch(st->rc, &cmds[i], 1, deadline);
-		if (err < 0)
-			return err;
+		cmds[i] = again[k];
+		if (err < 0) { /* out of memory: failed, not answered */
+			cmds[i].status = err;
+			cmds[i].reply = NULL;
+		}
+		k++;
 	}
-	return 0;
+	free(again);
+	return err < 0 ? err : 0;
 }
 
 /* Why a command failed, for the log. */
