@@ -126,6 +126,20 @@ struct tg_floor {
 	X(mismatch, fleet_limit_mismatches_total,                                               \
 	  "heartbeats that found a member with other limits for a zone")
 
+/* Gauges of the same kind: X(field, metric, help). */
+#define TG_FLEET_GAUGES(X)                                                                      \
+	X(shards_degraded, fleet_shards_degraded,                                               \
+	  "shards whose master the last push could not reach (a Redis Cluster's): their "      \
+	  "sources are held to the local share of an outage")
+
+/* A Redis Cluster master as the last push cycle saw it. */
+#define TG_FLEET_MASTERS 16 /* shown in status and the metrics, at most */
+struct tg_fleet_master {
+	char addr[56]; /* host:port */
+	__u32 up;      /* its last exchange went through */
+	__u32 slots;   /* of the 16384 it serves */
+};
+
 struct tg_fleet {
 	__u32 size;       /* members the local shares divide by; 0: not in a fleet */
 	__u16 burst_k;    /* local burst: ceil(burst_k * burst / size), at most burst */
@@ -138,6 +152,12 @@ struct tg_fleet {
 	TG_FLEET_COUNTERS(TG_FLEET_FIELD)
 #undef TG_FLEET_FIELD
 	char name[48];    /* the fleet's name */
+#define TG_FLEET_GAUGE_FIELD(field, metric, help) __u64 field;
+	TG_FLEET_GAUGES(TG_FLEET_GAUGE_FIELD)
+#undef TG_FLEET_GAUGE_FIELD
+	__u32 nmasters;   /* a Redis Cluster's masters; 0: a standalone Redis */
+	__u32 reserved;
+	struct tg_fleet_master masters[TG_FLEET_MASTERS];
 };
 
 /*

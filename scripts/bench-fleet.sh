@@ -39,7 +39,6 @@ else
 	SOURCES=${BENCH_FLEET_SOURCES:-60000} PPS=${BENCH_FLEET_PPS:-400000}
 	SECONDS_TP=${BENCH_FLEET_SECONDS:-5} PROP=${BENCH_FLEET_PROP:-3}
 fi
-N=3 RATE=20 BURST=20 BLOC=7
 PFX=tgbench
 
 log() { echo "bench-fleet: $*" >&2; }
@@ -70,7 +69,7 @@ rd_cli ping 2>/dev/null | grep -q PONG || { log "redis-server did not start"; ex
 
 FLEET=b$SB_ID T_MS=100
 fl_init
-make_machine 2 && make_machine 3 || { log "could not make machines 2 and 3"; exit 1; }
+fl_machines || { log "could not make machines 2 and 3"; exit 1; }
 
 python3 - "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u +%FT%TZ)" "$(redis-server --version | grep -o 'v=[^ ]*')" >>"$RES" <<'PY'
 import json, sys

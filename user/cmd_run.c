@@ -380,7 +380,7 @@ int tg_cmd_run(const struct tg_cmdline *cl)
 	if (d.conf->fleet_on)
 		tg_info("fleet %s: pushing admissions every %llu ms, local burst share %u", d.conf->fleet,
 			(unsigned long long)d.conf->fleet_interval_ms, d.conf->fleet_burst_share);
-	if (d.conf->redis_on) {
+	if (tg_conf_mirror_on(d.conf)) {
 		tg_redis_url_format(&d.conf->redis, url, sizeof(url));
 		tg_info("mirroring buckets to %s every %llu ms, keys %s:ZONE:...", url,
 			(unsigned long long)d.conf->sync_interval_ms, d.conf->redis_prefix);

@@ -495,13 +495,6 @@ static int daemon_set(struct tg_daemon_conf *c, int id, const char *text, char *
 		c->redis_on = text[0] != '\0';
 		if (c->redis_on && tg_redis_url_parse(text, &c->redis, why, whylen))
 			return -EINVAL;
-		/* The mirror speaks to one server; only the cluster client
-		 * (rcluster.h) routes a cluster's slots. */
-		if (c->redis_on && c->redis.cluster) {
-			snprintf(why, whylen, "the bucket mirror needs one server (redis:// or "
-					      "unix://), not a redis+cluster:// URL");
-			return -EINVAL;
-		}
 		return 0;
 	case OPT_SYNC_INTERVAL:
 		if (tg_parse_duration_ms(text, 10, 60000, &c->sync_interval_ms)) {
@@ -608,6 +601,13 @@ static void resolve_daemon(struct raw *r, struct tg_daemon_conf *c)
 		diag(r->diags, r->daemon[OPT_FLEET].line, false,
 		     "%s: a fleet needs the Redis its members share: set redis too",
 		     what(&r->daemon[OPT_FLEET], OPT_FLEET, w, sizeof(w)));
+	/* Only the fleet routes a cluster's slots (rcluster.h); the mirror
+	 * speaks to one server. */
+	if (c->redis_on && c->redis.cluster && !c->fleet_on)
+		diag(r->diags, r->daemon[OPT_REDIS].line, false,
+		     "%s: a redis+cluster:// URL serves fleet mode only (set fleet too); the "
+		     "bucket mirror needs one server (redis:// or unix://)",
+		     what(&r->daemon[OPT_REDIS], OPT_REDIS, w, sizeof(w)));
 }
 
 static void resolve_iface(struct raw *r, const struct raw_sect *s, struct tg_iface_conf *ic)

@@ -71,7 +71,7 @@ struct tg_daemon_conf {
 	struct sockaddr_storage metrics_addr;
 	socklen_t metrics_addrlen;
 	bool redis_on;
-	struct tg_redis_url redis;
+	struct tg_redis_url redis; /* a cluster's (redis.cluster) serves the fleet only */
 	__u64 sync_interval_ms;
 	__u64 redis_timeout_ms;
 	char redis_prefix[TG_NAME_MAX];
@@ -85,6 +85,14 @@ struct tg_daemon_conf {
 	int niface;
 	struct tg_iface_conf iface[TG_MAX_IFACES];
 };
+
+/* The bucket mirror, the restore and the rules' copy speak to one
+ * server: a redis+cluster:// URL serves fleet mode alone. */
+static inline bool tg_conf_mirror_on(const struct tg_daemon_conf *c)
+{
+	return c->redis_on && !c->redis.cluster;
+}
+
 
 /* What is wrong with a configuration, each with its line (0: the
  * command line). Warnings do not make it invalid. */

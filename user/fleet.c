@@ -53,6 +53,8 @@ struct fleet_priv {
 	__u64 last_beat_ns;
 	__u64 last_ack_us; /* Redis' time of the last acknowledged push */
 	bool replay;       /* pushes failed since: replay with the refill credited */
+	unsigned int degraded; /* shards this cycle's pushes could not reach */
+	bool degraded_logged;
 	struct fleet_if fif[TG_MAX_IFACES];
 	struct tg_bucket_read rd;
 	struct tg_fleet_item *items;
@@ -111,7 +113,7 @@ static void redis_failed(struct fleet_priv *p, const char *what, const char *why
 
 static void try_connect(struct fleet_priv *p, const struct tg_fleet_cfg *cfg)
 {
-	char why[256], url[400];
+	char why[256], url[400], route[TG_KEY_MAX];
 	__u64 now_us;
 	__s64 off;
 
@@ -128,7 +130,8 @@ static void try_connect(struct fleet_priv *p, const struct tg_fleet_cfg *cfg)
 		return;
 	}
 	/* Denials announced while we were away and still in force. */
-	if (!tg_fleet_store_time(p->st, &now_us, &off, why, sizeof(why)))
+	fleet_key(route, sizeof(route), cfg, "nodes", NULL);
+	if (!tg_fleet_store_time(p->st, route, &now_us, &off, why, sizeof(why)))
 		snprintf(p->last_id, sizeof(p->last_id), "%llu-0",
 			 (unsigned long long)(now_us / 1000 - DENIALS_LOOKBACK_MS));
 	tg_info("fleet %s: redis %s: connected as %s", cfg->name, url, p->node);
@@ -225,6 +228,17 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	if (err) {
 		redis_failed(p, "pushing deltas", why);
 		return false;
+	}
+	/* A cluster's master away: its shards stay unacked (their marks do
+	 * not move, so those admissions go with a later push) and the
+	 * others went through. */
+	if (tg_fleet_store_degraded(p->st)) {
+		if (!p->degraded_logged)
+			tg_warn("fleet %s: %u shards not pushed: %s; their sources are held to "
+				"the local share of an outage until their master answers",
+				cfg->name, tg_fleet_store_degraded(p->st), why);
+		p->degraded_logged = true;
+		p->degraded += tg_fleet_store_degraded(p->st);
 	}
 	if (nonset) {
 		char stream[TG_KEY_MAX];
@@ -455,6 +469,23 @@ static void floors_sweep(struct fleet_priv *p, const struct tg_fleet_iface *fi)
 		fif_of(p, fi->si.name)->floors_full = false;
 }
 
+/* The cluster's masters, for status and metrics (none: standalone). */
+static void masters_put(struct fleet_priv *p, struct tg_fleet *pub)
+{
+	struct tg_rc_master m[TG_FLEET_MASTERS];
+	size_t k, n = p->st ? tg_fleet_store_masters(p->st, m, TG_FLEET_MASTERS) : 0;
+
+	if (!p->st)
+		return; /* the last known, shown as away by redis */
+	pub->nmasters = (__u32)(n < TG_FLEET_MASTERS ? n : TG_FLEET_MASTERS);
+	for (k = 0; k < pub->nmasters; k++) {
+		snprintf(pub->masters[k].addr, sizeof(pub->masters[k].addr), "%.*s",
+			 (int)sizeof(pub->masters[k].addr) - 1, m[k].addr);
+		pub->masters[k].up = m[k].up;
+		pub->masters[k].slots = m[k].slots;
+	}
+}
+
 static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		    const struct tg_fleet_iface *fi, bool synced, __u64 took_ns)
 {
@@ -465,7 +496,12 @@ static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		return;
 	fif->pub.size = (__u32)(p->members ? p->members : 1);
 	fif->pub.burst_k = (__u16)cfg->burst_k;
-	fif->pub.fallback_h = synced ? 0 : TG_FLEET_FALLBACK_H;
+	/* The outage share holds every source while any shard is degraded:
+	 * XDP cannot tell a degraded shard's sources from the others, and
+	 * erring on the side of the lower rate keeps the fleet's bound. */
+	fif->pub.fallback_h = synced && !p->degraded ? 0 : TG_FLEET_FALLBACK_H;
+	fif->pub.shards_degraded = p->degraded;
+	masters_put(p, &fif->pub);
 	fif->pub.interval_ms = cfg->interval_ms;
 	fif->pub.last_cycle_ns = took_ns;
 	if (took_ns > fif->pub.max_cycle_ns)
@@ -487,13 +523,16 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	__u64 t0 = tg_mono_ns(), now_us = 0;
 	bool ok = true, live[TG_MAX_IFACES];
 	__s64 offset = 0;
-	char why[256];
+	char why[256], route[TG_KEY_MAX];
 	int i;
 
 	for (i = 0; i < n; i++)
 		live[i] = !tg_sync_iface_refresh(&ifs[i].si);
 	try_connect(p, cfg);
-	if (p->st && tg_fleet_store_time(p->st, &now_us, &offset, why, sizeof(why)))
+	p->degraded = 0;
+	/* The clock of the master that holds the fleet's own keys. */
+	fleet_key(route, sizeof(route), cfg, "nodes", NULL);
+	if (p->st && tg_fleet_store_time(p->st, route, &now_us, &offset, why, sizeof(why)))
 		redis_failed(p, "reading the clock", why);
 	for (i = 0; ok && p->st && i < n; i++) {
 		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
@@ -520,6 +559,10 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		}
 	}
 	ok = p->st != NULL;
+	if (ok && !p->degraded && p->degraded_logged) {
+		tg_info("fleet %s: every shard pushed again", cfg->name);
+		p->degraded_logged = false;
+	}
 	if (ok) {
 		p->last_ack_us = now_us;
 		p->replay = false;
@@ -719,7 +762,9 @@ struct json_object *tg_fleet_json(int fleet_fd)
 	json_object_object_add(o, "name", json_object_new_string(f.name));
 	json_object_object_add(o, "size", json_object_new_int64(f.size));
 	json_object_object_add(o, "redis",
-			       json_object_new_string(f.fallback_h ? "away" : "up"));
+			       json_object_new_string(!f.fallback_h	     ? "up"
+						      : f.shards_degraded ? "degraded"
+									  : "away"));
 	json_object_object_add(o, "burst_share", json_object_new_int(f.burst_k));
 	json_object_object_add(o, "interval_ms", json_object_new_int64((int64_t)f.interval_ms));
 	json_object_object_add(o, "last_cycle_ms",
@@ -729,6 +774,23 @@ struct json_object *tg_fleet_json(int fleet_fd)
 #define TG_FLEET_JSON(field, metric, help)                                                      \
 	json_object_object_add(o, tg_fleet_json_name(#metric), json_object_new_int64((int64_t)f.field));
 	TG_FLEET_COUNTERS(TG_FLEET_JSON)
+	TG_FLEET_GAUGES(TG_FLEET_JSON)
 #undef TG_FLEET_JSON
+	if (f.nmasters) {
+		struct json_object *a = json_object_new_array();
+		__u32 k;
+
+		for (k = 0; k < f.nmasters && k < TG_FLEET_MASTERS; k++) {
+			struct json_object *m = json_object_new_object();
+
+			json_object_object_add(m, "addr",
+					       json_object_new_string(f.masters[k].addr));
+			json_object_object_add(m, "up", json_object_new_boolean(f.masters[k].up));
+			json_object_object_add(m, "slots",
+					       json_object_new_int64(f.masters[k].slots));
+			json_object_array_add(a, m);
+		}
+		json_object_object_add(o, "masters", a);
+	}
 	return o;
 }

@@ -9,11 +9,18 @@
 
 #include "clock.h"
 #include "fleet_store.h"
+#include "log.h"
+#include "rcluster.h"
 #include "redis.h"
 
+/* One of the two is set: a standalone server's connection, or the
+ * cluster client that routes each command by its key's slot. Every
+ * exchange below goes through run(), which speaks to either. */
 struct tg_fleet_store {
 	redisContext *c;
+	struct tg_rcluster *rc;
 	__u64 timeout_ms;
+	unsigned int degraded; /* shards the last push could not reach */
 };
 
 /*
@@ -74,19 +81,167 @@ static const char tgfleet_lua[] =
 	"redis.register_function('tgf_push', push)\n"
 	"redis.register_function('tgf_beat', beat)\n";
 
-static int fail(struct tg_fleet_store *st, redisReply *r, int err, const char *what, char *why,
-		size_t whylen)
+/* Commands of one standalone round: its replies are read before the
+ * next is written, so neither buffer grows unbounded. */
+#define ROUND 64
+
+/*
+ * Send n commands and fill in each one's status and reply (struct
+ * tg_rc_cmd's rules) by deadline. Standalone: pipelined on the one
+ * connection; a broken exchange fails the rest, and -errno is returned
+ * (the connection is then unusable). Cluster: routed by key, a master's
+ * failure confined to its commands; 0 unless out of memory.
+ */
+static int run_standalone(struct tg_fleet_store *st, struct tg_rc_cmd *cmds, size_t n,
+			  __u64 deadline)
 {
-	snprintf(why, whylen, "%s: %s", what, tg_redis_why(st->c, r));
+	size_t done = 0, i;
+
+	for (i = 0; i < n; i++) {
+		cmds[i].status = -ENOTCONN;
+		cmds[i].reply = NULL;
+		cmds[i].master = -1;
+	}
+	while (done < n) {
+		size_t end = n - done < ROUND ? n : done + ROUND;
+
+		for (i = done; i < end; i++)
+			if (redisAppendCommandArgv(st->c, cmds[i].argc, cmds[i].argv,
+						   cmds[i].argvlen) != REDIS_OK)
+				return -ENOMEM;
+		for (i = done; i < end; i++) {
+			int err = tg_redis_reply(st->c, deadline, &cmds[i].reply);
+
+			cmds[i].status = err;
+			if (err) {
+				cmds[i].reply = NULL;
+				return err;
+			}
+		}
+		done = end;
+	}
+	return 0;
+}
+
+static const char tgfleet_load_cmd[] = "FUNCTION";
+
+/* FUNCTION LOAD REPLACE on the one server, or on every master. */
+static int load_functions(struct tg_fleet_store *st, char *why, size_t whylen)
+{
+	const char *argv[] = { tgfleet_load_cmd, "LOAD", "REPLACE", tgfleet_lua };
+	size_t len[] = { sizeof(tgfleet_load_cmd) - 1, 4, 7, sizeof(tgfleet_lua) - 1 };
+	__u64 deadline = tg_redis_deadline(st->timeout_ms, 0);
+	struct tg_rc_cmd cmd = { .argc = 4, .argv = argv, .argvlen = len };
+	int err;
+
+	if (st->rc)
+		return tg_rc_each_master(st->rc, 4, argv, len, deadline, why, whylen);
+	err = run_standalone(st, &cmd, 1, deadline);
+	if (!err && cmd.reply->type == REDIS_REPLY_ERROR)
+		err = -EREMOTEIO;
+	if (err)
+		snprintf(why, whylen, "%s", tg_redis_why(st->c, cmd.reply));
+	freeReplyObject(cmd.reply);
+	return err;
+}
+
+/* A master that took over a shard (a failover, a reshard) may not have
+ * the library yet: its FCALLs say so. */
+static bool no_function(const struct tg_rc_cmd *cmd)
+{
+	return !cmd->status && cmd->reply && cmd->reply->type == REDIS_REPLY_ERROR &&
+	       strstr(cmd->reply->str, "Function not found");
+}
+
+static int run(struct tg_fleet_store *st, struct tg_rc_cmd *cmds, size_t n, __u64 deadline)
+{
+	struct tg_rc_cmd *again;
+	size_t i, k = 0;
+	char why[256];
+	int err;
+
+	if (!st->rc)
+		return run_standalone(st, cmds, n, deadline);
+	err = tg_rc_batch(st->rc, cmds, n, deadline);
+	if (err < 0)
+		return err;
+	for (i = 0; i < n; i++)
+		k += no_function(&cmds[i]);
+	if (!k)
+		return 0;
+	/* Load it everywhere and send those commands again, once, in one
+	 * batch. A master that is away fails its own load; the others still
+	 * get theirs. */
+	if (load_functions(st, why, sizeof(why)))
+		tg_debug("fleet: loading the library again: %s", why);
+	again = calloc(k, sizeof(*again));
+	if (!again)
+		return -ENOMEM;
+	for (i = k = 0; i < n; i++)
+		if (no_function(&cmds[i]))
+			again[k++] = cmds[i];
+	err = tg_rc_batch(st->rc, again, k, deadline);
+	for (i = k = 0; i < n; i++) {
+		if (!no_function(&cmds[i]))
+			continue;
+		freeReplyObject(cmds[i].reply);
+		cmds[i] = again[k];
+		if (err < 0) { /* out of memory: failed, not answered */
+			cmds[i].status = err;
+			cmds[i].reply = NULL;
+		}
+		k++;
+	}
+	free(again);
+	return err < 0 ? err : 0;
+}
+
+/* Why a command failed, for the log. */
+static void cmd_why(const struct tg_fleet_store *st, const struct tg_rc_cmd *cmd, const char *what,
+		    char *why, size_t whylen)
+{
+	if (!cmd->status && cmd->reply && cmd->reply->type == REDIS_REPLY_ERROR)
+		snprintf(why, whylen, "%s: %s", what, cmd->reply->str);
+	else if (!cmd->status)
+		snprintf(why, whylen, "%s: an unexpected reply", what);
+	else if (st->c)
+		snprintf(why, whylen, "%s: %s", what, tg_redis_why(st->c, NULL));
+	else
+		snprintf(why, whylen, "%s: %s", what, strerror(-cmd->status));
+}
+
+/* One command routed by key; its reply in *r (freed by the caller). */
+static int run1(struct tg_fleet_store *st, const char *key, int argc, const char **argv,
+		const char *what, redisReply **r, char *why, size_t whylen)
+{
+	struct tg_rc_cmd cmd = { .argc = argc, .argv = argv, .key = key, .keylen = strlen(key) };
+	int err = run(st, &cmd, 1, tg_redis_deadline(st->timeout_ms, 0));
+
+	*r = NULL;
+	if (!err)
+		err = cmd.status;
+	if (err || !cmd.reply) {
+		cmd_why(st, &cmd, what, why, whylen);
+		freeReplyObject(cmd.reply);
+		return err ? err : -EPROTO;
+	}
+	*r = cmd.reply;
+	return 0;
+}
+
+static int bad_reply(redisReply *r, const char *what, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "%s: %s", what,
+		 r && r->type == REDIS_REPLY_ERROR ? r->str : "a malformed reply");
 	freeReplyObject(r);
-	return err ? err : -EPROTO;
+	return -EPROTO;
 }
 
 int tg_fleet_store_open(struct tg_fleet_store **stp, const struct tg_redis_url *url,
 			__u64 timeout_ms, char *why, size_t whylen)
 {
 	struct tg_fleet_store *st = calloc(1, sizeof(*st));
-	redisReply *r = NULL;
+	char lwhy[256];
 	int err;
 
 	*stp = NULL;
@@ -95,20 +250,32 @@ int tg_fleet_store_open(struct tg_fleet_store **stp, const struct tg_redis_url *
 		return -ENOMEM;
 	}
 	st->timeout_ms = timeout_ms;
-	st->c = tg_redis_open(url, timeout_ms, 0, why, whylen);
-	if (!st->c) {
-		free(st);
-		return -ECONNREFUSED;
+	if (url->cluster) {
+		err = tg_rc_open(url, timeout_ms, &st->rc, why, whylen);
+		if (err) {
+			free(st);
+			return err;
+		}
+	} else {
+		st->c = tg_redis_open(url, timeout_ms, 0, why, whylen);
+		if (!st->c) {
+			free(st);
+			return -ECONNREFUSED;
+		}
 	}
-	/* REPLACE: every member loads the same text, the newest binary's. */
-	err = tg_redis_command(st->c, tg_redis_deadline(timeout_ms, 0), &r,
-			       "FUNCTION LOAD REPLACE %s", tgfleet_lua);
-	if (err || !r || r->type == REDIS_REPLY_ERROR) {
-		err = fail(st, r, err, "FUNCTION LOAD (Redis 7 or later is needed)", why, whylen);
+	/* REPLACE: every member loads the same text, the newest binary's.
+	 * In a cluster, a master that is away now gets it when a command
+	 * routed to it says the function is missing (run()); one that
+	 * refuses it (an error reply: not Redis 7) fails the open. */
+	err = load_functions(st, lwhy, sizeof(lwhy));
+	if (err == -EREMOTEIO || (err && !st->rc)) {
+		snprintf(why, whylen, "FUNCTION LOAD (Redis 7 or later is needed): %s", lwhy);
 		tg_fleet_store_close(st);
 		return err;
 	}
-	freeReplyObject(r);
+	if (err)
+		tg_warn("fleet: loading the library on every master: %s; that master's shards "
+			"wait for it", lwhy);
 	*stp = st;
 	return 0;
 }
@@ -119,14 +286,39 @@ void tg_fleet_store_close(struct tg_fleet_store *st)
 		return;
 	if (st->c)
 		redisFree(st->c);
+	tg_rc_close(st->rc);
 	free(st);
 }
 
-int tg_fleet_store_time(struct tg_fleet_store *st, __u64 *now_us, __s64 *offset_ns, char *why,
-			size_t whylen)
+static int reply_u64(const redisReply *r, __u64 *v)
 {
-	return tg_redis_time(st->c, tg_redis_deadline(st->timeout_ms, 0), now_us, offset_ns, why,
-			     whylen);
+	char *end;
+
+	if (!r || r->type != REDIS_REPLY_STRING || !r->len)
+		return -EPROTO;
+	errno = 0;
+	*v = strtoull(r->str, &end, 10);
+	return errno || *end ? -EPROTO : 0;
+}
+
+int tg_fleet_store_time(struct tg_fleet_store *st, const char *route, __u64 *now_us,
+			__s64 *offset_ns, char *why, size_t whylen)
+{
+	const char *argv[] = { "TIME" };
+	__u64 t0 = tg_mono_ns(), t1, sec, usec;
+	redisReply *r;
+	int err = run1(st, route, 1, argv, "TIME", &r, why, whylen);
+
+	t1 = tg_mono_ns();
+	if (err)
+		return err;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || reply_u64(r->element[0], &sec) ||
+	    reply_u64(r->element[1], &usec) || usec >= 1000000 || sec > 100000000000ULL)
+		return bad_reply(r, "TIME", why, whylen);
+	freeReplyObject(r);
+	*now_us = sec * 1000000ULL + usec;
+	*offset_ns = tg_clock_offset(t0, t1, *now_us);
+	return 0;
 }
 
 /* An integer element of a reply. */
@@ -138,103 +330,152 @@ static bool reply_int(const redisReply *r, long long *v)
 	return true;
 }
 
-/* Append one FCALL tgf_push for items[0..k). */
-static int append_push(redisContext *c, const struct tg_fleet_charge *ch,
-		       const struct tg_fleet_item *items, size_t k)
-{
-	char nums[4 + TG_FLEET_BATCH][32], nkeys[8];
-	const char *argv[3 + 2 * TG_FLEET_BATCH + 4];
-	size_t len[3 + 2 * TG_FLEET_BATCH + 4], i, a = 0;
+#define PUSH_FIXED 7 /* FCALL tgf_push numkeys I tau debt start */
 
-	snprintf(nkeys, sizeof(nkeys), "%zu", k);
+/* The FCALL tgf_push for items[0..k), argv/len filled from a, its
+ * numbers in nums (one per item) and the charge's in fixed. */
+static void make_push(struct tg_rc_cmd *cmd, const char **argv, char (*nums)[24],
+		      char (*fixed)[32], const struct tg_fleet_item *items, size_t k)
+{
+	size_t i, a = 0;
+
+	snprintf(fixed[4], sizeof(fixed[4]), "%zu", k);
 	argv[a++] = "FCALL";
 	argv[a++] = "tgf_push";
-	argv[a++] = nkeys;
+	argv[a++] = fixed[4];
 	for (i = 0; i < k; i++)
 		argv[a++] = items[i].key;
-	snprintf(nums[0], sizeof(nums[0]), "%.3f", ch->interval_us);
-	snprintf(nums[1], sizeof(nums[1]), "%.3f", ch->tolerance_us);
-	snprintf(nums[2], sizeof(nums[2]), "%llu", (unsigned long long)ch->debt_us);
-	snprintf(nums[3], sizeof(nums[3]), "%llu", (unsigned long long)ch->start_us);
 	for (i = 0; i < 4; i++)
-		argv[a++] = nums[i];
+		argv[a++] = fixed[i];
 	for (i = 0; i < k; i++) {
-		snprintf(nums[4 + i], sizeof(nums[4 + i]), "%llu",
-			 (unsigned long long)items[i].delta);
-		argv[a++] = nums[4 + i];
+		snprintf(nums[i], sizeof(nums[i]), "%llu", (unsigned long long)items[i].delta);
+		argv[a++] = nums[i];
 	}
-	for (i = 0; i < a; i++)
-		len[i] = strlen(argv[i]);
-	return redisAppendCommandArgv(c, (int)a, argv, len) == REDIS_OK ? 0 : -ENOMEM;
+	*cmd = (struct tg_rc_cmd){ .argc = (int)a, .argv = argv, .key = items[0].key,
+				   .keylen = strlen(items[0].key) };
+}
+
+/* Take one push reply: its TATs into items[0..k). */
+static bool take_push(const struct tg_rc_cmd *cmd, struct tg_fleet_item *items, size_t k)
+{
+	const redisReply *r = cmd->reply;
+	long long v;
+	size_t e;
+
+	if (cmd->status || !r || r->type != REDIS_REPLY_ARRAY || r->elements != k + 1)
+		return false;
+	for (e = 0; e < k; e++)
+		if (!reply_int(r->element[e + 1], &v) || v < 0)
+			return false;
+	for (e = 0; e < k; e++) {
+		reply_int(r->element[e + 1], &v);
+		items[e].tat_us = (__u64)v;
+		items[e].acked = true;
+	}
+	return true;
 }
 
 int tg_fleet_store_push(struct tg_fleet_store *st, const struct tg_fleet_charge *ch,
 			struct tg_fleet_item *items, size_t n, char *why, size_t whylen)
 {
 	__u64 deadline = tg_redis_deadline(st->timeout_ms, 0);
-	size_t i, j, calls = 0;
-	size_t starts[64 + 1];
-	size_t done = 0;
+	size_t i, calls = 0, failed = 0, *starts = NULL;
+	struct tg_rc_cmd *cmds = NULL;
+	char (*nums)[24] = NULL, (*fixed)[32] = NULL;
+	const char **argv = NULL;
+	unsigned int last_bad = ~0U;
+	int err = -ENOMEM;
 
-	/* In rounds of at most 64 calls: the replies of one round are read
-	 * before the next is written, so neither buffer grows unbounded. */
-	while (done < n) {
-		calls = 0;
-		i = done;
-		while (i < n && calls < 64) {
-			size_t k = 1;
-
-			while (i + k < n && k < TG_FLEET_BATCH && items[i + k].shard == items[i].shard)
-				k++;
-			if (append_push(st->c, ch, items + i, k)) {
-				snprintf(why, whylen, "out of memory");
-				return -ENOMEM;
-			}
-			starts[calls++] = i;
-			i += k;
-		}
-		starts[calls] = i;
-		for (j = 0; j < calls; j++) {
-			size_t k = starts[j + 1] - starts[j], e;
-			redisReply *r;
-			int err = tg_redis_reply(st->c, deadline, &r);
-
-			if (err)
-				return fail(st, NULL, err, "FCALL tgf_push", why, whylen);
-			if (r->type != REDIS_REPLY_ARRAY || r->elements != k + 1)
-				return fail(st, r, -EPROTO, "FCALL tgf_push", why, whylen);
-			for (e = 0; e < k; e++) {
-				long long v;
-
-				if (!reply_int(r->element[e + 1], &v) || v < 0)
-					return fail(st, r, -EPROTO, "FCALL tgf_push: a TAT", why,
-						    whylen);
-				items[starts[j] + e].tat_us = (__u64)v;
-				items[starts[j] + e].acked = true;
-			}
-			freeReplyObject(r);
-		}
-		done = i;
+	st->degraded = 0;
+	if (!n)
+		return 0;
+	starts = calloc(n + 1, sizeof(*starts));
+	cmds = calloc(n, sizeof(*cmds));
+	nums = calloc(n, sizeof(*nums));
+	fixed = calloc(5 * n, sizeof(*fixed));
+	argv = calloc(PUSH_FIXED * n + 2 * n, sizeof(*argv));
+	if (!starts || !cmds || !nums || !fixed || !argv) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
 	}
-	return 0;
+	/* One call per run of one shard's items, at most TG_FLEET_BATCH. */
+	for (i = 0; i < n; calls++) {
+		size_t k = 1;
+		char (*fx)[32] = fixed + 5 * calls;
+
+		while (i + k < n && k < TG_FLEET_BATCH && items[i + k].shard == items[i].shard)
+			k++;
+		snprintf(fx[0], sizeof(fx[0]), "%.3f", ch->interval_us);
+		snprintf(fx[1], sizeof(fx[1]), "%.3f", ch->tolerance_us);
+		snprintf(fx[2], sizeof(fx[2]), "%llu", (unsigned long long)ch->debt_us);
+		snprintf(fx[3], sizeof(fx[3]), "%llu", (unsigned long long)ch->start_us);
+		make_push(&cmds[calls], argv + PUSH_FIXED * calls + 2 * i, nums + i, fx, items + i, k);
+		starts[calls] = i;
+		i += k;
+	}
+	starts[calls] = n;
+	err = run(st, cmds, calls, deadline);
+	if (err && st->c) {
+		cmd_why(st, &(struct tg_rc_cmd){ .status = err }, "FCALL tgf_push", why, whylen);
+		goto out;
+	}
+	err = 0;
+	for (i = 0; i < calls; i++) {
+		const struct tg_fleet_item *first = &items[starts[i]];
+
+		if (take_push(&cmds[i], items + starts[i], starts[i + 1] - starts[i]))
+			continue;
+		if (!failed++)
+			cmd_why(st, &cmds[i], "FCALL tgf_push", why, whylen);
+		if (first->shard != last_bad)
+			st->degraded++;
+		last_bad = first->shard;
+	}
+	/* A standalone server answers all or breaks. A cluster's masters
+	 * fail alone: the store is down only when the master of the fleet's
+	 * own keys is (the clock, the heartbeat, the denials say so). */
+	if (failed && !st->rc)
+		err = -EIO;
+out:
+	if (cmds)
+		tg_rc_cmds_free(cmds, calls);
+	free(starts);
+	free(cmds);
+	free(nums);
+	free(fixed);
+	free(argv);
+	return err;
+}
+
+unsigned int tg_fleet_store_degraded(const struct tg_fleet_store *st)
+{
+	return st->degraded;
+}
+
+size_t tg_fleet_store_masters(const struct tg_fleet_store *st, struct tg_rc_master *out,
+			      size_t max)
+{
+	return st->rc ? tg_rc_masters(st->rc, out, max) : 0;
 }
 
 int tg_fleet_store_beat(struct tg_fleet_store *st, const char *nodes_key, const char *limits_key,
 			const char *node, const char *sig, __u64 stale_ms,
 			struct tg_fleet_beat *out, char *why, size_t whylen)
 {
+	char stale[24];
+	const char *argv[] = { "FCALL", "tgf_beat", "2", nodes_key, limits_key, node, sig, stale };
 	redisReply *r;
 	long long v;
-	int err = tg_redis_command(st->c, tg_redis_deadline(st->timeout_ms, 0), &r,
-				   "FCALL tgf_beat 2 %s %s %s %s %llu", nodes_key, limits_key, node,
-				   sig, (unsigned long long)stale_ms);
+	int err;
 
+	snprintf(stale, sizeof(stale), "%llu", (unsigned long long)stale_ms);
+	err = run1(st, nodes_key, 8, argv, "FCALL tgf_beat", &r, why, whylen);
 	if (err)
-		return fail(st, NULL, err, "FCALL tgf_beat", why, whylen);
+		return err;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || !reply_int(r->element[0], &v) ||
 	    v < 0 || r->element[1]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_STRING)
-		return fail(st, r, -EPROTO, "FCALL tgf_beat", why, whylen);
+		return bad_reply(r, "FCALL tgf_beat", why, whylen);
 	out->members = (__u64)v;
 	snprintf(out->other_node, sizeof(out->other_node), "%.*s", (int)r->element[1]->len,
 		 r->element[1]->str);
@@ -247,32 +488,49 @@ int tg_fleet_store_beat(struct tg_fleet_store *st, const char *nodes_key, const 
 /* Stream entries are trimmed to about this many: a member away longer
  * than it takes the fleet to deny as many sources learns the older
  * denials from its own pushes instead. */
-#define STREAM_MAXLEN 100000
+#define STREAM_MAXLEN "100000"
+#define XADD_ARGS 12
 
 int tg_fleet_store_announce(struct tg_fleet_store *st, const char *stream,
 			    const struct tg_fleet_item *const *items, size_t n, __u64 at_us,
 			    char *why, size_t whylen)
 {
-	__u64 deadline = tg_redis_deadline(st->timeout_ms, 0);
+	struct tg_rc_cmd *cmds = calloc(n ? n : 1, sizeof(*cmds));
+	const char **argv = calloc(XADD_ARGS * (n ? n : 1), sizeof(*argv));
+	char (*nums)[24] = calloc(2 * (n ? n : 1), sizeof(*nums));
 	size_t i;
+	int err = -ENOMEM;
 
-	for (i = 0; i < n; i++)
-		if (tg_redis_append(st->c, "XADD %s MAXLEN ~ %d * k %s t %llu n %llu", stream,
-				    STREAM_MAXLEN, items[i]->key,
-				    (unsigned long long)items[i]->tat_us,
-				    (unsigned long long)at_us)) {
-			snprintf(why, whylen, "out of memory");
-			return -ENOMEM;
-		}
-	for (i = 0; i < n; i++) {
-		redisReply *r;
-		int err = tg_redis_reply(st->c, deadline, &r);
-
-		if (err || r->type != REDIS_REPLY_STRING)
-			return fail(st, err ? NULL : r, err, "XADD", why, whylen);
-		freeReplyObject(r);
+	if (!cmds || !argv || !nums) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
 	}
-	return 0;
+	for (i = 0; i < n; i++) {
+		const char **a = argv + XADD_ARGS * i;
+
+		snprintf(nums[2 * i], sizeof(nums[0]), "%llu",
+			 (unsigned long long)items[i]->tat_us);
+		snprintf(nums[2 * i + 1], sizeof(nums[0]), "%llu", (unsigned long long)at_us);
+		a[0] = "XADD", a[1] = stream, a[2] = "MAXLEN", a[3] = "~", a[4] = STREAM_MAXLEN;
+		a[5] = "*", a[6] = "k", a[7] = items[i]->key, a[8] = "t", a[9] = nums[2 * i];
+		a[10] = "n", a[11] = nums[2 * i + 1];
+		cmds[i] = (struct tg_rc_cmd){ .argc = XADD_ARGS, .argv = a, .key = stream,
+					      .keylen = strlen(stream) };
+	}
+	err = run(st, cmds, n, tg_redis_deadline(st->timeout_ms, 0));
+	for (i = 0; i < n; i++)
+		if (err || cmds[i].status || !cmds[i].reply ||
+		    cmds[i].reply->type != REDIS_REPLY_STRING) {
+			cmd_why(st, &cmds[i], "XADD", why, whylen);
+			err = err ? err : (cmds[i].status ? cmds[i].status : -EPROTO);
+			break;
+		}
+	tg_rc_cmds_free(cmds, n);
+out:
+	free(cmds);
+	free(argv);
+	free(nums);
+	return err;
 }
 
 long tg_fleet_store_denials(struct tg_fleet_store *st, const char *stream, char *last_id,
@@ -281,13 +539,15 @@ long tg_fleet_store_denials(struct tg_fleet_store *st, const char *stream, char 
 {
 	const redisReply *entries;
 	redisReply *r;
+	char count[24];
+	const char *argv[] = { "XREAD", "COUNT", count, "STREAMS", stream, last_id };
 	size_t i;
-	int err = tg_redis_command(st->c, tg_redis_deadline(st->timeout_ms, 0), &r,
-				   "XREAD COUNT %llu STREAMS %s %s", (unsigned long long)max, stream,
-				   last_id);
+	int err;
 
+	snprintf(count, sizeof(count), "%llu", (unsigned long long)max);
+	err = run1(st, stream, 6, argv, "XREAD", &r, why, whylen);
 	if (err)
-		return fail(st, NULL, err, "XREAD", why, whylen);
+		return err;
 	if (r->type == REDIS_REPLY_NIL) {
 		freeReplyObject(r);
 		return 0;
@@ -296,7 +556,7 @@ long tg_fleet_store_denials(struct tg_fleet_store *st, const char *stream, char 
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
 	    r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2 ||
 	    r->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
-		return fail(st, r, -EPROTO, "XREAD", why, whylen);
+		return bad_reply(r, "XREAD", why, whylen);
 	entries = r->element[0]->element[1];
 	for (i = 0; i < entries->elements; i++) {
 		const redisReply *e = entries->element[i], *f;
@@ -307,7 +567,7 @@ long tg_fleet_store_denials(struct tg_fleet_store *st, const char *stream, char 
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 		    e->element[0]->type != REDIS_REPLY_STRING ||
 		    e->element[1]->type != REDIS_REPLY_ARRAY)
-			return fail(st, r, -EPROTO, "XREAD: an entry", why, whylen);
+			return bad_reply(r, "XREAD: an entry", why, whylen);
 		snprintf(last_id, idlen, "%.*s", (int)e->element[0]->len, e->element[0]->str);
 		f = e->element[1];
 		for (j = 0; j + 1 < f->elements; j += 2) {

@@ -5,13 +5,18 @@
  * heartbeat that counts the members and compares their limits; the
  * stream that tells every member of a new denial.
  *
- * One standalone Redis behind one deadline-bounded connection (redis.h)
- * today. Every batch holds the keys of one shard tag ({s:NNNN}) and the
- * other keys share the fleet's tag ({NAME}), so each command is
- * single-slot: Redis Cluster routing can take the place of the one
- * connection here without changing a caller.
+ * A standalone Redis behind one deadline-bounded connection (redis.h), or
+ * a Redis Cluster (redis+cluster://, rcluster.h), the same to a caller.
+ * Every batch holds the keys of one shard tag ({s:NNNN}) and the other
+ * keys share the fleet's tag ({NAME}), so each command is single-slot and
+ * goes to the one master that owns it. In a cluster a master that fails
+ * fails only its shards' batches (tg_fleet_store_degraded); the master of
+ * the fleet's tag carries the clock, the heartbeat and the denials, so
+ * its failure is the store's.
  *
- * The Functions (library "tgfleet", loaded at every connect):
+ * The Functions (library "tgfleet", loaded at every connect, on every
+ * master; and again when a master answers that it has none, as one
+ * promoted by a failover or given slots by a reshard may):
  *   FCALL tgf_push K key... I_us tau_us debt_us start_us delta...
  *     tat = min(max(tat, start) + delta * I, now + tau + debt), stored
  *     with its expiry at tat (a missing key is a full bucket);
@@ -27,6 +32,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "rcluster.h"
 #include "redis_url.h"
 #include "rkeys.h"
 
@@ -54,19 +60,30 @@ int tg_fleet_store_open(struct tg_fleet_store **st, const struct tg_redis_url *u
 			__u64 timeout_ms, char *why, size_t whylen);
 void tg_fleet_store_close(struct tg_fleet_store *st);
 
-/* Redis' TIME now, and the offset of its clock to ours (clock.h). */
-int tg_fleet_store_time(struct tg_fleet_store *st, __u64 *now_us, __s64 *offset_ns, char *why,
-			size_t whylen);
+/* Redis' TIME now, and the offset of its clock to ours (clock.h), asked
+ * of the master of route (a key). A cluster's masters are assumed to
+ * keep one time (NTP): a TAT is in the clock of the master that stored it. */
+int tg_fleet_store_time(struct tg_fleet_store *st, const char *route, __u64 *now_us,
+			__s64 *offset_ns, char *why, size_t whylen);
 
 /*
  * Push n items (adjacent by shard), at most TG_FLEET_BATCH keys a call,
  * every call pipelined and all replies read by one deadline. Items Redis
  * answered have acked set (a failure part way keeps those). Returns 0,
- * or -errno with why: the connection is then unusable.
+ * or -errno with why: the store is then unusable. In a cluster, calls a
+ * master failed leave their items unacked and count in
+ * tg_fleet_store_degraded, with why set, and 0 is returned.
  */
 #define TG_FLEET_BATCH 128
 int tg_fleet_store_push(struct tg_fleet_store *st, const struct tg_fleet_charge *ch,
 			struct tg_fleet_item *items, size_t n, char *why, size_t whylen);
+
+/* Shards the last push could not reach (a cluster's master away). */
+unsigned int tg_fleet_store_degraded(const struct tg_fleet_store *st);
+
+/* The cluster's masters as the client sees them (none: standalone). */
+size_t tg_fleet_store_masters(const struct tg_fleet_store *st, struct tg_rc_master *out,
+			      size_t max);
 
 /* The heartbeat of one zone: members alive, and one that disagrees. */
 struct tg_fleet_beat {

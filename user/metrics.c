@@ -308,16 +308,46 @@ static void render_port_groups(FILE *f, const struct tg_metrics_iface *ifs, int 
 		}
 }
 
+/* A Redis Cluster's masters, as each interface's fleet thread saw them. */
+static void render_fleet_masters(FILE *f, const struct tg_metrics_iface *ifs, int n)
+{
+	char extra[sizeof(ifs[0].fleet.masters[0].addr) + 16];
+	int i, any = 0;
+	__u32 k;
+
+	for (i = 0; i < n; i++)
+		any |= ifs[i].in_fleet && ifs[i].fleet.nmasters;
+	if (!any)
+		return;
+	head(f, "tidegate_fleet_redis_master_up", "gauge",
+	     "1 while a master of the fleet's Redis Cluster answered the last push cycle.");
+	for (i = 0; i < n; i++)
+		for (k = 0; ifs[i].in_fleet && k < ifs[i].fleet.nmasters && k < TG_FLEET_MASTERS;
+		     k++) {
+			/* host:port holds no quote or backslash to escape. */
+			snprintf(extra, sizeof(extra), ",master=\"%.*s\"",
+				 (int)sizeof(ifs[i].fleet.masters[k].addr),
+				 ifs[i].fleet.masters[k].addr);
+			iface_sample(f, "tidegate_fleet_redis_master_up", ifs[i].name, extra,
+				     ifs[i].fleet.masters[k].up);
+		}
+}
+
 /* Fleet mode (fleet.h): the interfaces in a fleet, from their tg_fleet. */
 static void render_fleet(FILE *f, const struct tg_metrics_iface *ifs, int n)
 {
 	static const struct {
-		const char *metric, *help;
+		const char *metric, *type, *help;
 		size_t off;
 	} counters[] = {
-#define TG_FLEET_ROW(field, metric, help) { "tidegate_" #metric, help, offsetof(struct tg_fleet, field) },
+#define TG_FLEET_ROW(field, metric, help)                                                        \
+	{ "tidegate_" #metric, "counter", help, offsetof(struct tg_fleet, field) },
 		TG_FLEET_COUNTERS(TG_FLEET_ROW)
 #undef TG_FLEET_ROW
+#define TG_FLEET_GAUGE_ROW(field, metric, help)                                                  \
+	{ "tidegate_" #metric, "gauge", help, offsetof(struct tg_fleet, field) },
+		TG_FLEET_GAUGES(TG_FLEET_GAUGE_ROW)
+#undef TG_FLEET_GAUGE_ROW
 	};
 	size_t c;
 	int i, any = 0;
@@ -349,7 +379,7 @@ static void render_fleet(FILE *f, const struct tg_metrics_iface *ifs, int n)
 			iface_gauge(f, "tidegate_fleet_push_cycle_max_seconds", ifs[i].name,
 				    (double)ifs[i].fleet.max_cycle_ns / 1e9);
 	for (c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
-		head(f, counters[c].metric, "counter", counters[c].help);
+		head(f, counters[c].metric, counters[c].type, counters[c].help);
 		for (i = 0; i < n; i++) {
 			__u64 v;
 
@@ -359,6 +389,7 @@ static void render_fleet(FILE *f, const struct tg_metrics_iface *ifs, int n)
 			iface_sample(f, counters[c].metric, ifs[i].name, NULL, v);
 		}
 	}
+	render_fleet_masters(f, ifs, n);
 }
 
 static void render_ifaces(FILE *f, const struct tg_metrics_iface *ifs, int n)

@@ -44,7 +44,8 @@
 	  TG_DEFAULT_METRICS ")")                                                              \
 	X(REDIS, "redis", 0, "URL", DAEMON, 0, "redis://127.0.0.1:6390/2",                     \
 	  "mirror buckets to redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "                   \
-	  "unix:///PATH[?db=N]")                                                               \
+	  "unix:///PATH[?db=N]; with --fleet also "                                            \
+	  "redis+cluster://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]")                     \
 	X(SYNC_INTERVAL, "sync-interval", 0, "DURATION", DAEMON, 0, "1s",                      \
 	  "write changed buckets to Redis this often: 250ms, 1s (default "                     \
 	  TG_DEFAULT_SYNC_INTERVAL ")")                                                        \

@@ -30,7 +30,7 @@
 static void mirror_cfg(const struct tg_daemon_conf *c, struct tg_mirror_cfg *mc)
 {
 	memset(mc, 0, sizeof(*mc));
-	mc->on = c->redis_on;
+	mc->on = tg_conf_mirror_on(c);
 	mc->url = c->redis;
 	mc->interval_ms = c->sync_interval_ms;
 	mc->timeout_ms = c->redis_timeout_ms;
@@ -132,7 +132,7 @@ static void restore_fill(void *arg, const char *ifname, const struct tg_maps *m,
 
 	(void)l; /* the maps, just configured from it, say the same */
 	tg_run_rules_restore(fc->d, ifname, fc->ic->zone, m);
-	if (!fc->d->conf->redis_on)
+	if (!tg_conf_mirror_on(fc->d->conf))
 		return;
 	mirror_cfg(fc->d->conf, &mc);
 	sync_iface_of(fc->ic, m, &si);

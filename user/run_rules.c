@@ -61,7 +61,7 @@ static char *newer_copy(const struct daemon *d, const char *ifname, const char *
 	FILE *f;
 	int err;
 
-	if (!d->conf->redis_on)
+	if (!tg_conf_mirror_on(d->conf))
 		return NULL;
 	mc.url = d->conf->redis;
 	mc.timeout_ms = d->conf->redis_timeout_ms;

@@ -2,21 +2,43 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # fleet.sh - for the fleet tests (tests/lib/fleet.sh) and bench-fleet.sh:
 # three "machines", each a pair of network namespaces with its own veth
-# and its own `tidegate run --fleet`, against one redis-server. Source it
-# after sandbox.sh (sb_create done), json.sh and something that defines
-# rd_kill and RD_SOCK (tests/lib/daemon.sh); set IT_TMP (a private
-# directory), RATE BURST T_MS FLEET PFX, then call fl_init.
+# and its own `tidegate run --fleet`, against one store: a redis-server,
+# or a Redis Cluster once the store's hooks below are redefined. Source
+# it after sandbox.sh (sb_create done), json.sh and something that
+# defines rd_cli, rd_kill and RD_SOCK (tests/lib/daemon.sh); set IT_TMP
+# (a private directory), T_MS FLEET PFX, then call fl_init and
+# fl_machines.
 #
 # Machine 1 is the sandbox's; 2 and 3 are made here, alike. Per machine K:
 #   FL_REDIS[K]      its --redis URL (default unix://$RD_SOCK)
 #   FL_EXTRA         more [daemon] lines for every machine's config
 #   PIDS[K-1]        its daemon's pid (nsenter execs it)
 #   $IT_TMP/dK.log   its daemon's stderr (the previous start's: dK.log.N)
+#
+# The store's hooks, for a standalone redis-server unless the user
+# redefines them after sourcing this (67-fleet-cluster.sh does):
+#   fleet_machine_hook K   readies machine K to reach the store
+#   fleet_cli ARGS...      redis-cli against the store (the fleet's keys)
+#   fleet_store_cleanup    stops the store (from the cleanup)
+
+# The limits every machine holds: r = 20/s, b = 20, b_loc = ceil(b / N);
+# N and BLOC are for the bounds the sourcing scripts check.
+# shellcheck disable=SC2034
+N=3
+RATE=20 # per second
+BURST=20
+# shellcheck disable=SC2034
+BLOC=7
+
+fleet_machine_hook() { :; }
+fleet_cli() { rd_cli "$@"; }
+fleet_store_cleanup() { rd_kill KILL; }
 
 fl_init() {
 	local k
 	PIDS=()
 	FL_REDIS=()
+	FL_READY=()
 	NS_S=("" "$SB_SRV_NS") NS_C=("" "$SB_CLI_NS") IF_S=("" "$SB_SRV_IF") IF_C=("" "$SB_CLI_IF")
 	for k in 2 3; do
 		NS_S[k]="tg-f${k}s-$SB_ID" NS_C[k]="tg-f${k}c-$SB_ID"
@@ -36,7 +58,7 @@ fleet_cleanup() {
 	for k in 1 2 3; do
 		[ -e "/run/netns/${NS_S[k]}" ] && m_srv "$k" "$SB_TIDEGATE" detach "${IF_S[k]}" >/dev/null 2>&1
 	done
-	rd_kill KILL
+	fleet_store_cleanup
 	for k in 2 3; do
 		[ -e "/run/netns/${NS_S[k]}" ] && rm -rf "$(dirname "$(m_pins "$k")")"
 		ip netns del "${NS_S[k]}" 2>/dev/null
@@ -53,6 +75,19 @@ make_machine() { # K
 		m_srv "$k" ip addr add "$SB_SRV_IP/24" dev "${IF_S[k]}" &&
 		m_cli "$k" ip addr add "$SB_CLI_IP/24" dev "${IF_C[k]}" &&
 		m_srv "$k" ip link set "${IF_S[k]}" up && m_cli "$k" ip link set "${IF_C[k]}" up
+}
+
+# fl_machines : machines 2 and 3 made, unless made already, and each
+# machine readied for the store (fleet_machine_hook) once.
+fl_machines() {
+	local k
+	for k in 2 3; do
+		[ -e "/run/netns/${NS_S[k]}" ] || make_machine "$k" || return 1
+	done
+	for k in 1 2 3; do
+		[ -n "${FL_READY[k]:-}" ] || fleet_machine_hook "$k" || return 1
+		FL_READY[k]=1
+	done
 }
 
 start_daemon() { # K

@@ -18,24 +18,22 @@
 fl_setup
 command -v nft >/dev/null || it_abort "nft is missing: run scripts/install-deps.sh"
 
-N=3
-RATE=20 # per second
-BURST=20
-BLOC=7 # ceil(BURST / N)
 T_MS=100
 FLEET=f$SB_ID
 PFX=tgfleetf
 RPORT=6390 # in machine 3's server namespace, on its loopback only
 fl_init
-make_machine 2 && make_machine 3 || it_abort "could not make machines 2 and 3"
+fl_machines || it_abort "could not make machines 2 and 3"
 
 RD_SOCK=$IT_TMP/redis.sock
 # nsenter execs redis-server: $! is its pid, for rd_kill.
 nsenter --net="/run/netns/${NS_S[3]}" redis-server --port "$RPORT" --bind 127.0.0.1 --unixsocket "$RD_SOCK" --unixsocketperm 700 \
 	--save '' --appendonly no --dir "$IT_TMP" --daemonize no >>"$IT_TMP/redis.log" 2>&1 &
+# shellcheck disable=SC2034 # rd_kill reads it
 RD_PID=$!
 for ((i = 0; i < 50; i++)); do rd_cli ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 rd_cli ping 2>/dev/null | grep -q PONG || it_abort "redis-server did not start: $(tail -3 "$IT_TMP/redis.log")"
+# shellcheck disable=SC2034 # start_daemon reads it
 FL_REDIS[3]=redis://127.0.0.1:$RPORT/0
 fl_up
 
@@ -57,7 +55,7 @@ metric3() { m_srv 3 curl -s --max-time 2 http://127.0.0.1:19477/metrics | awk -v
 # lost (P1 + P2 >= A), and none counted twice but the push in flight at
 # the kill, at most one cycle's admissions: b_loc + r*(T + 50 ms).
 test_kill9() {
-	local src=198.19.20.20 k a0=() a total=0 fl=() t0 t1 tk tr p1 p2 A w bound inflight i
+	local src=198.19.20.20 k a0=() total=0 fl=() t0 t1 tk tr p1 p2 A w bound inflight i
 	for k in 1 2 3; do a0[k]=$(stat_of "$k" allowed); done
 	t0=$(now_s)
 	for k in 1 2 3; do
@@ -81,7 +79,7 @@ test_kill9() {
 	between "$(fleet_status 1 deltas_acked)" 1 100000 "  and pushes again ($(awk -v a="$tk" -v b="$tr" 'BEGIN { printf "%.2f", b - a }') s after the kill)"
 	wait "${fl[@]}"
 	t1=$(now_s)
-	sleep $(awk -v t=$T_MS 'BEGIN { print 3 * t / 1000 }')
+	sleep "$(awk -v t="$T_MS" 'BEGIN { print 3 * t / 1000 }')"
 	p2=$(fleet_status 1 tokens_pushed)
 	A=$(( $(stat_of 1 allowed) - a0[1] ))
 	inflight=$((BLOC + RATE * (T_MS + 50) / 1000))
@@ -92,7 +90,7 @@ test_kill9() {
 	w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 	# The bound, plus what machine 1 admitted unseen from the kill to
 	# its first push: b_loc + r * (tr - tk).
-	bound=$(awk -v w="$w" -v r=$RATE -v b=$BURST -v n=$N -v bl=$BLOC -v t=$T_MS -v d="$(awk -v a="$tk" -v b="$tr" 'BEGIN { print b - a }')" \
+	bound=$(awk -v w="$w" -v r="$RATE" -v b="$BURST" -v n="$N" -v bl="$BLOC" -v t="$T_MS" -v d="$(awk -v a="$tk" -v b="$tr" 'BEGIN { print b - a }')" \
 		'BEGIN { dl = (2 * t + 50) / 1000; printf "%d", b + r * w + (n - 1) * (bl + r * dl) + bl + r * d }')
 	diag "W = $w s: the fleet admitted $total from $src; b + r*W = $(awk -v w="$w" 'BEGIN { printf "%d", 20 + 20 * w }')"
 	between "$total" 1 "$bound" "  the fleet, through the kill: $total admitted, within the bound + the dead time's share, $bound"
@@ -128,7 +126,7 @@ test_partition() {
 	ok $? "machine 3 cut off from Redis (nft drop in its namespace)"
 	wait_status 3 redis away 5
 	ok $? "  machine 3 says so: status fleet.redis = away"
-	is "$(metric3 tidegate_fleet_redis_up{interface=\"${IF_S[3]}\"})" 0 "  metrics: tidegate_fleet_redis_up 0"
+	is "$(metric3 "tidegate_fleet_redis_up{interface=\"${IF_S[3]}\"}")" 0 "  metrics: tidegate_fleet_redis_up 0"
 	is "$(fleet_status 1 redis)" up "  machine 1 still has Redis"
 	tok0=$(fleet_status 3 tokens_pushed)
 	rss0=$(rss_kb "${PIDS[2]}")
@@ -145,7 +143,7 @@ test_partition() {
 	a3=$(( $(stat_of 3 allowed) - a0[3] ))
 	tp=$(now_s)
 	wp=$(awk -v a="$t0" -v b="$tp" 'BEGIN { printf "%.3f", b - a }')
-	most=$(awk -v w="$wp" -v r=$RATE -v n=$N -v bl=$BLOC 'BEGIN { printf "%d", bl + r * 2 / n * w + 1 }')
+	most=$(awk -v w="$wp" -v r="$RATE" -v n="$N" -v bl="$BLOC" 'BEGIN { printf "%d", bl + r * 2 / n * w + 1 }')
 	diag "partitioned, $src at 100/s on each machine for $wp s: machine 3 admitted $a3 (b_loc + r*2/N*W = $most; r*W = $(awk -v w="$wp" 'BEGIN { printf "%d", 20 * w }'))"
 	between "$a3" 1 "$most" "  machine 3 enforces the outage share r*h/N: $a3 admitted, at most $most"
 	ms=$(ms_of m_srv 3 "$SB_TIDEGATE" status "${IF_S[3]}" --json)
@@ -169,10 +167,10 @@ test_partition() {
 	sleep 0.3
 	for k in 1 2 3; do total=$((total + $(stat_of "$k" allowed) - a0[k])); done
 	w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	bound=$(awk -v w="$w" -v r=$RATE -v b=$BURST -v n=$N -v bl=$BLOC -v t=$T_MS \
+	bound=$(awk -v w="$w" -v r="$RATE" -v b="$BURST" -v n="$N" -v bl="$BLOC" -v t="$T_MS" \
 		'BEGIN { d = (2 * t + 50) / 1000; printf "%d", b + r * w + (n - 1) * (bl + r * d) }')
 	unpaid=$((bound + a3))
-	rate=$(awk -v a="$total" -v w="$w" -v b=$BURST -v r=$RATE 'BEGIN { printf "%d", 100 * (a - b) / w / r }')
+	rate=$(awk -v a="$total" -v w="$w" -v b="$BURST" -v r="$RATE" 'BEGIN { printf "%d", 100 * (a - b) / w / r }')
 	diag "W = $w s: the fleet admitted $total from $src (b + r*W = $(awk -v w="$w" 'BEGIN { printf "%d", 20 + 20 * w }'); the bound $bound; unrepaid, machine 3's $a3 unseen on top: $unpaid); (admitted - b) / W = $rate% of r"
 	between "$total" 1 "$bound" "  the fleet repaid the partition's excess: $total admitted, within the bound without the outage's term, $bound"
 	between "$rate" 80 115 "  its long-run rate stays r: (admitted - b) / W = $rate% of r"
@@ -187,7 +185,7 @@ test_spoofed() {
 		fl+=($!)
 	done
 	wait "${fl[@]}"
-	sleep $(awk -v t=$T_MS 'BEGIN { print 3 * t / 1000 }')
+	sleep "$(awk -v t="$T_MS" 'BEGIN { print 3 * t / 1000 }')"
 	for k in 1 2 3; do
 		n=$(json sources <"$IT_TMP/spoof$k.json")
 		total=$((total + n))

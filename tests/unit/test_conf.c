@@ -313,8 +313,13 @@ static void test_cli_over_file(void)
 	       "a bad --redis names the option");
 	cl.val[OPT_REDIS] = "redis+cluster://127.0.0.1:7000";
 	tap_ok(tg_conf_build_text(NULL, "x", &cl, conf, &d) == 1 &&
-		       has_diag(0, false, "needs one server"),
-	       "--redis with a cluster URL: the mirror refuses it, saying why");
+		       has_diag(0, false, "serves fleet mode only"),
+	       "--redis with a cluster URL and no fleet: the mirror refuses it, saying why");
+	cl.set[OPT_FLEET] = true;
+	cl.val[OPT_FLEET] = "web";
+	tap_ok(tg_conf_build_text(NULL, "x", &cl, conf, &d) == 0,
+	       "--redis with a cluster URL and --fleet: fleet mode routes the cluster");
+	cl.set[OPT_FLEET] = false;
 }
 
 /* port-limit = PORTS RATE [--burst N]: the file's --port PORTS --rate

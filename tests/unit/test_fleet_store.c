@@ -86,7 +86,7 @@ static __u64 redis_now(void)
 	__u64 now = 0;
 	__s64 off;
 
-	tg_fleet_store_time(st, &now, &off, why, sizeof(why));
+	tg_fleet_store_time(st, "{t}:clock", &now, &off, why, sizeof(why));
 	return now;
 }
 
