@@ -135,8 +135,11 @@ $(BUILD)/tg-bench: bench/tg-bench.c $(USER_OBJS) $(SKELS)
 INTEGRATION := $(sort $(wildcard tests/integration/*.sh))
 TESTS ?= $(TEST_BINS) $(INTEGRATION)
 
+# The builds a test run needs, on every CPU: a minute of CI serially.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tg-bench $(SAN_BUILD)/tidegate $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(BUILD)/tg-bench $(SAN_BUILD)/tidegate $(TEST_BINS)
 	$(Q)TIDEGATE=$(CURDIR)/$(SAN_BUILD)/tidegate \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
