@@ -25,9 +25,7 @@ capture_start() {
 		grep -q "listening on" "$IT_TMP/tcpdump.err" 2>/dev/null && break
 		sleep 0.1
 	done
-	# It says so before its socket takes packets, by a moment that a
-	# loaded machine stretches (a CI run missed the first segment once).
-	sleep 0.5
+	sleep 0.2
 }
 
 # capture_stop : the captured segments, one "SRC.PORT > DST.PORT FLAGS" a line.
