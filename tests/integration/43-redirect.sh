@@ -18,14 +18,17 @@ CAP="$IT_TMP/red.pcap"
 # more than a second to get there).
 capture_start() {
 	rm -f "$CAP" "$IT_TMP/tcpdump.err"
-	sb_bg sb_red timeout 15 tcpdump -i "$SB_RED_PEER" -n -U -w "$CAP" tcp \
+	# --immediate-mode: each packet handed over as it comes, not with the
+	# ring's block when its timer (a second) retires it: a block not yet
+	# retired when tcpdump is stopped is lost, whatever -U says.
+	sb_bg sb_red timeout 15 tcpdump -i "$SB_RED_PEER" -n -U --immediate-mode -w "$CAP" tcp \
 		2>"$IT_TMP/tcpdump.err"
 	CAP_PID=${SB_PIDS[-1]}
 	for _ in $(seq 100); do
 		grep -q "listening on" "$IT_TMP/tcpdump.err" 2>/dev/null && break
 		sleep 0.1
 	done
-	sleep 0.2
+	sleep 0.5
 }
 
 # capture_stop : the captured segments, one "SRC.PORT > DST.PORT FLAGS" a line.
