@@ -156,6 +156,8 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 read -r syn allow drop srcs < <(counters syn allowed dropped new_source)
+read -r csyn csent cover trips < <(counters cookie_syn cookie_sent cookie_budget_exceeded \
+	cookie_auto_trips)
 read -r c_ok c_fail < <(client_counts)
 say ""
 bold "summary"
@@ -163,6 +165,13 @@ say "  limited SYNs seen   $(num "$syn")"
 say "  allowed             $(num "$allow")"
 say "  dropped at XDP      $(num "$drop")  ($(python3 -c "print('%.1f%%' % (100 * $drop / max($syn, 1)))") of them)"
 say "  sources tracked     $srcs"
+# Once new sources outran --new-source-rate, auto mode's SYN cookies
+# took the untracked ones: answered from XDP or, past the budget,
+# dropped; none of them reached the kernel or took a bucket.
+if [ "$csyn" -gt 0 ]; then
+	say "  SYN cookies         $(num "$csyn") SYNs from untracked sources (auto tripped $trips time(s)):"
+	say "                      $(num "$csent") answered from XDP, $(num "$cover") over the cookie budget, dropped"
+fi
 if [ -s "$WORK/flood.json" ]; then
 	say "  the flood           $(tail -n1 "$WORK/flood.json" | python3 -c '
 import json, sys
