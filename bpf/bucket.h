@@ -76,6 +76,14 @@ static __always_inline struct tg_bucket *new_bucket(const struct tg_source *src,
 	return b;
 }
 
+/* Cookies may be sent at all: a mode that has them, the TC program that
+ * completes the handshake, and not a dry run. */
+static __always_inline bool cookies_usable(const struct tg_config *cfg)
+{
+	return cfg->cookie_mode != TG_COOKIES_OFF && (cfg->cookie_opts & TG_COPT_READY) &&
+	       !(cfg->flags & TG_F_DRY_RUN);
+}
+
 /*
  * A new source's bucket made while new sources came fast, where a cookie
  * could have been asked (auto mode, its cookies off for now): a quarter
@@ -91,8 +99,7 @@ static __always_inline bool unverified_source(const struct tg_source *src,
 	struct tg_state *st;
 	__u32 zero = 0;
 
-	if (src->rule || cfg->cookie_mode != TG_COOKIES_AUTO ||
-	    !(cfg->cookie_opts & TG_COPT_READY) || (cfg->flags & TG_F_DRY_RUN))
+	if (src->rule || cfg->cookie_mode != TG_COOKIES_AUTO || !cookies_usable(cfg))
 		return false;
 	st = bpf_map_lookup_elem(&tg_state, &zero);
 	return st && READ_ONCE(st->newsrc_tat_ns) >

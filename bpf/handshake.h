@@ -234,12 +234,18 @@ static __always_inline bool auto_covers(struct tg_state *st, const struct tg_con
 	return true;
 }
 
-/* Cookies may be sent at all: a mode that has them, the TC program that
- * completes the handshake, and not a dry run. */
-static __always_inline bool cookies_usable(const struct tg_config *cfg)
+/* How the mode stands for a SYN: TG_COOKIES_OFF (no cookie, or no
+ * state to ask), TG_COOKIES_ON, or TG_COOKIES_AUTO with *st its state. */
+static __always_inline __u32 cookie_mode_now(const struct tg_config *cfg, struct tg_state **st)
 {
-	return cfg->cookie_mode != TG_COOKIES_OFF && (cfg->cookie_opts & TG_COPT_READY) &&
-	       !(cfg->flags & TG_F_DRY_RUN);
+	__u32 zero = 0;
+
+	if (!cookies_usable(cfg))
+		return TG_COOKIES_OFF;
+	if (cfg->cookie_mode == TG_COOKIES_ON)
+		return TG_COOKIES_ON;
+	*st = bpf_map_lookup_elem(&tg_state, &zero);
+	return *st ? TG_COOKIES_AUTO : TG_COOKIES_OFF;
 }
 
 /*
@@ -249,34 +255,27 @@ static __always_inline bool cookies_usable(const struct tg_config *cfg)
  */
 static __always_inline bool cookies_in_force(const struct tg_config *cfg)
 {
-	struct tg_state *st;
-	__u32 zero = 0;
+	struct tg_state *st = NULL;
+	__u32 mode = cookie_mode_now(cfg, &st);
 
-	if (!cookies_usable(cfg))
-		return false;
-	if (cfg->cookie_mode == TG_COOKIES_ON)
-		return true;
-	st = bpf_map_lookup_elem(&tg_state, &zero);
-	return st && READ_ONCE(st->auto_until_ns) > clock_coarse_ns();
+	return mode == TG_COOKIES_ON ||
+	       (mode == TG_COOKIES_AUTO && st &&
+		READ_ONCE(st->auto_until_ns) > clock_coarse_ns());
 }
 
 /*
  * Whether the cookie mode covers a SYN from a source with no bucket and
  * no rule. Never without the TC program that completes the handshake.
+ * Only auto asks the time: its new-source budget.
  */
 static __always_inline bool cookie_covers(const struct tg_config *cfg, struct tg_counters *cnt,
 					  const struct tg_pkt *p)
 {
-	struct tg_state *st;
-	__u32 zero = 0;
+	struct tg_state *st = NULL;
+	__u32 mode = cookie_mode_now(cfg, &st);
 
-	if (!cookies_usable(cfg))
-		return false;
-	if (cfg->cookie_mode == TG_COOKIES_ON)
-		return true;
-	/* Only auto asks the time: its new-source budget. */
-	st = bpf_map_lookup_elem(&tg_state, &zero);
-	return st && auto_covers(st, cfg, cnt, clock_coarse_ns(), p);
+	return mode == TG_COOKIES_ON ||
+	       (mode == TG_COOKIES_AUTO && st && auto_covers(st, cfg, cnt, clock_coarse_ns(), p));
 }
 
 /*

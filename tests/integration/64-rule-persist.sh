@@ -25,14 +25,7 @@ ports = 80
 CONF
 
 # state_has N : until the state file holds N rules (5 s at most).
-state_has() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[ -f "$STATE" ] && [ "$(grep -vc '^#' "$STATE")" = "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+state_has() { until_rules "$1" cat "$STATE"; }
 
 test_kept() {
 	dm_start --config "$CONF"

@@ -31,14 +31,7 @@ ports = 80
 CONF
 
 # copy_has N : until the copy in Redis holds N rules (5 s at most).
-copy_has() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[ "$(rd_cli --raw GET "$KEY" | grep -v '^#' | grep -c .)" = "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+copy_has() { until_rules "$1" rd_cli --raw GET "$KEY"; }
 
 reboot_without_disk() {
 	dm_stop TERM

@@ -15,3 +15,15 @@ ttl_of() {
 import json, sys
 print(next(r["ttl"] for r in json.load(sys.stdin) if r["cidr"] == sys.argv[1]))' "$1"
 }
+
+# until_rules N CMD... : until the rule state text CMD prints (a state
+# file, or its copy in Redis) holds N rules, 5 s at most.
+until_rules() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < 50; i++)); do
+		[ "$("$@" 2>/dev/null | grep -v '^#' | grep -c .)" = "$n" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
