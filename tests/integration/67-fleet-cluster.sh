@@ -234,17 +234,26 @@ test_failover() {
 # alone is never pushed). Every delta reaches its master; the changed
 # sources pushed per second and the push cycles polled meanwhile are
 # figures for README (a shared 2-core machine, polled through the CLI).
+# fleet_quiet : until machine 1 has pushed nothing new for 0.3 s and had
+# all it pushed acked (6 s at most).
+fleet_quiet() {
+	local i q p
+	for ((i = 0; i < 20; i++)); do
+		q=$(fleet_status 1 deltas_pushed)
+		p=$(fleet_status 1 deltas_acked)
+		sleep 0.3
+		[ "$q" = "$p" ] && [ "$(fleet_status 1 deltas_pushed)" = "$q" ] && return 0
+	done
+	return 1
+}
+
 test_throughput() {
 	local n=4000 p0 q0 t0 t1 i c=0 last=-1 cyc=() max sent
-	# From a quiet fleet: the earlier tests' last deltas pushed and
-	# acked, so neither count moves under the snapshot (a CI run counted
-	# one of them in this flood's).
-	for ((i = 0; i < 20; i++)); do
-		q0=$(fleet_status 1 deltas_pushed)
-		p0=$(fleet_status 1 deltas_acked)
-		sleep 0.3
-		[ "$q0" = "$p0" ] && [ "$(fleet_status 1 deltas_pushed)" = "$q0" ] && break
-	done
+	# From a quiet fleet, so neither count moves under the snapshot (a
+	# CI run counted one of the earlier test's deltas in this flood's).
+	fleet_quiet
+	q0=$(fleet_status 1 deltas_pushed)
+	p0=$(fleet_status 1 deltas_acked)
 	t0=$(now_s)
 	flood 1 198.19.120.0 8000 $((4 * n)) 3 $n >"$IT_TMP/many.json" 2>&1 &
 	for ((i = 0; i < 60 && c != last; i++)); do
@@ -271,6 +280,9 @@ test_throughput() {
 # again and its FCALLs go through.
 test_reload() {
 	local p acked0
+	# No push in flight: one would load the library back at once (a CI
+	# run found it there right after the flush).
+	fleet_quiet
 	for p in "${PORTS[@]}"; do
 		[ "$(rcli "$p" ROLE | head -1)" = master ] && rcli "$p" FUNCTION FLUSH >/dev/null
 	done
