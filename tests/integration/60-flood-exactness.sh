@@ -10,8 +10,10 @@
 # and the last SYN the program saw. The bucket gives a second, exact
 # witness: GCRA leaves tat_ns = t_first + admitted x interval when every
 # SYN after the burst was over the limit, so tat_ns - admitted x
-# interval must fall on the first SYN. tests/lib/gcra_verdict.py does
-# the arithmetic and prints the figures.
+# interval must fall on the first SYN, later only by what gaps in the
+# flood's start-up outlasted the bucket's credit (syn_window.py brackets
+# each gap over 1 ms). tests/lib/gcra_verdict.py does the arithmetic and
+# prints the figures.
 #
 # The formula holds while the source stays over its limit: a flood that
 # pauses longer than the burst covers ((burst - 1) x interval) lets the

@@ -40,8 +40,13 @@ def _counters():
 
 COUNTERS = _counters()
 SYN = COUNTERS.index("syn")
+ALLOWED = COUNTERS.index("allowed")
 # Report stretches of the flood longer than this with no SYN at all.
 STALL_NS = 5_000_000
+# Report every stretch that may have held no SYN for longer than this
+# (GCRA forgives a gap up to one interval; intervals under test are 1 ms
+# or more).
+GAP_NS = 1_000_000
 
 
 class MapElem(ctypes.Structure):
@@ -73,10 +78,11 @@ class Stats:
         n = len(COUNTERS)
         return [list(self.val[c * n:(c + 1) * n]) for c in range(self.ncpu)]
 
-    def syn(self):
+    def syn_allowed(self):
         bpf(BPF_MAP_LOOKUP_ELEM, self.attr)
         n = len(COUNTERS)
-        return sum(self.val[c * n + SYN] for c in range(self.ncpu))
+        return (sum(self.val[c * n + SYN] for c in range(self.ncpu)),
+                sum(self.val[c * n + ALLOWED] for c in range(self.ncpu)))
 
 
 def main():
@@ -89,37 +95,51 @@ def main():
     except OSError:
         pass
     before = stats.per_cpu()
-    syn0 = stats.syn()
+    syn0, allowed0 = stats.syn_allowed()
     t_before = time.monotonic_ns()
     flood = subprocess.Popen(sys.argv[3:], stdout=subprocess.PIPE)
     first_lo = first_hi = last_lo = last_hi = None
     prev_pre, prev_syn = t_before, syn0
+    # SYNs admitted as read by the sample before the previous one: all
+    # of them came before the previous sample began.
+    prev_allowed = older_allowed = allowed0
     quiet_since = None
     samples = 0
     last_change = None
+    last_change_lo = last_change_admitted = None
     stalls = []
+    gaps = []
     # Sample until the flood has exited and the counter has been still
     # for 200 ms (frames still queued in the veth drain meanwhile).
     while True:
         pre = time.monotonic_ns()
-        syn = stats.syn()
+        syn, allowed = stats.syn_allowed()
         post = time.monotonic_ns()
         samples += 1
         if syn != prev_syn:
             if first_hi is None:
                 first_lo, first_hi = prev_pre, post
-            elif prev_pre - last_change > STALL_NS:
-                # Still from just after the previous change was seen to
-                # just before this one was: a stretch with no SYN.
-                stalls.append([last_change, prev_pre])
+            else:
+                if prev_pre - last_change > STALL_NS:
+                    # Still from just after the previous change was seen
+                    # to just before this one was: a stretch with no SYN.
+                    stalls.append([last_change, prev_pre])
+                if post - last_change_lo > GAP_NS:
+                    # The longest the data path may have gone without a
+                    # SYN: from before the previous change was read to
+                    # after this one was, with how many SYNs had been
+                    # admitted for certain before it began.
+                    gaps.append([last_change_lo, post, last_change_admitted])
             last_lo, last_hi = prev_pre, post
-            last_change = post
+            last_change, last_change_lo = post, prev_pre
+            last_change_admitted = older_allowed - allowed0
             quiet_since = None
         elif flood.poll() is not None:
             quiet_since = quiet_since or post
             if post - quiet_since > 200_000_000:
                 break
         prev_pre, prev_syn = pre, syn
+        older_allowed, prev_allowed = prev_allowed, allowed
         time.sleep(0.0002)
     out_text = flood.stdout.read().decode(errors="replace")
     t_after = time.monotonic_ns()
@@ -137,6 +157,7 @@ def main():
         "last_lo": last_lo, "last_hi": last_hi,
         "samples": samples,
         "stalls": stalls,
+        "gaps": gaps,
         "per_cpu": [dict(zip(COUNTERS, c)) for c in delta],
         "total": {k: sum(c[i] for c in delta) for i, k in enumerate(COUNTERS)},
     }))
