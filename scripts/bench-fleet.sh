@@ -39,6 +39,7 @@ else
 	SOURCES=${BENCH_FLEET_SOURCES:-60000} PPS=${BENCH_FLEET_PPS:-400000}
 	SECONDS_TP=${BENCH_FLEET_SECONDS:-5} PROP=${BENCH_FLEET_PROP:-3}
 fi
+PUSH_ROUNDS=${BENCH_FLEET_PUSH_ROUNDS:-3}
 PFX=tgbench
 
 log() { echo "bench-fleet: $*" >&2; }
@@ -202,12 +203,86 @@ print(json.dumps({"kind": "throughput", "t_ms": int(t), "sources": int(sources),
 PY
 }
 
+# push T : the push cycle alone, no flood running while it works:
+# machine 1 alone, each round SOURCES sources send 2 SYNs each as fast as
+# the flood can, then the daemon's cycles push them while nothing else
+# runs. Every cycle's duration and deltas are taken from status (polled
+# every ~10 ms); the rate is the deltas acked over the time of the cycles
+# that carried them, and Redis' CPU per delta comes from INFO cpu.
+push() { # T
+	local r cpu0 cpu1 n
+	kill -TERM "${PIDS[0]}" && wait "${PIDS[0]}" 2>/dev/null
+	start_daemon 1
+	wait_log 1 "fleet $FLEET: 3 members" 20 || return 1
+	cpu0=$(rd_cli INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }')
+	: >"$IT_TMP/push"
+	for ((r = 0; r < PUSH_ROUNDS; r++)); do
+		# Until a cycle carries nothing after those that carried the round.
+		# The first poll comes before the flood, so every cycle is seen.
+		python3 - "${NS_S[1]}" "$SB_TIDEGATE" "${IF_S[1]}" "$1" "$IT_TMP/pf.json" \
+			"${NS_C[1]}" "$SB_TIDEGATE" flood "${IF_C[1]}" --dst-ip "$SB_SRV_IP" \
+			--dst-mac "$(m_srv 1 ip -br link show "${IF_S[1]}" | awk '{print $3}')" \
+			--port 80 --src 198.19.64.0 --sources "$SOURCES" --count $((2 * SOURCES)) \
+			--duration 10 --threads 1 --json >>"$IT_TMP/push" <<'PY'
+import json, subprocess, sys, time
+ns, tg, ifname, t_ms, flood_out, cli_ns = sys.argv[1:7]
+flood = sys.argv[7:]
+
+def status():
+    while True:
+        try:
+            f = json.loads(subprocess.run(["nsenter", "--net=/run/netns/" + ns, tg, "status",
+                                           ifname, "--json"], capture_output=True,
+                                          text=True).stdout)["fleet"]
+            return (f["push_cycles"], f["deltas_acked"], f["last_cycle_ms"])
+        except (ValueError, KeyError):
+            time.sleep(0.01)
+
+last = status()
+with open(flood_out, "w") as out:
+    subprocess.run(["nsenter", "--net=/run/netns/" + cli_ns] + flood, stdout=out, check=True)
+worked = False
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    now = status()
+    if now[0] != last[0]:
+        print(now[0] - last[0], now[1] - last[1], now[2], flush=True)
+        if now[1] == last[1] and worked:
+            break
+        worked = worked or now[1] != last[1]
+    last = now
+    time.sleep(0.01)
+PY
+		[ -n "${BENCH_FLEET_DEBUG:-}" ] && { tail -3 "$IT_TMP/push"; rd_cli XLEN "$PFX:fleet:{$FLEET}:denials"; rd_cli DBSIZE; m_srv 1 "$SB_TIDEGATE" status "${IF_S[1]}" --json | json fleet; grep -v "^<6>" "$IT_TMP/d1.log" | tail -3; } >&2
+	done
+	cpu1=$(rd_cli INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }')
+	n=$(fleet_status 1 max_cycle_ms)
+	python3 - "$1" "$SOURCES" "$cpu0" "$cpu1" "$n" "$IT_TMP/push" >>"$RES" <<'PY'
+import json, sys
+t, sources, c0, c1, cmax = (float(x) for x in sys.argv[1:6])
+rows = [[float(x) for x in l.split()] for l in open(sys.argv[6]) if l.strip()]
+# A row: cycles since the last poll, deltas acked in them, the last's ms.
+# Only rows of one cycle can be timed; a row of more is counted as missed.
+work = [r for r in rows if r[1] > 0]
+timed = [r for r in work if r[0] == 1]
+acked = sum(r[1] for r in work)
+ms = sorted(r[2] for r in timed)
+print(json.dumps({"kind": "push", "t_ms": int(t), "sources": int(sources),
+                  "acked": int(acked), "cycles_with_work": len(work), "cycles_timed": len(timed),
+                  "acked_per_cycle_s": round(sum(r[1] for r in timed) / (sum(ms) / 1000)) if ms else None,
+                  "cycle_p50_ms": ms[len(ms) // 2] if ms else None,
+                  "cycle_max_ms": cmax,
+                  "redis_cpu_us_per_delta": round((c1 - c0) * 1e6 / acked, 2) if acked else None}))
+PY
+}
+
 for t in $TS; do
 	log "T = $t ms"
 	fleet_up "$t" || exit 1
 	for w in $WS; do accuracy "$t" "$w"; done
 	for ((i = 0; i < PROP; i++)); do propagation "$t"; done
 	throughput "$t" || { log "throughput at T = $t ms failed"; exit 1; }
+	push "$t" || { log "the push cycle at T = $t ms failed"; exit 1; }
 done
 echo "{\"kind\": \"machine_after\", \"loadavg_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >>"$RES"
 

@@ -186,7 +186,7 @@ static int floor_put(struct fleet_if *fi, int fd,
 static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		       const struct tg_fleet_iface *fi, struct fleet_if *fif,
 		       const struct tg_fleet_charge *ch, const struct pmeta *meta, size_t n,
-		       __u64 now_us, __s64 offset)
+		       __s64 offset)
 {
 	const struct tg_sync_iface *si = &fi->si;
 	char prefix[TG_KEY_MAX], why[256];
@@ -219,8 +219,10 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		floor_put(fif, fi->floor_fd, &m->src, tat, m->admitted);
 		/* A denial begins, or lasts more than an interval longer than
 		 * last said: announce it, so machines that never saw the source
-		 * drop it too, for as long as the fleet does. */
-		if (it->tat_us && (double)it->tat_us - ch->tolerance_us > (double)now_us &&
+		 * drop it too, for as long as the fleet does. Judged at the
+		 * time Redis computed the TAT, not the cycle's start: a long
+		 * cycle would otherwise take every TAT for a denial. */
+		if (it->tat_us && (double)it->tat_us - ch->tolerance_us > (double)it->now_us &&
 		    (!m->had_floor || m->old_tat <= now + si->tolerance_ns ||
 		     tat > m->old_tat + cfg->interval_ms * TG_NSEC_PER_MSEC))
 			p->onsets[nonset++] = it;
@@ -244,8 +246,7 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		char stream[TG_KEY_MAX];
 
 		fleet_key(stream, sizeof(stream), cfg, "denials", NULL);
-		err = tg_fleet_store_announce(p->st, stream, p->onsets, nonset, now_us, why,
-					      sizeof(why));
+		err = tg_fleet_store_announce(p->st, stream, p->onsets, nonset, why, sizeof(why));
 		if (err) {
 			redis_failed(p, "announcing denials", why);
 			return false;
@@ -323,7 +324,7 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	qsort(p->meta, n, sizeof(*p->meta), by_shard);
 	for (i = 0; i < n; i += CHUNK)
 		if (!push_chunk(p, cfg, fi, fif, &ch, p->meta + i, n - i < CHUNK ? n - i : CHUNK,
-				now_us, offset))
+				offset))
 			return false;
 	return true;
 }

@@ -359,10 +359,11 @@ static void make_push(struct tg_rc_cmd *cmd, const char **argv, char (*nums)[24]
 static bool take_push(const struct tg_rc_cmd *cmd, struct tg_fleet_item *items, size_t k)
 {
 	const redisReply *r = cmd->reply;
-	long long v;
+	long long v, now;
 	size_t e;
 
-	if (cmd->status || !r || r->type != REDIS_REPLY_ARRAY || r->elements != k + 1)
+	if (cmd->status || !r || r->type != REDIS_REPLY_ARRAY || r->elements != k + 1 ||
+	    !reply_int(r->element[0], &now) || now <= 0)
 		return false;
 	for (e = 0; e < k; e++)
 		if (!reply_int(r->element[e + 1], &v) || v < 0)
@@ -370,6 +371,7 @@ static bool take_push(const struct tg_rc_cmd *cmd, struct tg_fleet_item *items, 
 	for (e = 0; e < k; e++) {
 		reply_int(r->element[e + 1], &v);
 		items[e].tat_us = (__u64)v;
+		items[e].now_us = (__u64)now;
 		items[e].acked = true;
 	}
 	return true;
@@ -492,8 +494,8 @@ int tg_fleet_store_beat(struct tg_fleet_store *st, const char *nodes_key, const 
 #define XADD_ARGS 12
 
 int tg_fleet_store_announce(struct tg_fleet_store *st, const char *stream,
-			    const struct tg_fleet_item *const *items, size_t n, __u64 at_us,
-			    char *why, size_t whylen)
+			    const struct tg_fleet_item *const *items, size_t n, char *why,
+			    size_t whylen)
 {
 	struct tg_rc_cmd *cmds = calloc(n ? n : 1, sizeof(*cmds));
 	const char **argv = calloc(XADD_ARGS * (n ? n : 1), sizeof(*argv));
@@ -510,7 +512,8 @@ int tg_fleet_store_announce(struct tg_fleet_store *st, const char *stream,
 
 		snprintf(nums[2 * i], sizeof(nums[0]), "%llu",
 			 (unsigned long long)items[i]->tat_us);
-		snprintf(nums[2 * i + 1], sizeof(nums[0]), "%llu", (unsigned long long)at_us);
+		snprintf(nums[2 * i + 1], sizeof(nums[0]), "%llu",
+			 (unsigned long long)items[i]->now_us);
 		a[0] = "XADD", a[1] = stream, a[2] = "MAXLEN", a[3] = "~", a[4] = STREAM_MAXLEN;
 		a[5] = "*", a[6] = "k", a[7] = items[i]->key, a[8] = "t", a[9] = nums[2 * i];
 		a[10] = "n", a[11] = nums[2 * i + 1];

@@ -44,6 +44,7 @@ struct tg_fleet_item {
 	unsigned int shard; /* the key's {s:NNNN}: items of one shard are adjacent */
 	__u64 delta;        /* admitted SYNs to add */
 	__u64 tat_us;       /* out: the fleet's TAT, µs of Redis' clock; 0: full */
+	__u64 now_us;       /* out: Redis' clock when it computed tat_us */
 	bool acked;         /* out: Redis answered for it */
 };
 
@@ -97,10 +98,10 @@ int tg_fleet_store_beat(struct tg_fleet_store *st, const char *nodes_key, const 
 			struct tg_fleet_beat *out, char *why, size_t whylen);
 
 /* Announce denials: one stream entry each, its key, the fleet's TAT
- * and Redis' time at_us the TAT was read at (µs). */
+ * and Redis' time the TAT was computed at (its now_us). */
 int tg_fleet_store_announce(struct tg_fleet_store *st, const char *stream,
-			    const struct tg_fleet_item *const *items, size_t n, __u64 at_us,
-			    char *why, size_t whylen);
+			    const struct tg_fleet_item *const *items, size_t n, char *why,
+			    size_t whylen);
 
 /* Read the stream after *last_id (updated), at most max entries; each
  * through fn(arg, key, len, tat_us, at_us). Returns entries read, or

@@ -134,6 +134,8 @@ static void test_push(const struct tg_redis_url *url)
 		tap_diag("%s", why);
 	t1 = redis_now();
 	tap_ok(it[0].acked && it[1].acked && it[2].acked, "  each acknowledged");
+	tap_ok(it[0].now_us >= t0 && it[2].now_us <= t1 && it[0].now_us <= it[2].now_us,
+	       "  with Redis' time of its own call (%lld us past t0)", (long long)(it[2].now_us - t0));
 	tap_ok(it[0].tat_us >= t0 + 300000 && it[0].tat_us <= t1 + 300000,
 	       "  a full bucket charged 3: TAT = now + 3 I (%lld us past t0)",
 	       (long long)(it[0].tat_us - t0));
@@ -210,7 +212,8 @@ static void test_denials(void)
 
 	a.tat_us = 111;
 	b.tat_us = 222;
-	tap_is(tg_fleet_store_announce(st, "tg:fleet:{f}:denials", list, 2, 99, why, sizeof(why)),
+	a.now_us = b.now_us = 99;
+	tap_is(tg_fleet_store_announce(st, "tg:fleet:{f}:denials", list, 2, why, sizeof(why)),
 	       0, "announce 2 denials");
 	n = tg_fleet_store_denials(st, "tg:fleet:{f}:denials", id, sizeof(id), 100, on_denial, got,
 				   why, sizeof(why));
