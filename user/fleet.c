@@ -61,7 +61,13 @@ struct fleet_priv {
 	struct pmeta *meta;
 	size_t cap;
 	const struct tg_fleet_item **onsets;
-	struct tg_source *gone; /* floors_sweep's, TG_MAX_FLOORS of them */
+	struct tg_floor_read fl; /* the interface's floors at its push */
+	bool *seen;              /* floors whose source has a bucket, by index */
+	/* A batch of floors to write or delete: TG_MAX_FLOORS of each. */
+	struct tg_source *bsrc;
+	struct tg_floor *bfloor;
+	__u64 last_sweep_ns;
+	bool sweep_due;          /* this cycle's pushes sweep the floors */
 };
 
 static struct fleet_if *fif_of(struct fleet_priv *p, const char *name)
@@ -149,7 +155,13 @@ static int reserve(struct fleet_priv *p, size_t n)
 		p->items = calloc(CHUNK, sizeof(*p->items));
 	if (!p->onsets)
 		p->onsets = calloc(CHUNK, sizeof(*p->onsets));
-	if (!p->items || !p->onsets)
+	if (!p->bsrc)
+		p->bsrc = calloc(TG_MAX_FLOORS, sizeof(*p->bsrc));
+	if (!p->bfloor)
+		p->bfloor = calloc(TG_MAX_FLOORS, sizeof(*p->bfloor));
+	if (!p->seen)
+		p->seen = calloc(TG_MAX_FLOORS, sizeof(*p->seen));
+	if (!p->items || !p->onsets || !p->bsrc || !p->bfloor || !p->seen)
 		return -ENOMEM;
 	if (n <= p->cap)
 		return 0;
@@ -181,6 +193,48 @@ static int floor_put(struct fleet_if *fi, int fd,
 	return -errno;
 }
 
+/* Floors of sources that are gone from the table and whose TAT has
+ * passed: nothing left to deny, no mark to keep. From the push's reads of
+ * both tables, deleted in one call. */
+static void floors_sweep(struct fleet_priv *p, const struct tg_fleet_iface *fi,
+			 struct fleet_if *fif)
+{
+	__u64 now = tg_mono_ns();
+	size_t i, n = 0;
+	__u32 count;
+
+	memset(p->seen, 0, p->fl.n * sizeof(*p->seen));
+	for (i = 0; i < p->rd.n; i++) {
+		const struct tg_floor *f = tg_floors_find(&p->fl, &p->rd.keys[i]);
+
+		if (f)
+			p->seen[f - p->fl.vals] = true;
+	}
+	for (i = 0; i < p->fl.n; i++)
+		if (!p->seen[i] && p->fl.vals[i].tat_ns <= now)
+			p->bsrc[n++] = p->fl.keys[i];
+	count = (__u32)n;
+	if (n && bpf_map_delete_batch(fi->floor_fd, p->bsrc, &count, NULL))
+		for (i = count; i < n; i++) /* one deleted meanwhile: the rest alone */
+			bpf_map_delete_elem(fi->floor_fd, &p->bsrc[i]);
+	if (n)
+		fif->floors_full = false;
+}
+
+/* Write k floors (srcs[i], floors[i]) in one call; those after one that
+ * fails go one by one, so a full table counts each it refused. */
+static void floors_put(struct fleet_if *fi, int fd, const struct tg_source *srcs,
+		       const struct tg_floor *floors, size_t k)
+{
+	__u32 count = (__u32)k;
+	size_t i;
+
+	if (!k || !bpf_map_update_batch(fd, srcs, floors, &count, NULL))
+		return;
+	for (i = count; i < k; i++)
+		floor_put(fi, fd, &srcs[i], floors[i].tat_ns, floors[i].mark);
+}
+
 /* Push n sources (m, adjacent by shard), write their floors, announce
  * the denials among them. false: Redis failed (the connection is gone). */
 static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
@@ -190,7 +244,7 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 {
 	const struct tg_sync_iface *si = &fi->si;
 	char prefix[TG_KEY_MAX], why[256];
-	size_t i, nonset = 0;
+	size_t i, nonset = 0, nput = 0;
 	__u64 now = tg_mono_ns();
 	int err;
 
@@ -216,7 +270,8 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		fif->pub.acked++;
 		fif->pub.tokens += it->delta;
 		tat = it->tat_us ? tg_redis_us_to_mono(it->tat_us, offset) : 0;
-		floor_put(fif, fi->floor_fd, &m->src, tat, m->admitted);
+		p->bsrc[nput] = m->src;
+		p->bfloor[nput++] = (struct tg_floor){ .tat_ns = tat, .mark = m->admitted };
 		/* A denial begins, or lasts more than an interval longer than
 		 * last said: announce it, so machines that never saw the source
 		 * drop it too, for as long as the fleet does. Judged at the
@@ -227,6 +282,7 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		     tat > m->old_tat + cfg->interval_ms * TG_NSEC_PER_MSEC))
 			p->onsets[nonset++] = it;
 	}
+	floors_put(fif, fi->floor_fd, p->bsrc, p->bfloor, nput);
 	if (err) {
 		redis_failed(p, "pushing deltas", why);
 		return false;
@@ -273,35 +329,44 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		.start_us = p->replay ? p->last_ack_us : 0,
 	};
 	size_t i, n = 0;
-	bool full = fif->floors_full; /* until a sweep makes room */
+	bool full;
 	int err;
 
+	/* Both tables whole, a few syscalls each: a lookup per source
+	 * would cost more than the push. */
 	err = tg_buckets_read(si->buckets_fd, tg_buckets_limit(si->max_sources), TG_BUCKETS_BATCH,
 			      &p->rd);
+	if (!err)
+		err = tg_floors_read(fi->floor_fd, &p->fl);
 	if (err) {
-		tg_warn("%s: reading the buckets: %s", si->name, strerror(-err));
+		tg_warn("%s: reading the buckets and floors: %s", si->name, strerror(-err));
 		return true;
 	}
 	if (reserve(p, p->rd.n + 1)) {
 		tg_warn("%s: out of memory for the fleet's push", si->name);
 		return true;
 	}
+	/* A read cut short would take floors of live sources for gone. */
+	if (p->sweep_due && !p->rd.cut && !p->fl.cut)
+		floors_sweep(p, fi, fif);
+	full = fif->floors_full; /* until a sweep makes room */
 	for (i = 0; i < p->rd.n; i++) {
 		const struct tg_source *src = &p->rd.keys[i];
 		const struct tg_bucket *b = &p->rd.vals[i];
-		struct tg_floor f;
+		const struct tg_floor *f;
 		bool have;
 		__u64 mark;
 
 		if (src->rule || src->group || !tg_source_fits(src, si->v4_prefix, si->v6_prefix))
 			continue;
-		have = !bpf_map_lookup_elem(fi->floor_fd, src, &f);
+		f = tg_floors_find(&p->fl, src);
+		have = f != NULL;
 		/* tg_floor was full last time: a source without a floor has
 		 * nowhere to keep its mark, and pushed now it would be pushed
 		 * whole again next time. Left to its local share. */
 		if (!have && full)
 			continue;
-		mark = have ? f.mark : 0;
+		mark = have ? f->mark : 0;
 		if (b->admitted < mark)
 			mark = 0; /* evicted and made again: its count restarted */
 		if (b->admitted == mark)
@@ -315,7 +380,7 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 			.delta = b->admitted - mark,
 			.admitted = b->admitted,
 			.had_floor = have,
-			.old_tat = have ? f.tat_ns : 0,
+			.old_tat = have ? f->tat_ns : 0,
 		};
 	}
 	if (!n)
@@ -442,34 +507,6 @@ static bool heartbeat(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	return true;
 }
 
-/* Floors of sources that are gone from the table and whose TAT has
- * passed: nothing left to deny, no mark to keep. Deleted after the walk:
- * a key deleted under it would send the walk back to the start. */
-static void floors_sweep(struct fleet_priv *p, const struct tg_fleet_iface *fi)
-{
-	struct tg_source cur, next;
-	struct tg_bucket b;
-	struct tg_floor f;
-	__u64 now = tg_mono_ns();
-	size_t n = 0, walked = 0, i;
-
-	if (!p->gone)
-		p->gone = calloc(TG_MAX_FLOORS, sizeof(*p->gone));
-	if (!p->gone)
-		return;
-	while (walked++ < TG_MAX_FLOORS &&
-	       !bpf_map_get_next_key(fi->floor_fd, walked > 1 ? &cur : NULL, &next)) {
-		cur = next;
-		if (!bpf_map_lookup_elem(fi->floor_fd, &cur, &f) && f.tat_ns <= now &&
-		    bpf_map_lookup_elem(fi->si.buckets_fd, &cur, &b))
-			p->gone[n++] = cur;
-	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(fi->floor_fd, &p->gone[i]);
-	if (n && fif_of(p, fi->si.name))
-		fif_of(p, fi->si.name)->floors_full = false;
-}
-
 /* The cluster's masters, for status and metrics (none: standalone). */
 static void masters_put(struct fleet_priv *p, struct tg_fleet *pub)
 {
@@ -535,6 +572,10 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	fleet_key(route, sizeof(route), cfg, "nodes", NULL);
 	if (p->st && tg_fleet_store_time(p->st, route, &now_us, &offset, why, sizeof(why)))
 		redis_failed(p, "reading the clock", why);
+	/* Floors are swept once a heartbeat period, by the pushes. */
+	p->sweep_due = t0 - p->last_sweep_ns >= TG_FLEET_BEAT_MS * TG_NSEC_PER_MSEC;
+	if (p->sweep_due)
+		p->last_sweep_ns = t0;
 	for (i = 0; ok && p->st && i < n; i++) {
 		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
 
@@ -553,11 +594,8 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 			redis_failed(p, "reading denials", why);
 	}
 	if (p->st && t0 - p->last_beat_ns >= TG_FLEET_BEAT_MS * TG_NSEC_PER_MSEC) {
-		if (heartbeat(p, cfg, ifs, n)) {
+		if (heartbeat(p, cfg, ifs, n))
 			p->last_beat_ns = t0;
-			for (i = 0; i < n; i++)
-				floors_sweep(p, &ifs[i]);
-		}
 	}
 	ok = p->st != NULL;
 	if (ok && !p->degraded && p->degraded_logged) {
@@ -714,7 +752,10 @@ void tg_fleet_stop(struct tg_fleet_thread *t)
 	free(t->priv->items);
 	free(t->priv->meta);
 	free(t->priv->onsets);
-	free(t->priv->gone);
+	free(t->priv->bsrc);
+	free(t->priv->bfloor);
+	free(t->priv->seen);
+	tg_floors_free(&t->priv->fl);
 	free(t->priv);
 	t->priv = NULL;
 }

@@ -279,14 +279,18 @@ test_throughput() {
 # replica promoted before it had it would be): the next push loads it
 # again and its FCALLs go through.
 test_reload() {
-	local p acked0
-	# No push in flight: one would load the library back at once (a CI
-	# run found it there right after the flush).
+	local p k acked0
+	# No push in flight, and the daemons stopped while the library is
+	# gone: any FCALL, a push or one of the heartbeats every member sends
+	# each second, loads it back at once (CI runs found it there right
+	# after the flush).
 	fleet_quiet
+	for k in 1 2 3; do kill -STOP "${PIDS[k - 1]}"; done
 	for p in "${PORTS[@]}"; do
 		[ "$(rcli "$p" ROLE | head -1)" = master ] && rcli "$p" FUNCTION FLUSH >/dev/null
 	done
 	is "$(fleet_cli FUNCTION LIST | grep -c tgfleet)" 0 "FUNCTION FLUSH: no master has the library"
+	for k in 1 2 3; do kill -CONT "${PIDS[k - 1]}"; done
 	acked0=$(fleet_status 1 deltas_acked)
 	flood 1 198.19.21.1 50 50 1 4 >/dev/null 2>&1
 	wait_acked 1 "$acked0" 3

@@ -3,9 +3,12 @@
  * test_buckets.c - tg_buckets_read, on a real hash map: every entry read
  * once, whatever the batch; a hash bucket that does not fit what was
  * asked (ENOSPC) is asked for again, and at the limit it ends the read
- * without an error. Needs root (a BPF map).
+ * without an error. tg_floors_read and tg_floors_find on a tg_floor
+ * table: each source finds its own floor, an absent one none. Needs root
+ * (a BPF map).
  */
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -36,6 +39,45 @@ static int all_once(const struct tg_bucket_read *r)
 	for (i = 0; i < r->n; i++)
 		sum += r->vals[i].tat_ns;
 	return r->n == ENTRIES && sum == (unsigned long long)ENTRIES * (ENTRIES - 1) / 2;
+}
+
+static void test_floors(void)
+{
+	struct tg_floor_read fl = { 0 };
+	struct tg_source k;
+	int fd, bad = 0;
+	__u32 i;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "tg_test_floor", sizeof(struct tg_source),
+			    sizeof(struct tg_floor), TG_MAX_FLOORS, NULL);
+	if (fd < 0) {
+		tap_ok(0, "create a tg_floor table: %s", strerror(errno));
+		return;
+	}
+	k = key_of(0);
+	tap_is(tg_floors_read(fd, &fl), 0, "an empty floor table read");
+	tap_ok(fl.n == 0 && !tg_floors_find(&fl, &k), "  nothing in it, nothing found");
+	for (i = 0; i < ENTRIES; i += 2) { /* the even sources have floors */
+		struct tg_floor f = { .tat_ns = i, .mark = 1000 + i };
+
+		k = key_of(i);
+		bpf_map_update_elem(fd, &k, &f, BPF_NOEXIST);
+	}
+	tap_is(tg_floors_read(fd, &fl), 0, "the floors read");
+	tap_is(fl.n, ENTRIES / 2, "  all %d of them", ENTRIES / 2);
+	for (i = 0; i < ENTRIES; i++) {
+		const struct tg_floor *f;
+
+		k = key_of(i);
+		f = tg_floors_find(&fl, &k);
+		if (i % 2)
+			bad += f != NULL;
+		else
+			bad += !f || f->tat_ns != i || f->mark != 1000 + i;
+	}
+	tap_is(bad, 0, "  each source finds its own floor, one without finds none");
+	tg_floors_free(&fl);
+	close(fd);
 }
 
 int main(void)
@@ -86,5 +128,6 @@ int main(void)
 
 	tg_buckets_free(&r);
 	close(fd);
+	test_floors();
 	return tap_done();
 }
