@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# bench-fleet.sh - fleet mode with a standalone Redis (issue 12): three
-# "machines" (scripts/lib/fleet.sh: three namespace pairs, each its own
-# veth and `tidegate run --fleet`), one redis-server on a unix socket,
-# r = 20/s, b = 20 (b_loc = 7), for each push interval T:
+# bench-fleet.sh - fleet mode (issue 12): three "machines"
+# (scripts/lib/fleet.sh: three namespace pairs, each its own veth and
+# `tidegate run --fleet`), one redis-server on a unix socket or, with
+# BENCH_FLEET_STORE=cluster, a Redis Cluster of 3 masters and 3 replicas
+# (scripts/lib/fleet_cluster.sh), r = 20/s, b = 20 (b_loc = 7), for each
+# push interval T:
 #  accuracy     one fresh source at 100 SYN/s on each machine for W s:
 #               admitted in all against b + r*W, its excess against the
 #               bound's (N-1)*(b_loc + r*Delta), Delta = 2T + 50 ms, and
@@ -18,13 +20,20 @@
 #               the push cycles (sampled from status every ~10-30 ms;
 #               the p99 of the samples, and the longest of all) and
 #               Redis' CPU per acknowledged delta (INFO CPU)
+#  push         the push cycle alone: machine 1, each of PUSH_ROUNDS
+#               rounds SOURCES sources sending 2 SYNs each at once, then
+#               no traffic while the cycles push them: changed sources
+#               acked per second of the cycles that carried them, those
+#               cycles' durations, and the store's CPU per delta (every
+#               node's, in a cluster)
 #
 #   scripts/bench-fleet.sh [TIDEGATE]     (make bench-fleet)
 #   BENCH_QUICK=1 ...                     one interval, W = 1 s, a small
 #                                         throughput run: the smoke test's
 # Environment: BENCH_OUT (build/bench), BENCH_FLEET_T ("50 100 200", ms),
 # BENCH_FLEET_W ("1 3 10", s), BENCH_FLEET_SOURCES (60000, under tg_floor's 65,536),
-# BENCH_FLEET_PPS (400000), BENCH_FLEET_SECONDS (5), BENCH_FLEET_PROP (3).
+# BENCH_FLEET_PPS (400000), BENCH_FLEET_SECONDS (5), BENCH_FLEET_PROP (3),
+# BENCH_FLEET_PUSH_ROUNDS (3), BENCH_FLEET_STORE (redis, or cluster).
 # Results: build/bench/fleet.jsonl (one JSON line per measure, and the
 # machine), the table on stdout and in build/bench/fleet.md.
 set -u
@@ -33,13 +42,14 @@ TIDEGATE=${1:-${TIDEGATE:-$ROOT/build/tidegate}}
 SB_TIDEGATE=$TIDEGATE
 OUT=${BENCH_OUT:-$ROOT/build/bench}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	TS="100" WS="1" SOURCES=2000 PPS=40000 SECONDS_TP=1 PROP=1
+	TS="100" WS="1" SOURCES=2000 PPS=40000 SECONDS_TP=1 PROP=1 BENCH_FLEET_PUSH_ROUNDS=1
 else
 	TS=${BENCH_FLEET_T:-"50 100 200"} WS=${BENCH_FLEET_W:-"1 3 10"}
 	SOURCES=${BENCH_FLEET_SOURCES:-60000} PPS=${BENCH_FLEET_PPS:-400000}
 	SECONDS_TP=${BENCH_FLEET_SECONDS:-5} PROP=${BENCH_FLEET_PROP:-3}
 fi
 PUSH_ROUNDS=${BENCH_FLEET_PUSH_ROUNDS:-3}
+STORE=${BENCH_FLEET_STORE:-redis} # or cluster: 3 masters, 3 replicas
 PFX=tgbench
 
 log() { echo "bench-fleet: $*" >&2; }
@@ -62,20 +72,34 @@ RD_PID=
 RD_SOCK=$IT_TMP/redis.sock
 rd_cli() { redis-cli -s "$RD_SOCK" "$@"; }
 rd_kill() { [ -n "$RD_PID" ] && kill -KILL "$RD_PID" 2>/dev/null && wait "$RD_PID" 2>/dev/null; RD_PID=; }
-redis-server --port 0 --unixsocket "$RD_SOCK" --unixsocketperm 700 --save '' --appendonly no \
-	--dir "$IT_TMP" >"$IT_TMP/redis.log" 2>&1 &
-RD_PID=$!
-for i in $(seq 50); do rd_cli ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-rd_cli ping 2>/dev/null | grep -q PONG || { log "redis-server did not start"; exit 1; }
+if [ "$STORE" = redis ]; then
+	redis-server --port 0 --unixsocket "$RD_SOCK" --unixsocketperm 700 --save '' \
+		--appendonly no --dir "$IT_TMP" >"$IT_TMP/redis.log" 2>&1 &
+	RD_PID=$!
+	for i in $(seq 50); do rd_cli ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+	rd_cli ping 2>/dev/null | grep -q PONG || { log "redis-server did not start"; exit 1; }
+fi
 
 FLEET=b$SB_ID T_MS=100
 fl_init
+# The store's CPU seconds, every process of it.
+store_cpu() { rd_cli INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }'; }
+if [ "$STORE" = cluster ]; then
+	. "$ROOT/scripts/lib/fleet_cluster.sh"
+	cluster_start || { log "could not start a Redis cluster: $(tail -3 "$IT_TMP/rc/create.log")"; exit 1; }
+	for k in 1 2 3; do FL_REDIS[k]=redis+cluster://$RIP:7001,$RIP:7002,$RIP:7003; done
+	store_cpu() {
+		local p
+		for p in "${PORTS[@]}"; do rcli "$p" INFO cpu; done |
+			awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }'
+	}
+fi
 fl_machines || { log "could not make machines 2 and 3"; exit 1; }
 
-python3 - "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u +%FT%TZ)" "$(redis-server --version | grep -o 'v=[^ ]*')" >>"$RES" <<'PY'
+python3 - "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u +%FT%TZ)" "$(redis-server --version | grep -o 'v=[^ ]*')" "$STORE" >>"$RES" <<'PY'
 import json, sys
 print(json.dumps({"kind": "machine", "nproc": int(sys.argv[1]), "loadavg_before": sys.argv[2],
-                  "date": sys.argv[3], "redis": sys.argv[4]}))
+                  "date": sys.argv[3], "redis": sys.argv[4], "store": sys.argv[5]}))
 PY
 
 fleet_up() { # T_MS
@@ -130,7 +154,7 @@ propagation() { # T
 	pins=$(m_pins 3)
 	id='' seen=''
 	for ((i = 0; i < 300; i++)); do
-		id=$(rd_cli XRANGE "$PFX:fleet:{$FLEET}:denials" - + | grep -B2 -x ".*:v4:${src//./\\.}" | head -1)
+		id=$(fleet_cli XRANGE "$PFX:fleet:{$FLEET}:denials" - + | grep -B2 -x ".*:v4:${src//./\\.}" | head -1)
 		[ -n "$id" ] && break
 		sleep 0.01
 	done
@@ -155,7 +179,7 @@ throughput() { # T
 	kill -TERM "${PIDS[0]}" && wait "${PIDS[0]}" 2>/dev/null
 	start_daemon 1
 	wait_log 1 "fleet $FLEET: 3 members" 20 || return 1
-	cpu0=$(rd_cli INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }')
+	cpu0=$(store_cpu)
 	ack0=$(fleet_status 1 deltas_acked)
 	t0=$(now_s)
 	flood 1 198.19.64.0 "$PPS" $((PPS * SECONDS_TP)) $((SECONDS_TP + 2)) "$SOURCES" >"$IT_TMP/tp.json" 2>&1 &
@@ -182,7 +206,7 @@ PY
 	sleep "$(awk -v t="$1" 'BEGIN { print 3 * t / 1000 }')"
 	ack1=$(fleet_status 1 deltas_acked)
 	cyc=$(fleet_status 1 max_cycle_ms)
-	cpu1=$(rd_cli INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }')
+	cpu1=$(store_cpu)
 	python3 - "$1" "$SOURCES" "$t0" "$t1" "$ack0" "$ack1" "$cpu0" "$cpu1" "$cyc" "$IT_TMP/cycles" "$IT_TMP/tp.json" >>"$RES" <<'PY'
 import json, sys
 t, sources, t0, t1, a0, a1, c0, c1, cmax = (float(x) for x in sys.argv[1:10])
@@ -214,7 +238,7 @@ push() { # T
 	kill -TERM "${PIDS[0]}" && wait "${PIDS[0]}" 2>/dev/null
 	start_daemon 1
 	wait_log 1 "fleet $FLEET: 3 members" 20 || return 1
-	cpu0=$(rd_cli INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }')
+	cpu0=$(store_cpu)
 	: >"$IT_TMP/push"
 	for ((r = 0; r < PUSH_ROUNDS; r++)); do
 		# Until a cycle carries nothing after those that carried the round.
@@ -253,9 +277,8 @@ while time.monotonic() < end:
     last = now
     time.sleep(0.01)
 PY
-		[ -n "${BENCH_FLEET_DEBUG:-}" ] && { tail -3 "$IT_TMP/push"; rd_cli XLEN "$PFX:fleet:{$FLEET}:denials"; rd_cli DBSIZE; m_srv 1 "$SB_TIDEGATE" status "${IF_S[1]}" --json | json fleet; grep -v "^<6>" "$IT_TMP/d1.log" | tail -3; } >&2
 	done
-	cpu1=$(rd_cli INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }')
+	cpu1=$(store_cpu)
 	n=$(fleet_status 1 max_cycle_ms)
 	python3 - "$1" "$SOURCES" "$cpu0" "$cpu1" "$n" "$IT_TMP/push" >>"$RES" <<'PY'
 import json, sys
@@ -308,6 +331,15 @@ for r in rows:
         print("| %d ms | %d | %s | %d | %s | %d of %d | %.1f ms | %.1f ms | %.1f ms | %s µs |" % (r["t_ms"],
               r["sources"], r["flood_pps"], r["acked_per_s"], r["acked_per_cycle_s"], r["cycles_sampled"],
               r["cycles"], r["cycle_p50_ms"], r["cycle_p99_ms"],
+              r["cycle_max_ms"], r["redis_cpu_us_per_delta"]))
+print()
+print("| T | sources | rounds' deltas acked | per second of cycle | cycles timed | p50 | max | store CPU per delta |")
+print("|---|---|---|---|---|---|---|---|")
+for r in rows:
+    if r["kind"] == "push":
+        print("| %d ms | %d | %d | %s | %d of %d | %s ms | %.1f ms | %s µs |" % (r["t_ms"], r["sources"],
+              r["acked"], r["acked_per_cycle_s"], r["cycles_timed"], r["cycles_with_work"],
+              "%.1f" % r["cycle_p50_ms"] if r["cycle_p50_ms"] is not None else "-",
               r["cycle_max_ms"], r["redis_cpu_us_per_delta"]))
 PY
 cat "$OUT/fleet.md"
