@@ -101,56 +101,61 @@ int tg_buckets_read(int fd, size_t limit, __u32 batch, struct tg_bucket_read *r)
 	return batch_read(fd, limit, batch, &io);
 }
 
-static int source_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct tg_source));
-}
+/* A source's slot in the index: its words mixed (the key's bytes are the
+ * kernel's, padding none). */
+_Static_assert(sizeof(struct tg_source) % 4 == 0, "tg_source is whole words");
 
-static int order_cmp(const void *a, const void *b, void *keys)
+static size_t source_hash(const struct tg_source *src, size_t mask)
 {
-	const struct tg_source *k = keys;
+	__u32 w[sizeof(*src) / 4];
+	__u64 h = 0x9e3779b97f4a7c15ULL;
+	size_t i;
 
-	return source_cmp(&k[*(const size_t *)a], &k[*(const size_t *)b]);
+	memcpy(w, src, sizeof(w));
+	for (i = 0; i < sizeof(w) / 4; i++)
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdULL;
+	return (size_t)(h ^ (h >> 32)) & mask;
 }
 
 int tg_floors_read(int fd, struct tg_floor_read *r)
 {
 	struct batch_io io = { (void **)&r->keys, (void **)&r->vals, sizeof(*r->keys),
 			       sizeof(*r->vals), &r->n, &r->cap, &r->cut, &r->enospc };
-	size_t i;
+	size_t i, want = 64;
 	int err = batch_read(fd, TG_MAX_FLOORS, TG_MAX_FLOORS, &io);
 
-	if (err || !r->n)
+	if (err)
 		return err;
-	if (r->order_cap < r->n) {
-		size_t *o = realloc(r->order, r->n * sizeof(*o));
+	while (want < 2 * r->n)
+		want *= 2;
+	if (r->nslots < want) {
+		__u32 *s = realloc(r->slots, want * sizeof(*s));
 
-		if (!o)
+		if (!s)
 			return -ENOMEM;
-		r->order = o;
-		r->order_cap = r->n;
+		r->slots = s;
+		r->nslots = want;
 	}
-	for (i = 0; i < r->n; i++)
-		r->order[i] = i;
-	qsort_r(r->order, r->n, sizeof(*r->order), order_cmp, r->keys);
+	memset(r->slots, 0, r->nslots * sizeof(*r->slots));
+	for (i = 0; i < r->n; i++) {
+		size_t h = source_hash(&r->keys[i], r->nslots - 1);
+
+		while (r->slots[h])
+			h = (h + 1) & (r->nslots - 1);
+		r->slots[h] = (__u32)i + 1;
+	}
 	return 0;
 }
 
 const struct tg_floor *tg_floors_find(const struct tg_floor_read *r, const struct tg_source *src)
 {
-	size_t lo = 0, hi = r->n;
+	size_t h;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = source_cmp(src, &r->keys[r->order[mid]]);
-
-		if (!c)
-			return &r->vals[r->order[mid]];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	if (!r->nslots)
+		return NULL;
+	for (h = source_hash(src, r->nslots - 1); r->slots[h]; h = (h + 1) & (r->nslots - 1))
+		if (!memcmp(&r->keys[r->slots[h] - 1], src, sizeof(*src)))
+			return &r->vals[r->slots[h] - 1];
 	return NULL;
 }
 
@@ -158,18 +163,8 @@ void tg_floors_free(struct tg_floor_read *r)
 {
 	free(r->keys);
 	free(r->vals);
-	free(r->order);
+	free(r->slots);
 	memset(r, 0, sizeof(*r));
-}
-
-void tg_sources_sort(struct tg_source *keys, size_t n)
-{
-	qsort(keys, n, sizeof(*keys), source_cmp);
-}
-
-bool tg_source_in(const struct tg_source *sorted, size_t n, const struct tg_source *src)
-{
-	return bsearch(src, sorted, n, sizeof(*sorted), source_cmp) != NULL;
 }
 
 void tg_buckets_free(struct tg_bucket_read *r)

@@ -40,24 +40,20 @@ size_t tg_buckets_limit(__u32 max_entries);
 void tg_buckets_free(struct tg_bucket_read *r);
 
 /* A tg_floor table read whole the same way (the fleet's push and sweep),
- * its entries ordered by source for tg_floors_find. */
+ * its entries indexed by source for tg_floors_find. */
 struct tg_floor_read {
 	struct tg_source *keys;
 	struct tg_floor *vals;
 	size_t n, cap;
 	bool cut;
 	unsigned int enospc;
-	size_t *order; /* indexes of the entries, by source */
-	size_t order_cap;
+	__u32 *slots; /* open addressing: entry index + 1, 0 for none */
+	size_t nslots; /* a power of two, at least twice n */
 };
 
 int tg_floors_read(int fd, struct tg_floor_read *r);
 /* The floor of src in the read, or NULL. */
 const struct tg_floor *tg_floors_find(const struct tg_floor_read *r, const struct tg_source *src);
 void tg_floors_free(struct tg_floor_read *r);
-
-/* Sort keys[0..n) by source, for tg_source_in. */
-void tg_sources_sort(struct tg_source *keys, size_t n);
-bool tg_source_in(const struct tg_source *sorted, size_t n, const struct tg_source *src);
 
 #endif /* TG_BUCKETS_H */
