@@ -149,7 +149,7 @@ static __always_inline int charge_source(const struct tg_source *src,
 			return TG_DENY;
 		}
 		share = *lim;
-		fleet_share(fl, &share);
+		fleet_share(fl, src, &share);
 		lim = &share;
 	}
 	if (!b) {

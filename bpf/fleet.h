@@ -11,6 +11,8 @@
 #ifndef TG_BPF_FLEET_H
 #define TG_BPF_FLEET_H
 
+#include "shard.h"
+
 /* Unpushed admissions past this are as many: the floor already denies. */
 #define TG_FLEET_UNPUSHED_MAX (1ULL << 20)
 
@@ -52,17 +54,21 @@ static __always_inline bool fleet_denies(const struct tg_source *src, const stru
 
 /*
  * This machine's share of a limit: the burst cut to ceil(k * b / N)
- * (at least 1, at most b), and while Redis is away (fallback_h) the rate
- * cut to r * h / N (never above r), so N machines that cannot see each
- * other admit about h times the limit between them, not N times.
+ * (at least 1, at most b), and while Redis is away (fallback_h), or the
+ * Redis Cluster master of the source's shard is (shard_h), the rate cut
+ * to r * h / N (never above r), so N machines that cannot see each other
+ * admit about h times the limit between them, not N times.
  */
-static __always_inline void fleet_share(const struct tg_fleet *fl, struct tg_limit *lim)
+static __always_inline void fleet_share(const struct tg_fleet *fl, const struct tg_source *src,
+					struct tg_limit *lim)
 {
 	__u64 n = READ_ONCE(fl->size), k = READ_ONCE(fl->burst_k), h = READ_ONCE(fl->fallback_h);
 	__u64 iv = lim->interval_ns, burst, loc;
 
 	if (!iv || !n)
 		return;
+	if (!h && READ_ONCE(fl->shard_h) && tg_shard_bit(fl->shards_away, tg_source_shard(src)))
+		h = READ_ONCE(fl->shard_h);
 	burst = lim->tolerance_ns / iv + 1;
 	loc = (k * burst + n - 1) / n;
 	if (loc > burst)

@@ -33,7 +33,7 @@
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 9
+#define TG_LAYOUT_VERSION 10
 
 /* Rule ids fit the low bits of tg_source's rule word; its top byte is
  * the port group's (userspace hands out no id beyond TG_RULE_ID_MAX). */
@@ -109,6 +109,11 @@ struct tg_floor {
 
 #define TG_MAX_FLOORS 65536
 
+/* Sources are spread over this many Redis shards (include/shard.h); a
+ * bitmap of them is TG_SHARD_WORDS words. */
+#define TG_REDIS_SHARDS 1024
+#define TG_SHARD_WORDS  (TG_REDIS_SHARDS / 64)
+
 /*
  * What a fleet member's daemon publishes, for `status`, `stats` and the
  * metrics, and (the first three fields) what the program reads:
@@ -156,8 +161,11 @@ struct tg_fleet {
 	TG_FLEET_GAUGES(TG_FLEET_GAUGE_FIELD)
 #undef TG_FLEET_GAUGE_FIELD
 	__u32 nmasters;   /* a Redis Cluster's masters; 0: a standalone Redis */
-	__u32 reserved;
+	__u32 shard_h;    /* 0, or h for the sources of the shards set below */
 	struct tg_fleet_master masters[TG_FLEET_MASTERS];
+	/* Shards whose Redis Cluster master is away (include/shard.h): their
+	 * sources alone take the outage share, r * shard_h / size. */
+	__u64 shards_away[TG_SHARD_WORDS];
 };
 
 /*

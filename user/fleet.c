@@ -54,6 +54,10 @@ struct fleet_priv {
 	__u64 last_ack_us; /* Redis' time of the last acknowledged push */
 	bool replay;       /* pushes failed since: replay with the refill credited */
 	unsigned int degraded; /* shards this cycle's pushes could not reach */
+	/* Shards held to the outage share: those whose master is away, and
+	 * those a push of this cycle could not reach. */
+	__u64 shards_away[TG_SHARD_WORDS];
+	unsigned int nshards_away;
 	bool degraded_logged;
 	struct fleet_if fif[TG_MAX_IFACES];
 	struct tg_bucket_read rd;
@@ -265,8 +269,10 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		__u64 tat;
 
 		fif->pub.pushed++;
-		if (!it->acked)
+		if (!it->acked) {
+			p->shards_away[(it->shard / 64) % TG_SHARD_WORDS] |= 1ULL << (it->shard % 64);
 			continue;
+		}
 		fif->pub.acked++;
 		fif->pub.tokens += it->delta;
 		tat = it->tat_us ? tg_redis_us_to_mono(it->tat_us, offset) : 0;
@@ -534,10 +540,12 @@ static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		return;
 	fif->pub.size = (__u32)(p->members ? p->members : 1);
 	fif->pub.burst_k = (__u16)cfg->burst_k;
-	/* The outage share holds every source while any shard is degraded:
-	 * XDP cannot tell a degraded shard's sources from the others, and
-	 * erring on the side of the lower rate keeps the fleet's bound. */
-	fif->pub.fallback_h = synced && !p->degraded ? 0 : TG_FLEET_FALLBACK_H;
+	/* The outage share: for every source while Redis is away, else for
+	 * the sources of the shards whose master is (XDP finds a source's
+	 * shard the way its keys are tagged, include/shard.h). */
+	fif->pub.fallback_h = synced ? 0 : TG_FLEET_FALLBACK_H;
+	fif->pub.shard_h = p->nshards_away ? TG_FLEET_FALLBACK_H : 0;
+	memcpy(fif->pub.shards_away, p->shards_away, sizeof(p->shards_away));
 	fif->pub.shards_degraded = p->degraded;
 	masters_put(p, &fif->pub);
 	fif->pub.interval_ms = cfg->interval_ms;
@@ -576,6 +584,7 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	p->sweep_due = t0 - p->last_sweep_ns >= TG_FLEET_BEAT_MS * TG_NSEC_PER_MSEC;
 	if (p->sweep_due)
 		p->last_sweep_ns = t0;
+	memset(p->shards_away, 0, sizeof(p->shards_away));
 	for (i = 0; ok && p->st && i < n; i++) {
 		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
 
@@ -598,6 +607,15 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 			p->last_beat_ns = t0;
 	}
 	ok = p->st != NULL;
+	if (ok) {
+		__u64 away[TG_SHARD_WORDS];
+
+		tg_fleet_store_shards_away(p->st, away);
+		for (i = 0; i < TG_SHARD_WORDS; i++)
+			p->shards_away[i] |= away[i];
+	}
+	for (i = 0, p->nshards_away = 0; i < TG_SHARD_WORDS; i++)
+		p->nshards_away += (unsigned int)__builtin_popcountll(p->shards_away[i]);
 	if (ok && !p->degraded && p->degraded_logged) {
 		tg_info("fleet %s: every shard pushed again", cfg->name);
 		p->degraded_logged = false;
@@ -804,9 +822,9 @@ struct json_object *tg_fleet_json(int fleet_fd)
 	json_object_object_add(o, "name", json_object_new_string(f.name));
 	json_object_object_add(o, "size", json_object_new_int64(f.size));
 	json_object_object_add(o, "redis",
-			       json_object_new_string(!f.fallback_h	     ? "up"
-						      : f.shards_degraded ? "degraded"
-									  : "away"));
+			       json_object_new_string(f.fallback_h ? "away"
+						      : f.shard_h  ? "degraded"
+								   : "up"));
 	json_object_object_add(o, "burst_share", json_object_new_int(f.burst_k));
 	json_object_object_add(o, "interval_ms", json_object_new_int64((int64_t)f.interval_ms));
 	json_object_object_add(o, "last_cycle_ms",

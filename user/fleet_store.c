@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "fleet_store.h"
+#include "keyslot.h"
 #include "log.h"
 #include "rcluster.h"
 #include "redis.h"
@@ -452,6 +453,32 @@ out:
 unsigned int tg_fleet_store_degraded(const struct tg_fleet_store *st)
 {
 	return st->degraded;
+}
+
+unsigned int tg_fleet_store_shards_away(const struct tg_fleet_store *st, __u64 *bits)
+{
+	static unsigned short slot_of[TG_REDIS_SHARDS]; /* a shard's tag's slot */
+	static bool known;
+	unsigned int s, n = 0;
+
+	memset(bits, 0, TG_SHARD_WORDS * sizeof(*bits));
+	if (!st->rc)
+		return 0;
+	if (!known) {
+		for (s = 0; s < TG_REDIS_SHARDS; s++) {
+			char tag[16];
+			int len = snprintf(tag, sizeof(tag), TG_SHARD_TAG, s);
+
+			slot_of[s] = (unsigned short)tg_rc_keyslot(tag, (size_t)len);
+		}
+		known = true;
+	}
+	for (s = 0; s < TG_REDIS_SHARDS; s++)
+		if (!tg_rc_slot_up(st->rc, slot_of[s])) {
+			bits[s / 64] |= 1ULL << (s % 64);
+			n++;
+		}
+	return n;
 }
 
 size_t tg_fleet_store_masters(const struct tg_fleet_store *st, struct tg_rc_master *out,

@@ -362,7 +362,8 @@ static void render_fleet(FILE *f, const struct tg_metrics_iface *ifs, int n)
 		if (ifs[i].in_fleet)
 			iface_sample(f, "tidegate_fleet_members", ifs[i].name, NULL, ifs[i].fleet.size);
 	head(f, "tidegate_fleet_redis_up", "gauge",
-	     "1 while the fleet's Redis answers; 0: the local rate share of an outage is in force.");
+	     "1 while the fleet's Redis answers; 0: the local rate share of an outage is in force "
+	     "(a Redis Cluster master away: tidegate_fleet_shards_degraded).");
 	for (i = 0; i < n; i++)
 		if (ifs[i].in_fleet)
 			iface_sample(f, "tidegate_fleet_redis_up", ifs[i].name, NULL,

@@ -769,6 +769,13 @@ size_t tg_rc_masters(const struct tg_rcluster *rc, struct tg_rc_master *out, siz
 	return rc->nnodes;
 }
 
+bool tg_rc_slot_up(const struct tg_rcluster *rc, unsigned int slot)
+{
+	int owner = slot < TG_RC_SLOTS ? rc->owner[slot] : -1;
+
+	return owner >= 0 && (size_t)owner < rc->nnodes && rc->nodes[owner].h.up;
+}
+
 void tg_rc_stats(const struct tg_rcluster *rc, struct tg_rc_stats *out)
 {
 	*out = rc->st;

@@ -108,6 +108,10 @@ struct tg_rc_master {
  * shows 0 slots until the next batch forgets it. */
 size_t tg_rc_masters(const struct tg_rcluster *rc, struct tg_rc_master *out, size_t max);
 
+/* Whether the master that serves slot, by the last map, answered its
+ * last exchange (false for a slot no master serves). */
+bool tg_rc_slot_up(const struct tg_rcluster *rc, unsigned int slot);
+
 /* Cluster-wide counters, for metrics. */
 struct tg_rc_stats {
 	__u64 moved, ask, tryagain, clusterdown; /* replies seen */

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "limits.h"
 #include "rkeys.h"
+#include "shard.h"
 
 const char *const tg_reject_names[TG_NR_REJECT] = {
 	[TG_REJ_KEY] = "key",
@@ -25,15 +26,7 @@ bool tg_source_is_v4(const struct tg_source *src)
 
 unsigned int tg_key_shard(const struct tg_source *src)
 {
-	const __u8 *p = tg_source_is_v4(src) ? src->addr + 12 : src->addr;
-	size_t n = tg_source_is_v4(src) ? 4 : 16, i;
-	__u32 h = 2166136261U;
-
-	for (i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 16777619U;
-	}
-	return h % TG_REDIS_SHARDS;
+	return tg_source_shard(src);
 }
 
 int tg_key_format(char *buf, size_t len, const char *prefix, const char *zone,
@@ -51,7 +44,7 @@ int tg_key_format(char *buf, size_t len, const char *prefix, const char *zone,
 		inet_ntop(AF_INET6, src->addr, addr, sizeof(addr));
 		snprintf(plen, sizeof(plen), "/%u", v6_prefix);
 	}
-	n = snprintf(buf, len, "%s:%s:{s:%04u}:%s:%s%s", prefix, zone, tg_key_shard(src),
+	n = snprintf(buf, len, "%s:%s:" TG_SHARD_TAG ":%s:%s%s", prefix, zone, tg_key_shard(src),
 		     v4 ? "v4" : "v6", addr, plen);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }

@@ -26,8 +26,9 @@
 
 #include "tidegate.h"
 
-#define TG_REDIS_SHARDS 1024
 #define TG_KEY_MAX      256
+/* A source's shard as the hash tag of its keys (include/shard.h). */
+#define TG_SHARD_TAG    "{s:%04u}"
 
 /* A restored TAT may be at most this far past now + tolerance + interval
  * (clock offsets, a limit lowered since it was written). */

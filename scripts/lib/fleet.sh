@@ -138,6 +138,26 @@ flood() { # K SRC PPS('' : at once) COUNT SECONDS [SOURCES]
 
 now_s() { date +%s.%N; }
 
+# flood_timed K SRC PPS COUNT SECONDS : flood from machine K; ADMITTED is
+# what machine K admitted meanwhile, WALL the flood's seconds.
+flood_timed() {
+	local a0 t0 t1
+	a0=$(stat_of "$1" allowed)
+	t0=$(now_s)
+	flood "$@" >/dev/null 2>&1
+	t1=$(now_s)
+	ADMITTED=$(($(stat_of "$1" allowed) - a0))
+	WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+}
+
+# outage_share W [GRACE] : the most one machine admits from a source in W
+# seconds at the outage's share, b_loc + r * h / N * W (h = 2), with GRACE
+# seconds at the full rate r before it took hold, and one for rounding.
+outage_share() {
+	awk -v w="$1" -v g="${2:-0}" -v r="$RATE" -v n="$N" -v bl="$BLOC" \
+		'BEGIN { printf "%d", bl + r * 2 / n * w + r * g + 1 }'
+}
+
 fleet_status() { m_srv "$1" "$SB_TIDEGATE" status "${IF_S[$1]}" --json | json "fleet.$2"; }
 
 wait_status() { # K FIELD VALUE SECONDS

@@ -3,10 +3,12 @@
  * test_fleet.c - fleet mode in the real XDP program, under the test
  * clock: the fleet's view (tg_floor) merged with this machine's unpushed
  * admissions, the local burst share, the fail-static rate share while
- * Redis is away, and nothing of it outside a fleet.
+ * Redis is away or, for its shards' sources alone, a Redis Cluster
+ * master is, and nothing of it outside a fleet.
  */
 #include "harness.h"
 #include "pkt.h"
+#include "shard.h"
 
 #define NOW_NS (5000ULL * TG_NSEC_PER_SEC)
 #define MS     (1000ULL * 1000)
@@ -149,6 +151,37 @@ static void test_fallback(struct tg_harness *h)
 	tap_is(tg_syns4(h, 0xC6120005, 1), 1, "h >= N: never a rate above r, never below it either");
 }
 
+/* A Redis Cluster master away: the sources of its shards take the outage
+ * share, the others keep the full rate. */
+static void test_shard_away(struct tg_harness *h)
+{
+	struct tg_fleet f = { .size = 3, .burst_k = 1, .shard_h = 2 };
+	struct tg_source a = tg_source_v4(0xC6120006), b;
+	__u32 zero = 0, other = 0xC6120007;
+	unsigned int sa = tg_source_shard(&a);
+
+	b = tg_source_v4(other);
+	while (tg_source_shard(&b) == sa)
+		b = tg_source_v4(++other);
+	f.shards_away[sa / 64] |= 1ULL << (sa % 64);
+	reset(h);
+	bpf_map__update_elem(h->skel->maps.tg_fleet, &zero, sizeof(zero), &f, sizeof(f), BPF_ANY);
+	tg_set_clock(h, NOW_NS);
+	tap_is(tg_syns4(h, 0xC6120006, 3), 2, "shard %u away: the local burst share still 2", sa);
+	tap_is(tg_syns4(h, other, 3), 2, "shard %u up: 2 too", tg_source_shard(&b));
+	tg_set_clock(h, NOW_NS + IV);
+	tap_is(tg_syns4(h, 0xC6120006, 1), 0, "its master away: r * h / N, no token after 100 ms");
+	tap_is(tg_syns4(h, other, 1), 1, "a source of another shard: the full rate");
+	tg_set_clock(h, NOW_NS + IV * 3 / 2);
+	tap_is(tg_syns4(h, 0xC6120006, 1), 1, "...one after 150 ms");
+	f.shard_h = 0;
+	bpf_map__update_elem(h->skel->maps.tg_fleet, &zero, sizeof(zero), &f, sizeof(f), BPF_ANY);
+	tg_set_clock(h, NOW_NS + 100 * IV);
+	tg_syns4(h, 0xC6120006, 2);
+	tg_set_clock(h, NOW_NS + 101 * IV);
+	tap_is(tg_syns4(h, 0xC6120006, 1), 1, "shard_h 0: the bitmap is not read, the full rate");
+}
+
 int main(void)
 {
 	struct tg_harness h;
@@ -163,6 +196,7 @@ int main(void)
 		test_never_seen(&h);
 		test_merge(&h);
 		test_fallback(&h);
+		test_shard_away(&h);
 	}
 	tg_close(&h);
 	return tap_done();

@@ -36,18 +36,14 @@ test_spoofed() {
 # outage's share, r * h / N (h = 2) and its burst share; what it admits
 # meanwhile stays unpushed and is pushed when Redis answers again.
 test_outage() {
-	local src=198.19.9.9 a0 a w tok0 tok t0 t1 most
+	local src=198.19.9.9 a w tok0 tok most
 	rd_kill STOP
 	wait_status 1 redis away 5
 	ok $? "Redis stopped: machine 1 says so (status fleet.redis = away)"
-	a0=$(stat_of 1 allowed)
 	tok0=$(fleet_status 1 tokens_pushed)
-	t0=$(now_s)
-	flood 1 "$src" 100 200 2 >/dev/null 2>&1
-	t1=$(now_s)
-	a=$(( $(stat_of 1 allowed) - a0 ))
-	w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	most=$(awk -v w="$w" -v r="$RATE" -v n="$N" -v bl="$BLOC" 'BEGIN { printf "%d", bl + r * 2 / n * w + 1 }')
+	flood_timed 1 "$src" 100 200 2
+	a=$ADMITTED w=$WALL
+	most=$(outage_share "$w")
 	diag "Redis away for a flood of $w s at 100/s: machine 1 admitted $a (b_loc + r*2/N*W = $most; r*W = $(awk -v w="$w" 'BEGIN { printf "%d", 20 * w }'))"
 	between "$a" 1 "$most" "  it enforces the outage's share: $a admitted, at most $most"
 	rd_kill CONT

@@ -4,7 +4,8 @@
 # cluster of 3 masters and 3 replicas in a namespace of its own, which
 # every machine reaches over a veth. The same bound and propagation
 # tests as with one server; then one master stops (SIGSTOP): only its
-# shards degrade, the others keep pushing; its replica takes over
+# shards degrade, their sources alone held to the outage share, the
+# others keep pushing at the full rate; its replica takes over
 # (CLUSTER FAILOVER FORCE) and the daemons, never restarted, push there
 # again.
 . "$(dirname "$0")/../lib/integration.sh"
@@ -87,7 +88,7 @@ wait_acked() { # K SINCE SECONDS: deltas acked past SINCE
 # A master stops: its shards degrade alone, its replica takes over, and
 # the daemons push there again, never restarted.
 test_failover() {
-	local fslot_m victim rep bad bad2 good acked0 t0 t1 a0 a w most ttl pids0 fb k i
+	local fslot_m victim rep bad bad2 good good2 acked0 t0 t1 a0 a w most ttl pids0 fb k i
 	fslot_m=$(owner_of "$PFX:fleet:{$FLEET}:nodes")
 	for victim in 7001 7002 7003 7004 7005 7006; do
 		[ "$(rcli "$victim" ROLE | head -1)" = master ] && [ "$victim" != "$fslot_m" ] && break
@@ -96,7 +97,8 @@ test_failover() {
 	bad=$(source_on "$victim")
 	bad2=$(source_on "$victim" 1)
 	good=$(source_on "$fslot_m")
-	[ -n "$bad" ] && [ -n "$bad2" ] && [ -n "$good" ] && [ -n "$rep" ] ||
+	good2=$(source_on "$fslot_m" 1)
+	[ -n "$bad" ] && [ -n "$bad2" ] && [ -n "$good" ] && [ -n "$good2" ] && [ -n "$rep" ] ||
 		{ ok 1 "a source on the stopped master and one elsewhere"; diag "$(rcli 7001 CLUSTER NODES)"; return; }
 	diag "the fleet's keys on :$fslot_m; stopping master :$victim (replica :$rep); $bad is on it, $good is not"
 	pids0="${PIDS[*]}"
@@ -122,10 +124,17 @@ test_failover() {
 	w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 	# The outage share (r*h/N, h = 2) from the first failed push on; at
 	# the full rate r before it (a push interval and a timeout, 300 ms).
-	most=$(awk -v w="$w" -v r="$RATE" -v n="$N" -v bl="$BLOC" \
-		'BEGIN { printf "%d", bl + r * 2 / n * w + r * 0.3 + 1 }')
+	most=$(outage_share "$w" 0.3)
 	diag "$bad at 100/s for $w s with its master stopped: machine 1 admitted $a (b_loc + r*2/N*W + r*0.3 = $most; r*W = $(awk -v w="$w" 'BEGIN { printf "%d", 20 * w }'))"
 	between "$a" 1 "$most" "  its sources are held to the outage share: $a admitted, at most $most"
+	# Only its shards: a source of another master, flooded from machine 1
+	# while the master is still away, keeps the fleet's full rate.
+	flood_timed 1 "$good2" 100 300 3
+	a=$ADMITTED w=$WALL
+	most=$(outage_share "$w")
+	diag "$good2 (another master's) at 100/s for $w s meanwhile: machine 1 admitted $a (the outage share would allow $most; b_loc + r*W = $(awk -v w="$w" -v bl="$BLOC" 'BEGIN { printf "%d", bl + 20 * w }'))"
+	[ "$a" -gt "$most" ]
+	ok $? "  a source of another master keeps the full rate: $a admitted, more than the outage share's $most"
 	t0=$(now_s)
 	rcli "$rep" CLUSTER FAILOVER FORCE >/dev/null
 	for ((i = 0; i < 100; i++)); do

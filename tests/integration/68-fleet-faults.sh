@@ -143,7 +143,7 @@ test_partition() {
 	a3=$(( $(stat_of 3 allowed) - a0[3] ))
 	tp=$(now_s)
 	wp=$(awk -v a="$t0" -v b="$tp" 'BEGIN { printf "%.3f", b - a }')
-	most=$(awk -v w="$wp" -v r="$RATE" -v n="$N" -v bl="$BLOC" 'BEGIN { printf "%d", bl + r * 2 / n * w + 1 }')
+	most=$(outage_share "$wp")
 	diag "partitioned, $src at 100/s on each machine for $wp s: machine 3 admitted $a3 (b_loc + r*2/N*W = $most; r*W = $(awk -v w="$wp" 'BEGIN { printf "%d", 20 * w }'))"
 	between "$a3" 1 "$most" "  machine 3 enforces the outage share r*h/N: $a3 admitted, at most $most"
 	ms=$(ms_of m_srv 3 "$SB_TIDEGATE" status "${IF_S[3]}" --json)

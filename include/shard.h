@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * shard.h - the Redis shard of a source, one definition for both sides:
+ * FNV-1a over its address (the IPv4 address alone for an IPv4-mapped
+ * key), modulo TG_REDIS_SHARDS. Redis keys carry it as their hash tag
+ * {s:NNNN} (user/rkeys.c), so a Redis Cluster places a shard's sources
+ * on one master; the data path computes it to hold the sources of a
+ * master that is away to the local share of an outage (bpf/fleet.h).
+ */
+#ifndef TG_SHARD_H
+#define TG_SHARD_H
+
+#include "tidegate.h"
+
+#define TG_SHARD_STEP(h, byte) (((h) ^ (byte)) * 16777619U)
+
+static inline __attribute__((always_inline)) unsigned int
+tg_source_shard(const struct tg_source *src)
+{
+	const __u8 *a = src->addr;
+	__u32 h = 2166136261U;
+	int i, v4 = 1;
+
+	for (i = 0; i < 10; i++)
+		v4 &= a[i] == 0;
+	v4 &= a[10] == 0xff && a[11] == 0xff;
+	if (v4) {
+		for (i = 12; i < 16; i++)
+			h = TG_SHARD_STEP(h, a[i]);
+	} else {
+		for (i = 0; i < 16; i++)
+			h = TG_SHARD_STEP(h, a[i]);
+	}
+	return h % TG_REDIS_SHARDS;
+}
+
+/* Whether a shard's bit is set in a TG_SHARD_WORDS bitmap. */
+static inline __attribute__((always_inline)) int tg_shard_bit(const __u64 *bits,
+							      unsigned int shard)
+{
+	return (bits[(shard / 64) % TG_SHARD_WORDS] >> (shard % 64)) & 1;
+}
+
+#endif /* TG_SHARD_H */
