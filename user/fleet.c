@@ -148,6 +148,10 @@ static void try_connect(struct fleet_priv *p, const struct tg_fleet_cfg *cfg)
 	p->last_beat_ns = 0; /* a heartbeat at once */
 }
 
+/* Below this many buckets a push looks up each source's floor instead of
+ * reading tg_floor whole. */
+#define FLOORS_READ_MIN 2048
+
 /* The sources of one push are sent CHUNK at a time: the items carry
  * their keys (TG_KEY_MAX each), so their memory stays bounded whatever
  * the table's size; the per-source facts (meta) follow the table. */
@@ -335,14 +339,17 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		.start_us = p->replay ? p->last_ack_us : 0,
 	};
 	size_t i, n = 0;
-	bool full;
+	bool full, whole;
 	int err;
 
-	/* Both tables whole, a few syscalls each: a lookup per source
-	 * would cost more than the push. */
+	/* The floors whole when there are many sources (a few syscalls,
+	 * where a lookup each would cost more than the push) or a sweep is
+	 * due; a few sources look theirs up, sparing a walk of every hash
+	 * bucket of tg_floor each cycle. */
 	err = tg_buckets_read(si->buckets_fd, tg_buckets_limit(si->max_sources), TG_BUCKETS_BATCH,
 			      &p->rd);
-	if (!err)
+	whole = p->sweep_due || p->rd.n >= FLOORS_READ_MIN;
+	if (!err && whole)
 		err = tg_floors_read(fi->floor_fd, &p->fl);
 	if (err) {
 		tg_warn("%s: reading the buckets and floors: %s", si->name, strerror(-err));
@@ -360,12 +367,16 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		const struct tg_source *src = &p->rd.keys[i];
 		const struct tg_bucket *b = &p->rd.vals[i];
 		const struct tg_floor *f;
+		struct tg_floor one;
 		bool have;
 		__u64 mark;
 
 		if (src->rule || src->group || !tg_source_fits(src, si->v4_prefix, si->v6_prefix))
 			continue;
-		f = tg_floors_find(&p->fl, src);
+		if (whole)
+			f = tg_floors_find(&p->fl, src);
+		else
+			f = bpf_map_lookup_elem(fi->floor_fd, src, &one) ? NULL : &one;
 		have = f != NULL;
 		/* tg_floor was full last time: a source without a floor has
 		 * nowhere to keep its mark, and pushed now it would be pushed

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Fleet mode over a Redis Cluster: the three machines of 66-fleet.sh
-# (tests/lib/fleet.sh; the store's hooks from scripts/lib/fleet_cluster.sh) and a real
-# cluster of 3 masters and 3 replicas in a namespace of its own, which
-# every machine reaches over a veth. The same bound and propagation
-# tests as with one server; then one master stops (SIGSTOP): only its
+# (tests/lib/fleet.sh; the store's hooks from
+# scripts/lib/fleet_cluster.sh) and a real cluster of 3 masters and 3
+# replicas in a namespace of its own, which every machine reaches over a
+# veth. The same bound and propagation tests as with one server; a slot
+# resharded under traffic; then one master stops (SIGSTOP): only its
 # shards degrade, their sources alone held to the outage share, the
-# others keep pushing at the full rate; its replica takes over
-# (CLUSTER FAILOVER FORCE) and the daemons, never restarted, push there
-# again.
+# others keep pushing at the full rate; its replica takes over (CLUSTER
+# FAILOVER FORCE) and the daemons, never restarted, push there again.
 . "$(dirname "$0")/../lib/integration.sh"
 . "$IT_LIB/fleet.sh"
 fl_setup
@@ -83,6 +83,57 @@ wait_acked() { # K SINCE SECONDS: deltas acked past SINCE
 		sleep 0.1
 	done
 	return 1
+}
+
+# A reshard under traffic: the slot of a source's shard moves to another
+# master (SETSLOT IMPORTING and MIGRATING, MIGRATE, SETSLOT NODE, as
+# redis-cli --cluster reshard does) while machine 1 floods the source.
+# The daemon follows ASK and then MOVED: every delta pushed meanwhile is
+# acknowledged, no shard degrades, and the source's key ends on the new
+# master.
+test_reshard() {
+	local src=198.19.23.1 tag key slot from to from_id to_id k p q0 p0 a0 fb
+	tag="{s:$(rd_shard4 "$src")}"
+	key="$PFX:fleet:$FLEET:web:$tag:v4:$src"
+	slot=$(rcli 7001 CLUSTER KEYSLOT "$tag")
+	from=$(owner_of "$tag")
+	for to in "${PORTS[@]}"; do
+		[ "$(rcli "$to" ROLE | head -1)" = master ] && [ "$to" != "$from" ] && break
+	done
+	from_id=$(rcli "$from" CLUSTER MYID)
+	to_id=$(rcli "$to" CLUSTER MYID)
+	fleet_quiet
+	q0=$(fleet_status 1 deltas_pushed)
+	p0=$(fleet_status 1 deltas_acked)
+	flood 1 "$src" 50 200 4 >/dev/null 2>&1 &
+	fb=$!
+	wait_acked 1 "$p0" 3
+	ok $? "$src (slot $slot on :$from) is pushed" || diag "$(tail -3 "$IT_TMP/d1.log")"
+	rcli "$to" CLUSTER SETSLOT "$slot" IMPORTING "$from_id" >/dev/null &&
+		rcli "$from" CLUSTER SETSLOT "$slot" MIGRATING "$to_id" >/dev/null
+	ok $? "  slot $slot migrating from :$from to :$to"
+	sleep 0.5 # pushes meet the migration
+	for k in $(rcli "$from" CLUSTER GETKEYSINSLOT "$slot" 1000); do
+		rcli "$from" MIGRATE "$RIP" "$to" "$k" 0 5000 >/dev/null
+	done
+	a0=$(fleet_status 1 deltas_acked)
+	sleep 0.5 # and the keys moved (ASK)
+	wait_acked 1 "$a0" 3
+	ok $? "  its keys moved: pushes go on (ASK)" || diag "$(tail -3 "$IT_TMP/d1.log")"
+	for p in "$to" "$from" "${PORTS[@]}"; do
+		[ "$(rcli "$p" ROLE | head -1)" = master ] &&
+			rcli "$p" CLUSTER SETSLOT "$slot" NODE "$to_id" >/dev/null
+	done
+	a0=$(fleet_status 1 deltas_acked)
+	wait_acked 1 "$a0" 3
+	ok $? "  the slot is :$to's: pushes go on (MOVED)" || diag "$(tail -3 "$IT_TMP/d1.log")"
+	is "$(rcli "$to" EXISTS "$key")" 1 "  the source's key is on :$to"
+	wait $fb
+	fleet_quiet
+	is "$(( $(fleet_status 1 deltas_pushed) - q0 ))" "$(( $(fleet_status 1 deltas_acked) - p0 ))" \
+		"  every delta pushed during the reshard was acknowledged"
+	is "$(fleet_status 1 shards_degraded)" 0 "  no shard degraded"
+	is "$(fleet_status 1 redis)" up "  Redis up"
 }
 
 # A master stops: its shards degrade alone, its replica takes over, and
@@ -245,6 +296,7 @@ test_bound
 test_propagation
 test_throughput
 test_reload
+test_reshard
 test_failover
 fl_logs_clean
 done_testing
