@@ -144,12 +144,22 @@ TOOLS_PATH := /usr/sbin:/usr/bin:/sbin:/bin:$(PATH)
 # The builds a test run needs, on every CPU: a minute of CI serially.
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 
+# The unit and BPF tests, each on its own maps, sockets and loopback
+# ports, run JOBS at a time; the integration tests after them, one at a
+# time (they time floods and share the machine's CPUs). Two summaries;
+# make test fails if either has a failure.
+TEST_ENV := PATH=$(TOOLS_PATH) TIDEGATE=$(CURDIR)/$(SAN_BUILD)/tidegate \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+TESTS_PAR := $(filter $(SAN_BUILD)/%,$(TESTS))
+TESTS_SEQ := $(filter-out $(SAN_BUILD)/%,$(TESTS))
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(BUILD)/tg-bench $(SAN_BUILD)/tidegate $(TEST_BINS)
-	$(Q)PATH=$(TOOLS_PATH) TIDEGATE=$(CURDIR)/$(SAN_BUILD)/tidegate \
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		prove --exec '' --timer $(TESTS)
+	$(Q)par=0; seq=0; \
+	$(if $(TESTS_PAR),$(TEST_ENV) prove -j$(JOBS) --exec '' --timer $(TESTS_PAR) || par=1;) \
+	$(if $(TESTS_SEQ),$(TEST_ENV) prove --exec '' --timer $(TESTS_SEQ) || seq=1;) \
+	[ $$par = 0 ] && [ $$seq = 0 ]
 
 # Fuzzing, beyond what make test runs (a short seeded slice of the data
 # path fuzzer, and the corpus replayed by tests/unit/test_fuzz_corpus):
