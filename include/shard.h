@@ -41,4 +41,10 @@ static inline __attribute__((always_inline)) int tg_shard_bit(const __u64 *bits,
 	return (bits[(shard / 64) % TG_SHARD_WORDS] >> (shard % 64)) & 1;
 }
 
+/* Set a shard's bit in such a bitmap. */
+static inline __attribute__((always_inline)) void tg_shard_set(__u64 *bits, unsigned int shard)
+{
+	bits[(shard / 64) % TG_SHARD_WORDS] |= 1ULL << (shard % 64);
+}
+
 #endif /* TG_SHARD_H */

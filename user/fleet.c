@@ -18,6 +18,7 @@
 #include "fleet_store.h"
 #include "log.h"
 #include "rkeys.h"
+#include "shard.h"
 
 #define DENIALS_PER_READ 10000 /* stream entries a cycle reads at most */
 /* On a (re)connect, denials announced this recently are read again. */
@@ -274,7 +275,7 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 
 		fif->pub.pushed++;
 		if (!it->acked) {
-			p->shards_away[(it->shard / 64) % TG_SHARD_WORDS] |= 1ULL << (it->shard % 64);
+			tg_shard_set(p->shards_away, it->shard);
 			continue;
 		}
 		fif->pub.acked++;

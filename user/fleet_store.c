@@ -13,6 +13,7 @@
 #include "log.h"
 #include "rcluster.h"
 #include "redis.h"
+#include "shard.h"
 
 /* One of the two is set: a standalone server's connection, or the
  * cluster client that routes each command by its key's slot. Every
@@ -475,7 +476,7 @@ unsigned int tg_fleet_store_shards_away(const struct tg_fleet_store *st, __u64 *
 	}
 	for (s = 0; s < TG_REDIS_SHARDS; s++)
 		if (!tg_rc_slot_up(st->rc, slot_of[s])) {
-			bits[s / 64] |= 1ULL << (s % 64);
+			tg_shard_set(bits, s);
 			n++;
 		}
 	return n;
