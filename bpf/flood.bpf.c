@@ -10,6 +10,8 @@
  *
  * Each frame gets the next of nr_sources source addresses and a new
  * source port, and both checksums are fixed incrementally (RFC 1624).
+ * Where the kernel refuses live frames, user/flood_sock.c makes the same
+ * frames in userspace and sends them through a packet socket.
  * Live frames keep the content last written in their page, and not only
  * by this program: the receiver's XDP may answer a frame in place (the
  * RST+ACK of tidegate's --action rst is built in the SYN's page), and
@@ -25,6 +27,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "csum_fix.h"
 #include "tidegate.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -48,36 +51,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tg_flood_cpu);
 } tg_flood SEC(".maps");
-
-static __always_inline __u16 csum_fold(__u32 sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-/*
- * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). One's complement sums do not
- * care about byte order as long as every word is read the same way, so
- * the words are used as they lie in the packet.
- */
-static __always_inline void csum_replace4(__u16 *sum, __u32 from, __u32 to)
-{
-	__u32 s = (__u16)~*sum;
-
-	s += (~from & 0xffff) + (~from >> 16);
-	s += (to & 0xffff) + (to >> 16);
-	*sum = csum_fold(s);
-}
-
-static __always_inline void csum_replace2(__u16 *sum, __u16 from, __u16 to)
-{
-	__u32 s = (__u16)~*sum;
-
-	s += (__u16)~from;
-	s += to;
-	*sum = csum_fold(s);
-}
 
 SEC("xdp")
 int flood_xdp(struct xdp_md *ctx)
@@ -129,14 +102,14 @@ int flood_xdp(struct xdp_md *ctx)
 
 		if ((void *)(ip_csum + 1) > end)
 			return XDP_ABORTED;
-		csum_replace4(ip_csum, *saddr, word);
+		tg_csum_replace4(ip_csum, *saddr, word);
 	}
 	/* TCP's pseudo-header holds the source address too. */
-	csum_replace4(tcp_csum, *saddr, word);
+	tg_csum_replace4(tcp_csum, *saddr, word);
 	*saddr = word;
 
 	port = bpf_htons(TG_FLOOD_PORT_BASE + (st->next_port++ & TG_FLOOD_PORT_MASK));
-	csum_replace2(tcp_csum, *sport, port);
+	tg_csum_replace2(tcp_csum, *sport, port);
 	*sport = port;
 
 	st->frames++;

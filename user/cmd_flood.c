@@ -198,7 +198,7 @@ static const char *addr_str(int family, const __u8 *a, char *buf, size_t len)
 static struct json_object *report(const char *ifname, const struct tg_flood_spec *s,
 				  const struct tg_flood_frame *f, unsigned int threads, __u64 pps,
 				  __u64 sent, double secs, const __u64 before[2],
-				  const __u64 after[2])
+				  const __u64 after[2], const char *sender)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[INET6_ADDRSTRLEN];
@@ -220,6 +220,7 @@ static struct json_object *report(const char *ifname, const struct tg_flood_spec
 	json_object_object_add(o, "source_prefix", json_object_new_int((int)s->src_prefix));
 	json_object_object_add(o, "frame_bytes", json_object_new_int((int)f->len));
 	json_object_object_add(o, "threads", json_object_new_int((int)threads));
+	json_object_object_add(o, "sender", json_object_new_string(sender));
 	json_object_object_add(o, "pps_limit", pps ? json_object_new_int64((int64_t)pps) : NULL);
 	json_object_object_add(o, "sent", json_object_new_int64((int64_t)sent));
 	snprintf(buf, sizeof(buf), "%.6f", secs);
@@ -290,6 +291,7 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 		.prog_fd = bpf_program__fd(skel->progs.flood_xdp),
 		.ifindex = ifindex,
 		.frame = &frame,
+		.sources = spec.sources,
 		.count = count,
 		.duration = duration,
 		.threads = threads,
@@ -301,6 +303,7 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 	have_stats = have_stats && !read_tx(ifindex, after);
 	if (tg_flood_frames(bpf_map__fd(skel->maps.tg_flood), &sent))
 		sent = 0;
+	sent += res.sock_frames;
 	if (err) {
 		if (err == -EINVAL || err == -EOPNOTSUPP)
 			ret = tg_fail(TG_EXIT_FAIL, "%s: BPF_PROG_TEST_RUN with live frames: %s "
@@ -311,12 +314,13 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 				      strerror(-err), (unsigned long long)sent);
 		goto out;
 	}
-	if (have_stats && sent && after[0] == before[0])
+	if (have_stats && sent && after[0] == before[0] && !res.sock_threads)
 		tg_warn("%s: its peer took in none of %llu frames: the peer needs an XDP "
 			"program or GRO on (ethtool -K PEER gro on) to receive XDP frames",
 			ifname, (unsigned long long)sent);
 	tg_out_print(report(ifname, &spec, &frame, threads, pps, sent, res.seconds,
-			    have_stats ? before : NULL, have_stats ? after : NULL));
+			    have_stats ? before : NULL, have_stats ? after : NULL,
+			    res.sock_threads ? "packet socket" : "live frames"));
 	ret = TG_EXIT_OK;
 out:
 	flood_bpf__destroy(skel);

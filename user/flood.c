@@ -30,6 +30,7 @@
 #include <bpf/libbpf.h>
 
 #include "flood.h"
+#include "flood_sock.h"
 #include "tidegate.h"
 
 #ifndef BPF_F_TEST_XDP_LIVE_FRAMES
@@ -315,6 +316,9 @@ struct flood_thread {
 	double deadline;
 	double started, ended;
 	__u64 calls;
+	int sock;     /* the packet socket, once live frames were refused; else -1 */
+	struct tg_flood_cursor cursor; /* its place in the rotation */
+	__u64 sock_frames;
 	int err;
 	int done;     /* set, atomically, when the thread is about to end */
 };
@@ -340,6 +344,30 @@ static void sleep_s(double s)
 static void on_wake(int sig)
 {
 	(void)sig;
+}
+
+/* Send n frames through the thread's packet socket, unless stopped
+ * first: how many went, or -errno. A full queue is waited out. */
+static __s64 sock_send(struct flood_thread *t, __u64 n)
+{
+	const struct tg_flood_run *run = t->run;
+	__u64 done = 0;
+	int r;
+
+	while (done < n && !*run->stop && mono_s() < t->deadline) {
+		r = tg_flood_sock_send(t->sock, run->frame, run->sources, &t->cursor,
+				       n - done < TG_FLOOD_SOCK_BATCH ? (unsigned int)(n - done) :
+								 TG_FLOOD_SOCK_BATCH);
+		if (r == -ENOBUFS || r == -EAGAIN) {
+			sched_yield();
+			continue;
+		}
+		if (r < 0)
+			return r == -EINTR ? (__s64)done : r;
+		done += (unsigned int)r;
+	}
+	t->sock_frames += done;
+	return (__s64)done;
 }
 
 static void *flood_thread(void *arg)
@@ -377,8 +405,31 @@ static void *flood_thread(void *arg)
 			}
 			pacer.sent += n;
 		}
+		if (t->sock >= 0) {
+			__s64 r = sock_send(t, n);
+
+			if (r < 0) {
+				t->err = (int)r;
+				break;
+			}
+			if (t->pps)
+				pacer.sent -= n - (__u64)r;
+			left -= (__u64)r;
+			continue;
+		}
 		opts.repeat = (__u32)n;
 		if (bpf_prog_test_run_opts(run->prog_fd, &opts)) {
+			/* Refused outright: the same frames by packet socket. */
+			if (errno == EPERM && !t->calls) {
+				t->sock = tg_flood_sock_open(run->ifindex);
+				if (t->sock >= 0) {
+					if (t->pps)
+						pacer.sent -= n;
+					continue;
+				}
+				t->err = t->sock;
+				break;
+			}
 			/* Cut short by the deadline or a stop: not a failure.
 			 * How many it sent, the program counted. */
 			if (errno != EINTR)
@@ -449,6 +500,7 @@ int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res)
 	begin = mono_s();
 	for (i = 0; i < run->threads; i++) {
 		t[i].run = run;
+		t[i].sock = -1;
 		t[i].cpu = ncpus > 1 ? cpus[i % (unsigned int)ncpus] : -1;
 		t[i].share = run->count / run->threads + (i == 0 ? run->count % run->threads : 0);
 		t[i].pps = run->pps / run->threads + (i == 0 ? run->pps % run->threads : 0);
@@ -462,6 +514,11 @@ int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res)
 	for (i = 0; i < started; i++) {
 		pthread_join(t[i].tid, NULL);
 		res->calls += t[i].calls;
+		res->sock_frames += t[i].sock_frames;
+		if (t[i].sock >= 0) {
+			res->sock_threads++;
+			close(t[i].sock);
+		}
 		if (!err && t[i].err)
 			err = t[i].err;
 		if (!i || t[i].started < first)

@@ -116,6 +116,7 @@ struct tg_flood_run {
 	int prog_fd;
 	int ifindex;             /* frames leave here: XDP_TX back out of "ingress" */
 	const struct tg_flood_frame *frame;
+	__u32 sources;           /* the program's nr_sources, for the socket sender */
 	__u64 count;             /* frames in all, shared among threads */
 	double duration;         /* seconds; stop then even if count is not reached */
 	unsigned int threads;
@@ -127,6 +128,11 @@ struct tg_flood_run {
 struct tg_flood_result {
 	double seconds; /* from the first thread's start to the last's end */
 	__u64 calls;    /* BPF_PROG_TEST_RUN calls made */
+	/* Frames sent through a packet socket (user/flood_sock.h) by
+	 * threads the kernel refused live frames (EPERM): the program
+	 * counts only its own. */
+	__u64 sock_frames;
+	unsigned int sock_threads;
 	int err;        /* first error a thread saw, -errno, or 0 */
 };
 
@@ -134,7 +140,9 @@ struct tg_flood_result {
  * Send. Each thread runs on its own CPU of those this process may use
  * (so `taskset` decides where) and stops at its share of the count, at
  * the deadline or when *stop is set. Frames actually made are counted
- * by the program itself; read them with tg_flood_frames().
+ * by the program itself; read them with tg_flood_frames(), and add
+ * res->sock_frames: a kernel that refuses live frames gets the same
+ * frames through a packet socket.
  */
 int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res);
 

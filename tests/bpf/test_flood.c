@@ -6,7 +6,8 @@
  *
  * Live frames keep what the previous run left in their page, so the
  * rewrite must hold from any starting content: each case runs once on
- * the pristine frame and once feeding each output back in.
+ * the pristine frame and once feeding each output back in. The packet
+ * socket's sender (user/flood_sock.c) must make the same bytes.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "flood.h"
+#include "flood_sock.h"
 #include "flood.skel.h"
 #include "tap.h"
 #include "tidegate.h"
@@ -55,12 +57,13 @@ static void view_of(struct view *v, const unsigned char *frame, __u32 len, int f
 
 static int run_case(const char *name, const struct tg_flood_spec *s, bool chain)
 {
-	unsigned char in[TG_FLOOD_FRAME_MAX], out[TG_FLOOD_FRAME_MAX];
+	unsigned char in[TG_FLOOD_FRAME_MAX], out[TG_FLOOD_FRAME_MAX], mine[TG_FLOOD_FRAME_MAX];
+	struct tg_flood_cursor cur = { 0 };
 	struct tg_flood_frame f;
 	struct flood_bpf *skel;
 	char why[128];
 	__u32 i, runs = s->sources * 2 + 3, bad_src = 0, bad_ip = 0, bad_tcp = 0, bad_port = 0;
-	__u32 bad_ret = 0, first_bad = 0;
+	__u32 bad_ret = 0, bad_stamp = 0, first_bad = 0;
 	__u64 frames = 0;
 	int fd, err;
 
@@ -101,6 +104,9 @@ static int run_case(const char *name, const struct tg_flood_spec *s, bool chain)
 		sport = (__u16)(v.tcp[0] << 8 | v.tcp[1]);
 		if (sport != TG_FLOOD_PORT_BASE + (i & TG_FLOOD_PORT_MASK))
 			bad_port++, bad = true;
+		tg_flood_stamp(&f, s->sources, &cur, mine);
+		if (memcmp(mine, out, f.len))
+			bad_stamp++, bad = true;
 		if (bad && !first_bad)
 			first_bad = i + 1;
 		if (chain)
@@ -112,6 +118,7 @@ static int run_case(const char *name, const struct tg_flood_spec *s, bool chain)
 		tap_is(bad_ip, 0, "%s: every IPv4 header checksum verifies", name);
 	tap_is(bad_tcp, 0, "%s: every TCP checksum verifies", name);
 	tap_is(bad_port, 0, "%s: source ports count up from %d", name, TG_FLOOD_PORT_BASE);
+	tap_is(bad_stamp, 0, "%s: the packet socket's frames are the same bytes", name);
 	if (first_bad)
 		tap_diag("  first bad frame: run %u", first_bad - 1);
 	err = tg_flood_frames(bpf_map__fd(skel->maps.tg_flood), &frames);
