@@ -13,9 +13,12 @@
  *       bytes of kernel-accounted map memory per tracked source
  *   tg-bench xdp IFACE drop|pass|tx|off
  *   tg-bench xdp IFACE filter PREFIX
+ *   tg-bench xdp IFACE compact SOURCES RATE BURST
  *       attach or remove the baseline programs (natively, no libxdp);
  *       filter drops exactly the packets from PREFIX (IPv4 or IPv6), tx
- *       sends every frame back with its ends swapped
+ *       sends every frame back with its ends swapped, compact limits
+ *       SYNs to port 80 per source with the compact table's prototype,
+ *       sized for SOURCES at half its ways
  *   tg-bench sample IFACE [--window S] [--cost-window S]
  *       what IFACE received per second, by its own counters, and the
  *       attached XDP program's nanoseconds per run while it received
@@ -1074,17 +1077,45 @@ static int set_filter(struct baseline_bpf *bl, const char *prefix)
 	return 0;
 }
 
+/* baseline_compact's table and limit: lines for SOURCES at half the
+ * ways (a line then overflows rarely), GCRA from RATE and BURST. */
+static int set_compact(struct baseline_bpf *bl, char **argv)
+{
+	unsigned long long sources = strtoull(argv[0], NULL, 10), burst = strtoull(argv[2], NULL, 10);
+	__u32 lines = 1;
+	struct tg_rate rate;
+	char why[128];
+	__u64 seed;
+
+	if (!sources || sources > (1ULL << 26) || !burst || burst > 1000000)
+		return fail("xdp compact: SOURCES 1..2^26 and BURST 1..1000000");
+	if (tg_rate_parse(argv[1], &rate, why, sizeof(why)))
+		return fail("xdp compact: '%s': %s", argv[1], why);
+	while (lines < sources / 2)
+		lines <<= 1;
+	if (getentropy(&seed, sizeof(seed)))
+		return fail("xdp compact: getentropy: %s", strerror(errno));
+	bl->rodata->compact_seed = seed | 1;
+	bl->rodata->compact_line_mask = lines - 1;
+	bl->rodata->compact_interval_ns = tg_rate_interval_ns(&rate);
+	bl->rodata->compact_tolerance_ns = (burst - 1) * bl->rodata->compact_interval_ns;
+	return bpf_map__set_max_entries(bl->maps.bl_compact, lines) ?
+		       fail("xdp compact: sizing the table: %s", strerror(errno)) : 0;
+}
+
 static int cmd_xdp(int argc, char **argv)
 {
 	struct bpf_program *prog = NULL;
 	struct baseline_bpf *bl;
 	struct bpf_prog_info info;
 	bool filter = argc > 2 && !strcmp(argv[2], "filter");
+	bool compact = argc > 2 && !strcmp(argv[2], "compact");
 	int ifindex, err;
 	__u32 id = 0;
 
-	if (argc != (filter ? 4 : 3))
-		return fail("usage: tg-bench xdp IFACE drop|pass|tx|off | xdp IFACE filter PREFIX");
+	if (argc != (filter ? 4 : compact ? 6 : 3))
+		return fail("usage: tg-bench xdp IFACE drop|pass|tx|off | xdp IFACE filter PREFIX | "
+			    "xdp IFACE compact SOURCES RATE BURST");
 	ifindex = (int)if_nametoindex(argv[1]);
 	if (!ifindex)
 		return fail("%s: no such interface", argv[1]);
@@ -1101,7 +1132,7 @@ static int cmd_xdp(int argc, char **argv)
 	bl = baseline_bpf__open();
 	if (!bl)
 		return fail("opening the baseline programs: %s", strerror(errno));
-	if (filter && set_filter(bl, argv[3])) {
+	if ((filter && set_filter(bl, argv[3])) || (compact && set_compact(bl, argv + 3))) {
 		baseline_bpf__destroy(bl);
 		return 1;
 	}
@@ -1112,6 +1143,8 @@ static int cmd_xdp(int argc, char **argv)
 	}
 	if (filter)
 		prog = bl->progs.baseline_filter;
+	else if (compact)
+		prog = bl->progs.baseline_compact;
 	else if (!strcmp(argv[2], "drop"))
 		prog = bl->progs.baseline_drop;
 	else if (!strcmp(argv[2], "pass"))
@@ -1120,7 +1153,8 @@ static int cmd_xdp(int argc, char **argv)
 		prog = bl->progs.baseline_tx;
 	if (!prog) {
 		baseline_bpf__destroy(bl);
-		return fail("xdp: expected drop, pass, tx, filter or off, not '%s'", argv[2]);
+		return fail("xdp: expected drop, pass, tx, filter, compact or off, not '%s'",
+			    argv[2]);
 	}
 	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog),
 			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);

@@ -9,11 +9,13 @@
  * tidegate is held to in the operator's view, scripts/bench-operator.sh),
  * and one that sends every frame back where it came from with its ends
  * swapped (the least an XDP answer such as a SYN cookie's SYN-ACK can
- * cost: XDP_TX with no work to build it). All count what they saw per
- * CPU, so the receiving side's own counter says how much it handled.
+ * cost: XDP_TX with no work to build it), and the compact table that
+ * issue 10 asks about (below). All count what they saw per CPU, so the
+ * receiving side's own counter says how much it handled.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
@@ -143,4 +145,134 @@ int baseline_tx(struct xdp_md *ctx)
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
 	return XDP_TX;
+}
+
+/*
+ * baseline_compact: the data path of a compact per-source limiter, to
+ * measure what that design would give before building it into
+ * tidegate (BENCHMARKS.md, "What a different design would buy").
+ *
+ * An array of 64-byte lines, each four 8-byte keys then their four
+ * GCRA arrival times: 16 bytes a source, and a source's state is one
+ * cache line, found by one multiply of its key. The key is an IPv6
+ * source's /64 or an IPv4 source's address; 0 is an empty way. A new
+ * source takes an empty way, or one whose bucket is full again (tat
+ * behind now: forgetting it changes no decision); a line with neither
+ * denies the new source (never resets anyone's bucket). Only SYNs to
+ * compact_port are charged. What it leaves out, and tidegate has:
+ * rules, port groups, counters per source and per reason, actions,
+ * logs, the fleet, cookies, VLANs, options and extension headers.
+ */
+#define CT_WAYS 4
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+
+struct ct_line {
+	__u64 key[CT_WAYS];
+	__u64 tat_ns[CT_WAYS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* lines, a power of 2: set by the loader */
+	__type(key, __u32);
+	__type(value, struct ct_line);
+} bl_compact SEC(".maps");
+
+const volatile __u64 compact_interval_ns = 60ULL * 1000 * 1000 * 1000;
+const volatile __u64 compact_tolerance_ns; /* (burst - 1) * interval */
+const volatile __u64 compact_seed = 0x9E3779B97F4A7C15ULL; /* odd */
+const volatile __u32 compact_line_mask;                     /* lines - 1 */
+const volatile __u16 compact_port = 80;
+
+/* The line's ways a new source found taken and not yet full again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} bl_compact_full SEC(".maps");
+
+/* GCRA on one way, as bpf/gcra.h: deny while tat is more than the
+ * tolerance ahead; admit by moving tat one interval on. */
+static __always_inline int ct_charge(__u64 *tat_p)
+{
+	__u64 tat = READ_ONCE(*tat_p), now;
+
+	if (tat > bpf_ktime_get_coarse_ns() + compact_tolerance_ns + 250ULL * 1000 * 1000)
+		return XDP_DROP; /* as coarse_deny: no precise read */
+	now = bpf_ktime_get_ns();
+	if (tat > now + compact_tolerance_ns)
+		return XDP_DROP;
+	if (__sync_val_compare_and_swap(tat_p, tat, (tat > now ? tat : now) + compact_interval_ns) !=
+	    tat)
+		return XDP_DROP; /* another CPU charged it first: its SYN won */
+	return XDP_PASS;
+}
+
+static __always_inline int ct_decide(__u64 key)
+{
+	__u32 idx = (__u32)((key * compact_seed) >> 32) & compact_line_mask, zero = 0;
+	struct ct_line *l = bpf_map_lookup_elem(&bl_compact, &idx);
+	__u64 now, *full;
+	int i;
+
+	if (!l)
+		return XDP_PASS;
+	for (i = 0; i < CT_WAYS; i++)
+		if (READ_ONCE(l->key[i]) == key)
+			return ct_charge(&l->tat_ns[i]);
+	now = bpf_ktime_get_ns();
+	for (i = 0; i < CT_WAYS; i++) {
+		__u64 old = READ_ONCE(l->key[i]), tat = READ_ONCE(l->tat_ns[i]);
+
+		if (old && tat > now)
+			continue;
+		/* Claim the way, then charge it from the tat it had: a CPU
+		 * that charged the way in between makes the second swap
+		 * fail, and this SYN is denied rather than counted twice. */
+		if (__sync_val_compare_and_swap(&l->key[i], old, key) != old)
+			continue;
+		if (__sync_val_compare_and_swap(&l->tat_ns[i], tat, now + compact_interval_ns) != tat)
+			return XDP_DROP;
+		return XDP_PASS;
+	}
+	full = bpf_map_lookup_elem(&bl_compact_full, &zero);
+	if (full)
+		(*full)++;
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int baseline_compact(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct tcphdr *th;
+	__u64 key;
+
+	count();
+	if ((void *)(eth + 1) > end)
+		return XDP_PASS;
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
+			return XDP_PASS;
+		__builtin_memcpy(&key, &ip6->saddr, sizeof(key));
+		th = (void *)(ip6 + 1);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > end || ip->ihl != 5 || ip->protocol != IPPROTO_TCP ||
+		    (ip->frag_off & bpf_htons(0x3fff)))
+			return XDP_PASS;
+		key = (__u64)ip->saddr << 32 | 4; /* apart from any /64's key */
+		th = (void *)(ip + 1);
+	} else {
+		return XDP_PASS;
+	}
+	if ((void *)(th + 1) > end || !th->syn || th->ack || th->dest != bpf_htons(compact_port))
+		return XDP_PASS;
+	return ct_decide(key ?: 1);
 }

@@ -10,7 +10,9 @@
 #                                   BENCHMARKS.md is left alone
 #
 # Environment: BENCH_OUT (default build/bench), BENCH_RUNS, BENCH_SOURCES,
-# BENCH_SYSTEMS ("drop tidegate nft iptables"),
+# BENCH_SYSTEMS ("drop tidegate nft iptables"; "compact" adds the
+# prototype of a compact per-source table, bpf/baseline.bpf.c, whose
+# figures stay in absorbed.jsonl),
 # ("1 1000 100000 1000000"), BENCH_WINDOW (seconds), TG_BENCH (the
 # helper, default next to TIDEGATE), BENCH_DOCS=0 to leave BENCHMARKS.md
 # and docs/bench alone in a full run.
@@ -108,6 +110,7 @@ sys_up() { # SYSTEM SOURCES
 	local n=$2 size
 	case $1 in
 	drop) sb_srv "$TGB" xdp "$IF" drop ;;
+	compact) sb_srv "$TGB" xdp "$IF" compact "$n" "$RATE" "$BURST" ;;
 	tidegate)
 		# The per-source limiter, as nftables and iptables are: with
 		# cookies (auto) the warm-up's new sources would trip them,
@@ -153,7 +156,7 @@ sys_up() { # SYSTEM SOURCES
 
 sys_down() {
 	case $1 in
-	drop) sb_srv "$TGB" xdp "$IF" off ;;
+	drop | compact) sb_srv "$TGB" xdp "$IF" off ;;
 	tidegate) sb_tg detach "$IF" --json >/dev/null ;;
 	nft) sb_srv nft delete table netdev tgbench ;;
 	iptables) sb_srv ip6tables-legacy -t raw -F PREROUTING ;;
@@ -166,7 +169,7 @@ sys_down() {
 # see every frame the veth takes in).
 snap() {
 	case $1 in
-	drop) echo "- -" ;;
+	drop | compact) echo "- -" ;;
 	tidegate)
 		sb_tg stats "$IF" --json |
 			python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["dropped"], d["packets"])'
@@ -213,7 +216,7 @@ measure() {
 	warm=$((n * 3 > WARM_MIN ? n * 3 : WARM_MIN))
 	flood "$n" "$warm" 20 >"$TMP/warm.json" || log "warm-up flood for $sys failed"
 	case $sys in
-	drop | tidegate) costwin="--cost-window $COST_WINDOW" ;;
+	drop | compact | tidegate) costwin="--cost-window $COST_WINDOW" ;;
 	esac
 	# Long enough for anything; stopped (SIGINT) once the windows close.
 	flood "$n" 100000000000 60 >"$TMP/flood.json" &
