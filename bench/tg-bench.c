@@ -713,6 +713,35 @@ static int rules_cost(const struct tg_env *e, const char *dropped6, __u32 nrules
 	return err;
 }
 
+/* baseline_compact's dropped SYN: fr's source admitted once, then over
+ * its limit (1/minute) for every timed run. */
+static int compact_drop_ns(const struct frame *fr, __u32 repeat, int runs, double *ns)
+{
+	struct baseline_bpf *bl = baseline_bpf__open();
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = fr->data, .data_size_in = fr->len,
+		    .repeat = 1);
+	int err, fd;
+
+	if (!bl)
+		return -errno;
+	bl->rodata->compact_line_mask = 1023;
+	err = bpf_map__set_max_entries(bl->maps.bl_compact, 1024);
+	if (!err)
+		err = baseline_bpf__load(bl);
+	if (err)
+		goto out;
+	fd = bpf_program__fd(bl->progs.baseline_compact);
+	if (bpf_prog_test_run_opts(fd, &o))
+		err = -errno;
+	else if (o.retval != XDP_PASS)
+		err = -EPROTO; /* a new source's first SYN must pass */
+	else
+		err = median_runs(fd, fr, repeat, runs, XDP_DROP, ns);
+out:
+	baseline_bpf__destroy(bl);
+	return err;
+}
+
 static int cmd_cost(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -777,6 +806,12 @@ static int cmd_cost(int argc, char **argv)
 		goto out;
 	}
 	json_object_object_add(o, "bare_drop_fresh_ns", num(ns, 2));
+	err = compact_drop_ns(&fr, repeat, runs, &ns);
+	if (err) {
+		fail("timing the compact table's prototype: %s", strerror(-err));
+		goto out;
+	}
+	json_object_object_add(o, "compact_dropped_syn_ns", num(ns, 2));
 
 	for (i = 0; i < nsizes; i++) {
 		__u32 n = sizes[i], slots = n + n / 4 + 1024;
