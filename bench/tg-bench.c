@@ -1113,7 +1113,7 @@ static int set_filter(struct baseline_bpf *bl, const char *prefix)
 }
 
 /* baseline_compact's table and limit: lines for SOURCES at half the
- * ways (a line then overflows rarely), GCRA from RATE and BURST. */
+ * ways, GCRA from RATE and BURST. */
 static int set_compact(struct baseline_bpf *bl, char **argv)
 {
 	unsigned long long sources = strtoull(argv[0], NULL, 10), burst = strtoull(argv[2], NULL, 10);
@@ -1130,7 +1130,7 @@ static int set_compact(struct baseline_bpf *bl, char **argv)
 		lines <<= 1;
 	if (getentropy(&seed, sizeof(seed)))
 		return fail("xdp compact: getentropy: %s", strerror(errno));
-	bl->rodata->compact_seed = seed | 1;
+	bl->rodata->compact_seed = seed;
 	bl->rodata->compact_line_mask = lines - 1;
 	bl->rodata->compact_interval_ns = tg_rate_interval_ns(&rate);
 	bl->rodata->compact_tolerance_ns = (burst - 1) * bl->rodata->compact_interval_ns;

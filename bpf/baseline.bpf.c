@@ -154,7 +154,7 @@ int baseline_tx(struct xdp_md *ctx)
  *
  * An array of 64-byte lines, each four 8-byte keys then their four
  * GCRA arrival times: 16 bytes a source, and a source's state is one
- * cache line, found by one multiply of its key. The key is an IPv6
+ * cache line, found by a hash of its key. The key is an IPv6
  * source's /64 or an IPv4 source's address; 0 is an empty way. A new
  * source takes an empty way, or one whose bucket is full again (tat
  * behind now: forgetting it changes no decision); a line with neither
@@ -180,7 +180,7 @@ struct {
 
 const volatile __u64 compact_interval_ns = 60ULL * 1000 * 1000 * 1000;
 const volatile __u64 compact_tolerance_ns; /* (burst - 1) * interval */
-const volatile __u64 compact_seed = 0x9E3779B97F4A7C15ULL; /* odd */
+const volatile __u64 compact_seed;                          /* the hash's secret */
 const volatile __u32 compact_line_mask;                     /* lines - 1 */
 const volatile __u16 compact_port = 80;
 
@@ -209,9 +209,25 @@ static __always_inline int ct_charge(__u64 *tat_p)
 	return XDP_PASS;
 }
 
+/* murmur3's finaliser over the key and a secret: every bit of the key
+ * moves every bit of the line's index. A multiply alone does not do:
+ * sources whose /64s differ only in the key's top byte (how a flood's
+ * addresses count up) filled half the lines and left the rest empty. */
+static __always_inline __u32 ct_hash(__u64 key)
+{
+	__u64 x = key ^ compact_seed;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return (__u32)x;
+}
+
 static __always_inline int ct_decide(__u64 key)
 {
-	__u32 idx = (__u32)((key * compact_seed) >> 32) & compact_line_mask, zero = 0;
+	__u32 idx = ct_hash(key) & compact_line_mask, zero = 0;
 	struct ct_line *l = bpf_map_lookup_elem(&bl_compact, &idx);
 	__u64 now, *full;
 	int i;
@@ -221,7 +237,9 @@ static __always_inline int ct_decide(__u64 key)
 	for (i = 0; i < CT_WAYS; i++)
 		if (READ_ONCE(l->key[i]) == key)
 			return ct_charge(&l->tat_ns[i]);
-	now = bpf_ktime_get_ns();
+	/* Full again by the coarse clock is full by the precise one: a
+	 * source that finds its line full reads no precise clock. */
+	now = bpf_ktime_get_coarse_ns();
 	for (i = 0; i < CT_WAYS; i++) {
 		__u64 old = READ_ONCE(l->key[i]), tat = READ_ONCE(l->tat_ns[i]);
 
@@ -232,6 +250,7 @@ static __always_inline int ct_decide(__u64 key)
 		 * fail, and this SYN is denied rather than counted twice. */
 		if (__sync_val_compare_and_swap(&l->key[i], old, key) != old)
 			continue;
+		now = bpf_ktime_get_ns();
 		if (__sync_val_compare_and_swap(&l->tat_ns[i], tat, now + compact_interval_ns) != tat)
 			return XDP_DROP;
 		return XDP_PASS;

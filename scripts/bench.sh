@@ -10,9 +10,8 @@
 #                                   BENCHMARKS.md is left alone
 #
 # Environment: BENCH_OUT (default build/bench), BENCH_RUNS, BENCH_SOURCES,
-# BENCH_SYSTEMS ("drop tidegate nft iptables"; "compact" adds the
-# prototype of a compact per-source table, bpf/baseline.bpf.c, whose
-# figures stay in absorbed.jsonl),
+# BENCH_SYSTEMS ("drop compact tidegate nft iptables"; compact is the
+# prototype of a compact per-source table, bpf/baseline.bpf.c),
 # ("1 1000 100000 1000000"), BENCH_WINDOW (seconds), TG_BENCH (the
 # helper, default next to TIDEGATE), BENCH_DOCS=0 to leave BENCHMARKS.md
 # and docs/bench alone in a full run.
@@ -47,7 +46,7 @@ PORT=80
 RATE=1/minute
 BURST=1
 LAT_PORT=8080
-SYSTEMS=${BENCH_SYSTEMS:-"drop tidegate nft iptables"}
+SYSTEMS=${BENCH_SYSTEMS:-"drop compact tidegate nft iptables"}
 if [ "$QUICK" = 1 ]; then
 	RUNS=${BENCH_RUNS:-1}
 	SOURCES=${BENCH_SOURCES:-"1 1000"}
@@ -251,6 +250,7 @@ measure() {
 		    "rx_dropped_pps": s.get("rx_dropped_pps"),
 		    "drop_fraction": frac,
 		    "offered_pps": f.get("pps"), "peer_dropped": f.get("peer_dropped"),
+		    "sender": f.get("sender"),
 		    "flood": {"sent": f.get("sent"), "seconds": f.get("seconds"), "error": f.get("error")},
 		    "warmup": {"sent": w.get("sent"), "seconds": w.get("seconds")},
 		}
