@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # The rules in force on $IF, for the tests of rules kept across reboots.
 
-# The rules in force, "CIDR KIND" a line, sorted.
+# The rules in force, "CIDR KIND" a line, sorted. A reader that stops
+# early (grep -q) ends it quietly, as it would any filter.
 rules() {
 	sb_tg rule list "$IF" --json | python3 -c '
-import json, sys
+import json, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 for r in sorted(json.load(sys.stdin), key=lambda r: r["cidr"]):
     print(r["cidr"], r["kind"])'
 }
