@@ -1133,6 +1133,9 @@ static int set_compact(struct baseline_bpf *bl, char **argv)
 	bl->rodata->compact_seed = seed;
 	bl->rodata->compact_line_mask = lines - 1;
 	bl->rodata->compact_interval_ns = tg_rate_interval_ns(&rate);
+	if (!bl->rodata->compact_interval_ns ||
+	    burst - 1 > UINT64_MAX / 4 / bl->rodata->compact_interval_ns)
+		return fail("xdp compact: %s with a burst of %llu is out of range", argv[1], burst);
 	bl->rodata->compact_tolerance_ns = (burst - 1) * bl->rodata->compact_interval_ns;
 	return bpf_map__set_max_entries(bl->maps.bl_compact, lines) ?
 		       fail("xdp compact: sizing the table: %s", strerror(errno)) : 0;

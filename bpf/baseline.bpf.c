@@ -159,7 +159,8 @@ int baseline_tx(struct xdp_md *ctx)
  * source takes an empty way, or one whose bucket is full again (tat
  * behind now: forgetting it changes no decision); a line with neither
  * denies the new source (never resets anyone's bucket). Only SYNs to
- * compact_port are charged. What it leaves out, and tidegate has:
+ * compact_port are charged (IPv6 from a multicast source passes: its
+ * key would be IPv4's). What it leaves out, and tidegate has:
  * rules, port groups, counters per source and per reason, actions,
  * logs, the fleet, cookies, VLANs, options and extension headers.
  */
@@ -241,18 +242,26 @@ static __always_inline int ct_decide(__u64 key)
 	 * source that finds its line full reads no precise clock. */
 	now = bpf_ktime_get_coarse_ns();
 	for (i = 0; i < CT_WAYS; i++) {
-		__u64 old = READ_ONCE(l->key[i]), tat = READ_ONCE(l->tat_ns[i]);
+		__u64 old = READ_ONCE(l->key[i]), tat = READ_ONCE(l->tat_ns[i]), prev;
 
 		if (old && tat > now)
 			continue;
-		/* Claim the way, then charge it from the tat it had: a CPU
-		 * that charged the way in between makes the second swap
-		 * fail, and this SYN is denied rather than counted twice. */
-		if (__sync_val_compare_and_swap(&l->key[i], old, key) != old)
+		prev = __sync_val_compare_and_swap(&l->key[i], old, key);
+		if (prev == key)
+			return ct_charge(&l->tat_ns[i]); /* another CPU made it first */
+		if (prev != old)
 			continue;
+		/* Charge the way from the tat it had. Should its old owner
+		 * have been charged in between, that charge must stand: the
+		 * way goes back to it and this SYN is denied. (An empty way's
+		 * tat moves only for this key, charged by another CPU.) Three
+		 * CPUs racing on one way can still err by one SYN. */
 		now = bpf_ktime_get_ns();
-		if (__sync_val_compare_and_swap(&l->tat_ns[i], tat, now + compact_interval_ns) != tat)
+		if (__sync_val_compare_and_swap(&l->tat_ns[i], tat, now + compact_interval_ns) != tat) {
+			if (old)
+				__sync_val_compare_and_swap(&l->key[i], key, old);
 			return XDP_DROP;
+		}
 		return XDP_PASS;
 	}
 	full = bpf_map_lookup_elem(&bl_compact_full, &zero);
@@ -276,7 +285,10 @@ int baseline_compact(struct xdp_md *ctx)
 	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
-		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
+		/* A multicast source is no sender's: its first byte is
+		 * IPv4's tag below. */
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP ||
+		    ip6->saddr.in6_u.u6_addr8[0] == 0xff)
 			return XDP_PASS;
 		__builtin_memcpy(&key, &ip6->saddr, sizeof(key));
 		th = (void *)(ip6 + 1);
@@ -286,7 +298,9 @@ int baseline_compact(struct xdp_md *ctx)
 		if ((void *)(ip + 1) > end || ip->ihl != 5 || ip->protocol != IPPROTO_TCP ||
 		    (ip->frag_off & bpf_htons(0x3fff)))
 			return XDP_PASS;
-		key = (__u64)ip->saddr << 32 | 4; /* apart from any /64's key */
+		/* Its first byte (the key's lowest, on this little-endian
+		 * target) 0xff: no /64's key above has it. */
+		key = (__u64)ip->saddr << 32 | 0xff;
 		th = (void *)(ip + 1);
 	} else {
 		return XDP_PASS;

@@ -347,27 +347,40 @@ static void on_wake(int sig)
 }
 
 /* Send n frames through the thread's packet socket, unless stopped
- * first: how many went, or -errno. A full queue is waited out. */
+ * first: how many went (counted in t->sock_frames whatever ends it), or
+ * -errno. A full queue is waited out, for a second at most: a device
+ * that keeps refusing (no carrier) fails the flood, not spins it. */
 static __s64 sock_send(struct flood_thread *t, __u64 n)
 {
 	const struct tg_flood_run *run = t->run;
+	double stalled = 0;
 	__u64 done = 0;
-	int r;
+	int r, err = 0;
 
 	while (done < n && !*run->stop && mono_s() < t->deadline) {
 		r = tg_flood_sock_send(t->sock, run->frame, run->sources, &t->cursor,
 				       n - done < TG_FLOOD_SOCK_BATCH ? (unsigned int)(n - done) :
 								 TG_FLOOD_SOCK_BATCH);
 		if (r == -ENOBUFS || r == -EAGAIN) {
+			if (!stalled)
+				stalled = mono_s();
+			else if (mono_s() - stalled > TG_FLOOD_SOCK_STALL_S) {
+				err = r;
+				break;
+			}
 			sched_yield();
 			continue;
 		}
-		if (r < 0)
-			return r == -EINTR ? (__s64)done : r;
+		if (r < 0) {
+			if (r != -EINTR)
+				err = r;
+			break;
+		}
+		stalled = 0;
 		done += (unsigned int)r;
 	}
 	t->sock_frames += done;
-	return (__s64)done;
+	return err ? err : (__s64)done;
 }
 
 static void *flood_thread(void *arg)

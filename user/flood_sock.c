@@ -84,8 +84,11 @@ int tg_flood_sock_send(int fd, const struct tg_flood_frame *f, __u32 sources,
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	sent = sendmmsg(fd, msgs, n, 0);
-	if (sent < 0)
-		return -errno;
+	if (sent < 0) {
+		sent = -errno;
+		*c = start;
+		return sent;
+	}
 	/* Frames the kernel did not take come first next time. */
 	c->next_source = (__u32)(((__u64)start.next_source + (unsigned int)sent) % sources);
 	c->next_port = start.next_port + (unsigned int)sent;

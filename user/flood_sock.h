@@ -29,8 +29,12 @@ void tg_flood_stamp(const struct tg_flood_frame *f, __u32 sources, struct tg_flo
 int tg_flood_sock_open(int ifindex);
 
 /* Send n frames (at most TG_FLOOD_SOCK_BATCH) of the rotation through
- * fd: how many the kernel took, or -errno when it took none. */
+ * fd: how many the kernel took, the cursor moved on by as many; or
+ * -errno when it took none, the cursor where it was. */
 #define TG_FLOOD_SOCK_BATCH 64
+/* Seconds a device may refuse every frame (ENOBUFS) before the flood
+ * gives up on it. */
+#define TG_FLOOD_SOCK_STALL_S 1.0
 int tg_flood_sock_send(int fd, const struct tg_flood_frame *f, __u32 sources,
 		       struct tg_flood_cursor *c, unsigned int n);
 

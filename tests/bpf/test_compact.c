@@ -4,13 +4,31 @@
  * bpf/baseline.bpf.c), which the benchmark measures beside tidegate,
  * limits what it claims to: one SYN per source at 1/minute burst 1,
  * sources apart, a /64 as one source, a full line denying a newcomer
- * without resetting anyone, and everything but SYNs to its port passed.
+ * without resetting anyone, a way taken back once its bucket is full
+ * again, a burst, the hash spreading sources over the lines, and
+ * everything but SYNs to its port passed.
  */
 #include "xdp_env.h"
 #include "baseline.skel.h"
 
 static struct baseline_bpf *bl;
 static int prog_fd;
+
+/* Load with `lines` lines (a power of 2) and this limit. */
+static int load(__u32 lines, __u64 interval_ns, __u64 burst)
+{
+	baseline_bpf__destroy(bl);
+	bl = baseline_bpf__open();
+	if (!bl)
+		return -1;
+	bl->rodata->compact_line_mask = lines - 1;
+	bl->rodata->compact_interval_ns = interval_ns;
+	bl->rodata->compact_tolerance_ns = (burst - 1) * interval_ns;
+	if (bpf_map__set_max_entries(bl->maps.bl_compact, lines) || baseline_bpf__load(bl))
+		return -1;
+	prog_fd = bpf_program__fd(bl->progs.baseline_compact);
+	return 0;
+}
 
 static int run(const char *src, __u16 dport, __u8 flags)
 {
@@ -46,17 +64,9 @@ int main(void)
 	int i, admitted;
 
 	env_require_bpf();
-	bl = baseline_bpf__open();
-	if (!tap_ok(bl != NULL, "open the baselines"))
-		return tap_done();
 	/* One line of four ways: the fifth new source finds it full. */
-	bl->rodata->compact_line_mask = 0;
-	bl->rodata->compact_interval_ns = 60ULL * SEC_NS;
-	if (!tap_ok(!baseline_bpf__load(bl), "load baseline_compact with one line, 1/minute")) {
-		baseline_bpf__destroy(bl);
+	if (!tap_ok(!load(1, 60 * SEC_NS, 1), "load baseline_compact with one line, 1/minute"))
 		return tap_done();
-	}
-	prog_fd = bpf_program__fd(bl->progs.baseline_compact);
 
 	tap_is(run("198.18.1.1", 80, F_SYN), XDP_PASS, "a new source's SYN is admitted");
 	tap_is(run("198.18.1.1", 80, F_SYN), XDP_DROP, "its second within the minute is dropped");
@@ -73,6 +83,36 @@ int main(void)
 	for (i = 0, admitted = 0; i < 4; i++)
 		admitted += run(line_mates[i], 80, F_SYN) == XDP_PASS;
 	tap_is(admitted, 0, "no one's bucket was reset to make room");
+	tap_is(run("ff02::1", 80, F_SYN), XDP_PASS, "an IPv6 multicast source passes uncharged");
+
+	/* 1 a second: 1.3 s on (the coarse clock a tick behind at most),
+	 * every bucket is full again. */
+	if (tap_ok(!load(1, SEC_NS, 1), "reload: one line, 1/second")) {
+		for (i = 0; i < 4; i++)
+			run(line_mates[i], 80, F_SYN);
+		tap_is(run("198.18.1.5", 80, F_SYN), XDP_DROP, "  a fifth source: the line is full");
+		usleep(1300 * 1000);
+		tap_is(run("198.18.1.5", 80, F_SYN), XDP_PASS,
+		       "  1.3 s on, it takes a way whose bucket is full again");
+	}
+	if (tap_ok(!load(1, 60 * SEC_NS, 3), "reload: burst 3 at 1/minute")) {
+		for (i = 0, admitted = 0; i < 5; i++)
+			admitted += run("198.18.2.1", 80, F_SYN) == XDP_PASS;
+		tap_is(admitted, 3, "  a source gets its burst of 3, no more");
+	}
+	/* 400 sources whose /64s count up, into 64 lines of 4: a hash that
+	 * leaves lines empty admits far fewer than the 256 ways hold. */
+	if (tap_ok(!load(64, 60 * SEC_NS, 1), "reload: 64 lines")) {
+		char src[64];
+
+		for (i = 0, admitted = 0; i < 400; i++) {
+			snprintf(src, sizeof(src), "2001:db8:%x:%x::1", 0x19 + (i >> 16), i & 0xffff);
+			admitted += run(src, 80, F_SYN) == XDP_PASS;
+		}
+		tap_ok(admitted >= 230 && admitted <= 256,
+		       "  counting /64s spread over the lines: %d of 400 admitted into 256 ways",
+		       admitted);
+	}
 	baseline_bpf__destroy(bl);
 	return tap_done();
 }

@@ -128,6 +128,24 @@ static int run_case(const char *name, const struct tg_flood_spec *s, bool chain)
 	return 0;
 }
 
+/* A send the kernel refuses leaves the rotation where it was: its
+ * frames come first next time, and no source is skipped. */
+static void sock_cursor(const struct tg_flood_spec *s)
+{
+	struct tg_flood_cursor c = { .next_source = 7, .next_port = 9 };
+	struct tg_flood_frame f;
+	char why[128];
+	int r;
+
+	if (!tap_ok(!tg_flood_build(s, &f, why, sizeof(why)), "socket sender: frame builds"))
+		return;
+	r = tg_flood_sock_send(-1, &f, s->sources, &c, TG_FLOOD_SOCK_BATCH);
+	tap_is(r, -EBADF, "socket sender: a refused send returns -errno");
+	tap_ok(c.next_source == 7 && c.next_port == 9,
+	       "socket sender: and leaves the cursor where it was (%u, %u)", c.next_source,
+	       c.next_port);
+}
+
 int main(void)
 {
 	struct tg_flood_spec s = {
@@ -172,5 +190,6 @@ int main(void)
 	run_case("IPv6 /64, frames fed back", &s, true);
 	s.src_prefix = 128;
 	run_case("IPv6 /128", &s, true);
+	sock_cursor(&s);
 	return tap_done();
 }
