@@ -305,7 +305,12 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 		sent = 0;
 	sent += res.sock_frames;
 	if (err) {
-		if (err == -EINVAL || err == -EOPNOTSUPP)
+		if (res.live_refused)
+			ret = tg_fail(TG_EXIT_FAIL, "%s: the kernel refused live frames, and the "
+					       "packet socket sending instead failed: %s (after %llu "
+					       "frames)", ifname, strerror(-err),
+				      (unsigned long long)sent);
+		else if (err == -EINVAL || err == -EOPNOTSUPP)
 			ret = tg_fail(TG_EXIT_FAIL, "%s: BPF_PROG_TEST_RUN with live frames: %s "
 					       "(needs Linux 5.18 or later)", ifname,
 				      strerror(-err));

@@ -316,6 +316,7 @@ struct flood_thread {
 	double deadline;
 	double started, ended;
 	__u64 calls;
+	bool live_refused; /* the kernel answered live frames EPERM */
 	int sock;     /* the packet socket, once live frames were refused; else -1 */
 	struct tg_flood_cursor cursor; /* its place in the rotation */
 	__u64 sock_frames;
@@ -434,6 +435,7 @@ static void *flood_thread(void *arg)
 		if (bpf_prog_test_run_opts(run->prog_fd, &opts)) {
 			/* Refused outright: the same frames by packet socket. */
 			if (errno == EPERM && !t->calls) {
+				t->live_refused = true;
 				t->sock = tg_flood_sock_open(run->ifindex);
 				if (t->sock >= 0) {
 					if (t->pps)
@@ -528,6 +530,7 @@ int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res)
 		pthread_join(t[i].tid, NULL);
 		res->calls += t[i].calls;
 		res->sock_frames += t[i].sock_frames;
+		res->live_refused |= t[i].live_refused;
 		if (t[i].sock >= 0) {
 			res->sock_threads++;
 			close(t[i].sock);

@@ -133,6 +133,8 @@ struct tg_flood_result {
 	 * counts only its own. */
 	__u64 sock_frames;
 	unsigned int sock_threads;
+	bool live_refused; /* some thread was refused live frames (then err,
+			    * if any, is its packet socket's) */
 	int err;        /* first error a thread saw, -errno, or 0 */
 };
 
