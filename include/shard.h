@@ -14,17 +14,25 @@
 
 #define TG_SHARD_STEP(h, byte) (((h) ^ (byte)) * 16777619U)
 
+/* Whether a key holds an IPv4 source, stored ::ffff:a.b.c.d. */
+static inline __attribute__((always_inline)) int tg_source_is_v4(const struct tg_source *src)
+{
+	const __u8 *a = src->addr;
+	int i, v4 = (a[10] == 0xff) & (a[11] == 0xff);
+
+	for (i = 0; i < 10; i++)
+		v4 &= a[i] == 0;
+	return v4;
+}
+
 static inline __attribute__((always_inline)) unsigned int
 tg_source_shard(const struct tg_source *src)
 {
 	const __u8 *a = src->addr;
 	__u32 h = 2166136261U;
-	int i, v4 = 1;
+	int i;
 
-	for (i = 0; i < 10; i++)
-		v4 &= a[i] == 0;
-	v4 &= a[10] == 0xff && a[11] == 0xff;
-	if (v4) {
+	if (tg_source_is_v4(src)) {
 		for (i = 12; i < 16; i++)
 			h = TG_SHARD_STEP(h, a[i]);
 	} else {
@@ -39,6 +47,17 @@ static inline __attribute__((always_inline)) int tg_shard_bit(const __u64 *bits,
 							      unsigned int shard)
 {
 	return (bits[(shard / 64) % TG_SHARD_WORDS] >> (shard % 64)) & 1;
+}
+
+/* Whether any shard's bit is set in such a bitmap. */
+static inline __attribute__((always_inline)) int tg_shard_any(const __u64 *bits)
+{
+	__u64 any = 0;
+	int i;
+
+	for (i = 0; i < TG_SHARD_WORDS; i++)
+		any |= bits[i];
+	return any != 0;
 }
 
 /* Set a shard's bit in such a bitmap. */

@@ -58,7 +58,6 @@ struct fleet_priv {
 	/* Shards held to the outage share: those whose master is away, and
 	 * those a push of this cycle could not reach. */
 	__u64 shards_away[TG_SHARD_WORDS];
-	unsigned int nshards_away;
 	bool degraded_logged;
 	struct fleet_if fif[TG_MAX_IFACES];
 	struct tg_bucket_read rd;
@@ -394,7 +393,7 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 			continue;
 		p->meta[n++] = (struct pmeta){
 			.src = *src,
-			.shard = tg_key_shard(src),
+			.shard = tg_source_shard(src),
 			.delta = b->admitted - mark,
 			.admitted = b->admitted,
 			.had_floor = have,
@@ -556,7 +555,7 @@ static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	 * the sources of the shards whose master is (XDP finds a source's
 	 * shard the way its keys are tagged, include/shard.h). */
 	fif->pub.fallback_h = synced ? 0 : TG_FLEET_FALLBACK_H;
-	fif->pub.shard_h = p->nshards_away ? TG_FLEET_FALLBACK_H : 0;
+	fif->pub.shard_h = tg_shard_any(p->shards_away) ? TG_FLEET_FALLBACK_H : 0;
 	memcpy(fif->pub.shards_away, p->shards_away, sizeof(p->shards_away));
 	fif->pub.shards_degraded = p->degraded;
 	masters_put(p, &fif->pub);
@@ -619,15 +618,8 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 			p->last_beat_ns = t0;
 	}
 	ok = p->st != NULL;
-	if (ok) {
-		__u64 away[TG_SHARD_WORDS];
-
-		tg_fleet_store_shards_away(p->st, away);
-		for (i = 0; i < TG_SHARD_WORDS; i++)
-			p->shards_away[i] |= away[i];
-	}
-	for (i = 0, p->nshards_away = 0; i < TG_SHARD_WORDS; i++)
-		p->nshards_away += (unsigned int)__builtin_popcountll(p->shards_away[i]);
+	if (ok)
+		tg_fleet_store_shards_away(p->st, p->shards_away);
 	if (ok && !p->degraded && p->degraded_logged) {
 		tg_info("fleet %s: every shard pushed again", cfg->name);
 		p->degraded_logged = false;
@@ -788,81 +780,4 @@ void tg_fleet_stop(struct tg_fleet_thread *t)
 	tg_floors_free(&t->priv->fl);
 	free(t->priv);
 	t->priv = NULL;
-}
-
-int tg_fleet_leave(int fleet_fd)
-{
-	struct tg_fleet f = { 0 };
-	__u32 zero = 0;
-
-	return bpf_map_update_elem(fleet_fd, &zero, &f, BPF_ANY) ? -errno : 0;
-}
-
-int tg_fleet_read(int fleet_fd, struct tg_fleet *out)
-{
-	__u32 zero = 0;
-
-	if (fleet_fd < 0)
-		return -EBADF;
-	return bpf_map_lookup_elem(fleet_fd, &zero, out) ? -errno : 0;
-}
-
-/* A counter's name in status: its metric's, less "fleet_" and "_total"
- * (json-c copies the key, so one buffer serves every call). */
-static const char *tg_fleet_json_name(const char *metric)
-{
-	static char buf[64];
-	size_t n;
-
-	if (!strncmp(metric, "fleet_", 6))
-		metric += 6;
-	snprintf(buf, sizeof(buf), "%s", metric);
-	n = strlen(buf);
-	if (n > 6 && !strcmp(buf + n - 6, "_total"))
-		buf[n - 6] = '\0';
-	return buf;
-}
-
-struct json_object *tg_fleet_json(int fleet_fd)
-{
-	struct json_object *o;
-	struct tg_fleet f;
-
-	if (tg_fleet_read(fleet_fd, &f) || !f.size)
-		return NULL;
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(f.name));
-	json_object_object_add(o, "size", json_object_new_int64(f.size));
-	json_object_object_add(o, "redis",
-			       json_object_new_string(f.fallback_h ? "away"
-						      : f.shard_h  ? "degraded"
-								   : "up"));
-	json_object_object_add(o, "burst_share", json_object_new_int(f.burst_k));
-	json_object_object_add(o, "interval_ms", json_object_new_int64((int64_t)f.interval_ms));
-	json_object_object_add(o, "last_cycle_ms",
-			       json_object_new_double((double)f.last_cycle_ns / 1e6));
-	json_object_object_add(o, "max_cycle_ms",
-			       json_object_new_double((double)f.max_cycle_ns / 1e6));
-#define TG_FLEET_JSON(field, metric, help)                                                      \
-	json_object_object_add(o, tg_fleet_json_name(#metric), json_object_new_int64((int64_t)f.field));
-	TG_FLEET_COUNTERS(TG_FLEET_JSON)
-	TG_FLEET_GAUGES(TG_FLEET_JSON)
-#undef TG_FLEET_JSON
-	if (f.nmasters) {
-		struct json_object *a = json_object_new_array();
-		__u32 k;
-
-		for (k = 0; k < f.nmasters && k < TG_FLEET_MASTERS; k++) {
-			struct json_object *m = json_object_new_object();
-
-			json_object_object_add(m, "addr",
-					       json_object_new_string(f.masters[k].addr));
-			json_object_object_add(m, "up", json_object_new_boolean(f.masters[k].up));
-			json_object_object_add(m, "slots",
-					       json_object_new_int64(f.masters[k].slots));
-			json_object_array_add(a, m);
-		}
-		json_object_object_add(o, "masters", a);
-	}
-	return o;
 }

@@ -75,6 +75,8 @@ void tg_fleet_set(struct tg_fleet_thread *t, const struct tg_fleet_cfg *cfg,
 		  const struct tg_fleet_iface *ifs, int n);
 void tg_fleet_stop(struct tg_fleet_thread *t);
 
+/* Reading tg_fleet back (user/fleet_view.c). */
+
 /* What the daemon last published in tg_fleet: 0 or -errno. */
 int tg_fleet_read(int fleet_fd, struct tg_fleet *out);
 

@@ -456,15 +456,14 @@ unsigned int tg_fleet_store_degraded(const struct tg_fleet_store *st)
 	return st->degraded;
 }
 
-unsigned int tg_fleet_store_shards_away(const struct tg_fleet_store *st, __u64 *bits)
+void tg_fleet_store_shards_away(const struct tg_fleet_store *st, __u64 *bits)
 {
 	static unsigned short slot_of[TG_REDIS_SHARDS]; /* a shard's tag's slot */
 	static bool known;
-	unsigned int s, n = 0;
+	unsigned int s;
 
-	memset(bits, 0, TG_SHARD_WORDS * sizeof(*bits));
 	if (!st->rc)
-		return 0;
+		return;
 	if (!known) {
 		for (s = 0; s < TG_REDIS_SHARDS; s++) {
 			char tag[16];
@@ -475,11 +474,8 @@ unsigned int tg_fleet_store_shards_away(const struct tg_fleet_store *st, __u64 *
 		known = true;
 	}
 	for (s = 0; s < TG_REDIS_SHARDS; s++)
-		if (!tg_rc_slot_up(st->rc, slot_of[s])) {
+		if (!tg_rc_slot_up(st->rc, slot_of[s]))
 			tg_shard_set(bits, s);
-			n++;
-		}
-	return n;
 }
 
 size_t tg_fleet_store_masters(const struct tg_fleet_store *st, struct tg_rc_master *out,

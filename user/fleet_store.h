@@ -82,10 +82,10 @@ int tg_fleet_store_push(struct tg_fleet_store *st, const struct tg_fleet_charge 
 /* Shards the last push could not reach (a cluster's master away). */
 unsigned int tg_fleet_store_degraded(const struct tg_fleet_store *st);
 
-/* Set in bits (TG_SHARD_WORDS words, include/shard.h) the shards whose
- * Redis Cluster master did not answer its last exchange; returns how
- * many. None for a standalone server: it is up or the store is down. */
-unsigned int tg_fleet_store_shards_away(const struct tg_fleet_store *st, __u64 *bits);
+/* Set in bits (TG_SHARD_WORDS words, include/shard.h; bits already set
+ * stay) the shards whose Redis Cluster master did not answer its last
+ * exchange. None for a standalone server: it is up or the store is down. */
+void tg_fleet_store_shards_away(const struct tg_fleet_store *st, __u64 *bits);
 
 /* The cluster's masters as the client sees them (none: standalone). */
 size_t tg_fleet_store_masters(const struct tg_fleet_store *st, struct tg_rc_master *out,

@@ -19,16 +19,6 @@ const char *const tg_reject_names[TG_NR_REJECT] = {
 
 static const __u8 v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
-bool tg_source_is_v4(const struct tg_source *src)
-{
-	return !memcmp(src->addr, v4_mapped, sizeof(v4_mapped));
-}
-
-unsigned int tg_key_shard(const struct tg_source *src)
-{
-	return tg_source_shard(src);
-}
-
 int tg_key_format(char *buf, size_t len, const char *prefix, const char *zone,
 		  const struct tg_source *src, unsigned int v4_prefix, unsigned int v6_prefix)
 {
@@ -44,7 +34,7 @@ int tg_key_format(char *buf, size_t len, const char *prefix, const char *zone,
 		inet_ntop(AF_INET6, src->addr, addr, sizeof(addr));
 		snprintf(plen, sizeof(plen), "/%u", v6_prefix);
 	}
-	n = snprintf(buf, len, "%s:%s:" TG_SHARD_TAG ":%s:%s%s", prefix, zone, tg_key_shard(src),
+	n = snprintf(buf, len, "%s:%s:" TG_SHARD_TAG ":%s:%s%s", prefix, zone, tg_source_shard(src),
 		     v4 ? "v4" : "v6", addr, plen);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }
@@ -134,7 +124,7 @@ int tg_key_parse(const char *key, size_t len, const char *prefix, const char *zo
 		if (!host_bits_clear(src->addr, plen))
 			return -EINVAL;
 	}
-	if (shard != tg_key_shard(src))
+	if (shard != tg_source_shard(src))
 		return -EINVAL;
 	/* Only the one spelling we write: no case or zero-padding variants. */
 	if (tg_key_format(head, sizeof(head), prefix, zone, src, v4_prefix, v6_prefix) < 0 ||

@@ -44,10 +44,6 @@ enum tg_reject {
 
 extern const char *const tg_reject_names[TG_NR_REJECT];
 
-bool tg_source_is_v4(const struct tg_source *src);
-
-unsigned int tg_key_shard(const struct tg_source *src);
-
 /* The key of src; returns its length, or -ENOSPC. */
 int tg_key_format(char *buf, size_t len, const char *prefix, const char *zone,
 		  const struct tg_source *src, unsigned int v4_prefix, unsigned int v6_prefix);

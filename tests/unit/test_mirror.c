@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "rkeys.h"
+#include "shard.h"
 #include "tap.h"
 
 #define SEC 1000000000ULL
@@ -35,7 +36,7 @@ static void test_shard(void)
 
 	for (i = 0; i < 4; i++)
 		h = (h ^ b[i]) * 16777619U;
-	tap_is(tg_key_shard(&a), h % 1024, "IPv4 shard is fnv1a32 of the 4 bytes mod 1024");
+	tap_is(tg_source_shard(&a), h % 1024, "IPv4 shard is fnv1a32 of the 4 bytes mod 1024");
 	/* Known vector: fnv1a32("") = 0x811c9dc5; of "a" = 0xe40c292c. */
 	{
 		struct tg_source s = v6("::");
@@ -43,7 +44,7 @@ static void test_shard(void)
 
 		for (i = 0; i < 16; i++)
 			z = (z ^ 0) * 16777619U;
-		tap_is(tg_key_shard(&s), z % 1024, "IPv6 shard hashes all 16 bytes");
+		tap_is(tg_source_shard(&s), z % 1024, "IPv6 shard hashes all 16 bytes");
 	}
 }
 
@@ -55,21 +56,21 @@ static void test_keys(void)
 	int n;
 
 	n = tg_key_format(key, sizeof(key), "tg", "eth1", &a, 32, 64);
-	snprintf(want, sizeof(want), "tg:eth1:{s:%04u}:v4:198.51.100.7", tg_key_shard(&a));
+	snprintf(want, sizeof(want), "tg:eth1:{s:%04u}:v4:198.51.100.7", tg_source_shard(&a));
 	tap_is_str(key, want, "an IPv4 /32 key");
 	tap_is(n, (int)strlen(want), "its length");
 	tap_is(tg_key_parse(key, strlen(key), "tg", "eth1", 32, 64, &back), 0, "parses back");
 	tap_ok(!memcmp(&back, &a, sizeof(a)), "to the same source");
 
 	tg_key_format(key, sizeof(key), "tg", "eth1", &b, 24, 64);
-	snprintf(want, sizeof(want), "tg:eth1:{s:%04u}:v4:198.51.100.0/24", tg_key_shard(&b));
+	snprintf(want, sizeof(want), "tg:eth1:{s:%04u}:v4:198.51.100.0/24", tg_source_shard(&b));
 	tap_is_str(key, want, "an IPv4 /24 key carries its length");
 	tap_is(tg_key_parse(key, strlen(key), "tg", "eth1", 24, 64, &back), 0, "parses with /24");
 	tap_ok(tg_key_parse(key, strlen(key), "tg", "eth1", 32, 64, &back) < 0,
 	       "refused when the configured prefix is /32");
 
 	tg_key_format(key, sizeof(key), "tg", "web", &c, 32, 64);
-	snprintf(want, sizeof(want), "tg:web:{s:%04u}:v6:2001:db8:1:2::/64", tg_key_shard(&c));
+	snprintf(want, sizeof(want), "tg:web:{s:%04u}:v6:2001:db8:1:2::/64", tg_source_shard(&c));
 	tap_is_str(key, want, "an IPv6 /64 key");
 	tap_is(tg_key_parse(key, strlen(key), "tg", "web", 32, 64, &back), 0, "parses back");
 	tap_ok(!memcmp(&back, &c, sizeof(c)), "to the same /64");
@@ -84,7 +85,7 @@ static void test_keys(void)
 static void test_hostile_keys(void)
 {
 	struct tg_source a = v4("198.51.100.7"), back;
-	unsigned int s = tg_key_shard(&a), wrong = (s + 1) % 1024;
+	unsigned int s = tg_source_shard(&a), wrong = (s + 1) % 1024;
 	char bad[12][TG_KEY_MAX];
 	int i;
 
@@ -100,7 +101,7 @@ static void test_hostile_keys(void)
 	snprintf(bad[9], TG_KEY_MAX, "tg:eth1:{s:abcd}:v4:198.51.100.7");
 	snprintf(bad[10], TG_KEY_MAX, "tg:eth1:{s:%04u}:v4:198.051.100.7", s);
 	snprintf(bad[11], TG_KEY_MAX, "tg:eth1:{s:%04u}:v6:2001:DB8:1:2::/64",
-		 tg_key_shard(&(struct tg_source){ .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2 } }));
+		 tg_source_shard(&(struct tg_source){ .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2 } }));
 	for (i = 0; i < 12; i++)
 		tap_ok(tg_key_parse(bad[i], strlen(bad[i]), "tg", "eth1", 32, 64, &back) < 0,
 		       "key '%s' refused", bad[i]);
@@ -109,7 +110,7 @@ static void test_hostile_keys(void)
 		char key[TG_KEY_MAX];
 
 		snprintf(key, sizeof(key), "tg:eth1:{s:%04u}:v6:2001:db8:1:2::1/64",
-			 tg_key_shard(&c));
+			 tg_source_shard(&c));
 		tap_ok(tg_key_parse(key, strlen(key), "tg", "eth1", 32, 64, &back) < 0,
 		       "an IPv6 key with bits past its /64 is refused");
 	}
