@@ -200,6 +200,10 @@ cell() { # RUN FAMILY SHAPE SYSTEM
 		row = {"kind": "cell", "run": int(run), "family": "ipv" + fam, "shape": shape,
 		       "system": system}
 		row.update(json.load(open(tmp + "/ab.json")))
+		if row["complete"] is None:
+		    # ab printed no report: keep why, as ab said it.
+		    err = [l.strip() for l in open(tmp + "/ab.err") if l.strip()]
+		    row["ab_error"] = err[-1] if err else "ab printed nothing"
 		row["to_stack"] = int(to_stack)
 		try:
 		    f = json.load(open(tmp + "/flood.json"))

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The operator's view, briefly (BENCH_QUICK=1: one round of one-second
 # windows): it runs to the end, leaves nothing behind, and writes a row
-# for every system, flood shape and family, in which nginx answered
-# requests, the flood ran and stayed within its --pps (and reached the
-# stack with no XDP, not with the ideal filter), and the medians hold a
-# ratio to the ideal filter. It judges no target and no timing;
+# for every system, flood shape and family, in which the flood ran and
+# stayed within its --pps (and reached the stack with no XDP or a
+# pass-all one, not with the ideal filter), nginx answered requests
+# wherever something stood between it and the flood, and the medians
+# hold a ratio to the ideal filter. It judges no target and no timing;
 # `make bench` is the benchmark.
 . "$(dirname "$0")/../lib/bench_smoke.sh"
 for t in ab nginx; do
@@ -40,6 +41,9 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 pps = int(sys.argv[2])
 bad = []
+# The systems that let the whole flood into the stack: no XDP, and an
+# XDP program that passes everything.
+OPEN = ("none", "pass")
 def check(cond, what):
     print(("ok   " if cond else "BAD  ") + what)
     if not cond:
@@ -55,10 +59,18 @@ for k in want:
     if r is None:
         continue
     done, failed = r["complete"] or 0, (r["failed"] or 0) + (r["non2xx"] or 0)
-    # The kernel's own SYN cookies take the load generator's SYNs when
-    # no XDP program stops the flood: a rare failure is not ours to judge.
-    check(done >= 100 and failed <= done / 100,
-          "%s: %d requests answered, %d failed" % (k, done, failed))
+    if k[2] in OPEN and k[1] != "quiet":
+        # Nothing stops this flood before the stack: a window in which
+        # nginx answers nothing is what is measured, not a fault. ab must
+        # still have run and said how it went.
+        check(r["complete"] is not None or r.get("ab_error"),
+              "%s: ab reported (%d requests answered, error %s)"
+              % (k, done, r.get("ab_error")))
+    else:
+        # The kernel's own SYN cookies take the load generator's SYNs when
+        # no XDP program stops the flood: a rare failure is not ours to judge.
+        check(done >= 100 and failed <= done / 100,
+              "%s: %d requests answered, %d failed" % (k, done, failed))
     if k[1] != "quiet":
         check(r["flood_sent"] > 0, "%s: the flood ran (%d SYNs)" % (k, r["flood_sent"]))
         check(r["flood_pps"] <= pps * 1.25,
@@ -70,15 +82,17 @@ for k in want:
             check(r["to_stack"] <= 8 * done + r["flood_sent"] / 50,
                   "%s: the flood was kept from the stack: %d datagrams in, "
                   "%d requests, %d SYNs" % (k, r["to_stack"], done, r["flood_sent"]))
-        if k[2] == "none":
+        if k[2] in OPEN:
             check(r["to_stack"] >= r["flood_sent"] / 2,
-                  "%s: with no XDP the flood reached the stack: %d datagrams in, %d SYNs"
+                  "%s: with nothing to stop it the flood reached the stack: "
+                  "%d datagrams in, %d SYNs"
                   % (k, r["to_stack"], r["flood_sent"]))
 for k in want:
     m = meds.get(k)
-    check(m is not None and m["rps"] > 0, "a median for %s" % (k,))
+    starved_ok = k[2] in OPEN and k[1] != "quiet"
+    check(m is not None and (m["rps"] > 0 or starved_ok), "a median for %s" % (k,))
     if m and k[1] != "quiet":
-        check(m["vs_filter"] is not None and m["vs_filter"] > 0,
+        check(m["vs_filter"] is not None and (m["vs_filter"] > 0 or starved_ok),
               "%s: a ratio to the ideal filter: %s" % (k, m["vs_filter"]))
 mach = [r for r in rows if r["kind"] == "machine"]
 check(len(mach) == 1 and mach[0]["nproc"] >= 1 and mach[0]["loadavg_before"],
