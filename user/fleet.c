@@ -15,6 +15,7 @@
 #include "cfgslots.h"
 #include "clock.h"
 #include "fleet.h"
+#include "fleet_rules.h"
 #include "fleet_store.h"
 #include "log.h"
 #include "rkeys.h"
@@ -31,6 +32,16 @@ struct fleet_if {
 	char other[200]; /* the member with other limits last reported, "" */
 	bool floors_full; /* a floor could not be written; until a sweep frees some */
 	struct tg_fleet pub; /* what it publishes in tg_fleet */
+	struct tg_fleet_rules rules; /* its limit rules, read once a beat or on a miss */
+	__u64 rules_cycle; /* the cycle that last read them (0: never) */
+};
+
+/* What one push's keys and charge follow: the interface's default limit,
+ * or one of its limit rules. */
+struct push_limit {
+	const char *zone;
+	unsigned int v4_prefix, v6_prefix;
+	__u64 interval_ns, tolerance_ns;
 };
 
 /* One source of a push, beside its item (same index). */
@@ -72,6 +83,7 @@ struct fleet_priv {
 	struct tg_floor *bfloor;
 	__u64 last_sweep_ns;
 	bool sweep_due;          /* this cycle's pushes sweep the floors */
+	__u64 cycles;            /* cycles begun, from 1 */
 };
 
 static struct fleet_if *fif_of(struct fleet_priv *p, const char *name)
@@ -95,6 +107,47 @@ static struct fleet_if *fif_of(struct fleet_priv *p, const char *name)
 static void key_prefix(char *buf, size_t len, const struct tg_fleet_cfg *cfg)
 {
 	snprintf(buf, len, "%s:fleet:%s", cfg->prefix, cfg->name);
+}
+
+/* Read the interface's limit rules again, at most once a cycle: a rule
+ * added since is found at once, and a limit changed within a beat. */
+static void rules_refresh(struct fleet_priv *p, const struct tg_fleet_iface *fi,
+			  struct fleet_if *fif)
+{
+	int err;
+
+	if (fif->rules_cycle == p->cycles)
+		return;
+	fif->rules_cycle = p->cycles;
+	err = tg_fleet_rules_read(fi->rules_fd, fi->si.zone, fi->si.v4_prefix, fi->si.v6_prefix,
+				  &fif->rules);
+	if (err)
+		tg_warn("%s: reading its rules for the fleet: %s", fi->si.name, strerror(-err));
+}
+
+/* A limit rule by its id here, read again if it is new; NULL for any
+ * other rule (a deny rule's buckets only count drops) or one gone. */
+static const struct tg_fleet_rule *rule_of(struct fleet_priv *p, const struct tg_fleet_iface *fi,
+					   struct fleet_if *fif, __u32 id)
+{
+	const struct tg_fleet_rule *r = tg_fleet_rule_by_id(&fif->rules, id);
+
+	if (r)
+		return r;
+	rules_refresh(p, fi, fif);
+	return tg_fleet_rule_by_id(&fif->rules, id);
+}
+
+/* The limit a push of these sources follows: rule 0 the default's. */
+static void push_limit_of(const struct tg_fleet_iface *fi, const struct tg_fleet_rule *r,
+			  struct push_limit *pl)
+{
+	const struct tg_sync_iface *si = &fi->si;
+
+	*pl = r ? (struct push_limit){ r->zone, r->v4_prefix, r->v6_prefix, r->interval_ns,
+				       r->tolerance_ns }
+		: (struct push_limit){ si->zone, si->v4_prefix, si->v6_prefix, si->interval_ns,
+				       si->tolerance_ns };
 }
 
 /* The fleet-wide keys share the fleet's hash tag: one slot in a cluster. */
@@ -179,10 +232,14 @@ static int reserve(struct fleet_priv *p, size_t n)
 	return p->cap ? 0 : -ENOMEM;
 }
 
-static int by_shard(const void *a, const void *b)
+/* By limit (rule id), then shard: one charge per push, one call per
+ * shard batch. */
+static int by_rule_shard(const void *a, const void *b)
 {
 	const struct pmeta *x = a, *y = b;
 
+	if (x->src.rule != y->src.rule)
+		return x->src.rule < y->src.rule ? -1 : 1;
 	return x->shard < y->shard ? -1 : x->shard > y->shard;
 }
 
@@ -243,14 +300,14 @@ static void floors_put(struct fleet_if *fi, int fd, const struct tg_source *srcs
 		floor_put(fi, fd, &srcs[i], floors[i].tat_ns, floors[i].mark);
 }
 
-/* Push n sources (m, adjacent by shard), write their floors, announce
- * the denials among them. false: Redis failed (the connection is gone). */
+/* Push n sources (m, of one limit, adjacent by shard), write their
+ * floors, announce the denials among them. false: Redis failed (the
+ * connection is gone). */
 static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		       const struct tg_fleet_iface *fi, struct fleet_if *fif,
-		       const struct tg_fleet_charge *ch, const struct pmeta *meta, size_t n,
-		       __s64 offset)
+		       const struct push_limit *pl, const struct tg_fleet_charge *ch,
+		       const struct pmeta *meta, size_t n, __s64 offset)
 {
-	const struct tg_sync_iface *si = &fi->si;
 	char prefix[TG_KEY_MAX], why[256];
 	size_t i, nonset = 0, nput = 0;
 	__u64 now = tg_mono_ns();
@@ -263,8 +320,8 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		memset(it, 0, sizeof(*it));
 		it->delta = meta[i].delta;
 		it->shard = meta[i].shard;
-		tg_key_format(it->key, sizeof(it->key), prefix, si->zone, &meta[i].src,
-			      si->v4_prefix, si->v6_prefix);
+		tg_key_format(it->key, sizeof(it->key), prefix, pl->zone, &meta[i].src,
+			      pl->v4_prefix, pl->v6_prefix);
 	}
 	err = tg_fleet_store_push(p->st, ch, p->items, n, why, sizeof(why));
 	for (i = 0; i < n; i++) {
@@ -288,7 +345,7 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		 * time Redis computed the TAT, not the cycle's start: a long
 		 * cycle would otherwise take every TAT for a denial. */
 		if (it->tat_us && (double)it->tat_us - ch->tolerance_us > (double)it->now_us &&
-		    (!m->had_floor || m->old_tat <= now + si->tolerance_ns ||
+		    (!m->had_floor || m->old_tat <= now + pl->tolerance_ns ||
 		     tat > m->old_tat + cfg->interval_ms * TG_NSEC_PER_MSEC))
 			p->onsets[nonset++] = it;
 	}
@@ -333,12 +390,11 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 {
 	const struct tg_sync_iface *si = &fi->si;
 	struct tg_fleet_charge ch = {
-		.interval_us = (double)si->interval_ns / 1000.0,
-		.tolerance_us = (double)si->tolerance_ns / 1000.0,
 		.debt_us = TG_FLEET_DEBT_MS * 1000ULL,
 		.start_us = p->replay ? p->last_ack_us : 0,
 	};
-	size_t i, n = 0;
+	struct push_limit pl;
+	size_t i, j, n = 0;
 	bool full, whole;
 	int err;
 
@@ -366,12 +422,20 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	for (i = 0; i < p->rd.n; i++) {
 		const struct tg_source *src = &p->rd.keys[i];
 		const struct tg_bucket *b = &p->rd.vals[i];
+		const struct tg_fleet_rule *r = NULL;
 		const struct tg_floor *f;
 		struct tg_floor one;
 		bool have;
 		__u64 mark;
 
-		if (src->rule || src->group || !tg_source_fits(src, si->v4_prefix, si->v6_prefix))
+		/* A port group's id is this machine's own, and so are its
+		 * limits: its buckets stay here. */
+		if (src->group)
+			continue;
+		if (src->rule && !(r = rule_of(p, fi, fif, src->rule)))
+			continue;
+		push_limit_of(fi, r, &pl);
+		if (!tg_source_fits(src, pl.v4_prefix, pl.v6_prefix))
 			continue;
 		if (whole)
 			f = tg_floors_find(&p->fl, src);
@@ -402,13 +466,57 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	}
 	if (!n)
 		return true;
-	/* Adjacent by shard: one call per shard batch. */
-	qsort(p->meta, n, sizeof(*p->meta), by_shard);
-	for (i = 0; i < n; i += CHUNK)
-		if (!push_chunk(p, cfg, fi, fif, &ch, p->meta + i, n - i < CHUNK ? n - i : CHUNK,
-				offset))
+	qsort(p->meta, n, sizeof(*p->meta), by_rule_shard);
+	for (i = 0; i < n; i = j) {
+		__u32 rule = p->meta[i].src.rule;
+		const struct tg_fleet_rule *r = rule ? tg_fleet_rule_by_id(&fif->rules, rule) : NULL;
+
+		for (j = i + 1; j < n && j - i < CHUNK && p->meta[j].src.rule == rule; j++)
+			;
+		if (rule && !r)
+			continue; /* not possible: the rules are read before, not during */
+		push_limit_of(fi, r, &pl);
+		ch.interval_us = (double)pl.interval_ns / 1000.0;
+		ch.tolerance_us = (double)pl.tolerance_ns / 1000.0;
+		if (!push_chunk(p, cfg, fi, fif, &pl, &ch, p->meta + i, j - i, offset))
 			return false;
+	}
 	return true;
+}
+
+/*
+ * The source a fleet key names on this interface: a bucket of its
+ * default limit ("PREFIX:ZONE:{s:..."), or of a limit rule this machine
+ * has too ("PREFIX:ZONE@CIDR:{s:...", given this machine's rule id).
+ */
+static int fleet_key_parse(struct fleet_priv *p, const struct tg_fleet_iface *fi,
+			   struct fleet_if *fif, const char *prefix, const char *key, size_t len,
+			   struct tg_source *src)
+{
+	const struct tg_sync_iface *si = &fi->si;
+	size_t pl = strlen(prefix), zl = strlen(si->zone);
+	const struct tg_fleet_rule *r;
+	const char *zone, *end;
+
+	if (!tg_key_parse(key, len, prefix, si->zone, si->v4_prefix, si->v6_prefix, src))
+		return 0;
+	if (len < pl + 1 + zl + 1 || memcmp(key, prefix, pl) || key[pl] != ':')
+		return -EINVAL;
+	zone = key + pl + 1;
+	if (memcmp(zone, si->zone, zl) || zone[zl] != '@')
+		return -EINVAL;
+	end = memmem(zone, len - pl - 1, ":{s:", 4);
+	if (!end)
+		return -EINVAL;
+	r = tg_fleet_rule_by_zone(&fif->rules, zone, (size_t)(end - zone));
+	if (!r) {
+		rules_refresh(p, fi, fif); /* a rule added here since they were read */
+		r = tg_fleet_rule_by_zone(&fif->rules, zone, (size_t)(end - zone));
+	}
+	if (!r || tg_key_parse(key, len, prefix, r->zone, r->v4_prefix, r->v6_prefix, src))
+		return -EINVAL;
+	src->rule = r->id;
+	return 0;
 }
 
 struct denial_ctx {
@@ -453,8 +561,7 @@ static void on_denial(void *arg, const char *key, size_t len, __u64 tat_us, __u6
 
 		if (tat <= tg_mono_ns())
 			return; /* over already */
-		if (!fif || tg_key_parse(key, len, prefix, fi->si.zone, fi->si.v4_prefix,
-					 fi->si.v6_prefix, &src))
+		if (!fif || fleet_key_parse(dc->p, fi, fif, prefix, key, len, &src))
 			continue;
 		fif->pub.onsets_read++;
 		if (!bpf_map_lookup_elem(fi->floor_fd, &src, &f)) {
@@ -467,8 +574,10 @@ static void on_denial(void *arg, const char *key, size_t len, __u64 tat_us, __u6
 	}
 }
 
-/* Limits as members compare them: what the fleet must agree on. */
-static void limits_sig(const struct tg_sync_iface *si, char *buf, size_t len)
+/* Limits as members compare them: what the fleet must agree on, the
+ * default limit and the limit rules. */
+static void limits_sig(const struct tg_sync_iface *si, const struct tg_fleet_rules *rules,
+		       char *buf, size_t len)
 {
 	struct tg_config c;
 
@@ -476,8 +585,9 @@ static void limits_sig(const struct tg_sync_iface *si, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 		return;
 	}
-	snprintf(buf, len, "rate %u per %llu ns, burst %u, /%u and /%u", c.rate_count,
-		 (unsigned long long)c.rate_period_ns, c.burst, c.v4_prefix, c.v6_prefix);
+	snprintf(buf, len, "rate %u per %llu ns, burst %u, /%u and /%u; %s", c.rate_count,
+		 (unsigned long long)c.rate_period_ns, c.burst, c.v4_prefix, c.v6_prefix,
+		 rules->sig[0] ? rules->sig : "rules unread");
 }
 
 static bool heartbeat(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
@@ -495,7 +605,8 @@ static bool heartbeat(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		if (!fif)
 			continue;
 		fleet_key(limits, sizeof(limits), cfg, "limits", ifs[i].si.zone);
-		limits_sig(&ifs[i].si, sig, sizeof(sig));
+		rules_refresh(p, &ifs[i], fif);
+		limits_sig(&ifs[i].si, &fif->rules, sig, sizeof(sig));
 		if (tg_fleet_store_beat(p->st, nodes, limits, p->node, sig, TG_FLEET_STALE_MS, &b,
 					why, sizeof(why))) {
 			redis_failed(p, "heartbeat", why);
@@ -587,6 +698,7 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		live[i] = !tg_sync_iface_refresh(&ifs[i].si);
 	try_connect(p, cfg);
 	p->degraded = 0;
+	p->cycles++;
 	/* The clock of the master that holds the fleet's own keys. */
 	fleet_key(route, sizeof(route), cfg, "nodes", NULL);
 	if (p->st && tg_fleet_store_time(p->st, route, &now_us, &offset, why, sizeof(why)))
@@ -599,6 +711,8 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	for (i = 0; ok && p->st && i < n; i++) {
 		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
 
+		if (live[i] && fif && (p->sweep_due || !fif->rules_cycle))
+			rules_refresh(p, &ifs[i], fif);
 		if (live[i] && fif)
 			ok = push_iface(p, cfg, &ifs[i], fif, now_us, offset);
 	}
@@ -646,8 +760,9 @@ static bool iface_dup(struct tg_fleet_iface *to, const struct tg_fleet_iface *fr
 	to->si.config_gen_fd = fcntl(from->si.config_gen_fd, F_DUPFD_CLOEXEC, 0);
 	to->fleet_fd = fcntl(from->fleet_fd, F_DUPFD_CLOEXEC, 0);
 	to->floor_fd = fcntl(from->floor_fd, F_DUPFD_CLOEXEC, 0);
+	to->rules_fd = fcntl(from->rules_fd, F_DUPFD_CLOEXEC, 0);
 	if (to->si.buckets_fd >= 0 && to->si.config_fd >= 0 && to->si.config_gen_fd >= 0 &&
-	    to->fleet_fd >= 0 && to->floor_fd >= 0)
+	    to->fleet_fd >= 0 && to->floor_fd >= 0 && to->rules_fd >= 0)
 		return true;
 	tg_warn("%s: duplicating its map fds: %s", from->si.name, strerror(errno));
 	return false;
@@ -656,7 +771,7 @@ static bool iface_dup(struct tg_fleet_iface *to, const struct tg_fleet_iface *fr
 static void iface_close(struct tg_fleet_iface *fi)
 {
 	int *fds[] = { &fi->si.buckets_fd, &fi->si.config_fd, &fi->si.config_gen_fd,
-		       &fi->fleet_fd, &fi->floor_fd };
+		       &fi->fleet_fd, &fi->floor_fd, &fi->rules_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -778,6 +893,8 @@ void tg_fleet_stop(struct tg_fleet_thread *t)
 	free(t->priv->bfloor);
 	free(t->priv->seen);
 	tg_floors_free(&t->priv->fl);
+	for (i = 0; i < TG_MAX_IFACES; i++)
+		tg_fleet_rules_free(&t->priv->fif[i].rules);
 	free(t->priv);
 	t->priv = NULL;
 }

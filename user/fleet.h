@@ -24,8 +24,9 @@
  *     (marks do not move) and are pushed when Redis returns, with the
  *     refill of the outage credited (start = the last acknowledged
  *     push), so the fleet repays them.
- * Only the default limit's buckets take part (a rule's bucket is keyed
- * by a rule id each machine chooses for itself).
+ * The default limit's buckets take part, and the limit rules', named
+ * in Redis by the rule's prefix since each machine chooses its rule ids
+ * itself (fleet_rules.h); a port group's do not.
  */
 #ifndef TG_FLEET_H
 #define TG_FLEET_H
@@ -57,6 +58,7 @@ struct tg_fleet_cfg {
 struct tg_fleet_iface {
 	struct tg_sync_iface si;
 	int fleet_fd, floor_fd;
+	int rules_fd; /* tg_rules: the limit rules the fleet shares too */
 };
 
 struct fleet_priv;

@@ -82,6 +82,7 @@ static void push_fleet(struct daemon *d)
 		}
 		sync_iface_of(&mi->ic, &mi->m, &fis[n].si);
 		fis[n].fleet_fd = mi->m.fleet;
+		fis[n].rules_fd = mi->m.rules;
 		fis[n++].floor_fd = mi->m.floor;
 	}
 	tg_fleet_set(&d->fleet, &fc, fis, n);

@@ -8,7 +8,8 @@
 # admit three times the limit; and once the fleet denies a source, a
 # machine that never saw it drops its SYNs within one push interval and
 # a round trip (test_bound, test_propagation: tests/lib/fleet.sh, shared
-# with 67-fleet-cluster.sh).
+# with 67-fleet-cluster.sh). The limit rules likewise, named in Redis by
+# their prefix.
 . "$(dirname "$0")/../lib/integration.sh"
 . "$IT_LIB/fleet.sh"
 fl_setup
@@ -54,14 +55,83 @@ test_outage() {
 	between "$tok" "$a" $((a + 5)) "  the $a admissions of the outage were pushed ($tok)"
 }
 
+# The limit rules are one limit across the fleet too: each machine
+# numbers its rules itself, and the fleet names a rule by its prefix
+# (README, "One limit across a fleet"). The same rules on all three:
+# a /24 limited per source, and a /24 with one --shared bucket.
+RULE=198.19.32.0/24 SHARED=198.19.33.0/24 RRATE=30 RBURST=30 RBLOC=10
+test_rules() {
+	local k src=198.19.32.7 lone bound
+	for k in 1 2 3; do
+		m_srv "$k" "$SB_TIDEGATE" rule add "${IF_S[k]}" "$RULE" limit "$RRATE/second" \
+			--burst "$RBURST" >/dev/null &&
+			m_srv "$k" "$SB_TIDEGATE" rule add "${IF_S[k]}" "$SHARED" limit \
+				"$RRATE/second" --burst "$RBURST" --shared >/dev/null
+		ok $? "machine $k: the same two limit rules (rule ids are each machine's own)"
+	done
+	# One source of the rule over the three machines.
+	flood_three "$src" "$src" "$src"
+	bound=$(fleet_bound "$RRATE" "$RBURST" "$RBLOC" "$W")
+	lone=$(awk -v w="$W" -v r="$RRATE" -v b="$RBURST" 'BEGIN { printf "%d", 3 * (b + r * w) }')
+	diag "rule $RULE ($RRATE/s, burst $RBURST), W = $W s: admitted $TOTAL over three machines (${ADM[*]}); bound $bound, three lone daemons $lone"
+	between "$TOTAL" "$(awk -v w="$W" -v r="$RRATE" 'BEGIN { printf "%d", r * (w - 0.5) }')" "$bound" \
+		"a limit rule's source over three machines: $TOTAL admitted, within the bound $bound"
+	is "$(rd_cli --scan --pattern "$PFX:fleet:$FLEET:web@$RULE:{s:*}:v4:$src" | wc -l)" 1 \
+		"  its key in Redis names the rule by its prefix (web@$RULE)"
+
+	# The --shared rule: one bucket for its /24, each machine a source.
+	flood_three 198.19.33.1 198.19.33.2 198.19.33.3
+	bound=$(fleet_bound "$RRATE" "$RBURST" "$RBLOC" "$W")
+	diag "--shared rule $SHARED, three sources, one a machine, W = $W s: admitted $TOTAL (${ADM[*]}); bound $bound"
+	between "$TOTAL" "$(awk -v w="$W" -v r="$RRATE" 'BEGIN { printf "%d", r * (w - 0.5) }')" "$bound" \
+		"a --shared rule over three machines: $TOTAL admitted, within the bound $bound"
+}
+
+# A rule's denial reaches a machine that never saw the source.
+test_rule_propagation() {
+	local src=198.19.32.99 f1 f2 i seen= a0 a
+	a0=$(stat_of 3 allowed)
+	flood 1 "$src" 200 600 3 >/dev/null 2>&1 &
+	f1=$!
+	flood 2 "$src" 200 600 3 >/dev/null 2>&1 &
+	f2=$!
+	for ((i = 0; i < 300; i++)); do
+		if bpftool -j map dump pinned "$(m_pins 3)/tg_floor" | tr -d ' ' |
+			grep -q '255,255,198,19,32,99\],"rule":"0x[1-9a-f]'; then
+			seen=1
+			break
+		fi
+		sleep 0.01
+	done
+	ok "$([ -n "$seen" ]; echo $?)" "machine 3, which never saw $src, has its floor under its own rule's id" || {
+		diag "$(bpftool -j map dump pinned "$(m_pins 3)/tg_floor" | tr -d ' ' | grep -o '"formatted":{"key":{[^}]*}' | grep 198,19,32)"
+		diag "$(fleet_cli XRANGE "$PFX:fleet:{$FLEET}:denials" - + | grep 198.19.32 | tail -2)"
+	}
+	flood 3 "$src" "" $RBLOC 1 >/dev/null 2>&1
+	sleep 0.2
+	a=$(( $(stat_of 3 allowed) - a0 ))
+	between "$a" 0 $(( 1 + RRATE * (T_MS + 50) / 1000 )) \
+		"  a burst of $RBLOC from it there: $a admitted (alone: $RBLOC)"
+	wait $f1 $f2
+}
+
+# A member whose rules differ is reported; once they agree, it stops.
+test_rule_mismatch() {
+	m_srv 3 "$SB_TIDEGATE" rule add "${IF_S[3]}" 198.19.34.0/24 limit 5/second >/dev/null
+	wait_log 1 "this one ([^)]*) .*; 2 limit rules #" 10
+	ok $? "machine 3 with a limit rule more: machine 1 reports the fleet's limits differ" ||
+		diag "$(tail -3 "$IT_TMP/d1.log")"
+	m_srv 3 "$SB_TIDEGATE" rule del "${IF_S[3]}" 198.19.34.0/24 >/dev/null
+}
+
 # A member whose limits differ is reported, by it and by the others.
 test_mismatch() {
 	sed -i "s|^rate = .*|rate = 30/second|" "$IT_TMP/fleet3.conf"
 	kill -HUP "${PIDS[2]}"
-	wait_log 3 "do not hold one limit" 10
+	wait_log 3 "this one ([^)]*) rate 30 per" 10
 	ok $? "machine 3 with another rate reports the fleet's limits differ" ||
 		diag "$(tail -3 "$IT_TMP/d3.log")"
-	wait_log 1 "do not hold one limit" 10
+	wait_log 1 "enforces rate 30 per" 10
 	ok $? "  and so does machine 1"
 	between "$(fleet_status 1 limit_mismatches)" 1 100000 "  status counts it"
 }
@@ -83,6 +153,9 @@ fl_up
 test_status
 test_bound
 test_propagation
+test_rules
+test_rule_propagation
+test_rule_mismatch
 test_spoofed
 test_outage
 test_mismatch

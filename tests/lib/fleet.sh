@@ -49,32 +49,51 @@ test_status() {
 	is "$?" 0 "  promtool accepts the metrics" || diag "$(cat "$IT_TMP/promtool.out")"
 }
 
-# One source at 100 SYN/s on each machine for W_S (3) s: at most
-# 20 + 20 W + 2 (7 + 20 Delta) admitted in all by the bound; 3 lone
-# daemons would take 3 (20 + 20 W).
-test_bound() {
-	local src=198.19.7.7 k t0 t1 w total=0 a bound lone fl=()
+# flood_three SRC1 SRC2 SRC3 : machine K floods from SRCK at 100 SYN/s
+# for W_S s, all three at once (its output in $IT_TMP/floodK.json and
+# .err); ADM[K] is what machine K admitted meanwhile, TOTAL their sum,
+# W the wall time of the three floods.
+flood_three() {
+	local k t0 t1 a0=() fl=()
+	for k in 1 2 3; do a0[k]=$(stat_of "$k" allowed); done
 	t0=$(now_s)
 	for k in 1 2 3; do
-		flood "$k" "$src" 100 $((100 * W_S)) $((W_S + 1)) >"$IT_TMP/flood$k.json" \
+		flood "$k" "${!k}" 100 $((100 * W_S)) $((W_S + 1)) >"$IT_TMP/flood$k.json" \
 			2>"$IT_TMP/flood$k.err" &
 		fl+=($!)
 	done
 	wait "${fl[@]}"
 	t1=$(now_s)
 	sleep 0.3
+	TOTAL=0
+	for k in 1 2 3; do
+		ADM[k]=$(($(stat_of "$k" allowed) - a0[k]))
+		TOTAL=$((TOTAL + ADM[k]))
+	done
+	W=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+}
+
+# fleet_bound R B B_LOC W : b + r*W + (N-1) * (b_loc + r*Delta), with
+# Delta = 2T + RTT + P and 50 ms for the round trip and the cycle on a
+# loaded two-core machine.
+fleet_bound() {
+	awk -v r="$1" -v b="$2" -v bl="$3" -v w="$4" -v n="$N" -v t="$T_MS" \
+		'BEGIN { d = (2 * t + 50) / 1000; printf "%d", b + r * w + (n - 1) * (bl + r * d) }'
+}
+
+# One source at 100 SYN/s on each machine for W_S (3) s: at most
+# 20 + 20 W + 2 (7 + 20 Delta) admitted in all by the bound; 3 lone
+# daemons would take 3 (20 + 20 W).
+test_bound() {
+	local src=198.19.7.7 k w total bound lone
+	flood_three "$src" "$src" "$src"
 	for k in 1 2 3; do
 		is "$(json sent <"$IT_TMP/flood$k.json")" $((100 * W_S)) "machine $k: $((100 * W_S)) SYNs sent" ||
 			diag "$(cat "$IT_TMP/flood$k.err")"
-		a=$(stat_of "$k" allowed)
-		diag "machine $k: admitted $a, denied by the fleet's view $(stat_of "$k" fleet_denied)"
-		total=$((total + a))
+		diag "machine $k: admitted ${ADM[k]}, denied by the fleet's view $(stat_of "$k" fleet_denied)"
 	done
-	w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	# Delta = 2T + RTT + P, with 50 ms for the round trip and the cycle
-	# on a loaded two-core machine.
-	bound=$(awk -v w="$w" -v r="$RATE" -v b="$BURST" -v n="$N" -v bl="$BLOC" -v t="$T_MS" \
-		'BEGIN { d = (2 * t + 50) / 1000; printf "%d", b + r * w + (n - 1) * (bl + r * d) }')
+	w=$W total=$TOTAL
+	bound=$(fleet_bound "$RATE" "$BURST" "$BLOC" "$w")
 	lone=$(awk -v w="$w" -v r="$RATE" -v b="$BURST" -v n="$N" 'BEGIN { printf "%d", n * (b + r * w) }')
 	diag "T = $T_MS ms, W = $w s: admitted $total in all; b + r*W = $(awk -v w="$w" 'BEGIN { printf "%d", 20 + 20 * w }'), bound $bound, three lone daemons $lone"
 	between "$total" 1 "$bound" "one source over three machines: $total admitted, within the bound $bound"
