@@ -33,7 +33,7 @@
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 10
+#define TG_LAYOUT_VERSION 11
 
 /* Rule ids fit the low bits of tg_source's rule word; its top byte is
  * the port group's (userspace hands out no id beyond TG_RULE_ID_MAX). */
@@ -129,7 +129,11 @@ struct tg_floor {
 	X(onsets_read, fleet_denials_read_total, "denials read from the fleet's stream")        \
 	X(floor_full, fleet_floor_full_total, "floors not written: tg_floor was full")          \
 	X(mismatch, fleet_limit_mismatches_total,                                               \
-	  "heartbeats that found a member with other limits for a zone")
+	  "heartbeats that found a member with other limits for a zone")                       \
+	X(resent, fleet_deltas_resent_total,                                                    \
+	  "source deltas acked when sent again after their reply was lost")                    \
+	X(resent_applied, fleet_deltas_resent_applied_total,                                    \
+	  "of those, deltas Redis had applied already: not counted twice")
 
 /* Gauges of the same kind: X(field, metric, help). */
 #define TG_FLEET_GAUGES(X)                                                                      \

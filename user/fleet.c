@@ -25,6 +25,18 @@
 /* On a (re)connect, denials announced this recently are read again. */
 #define DENIALS_LOOKBACK_MS (TG_FLEET_DEBT_MS + 1000)
 
+/* One source of a push, beside its item (same index). */
+struct pmeta {
+	struct tg_source src;
+	unsigned int shard;
+	__u64 delta;
+	__u64 admitted; /* the count the fleet's TAT will include */
+	bool had_floor;
+	__u64 old_tat;
+	__u64 call;    /* 0, or the call it went in unanswered (fleet_store.h) */
+	__u64 sent_ns; /* when that call was first sent */
+};
+
 /* What the thread keeps of one interface between cycles. */
 struct fleet_if {
 	char name[IF_NAMESIZE];
@@ -34,6 +46,11 @@ struct fleet_if {
 	struct tg_fleet pub; /* what it publishes in tg_fleet */
 	struct tg_fleet_rules rules; /* its limit rules, read once a beat or on a miss */
 	__u64 rules_cycle; /* the cycle that last read them (0: never) */
+	/* Sources whose push went unanswered (struct pmeta, with its call):
+	 * sent again, as they were, before anything else is pushed, and
+	 * kept out of the pushes until then. In the order sent. */
+	struct pmeta *pend, *pend_sorted;
+	size_t npend, pend_cap;
 };
 
 /* What one push's keys and charge follow: the interface's default limit,
@@ -42,16 +59,6 @@ struct push_limit {
 	const char *zone;
 	unsigned int v4_prefix, v6_prefix;
 	__u64 interval_ns, tolerance_ns;
-};
-
-/* One source of a push, beside its item (same index). */
-struct pmeta {
-	struct tg_source src;
-	unsigned int shard;
-	__u64 delta;
-	__u64 admitted; /* the count the fleet's TAT will include */
-	bool had_floor;
-	__u64 old_tat;
 };
 
 struct fleet_priv {
@@ -84,6 +91,8 @@ struct fleet_priv {
 	__u64 last_sweep_ns;
 	bool sweep_due;          /* this cycle's pushes sweep the floors */
 	__u64 cycles;            /* cycles begun, from 1 */
+	__u64 next_call;         /* the last push call's id */
+	char call_prefix[TG_KEY_MAX];
 };
 
 static struct fleet_if *fif_of(struct fleet_priv *p, const char *name)
@@ -300,6 +309,31 @@ static void floors_put(struct fleet_if *fi, int fd, const struct tg_source *srcs
 		floor_put(fi, fd, &srcs[i], floors[i].tat_ns, floors[i].mark);
 }
 
+static bool pend_add(struct fleet_if *fif, const struct pmeta *m, __u64 call, __u64 sent_ns)
+{
+	if (fif->npend == fif->pend_cap) {
+		size_t cap = fif->pend_cap ? 2 * fif->pend_cap : 1024;
+		struct pmeta *v = realloc(fif->pend, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		fif->pend = v;
+		fif->pend_cap = cap;
+	}
+	fif->pend[fif->npend] = *m;
+	fif->pend[fif->npend].call = call;
+	fif->pend[fif->npend++].sent_ns = sent_ns;
+	return true;
+}
+
+static void pend_free(struct fleet_if *fif)
+{
+	free(fif->pend);
+	free(fif->pend_sorted);
+	fif->pend = fif->pend_sorted = NULL;
+	fif->npend = fif->pend_cap = 0;
+}
+
 /* Push n sources (m, of one limit, adjacent by shard), write their
  * floors, announce the denials among them. false: Redis failed (the
  * connection is gone). */
@@ -320,6 +354,7 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		memset(it, 0, sizeof(*it));
 		it->delta = meta[i].delta;
 		it->shard = meta[i].shard;
+		it->call = meta[i].call;
 		tg_key_format(it->key, sizeof(it->key), prefix, pl->zone, &meta[i].src,
 			      pl->v4_prefix, pl->v6_prefix);
 	}
@@ -332,7 +367,16 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		fif->pub.pushed++;
 		if (!it->acked) {
 			tg_shard_set(p->shards_away, it->shard);
+			/* Applied or not, Redis may not have said: send the
+			 * call again as it was, until it answers. */
+			if (it->call && !pend_add(fif, m, it->call, m->call ? m->sent_ns : now))
+				tg_warn("%s: out of memory for the pushes to send again: counted "
+					"again when pushed", fi->si.name);
 			continue;
+		}
+		if (m->call) {
+			fif->pub.resent++;
+			fif->pub.resent_applied += it->applied_before;
 		}
 		fif->pub.acked++;
 		fif->pub.tokens += it->delta;
@@ -379,6 +423,81 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	return true;
 }
 
+/* How long a call whose reply was lost is sent again as it was: within
+ * the time Redis remembers it, less a margin for the clocks and the
+ * sending. Past that its sources are pushed anew, counted again if the
+ * lost call had been applied: erring towards denying. */
+#define RESEND_MAX_NS ((TG_FLEET_CALL_TTL_MS - 20000) * TG_NSEC_PER_MSEC)
+
+static int src_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct tg_source));
+}
+
+/*
+ * Send again the calls of this interface whose replies were lost, each
+ * with its id and items as first sent: Redis applies each call once. The
+ * unanswered go back to the list. false: Redis failed under it.
+ */
+static bool resend(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
+		   const struct tg_fleet_iface *fi, struct fleet_if *fif,
+		   struct tg_fleet_charge *ch, __s64 offset)
+{
+	struct pmeta *v = fif->pend;
+	size_t i, j, n = fif->npend, k;
+	__u64 now = tg_mono_ns();
+	struct push_limit pl;
+	bool ok = true;
+
+	fif->pend = NULL;
+	fif->npend = fif->pend_cap = 0;
+	for (i = 0; i < n; i = j) {
+		__u32 rule = v[i].src.rule;
+		const struct tg_fleet_rule *r = rule ? tg_fleet_rule_by_id(&fif->rules, rule) : NULL;
+
+		/* A run of one limit, cut between calls: at most CHUNK. */
+		for (j = i + 1; j < n && v[j].src.rule == rule &&
+				(v[j].call == v[j - 1].call || j - i + TG_FLEET_BATCH <= CHUNK);
+		     j++)
+			;
+		if (!ok) { /* Redis failed: kept for the next cycle */
+			for (k = i; k < j; k++)
+				pend_add(fif, &v[k], v[k].call, v[k].sent_ns);
+			continue;
+		}
+		if (rule && !r)
+			continue; /* a rule deleted since: its deltas are no one's now */
+		if (now - v[i].sent_ns > RESEND_MAX_NS) {
+			tg_debug("%s: %zu deltas unanswered for too long: pushed anew", fi->si.name,
+				 j - i);
+			continue;
+		}
+		push_limit_of(fi, r, &pl);
+		ch->interval_us = (double)pl.interval_ns / 1000.0;
+		ch->tolerance_us = (double)pl.tolerance_ns / 1000.0;
+		ok = push_chunk(p, cfg, fi, fif, &pl, ch, v + i, j - i, offset);
+	}
+	free(v);
+	/* Their sources stay out of this cycle's pushes: found by bsearch. */
+	free(fif->pend_sorted);
+	fif->pend_sorted = NULL;
+	if (fif->npend) {
+		fif->pend_sorted = malloc(fif->npend * sizeof(*fif->pend_sorted));
+		if (fif->pend_sorted) {
+			memcpy(fif->pend_sorted, fif->pend, fif->npend * sizeof(*fif->pend));
+			qsort(fif->pend_sorted, fif->npend, sizeof(*fif->pend_sorted), src_cmp);
+		}
+	}
+	return ok;
+}
+
+/* Whether src has a call unanswered: not to be pushed anew meanwhile. */
+static bool pending(const struct fleet_if *fif, const struct tg_source *src)
+{
+	return fif->npend && fif->pend_sorted &&
+	       bsearch(src, fif->pend_sorted, fif->npend, sizeof(*fif->pend_sorted), src_cmp);
+}
+
 /*
  * One interface's push. Returns false if Redis failed under it (the
  * connection is then gone); the marks of what was not acknowledged do
@@ -392,11 +511,25 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	struct tg_fleet_charge ch = {
 		.debt_us = TG_FLEET_DEBT_MS * 1000ULL,
 		.start_us = p->replay ? p->last_ack_us : 0,
+		.call_prefix = p->call_prefix,
+		.node = p->node,
+		.next_call = &p->next_call,
 	};
 	struct push_limit pl;
 	size_t i, j, n = 0;
 	bool full, whole;
 	int err;
+
+	/* Before the tables are read: what a resend acknowledges moves the
+	 * marks the push computes its deltas from. */
+	if (fif->npend) {
+		if (reserve(p, 1)) {
+			tg_warn("%s: out of memory for the fleet's push", si->name);
+			return true;
+		}
+		if (!resend(p, cfg, fi, fif, &ch, offset))
+			return false;
+	}
 
 	/* The floors whole when there are many sources (a few syscalls,
 	 * where a lookup each would cost more than the push) or a sweep is
@@ -433,6 +566,8 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		if (src->group)
 			continue;
 		if (src->rule && !(r = rule_of(p, fi, fif, src->rule)))
+			continue;
+		if (pending(fif, src))
 			continue;
 		push_limit_of(fi, r, &pl);
 		if (!tg_source_fits(src, pl.v4_prefix, pl.v6_prefix))
@@ -699,6 +834,7 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	try_connect(p, cfg);
 	p->degraded = 0;
 	p->cycles++;
+	key_prefix(p->call_prefix, sizeof(p->call_prefix), cfg);
 	/* The clock of the master that holds the fleet's own keys. */
 	fleet_key(route, sizeof(route), cfg, "nodes", NULL);
 	if (p->st && tg_fleet_store_time(p->st, route, &now_us, &offset, why, sizeof(why)))
@@ -796,6 +932,10 @@ static void *fleet_main(void *arg)
 			break;
 		}
 		if (t->w.gen != p->gen) {
+			/* Another fleet, prefix or store: what went unanswered
+			 * under the old one is not to be sent to the new. */
+			for (i = 0; i < TG_MAX_IFACES; i++)
+				pend_free(&p->fif[i]);
 			disconnect(p);
 			tg_backoff_reset(&p->backoff);
 			p->gen = t->w.gen;
@@ -893,8 +1033,10 @@ void tg_fleet_stop(struct tg_fleet_thread *t)
 	free(t->priv->bfloor);
 	free(t->priv->seen);
 	tg_floors_free(&t->priv->fl);
-	for (i = 0; i < TG_MAX_IFACES; i++)
+	for (i = 0; i < TG_MAX_IFACES; i++) {
 		tg_fleet_rules_free(&t->priv->fif[i].rules);
+		pend_free(&t->priv->fif[i]);
+	}
 	free(t->priv);
 	t->priv = NULL;
 }

@@ -36,17 +36,18 @@ static const char tgfleet_lua[] =
 	"  local t = redis.call('TIME')\n"
 	"  return tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
 	"end\n"
-	/* KEYS: the sources of one shard; ARGV: I tau debt start delta... */
-	"local function push(keys, args)\n"
+	/* keys[1..n]: sources of one shard; args: I tau debt start, and the
+	 * deltas from args[base + 1]; apply false: read the TATs only. */
+	"local function charge(keys, n, args, base, apply)\n"
 	"  local now = now_us()\n"
 	"  local iv, tau = tonumber(args[1]), tonumber(args[2])\n"
 	"  local debt, start = tonumber(args[3]), tonumber(args[4])\n"
 	"  if start <= 0 or start > now then start = now end\n"
 	"  local out = { now }\n"
-	"  for i = 1, #keys do\n"
+	"  for i = 1, n do\n"
 	"    local tat = tonumber(redis.call('GET', keys[i]) or '0') or 0\n"
-	"    local d = tonumber(args[i + 4]) or 0\n"
-	"    if d > 0 then\n"
+	"    local d = tonumber(args[i + base]) or 0\n"
+	"    if apply and d > 0 then\n"
 	"      if tat < start then tat = start end\n"
 	"      tat = math.ceil(math.min(tat + d * iv, now + tau + debt))\n"
 	"      if tat > now then\n"
@@ -57,6 +58,20 @@ static const char tgfleet_lua[] =
 	"    if tat <= now then tat = 0 end\n"
 	"    out[#out + 1] = tat\n"
 	"  end\n"
+	"  return out\n"
+	"end\n"
+	/* KEYS: the sources of one shard; ARGV: I tau debt start delta... */
+	"local function push(keys, args)\n"
+	"  return charge(keys, #keys, args, 4, true)\n"
+	"end\n"
+	/* The same, once: KEYS end with the call's own key, which records
+	 * that it was applied (for ttl_ms); sent again after a lost reply it
+	 * reads the TATs, charging nothing. ARGV: I tau debt start ttl_ms
+	 * delta...; the reply ends with 1 if applied now, 0 if before. */
+	"local function push_once(keys, args)\n"
+	"  local first = redis.call('SET', keys[#keys], '1', 'NX', 'PX', args[5])\n"
+	"  local out = charge(keys, #keys - 1, args, 5, first ~= false)\n"
+	"  out[#out + 1] = first ~= false and 1 or 0\n"
 	"  return out\n"
 	"end\n"
 	/* KEYS: nodes (zset: node -> last beat ms), limits (hash: node ->
@@ -81,6 +96,7 @@ static const char tgfleet_lua[] =
 	"  return { redis.call('ZCARD', keys[1]), other, osig }\n"
 	"end\n"
 	"redis.register_function('tgf_push', push)\n"
+	"redis.register_function('tgf_push_once', push_once)\n"
 	"redis.register_function('tgf_beat', beat)\n";
 
 /* Commands of one standalone round: its replies are read before the
@@ -332,23 +348,39 @@ static bool reply_int(const redisReply *r, long long *v)
 	return true;
 }
 
-#define PUSH_FIXED 7 /* FCALL tgf_push numkeys I tau debt start */
+/* FCALL tgf_push_once numkeys, the call's key, I tau debt start ttl_ms */
+#define PUSH_FIXED 9
 
-/* The FCALL tgf_push for items[0..k), argv/len filled from a, its
- * numbers in nums (one per item) and the charge's in fixed. */
+/* The numbers and the call's key of one push call. */
+struct push_args {
+	char num[6][32]; /* numkeys, I, tau, debt, start, ttl_ms */
+	char key[TG_KEY_MAX];
+};
+
+/* The FCALL tgf_push_once for items[0..k) (one shard, one call id),
+ * argv filled from a, its deltas in nums (one per item). */
 static void make_push(struct tg_rc_cmd *cmd, const char **argv, char (*nums)[24],
-		      char (*fixed)[32], const struct tg_fleet_item *items, size_t k)
+		      struct push_args *pa, const struct tg_fleet_charge *ch,
+		      const struct tg_fleet_item *items, size_t k)
 {
 	size_t i, a = 0;
 
-	snprintf(fixed[4], sizeof(fixed[4]), "%zu", k);
+	snprintf(pa->num[0], sizeof(pa->num[0]), "%zu", k + 1);
+	snprintf(pa->num[1], sizeof(pa->num[1]), "%.3f", ch->interval_us);
+	snprintf(pa->num[2], sizeof(pa->num[2]), "%.3f", ch->tolerance_us);
+	snprintf(pa->num[3], sizeof(pa->num[3]), "%llu", (unsigned long long)ch->debt_us);
+	snprintf(pa->num[4], sizeof(pa->num[4]), "%llu", (unsigned long long)ch->start_us);
+	snprintf(pa->num[5], sizeof(pa->num[5]), "%llu", TG_FLEET_CALL_TTL_MS);
+	snprintf(pa->key, sizeof(pa->key), "%s:" TG_SHARD_TAG ":call:%s:%llu", ch->call_prefix,
+		 items[0].shard, ch->node, (unsigned long long)items[0].call);
 	argv[a++] = "FCALL";
-	argv[a++] = "tgf_push";
-	argv[a++] = fixed[4];
+	argv[a++] = "tgf_push_once";
+	argv[a++] = pa->num[0];
 	for (i = 0; i < k; i++)
 		argv[a++] = items[i].key;
-	for (i = 0; i < 4; i++)
-		argv[a++] = fixed[i];
+	argv[a++] = pa->key;
+	for (i = 1; i < 6; i++)
+		argv[a++] = pa->num[i];
 	for (i = 0; i < k; i++) {
 		snprintf(nums[i], sizeof(nums[i]), "%llu", (unsigned long long)items[i].delta);
 		argv[a++] = nums[i];
@@ -357,15 +389,17 @@ static void make_push(struct tg_rc_cmd *cmd, const char **argv, char (*nums)[24]
 				   .keylen = strlen(items[0].key) };
 }
 
-/* Take one push reply: its TATs into items[0..k). */
+/* Take one push reply: its TATs into items[0..k), and whether Redis
+ * had applied the call before (a resend after a lost reply). */
 static bool take_push(const struct tg_rc_cmd *cmd, struct tg_fleet_item *items, size_t k)
 {
 	const redisReply *r = cmd->reply;
-	long long v, now;
+	long long v, now, fresh;
 	size_t e;
 
-	if (cmd->status || !r || r->type != REDIS_REPLY_ARRAY || r->elements != k + 1 ||
-	    !reply_int(r->element[0], &now) || now <= 0)
+	if (cmd->status || !r || r->type != REDIS_REPLY_ARRAY || r->elements != k + 2 ||
+	    !reply_int(r->element[0], &now) || now <= 0 ||
+	    !reply_int(r->element[k + 1], &fresh) || (fresh != 0 && fresh != 1))
 		return false;
 	for (e = 0; e < k; e++)
 		if (!reply_int(r->element[e + 1], &v) || v < 0)
@@ -375,6 +409,7 @@ static bool take_push(const struct tg_rc_cmd *cmd, struct tg_fleet_item *items, 
 		items[e].tat_us = (__u64)v;
 		items[e].now_us = (__u64)now;
 		items[e].acked = true;
+		items[e].applied_before = !fresh;
 	}
 	return true;
 }
@@ -385,7 +420,8 @@ int tg_fleet_store_push(struct tg_fleet_store *st, const struct tg_fleet_charge 
 	__u64 deadline = tg_redis_deadline(st->timeout_ms, 0);
 	size_t i, calls = 0, failed = 0, *starts = NULL;
 	struct tg_rc_cmd *cmds = NULL;
-	char (*nums)[24] = NULL, (*fixed)[32] = NULL;
+	struct push_args *pa = NULL;
+	char (*nums)[24] = NULL;
 	const char **argv = NULL;
 	unsigned int last_bad = ~0U;
 	int err = -ENOMEM;
@@ -396,31 +432,35 @@ int tg_fleet_store_push(struct tg_fleet_store *st, const struct tg_fleet_charge 
 	starts = calloc(n + 1, sizeof(*starts));
 	cmds = calloc(n, sizeof(*cmds));
 	nums = calloc(n, sizeof(*nums));
-	fixed = calloc(5 * n, sizeof(*fixed));
+	pa = calloc(n, sizeof(*pa));
 	argv = calloc(PUSH_FIXED * n + 2 * n, sizeof(*argv));
-	if (!starts || !cmds || !nums || !fixed || !argv) {
+	if (!starts || !cmds || !nums || !pa || !argv) {
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
-	/* One call per run of one shard's items, at most TG_FLEET_BATCH. */
+	/* One call per run of one shard's items, at most TG_FLEET_BATCH; a
+	 * call resent keeps its id, and so its items, as first sent. */
 	for (i = 0; i < n; calls++) {
-		size_t k = 1;
-		char (*fx)[32] = fixed + 5 * calls;
+		size_t k = 1, e;
 
-		while (i + k < n && k < TG_FLEET_BATCH && items[i + k].shard == items[i].shard)
+		while (i + k < n && k < TG_FLEET_BATCH && items[i + k].shard == items[i].shard &&
+		       items[i + k].call == items[i].call)
 			k++;
-		snprintf(fx[0], sizeof(fx[0]), "%.3f", ch->interval_us);
-		snprintf(fx[1], sizeof(fx[1]), "%.3f", ch->tolerance_us);
-		snprintf(fx[2], sizeof(fx[2]), "%llu", (unsigned long long)ch->debt_us);
-		snprintf(fx[3], sizeof(fx[3]), "%llu", (unsigned long long)ch->start_us);
-		make_push(&cmds[calls], argv + PUSH_FIXED * calls + 2 * i, nums + i, fx, items + i, k);
+		if (!items[i].call) {
+			__u64 id = ++*ch->next_call;
+
+			for (e = i; e < i + k; e++)
+				items[e].call = id;
+		}
+		make_push(&cmds[calls], argv + PUSH_FIXED * calls + 2 * i, nums + i, &pa[calls], ch,
+			  items + i, k);
 		starts[calls] = i;
 		i += k;
 	}
 	starts[calls] = n;
 	err = run(st, cmds, calls, deadline);
 	if (err && st->c) {
-		cmd_why(st, &(struct tg_rc_cmd){ .status = err }, "FCALL tgf_push", why, whylen);
+		cmd_why(st, &(struct tg_rc_cmd){ .status = err }, "FCALL tgf_push_once", why, whylen);
 		goto out;
 	}
 	err = 0;
@@ -430,7 +470,7 @@ int tg_fleet_store_push(struct tg_fleet_store *st, const struct tg_fleet_charge 
 		if (take_push(&cmds[i], items + starts[i], starts[i + 1] - starts[i]))
 			continue;
 		if (!failed++)
-			cmd_why(st, &cmds[i], "FCALL tgf_push", why, whylen);
+			cmd_why(st, &cmds[i], "FCALL tgf_push_once", why, whylen);
 		if (first->shard != last_bad)
 			st->degraded++;
 		last_bad = first->shard;
@@ -446,7 +486,7 @@ out:
 	free(starts);
 	free(cmds);
 	free(nums);
-	free(fixed);
+	free(pa);
 	free(argv);
 	return err;
 }

@@ -17,10 +17,14 @@
  * The Functions (library "tgfleet", loaded at every connect, on every
  * master; and again when a master answers that it has none, as one
  * promoted by a failover or given slots by a reshard may):
- *   FCALL tgf_push K key... I_us tau_us debt_us start_us delta...
- *     tat = min(max(tat, start) + delta * I, now + tau + debt), stored
- *     with its expiry at tat (a missing key is a full bucket);
- *     replies { now_us, tat_1 ... tat_k } (0: no key, a full bucket)
+ *   FCALL tgf_push_once K+1 key... call I_us tau_us debt_us start_us ttl_ms delta...
+ *     unless the key call exists (the call was applied before: its
+ *     reply was lost), tat = min(max(tat, start) + delta * I, now + tau
+ *     + debt), stored with its expiry at tat (a missing key is a full
+ *     bucket), and call set for ttl_ms; replies { now_us, tat_1 ...
+ *     tat_k, applied } (tat 0: no key, a full bucket; applied 1 if now,
+ *     0 if before). tgf_push, the same without call, stays for daemons
+ *     of the version before.
  *   FCALL tgf_beat 2 nodes limits node sig stale_ms
  *     the member's heartbeat and its limits for one zone; replies
  *     { members, other_node, other_sig } (empty when all agree)
@@ -43,16 +47,30 @@ struct tg_fleet_item {
 	char key[TG_KEY_MAX];
 	unsigned int shard; /* the key's {s:NNNN}: items of one shard are adjacent */
 	__u64 delta;        /* admitted SYNs to add */
+	/* The call it went in: 0 for a new item, given an id; an item sent
+	 * again after its reply was lost keeps its id, with the same
+	 * neighbours, so Redis applies that call once. */
+	__u64 call;
 	__u64 tat_us;       /* out: the fleet's TAT, µs of Redis' clock; 0: full */
 	__u64 now_us;       /* out: Redis' clock when it computed tat_us */
 	bool acked;         /* out: Redis answered for it */
+	bool applied_before; /* out: acked, and Redis had applied its call before */
 };
 
-/* The limit the deltas are charged under, in Redis' µs. */
+/* How long Redis remembers a call it applied, so that one sent again
+ * after a lost reply is not applied twice. */
+#define TG_FLEET_CALL_TTL_MS 120000ULL
+
+/* The limit the deltas are charged under, in Redis' µs, and whose calls
+ * they are. */
 struct tg_fleet_charge {
 	double interval_us, tolerance_us;
 	__u64 debt_us;  /* the longest denial accounting may cause */
 	__u64 start_us; /* 0: now; else the backlog's window start (a replay) */
+	/* A call's key: CALL_PREFIX:{s:NNNN}:call:NODE:ID, in its shard's
+	 * slot; ids from ++*next_call, never reused by this node. */
+	const char *call_prefix, *node;
+	__u64 *next_call;
 };
 
 /* Connected, the Functions loaded, within timeout_ms each step; or

@@ -2,8 +2,9 @@
 # Fleet mode under faults (issue 12), three "machines" as in 66-fleet.sh
 # (tests/lib/fleet.sh) and one redis-server, started in machine 3's
 # server namespace: machines 1 and 2 reach it on its unix socket, machine
-# 3 on TCP over that namespace's loopback, so an nft rule there cuts
-# machine 3 alone off from Redis while the others keep it.
+# 3 on TCP over that namespace's loopback, through a proxy that can lose
+# a reply (tests/lib/lose_reply.py), so an nft rule there cuts machine 3
+# alone off from Redis while the others keep it.
 #  - kill -9 of a daemon in the middle of a flood, then a restart: every
 #    admission of the machine is acknowledged by Redis once, give or take
 #    the push in flight at the kill; the fleet stays within the bound;
@@ -12,6 +13,8 @@
 #    says it is degraded, its memory stays flat under 20,000 unpushed
 #    sources; healed, it pushes what it admitted and the fleet repays
 #    it, its rate over the whole flood staying r;
+#  - a push whose reply is lost on its way back, Redis having applied
+#    it: machine 3 sends the call again and Redis charges it once;
 #  - spoofed floods, one SYN per source on every machine: no key in Redis.
 . "$(dirname "$0")/../lib/integration.sh"
 . "$IT_LIB/fleet.sh"
@@ -22,6 +25,7 @@ T_MS=100
 FLEET=f$SB_ID
 PFX=tgfleetf
 RPORT=6390 # in machine 3's server namespace, on its loopback only
+PPORT=6391 # the proxy in front of it, machine 3's way to Redis
 fl_init
 fl_machines || it_abort "could not make machines 2 and 3"
 
@@ -33,8 +37,13 @@ nsenter --net="/run/netns/${NS_S[3]}" redis-server --port "$RPORT" --bind 127.0.
 RD_PID=$!
 for ((i = 0; i < 50; i++)); do rd_cli ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 rd_cli ping 2>/dev/null | grep -q PONG || it_abort "redis-server did not start: $(tail -3 "$IT_TMP/redis.log")"
+nsenter --net="/run/netns/${NS_S[3]}" python3 "$IT_LIB/lose_reply.py" "$PPORT" "$RPORT" \
+	"$IT_TMP/lose.arm" "$IT_TMP/lose.done" tgf_push_once 2>>"$IT_TMP/proxy.log" &
+PROXY_PID=$!
+sb_on_cleanup "kill -KILL $PROXY_PID; wait $PROXY_PID"
+for ((i = 0; i < 50; i++)); do m_srv 3 redis-cli -p "$PPORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 # shellcheck disable=SC2034 # start_daemon reads it
-FL_REDIS[3]=redis://127.0.0.1:$RPORT/0
+FL_REDIS[3]=redis://127.0.0.1:$PPORT/0
 fl_up
 
 ms_of() { # COMMAND... : how long it took, ms
@@ -177,6 +186,40 @@ test_partition() {
 }
 
 # One SYN from each of 3,000 sources on each machine: not one key.
+# A reply lost on its way back: the proxy lets machine 3's next push
+# through to Redis, which applies it, and drops the answer. Under a rule
+# of 1/second, burst 30 (b_loc 10) on every machine, machine 3 admits
+# 10 SYNs of a new source: one push of 10 tokens, a fleet TAT of now +
+# 10 s. The daemon times out (redis-timeout, 200 ms), reconnects and
+# sends the call again under its id; Redis, which remembers it, answers
+# the TAT and charges nothing. Charged twice the TAT would be 20 s out.
+test_lost_reply() {
+	local rule=198.19.40.0/24 src=198.19.40.7 k r0 tok0 i ttl key
+	for k in 1 2 3; do
+		m_srv "$k" "$SB_TIDEGATE" rule add "${IF_S[k]}" "$rule" limit 1/second --burst 30 \
+			>/dev/null || diag "machine $k: rule add failed"
+	done
+	sleep 0.3 # every machine has read its rules
+	r0=$(fleet_status 3 deltas_resent_applied)
+	tok0=$(fleet_status 3 tokens_pushed)
+	: >"$IT_TMP/lose.arm"
+	flood 3 "$src" "" 10 1 >/dev/null 2>&1
+	for ((i = 0; i < 50; i++)); do [ -e "$IT_TMP/lose.done" ] && break; sleep 0.1; done
+	ok "$([ -e "$IT_TMP/lose.done" ]; echo $?)" "machine 3's push went to Redis, its reply was lost"
+	rm -f "$IT_TMP/lose.arm"
+	for ((i = 0; i < 50; i++)); do
+		[ "$(fleet_status 3 deltas_resent_applied)" -gt "$r0" ] && break
+		sleep 0.1
+	done
+	between "$(( $(fleet_status 3 deltas_resent_applied) - r0 ))" 1 1 \
+		"  it sent the call again; Redis had applied it (status: deltas_resent_applied)"
+	is "$(( $(fleet_status 3 tokens_pushed) - tok0 ))" 10 "  its 10 admissions acknowledged once"
+	key=$(fleet_cli --scan --pattern "$PFX:fleet:$FLEET:web@$rule:{s:*}:v4:$src")
+	ttl=$(fleet_cli PTTL "$key")
+	between "$ttl" 5000 10000 "  the fleet's TAT for it is now + $ttl ms: 10 tokens of 1 s, not 20"
+	for k in 1 2 3; do m_srv "$k" "$SB_TIDEGATE" rule del "${IF_S[k]}" "$rule" >/dev/null; done
+}
+
 test_spoofed() {
 	local k p0=() keys n total=0 fl=()
 	for k in 1 2 3; do p0[k]=$(fleet_status "$k" deltas_pushed); done
@@ -197,6 +240,7 @@ test_spoofed() {
 
 test_kill9
 test_partition
+test_lost_reply
 test_spoofed
 fl_logs_clean
 done_testing

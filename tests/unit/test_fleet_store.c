@@ -90,9 +90,11 @@ static __u64 redis_now(void)
 	return now;
 }
 
+static __u64 calls; /* the last call id given */
+
 static int push(struct tg_fleet_item *it, size_t n, __u64 start_us)
 {
-	struct tg_fleet_charge ch = { I_US, TAU_US, DEBT_US, start_us };
+	struct tg_fleet_charge ch = { I_US, TAU_US, DEBT_US, start_us, "tg:fleet:f", "node1", &calls };
 
 	return tg_fleet_store_push(st, &ch, it, n, why, sizeof(why));
 }
@@ -171,6 +173,50 @@ static void test_push(const struct tg_redis_url *url)
 	       "  owes 1.5 s - 1 s: TAT = now + 0.5 s");
 }
 
+/* A call sent again after its reply was lost is applied once: the same
+ * id, the same items, and Redis reads the TATs instead. */
+static void test_once(const struct tg_redis_url *url)
+{
+	struct tg_fleet_item it[3] = { item("tg:fleet:f:web:{s:0021}:v4:198.51.100.21", 21, 4),
+				       item("tg:fleet:f:web:{s:0021}:v4:198.51.100.22", 21, 1),
+				       item("tg:fleet:f:web:{s:0023}:v4:198.51.100.23", 23, 2) };
+	__u64 c0 = calls, tat[3], id[3];
+	char key[128];
+	int i;
+
+	tap_is(push(it, 3, 0), 0, "push 3 sources in 2 shards, once each");
+	tap_ok(it[0].call == c0 + 1 && it[1].call == c0 + 1 && it[2].call == c0 + 2,
+	       "  a call id for each shard's call: %llu %llu %llu", (unsigned long long)it[0].call,
+	       (unsigned long long)it[1].call, (unsigned long long)it[2].call);
+	tap_ok(!it[0].applied_before && !it[2].applied_before, "  applied now, not before");
+	snprintf(key, sizeof(key), "tg:fleet:f:{s:0021}:call:node1:%llu", (unsigned long long)c0 + 1);
+	{
+		long long ms = pttl(url, key);
+
+		tap_ok(ms > 110000 && ms <= 120000, "  the call's key, in its shard's slot, kept 120 s: "
+		       "PTTL %lld ms", ms);
+	}
+	for (i = 0; i < 3; i++) {
+		tat[i] = it[i].tat_us;
+		id[i] = it[i].call;
+		it[i].acked = false;
+		it[i].tat_us = 0;
+	}
+	/* Its reply lost: sent again as it was. */
+	tap_is(push(it, 3, 0), 0, "the same calls sent again");
+	tap_ok(it[0].call == id[0] && it[2].call == id[2] && calls == c0 + 2, "  under their ids");
+	tap_ok(it[0].acked && it[0].applied_before && it[2].applied_before,
+	       "  acknowledged, applied before");
+	tap_ok(it[0].tat_us == tat[0] && it[1].tat_us == tat[1] && it[2].tat_us == tat[2],
+	       "  not charged twice: the TATs as they were");
+	/* The same deltas under a new call: charged. */
+	for (i = 0; i < 3; i++)
+		it[i].call = 0;
+	tap_is(push(it, 3, 0), 0, "the same deltas as new calls");
+	tap_ok(!it[0].applied_before && it[0].tat_us == tat[0] + 4 * I_US,
+	       "  charged: 4 I more (%+lld us)", (long long)(it[0].tat_us - tat[0] - 4 * I_US));
+}
+
 static void test_beat(void)
 {
 	struct tg_fleet_beat b;
@@ -245,6 +291,7 @@ int main(void)
 		tap_diag("%s", why);
 	if (!err) {
 		test_push(&url);
+		test_once(&url);
 		test_beat();
 		test_denials();
 		tg_fleet_store_close(st);
