@@ -25,7 +25,8 @@
 #               no traffic while the cycles push them: changed sources
 #               acked per second of the cycles that carried them, those
 #               cycles' durations, and the store's CPU per delta (every
-#               node's, in a cluster)
+#               node's, in a cluster), and the keys that remember the
+#               calls applied (one per node and shard pushed to)
 #
 #   scripts/bench-fleet.sh [TIDEGATE]     (make bench-fleet)
 #   BENCH_QUICK=1 ...                     one interval, W = 1 s, a small
@@ -84,6 +85,8 @@ FLEET=b$SB_ID T_MS=100
 fl_init
 # The store's CPU seconds, every process of it.
 store_cpu() { rd_cli INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }'; }
+# The keys the store holds that match PATTERN, every master's.
+store_keys() { rd_cli --scan --pattern "$1" | wc -l; }
 if [ "$STORE" = cluster ]; then
 	. "$ROOT/scripts/lib/fleet_cluster.sh"
 	cluster_start || { log "could not start a Redis cluster: $(tail -3 "$IT_TMP/rc/create.log")"; exit 1; }
@@ -92,6 +95,12 @@ if [ "$STORE" = cluster ]; then
 		local p
 		for p in "${PORTS[@]}"; do rcli "$p" INFO cpu; done |
 			awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { print s }'
+	}
+	store_keys() {
+		local p
+		for p in "${PORTS[@]}"; do
+			[ "$(rcli "$p" ROLE | head -1)" = master ] && rcli "$p" --scan --pattern "$1"
+		done | wc -l
 	}
 fi
 fl_machines || { log "could not make machines 2 and 3"; exit 1; }
@@ -175,7 +184,7 @@ propagation() { # T
 
 # Machine 1's daemon restarted, so that its longest cycle is this run's.
 throughput() { # T
-	local k cpu0 cpu1 ack0 ack1 t0 t1 cyc
+	local k cpu0 cpu1 ack0 ack1 t0 t1 cyc calls
 	kill -TERM "${PIDS[0]}" && wait "${PIDS[0]}" 2>/dev/null
 	start_daemon 1
 	wait_log 1 "fleet $FLEET: 3 members" 20 || return 1
@@ -207,13 +216,14 @@ PY
 	ack1=$(fleet_status 1 deltas_acked)
 	cyc=$(fleet_status 1 max_cycle_ms)
 	cpu1=$(store_cpu)
-	python3 - "$1" "$SOURCES" "$t0" "$t1" "$ack0" "$ack1" "$cpu0" "$cpu1" "$cyc" "$IT_TMP/cycles" "$IT_TMP/tp.json" >>"$RES" <<'PY'
+	calls=$(store_keys "$PFX:fleet:$FLEET:*:calls:*")
+	python3 - "$1" "$SOURCES" "$t0" "$t1" "$ack0" "$ack1" "$cpu0" "$cpu1" "$cyc" "$calls" "$IT_TMP/cycles" "$IT_TMP/tp.json" >>"$RES" <<'PY'
 import json, sys
-t, sources, t0, t1, a0, a1, c0, c1, cmax = (float(x) for x in sys.argv[1:10])
-polls = [l.split() for l in open(sys.argv[10]) if l.strip()]
+t, sources, t0, t1, a0, a1, c0, c1, cmax, calls = (float(x) for x in sys.argv[1:11])
+polls = [l.split() for l in open(sys.argv[11]) if l.strip()]
 cyc = sorted(float(p[1]) for p in polls)
 ncyc = int(polls[-1][0]) - int(polls[0][0]) + 1 if polls else 0
-fl = json.load(open(sys.argv[11]))
+fl = json.load(open(sys.argv[12]))
 acked = a1 - a0
 p99 = cyc[min(len(cyc) - 1, int(0.99 * len(cyc)))] if cyc else None
 print(json.dumps({"kind": "throughput", "t_ms": int(t), "sources": int(sources),
@@ -223,7 +233,8 @@ print(json.dumps({"kind": "throughput", "t_ms": int(t), "sources": int(sources),
                   "acked_per_cycle_s": round(acked / (ncyc * sum(cyc) / len(cyc) / 1000)) if cyc and ncyc else None,
                   "cycle_p50_ms": cyc[len(cyc) // 2] if cyc else None,
                   "cycle_p99_ms": p99, "cycle_max_ms": cmax,
-                  "redis_cpu_us_per_delta": round((c1 - c0) * 1e6 / acked, 2) if acked else None}))
+                  "redis_cpu_us_per_delta": round((c1 - c0) * 1e6 / acked, 2) if acked else None,
+                  "call_keys": int(calls)}))
 PY
 }
 
@@ -234,7 +245,7 @@ PY
 # every ~10 ms); the rate is the deltas acked over the time of the cycles
 # that carried them, and Redis' CPU per delta comes from INFO cpu.
 push() { # T
-	local r cpu0 cpu1 n
+	local r cpu0 cpu1 n calls
 	kill -TERM "${PIDS[0]}" && wait "${PIDS[0]}" 2>/dev/null
 	start_daemon 1
 	wait_log 1 "fleet $FLEET: 3 members" 20 || return 1
@@ -280,10 +291,11 @@ PY
 	done
 	cpu1=$(store_cpu)
 	n=$(fleet_status 1 max_cycle_ms)
-	python3 - "$1" "$SOURCES" "$cpu0" "$cpu1" "$n" "$IT_TMP/push" >>"$RES" <<'PY'
+	calls=$(store_keys "$PFX:fleet:$FLEET:*:calls:*")
+	python3 - "$1" "$SOURCES" "$cpu0" "$cpu1" "$n" "$calls" "$IT_TMP/push" >>"$RES" <<'PY'
 import json, sys
-t, sources, c0, c1, cmax = (float(x) for x in sys.argv[1:6])
-rows = [[float(x) for x in l.split()] for l in open(sys.argv[6]) if l.strip()]
+t, sources, c0, c1, cmax, calls = (float(x) for x in sys.argv[1:7])
+rows = [[float(x) for x in l.split()] for l in open(sys.argv[7]) if l.strip()]
 # A row: cycles since the last poll, deltas acked in them, the last's ms.
 # Only rows of one cycle can be timed; a row of more is counted as missed.
 work = [r for r in rows if r[1] > 0]
@@ -295,7 +307,8 @@ print(json.dumps({"kind": "push", "t_ms": int(t), "sources": int(sources),
                   "acked_per_cycle_s": round(sum(r[1] for r in timed) / (sum(ms) / 1000)) if ms else None,
                   "cycle_p50_ms": ms[len(ms) // 2] if ms else None,
                   "cycle_max_ms": cmax,
-                  "redis_cpu_us_per_delta": round((c1 - c0) * 1e6 / acked, 2) if acked else None}))
+                  "redis_cpu_us_per_delta": round((c1 - c0) * 1e6 / acked, 2) if acked else None,
+                  "call_keys": int(calls)}))
 PY
 }
 
@@ -324,22 +337,22 @@ print("|---|---|")
 for t in sorted({r["t_ms"] for r in rows if r["kind"] == "propagation"}):
     print("| %d ms | %s |" % (t, ", ".join(str(r["ms"]) for r in rows if r["kind"] == "propagation" and r["t_ms"] == t)))
 print()
-print("| T | sources | flood pps | deltas acked/s | per second of cycle | cycles sampled | p50 | p99 | max | Redis CPU per delta |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| T | sources | flood pps | deltas acked/s | per second of cycle | cycles sampled | p50 | p99 | max | Redis CPU per delta | call keys |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     if r["kind"] == "throughput":
-        print("| %d ms | %d | %s | %d | %s | %d of %d | %.1f ms | %.1f ms | %.1f ms | %s µs |" % (r["t_ms"],
+        print("| %d ms | %d | %s | %d | %s | %d of %d | %.1f ms | %.1f ms | %.1f ms | %s µs | %d |" % (r["t_ms"],
               r["sources"], r["flood_pps"], r["acked_per_s"], r["acked_per_cycle_s"], r["cycles_sampled"],
               r["cycles"], r["cycle_p50_ms"], r["cycle_p99_ms"],
-              r["cycle_max_ms"], r["redis_cpu_us_per_delta"]))
+              r["cycle_max_ms"], r["redis_cpu_us_per_delta"], r["call_keys"]))
 print()
-print("| T | sources | rounds' deltas acked | per second of cycle | cycles timed | p50 | max | store CPU per delta |")
-print("|---|---|---|---|---|---|---|---|")
+print("| T | sources | rounds' deltas acked | per second of cycle | cycles timed | p50 | max | store CPU per delta | call keys |")
+print("|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     if r["kind"] == "push":
-        print("| %d ms | %d | %d | %s | %d of %d | %s ms | %.1f ms | %s µs |" % (r["t_ms"], r["sources"],
+        print("| %d ms | %d | %d | %s | %d of %d | %s ms | %.1f ms | %s µs | %d |" % (r["t_ms"], r["sources"],
               r["acked"], r["acked_per_cycle_s"], r["cycles_timed"], r["cycles_with_work"],
               "%.1f" % r["cycle_p50_ms"] if r["cycle_p50_ms"] is not None else "-",
-              r["cycle_max_ms"], r["redis_cpu_us_per_delta"]))
+              r["cycle_max_ms"], r["redis_cpu_us_per_delta"], r["call_keys"]))
 PY
 cat "$OUT/fleet.md"

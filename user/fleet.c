@@ -93,6 +93,9 @@ struct fleet_priv {
 	__u64 cycles;            /* cycles begun, from 1 */
 	__u64 next_call;         /* the last push call's id */
 	char call_prefix[TG_KEY_MAX];
+	/* By shard, the lowest id of a call unanswered on any interface
+	 * (0: none), which Redis must remember (tg_fleet_charge.floor). */
+	__u64 call_floor[TG_REDIS_SHARDS];
 };
 
 static struct fleet_if *fif_of(struct fleet_priv *p, const char *name)
@@ -334,6 +337,25 @@ static void pend_free(struct fleet_if *fif)
 	fif->npend = fif->pend_cap = 0;
 }
 
+static void floor_lower(struct fleet_priv *p, unsigned int shard, __u64 call)
+{
+	__u64 *f = &p->call_floor[shard % TG_REDIS_SHARDS];
+
+	if (!*f || call < *f)
+		*f = call;
+}
+
+/* The call floors of the unanswered calls of every interface. */
+static void floors_of_pending(struct fleet_priv *p)
+{
+	size_t i, k;
+
+	memset(p->call_floor, 0, sizeof(p->call_floor));
+	for (i = 0; i < TG_MAX_IFACES; i++)
+		for (k = 0; p->fif[i].used && k < p->fif[i].npend; k++)
+			floor_lower(p, p->fif[i].pend[k].shard, p->fif[i].pend[k].call);
+}
+
 /* Push n sources (m, of one limit, adjacent by shard), write their
  * floors, announce the denials among them. false: Redis failed (the
  * connection is gone). */
@@ -369,7 +391,12 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 			tg_shard_set(p->shards_away, it->shard);
 			/* Applied or not, Redis may not have said: send the
 			 * call again as it was, until it answers. */
-			if (it->call && !pend_add(fif, m, it->call, m->call ? m->sent_ns : now))
+			if (!it->call)
+				continue;
+			/* Remembered by Redis from now: before any later call
+			 * of this cycle to the shard. */
+			floor_lower(p, it->shard, it->call);
+			if (!pend_add(fif, m, it->call, m->call ? m->sent_ns : now))
 				tg_warn("%s: out of memory for the pushes to send again: counted "
 					"again when pushed", fi->si.name);
 			continue;
@@ -514,6 +541,7 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		.call_prefix = p->call_prefix,
 		.node = p->node,
 		.next_call = &p->next_call,
+		.floor = p->call_floor,
 	};
 	struct push_limit pl;
 	size_t i, j, n = 0;
@@ -844,6 +872,7 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	if (p->sweep_due)
 		p->last_sweep_ns = t0;
 	memset(p->shards_away, 0, sizeof(p->shards_away));
+	floors_of_pending(p);
 	for (i = 0; ok && p->st && i < n; i++) {
 		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
 

@@ -64,14 +64,24 @@ static const char tgfleet_lua[] =
 	"local function push(keys, args)\n"
 	"  return charge(keys, #keys, args, 4, true)\n"
 	"end\n"
-	/* The same, once: KEYS end with the call's own key, which records
-	 * that it was applied (for ttl_ms); sent again after a lost reply it
-	 * reads the TATs, charging nothing. ARGV: I tau debt start ttl_ms
-	 * delta...; the reply ends with 1 if applied now, 0 if before. */
+	/* The same, once: KEYS end with this node's calls in the shard (a
+	 * zset of call ids), where an applied call is recorded; sent again
+	 * after a lost reply it reads the TATs, charging nothing. One key
+	 * that lives while the node pushes, not one a call: a slot being
+	 * migrated serves a multi-key call once all its keys have moved,
+	 * and memory stays a few calls per node and shard. The ids below
+	 * floor (none of them can come again) are forgotten, after the add:
+	 * never emptied, the key is not created again, which a slot being
+	 * migrated away refuses a script. ARGV: I tau
+	 * debt start ttl_ms id floor delta...; the reply ends with 1 if
+	 * applied now, 0 if before. */
 	"local function push_once(keys, args)\n"
-	"  local first = redis.call('SET', keys[#keys], '1', 'NX', 'PX', args[5])\n"
-	"  local out = charge(keys, #keys - 1, args, 5, first ~= false)\n"
-	"  out[#out + 1] = first ~= false and 1 or 0\n"
+	"  local calls = keys[#keys]\n"
+	"  local first = redis.call('ZADD', calls, 'NX', args[6], args[6]) == 1\n"
+	"  redis.call('ZREMRANGEBYSCORE', calls, '-inf', '(' .. args[7])\n"
+	"  redis.call('PEXPIRE', calls, args[5])\n"
+	"  local out = charge(keys, #keys - 1, args, 7, first)\n"
+	"  out[#out + 1] = first and 1 or 0\n"
 	"  return out\n"
 	"end\n"
 	/* KEYS: nodes (zset: node -> last beat ms), limits (hash: node ->
@@ -218,7 +228,7 @@ static int run(struct tg_fleet_store *st, struct tg_rc_cmd *cmds, size_t n, __u6
 static void cmd_why(const struct tg_fleet_store *st, const struct tg_rc_cmd *cmd, const char *what,
 		    char *why, size_t whylen)
 {
-	if (!cmd->status && cmd->reply && cmd->reply->type == REDIS_REPLY_ERROR)
+	if (cmd->reply && cmd->reply->type == REDIS_REPLY_ERROR) /* TRYAGAIN too */
 		snprintf(why, whylen, "%s: %s", what, cmd->reply->str);
 	else if (!cmd->status)
 		snprintf(why, whylen, "%s: an unexpected reply", what);
@@ -348,12 +358,13 @@ static bool reply_int(const redisReply *r, long long *v)
 	return true;
 }
 
-/* FCALL tgf_push_once numkeys, the call's key, I tau debt start ttl_ms */
-#define PUSH_FIXED 9
+/* FCALL tgf_push_once numkeys, the calls key, I tau debt start ttl_ms id floor */
+#define PUSH_FIXED 11
+#define PUSH_NUMS 8
 
-/* The numbers and the call's key of one push call. */
+/* The numbers and the calls key of one push call. */
 struct push_args {
-	char num[6][32]; /* numkeys, I, tau, debt, start, ttl_ms */
+	char num[PUSH_NUMS][32]; /* numkeys, I, tau, debt, start, ttl_ms, id, floor */
 	char key[TG_KEY_MAX];
 };
 
@@ -363,23 +374,28 @@ static void make_push(struct tg_rc_cmd *cmd, const char **argv, char (*nums)[24]
 		      struct push_args *pa, const struct tg_fleet_charge *ch,
 		      const struct tg_fleet_item *items, size_t k)
 {
+	__u64 id = items[0].call, floor = ch->floor ? ch->floor[items[0].shard] : 0;
 	size_t i, a = 0;
 
+	if (!floor || floor > id)
+		floor = id;
 	snprintf(pa->num[0], sizeof(pa->num[0]), "%zu", k + 1);
 	snprintf(pa->num[1], sizeof(pa->num[1]), "%.3f", ch->interval_us);
 	snprintf(pa->num[2], sizeof(pa->num[2]), "%.3f", ch->tolerance_us);
 	snprintf(pa->num[3], sizeof(pa->num[3]), "%llu", (unsigned long long)ch->debt_us);
 	snprintf(pa->num[4], sizeof(pa->num[4]), "%llu", (unsigned long long)ch->start_us);
 	snprintf(pa->num[5], sizeof(pa->num[5]), "%llu", TG_FLEET_CALL_TTL_MS);
-	snprintf(pa->key, sizeof(pa->key), "%s:" TG_SHARD_TAG ":call:%s:%llu", ch->call_prefix,
-		 items[0].shard, ch->node, (unsigned long long)items[0].call);
+	snprintf(pa->num[6], sizeof(pa->num[6]), "%llu", (unsigned long long)id);
+	snprintf(pa->num[7], sizeof(pa->num[7]), "%llu", (unsigned long long)floor);
+	snprintf(pa->key, sizeof(pa->key), "%s:" TG_SHARD_TAG ":calls:%s", ch->call_prefix,
+		 items[0].shard, ch->node);
 	argv[a++] = "FCALL";
 	argv[a++] = "tgf_push_once";
 	argv[a++] = pa->num[0];
 	for (i = 0; i < k; i++)
 		argv[a++] = items[i].key;
 	argv[a++] = pa->key;
-	for (i = 1; i < 6; i++)
+	for (i = 1; i < PUSH_NUMS; i++)
 		argv[a++] = pa->num[i];
 	for (i = 0; i < k; i++) {
 		snprintf(nums[i], sizeof(nums[i]), "%llu", (unsigned long long)items[i].delta);

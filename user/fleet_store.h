@@ -17,14 +17,15 @@
  * The Functions (library "tgfleet", loaded at every connect, on every
  * master; and again when a master answers that it has none, as one
  * promoted by a failover or given slots by a reshard may):
- *   FCALL tgf_push_once K+1 key... call I_us tau_us debt_us start_us ttl_ms delta...
- *     unless the key call exists (the call was applied before: its
- *     reply was lost), tat = min(max(tat, start) + delta * I, now + tau
- *     + debt), stored with its expiry at tat (a missing key is a full
- *     bucket), and call set for ttl_ms; replies { now_us, tat_1 ...
- *     tat_k, applied } (tat 0: no key, a full bucket; applied 1 if now,
- *     0 if before). tgf_push, the same without call, stays for daemons
- *     of the version before.
+ *   FCALL tgf_push_once K+1 key... calls I_us tau_us debt_us start_us ttl_ms id floor delta...
+ *     unless id is in calls (this node's applied calls in the shard: the
+ *     call was applied before, its reply lost), tat = min(max(tat,
+ *     start) + delta * I, now + tau + debt), stored with its expiry at
+ *     tat (a missing key is a full bucket), and id added to calls, from
+ *     which the ids below floor go, kept ttl_ms; replies { now_us, tat_1
+ *     ... tat_k, applied } (tat 0: no key, a full bucket; applied 1 if
+ *     now, 0 if before). tgf_push, the same without calls, stays for
+ *     daemons of the version before.
  *   FCALL tgf_beat 2 nodes limits node sig stale_ms
  *     the member's heartbeat and its limits for one zone; replies
  *     { members, other_node, other_sig } (empty when all agree)
@@ -57,8 +58,8 @@ struct tg_fleet_item {
 	bool applied_before; /* out: acked, and Redis had applied its call before */
 };
 
-/* How long Redis remembers a call it applied, so that one sent again
- * after a lost reply is not applied twice. */
+/* How long Redis keeps a node's calls of a shard after its last push
+ * there, so that one sent again after a lost reply is not applied twice. */
 #define TG_FLEET_CALL_TTL_MS 120000ULL
 
 /* The limit the deltas are charged under, in Redis' µs, and whose calls
@@ -67,10 +68,14 @@ struct tg_fleet_charge {
 	double interval_us, tolerance_us;
 	__u64 debt_us;  /* the longest denial accounting may cause */
 	__u64 start_us; /* 0: now; else the backlog's window start (a replay) */
-	/* A call's key: CALL_PREFIX:{s:NNNN}:call:NODE:ID, in its shard's
-	 * slot; ids from ++*next_call, never reused by this node. */
+	/* A shard's calls: CALL_PREFIX:{s:NNNN}:calls:NODE, in its slot; ids
+	 * from ++*next_call, never reused by this node. */
 	const char *call_prefix, *node;
 	__u64 *next_call;
+	/* By shard (TG_REDIS_SHARDS), the lowest id of a call this node may
+	 * send again (0: none): Redis forgets the ids below it, or below a
+	 * call's own. NULL: none anywhere. */
+	const __u64 *floor;
 };
 
 /* Connected, the Functions loaded, within timeout_ms each step; or

@@ -12,6 +12,7 @@
 # Machine 1 is the sandbox's; 2 and 3 are made here, alike. Per machine K:
 #   FL_REDIS[K]      its --redis URL (default unix://$RD_SOCK)
 #   FL_EXTRA         more [daemon] lines for every machine's config
+#   FL_V             options for every daemon's run, e.g. -v for its debug lines
 #   PIDS[K-1]        its daemon's pid (nsenter execs it)
 #   $IT_TMP/dK.log   its daemon's stderr (the previous start's: dK.log.N)
 #
@@ -113,7 +114,7 @@ CONF
 		mv "$IT_TMP/d$k.log" "$IT_TMP/d$k.log.$n"
 	fi
 	# nsenter execs the daemon: $! is the daemon's pid, for the cleanup.
-	nsenter --net="/run/netns/${NS_S[k]}" "$SB_TIDEGATE" run --config "$IT_TMP/fleet$k.conf" \
+	nsenter --net="/run/netns/${NS_S[k]}" "$SB_TIDEGATE" run ${FL_V:-} --config "$IT_TMP/fleet$k.conf" \
 		>>"$IT_TMP/d$k.out" 2>"$IT_TMP/d$k.log" &
 	PIDS[k - 1]=$!
 }

@@ -96,6 +96,10 @@ dm_stop() {
 		done
 		rc=1
 		grep -qE "left attached|detached" "$DM_LOG" && rc=0
+		if kill -0 "$DM_PID" 2>/dev/null; then
+			echo "# daemon $DM_PID still running 10 s after SIG${1:-TERM}" >&2
+			rc=1
+		fi
 	fi
 	DM_PID=
 	return $rc

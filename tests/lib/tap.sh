@@ -4,15 +4,18 @@
 
 TAP_N=0
 TAP_FAILED=0
+TAP_LAST=0
 
 ok() { # CONDITION-EXIT-CODE DESCRIPTION
 	local rc=$1
 	shift
 	TAP_N=$((TAP_N + 1))
+	TAP_LAST=$rc
 	if [ "$rc" -eq 0 ]; then
 		echo "ok $TAP_N - $*"
 	else
 		echo "not ok $TAP_N - $*"
+		echo "#   Failed test $TAP_N - $*" >&2
 		TAP_FAILED=$((TAP_FAILED + 1))
 	fi
 	return "$rc"
@@ -47,7 +50,15 @@ between() { # GOT LO HI DESCRIPTION
 	return 1
 }
 
-diag() { echo "# $*"; }
+# After a failed test, to stderr as Test::More does: prove shows it even
+# without -v, so a CI log says why, not only which.
+diag() {
+	if [ "$TAP_LAST" -eq 0 ]; then
+		echo "# $*"
+	else
+		echo "# $*" >&2
+	fi
+}
 
 skip_all() {
 	echo "1..0 # SKIP $*"

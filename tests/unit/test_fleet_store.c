@@ -91,10 +91,12 @@ static __u64 redis_now(void)
 }
 
 static __u64 calls; /* the last call id given */
+static __u64 floors[TG_REDIS_SHARDS]; /* what the daemon keeps unanswered */
 
 static int push(struct tg_fleet_item *it, size_t n, __u64 start_us)
 {
-	struct tg_fleet_charge ch = { I_US, TAU_US, DEBT_US, start_us, "tg:fleet:f", "node1", &calls };
+	struct tg_fleet_charge ch = { I_US, TAU_US, DEBT_US, start_us, "tg:fleet:f", "node1",
+				      &calls, floors };
 
 	return tg_fleet_store_push(st, &ch, it, n, why, sizeof(why));
 }
@@ -107,20 +109,25 @@ static struct tg_fleet_item item(const char *key, unsigned int shard, __u64 delt
 	return it;
 }
 
-/* PTTL of key, by a second connection. */
-static long long pttl(const struct tg_redis_url *url, const char *key)
+/* An integer command's reply (-3: none), by a second connection. */
+static long long int_cmd(const struct tg_redis_url *url, const char *cmd, const char *key)
 {
 	redisContext *c = tg_redis_open(url, 1000, 0, why, sizeof(why));
 	redisReply *r = NULL;
 	long long v = -3;
 
-	if (c && !tg_redis_command(c, tg_redis_deadline(1000, 0), &r, "PTTL %s", key) &&
+	if (c && !tg_redis_command(c, tg_redis_deadline(1000, 0), &r, "%s %s", cmd, key) &&
 	    r->type == REDIS_REPLY_INTEGER)
 		v = r->integer;
 	freeReplyObject(r);
 	if (c)
 		redisFree(c);
 	return v;
+}
+
+static long long pttl(const struct tg_redis_url *url, const char *key)
+{
+	return int_cmd(url, "PTTL", key);
 }
 
 #define A "tg:fleet:f:web:{s:0007}:v4:198.51.100.7"
@@ -181,6 +188,7 @@ static void test_once(const struct tg_redis_url *url)
 				       item("tg:fleet:f:web:{s:0021}:v4:198.51.100.22", 21, 1),
 				       item("tg:fleet:f:web:{s:0023}:v4:198.51.100.23", 23, 2) };
 	__u64 c0 = calls, tat[3], id[3];
+	struct tg_fleet_item x;
 	char key[128];
 	int i;
 
@@ -189,12 +197,13 @@ static void test_once(const struct tg_redis_url *url)
 	       "  a call id for each shard's call: %llu %llu %llu", (unsigned long long)it[0].call,
 	       (unsigned long long)it[1].call, (unsigned long long)it[2].call);
 	tap_ok(!it[0].applied_before && !it[2].applied_before, "  applied now, not before");
-	snprintf(key, sizeof(key), "tg:fleet:f:{s:0021}:call:node1:%llu", (unsigned long long)c0 + 1);
+	snprintf(key, sizeof(key), "tg:fleet:f:{s:0021}:calls:node1");
 	{
 		long long ms = pttl(url, key);
 
-		tap_ok(ms > 110000 && ms <= 120000, "  the call's key, in its shard's slot, kept 120 s: "
-		       "PTTL %lld ms", ms);
+		tap_ok(ms > 110000 && ms <= 120000, "  the node's calls of the shard, in its slot, "
+		       "kept 120 s: PTTL %lld ms", ms);
+		tap_is(int_cmd(url, "ZCARD", key), 1, "  the call recorded in them");
 	}
 	for (i = 0; i < 3; i++) {
 		tat[i] = it[i].tat_us;
@@ -215,6 +224,28 @@ static void test_once(const struct tg_redis_url *url)
 	tap_is(push(it, 3, 0), 0, "the same deltas as new calls");
 	tap_ok(!it[0].applied_before && it[0].tat_us == tat[0] + 4 * I_US,
 	       "  charged: 4 I more (%+lld us)", (long long)(it[0].tat_us - tat[0] - 4 * I_US));
+	tap_is(int_cmd(url, "ZCARD", key), 1, "  no call unanswered: only the last is kept");
+
+	/* The floor keeps what may come again: call x unanswered while
+	 * later calls go to its shard. */
+	it[0] = item("tg:fleet:f:web:{s:0021}:v4:198.51.100.24", 21, 1);
+	push(it, 1, 0);
+	x = it[0];
+	floors[21] = x.call;
+	it[0] = item("tg:fleet:f:web:{s:0021}:v4:198.51.100.25", 21, 1);
+	tap_is(push(it, 1, 0), 0, "a later call to the shard, with a call below it unanswered");
+	tap_is(int_cmd(url, "ZCARD", key), 2, "  the calls from the floor on are kept");
+	it[0] = x;
+	tap_is(push(it, 1, 0), 0, "the unanswered call sent again");
+	tap_ok(it[0].applied_before && it[0].tat_us == x.tat_us, "  applied before: not charged twice");
+	floors[21] = 0;
+	it[0] = item("tg:fleet:f:web:{s:0021}:v4:198.51.100.25", 21, 1);
+	push(it, 1, 0);
+	tap_is(int_cmd(url, "ZCARD", key), 1, "the floor gone, the next call forgets those below it");
+	it[0] = x;
+	tap_is(push(it, 1, 0), 0, "sent again after that");
+	tap_ok(!it[0].applied_before, "  applied again: why the daemon's floor stays below every "
+	       "call it may send again");
 }
 
 static void test_beat(void)
