@@ -50,7 +50,7 @@ struct fleet_if {
 	 * sent again, as they were, before anything else is pushed, and
 	 * kept out of the pushes until then. In the order sent. */
 	struct pmeta *pend, *pend_sorted;
-	size_t npend, pend_cap;
+	size_t npend, pend_cap, nsorted;
 };
 
 /* What one push's keys and charge follow: the interface's default limit,
@@ -334,8 +334,14 @@ static void pend_free(struct fleet_if *fif)
 	free(fif->pend);
 	free(fif->pend_sorted);
 	fif->pend = fif->pend_sorted = NULL;
-	fif->npend = fif->pend_cap = 0;
+	fif->npend = fif->pend_cap = fif->nsorted = 0;
 }
+
+/* How long a call whose reply was lost is sent again as it was: within
+ * the time Redis remembers it, less a margin for the clocks and the
+ * sending. Past that its sources are pushed anew, counted again if the
+ * lost call had been applied: erring towards denying. */
+#define RESEND_MAX_NS ((TG_FLEET_CALL_TTL_MS - 20000) * TG_NSEC_PER_MSEC)
 
 static void floor_lower(struct fleet_priv *p, unsigned int shard, __u64 call)
 {
@@ -345,15 +351,35 @@ static void floor_lower(struct fleet_priv *p, unsigned int shard, __u64 call)
 		*f = call;
 }
 
-/* The call floors of the unanswered calls of every interface. */
-static void floors_of_pending(struct fleet_priv *p)
+static bool expired(const struct pmeta *m, __u64 now)
 {
+	return now - m->sent_ns > RESEND_MAX_NS;
+}
+
+/* The call floors of the calls any interface may still send again; an
+ * interface no longer in ifs[] sends none. */
+static void floors_of_pending(struct fleet_priv *p, const struct tg_fleet_iface *ifs, int n)
+{
+	__u64 now = tg_mono_ns();
 	size_t i, k;
+	int j;
 
 	memset(p->call_floor, 0, sizeof(p->call_floor));
-	for (i = 0; i < TG_MAX_IFACES; i++)
-		for (k = 0; p->fif[i].used && k < p->fif[i].npend; k++)
-			floor_lower(p, p->fif[i].pend[k].shard, p->fif[i].pend[k].call);
+	for (i = 0; i < TG_MAX_IFACES; i++) {
+		struct fleet_if *fif = &p->fif[i];
+
+		if (!fif->used || !fif->npend)
+			continue;
+		for (j = 0; j < n && strcmp(ifs[j].si.name, fif->name); j++)
+			;
+		if (j == n) {
+			pend_free(fif);
+			continue;
+		}
+		for (k = 0; k < fif->npend; k++)
+			if (!expired(&fif->pend[k], now))
+				floor_lower(p, fif->pend[k].shard, fif->pend[k].call);
+	}
 }
 
 /* Push n sources (m, of one limit, adjacent by shard), write their
@@ -450,12 +476,6 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	return true;
 }
 
-/* How long a call whose reply was lost is sent again as it was: within
- * the time Redis remembers it, less a margin for the clocks and the
- * sending. Past that its sources are pushed anew, counted again if the
- * lost call had been applied: erring towards denying. */
-#define RESEND_MAX_NS ((TG_FLEET_CALL_TTL_MS - 20000) * TG_NSEC_PER_MSEC)
-
 static int src_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, sizeof(struct tg_source));
@@ -484,6 +504,7 @@ static bool resend(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 
 		/* A run of one limit, cut between calls: at most CHUNK. */
 		for (j = i + 1; j < n && v[j].src.rule == rule &&
+				expired(&v[j], now) == expired(&v[i], now) &&
 				(v[j].call == v[j - 1].call || j - i + TG_FLEET_BATCH <= CHUNK);
 		     j++)
 			;
@@ -494,7 +515,7 @@ static bool resend(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		}
 		if (rule && !r)
 			continue; /* a rule deleted since: its deltas are no one's now */
-		if (now - v[i].sent_ns > RESEND_MAX_NS) {
+		if (expired(&v[i], now)) {
 			tg_debug("%s: %zu deltas unanswered for too long: pushed anew", fi->si.name,
 				 j - i);
 			continue;
@@ -508,9 +529,11 @@ static bool resend(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	/* Their sources stay out of this cycle's pushes: found by bsearch. */
 	free(fif->pend_sorted);
 	fif->pend_sorted = NULL;
+	fif->nsorted = 0;
 	if (fif->npend) {
 		fif->pend_sorted = malloc(fif->npend * sizeof(*fif->pend_sorted));
 		if (fif->pend_sorted) {
+			fif->nsorted = fif->npend;
 			memcpy(fif->pend_sorted, fif->pend, fif->npend * sizeof(*fif->pend));
 			qsort(fif->pend_sorted, fif->npend, sizeof(*fif->pend_sorted), src_cmp);
 		}
@@ -521,8 +544,8 @@ static bool resend(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 /* Whether src has a call unanswered: not to be pushed anew meanwhile. */
 static bool pending(const struct fleet_if *fif, const struct tg_source *src)
 {
-	return fif->npend && fif->pend_sorted &&
-	       bsearch(src, fif->pend_sorted, fif->npend, sizeof(*fif->pend_sorted), src_cmp);
+	return fif->nsorted &&
+	       bsearch(src, fif->pend_sorted, fif->nsorted, sizeof(*fif->pend_sorted), src_cmp);
 }
 
 /*
@@ -872,7 +895,7 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	if (p->sweep_due)
 		p->last_sweep_ns = t0;
 	memset(p->shards_away, 0, sizeof(p->shards_away));
-	floors_of_pending(p);
+	floors_of_pending(p, ifs, n);
 	for (i = 0; ok && p->st && i < n; i++) {
 		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
 
@@ -1015,6 +1038,10 @@ int tg_fleet_start(struct tg_fleet_thread *t)
 		return -ENOMEM;
 	gethostname(host, sizeof(host) - 1);
 	snprintf(t->priv->node, sizeof(t->priv->node), "%s:%d", host, (int)getpid());
+	/* Ids above any that a process of the same name (a container's pid 1,
+	 * restarted) gave within Redis' memory of them: µs of the wall
+	 * clock, below 2^53 as scores must be. */
+	t->priv->next_call = tg_real_ns() / 1000;
 	snprintf(t->priv->last_id, sizeof(t->priv->last_id), "0-0");
 	err = tg_worker_start(&t->w, fleet_main, t);
 	if (err) {

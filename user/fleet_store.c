@@ -369,16 +369,15 @@ struct push_args {
 };
 
 /* The FCALL tgf_push_once for items[0..k) (one shard, one call id),
- * argv filled from a, its deltas in nums (one per item). */
+ * argv filled from a, its deltas in nums (one per item), forgetting the
+ * shard's calls below floor. */
 static void make_push(struct tg_rc_cmd *cmd, const char **argv, char (*nums)[24],
 		      struct push_args *pa, const struct tg_fleet_charge *ch,
-		      const struct tg_fleet_item *items, size_t k)
+		      const struct tg_fleet_item *items, size_t k, __u64 floor)
 {
-	__u64 id = items[0].call, floor = ch->floor ? ch->floor[items[0].shard] : 0;
+	__u64 id = items[0].call;
 	size_t i, a = 0;
 
-	if (!floor || floor > id)
-		floor = id;
 	snprintf(pa->num[0], sizeof(pa->num[0]), "%zu", k + 1);
 	snprintf(pa->num[1], sizeof(pa->num[1]), "%.3f", ch->interval_us);
 	snprintf(pa->num[2], sizeof(pa->num[2]), "%.3f", ch->tolerance_us);
@@ -440,17 +439,19 @@ int tg_fleet_store_push(struct tg_fleet_store *st, const struct tg_fleet_charge 
 	char (*nums)[24] = NULL;
 	const char **argv = NULL;
 	unsigned int last_bad = ~0U;
+	__u64 *floor = NULL;
 	int err = -ENOMEM;
 
 	st->degraded = 0;
 	if (!n)
 		return 0;
+	floor = calloc(TG_REDIS_SHARDS, sizeof(*floor));
 	starts = calloc(n + 1, sizeof(*starts));
 	cmds = calloc(n, sizeof(*cmds));
 	nums = calloc(n, sizeof(*nums));
 	pa = calloc(n, sizeof(*pa));
 	argv = calloc(PUSH_FIXED * n + 2 * n, sizeof(*argv));
-	if (!starts || !cmds || !nums || !pa || !argv) {
+	if (!floor || !starts || !cmds || !nums || !pa || !argv) {
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
@@ -468,12 +469,24 @@ int tg_fleet_store_push(struct tg_fleet_store *st, const struct tg_fleet_charge 
 			for (e = i; e < i + k; e++)
 				items[e].call = id;
 		}
-		make_push(&cmds[calls], argv + PUSH_FIXED * calls + 2 * i, nums + i, &pa[calls], ch,
-			  items + i, k);
 		starts[calls] = i;
 		i += k;
 	}
 	starts[calls] = n;
+	/* Each shard's floor: below every call of this push to it too, as
+	 * they run in any order and any may be lost. */
+	for (i = 0; i < TG_REDIS_SHARDS; i++)
+		floor[i] = ch->floor ? ch->floor[i] : 0;
+	for (i = 0; i < calls; i++) {
+		__u64 *f = &floor[items[starts[i]].shard % TG_REDIS_SHARDS];
+
+		if (!*f || items[starts[i]].call < *f)
+			*f = items[starts[i]].call;
+	}
+	for (i = 0; i < calls; i++)
+		make_push(&cmds[i], argv + PUSH_FIXED * i + 2 * starts[i], nums + starts[i], &pa[i],
+			  ch, items + starts[i], starts[i + 1] - starts[i],
+			  floor[items[starts[i]].shard % TG_REDIS_SHARDS]);
 	err = run(st, cmds, calls, deadline);
 	if (err && st->c) {
 		cmd_why(st, &(struct tg_rc_cmd){ .status = err }, "FCALL tgf_push_once", why, whylen);
@@ -499,6 +512,7 @@ int tg_fleet_store_push(struct tg_fleet_store *st, const struct tg_fleet_charge 
 out:
 	if (cmds)
 		tg_rc_cmds_free(cmds, calls);
+	free(floor);
 	free(starts);
 	free(cmds);
 	free(nums);

@@ -180,6 +180,31 @@ static void test_push(const struct tg_redis_url *url)
 	       "  owes 1.5 s - 1 s: TAT = now + 0.5 s");
 }
 
+/* More than a call's worth of one shard in one push: two calls, in one
+ * pipeline, in any order, either of which may be lost; the later one
+ * must not forget the earlier. */
+static void test_once_split(const struct tg_redis_url *url)
+{
+	enum { N = TG_FLEET_BATCH + 2 };
+	struct tg_fleet_item *it = calloc(N, sizeof(*it));
+	const char *key = "tg:fleet:f:{s:0031}:calls:node1";
+	int i;
+
+	if (!it)
+		return;
+	for (i = 0; i < N; i++) {
+		char k[96];
+
+		snprintf(k, sizeof(k), "tg:fleet:f:web:{s:0031}:v4:198.18.%d.%d", i / 256, i % 256);
+		it[i] = item(k, 31, 1);
+	}
+	tap_is(push(it, N, 0), 0, "%d sources of one shard: 2 calls in one pipeline", N);
+	tap_ok(it[0].call != it[N - 1].call, "  under 2 ids: %llu %llu",
+	       (unsigned long long)it[0].call, (unsigned long long)it[N - 1].call);
+	tap_is(int_cmd(url, "ZCARD", key), 2, "  both kept: the later call's floor is the earlier's id");
+	free(it);
+}
+
 /* A call sent again after its reply was lost is applied once: the same
  * id, the same items, and Redis reads the TATs instead. */
 static void test_once(const struct tg_redis_url *url)
@@ -246,6 +271,7 @@ static void test_once(const struct tg_redis_url *url)
 	tap_is(push(it, 1, 0), 0, "sent again after that");
 	tap_ok(!it[0].applied_before, "  applied again: why the daemon's floor stays below every "
 	       "call it may send again");
+	test_once_split(url);
 }
 
 static void test_beat(void)
