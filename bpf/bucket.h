@@ -138,10 +138,10 @@ static __always_inline int charge_source(const struct tg_source *src,
 	*nowp = now;
 	/* Fleet mode: the fleet's view may deny a source this machine
 	 * never saw; what it lets through is charged to the local share.
-	 * The default limit's buckets and the limit rules' (the fleet names
-	 * a rule by its prefix: user/fleet_rules.h); not a port group's,
-	 * whose id and limit are this machine's own. */
-	fl = src->group ? NULL : fleet_on();
+	 * Every bucket: the default limit's, a limit rule's, a port
+	 * group's (the fleet names rules by prefix and groups by ports:
+	 * user/fleet_rules.h). */
+	fl = fleet_on();
 	if (fl) {
 		if (fleet_denies(src, b, lim, now)) {
 			cnt->fleet_denied++;

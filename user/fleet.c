@@ -121,24 +121,30 @@ static void key_prefix(char *buf, size_t len, const struct tg_fleet_cfg *cfg)
 	snprintf(buf, len, "%s:fleet:%s", cfg->prefix, cfg->name);
 }
 
-/* Read the interface's limit rules again, at most once a cycle: a rule
- * added since is found at once, and a limit changed within a beat. */
+/* Read the interface's limit rules and port groups again, at most once
+ * a cycle: one added since is found at once, and a limit changed within
+ * a beat. */
 static void rules_refresh(struct fleet_priv *p, const struct tg_fleet_iface *fi,
 			  struct fleet_if *fif)
 {
+	struct tg_config cfg;
 	int err;
 
 	if (fif->rules_cycle == p->cycles)
 		return;
 	fif->rules_cycle = p->cycles;
-	err = tg_fleet_rules_read(fi->rules_fd, fi->si.zone, fi->si.v4_prefix, fi->si.v6_prefix,
-				  &fif->rules);
+	err = tg_config_read(fi->si.config_fd, fi->si.config_gen_fd, &cfg);
+	if (!err)
+		err = tg_fleet_rules_read(fi->rules_fd, cfg.port_groups, fi->si.zone,
+					  fi->si.v4_prefix, fi->si.v6_prefix, &fif->rules);
 	if (err)
-		tg_warn("%s: reading its rules for the fleet: %s", fi->si.name, strerror(-err));
+		tg_warn("%s: reading its rules and port groups for the fleet: %s", fi->si.name,
+			strerror(-err));
 }
 
-/* A limit rule by its id here, read again if it is new; NULL for any
- * other rule (a deny rule's buckets only count drops) or one gone. */
+/* A limit rule or port group by its limit id here, read again if it is
+ * new; NULL for any other rule (a deny rule's buckets only count drops)
+ * or one gone. */
 static const struct tg_fleet_rule *rule_of(struct fleet_priv *p, const struct tg_fleet_iface *fi,
 					   struct fleet_if *fif, __u32 id)
 {
@@ -150,7 +156,7 @@ static const struct tg_fleet_rule *rule_of(struct fleet_priv *p, const struct tg
 	return tg_fleet_rule_by_id(&fif->rules, id);
 }
 
-/* The limit a push of these sources follows: rule 0 the default's. */
+/* The limit a push of these sources follows: none the default's. */
 static void push_limit_of(const struct tg_fleet_iface *fi, const struct tg_fleet_rule *r,
 			  struct push_limit *pl)
 {
@@ -250,8 +256,10 @@ static int by_rule_shard(const void *a, const void *b)
 {
 	const struct pmeta *x = a, *y = b;
 
-	if (x->src.rule != y->src.rule)
-		return x->src.rule < y->src.rule ? -1 : 1;
+	__u32 a_id = tg_fleet_limit_id(&x->src), b_id = tg_fleet_limit_id(&y->src);
+
+	if (a_id != b_id)
+		return a_id < b_id ? -1 : 1;
 	return x->shard < y->shard ? -1 : x->shard > y->shard;
 }
 
@@ -499,11 +507,11 @@ static bool resend(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	fif->pend = NULL;
 	fif->npend = fif->pend_cap = 0;
 	for (i = 0; i < n; i = j) {
-		__u32 rule = v[i].src.rule;
+		__u32 rule = tg_fleet_limit_id(&v[i].src);
 		const struct tg_fleet_rule *r = rule ? tg_fleet_rule_by_id(&fif->rules, rule) : NULL;
 
 		/* A run of one limit, cut between calls: at most CHUNK. */
-		for (j = i + 1; j < n && v[j].src.rule == rule &&
+		for (j = i + 1; j < n && tg_fleet_limit_id(&v[j].src) == rule &&
 				expired(&v[j], now) == expired(&v[i], now) &&
 				(v[j].call == v[j - 1].call || j - i + TG_FLEET_BATCH <= CHUNK);
 		     j++)
@@ -612,11 +620,7 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		bool have;
 		__u64 mark;
 
-		/* A port group's id is this machine's own, and so are its
-		 * limits: its buckets stay here. */
-		if (src->group)
-			continue;
-		if (src->rule && !(r = rule_of(p, fi, fif, src->rule)))
+		if (tg_fleet_limit_id(src) && !(r = rule_of(p, fi, fif, tg_fleet_limit_id(src))))
 			continue;
 		if (pending(fif, src))
 			continue;
@@ -654,10 +658,11 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		return true;
 	qsort(p->meta, n, sizeof(*p->meta), by_rule_shard);
 	for (i = 0; i < n; i = j) {
-		__u32 rule = p->meta[i].src.rule;
+		__u32 rule = tg_fleet_limit_id(&p->meta[i].src);
 		const struct tg_fleet_rule *r = rule ? tg_fleet_rule_by_id(&fif->rules, rule) : NULL;
 
-		for (j = i + 1; j < n && j - i < CHUNK && p->meta[j].src.rule == rule; j++)
+		for (j = i + 1; j < n && j - i < CHUNK && tg_fleet_limit_id(&p->meta[j].src) == rule;
+		     j++)
 			;
 		if (rule && !r)
 			continue; /* not possible: the rules are read before, not during */
@@ -672,8 +677,9 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 
 /*
  * The source a fleet key names on this interface: a bucket of its
- * default limit ("PREFIX:ZONE:{s:..."), or of a limit rule this machine
- * has too ("PREFIX:ZONE@CIDR:{s:...", given this machine's rule id).
+ * default limit ("PREFIX:ZONE:{s:..."), or of a limit rule or port group
+ * this machine has too ("PREFIX:ZONE@CIDR:{s:...", "PREFIX:ZONE#PORTS:
+ * {s:...", given this machine's id).
  */
 static int fleet_key_parse(struct fleet_priv *p, const struct tg_fleet_iface *fi,
 			   struct fleet_if *fif, const char *prefix, const char *key, size_t len,
@@ -689,7 +695,7 @@ static int fleet_key_parse(struct fleet_priv *p, const struct tg_fleet_iface *fi
 	if (len < pl + 1 + zl + 1 || memcmp(key, prefix, pl) || key[pl] != ':')
 		return -EINVAL;
 	zone = key + pl + 1;
-	if (memcmp(zone, si->zone, zl) || zone[zl] != '@')
+	if (memcmp(zone, si->zone, zl) || (zone[zl] != '@' && zone[zl] != '#'))
 		return -EINVAL;
 	end = memmem(zone, len - pl - 1, ":{s:", 4);
 	if (!end)
@@ -701,7 +707,7 @@ static int fleet_key_parse(struct fleet_priv *p, const struct tg_fleet_iface *fi
 	}
 	if (!r || tg_key_parse(key, len, prefix, r->zone, r->v4_prefix, r->v6_prefix, src))
 		return -EINVAL;
-	src->rule = r->id;
+	tg_fleet_limit_set(src, r->id);
 	return 0;
 }
 

@@ -24,9 +24,9 @@
  *     (marks do not move) and are pushed when Redis returns, with the
  *     refill of the outage credited (start = the last acknowledged
  *     push), so the fleet repays them.
- * The default limit's buckets take part, and the limit rules', named
- * in Redis by the rule's prefix since each machine chooses its rule ids
- * itself (fleet_rules.h); a port group's do not.
+ * Every bucket takes part: the default limit's, the limit rules' and
+ * the port groups', named in Redis by the rule's prefix and the group's
+ * ports since each machine chooses their ids itself (fleet_rules.h).
  */
 #ifndef TG_FLEET_H
 #define TG_FLEET_H

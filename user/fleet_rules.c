@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* fleet_rules.c - an interface's limit rules, named by prefix for the fleet. */
+/* fleet_rules.c - an interface's limit rules and port groups, named by
+ * prefix and by ports for the fleet. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,12 @@ static int by_zone(const void *a, const void *b)
 	return strcmp((*x)->zone, (*y)->zone);
 }
 
+static int by_zone_value(const void *a, const void *b)
+{
+	return strcmp(((const struct tg_fleet_rule *)a)->zone,
+		      ((const struct tg_fleet_rule *)b)->zone);
+}
+
 /* FNV-1a: the same rules hash the same on every member. */
 static __u32 fnv1a(__u32 h, const char *s)
 {
@@ -30,20 +37,30 @@ static __u32 fnv1a(__u32 h, const char *s)
 	return h;
 }
 
-int tg_fleet_rules_read(int rules_fd, const char *zone, unsigned int v4_prefix,
-			unsigned int v6_prefix, struct tg_fleet_rules *out)
+/* A group's ports as written: "443" or "8000-8099". */
+static void ports_format(const struct tg_port_group *g, char *buf, size_t len)
+{
+	if (g->port_lo == g->port_hi)
+		snprintf(buf, len, "%u", g->port_lo);
+	else
+		snprintf(buf, len, "%u-%u", g->port_lo, g->port_hi);
+}
+
+int tg_fleet_rules_read(int rules_fd, const struct tg_port_group *groups, const char *zone,
+			unsigned int v4_prefix, unsigned int v6_prefix,
+			struct tg_fleet_rules *out)
 {
 	struct tg_rule_entry *e = NULL;
 	const struct tg_fleet_rule **z;
 	struct tg_fleet_rule *v;
 	__u32 h = 2166136261U;
-	int n, i, k = 0;
+	int n, i, k = 0, nrules, ngroups = 0;
 
 	n = tg_rules_read(rules_fd, &e);
 	if (n < 0)
 		return n;
-	v = calloc(n ? (size_t)n : 1, sizeof(*v));
-	z = calloc(n ? (size_t)n : 1, sizeof(*z));
+	v = calloc((size_t)n + TG_PORT_GROUPS, sizeof(*v));
+	z = calloc((size_t)n + TG_PORT_GROUPS, sizeof(*z));
 	if (!v || !z) {
 		free(e);
 		free(v);
@@ -76,6 +93,36 @@ int tg_fleet_rules_read(int rules_fd, const char *zone, unsigned int v4_prefix,
 		k++;
 	}
 	free(e);
+	nrules = k;
+	/* By port, as the ids differ from member to member. */
+	for (i = TG_PG_FIRST; groups && i < TG_PORT_GROUPS; i++) {
+		const struct tg_port_group *g = &groups[i];
+		char ports[16];
+
+		if (!g->interval_ns)
+			continue;
+		ports_format(g, ports, sizeof(ports));
+		v[k] = (struct tg_fleet_rule){
+			.id = (__u32)i << TG_RULE_ID_BITS,
+			.v4_prefix = v4_prefix,
+			.v6_prefix = v6_prefix,
+			.interval_ns = g->interval_ns,
+			.tolerance_ns = g->tolerance_ns,
+		};
+		snprintf(v[k].zone, sizeof(v[k].zone), "%s#%s", zone, ports);
+		ngroups++;
+		k++;
+	}
+	/* The groups hashed in port order, whatever ids they have here. */
+	qsort(v + nrules, (size_t)ngroups, sizeof(*v), by_zone_value);
+	for (i = nrules; i < k; i++) {
+		char line[96];
+		const struct tg_port_group *g = &groups[v[i].id >> TG_RULE_ID_BITS];
+
+		snprintf(line, sizeof(line), "%s %u/%llu %u\n", strchr(v[i].zone, '#'),
+			 g->rate_count, (unsigned long long)g->rate_period_ns, g->burst);
+		h = fnv1a(h, line);
+	}
 	qsort(v, (size_t)k, sizeof(*v), by_id);
 	for (i = 0; i < k; i++)
 		z[i] = &v[i];
@@ -85,7 +132,10 @@ int tg_fleet_rules_read(int rules_fd, const char *zone, unsigned int v4_prefix,
 	out->v = v;
 	out->by_zone = z;
 	out->n = k;
-	if (k)
+	if (ngroups)
+		snprintf(out->sig, sizeof(out->sig), "%d limit rule%s, %d port group%s #%08x",
+			 nrules, nrules == 1 ? "" : "s", ngroups, ngroups == 1 ? "" : "s", h);
+	else if (k)
 		snprintf(out->sig, sizeof(out->sig), "%d limit rule%s #%08x", k, k == 1 ? "" : "s",
 			 h);
 	else

@@ -130,10 +130,10 @@ wait_log() { # K PATTERN SECONDS
 
 stat_of() { m_srv "$1" "$SB_TIDEGATE" stats "${IF_S[$1]}" --json | json "$2"; }
 
-flood() { # K SRC PPS('' : at once) COUNT SECONDS [SOURCES]
+flood() { # K SRC PPS('' : at once) COUNT SECONDS [SOURCES]; to port FL_PORT (80)
 	m_cli "$1" "$SB_TIDEGATE" flood "${IF_C[$1]}" --dst-ip "$SB_SRV_IP" \
 		--dst-mac "$(m_srv "$1" ip -br link show "${IF_S[$1]}" | awk '{print $3}')" \
-		--port 80 --src "$2" --sources "${6:-1}" ${3:+--pps "$3"} --count "$4" --duration "$5" \
+		--port "${FL_PORT:-80}" --src "$2" --sources "${6:-1}" ${3:+--pps "$3"} --count "$4" --duration "$5" \
 		--threads 1 --json
 }
 

@@ -9,6 +9,7 @@
  */
 #include "xdp_env.h"
 
+#include "cfgslots.h"
 #include "fleet_rules.h"
 #include "port_limits.h"
 
@@ -66,17 +67,26 @@ static int port_group(struct env *e)
 	return env_limits(e, &l);
 }
 
-/* The fleet's names for the rules: by prefix, the same on every member
- * with the same rules, whatever their ids. */
+/* What the fleet thread reads: the rules, and the live config's groups. */
+static int rules_read(struct env *e, struct tg_fleet_rules *out)
+{
+	struct tg_config cfg;
+	int err = tg_config_read(e->m.config, e->m.config_gen, &cfg);
+
+	return err ? err : tg_fleet_rules_read(e->m.rules, cfg.port_groups, "web", 32, 64, out);
+}
+
+/* The fleet's names for the rules and groups: by prefix and by ports,
+ * the same on every member with the same rules, whatever their ids. */
 static int test_names(struct env *e, int id, int sid)
 {
 	struct tg_fleet_rules r = { 0 }, again = { 0 };
 	const struct tg_fleet_rule *a, *b;
 	const char *z = "web@203.0.113.0/24";
 
-	if (!tap_ok(!tg_fleet_rules_read(e->m.rules, "web", 32, 64, &r), "the rules read for the fleet"))
+	if (!tap_ok(!rules_read(e, &r), "the rules read for the fleet"))
 		return id;
-	tap_is(r.n, 2, "  two limit rules (an allow rule is not one)");
+	tap_is(r.n, 3, "  two limit rules (an allow rule is not one) and the port group");
 	a = tg_fleet_rule_by_id(&r, (__u32)id);
 	b = tg_fleet_rule_by_id(&r, (__u32)sid);
 	tap_ok(a && !strcmp(a->zone, "web@198.51.100.0/24"), "  a rule's zone: ZONE@CIDR (%s)",
@@ -88,18 +98,27 @@ static int test_names(struct env *e, int id, int sid)
 	tap_ok(tg_fleet_rule_by_zone(&r, z, strlen(z)) == b, "  found by its zone");
 	tap_ok(!tg_fleet_rule_by_zone(&r, z, strlen(z) - 1), "  and only by the whole of it");
 	tap_ok(!tg_fleet_rule_by_id(&r, 9999), "  no rule of another id");
-	tap_ok(!strncmp(r.sig, "2 limit rules #", 15) && strlen(r.sig) == 23,
+	{
+		const struct tg_fleet_rule *g = tg_fleet_rule_by_zone(&r, "web#22", 6);
+
+		tap_ok(g && g->id == (__u32)TG_PG_FIRST << TG_RULE_ID_BITS,
+		       "  the port group's zone: ZONE#PORTS (web#22), its limit id the group's");
+		tap_ok(g && g->interval_ns == SEC_NS / 10 && g->tolerance_ns == 5 * SEC_NS / 10 &&
+			       g->v4_prefix == 32,
+		       "  its limit: 10/second burst 6, its sources cut as the interface's");
+	}
+	tap_ok(!strncmp(r.sig, "2 limit rules, 1 port group #", 29) && strlen(r.sig) == 37,
 	       "  the signature the members compare: %s", r.sig);
-	tap_ok(!tg_fleet_rules_read(e->m.rules, "web", 32, 64, &again) && !strcmp(again.sig, r.sig),
+	tap_ok(!rules_read(e, &again) && !strcmp(again.sig, r.sig),
 	       "  read again: the same signature");
 	env_rule_del(e, "198.51.100.0/24");
 	id = env_rule(e, "198.51.100.0/24", "limit", "10/second", 9, false, NULL);
-	tg_fleet_rules_read(e->m.rules, "web", 32, 64, &again);
+	rules_read(e, &again);
 	tap_ok(!strcmp(again.sig, r.sig) && tg_fleet_rule_by_id(&again, (__u32)id),
 	       "  the same rule added again under a new id: the same signature");
 	env_rule_del(e, "198.51.100.0/24");
 	env_rule(e, "198.51.100.0/24", "limit", "10/second", 8, false, NULL);
-	tg_fleet_rules_read(e->m.rules, "web", 32, 64, &again);
+	rules_read(e, &again);
 	tap_ok(strcmp(again.sig, r.sig), "  another burst: another signature (%s)", again.sig);
 	env_rule_del(e, "198.51.100.0/24");
 	id = env_rule(e, "198.51.100.0/24", "limit", "10/second", 9, false, NULL);
@@ -144,9 +163,14 @@ int main(void)
 	       "a denying floor for the --shared rule, keyed by its network");
 	tap_is(burst_of(&e, "203.0.113.77", 80, 4), 0, "  every source of the prefix is dropped");
 
-	/* A port group: its limit is this machine's own. */
+	/* A port group: one limit across the fleet too, named by its ports. */
+	tap_is(burst_of(&e, "198.18.0.45", SSH, 8), 2,
+	       "a port group's bucket: the share of its own burst, ceil(6/3)");
 	tap_ok(!deny_floor(&e, "198.18.0.44", 0, TG_PG_FIRST), "a denying floor under a port group's key");
-	tap_is(burst_of(&e, "198.18.0.44", SSH, 8), 6, "  a port group's bucket: its whole burst, no floor read");
+	d0 = fleet_denied(&e);
+	tap_is(burst_of(&e, "198.18.0.44", SSH, 4), 0, "  its source's SSH SYNs are dropped");
+	tap_is(fleet_denied(&e) - d0, 4, "  by the fleet's view");
+	tap_is(burst_of(&e, "198.18.0.44", 80, 2), 2, "  its HTTP SYNs, another bucket, are not");
 	env_close(&e);
 	return tap_done();
 }

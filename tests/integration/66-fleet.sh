@@ -87,6 +87,31 @@ test_rules() {
 		"a --shared rule over three machines: $TOTAL admitted, within the bound $bound"
 }
 
+# A port group is one limit across the fleet too, named by its ports
+# (its id is each machine's own); then it goes, for the tests after.
+test_port_group() {
+	local k src=198.19.35.7 bound
+	for k in 1 2 3; do
+		m_srv "$k" "$SB_TIDEGATE" set "${IF_S[k]}" --port 81 --rate "$RRATE/second" \
+			--burst "$RBURST" >/dev/null 2>&1
+		ok $? "machine $k: port 81 a group of its own, $RRATE/second burst $RBURST"
+	done
+	FL_PORT=81
+	flood_three "$src" "$src" "$src"
+	FL_PORT=80
+	bound=$(fleet_bound "$RRATE" "$RBURST" "$RBLOC" "$W")
+	diag "port 81's group ($RRATE/s, burst $RBURST), W = $W s: admitted $TOTAL over three machines (${ADM[*]}); bound $bound"
+	between "$TOTAL" "$(awk -v w="$W" -v r="$RRATE" 'BEGIN { printf "%d", r * (w - 0.5) }')" "$bound" \
+		"a port group's source over three machines: $TOTAL admitted, within the bound $bound"
+	is "$(rd_cli --scan --pattern "$PFX:fleet:$FLEET:web#81:{s:*}:v4:$src" | wc -l)" 1 \
+		"  its key in Redis names the group by its ports (web#81)"
+	# Machine 1 last: while the members differ, its own line names the
+	# group, which test_rule_mismatch's match of its log cannot take.
+	for k in 3 2 1; do
+		m_srv "$k" "$SB_TIDEGATE" set "${IF_S[k]}" --port 81 --default >/dev/null 2>&1
+	done
+}
+
 # A rule's denial reaches a machine that never saw the source.
 test_rule_propagation() {
 	local src=198.19.32.99 f1 f2 i seen= a0 a
@@ -154,6 +179,7 @@ test_status
 test_bound
 test_propagation
 test_rules
+test_port_group
 test_rule_propagation
 test_rule_mismatch
 test_spoofed
