@@ -46,6 +46,9 @@ struct fleet_if {
 	struct tg_fleet pub; /* what it publishes in tg_fleet */
 	struct tg_fleet_rules rules; /* its limit rules, read once a beat or on a miss */
 	__u64 rules_cycle; /* the cycle that last read them (0: never) */
+	/* The port groups they were read with: ids are reused, so a change
+	 * is read at once (groups_changed). */
+	struct tg_port_group groups[TG_PORT_GROUPS];
 	/* Sources whose push went unanswered (struct pmeta, with its call):
 	 * sent again, as they were, before anything else is pushed, and
 	 * kept out of the pushes until then. In the order sent. */
@@ -137,6 +140,8 @@ static void rules_refresh(struct fleet_priv *p, const struct tg_fleet_iface *fi,
 	if (!err)
 		err = tg_fleet_rules_read(fi->rules_fd, cfg.port_groups, fi->si.zone,
 					  fi->si.v4_prefix, fi->si.v6_prefix, &fif->rules);
+	if (!err)
+		memcpy(fif->groups, cfg.port_groups, sizeof(fif->groups));
 	if (err)
 		tg_warn("%s: reading its rules and port groups for the fleet: %s", fi->si.name,
 			strerror(-err));
@@ -343,6 +348,30 @@ static void pend_free(struct fleet_if *fif)
 	free(fif->pend_sorted);
 	fif->pend = fif->pend_sorted = NULL;
 	fif->npend = fif->pend_cap = fif->nsorted = 0;
+}
+
+/*
+ * Whether the port groups changed since the rules were read (set --port
+ * writes the maps, not to the daemon). A group id may now be another
+ * group's: the calls unanswered of group buckets are dropped (pushed
+ * anew, erring towards denying), lest they go out under the new name.
+ */
+static bool groups_changed(const struct tg_fleet_iface *fi, struct fleet_if *fif)
+{
+	struct tg_config cfg;
+	size_t i, k = 0;
+
+	if (tg_config_read(fi->si.config_fd, fi->si.config_gen_fd, &cfg) ||
+	    !memcmp(cfg.port_groups, fif->groups, sizeof(fif->groups)))
+		return false;
+	for (i = 0; i < fif->npend; i++)
+		if (!fif->pend[i].src.group)
+			fif->pend[k++] = fif->pend[i];
+	fif->npend = k;
+	free(fif->pend_sorted);
+	fif->pend_sorted = NULL;
+	fif->nsorted = 0;
+	return true;
 }
 
 /* How long a call whose reply was lost is sent again as it was: within
@@ -905,7 +934,8 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	for (i = 0; ok && p->st && i < n; i++) {
 		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
 
-		if (live[i] && fif && (p->sweep_due || !fif->rules_cycle))
+		if (live[i] && fif &&
+		    (p->sweep_due || !fif->rules_cycle || groups_changed(&ifs[i], fif)))
 			rules_refresh(p, &ifs[i], fif);
 		if (live[i] && fif)
 			ok = push_iface(p, cfg, &ifs[i], fif, now_us, offset);

@@ -239,10 +239,13 @@ static int change_limit(const struct tg_maps *m, __u32 key_group, const struct t
 }
 
 /* Forget the buckets of a group id about to be given to new ports: a
- * group removed earlier may have left some, charged at its limit. */
+ * group removed earlier may have left some, charged at its limit; and
+ * its floors of the fleet's view, which would deny the new group's
+ * sources by the old group's limit. */
 static int purge_group(const struct tg_maps *m, __u32 group, __u32 max_sources)
 {
 	struct tg_bucket_read r = { 0 };
+	struct tg_floor_read f = { 0 };
 	size_t i;
 	int err;
 
@@ -251,6 +254,13 @@ static int purge_group(const struct tg_maps *m, __u32 group, __u32 max_sources)
 		if (r.keys[i].group == group)
 			bpf_map_delete_elem(m->buckets, &r.keys[i]);
 	tg_buckets_free(&r);
+	if (!err && m->floor >= 0) {
+		err = tg_floors_read(m->floor, &f);
+		for (i = 0; !err && i < f.n; i++)
+			if (f.keys[i].group == group)
+				bpf_map_delete_elem(m->floor, &f.keys[i]);
+		tg_floors_free(&f);
+	}
 	return err;
 }
 

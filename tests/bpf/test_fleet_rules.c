@@ -52,19 +52,40 @@ static __u64 fleet_denied(struct env *e)
 	return env_counters(e).fleet_denied;
 }
 
-/* Port 22 at 10/second burst 6, a group of its own. */
-static int port_group(struct env *e)
+/* Port at 10/second burst 6, a group of its own. */
+static int port_group(struct env *e, __u16 port)
 {
 	struct tg_limits l = e->lim;
 	struct tg_rate r;
 	char why[160];
 
 	if (tg_rate_parse("10/second", &r, why, sizeof(why)) ||
-	    tg_port_limit_put(&l, SSH, SSH, &r, 6, why, sizeof(why))) {
+	    tg_port_limit_put(&l, port, port, &r, 6, why, sizeof(why))) {
 		tap_diag("port limit: %s", why);
 		return -EINVAL;
 	}
 	return env_limits(e, &l);
+}
+
+/* The port back under the interface's limit: its group removed. */
+static int port_default(struct env *e, __u16 port)
+{
+	struct tg_limits l = e->lim;
+	char why[160];
+
+	if (tg_port_limit_default(&l, port, port, why, sizeof(why))) {
+		tap_diag("port default: %s", why);
+		return -EINVAL;
+	}
+	return env_limits(e, &l);
+}
+
+static bool has_floor(struct env *e, const char *addr, __u32 group)
+{
+	struct tg_source k = key_of(addr, 0, group);
+	struct tg_floor f;
+
+	return !bpf_map_lookup_elem(e->m.floor, &k, &f);
 }
 
 /* What the fleet thread reads: the rules, and the live config's groups. */
@@ -142,7 +163,7 @@ int main(void)
 	tap_ok(id > 0, "a limit rule for 198.51.100.0/24, 10/second burst 9");
 	sid = env_rule(&e, "203.0.113.0/24", "limit", "10/second", 9, true, NULL);
 	tap_ok(sid > 0, "a --shared limit rule for 203.0.113.0/24, 10/second burst 9");
-	tap_ok(!port_group(&e), "port 22: 10/second burst 6, a group of its own");
+	tap_ok(!port_group(&e, SSH), "port 22: 10/second burst 6, a group of its own");
 	tap_ok(env_rule(&e, "192.0.2.0/24", "allow", NULL, 0, false, NULL) > 0, "an allow rule");
 	id = test_names(&e, id, sid);
 	tap_ok(!bpf_map_update_elem(e.m.fleet, &zero, &fl, BPF_ANY), "a fleet of 3");
@@ -171,6 +192,11 @@ int main(void)
 	tap_is(burst_of(&e, "198.18.0.44", SSH, 4), 0, "  its source's SSH SYNs are dropped");
 	tap_is(fleet_denied(&e) - d0, 4, "  by the fleet's view");
 	tap_is(burst_of(&e, "198.18.0.44", 80, 2), 2, "  its HTTP SYNs, another bucket, are not");
+	/* Group ids are reused: the next group must not inherit the floor. */
+	tap_ok(!port_default(&e, SSH) && !port_group(&e, 23),
+	       "port 22's group removed, port 23 a group of its own (the same id)");
+	tap_ok(!has_floor(&e, "198.18.0.44", TG_PG_FIRST), "  the old group's floor is gone with it");
+	tap_is(burst_of(&e, "198.18.0.44", 23, 8), 2, "  the source's first SYNs to port 23: its share");
 	env_close(&e);
 	return tap_done();
 }

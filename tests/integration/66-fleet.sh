@@ -112,6 +112,29 @@ test_port_group() {
 	done
 }
 
+# Group ids are reused: port 82's group takes the id port 81's had, and
+# its buckets go to Redis under its own ports at once, not the old ones.
+test_port_group_reuse() {
+	local k src=198.19.35.9
+	for k in 1 2 3; do
+		m_srv "$k" "$SB_TIDEGATE" set "${IF_S[k]}" --port 82 --rate "$RRATE/second" \
+			--burst "$RBURST" >/dev/null 2>&1
+	done
+	is "$(m_srv 1 "$SB_TIDEGATE" status "${IF_S[1]}" --json | json limits.port_limit.0.group)" 2 \
+		"port 82 a group of its own: the id port 81's group had"
+	FL_PORT=82
+	flood 1 "$src" 100 20 1 >/dev/null 2>&1
+	FL_PORT=80
+	sleep 0.3
+	is "$(rd_cli --scan --pattern "$PFX:fleet:$FLEET:web#82:{s:*}:v4:$src" | wc -l)" 1 \
+		"  its source's bucket is pushed under web#82"
+	is "$(rd_cli --scan --pattern "$PFX:fleet:$FLEET:web#81:{s:*}:v4:$src" | wc -l)" 0 \
+		"  and not under the old group's name"
+	for k in 3 2 1; do
+		m_srv "$k" "$SB_TIDEGATE" set "${IF_S[k]}" --port 82 --default >/dev/null 2>&1
+	done
+}
+
 # A rule's denial reaches a machine that never saw the source.
 test_rule_propagation() {
 	local src=198.19.32.99 f1 f2 i seen= a0 a
@@ -180,6 +203,7 @@ test_bound
 test_propagation
 test_rules
 test_port_group
+test_port_group_reuse
 test_rule_propagation
 test_rule_mismatch
 test_spoofed
