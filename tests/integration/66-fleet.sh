@@ -87,15 +87,32 @@ test_rules() {
 		"a --shared rule over three machines: $TOTAL admitted, within the bound $bound"
 }
 
+# group_on PORT : the port a group of its own (RRATE, RBURST) on the three
+# machines, in order, each checked.
+group_on() {
+	local k
+	for k in 1 2 3; do
+		m_srv "$k" "$SB_TIDEGATE" set "${IF_S[k]}" --port "$1" --rate "$RRATE/second" \
+			--burst "$RBURST" >/dev/null 2>&1
+		ok $? "machine $k: port $1 a group of its own, $RRATE/second burst $RBURST"
+	done
+}
+
+# group_off PORT : back under the interface's limit, machine 1 last:
+# while the members differ, its own line names the group, which
+# test_rule_mismatch's match of its log cannot take.
+group_off() {
+	local k
+	for k in 3 2 1; do
+		m_srv "$k" "$SB_TIDEGATE" set "${IF_S[k]}" --port "$1" --default >/dev/null 2>&1
+	done
+}
+
 # A port group is one limit across the fleet too, named by its ports
 # (its id is each machine's own); then it goes, for the tests after.
 test_port_group() {
-	local k src=198.19.35.7 bound
-	for k in 1 2 3; do
-		m_srv "$k" "$SB_TIDEGATE" set "${IF_S[k]}" --port 81 --rate "$RRATE/second" \
-			--burst "$RBURST" >/dev/null 2>&1
-		ok $? "machine $k: port 81 a group of its own, $RRATE/second burst $RBURST"
-	done
+	local src=198.19.35.7 bound
+	group_on 81
 	FL_PORT=81
 	flood_three "$src" "$src" "$src"
 	FL_PORT=80
@@ -105,21 +122,14 @@ test_port_group() {
 		"a port group's source over three machines: $TOTAL admitted, within the bound $bound"
 	is "$(rd_cli --scan --pattern "$PFX:fleet:$FLEET:web#81:{s:*}:v4:$src" | wc -l)" 1 \
 		"  its key in Redis names the group by its ports (web#81)"
-	# Machine 1 last: while the members differ, its own line names the
-	# group, which test_rule_mismatch's match of its log cannot take.
-	for k in 3 2 1; do
-		m_srv "$k" "$SB_TIDEGATE" set "${IF_S[k]}" --port 81 --default >/dev/null 2>&1
-	done
+	group_off 81
 }
 
 # Group ids are reused: port 82's group takes the id port 81's had, and
 # its buckets go to Redis under its own ports at once, not the old ones.
 test_port_group_reuse() {
-	local k src=198.19.35.9
-	for k in 1 2 3; do
-		m_srv "$k" "$SB_TIDEGATE" set "${IF_S[k]}" --port 82 --rate "$RRATE/second" \
-			--burst "$RBURST" >/dev/null 2>&1
-	done
+	local src=198.19.35.9
+	group_on 82
 	is "$(m_srv 1 "$SB_TIDEGATE" status "${IF_S[1]}" --json | json limits.port_limit.0.group)" 2 \
 		"port 82 a group of its own: the id port 81's group had"
 	FL_PORT=82
@@ -130,9 +140,7 @@ test_port_group_reuse() {
 		"  its source's bucket is pushed under web#82"
 	is "$(rd_cli --scan --pattern "$PFX:fleet:$FLEET:web#81:{s:*}:v4:$src" | wc -l)" 0 \
 		"  and not under the old group's name"
-	for k in 3 2 1; do
-		m_srv "$k" "$SB_TIDEGATE" set "${IF_S[k]}" --port 82 --default >/dev/null 2>&1
-	done
+	group_off 82
 }
 
 # A rule's denial reaches a machine that never saw the source.
