@@ -15,6 +15,7 @@
 #include "cfgslots.h"
 #include "clock.h"
 #include "fleet.h"
+#include "fleet_calls.h"
 #include "fleet_rules.h"
 #include "fleet_store.h"
 #include "log.h"
@@ -24,18 +25,6 @@
 #define DENIALS_PER_READ 10000 /* stream entries a cycle reads at most */
 /* On a (re)connect, denials announced this recently are read again. */
 #define DENIALS_LOOKBACK_MS (TG_FLEET_DEBT_MS + 1000)
-
-/* One source of a push, beside its item (same index). */
-struct pmeta {
-	struct tg_source src;
-	unsigned int shard;
-	__u64 delta;
-	__u64 admitted; /* the count the fleet's TAT will include */
-	bool had_floor;
-	__u64 old_tat;
-	__u64 call;    /* 0, or the call it went in unanswered (fleet_store.h) */
-	__u64 sent_ns; /* when that call was first sent */
-};
 
 /* What the thread keeps of one interface between cycles. */
 struct fleet_if {
@@ -49,11 +38,7 @@ struct fleet_if {
 	/* The port groups they were read with: ids are reused, so a change
 	 * is read at once (groups_changed). */
 	struct tg_port_group groups[TG_PORT_GROUPS];
-	/* Sources whose push went unanswered (struct pmeta, with its call):
-	 * sent again, as they were, before anything else is pushed, and
-	 * kept out of the pushes until then. In the order sent. */
-	struct pmeta *pend, *pend_sorted;
-	size_t npend, pend_cap, nsorted;
+	struct tg_fleet_calls calls; /* its pushes unanswered, to send again */
 };
 
 /* What one push's keys and charge follow: the interface's default limit,
@@ -83,7 +68,7 @@ struct fleet_priv {
 	struct fleet_if fif[TG_MAX_IFACES];
 	struct tg_bucket_read rd;
 	struct tg_fleet_item *items;
-	struct pmeta *meta;
+	struct tg_push_meta *meta;
 	size_t cap;
 	const struct tg_fleet_item **onsets;
 	struct tg_floor_read fl; /* the interface's floors at its push */
@@ -130,18 +115,15 @@ static void key_prefix(char *buf, size_t len, const struct tg_fleet_cfg *cfg)
 static void rules_refresh(struct fleet_priv *p, const struct tg_fleet_iface *fi,
 			  struct fleet_if *fif)
 {
-	struct tg_config cfg;
 	int err;
 
 	if (fif->rules_cycle == p->cycles)
 		return;
 	fif->rules_cycle = p->cycles;
-	err = tg_config_read(fi->si.config_fd, fi->si.config_gen_fd, &cfg);
+	err = tg_fleet_rules_read(fi->rules_fd, fi->si.port_groups, fi->si.zone,
+				  fi->si.v4_prefix, fi->si.v6_prefix, &fif->rules);
 	if (!err)
-		err = tg_fleet_rules_read(fi->rules_fd, cfg.port_groups, fi->si.zone,
-					  fi->si.v4_prefix, fi->si.v6_prefix, &fif->rules);
-	if (!err)
-		memcpy(fif->groups, cfg.port_groups, sizeof(fif->groups));
+		memcpy(fif->groups, fi->si.port_groups, sizeof(fif->groups));
 	if (err)
 		tg_warn("%s: reading its rules and port groups for the fleet: %s", fi->si.name,
 			strerror(-err));
@@ -259,7 +241,7 @@ static int reserve(struct fleet_priv *p, size_t n)
  * shard batch. */
 static int by_rule_shard(const void *a, const void *b)
 {
-	const struct pmeta *x = a, *y = b;
+	const struct tg_push_meta *x = a, *y = b;
 
 	__u32 a_id = tg_fleet_limit_id(&x->src), b_id = tg_fleet_limit_id(&y->src);
 
@@ -325,72 +307,19 @@ static void floors_put(struct fleet_if *fi, int fd, const struct tg_source *srcs
 		floor_put(fi, fd, &srcs[i], floors[i].tat_ns, floors[i].mark);
 }
 
-static bool pend_add(struct fleet_if *fif, const struct pmeta *m, __u64 call, __u64 sent_ns)
-{
-	if (fif->npend == fif->pend_cap) {
-		size_t cap = fif->pend_cap ? 2 * fif->pend_cap : 1024;
-		struct pmeta *v = realloc(fif->pend, cap * sizeof(*v));
-
-		if (!v)
-			return false;
-		fif->pend = v;
-		fif->pend_cap = cap;
-	}
-	fif->pend[fif->npend] = *m;
-	fif->pend[fif->npend].call = call;
-	fif->pend[fif->npend++].sent_ns = sent_ns;
-	return true;
-}
-
-static void pend_free(struct fleet_if *fif)
-{
-	free(fif->pend);
-	free(fif->pend_sorted);
-	fif->pend = fif->pend_sorted = NULL;
-	fif->npend = fif->pend_cap = fif->nsorted = 0;
-}
-
 /*
  * Whether the port groups changed since the rules were read (set --port
- * writes the maps, not to the daemon). A group id may now be another
- * group's: the calls unanswered of group buckets are dropped (pushed
- * anew, erring towards denying), lest they go out under the new name.
+ * writes the maps, not to the daemon; the cycle's refresh of si read
+ * them). A group id may now be another group's: the calls unanswered of
+ * group buckets are dropped (pushed anew, erring towards denying), lest
+ * they go out under the new name.
  */
 static bool groups_changed(const struct tg_fleet_iface *fi, struct fleet_if *fif)
 {
-	struct tg_config cfg;
-	size_t i, k = 0;
-
-	if (tg_config_read(fi->si.config_fd, fi->si.config_gen_fd, &cfg) ||
-	    !memcmp(cfg.port_groups, fif->groups, sizeof(fif->groups)))
+	if (!memcmp(fi->si.port_groups, fif->groups, sizeof(fif->groups)))
 		return false;
-	for (i = 0; i < fif->npend; i++)
-		if (!fif->pend[i].src.group)
-			fif->pend[k++] = fif->pend[i];
-	fif->npend = k;
-	free(fif->pend_sorted);
-	fif->pend_sorted = NULL;
-	fif->nsorted = 0;
+	tg_fleet_calls_drop_groups(&fif->calls);
 	return true;
-}
-
-/* How long a call whose reply was lost is sent again as it was: within
- * the time Redis remembers it, less a margin for the clocks and the
- * sending. Past that its sources are pushed anew, counted again if the
- * lost call had been applied: erring towards denying. */
-#define RESEND_MAX_NS ((TG_FLEET_CALL_TTL_MS - 20000) * TG_NSEC_PER_MSEC)
-
-static void floor_lower(struct fleet_priv *p, unsigned int shard, __u64 call)
-{
-	__u64 *f = &p->call_floor[shard % TG_REDIS_SHARDS];
-
-	if (!*f || call < *f)
-		*f = call;
-}
-
-static bool expired(const struct pmeta *m, __u64 now)
-{
-	return now - m->sent_ns > RESEND_MAX_NS;
 }
 
 /* The call floors of the calls any interface may still send again; an
@@ -398,24 +327,21 @@ static bool expired(const struct pmeta *m, __u64 now)
 static void floors_of_pending(struct fleet_priv *p, const struct tg_fleet_iface *ifs, int n)
 {
 	__u64 now = tg_mono_ns();
-	size_t i, k;
+	size_t i;
 	int j;
 
 	memset(p->call_floor, 0, sizeof(p->call_floor));
 	for (i = 0; i < TG_MAX_IFACES; i++) {
 		struct fleet_if *fif = &p->fif[i];
 
-		if (!fif->used || !fif->npend)
+		if (!fif->used || !fif->calls.n)
 			continue;
 		for (j = 0; j < n && strcmp(ifs[j].si.name, fif->name); j++)
 			;
-		if (j == n) {
-			pend_free(fif);
-			continue;
-		}
-		for (k = 0; k < fif->npend; k++)
-			if (!expired(&fif->pend[k], now))
-				floor_lower(p, fif->pend[k].shard, fif->pend[k].call);
+		if (j == n)
+			tg_fleet_calls_free(&fif->calls);
+		else
+			tg_fleet_calls_floors(&fif->calls, now, p->call_floor);
 	}
 }
 
@@ -425,7 +351,7 @@ static void floors_of_pending(struct fleet_priv *p, const struct tg_fleet_iface 
 static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		       const struct tg_fleet_iface *fi, struct fleet_if *fif,
 		       const struct push_limit *pl, const struct tg_fleet_charge *ch,
-		       const struct pmeta *meta, size_t n, __s64 offset)
+		       const struct tg_push_meta *meta, size_t n, __s64 offset)
 {
 	char prefix[TG_KEY_MAX], why[256];
 	size_t i, nonset = 0, nput = 0;
@@ -446,7 +372,7 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	err = tg_fleet_store_push(p->st, ch, p->items, n, why, sizeof(why));
 	for (i = 0; i < n; i++) {
 		const struct tg_fleet_item *it = &p->items[i];
-		const struct pmeta *m = &meta[i];
+		const struct tg_push_meta *m = &meta[i];
 		__u64 tat;
 
 		fif->pub.pushed++;
@@ -458,8 +384,8 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 				continue;
 			/* Remembered by Redis from now: before any later call
 			 * of this cycle to the shard. */
-			floor_lower(p, it->shard, it->call);
-			if (!pend_add(fif, m, it->call, m->call ? m->sent_ns : now))
+			tg_fleet_call_floor_lower(p->call_floor, it->shard, it->call);
+			if (!tg_fleet_calls_add(&fif->calls, m, it->call, m->call ? m->sent_ns : now))
 				tg_warn("%s: out of memory for the pushes to send again: counted "
 					"again when pushed", fi->si.name);
 			continue;
@@ -513,11 +439,6 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	return true;
 }
 
-static int src_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct tg_source));
-}
-
 /*
  * Send again the calls of this interface whose replies were lost, each
  * with its id and items as first sent: Redis applies each call once. The
@@ -527,32 +448,31 @@ static bool resend(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		   const struct tg_fleet_iface *fi, struct fleet_if *fif,
 		   struct tg_fleet_charge *ch, __s64 offset)
 {
-	struct pmeta *v = fif->pend;
-	size_t i, j, n = fif->npend, k;
+	size_t i, j, n, k;
+	struct tg_push_meta *v = tg_fleet_calls_take(&fif->calls, &n);
 	__u64 now = tg_mono_ns();
 	struct push_limit pl;
 	bool ok = true;
 
-	fif->pend = NULL;
-	fif->npend = fif->pend_cap = 0;
 	for (i = 0; i < n; i = j) {
 		__u32 rule = tg_fleet_limit_id(&v[i].src);
 		const struct tg_fleet_rule *r = rule ? tg_fleet_rule_by_id(&fif->rules, rule) : NULL;
 
 		/* A run of one limit, cut between calls: at most CHUNK. */
 		for (j = i + 1; j < n && tg_fleet_limit_id(&v[j].src) == rule &&
-				expired(&v[j], now) == expired(&v[i], now) &&
+				tg_fleet_call_expired(&v[j], now) ==
+					tg_fleet_call_expired(&v[i], now) &&
 				(v[j].call == v[j - 1].call || j - i + TG_FLEET_BATCH <= CHUNK);
 		     j++)
 			;
 		if (!ok) { /* Redis failed: kept for the next cycle */
 			for (k = i; k < j; k++)
-				pend_add(fif, &v[k], v[k].call, v[k].sent_ns);
+				tg_fleet_calls_add(&fif->calls, &v[k], v[k].call, v[k].sent_ns);
 			continue;
 		}
 		if (rule && !r)
 			continue; /* a rule deleted since: its deltas are no one's now */
-		if (expired(&v[i], now)) {
+		if (tg_fleet_call_expired(&v[i], now)) {
 			tg_debug("%s: %zu deltas unanswered for too long: pushed anew", fi->si.name,
 				 j - i);
 			continue;
@@ -563,26 +483,9 @@ static bool resend(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		ok = push_chunk(p, cfg, fi, fif, &pl, ch, v + i, j - i, offset);
 	}
 	free(v);
-	/* Their sources stay out of this cycle's pushes: found by bsearch. */
-	free(fif->pend_sorted);
-	fif->pend_sorted = NULL;
-	fif->nsorted = 0;
-	if (fif->npend) {
-		fif->pend_sorted = malloc(fif->npend * sizeof(*fif->pend_sorted));
-		if (fif->pend_sorted) {
-			fif->nsorted = fif->npend;
-			memcpy(fif->pend_sorted, fif->pend, fif->npend * sizeof(*fif->pend));
-			qsort(fif->pend_sorted, fif->npend, sizeof(*fif->pend_sorted), src_cmp);
-		}
-	}
+	/* Their sources stay out of this cycle's pushes. */
+	tg_fleet_calls_index(&fif->calls);
 	return ok;
-}
-
-/* Whether src has a call unanswered: not to be pushed anew meanwhile. */
-static bool pending(const struct fleet_if *fif, const struct tg_source *src)
-{
-	return fif->nsorted &&
-	       bsearch(src, fif->pend_sorted, fif->nsorted, sizeof(*fif->pend_sorted), src_cmp);
 }
 
 /*
@@ -610,7 +513,7 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 
 	/* Before the tables are read: what a resend acknowledges moves the
 	 * marks the push computes its deltas from. */
-	if (fif->npend) {
+	if (fif->calls.n) {
 		if (reserve(p, 1)) {
 			tg_warn("%s: out of memory for the fleet's push", si->name);
 			return true;
@@ -651,7 +554,7 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 
 		if (tg_fleet_limit_id(src) && !(r = rule_of(p, fi, fif, tg_fleet_limit_id(src))))
 			continue;
-		if (pending(fif, src))
+		if (tg_fleet_calls_has(&fif->calls, src))
 			continue;
 		push_limit_of(fi, r, &pl);
 		if (!tg_source_fits(src, pl.v4_prefix, pl.v6_prefix))
@@ -674,7 +577,7 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		/* A spoofed source sends one SYN: not worth a key in Redis. */
 		if (b->admitted < TG_FLEET_MIN_ADMITTED && !b->dropped)
 			continue;
-		p->meta[n++] = (struct pmeta){
+		p->meta[n++] = (struct tg_push_meta){
 			.src = *src,
 			.shard = tg_source_shard(src),
 			.delta = b->admitted - mark,
@@ -796,7 +699,7 @@ static void on_denial(void *arg, const char *key, size_t len, __u64 tat_us, __u6
 }
 
 /* Limits as members compare them: what the fleet must agree on, the
- * default limit and the limit rules. */
+ * default limit, the limit rules and the port groups. */
 static void limits_sig(const struct tg_sync_iface *si, const struct tg_fleet_rules *rules,
 		       char *buf, size_t len)
 {
@@ -1023,7 +926,7 @@ static void *fleet_main(void *arg)
 			/* Another fleet, prefix or store: what went unanswered
 			 * under the old one is not to be sent to the new. */
 			for (i = 0; i < TG_MAX_IFACES; i++)
-				pend_free(&p->fif[i]);
+				tg_fleet_calls_free(&p->fif[i].calls);
 			disconnect(p);
 			tg_backoff_reset(&p->backoff);
 			p->gen = t->w.gen;
@@ -1127,7 +1030,7 @@ void tg_fleet_stop(struct tg_fleet_thread *t)
 	tg_floors_free(&t->priv->fl);
 	for (i = 0; i < TG_MAX_IFACES; i++) {
 		tg_fleet_rules_free(&t->priv->fif[i].rules);
-		pend_free(&t->priv->fif[i]);
+		tg_fleet_calls_free(&t->priv->fif[i].calls);
 	}
 	free(t->priv);
 	t->priv = NULL;

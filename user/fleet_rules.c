@@ -23,12 +23,6 @@ static int by_zone(const void *a, const void *b)
 	return strcmp((*x)->zone, (*y)->zone);
 }
 
-static int by_zone_value(const void *a, const void *b)
-{
-	return strcmp(((const struct tg_fleet_rule *)a)->zone,
-		      ((const struct tg_fleet_rule *)b)->zone);
-}
-
 /* FNV-1a: the same rules hash the same on every member. */
 static __u32 fnv1a(__u32 h, const char *s)
 {
@@ -113,20 +107,23 @@ int tg_fleet_rules_read(int rules_fd, const struct tg_port_group *groups, const 
 		ngroups++;
 		k++;
 	}
-	/* The groups hashed in port order, whatever ids they have here. */
-	qsort(v + nrules, (size_t)ngroups, sizeof(*v), by_zone_value);
-	for (i = nrules; i < k; i++) {
-		char line[96];
-		const struct tg_port_group *g = &groups[v[i].id >> TG_RULE_ID_BITS];
-
-		snprintf(line, sizeof(line), "%s %u/%llu %u\n", strchr(v[i].zone, '#'),
-			 g->rate_count, (unsigned long long)g->rate_period_ns, g->burst);
-		h = fnv1a(h, line);
-	}
 	qsort(v, (size_t)k, sizeof(*v), by_id);
 	for (i = 0; i < k; i++)
 		z[i] = &v[i];
 	qsort(z, (size_t)k, sizeof(*z), by_zone);
+	/* The groups hashed in the order of their names (by port), whatever
+	 * ids they have here. */
+	for (i = 0; i < k; i++) {
+		const struct tg_port_group *g;
+		char line[96];
+
+		if (z[i]->id <= TG_RULE_ID_MAX)
+			continue;
+		g = &groups[z[i]->id >> TG_RULE_ID_BITS];
+		snprintf(line, sizeof(line), "%s %u/%llu %u\n", strchr(z[i]->zone, '#'),
+			 g->rate_count, (unsigned long long)g->rate_period_ns, g->burst);
+		h = fnv1a(h, line);
+	}
 	free(out->v);
 	free(out->by_zone);
 	out->v = v;

@@ -46,6 +46,8 @@ struct tg_sync_iface {
 	 * tg_sync_iface_refresh, at every cycle. */
 	unsigned int v4_prefix, v6_prefix;
 	__u64 interval_ns, tolerance_ns;
+	/* The port groups' limits, by id (the fleet keys their buckets). */
+	struct tg_port_group port_groups[TG_PORT_GROUPS];
 	__u32 max_sources;
 	bool restore_pending; /* attached fresh while Redis was away */
 };

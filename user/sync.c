@@ -49,6 +49,7 @@ int tg_sync_iface_refresh(struct tg_sync_iface *si)
 	si->v6_prefix = l.v6_prefix;
 	si->interval_ns = cfg.interval_ns;
 	si->tolerance_ns = cfg.tolerance_ns;
+	memcpy(si->port_groups, cfg.port_groups, sizeof(si->port_groups));
 	si->max_sources = info.max_entries;
 	return 0;
 }
