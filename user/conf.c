@@ -9,12 +9,10 @@
  * no ']') is one the callback never saw. So every error, not only the
  * first, is reported with its line.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,56 +419,6 @@ static void apply_cli(struct raw *r, const struct tg_cmdline *cl)
 				diag(r->diags, 0, false, "--%s applies to the interfaces named on the "
 							 "command line: name one, or set it in the "
 							 "file", tg_opt_defs[id].name);
-}
-
-int tg_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[64];
-	const char *colon;
-	size_t hn;
-	__u64 port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (text[0] == '[') {
-		const char *end = strchr(text, ']');
-
-		if (!end || end[1] != ':')
-			return -EINVAL;
-		hn = (size_t)(end - text - 1);
-		if (hn >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, text + 1, hn);
-		colon = end + 1;
-	} else {
-		colon = strrchr(text, ':');
-		if (!colon)
-			return -EINVAL;
-		hn = (size_t)(colon - text);
-		if (hn >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, text, hn);
-	}
-	host[hn] = '\0';
-	if (tg_parse_u64(colon + 1, 1, 65535, &port))
-		return -EINVAL;
-	if (text[0] == '[') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
-			return -EINVAL;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((__u16)port);
-		*len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			return -EINVAL;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((__u16)port);
-		*len = sizeof(*s4);
-	}
-	return 0;
 }
 
 /*

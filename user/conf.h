@@ -121,8 +121,6 @@ int tg_conf_build(const char *path, const struct tg_cmdline *cl, struct tg_daemo
 int tg_conf_build_text(const char *text, const char *name, const struct tg_cmdline *cl,
 		       struct tg_daemon_conf *conf, struct tg_diags *diags);
 
-/* "ADDR:PORT", "[ADDR6]:PORT"; numeric addresses only. 0 or -EINVAL. */
-int tg_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
 /* One line per diagnostic, "FILE:LINE: error: ...", through the logger. */
 void tg_diags_log(const struct tg_diags *d);

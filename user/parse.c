@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* parse.c - strict parsers for numbers and port lists. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -231,4 +232,54 @@ unsigned int tg_portset_count(const struct tg_portset *set)
 	for (i = 0; i < TG_PORTS_MAX / 64; i++)
 		n += (unsigned int)__builtin_popcountll(set->bits[i]);
 	return n;
+}
+
+int tg_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[64];
+	const char *colon;
+	size_t hn;
+	__u64 port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		hn = (size_t)(end - text - 1);
+		if (hn >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text + 1, hn);
+		colon = end + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon)
+			return -EINVAL;
+		hn = (size_t)(colon - text);
+		if (hn >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text, hn);
+	}
+	host[hn] = '\0';
+	if (tg_parse_u64(colon + 1, 1, 65535, &port))
+		return -EINVAL;
+	if (text[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -EINVAL;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((__u16)port);
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -EINVAL;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((__u16)port);
+		*len = sizeof(*s4);
+	}
+	return 0;
 }

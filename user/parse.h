@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <linux/types.h>
 
 #include "tidegate.h"
@@ -55,5 +56,8 @@ char *tg_ports_text(const struct tg_portset *set);
 
 /* Count of ports in the set. */
 unsigned int tg_portset_count(const struct tg_portset *set);
+
+/* "ADDR:PORT", "[ADDR6]:PORT"; numeric addresses only. 0 or -EINVAL. */
+int tg_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
 #endif /* TG_PARSE_H */
