@@ -232,6 +232,19 @@ static __always_inline void make_source_v6(struct tg_source *src,
 #define TG_DROPS_EXACT 256
 #define TG_GOLDEN32    0x9E3779B1U
 
+/* The step a bucket that has dropped d SYNs counts its drops in, past
+ * the exact ones: 2^6, then 2^10. */
+static __always_inline __u32 drop_step(__u64 d)
+{
+	return d < (1ULL << 16) ? 6 : 10;
+}
+
+/* Whether this CPU's SYN is the one in 2^shift taken to count a step. */
+static __always_inline bool drop_sampled(const struct tg_counters *cnt, __u32 shift)
+{
+	return !(((__u32)cnt->syn * TG_GOLDEN32) >> (32 - shift));
+}
+
 static __always_inline void count_drop(struct tg_bucket *b, const struct tg_counters *cnt)
 {
 	__u64 d = READ_ONCE(b->dropped);
@@ -241,10 +254,9 @@ static __always_inline void count_drop(struct tg_bucket *b, const struct tg_coun
 		__sync_fetch_and_add(&b->dropped, 1);
 		return;
 	}
-	shift = d < (1ULL << 16) ? 6 : 10;
-	if (((__u32)cnt->syn * TG_GOLDEN32) >> (32 - shift))
-		return;
-	__sync_fetch_and_add(&b->dropped, 1ULL << shift);
+	shift = drop_step(d);
+	if (drop_sampled(cnt, shift))
+		__sync_fetch_and_add(&b->dropped, 1ULL << shift);
 }
 
 #endif /* TG_BUCKET_H */

@@ -109,6 +109,14 @@ struct {
 	__type(value, struct tg_port_counters);
 } tg_port_stats SEC(".maps");
 
+/* The flood's front cache (tidegate.h: struct tg_front, bpf/front.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tg_front);
+} tg_front SEC(".maps");
+
 /* Fleet mode (tidegate.h: struct tg_floor, struct tg_fleet). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -131,15 +139,23 @@ struct {
  * so one packet never mixes two configurations. NULL only if a map is
  * missing, which the verifier makes callers handle.
  */
-static __always_inline struct tg_config *config_live(__u32 *slot)
+static __always_inline struct tg_config *config_live_gen(__u32 *slot, __u32 *genp)
 {
 	__u32 zero = 0, key, *gen = bpf_map_lookup_elem(&tg_config_gen, &zero);
 
 	if (!gen)
 		return NULL;
-	key = READ_ONCE(*gen) & (TG_CONFIG_SLOTS - 1);
+	*genp = READ_ONCE(*gen);
+	key = *genp & (TG_CONFIG_SLOTS - 1);
 	*slot = key;
 	return bpf_map_lookup_elem(&tg_config, &key);
+}
+
+static __always_inline struct tg_config *config_live(__u32 *slot)
+{
+	__u32 gen;
+
+	return config_live_gen(slot, &gen);
 }
 
 static __always_inline struct tg_config *config_slot(__u32 slot)

@@ -19,6 +19,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "fleet.h"
 #include "bucket.h"
 #include "verdict.h"
+#include "front.h"
 #include "rules.h"
 #include "flows.h"
 #include "droplog.h"
@@ -312,10 +313,12 @@ int tidegate_xdp(struct xdp_md *ctx)
 	bool syn = false, first_frag = false;
 	struct tg_bucket *b = NULL;
 	int ret, unseen = TG_P_OK;
-	bool ruled;
+	__u32 gen;
+	bool ruled, quick;
+	__u64 now = 0;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
-	cfg = config_live(&slot);
+	cfg = config_live_gen(&slot, &gen);
 	if (!cnt || !cfg)
 		return XDP_PASS;
 	cnt->packets++;
@@ -383,20 +386,32 @@ int tidegate_xdp(struct xdp_md *ctx)
 	 * cover its source (none at all, or none by tg_rule_filter), the
 	 * drop action, enforcing, a bucket so far over its limit that the
 	 * coarse clock decides (coarse_deny, as charge_source), and no log
-	 * line to write. The counters move as limit_syn moves them, through
-	 * the same helpers. Anything else, and every SYN that is not
-	 * denied, goes on to tg_decide.
+	 * line to write. Such a denial is kept in this CPU's front slot
+	 * (front.h), which drops the source's next SYNs without the hash
+	 * map. The counters move as limit_syn moves them, through the same
+	 * helpers. Anything else, and every SYN that is not denied, goes on
+	 * to tg_decide.
 	 */
 	ruled = (cfg->flags & TG_F_RULES) && rules_may_apply(&p);
+	quick = !ruled && front_quick(cfg);
+	if (quick) {
+		if (front_denies(front_slot(&src), &src, gen, front_epoch(), cnt, &now)) {
+			count_syn(cnt, p.v6, src_port_group(&src), TG_COUNT_DROPPED);
+			return drop_silently(cnt);
+		}
+	}
 	if (!ruled)
 		b = bpf_map_lookup_elem(&tg_buckets, &src);
-	if (b && !(cfg->flags & TG_F_DRY_RUN) && cfg->action == TG_ACT_DROP) {
+	if (b && quick) {
 		struct tg_limit lim = port_limit(cfg, group);
-		__u64 now = clock_coarse_ns();
 
+		if (!now)
+			now = clock_coarse_ns();
 		if (coarse_deny(READ_ONCE(b->tat_ns), now, lim.tolerance_ns, lim.interval_ns)) {
+			__u64 last = READ_ONCE(b->logged_ns) & ~TG_BUCKET_UNVERIFIED;
+			__u64 quiet_until = last + cfg->log_interval_ns;
+			bool quiet = true, budget = false;
 			struct tg_state *st;
-			bool quiet;
 
 			/* No line due: logged lately, or (the usual case for
 			 * the sources of a big flood) a line due but the log
@@ -407,18 +422,19 @@ int tidegate_xdp(struct xdp_md *ctx)
 			 * bucket keeps its turn (logged_ns is not moved), so
 			 * its line comes with a later drop, and the budget only
 			 * errs on the side of fewer lines. */
-			quiet = logged_lately(READ_ONCE(b->logged_ns) & ~TG_BUCKET_UNVERIFIED, now,
-					      cfg);
-			if (!quiet) {
+			if (!logged_lately(last, now, cfg)) {
 				st = bpf_map_lookup_elem(&tg_state, &zero);
-				if (st && READ_ONCE(st->log_tat_ns) >
-						  now + cfg->log_budget_tolerance_ns) {
+				quiet_until = st ? READ_ONCE(st->log_tat_ns) : 0;
+				quiet = budget = quiet_until > now + cfg->log_budget_tolerance_ns;
+				if (budget) {
 					cnt->log_budget_exceeded++;
-					quiet = true;
+					quiet_until -= cfg->log_budget_tolerance_ns;
 				}
 			}
 			if (quiet) {
 				count_drop(b, cnt);
+				front_fill(front_slot(&src), &src, gen, now, b, &lim, quiet_until,
+					   budget);
 				count_syn(cnt, p.v6, src_port_group(&src), TG_COUNT_DROPPED);
 				return drop_silently(cnt);
 			}

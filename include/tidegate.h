@@ -33,7 +33,7 @@
 
 /* Bumped whenever a map's key or value layout changes, so a newer binary
  * never trusts maps pinned by an older one. */
-#define TG_LAYOUT_VERSION 11
+#define TG_LAYOUT_VERSION 12
 
 /* Rule ids fit the low bits of tg_source's rule word; its top byte is
  * the port group's (userspace hands out no id beyond TG_RULE_ID_MAX). */
@@ -341,6 +341,40 @@ struct tg_state {
 				* a lower bound; <= 0: count the table */
 	__u64 cookie_logged_ns[2]; /* the drop log's last line of each
 				    * TG_COOKIE_LOG_SLOT kind */
+	__u64 bucket_epoch;    /* moved after anything but a SYN lowers a
+				* bucket's tat (bpf/rescale.bpf.c): tg_front's
+				* denials of an older epoch are void */
+};
+
+/*
+ * tg_front: a per-CPU, direct-mapped cache of sources the flood's fast
+ * path denied (bpf/front.h), so a source far over its limit is dropped
+ * again without the hash map. A slot holds until when the denial and its
+ * quiet (no drop log line due) hold, and what they were read under: the
+ * config generation and tg_state.bucket_epoch. Only the program reads
+ * and writes it.
+ */
+#define TG_FRONT_BITS  8
+#define TG_FRONT_SLOTS (1U << TG_FRONT_BITS)
+
+/* The longest a slot stands in for its bucket: a flooding source is
+ * still looked up in tg_buckets every few milliseconds, so the LRU sees
+ * its bucket in use and does not hand it to a newcomer first, as it did
+ * when every SYN looked. */
+#define TG_FRONT_TTL_NS (5ULL * 1000 * 1000)
+
+struct tg_front_slot {
+	struct tg_source src;
+	__u32 config_gen;
+	__u64 until_ns;    /* coarse clock; 0: empty */
+	__u32 bucket_epoch;
+	__u8 drop_shift;   /* count_drop's sampling step when filled (6 or 10) */
+	__u8 log_budget;   /* quiet because the log budget is spent */
+	__u8 pad[2];
+};
+
+struct tg_front {
+	struct tg_front_slot slot[TG_FRONT_SLOTS];
 };
 
 /*

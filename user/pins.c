@@ -30,7 +30,9 @@
 /*
  * What a pinned map must look like before we read or write it. This
  * table is the one list of tidegate's maps: pinning, unpinning, opening,
- * closing and handing the maps to the program all walk it.
+ * closing and handing the maps to the program all walk it. (tg_front,
+ * a per-CPU cache only the program reads, is not pinned: each load of
+ * the program starts it empty, which is always right.)
  */
 struct map_layout {
 	const char *name;

@@ -355,11 +355,36 @@ static inline int tg_bucket_count(struct tg_harness *h)
 	return n;
 }
 
+/* Empty every CPU's front cache (bpf/front.h), as if the program had
+ * just been loaded: a test that rewrites buckets or tg_state behind the
+ * program's back, which tidegate itself never does, voids the slots
+ * filled from them. */
+static inline int tg_front_clear(int front_fd)
+{
+	int n = libbpf_num_possible_cpus();
+	struct tg_front *v;
+	__u32 zero = 0;
+	int err;
+
+	if (n < 0)
+		return n;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	err = bpf_map_update_elem(front_fd, &zero, v, BPF_ANY) ? -errno : 0;
+	free(v);
+	return err;
+}
+
 /* Forget every bucket. */
 static inline int tg_buckets_clear(struct tg_harness *h)
 {
 	struct tg_source key;
 	int err;
+
+	err = tg_front_clear(bpf_map__fd(h->skel->maps.tg_front));
+	if (err)
+		return err;
 
 	while (!bpf_map__get_next_key(h->skel->maps.tg_buckets, NULL, &key, sizeof(key))) {
 		err = bpf_map__delete_elem(h->skel->maps.tg_buckets, &key, sizeof(key), 0);

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * front.h - the flood's front cache: a source the fast path denied is
+ * denied again, for a while, without the hash map.
+ * Part of the XDP program: included by tidegate.bpf.c, in the order
+ * listed there, each header using what the ones before it declare.
+ *
+ * A source far over its limit is denied by the coarse clock alone
+ * (gcra.h, coarse_deny) until its tat comes within the slack of its
+ * tolerance, and no SYN moves its tat before then: only an admitted SYN
+ * does, and none is. Its quiet (no drop log line due) holds as long:
+ * until its log interval ends, or until the log budget has a token
+ * again, which no CPU can take earlier. So the fast path's decision
+ * holds, unchanged, until a time it can compute once; this CPU keeps it
+ * in a slot of tg_front (tidegate.h) keyed by the source, and the
+ * source's next SYNs are dropped from that slot. The hash map's jhash,
+ * bucket walk and key compare are what a dropped SYN saved.
+ *
+ * What could make the slot wrong is void by the slot's own stamps: a
+ * config written since (a limit, the action, dry run, the log, a port
+ * group's limit) moves the config generation; a bucket lowered by
+ * anything but a SYN (a limit changed live, bpf/rescale.bpf.c) moves
+ * tg_state.bucket_epoch. A rule that may cover the source is asked
+ * before the slot is. A bucket the LRU evicts stays denied from the slot
+ * for what is left of TG_FRONT_TTL_NS, stricter than the table, never
+ * looser.
+ *
+ * The bucket's drop count moves as count_drop moves it: the slot is
+ * filled only past the exact drops, and a SYN count_drop would take to
+ * count a step is never dropped from the slot but goes to the bucket;
+ * the step only grows with the count, so the slot's (taken when filled)
+ * takes every SYN the bucket's own would.
+ */
+#ifndef TG_FRONT_H
+#define TG_FRONT_H
+
+/* Whether the config lets the fast path drop quietly at all: the drop
+ * action, enforcing. (Whether a rule may cover the source is the
+ * caller's to ask.) */
+static __always_inline bool front_quick(const struct tg_config *cfg)
+{
+	return !(cfg->flags & TG_F_DRY_RUN) && cfg->action == TG_ACT_DROP;
+}
+
+/* This CPU's slot for a source. */
+static __always_inline struct tg_front_slot *front_slot(const struct tg_source *src)
+{
+	const __u32 *k = (const __u32 *)src;
+	__u32 zero = 0, h;
+	struct tg_front *fr;
+
+	/* The lookup first: key words read before it would be spilled
+	 * across the call, into the entry point's stack. */
+	fr = bpf_map_lookup_elem(&tg_front, &zero);
+	if (!fr)
+		return NULL;
+	h = (k[0] ^ k[1] ^ k[2] ^ k[3] ^ k[4]) * TG_GOLDEN32;
+	return &fr->slot[h >> (32 - TG_FRONT_BITS)];
+}
+
+/* The epoch of the buckets' lowering writes. Read before the bucket a
+ * slot is filled from: a slot filled from a tat read after a lowering
+ * carries that lowering's epoch or a later one. */
+static __always_inline __u32 front_epoch(void)
+{
+	struct tg_state *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&tg_state, &zero);
+	return st ? (__u32)READ_ONCE(st->bucket_epoch) : 0;
+}
+
+/*
+ * Whether the slot denies this SYN quietly, as the fast path would: the
+ * same source, config and epoch, before the slot's time, and not the
+ * SYN count_drop would take. Counts what the fast path counts beyond
+ * count_syn: a line the spent log budget kept back. The coarse clock is
+ * read into *now only for a slot of this source (0: not read): a helper
+ * call is dear, and a source with no slot may have no bucket either.
+ */
+static __always_inline bool front_denies(const struct tg_front_slot *fs,
+					 const struct tg_source *src, __u32 gen, __u32 epoch,
+					 struct tg_counters *cnt, __u64 *now)
+{
+	const __u32 *a, *k = (const __u32 *)src;
+	__u32 diff;
+
+	if (!fs)
+		return false;
+	a = (const __u32 *)&fs->src;
+	diff = (a[0] ^ k[0]) | (a[1] ^ k[1]) | (a[2] ^ k[2]) | (a[3] ^ k[3]) | (a[4] ^ k[4]) |
+	       (fs->config_gen ^ gen) | (fs->bucket_epoch ^ epoch);
+	if (diff)
+		return false;
+	*now = clock_coarse_ns();
+	if (*now >= fs->until_ns)
+		return false;
+	if (drop_sampled(cnt, fs->drop_shift))
+		return false;
+	if (fs->log_budget)
+		cnt->log_budget_exceeded++;
+	return true;
+}
+
+/*
+ * Keep the fast path's quiet denial of a source in its slot: until its
+ * bucket b comes within the coarse clock's slack (by lim), its quiet
+ * ends (quiet_until), or TG_FRONT_TTL_NS, whichever is first. Not while
+ * the bucket counts its drops one by one. The epoch, then b's tat, are
+ * read here, not kept from the decision (the entry point's stack is
+ * short): no SYN moves a denied bucket's tat, and a lowering since is
+ * either in the tat read or voids the slot by the epoch read before it.
+ */
+static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg_source *src,
+				       __u32 gen, __u64 now, struct tg_bucket *b,
+				       const struct tg_limit *lim, __u64 quiet_until,
+				       bool log_budget)
+{
+	__u32 epoch = front_epoch();
+	__u64 until = READ_ONCE(b->tat_ns) - lim->tolerance_ns - TG_COARSE_SLACK_NS;
+	__u64 dropped = READ_ONCE(b->dropped);
+
+	if (!fs || dropped < TG_DROPS_EXACT)
+		return;
+	if (until > now + TG_FRONT_TTL_NS)
+		until = now + TG_FRONT_TTL_NS;
+	if (until > quiet_until)
+		until = quiet_until;
+	fs->src = *src;
+	fs->config_gen = gen;
+	fs->bucket_epoch = epoch;
+	fs->until_ns = until;
+	fs->drop_shift = drop_step(dropped);
+	fs->log_budget = log_budget;
+}
+
+#endif /* TG_FRONT_H */

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_front.c - the flood's front cache (bpf/front.h) decides as the
+ * bucket it stands for, and never after what could change that.
+ *
+ * The real XDP program with the test clock, on one CPU (the cache and
+ * the drop count's sampling are per CPU):
+ *   - a flooding source's drops, verdicts and counters are those of the
+ *     bucket: its drop count equals count_drop's, SYN by SYN, across the
+ *     change of sampling step at 2^16;
+ *   - the slot is used: a bucket removed behind the program's back is
+ *     still denied from the slot, for TG_FRONT_TTL_NS and no longer;
+ *   - a config written voids it;
+ *   - a limit changed live voids a slot filled between the new limit's
+ *     write and the lowering of the buckets (tg_state.bucket_epoch);
+ *   - a drop log line kept back by the spent budget comes as soon as the
+ *     budget has room, not when the slot ends.
+ */
+#include <sched.h>
+
+#include "harness.h"
+#include "pkt.h"
+#include "rescale.h"
+
+#define SEC_NS  (1000ULL * 1000 * 1000)
+#define MS      (1000ULL * 1000)
+#define T0      (7000 * SEC_NS)
+#define FLOODER 0xC6120002U /* 198.18.0.2 */
+#define BYSTANDER 0xC6120101U /* 198.18.1.1, whose SYNs move the SYN count */
+
+static int cpu0_counters(struct tg_harness *h, struct tg_counters *c)
+{
+	size_t size = sizeof(*c) * (size_t)h->ncpus;
+	struct tg_counters *percpu = malloc(size);
+	__u32 zero = 0;
+	int err;
+
+	if (!percpu)
+		return -ENOMEM;
+	err = bpf_map__lookup_elem(h->skel->maps.tg_stats, &zero, sizeof(zero), percpu, size, 0);
+	if (!err)
+		*c = percpu[0];
+	free(percpu);
+	return err;
+}
+
+/* What count_drop (bpf/bucket.h) makes of a bucket's count d after n
+ * drops, the first at this CPU's SYN count syn. */
+static __u64 drops_after(__u64 d, __u64 syn, __u64 n)
+{
+	__u64 i;
+
+	for (i = 0; i < n; i++) {
+		__u32 s = (__u32)(syn + i), shift = d < (1ULL << 16) ? 6 : 10;
+
+		if (d < 256)
+			d++;
+		else if (!((s * 0x9E3779B1U) >> (32 - shift)))
+			d += 1ULL << shift;
+	}
+	return d;
+}
+
+static __u32 syn_verdict(struct tg_harness *h, __u32 addr, __u32 repeat)
+{
+	struct pkt_spec s = pkt_syn4(addr, 80);
+	__u8 frame[PKT_MAX];
+	int len = pkt_build(&s, frame, sizeof(frame));
+	__u32 verdict = ~0U;
+
+	if (len <= 0 || tg_run(h, frame, (__u32)len, repeat, &verdict))
+		return ~0U;
+	return verdict;
+}
+
+/*
+ * Make this CPU's next SYN one count_drop does not take, at any step
+ * (a SYN it takes is decided by the bucket, not the slot): SYNs of
+ * another source move the CPU's SYN count without touching the slot
+ * under test.
+ */
+static void skip_sampled(struct tg_harness *h)
+{
+	struct tg_counters c;
+
+	while (!cpu0_counters(h, &c) && !(((__u32)c.syn * 0x9E3779B1U) >> (32 - 6)))
+		syn_verdict(h, BYSTANDER, 1);
+}
+
+static bool has_bucket(struct tg_harness *h, __u32 addr)
+{
+	struct tg_source src = tg_source_v4(addr);
+	struct tg_bucket b;
+
+	return !tg_bucket_get(h, &src, &b);
+}
+
+static __u64 bucket_drops(struct tg_harness *h, __u32 addr)
+{
+	struct tg_source src = tg_source_v4(addr);
+	struct tg_bucket b = { 0 };
+
+	tg_bucket_get(h, &src, &b);
+	return b.dropped;
+}
+
+static int forget(struct tg_harness *h, __u32 addr)
+{
+	struct tg_source src = tg_source_v4(addr);
+
+	return bpf_map__delete_elem(h->skel->maps.tg_buckets, &src, sizeof(src), 0);
+}
+
+/* A fresh start at T0 under 1/minute burst 1: no bucket, no slot, the
+ * budgets full (an earlier test may have left the clock far ahead). */
+static int fresh(struct tg_harness *h)
+{
+	struct tg_state st = { 0 };
+	__u32 zero = 0;
+
+	tg_set_clock(h, T0);
+	return tg_buckets_clear(h) ?:
+	       bpf_map__update_elem(h->skel->maps.tg_state, &zero, sizeof(zero), &st, sizeof(st),
+				    BPF_ANY) ?:
+	       tg_configure(h, "1/minute", 1, 32, 128, false);
+}
+
+static void test_same_as_bucket(struct tg_harness *h)
+{
+	struct tg_counters before, after, want = { 0 };
+	__u64 n = 200000, syn;
+
+	if (!tap_ok(!fresh(h), "same as the bucket: configured"))
+		return;
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS, "a new source's first SYN passes");
+	if (cpu0_counters(h, &before))
+		return;
+	syn = before.syn;
+	tap_is(syn_verdict(h, FLOODER, (__u32)n), XDP_DROP, "%llu SYNs more: the last dropped",
+	       (unsigned long long)n);
+	if (cpu0_counters(h, &after))
+		return;
+	want.packets = want.syn = want.dropped = want.act_drop = n;
+	/* One line for the first drop; the rest are within its interval. */
+	want.log_emitted = 1;
+	tg_counters_moved(&before, &after, &want, "the flood's counters");
+	tap_is(bucket_drops(h, FLOODER), drops_after(0, syn, n),
+	       "the bucket's drop count is count_drop's, SYN by SYN (%llu drops)",
+	       (unsigned long long)n);
+}
+
+static void test_slot_used(struct tg_harness *h)
+{
+	if (!tap_ok(!fresh(h), "slot used: configured"))
+		return;
+	syn_verdict(h, FLOODER, 1);
+	tap_is(syn_verdict(h, FLOODER, 300), XDP_DROP, "300 drops: the slot filled");
+	tap_is(forget(h, FLOODER), 0, "the bucket removed behind the program's back");
+	skip_sampled(h);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP, "the slot still denies the source");
+	tap_ok(!has_bucket(h, FLOODER), "  without making a bucket");
+	tg_set_clock(h, T0 + TG_FRONT_TTL_NS - 1);
+	skip_sampled(h);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP, "still 1 ns before the slot's end");
+	tg_set_clock(h, T0 + TG_FRONT_TTL_NS);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS,
+	       "at TG_FRONT_TTL_NS the table decides: a new bucket, the SYN passes");
+}
+
+static void test_config_voids(struct tg_harness *h)
+{
+
+	if (!tap_ok(!fresh(h), "config voids: configured"))
+		return;
+	syn_verdict(h, FLOODER, 1);
+	syn_verdict(h, FLOODER, 300);
+	forget(h, FLOODER);
+	tap_is(tg_configure(h, "2/minute", 1, 32, 128, false), 0, "a new limit written: 2/minute");
+	skip_sampled(h);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS, "the slot is void: the table decides");
+}
+
+/* 1/hour -> 1/second: the change's apply, which also floods the source
+ * while its bucket still holds the old debt under the new limit. */
+struct live_change {
+	struct tg_harness *h;
+	__u32 stale_verdict;
+};
+
+static int apply_and_flood(void *arg)
+{
+	struct live_change *lc = arg;
+	int err = tg_configure(lc->h, "1/second", 1, 32, 128, false);
+
+	if (!err)
+		lc->stale_verdict = syn_verdict(lc->h, FLOODER, 1);
+	return err;
+}
+
+static void test_rescale_voids(struct tg_harness *h)
+{
+	struct tg_gcra from, to = { SEC_NS, 0 };
+	struct live_change lc = { h, ~0U };
+	__u64 t1 = T0 + 3600 * SEC_NS - SEC_NS / 2;
+
+	if (!tap_ok(!fresh(h) && !tg_configure(h, "1/hour", 1, 32, 128, false),
+		    "live change: 1/hour burst 1"))
+		return;
+	from = (struct tg_gcra){ h->cfg.interval_ns, h->cfg.tolerance_ns };
+	syn_verdict(h, FLOODER, 1);
+	/* Half a second short of its next token: denied by the coarse clock. */
+	tg_set_clock(h, t1);
+	tap_is(syn_verdict(h, FLOODER, 300), XDP_DROP, "300 drops, half a second short");
+	/* The token's share is kept: 1/3600 of a second short under 1/s. */
+	tap_is(tg_rescale_change(bpf_map__fd(h->skel->maps.tg_buckets),
+				 bpf_map__fd(h->skel->maps.tg_state), 0, 0, &from, &to, t1,
+				 apply_and_flood, &lc, NULL),
+	       0, "changed live to 1/second burst 1");
+	tap_is(lc.stale_verdict, XDP_DROP,
+	       "  between the write and the lowering, the old debt denies (and fills the slot)");
+	tg_set_clock(h, t1 + MS);
+	skip_sampled(h);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS,
+	       "1 ms later, within the slot's time, the lowered bucket admits");
+}
+
+static int configure_budget(struct tg_harness *h, __u32 budget)
+{
+	struct tg_limits l;
+	struct tg_config cfg;
+	char why[160];
+
+	tg_limits_default(&l);
+	if (tg_rate_parse("1/minute", &l.rate, why, sizeof(why)))
+		return -EINVAL;
+	l.burst = 1;
+	l.log_budget = budget;
+	l.max_sources = h->max_sources;
+	if (tg_limits_to_config(&l, &cfg, why, sizeof(why))) {
+		tap_diag("config: %s", why);
+		return -EINVAL;
+	}
+	return tg_write_config(h, &cfg);
+}
+
+static void test_log_budget(struct tg_harness *h)
+{
+	struct tg_counters before, after;
+	__u64 t1 = T0 + 10 * SEC_NS; /* the flooder's line is due again */
+	__u32 i, others = 1000;
+	int spent = 0;
+
+	if (!tap_ok(!fresh(h) && !configure_budget(h, 1000), "log budget: 1000 lines/s"))
+		return;
+	syn_verdict(h, FLOODER, 1);
+	syn_verdict(h, FLOODER, 300);
+	tg_set_clock(h, t1);
+	/* Spend the whole budget: 1000 sources' first drops, a line each. */
+	for (i = 1; i <= others; i++) {
+		syn_verdict(h, FLOODER + i, 1);
+		spent += syn_verdict(h, FLOODER + i, 1) == XDP_DROP;
+	}
+	tap_is(spent, others, "%u other sources' first drops at once", others);
+	if (tg_stats_read(h, &before))
+		return;
+	tap_is(syn_verdict(h, FLOODER, 10), XDP_DROP, "the flooder's line is due, the budget spent");
+	tg_stats_read(h, &after);
+	tap_is(after.log_budget_exceeded - before.log_budget_exceeded, 10,
+	       "  each of its 10 drops counted as a line the budget kept back");
+	tap_is(after.log_emitted - before.log_emitted, 0, "  and no line");
+	/* The budget's next token comes 1 ms on, within the slot's time. */
+	tg_set_clock(h, t1 + MS);
+	tg_stats_read(h, &before);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP, "1 ms later, the budget has a token");
+	tg_stats_read(h, &after);
+	/* Nobody reads the ring, which the 1000 lines filled: a line
+	 * written there or lost for want of room, either way not kept
+	 * back by the budget. */
+	tap_is(after.log_emitted + after.log_lost - before.log_emitted - before.log_lost, 1,
+	       "  and the flooder's line comes with it");
+	tap_is(after.log_budget_exceeded - before.log_budget_exceeded, 0, "  not kept back");
+}
+
+int main(void)
+{
+	struct tg_harness h;
+	cpu_set_t cpu0;
+	int err;
+
+	tg_require_bpf();
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
+		tap_skip_all("cannot run on CPU 0 alone");
+	err = tg_open(&h, 4096);
+	if (!tap_ok(!err, "load the XDP program with the test clock"))
+		return tap_done();
+	if (tap_ok(!tg_set_port(&h, 80, true), "limit port 80")) {
+		test_same_as_bucket(&h);
+		test_slot_used(&h);
+		test_config_voids(&h);
+		test_rescale_voids(&h);
+		test_log_budget(&h);
+	}
+	tg_close(&h);
+	return tap_done();
+}
