@@ -34,6 +34,31 @@
 #ifndef TG_FRONT_H
 #define TG_FRONT_H
 
+/* The kernel's tick rate, from its config (0: libbpf could not read the
+ * config; then no slot is ever filled). */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+static __always_inline __u64 front_tick_ns(void)
+{
+	return CONFIG_HZ ? 1000000000ULL / CONFIG_HZ : 0;
+}
+
+/*
+ * Now, in ticks: a slot's time is kept in jiffies because the verifier
+ * turns bpf_jiffies64() into a load, where the coarse clock's helper is
+ * a call, and on a kernel that sends every return through a
+ * safe-return thunk (SRSO) a call was a third of a dropped SYN's time
+ * (BENCHMARKS.md, "The front cache"). With the test clock, its ticks.
+ */
+static __always_inline __u64 front_ticks(void)
+{
+	__u64 tick = front_tick_ns();
+
+	if (test_clock)
+		return tick ? test_now_ns / tick : 0;
+	return bpf_jiffies64();
+}
+
 /* Whether the config lets the fast path drop quietly at all: the drop
  * action, enforcing. (Whether a rule may cover the source is the
  * caller's to ask.) */
@@ -74,13 +99,11 @@ static __always_inline __u32 front_epoch(void)
  * Whether the slot denies this SYN quietly, as the fast path would: the
  * same source, config and epoch, before the slot's time, and not the
  * SYN count_drop would take. Counts what the fast path counts beyond
- * count_syn: a line the spent log budget kept back. The coarse clock is
- * read into *now only for a slot of this source (0: not read): a helper
- * call is dear, and a source with no slot may have no bucket either.
+ * count_syn: a line the spent log budget kept back.
  */
 static __always_inline bool front_denies(const struct tg_front_slot *fs,
 					 const struct tg_source *src, __u32 gen, __u32 epoch,
-					 struct tg_counters *cnt, __u64 *now)
+					 struct tg_counters *cnt)
 {
 	const __u32 *a, *k = (const __u32 *)src;
 	__u32 diff;
@@ -90,10 +113,7 @@ static __always_inline bool front_denies(const struct tg_front_slot *fs,
 	a = (const __u32 *)&fs->src;
 	diff = (a[0] ^ k[0]) | (a[1] ^ k[1]) | (a[2] ^ k[2]) | (a[3] ^ k[3]) | (a[4] ^ k[4]) |
 	       (fs->config_gen ^ gen) | (fs->bucket_epoch ^ epoch);
-	if (diff)
-		return false;
-	*now = clock_coarse_ns();
-	if (*now >= fs->until_ns)
+	if (diff || front_ticks() >= fs->until_tick)
 		return false;
 	if (drop_sampled(cnt, fs->drop_shift))
 		return false;
@@ -103,13 +123,16 @@ static __always_inline bool front_denies(const struct tg_front_slot *fs,
 }
 
 /*
- * Keep the fast path's quiet denial of a source in its slot: until its
- * bucket b comes within the coarse clock's slack (by lim), its quiet
- * ends (quiet_until), or TG_FRONT_TTL_NS, whichever is first. Not while
- * the bucket counts its drops one by one. The epoch, then b's tat, are
- * read here, not kept from the decision (the entry point's stack is
- * short): no SYN moves a denied bucket's tat, and a lowering since is
- * either in the tat read or voids the slot by the epoch read before it.
+ * Keep the fast path's quiet denial of a source, decided at now by the
+ * coarse clock, in its slot: until its bucket b comes within the coarse
+ * clock's slack (by lim), its quiet ends (quiet_until), or
+ * TG_FRONT_TTL_NS, whichever is first, less a tick: jiffies and the
+ * coarse clock move at the same tick, but the two are not read at one
+ * instant. Not while the bucket counts its drops one by one, nor for
+ * less than two ticks. The epoch, then b's tat, are read here, not kept
+ * from the decision (the entry point's stack is short): no SYN moves a
+ * denied bucket's tat, and a lowering since is either in the tat read or
+ * voids the slot by the epoch read before it.
  */
 static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg_source *src,
 				       __u32 gen, __u64 now, struct tg_bucket *b,
@@ -120,16 +143,20 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 	__u64 until = READ_ONCE(b->tat_ns) - lim->tolerance_ns - TG_COARSE_SLACK_NS;
 	__u64 dropped = READ_ONCE(b->dropped);
 
-	if (!fs || dropped < TG_DROPS_EXACT)
+	__u64 tick = front_tick_ns();
+
+	if (!fs || !tick || dropped < TG_DROPS_EXACT)
 		return;
 	if (until > now + TG_FRONT_TTL_NS)
 		until = now + TG_FRONT_TTL_NS;
 	if (until > quiet_until)
 		until = quiet_until;
+	if (until < now + 2 * tick)
+		return;
 	fs->src = *src;
 	fs->config_gen = gen;
 	fs->bucket_epoch = epoch;
-	fs->until_ns = until;
+	fs->until_tick = front_ticks() + (until - now) / tick - 1;
 	fs->drop_shift = drop_step(dropped);
 	fs->log_budget = log_budget;
 }

@@ -315,7 +315,6 @@ int tidegate_xdp(struct xdp_md *ctx)
 	int ret, unseen = TG_P_OK;
 	__u32 gen;
 	bool ruled, quick;
-	__u64 now = 0;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
 	cfg = config_live_gen(&slot, &gen);
@@ -395,7 +394,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	ruled = (cfg->flags & TG_F_RULES) && rules_may_apply(&p);
 	quick = !ruled && front_quick(cfg);
 	if (quick) {
-		if (front_denies(front_slot(&src), &src, gen, front_epoch(), cnt, &now)) {
+		if (front_denies(front_slot(&src), &src, gen, front_epoch(), cnt)) {
 			count_syn(cnt, p.v6, src_port_group(&src), TG_COUNT_DROPPED);
 			return drop_silently(cnt);
 		}
@@ -404,9 +403,8 @@ int tidegate_xdp(struct xdp_md *ctx)
 		b = bpf_map_lookup_elem(&tg_buckets, &src);
 	if (b && quick) {
 		struct tg_limit lim = port_limit(cfg, group);
+		__u64 now = clock_coarse_ns();
 
-		if (!now)
-			now = clock_coarse_ns();
 		if (coarse_deny(READ_ONCE(b->tat_ns), now, lim.tolerance_ns, lim.interval_ns)) {
 			__u64 last = READ_ONCE(b->logged_ns) & ~TG_BUCKET_UNVERIFIED;
 			__u64 quiet_until = last + cfg->log_interval_ns;

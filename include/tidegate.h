@@ -358,15 +358,15 @@ struct tg_state {
 #define TG_FRONT_SLOTS (1U << TG_FRONT_BITS)
 
 /* The longest a slot stands in for its bucket: a flooding source is
- * still looked up in tg_buckets every few milliseconds, so the LRU sees
- * its bucket in use and does not hand it to a newcomer first, as it did
+ * still looked up in tg_buckets every few ticks, so the LRU sees its
+ * bucket in use and does not hand it to a newcomer first, as it did
  * when every SYN looked. */
-#define TG_FRONT_TTL_NS (5ULL * 1000 * 1000)
+#define TG_FRONT_TTL_NS (20ULL * 1000 * 1000)
 
 struct tg_front_slot {
 	struct tg_source src;
 	__u32 config_gen;
-	__u64 until_ns;    /* coarse clock; 0: empty */
+	__u64 until_tick;  /* jiffies: the slot holds while they are fewer */
 	__u32 bucket_epoch;
 	__u8 drop_shift;   /* count_drop's sampling step when filled (6 or 10) */
 	__u8 log_budget;   /* quiet because the log budget is spent */
