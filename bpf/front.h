@@ -20,7 +20,7 @@
  * config written since (a limit, the action, dry run, the log, a port
  * group's limit) moves the config generation; a bucket lowered by
  * anything but a SYN (a limit changed live, bpf/rescale.bpf.c) moves
- * tg_state.bucket_epoch. A rule that may cover the source is asked
+ * the front epoch (tg_config_gen[TG_GEN_FRONT]). A rule that may cover the source is asked
  * before the slot is. A bucket the LRU evicts stays denied from the slot
  * for what is left of TG_FRONT_TTL_NS, stricter than the table, never
  * looser.
@@ -83,16 +83,29 @@ static __always_inline struct tg_front_slot *front_slot(const struct tg_source *
 	return &fr->slot[h >> (32 - TG_FRONT_BITS)];
 }
 
-/* The epoch of the buckets' lowering writes. Read before the bucket a
- * slot is filled from: a slot filled from a tat read after a lowering
- * carries that lowering's epoch or a later one. */
+/* The front epoch (TG_GEN_FRONT). Read before the bucket a slot is
+ * filled from: a slot filled from a tat read after a lowering carries
+ * that lowering's epoch or a later one. */
 static __always_inline __u32 front_epoch(void)
 {
-	struct tg_state *st;
-	__u32 zero = 0;
+	__u32 key = TG_GEN_FRONT, *epoch = bpf_map_lookup_elem(&tg_config_gen, &key);
 
-	st = bpf_map_lookup_elem(&tg_state, &zero);
-	return st ? (__u32)READ_ONCE(st->bucket_epoch) : 0;
+	return epoch ? READ_ONCE(*epoch) : 0;
+}
+
+/* Whether the slot is another source's (nonzero): by words, no branch. */
+static __always_inline __u32 front_other(const struct tg_front_slot *fs,
+					 const struct tg_source *src)
+{
+	const __u32 *a = (const __u32 *)&fs->src, *k = (const __u32 *)src;
+
+	return (a[0] ^ k[0]) | (a[1] ^ k[1]) | (a[2] ^ k[2]) | (a[3] ^ k[3]) | (a[4] ^ k[4]);
+}
+
+/* Whether the slot was filled under another config or epoch: void. */
+static __always_inline __u32 front_stale(const struct tg_front_slot *fs, __u32 gen, __u32 epoch)
+{
+	return (fs->config_gen ^ gen) | (fs->epoch ^ epoch);
 }
 
 /*
@@ -105,15 +118,8 @@ static __always_inline bool front_denies(const struct tg_front_slot *fs,
 					 const struct tg_source *src, __u32 gen, __u32 epoch,
 					 struct tg_counters *cnt)
 {
-	const __u32 *a, *k = (const __u32 *)src;
-	__u32 diff;
-
-	if (!fs)
-		return false;
-	a = (const __u32 *)&fs->src;
-	diff = (a[0] ^ k[0]) | (a[1] ^ k[1]) | (a[2] ^ k[2]) | (a[3] ^ k[3]) | (a[4] ^ k[4]) |
-	       (fs->config_gen ^ gen) | (fs->bucket_epoch ^ epoch);
-	if (diff || front_ticks() >= fs->until_tick)
+	if (!fs || front_other(fs, src) || front_stale(fs, gen, epoch) ||
+	    front_ticks() >= fs->until_tick)
 		return false;
 	if (drop_sampled(cnt, fs->drop_shift))
 		return false;
@@ -143,7 +149,7 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 	__u64 until = READ_ONCE(b->tat_ns) - lim->tolerance_ns - TG_COARSE_SLACK_NS;
 	__u64 dropped = READ_ONCE(b->dropped);
 
-	__u64 tick = front_tick_ns();
+	__u64 tick = front_tick_ns(), ticks;
 
 	if (!fs || !tick || dropped < TG_DROPS_EXACT)
 		return;
@@ -153,10 +159,16 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 		until = quiet_until;
 	if (until < now + 2 * tick)
 		return;
+	/* A slot another source holds, still live, stays its own: with more
+	 * flooding sources than slots, each would otherwise take the slot of
+	 * another before either came back, and none would be found. */
+	ticks = front_ticks();
+	if (front_other(fs, src) && !front_stale(fs, gen, epoch) && ticks < fs->until_tick)
+		return;
 	fs->src = *src;
 	fs->config_gen = gen;
-	fs->bucket_epoch = epoch;
-	fs->until_tick = front_ticks() + (until - now) / tick - 1;
+	fs->epoch = epoch;
+	fs->until_tick = ticks + (until - now) / tick - 1;
 	fs->drop_shift = drop_step(dropped);
 	fs->log_budget = log_budget;
 }

@@ -31,11 +31,12 @@ struct {
 	__type(value, struct tg_config);
 } tg_config SEC(".maps");
 
-/* [0]: the generation, whose low bit is tg_config's live slot; [1]: the
- * last generation whose write completed (userspace's, user/cfgslots.c). */
+/* enum tg_config_gen_key: the generation, whose low bit is tg_config's
+ * live slot; the last generation whose write completed (userspace's,
+ * user/cfgslots.c); the front cache's epoch. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, TG_GEN_KEYS);
 	__type(key, __u32);
 	__type(value, __u32);
 } tg_config_gen SEC(".maps");
@@ -141,7 +142,7 @@ struct {
  */
 static __always_inline struct tg_config *config_live_gen(__u32 *slot, __u32 *genp)
 {
-	__u32 zero = 0, key, *gen = bpf_map_lookup_elem(&tg_config_gen, &zero);
+	__u32 live = TG_GEN_LIVE, key, *gen = bpf_map_lookup_elem(&tg_config_gen, &live);
 
 	if (!gen)
 		return NULL;

@@ -34,15 +34,15 @@ struct {
 	__type(value, struct tg_bucket);
 } tg_buckets SEC(".maps");
 
-/* The pinned tg_state too: a pass that lowered a bucket moves
- * bucket_epoch, which voids the data path's front slots (bpf/front.h)
- * filled from the bucket before. */
+/* The pinned tg_config_gen too: a pass that lowered a bucket moves the
+ * front epoch (TG_GEN_FRONT), which voids the data path's front slots
+ * (bpf/front.h) filled from the bucket before. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TG_GEN_KEYS);
 	__type(key, __u32);
-	__type(value, struct tg_state);
-} tg_state SEC(".maps");
+	__type(value, __u32);
+} tg_config_gen SEC(".maps");
 
 /* a * f / 2^32, rounded down, or limit when that is limit or more. */
 static __always_inline __u64 mul_q32(__u64 a, __u64 f, __u64 limit)
@@ -104,11 +104,10 @@ int tg_rescale(struct tg_rescale *ctx)
 		r.now_ns = bpf_ktime_get_ns();
 	bpf_for_each_map_elem(&tg_buckets, rescale_one, &r, 0);
 	if (!r.raise && r.changed) {
-		__u32 zero = 0;
-		struct tg_state *st = bpf_map_lookup_elem(&tg_state, &zero);
+		__u32 key = TG_GEN_FRONT, *epoch = bpf_map_lookup_elem(&tg_config_gen, &key);
 
-		if (st)
-			__sync_fetch_and_add(&st->bucket_epoch, 1);
+		if (epoch)
+			__sync_fetch_and_add(epoch, 1);
 	}
 	*ctx = r;
 	return 0;

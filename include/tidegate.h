@@ -341,9 +341,20 @@ struct tg_state {
 				* a lower bound; <= 0: count the table */
 	__u64 cookie_logged_ns[2]; /* the drop log's last line of each
 				    * TG_COOKIE_LOG_SLOT kind */
-	__u64 bucket_epoch;    /* moved after anything but a SYN lowers a
-				* bucket's tat (bpf/rescale.bpf.c): tg_front's
-				* denials of an older epoch are void */
+};
+
+/*
+ * tg_config_gen's words: the generation, whose low bit is tg_config's
+ * live copy; the last generation whose write completed (user/cfgslots.c);
+ * and the front cache's epoch, moved after anything but a SYN lowers a
+ * bucket's tat (a limit changed live, bpf/rescale.bpf.c): front slots of
+ * an older epoch are void.
+ */
+enum tg_config_gen_key {
+	TG_GEN_LIVE,
+	TG_GEN_SETTLED,
+	TG_GEN_FRONT,
+	TG_GEN_KEYS,
 };
 
 /*
@@ -351,8 +362,8 @@ struct tg_state {
  * path denied (bpf/front.h), so a source far over its limit is dropped
  * again without the hash map. A slot holds until when the denial and its
  * quiet (no drop log line due) hold, and what they were read under: the
- * config generation and tg_state.bucket_epoch. Only the program reads
- * and writes it.
+ * config generation and the front epoch (TG_GEN_FRONT). Only the
+ * program reads and writes it.
  */
 #define TG_FRONT_BITS  8
 #define TG_FRONT_SLOTS (1U << TG_FRONT_BITS)
@@ -367,7 +378,7 @@ struct tg_front_slot {
 	struct tg_source src;
 	__u32 config_gen;
 	__u64 until_tick;  /* jiffies: the slot holds while they are fewer */
-	__u32 bucket_epoch;
+	__u32 epoch;       /* tg_config_gen[TG_GEN_FRONT] when filled */
 	__u8 drop_shift;   /* count_drop's sampling step when filled (6 or 10) */
 	__u8 log_budget;   /* quiet because the log budget is spent */
 	__u8 pad[2];

@@ -30,7 +30,6 @@
 #include "cfgslots.h"
 #include "log.h"
 
-enum { GEN_LIVE = 0, GEN_SETTLED = 1 };
 
 #define SLOT(g) ((g) & (TG_CONFIG_SLOTS - 1))
 
@@ -49,13 +48,13 @@ int tg_config_read(int config_fd, int gen_fd, struct tg_config *cfg)
 	int i, err;
 
 	for (i = 0; i < READ_TRIES; i++) {
-		err = gen_get(gen_fd, GEN_LIVE, &g1);
+		err = gen_get(gen_fd, TG_GEN_LIVE, &g1);
 		if (err)
 			return err;
 		slot = SLOT(g1);
 		if (bpf_map_lookup_elem(config_fd, &slot, cfg))
 			return -errno;
-		err = gen_get(gen_fd, GEN_LIVE, &g2);
+		err = gen_get(gen_fd, TG_GEN_LIVE, &g2);
 		if (err)
 			return err;
 		/* The copy read is only rewritten after the generation
@@ -168,7 +167,7 @@ int tg_config_write(int config_fd, int gen_fd, const struct tg_config *cfg)
 	bool done;
 	int err;
 
-	err = gen_get(gen_fd, GEN_LIVE, &gen) ?: gen_get(gen_fd, GEN_SETTLED, &settled);
+	err = gen_get(gen_fd, TG_GEN_LIVE, &gen) ?: gen_get(gen_fd, TG_GEN_SETTLED, &settled);
 	if (err) {
 		tg_err("reading %s: %s", TG_MAP_CFG_GEN, strerror(-err));
 		return err;
@@ -181,8 +180,8 @@ int tg_config_write(int config_fd, int gen_fd, const struct tg_config *cfg)
 	if (settled != gen && (err = tg_bpf_quiesce()))
 		return err;
 	err = slot_put(config_fd, SLOT(gen + 1), cfg);
-	err = err ?: gen_put(gen_fd, GEN_LIVE, gen + 1);
+	err = err ?: gen_put(gen_fd, TG_GEN_LIVE, gen + 1);
 	err = err ?: tg_bpf_quiesce();
 	err = err ?: slot_put(config_fd, SLOT(gen), cfg);
-	return err ?: gen_put(gen_fd, GEN_SETTLED, gen + 1);
+	return err ?: gen_put(gen_fd, TG_GEN_SETTLED, gen + 1);
 }

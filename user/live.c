@@ -235,7 +235,7 @@ static int write_ports(const struct tg_maps *m, const struct tg_limits *l,
 static int change_limit(const struct tg_maps *m, __u32 key_group, const struct tg_gcra *from,
 			const struct tg_gcra *to, struct config_write *w)
 {
-	return tg_rescale_change(m->buckets, m->state, 0, key_group, from, to, 0, apply_config, w,
+	return tg_rescale_change(m->buckets, m->config_gen, 0, key_group, from, to, 0, apply_config, w,
 				 NULL);
 }
 
@@ -410,7 +410,7 @@ static int rule_put(const struct tg_maps *m, const struct tg_rule_spec *spec,
 		struct tg_gcra from = { have->interval_ns, have->tolerance_ns };
 		struct tg_gcra to = { want->interval_ns, want->tolerance_ns };
 
-		err = tg_rescale_change(m->buckets, m->state, want->id, 0, &from, &to, 0, write_rule, &w,
+		err = tg_rescale_change(m->buckets, m->config_gen, want->id, 0, &from, &to, 0, write_rule, &w,
 					NULL);
 	} else {
 		err = write_rule(&w);

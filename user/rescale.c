@@ -51,7 +51,7 @@ static int run_pass(int prog_fd, struct tg_rescale *r, bool raise, struct tg_res
 	return 0;
 }
 
-int tg_rescale_change(int buckets_fd, int state_fd, __u32 rule, __u32 group,
+int tg_rescale_change(int buckets_fd, int gen_fd, __u32 rule, __u32 group,
 		      const struct tg_gcra *from, const struct tg_gcra *to, __u64 now_ns,
 		      int (*apply)(void *arg), void *arg, struct tg_rescale_result *res)
 {
@@ -88,7 +88,7 @@ int tg_rescale_change(int buckets_fd, int state_fd, __u32 rule, __u32 group,
 	}
 	err = bpf_map__set_max_entries(skel->maps.tg_buckets, info.max_entries) ?:
 	      bpf_map__reuse_fd(skel->maps.tg_buckets, buckets_fd) ?:
-	      bpf_map__reuse_fd(skel->maps.tg_state, state_fd) ?:
+	      bpf_map__reuse_fd(skel->maps.tg_config_gen, gen_fd) ?:
 	      rescale_bpf__load(skel);
 	if (err) {
 		tg_err("load the rescale program: %s", strerror(-err));

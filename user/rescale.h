@@ -25,13 +25,13 @@ struct tg_rescale_result {
  * Put a new limit in force for the buckets of rule (0: the default
  * limit) and port group (tg_source.group, 0: none) in tg_buckets
  * (buckets_fd): debts that grow are raised, then apply(arg) writes the
- * new limit, then debts that shrink are lowered, and tg_state
- * (state_fd) is told so (bucket_epoch).
+ * new limit, then debts that shrink are lowered, and the front epoch
+ * in tg_config_gen (gen_fd) is moved.
  * now_ns is the data path's clock (0: CLOCK_MONOTONIC; tests inject
  * theirs). When from and to are the same, only apply runs. res may be
  * NULL. Returns 0, apply's error, or -errno (logged).
  */
-int tg_rescale_change(int buckets_fd, int state_fd, __u32 rule, __u32 group,
+int tg_rescale_change(int buckets_fd, int gen_fd, __u32 rule, __u32 group,
 		      const struct tg_gcra *from, const struct tg_gcra *to, __u64 now_ns,
 		      int (*apply)(void *arg), void *arg, struct tg_rescale_result *res);
 

@@ -11,9 +11,11 @@
  *   - the slot is used: a bucket removed behind the program's back is
  *     still denied from the slot, for TG_FRONT_TTL_NS less a tick (the
  *     slot's time is in jiffies), and no longer;
+ *   - another source whose key maps to the same slot does not take
+ *     it while it is live;
  *   - a config written voids it;
  *   - a limit changed live voids a slot filled between the new limit's
- *     write and the lowering of the buckets (tg_state.bucket_epoch);
+ *     write and the lowering of the buckets (the front epoch);
  *   - a drop log line kept back by the spent budget comes as soon as the
  *     budget has room, not when the slot ends.
  */
@@ -185,6 +187,35 @@ static void test_slot_used(struct tg_harness *h)
 	       "at its end the table decides: a new bucket, the SYN passes");
 }
 
+/* The slot a source's key maps to (bpf/front.h, front_slot). */
+static __u32 slot_of(__u32 addr)
+{
+	struct tg_source src = tg_source_v4(addr);
+	__u32 k[5];
+
+	memcpy(k, &src, sizeof(k));
+	return ((k[0] ^ k[1] ^ k[2] ^ k[3] ^ k[4]) * 0x9E3779B1U) >> (32 - TG_FRONT_BITS);
+}
+
+static void test_live_slot_kept(struct tg_harness *h)
+{
+	__u32 other = FLOODER + 1;
+
+	if (!tap_ok(!fresh(h), "live slot kept: configured"))
+		return;
+	while (slot_of(other) != slot_of(FLOODER) || other == BYSTANDER)
+		other++;
+	syn_verdict(h, FLOODER, 1);
+	syn_verdict(h, FLOODER, 300);
+	forget(h, FLOODER);
+	syn_verdict(h, other, 1);
+	tap_is(syn_verdict(h, other, 300), XDP_DROP,
+	       "another source of the same slot floods past its exact drops");
+	skip_sampled(h);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP,
+	       "  the first source's slot, still live, was left to it");
+}
+
 static void test_config_voids(struct tg_harness *h)
 {
 
@@ -231,7 +262,7 @@ static void test_rescale_voids(struct tg_harness *h)
 	tap_is(syn_verdict(h, FLOODER, 300), XDP_DROP, "300 drops, half a second short");
 	/* The token's share is kept: 1/3600 of a second short under 1/s. */
 	tap_is(tg_rescale_change(bpf_map__fd(h->skel->maps.tg_buckets),
-				 bpf_map__fd(h->skel->maps.tg_state), 0, 0, &from, &to, t1,
+				 bpf_map__fd(h->skel->maps.tg_config_gen), 0, 0, &from, &to, t1,
 				 apply_and_flood, &lc, NULL),
 	       0, "changed live to 1/second burst 1");
 	tap_is(lc.stale_verdict, XDP_DROP,
@@ -322,6 +353,7 @@ int main(void)
 	if (tap_ok(!tg_set_port(&h, 80, true), "limit port 80")) {
 		test_same_as_bucket(&h);
 		test_slot_used(&h);
+		test_live_slot_kept(&h);
 		test_config_voids(&h);
 		test_rescale_voids(&h);
 		test_log_budget(&h);

@@ -214,7 +214,7 @@ static void test_rescale(struct env *e)
 	https_tat = tat_of(e, src, 0, 0);
 	cfg.port_groups[2].interval_ns = to.interval_ns;
 	cfg.port_groups[2].tolerance_ns = to.tolerance_ns;
-	tap_is(tg_rescale_change(e->m.buckets, e->m.state, 0, 2, &from, &to, now, apply_cfg, &a, &res), 0,
+	tap_is(tg_rescale_change(e->m.buckets, e->m.config_gen, 0, 2, &from, &to, now, apply_cfg, &a, &res), 0,
 	       "  group 2 to 6/minute burst 2, live");
 	/* Debt 40 s of a 40 s cap: no token left; the new cap is 20 s. */
 	tap_is(tat_of(e, src, 0, 2), now + 20 * SEC_NS, "  the drained bucket owes the new cap, 20 s");

@@ -63,7 +63,7 @@ static int change(struct tg_harness *h, const char *to, __u64 tb, struct tg_resc
 	rc->rate = to;
 	rc->burst = tb;
 	return tg_rescale_change(bpf_map__fd(h->skel->maps.tg_buckets),
-				 bpf_map__fd(h->skel->maps.tg_state), 0, 0, &old, &new, NOW_NS,
+				 bpf_map__fd(h->skel->maps.tg_config_gen), 0, 0, &old, &new, NOW_NS,
 				 apply_limit, rc, res);
 }
 
@@ -140,7 +140,7 @@ static void test_other_rule_untouched(struct tg_harness *h)
 	tg_syns4(h, PKT_IP4(198, 18, 3, 1), 60);
 	tg_bucket_get(h, &src, &b0);
 	tap_is(tg_rescale_change(bpf_map__fd(h->skel->maps.tg_buckets),
-				 bpf_map__fd(h->skel->maps.tg_state), 7, 0, &from, &to, NOW_NS,
+				 bpf_map__fd(h->skel->maps.tg_config_gen), 7, 0, &from, &to, NOW_NS,
 				 apply_limit, &rc, &res),
 	       0, "a change of rule 7's limit");
 	tap_is(res.seen, 0, "  sees no bucket of rule 7");
