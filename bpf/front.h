@@ -34,28 +34,20 @@
 #ifndef TG_FRONT_H
 #define TG_FRONT_H
 
-/* The kernel's tick rate, from its config (0: libbpf could not read the
- * config; then no slot is ever filled). */
-extern unsigned int CONFIG_HZ __kconfig __weak;
-
-static __always_inline __u64 front_tick_ns(void)
-{
-	return CONFIG_HZ ? 1000000000ULL / CONFIG_HZ : 0;
-}
-
 /*
  * Now, in ticks: a slot's time is kept in jiffies because the verifier
  * turns bpf_jiffies64() into a load, where the coarse clock's helper is
  * a call, and on a kernel that sends every return through a
  * safe-return thunk (SRSO) a call was a third of a dropped SYN's time
- * (BENCHMARKS.md, "The front cache"). With the test clock, its ticks.
+ * (BENCHMARKS.md, "The front cache"). A tick is counted as the longest
+ * any kernel has, TG_FRONT_TICK_NS (HZ 100), so a slot never outlives
+ * its time whatever the kernel's HZ; a faster tick only ends it sooner.
+ * With the test clock, ticks of that length.
  */
 static __always_inline __u64 front_ticks(void)
 {
-	__u64 tick = front_tick_ns();
-
 	if (test_clock)
-		return tick ? test_now_ns / tick : 0;
+		return test_now_ns / TG_FRONT_TICK_NS;
 	return bpf_jiffies64();
 }
 
@@ -83,9 +75,11 @@ static __always_inline struct tg_front_slot *front_slot(const struct tg_source *
 	return &fr->slot[h >> (32 - TG_FRONT_BITS)];
 }
 
-/* The front epoch (TG_GEN_FRONT). Read before the bucket a slot is
- * filled from: a slot filled from a tat read after a lowering carries
- * that lowering's epoch or a later one. */
+/* The front epoch (TG_GEN_FRONT): odd while a live limit change lowers
+ * buckets, when no slot is filled. Read before the bucket a slot is
+ * filled from: a slot filled from a tat read after a lowering began
+ * carries a later epoch. (Read, then the tat, in that order: the
+ * order of the loads is the CPU's, which x86 keeps.) */
 static __always_inline __u32 front_epoch(void)
 {
 	__u32 key = TG_GEN_FRONT, *epoch = bpf_map_lookup_elem(&tg_config_gen, &key);
@@ -132,13 +126,14 @@ static __always_inline bool front_denies(const struct tg_front_slot *fs,
  * Keep the fast path's quiet denial of a source, decided at now by the
  * coarse clock, in its slot: until its bucket b comes within the coarse
  * clock's slack (by lim), its quiet ends (quiet_until), or
- * TG_FRONT_TTL_NS, whichever is first, less a tick: jiffies and the
- * coarse clock move at the same tick, but the two are not read at one
- * instant. Not while the bucket counts its drops one by one, nor for
- * less than two ticks. The epoch, then b's tat, are read here, not kept
- * from the decision (the entry point's stack is short): no SYN moves a
- * denied bucket's tat, and a lowering since is either in the tat read or
- * voids the slot by the epoch read before it.
+ * TG_FRONT_TTL_NS, whichever is first, in whole ticks less one: jiffies
+ * and the coarse clock move at the same tick, but the two are not read
+ * at one instant. Not while the bucket counts its drops one by one, nor
+ * while a lowering is under way, nor for less than two ticks. The
+ * epoch, then b's tat, are read here, not kept from the decision (the
+ * entry point's stack is short), and the tat must still deny: a
+ * lowering since is either in the tat read or voids the slot by the
+ * epoch read before it.
  */
 static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg_source *src,
 				       __u32 gen, __u64 now, struct tg_bucket *b,
@@ -146,18 +141,18 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 				       bool log_budget)
 {
 	__u32 epoch = front_epoch();
-	__u64 until = READ_ONCE(b->tat_ns) - lim->tolerance_ns - TG_COARSE_SLACK_NS;
-	__u64 dropped = READ_ONCE(b->dropped);
+	__u64 tat = READ_ONCE(b->tat_ns), dropped = READ_ONCE(b->dropped);
+	__u64 until = tat - lim->tolerance_ns - TG_COARSE_SLACK_NS, ticks;
 
-	__u64 tick = front_tick_ns(), ticks;
-
-	if (!fs || !tick || dropped < TG_DROPS_EXACT)
+	/* tat - until: the tolerance and the slack, written so that the
+	 * compiler keeps no more registers alive (the stack is short). */
+	if (!fs || (epoch & 1) || dropped < TG_DROPS_EXACT || tat <= now + (tat - until))
 		return;
 	if (until > now + TG_FRONT_TTL_NS)
 		until = now + TG_FRONT_TTL_NS;
 	if (until > quiet_until)
 		until = quiet_until;
-	if (until < now + 2 * tick)
+	if (until < now + 2 * TG_FRONT_TICK_NS)
 		return;
 	/* A slot another source holds, still live, stays its own: with more
 	 * flooding sources than slots, each would otherwise take the slot of
@@ -168,7 +163,7 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 	fs->src = *src;
 	fs->config_gen = gen;
 	fs->epoch = epoch;
-	fs->until_tick = ticks + (until - now) / tick - 1;
+	fs->until_tick = ticks + (until - now) / TG_FRONT_TICK_NS - 1;
 	fs->drop_shift = drop_step(dropped);
 	fs->log_budget = log_budget;
 }

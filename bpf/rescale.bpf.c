@@ -34,9 +34,10 @@ struct {
 	__type(value, struct tg_bucket);
 } tg_buckets SEC(".maps");
 
-/* The pinned tg_config_gen too: a pass that lowered a bucket moves the
- * front epoch (TG_GEN_FRONT), which voids the data path's front slots
- * (bpf/front.h) filled from the bucket before. */
+/* The pinned tg_config_gen too: a pass that lowers buckets moves the
+ * front epoch (TG_GEN_FRONT) before it begins and after it ends: odd in
+ * between, when the data path fills no front slot (bpf/front.h), and
+ * every slot filled before it began void. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TG_GEN_KEYS);
@@ -99,16 +100,16 @@ SEC("syscall")
 int tg_rescale(struct tg_rescale *ctx)
 {
 	struct tg_rescale r = *ctx;
+	__u32 key = TG_GEN_FRONT, *epoch;
 
 	if (!r.now_ns)
 		r.now_ns = bpf_ktime_get_ns();
+	epoch = bpf_map_lookup_elem(&tg_config_gen, &key);
+	if (!r.raise && epoch)
+		__sync_fetch_and_add(epoch, 1);
 	bpf_for_each_map_elem(&tg_buckets, rescale_one, &r, 0);
-	if (!r.raise && r.changed) {
-		__u32 key = TG_GEN_FRONT, *epoch = bpf_map_lookup_elem(&tg_config_gen, &key);
-
-		if (epoch)
-			__sync_fetch_and_add(epoch, 1);
-	}
+	if (!r.raise && epoch)
+		__sync_fetch_and_add(epoch, 1);
 	*ctx = r;
 	return 0;
 }

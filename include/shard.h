@@ -20,9 +20,9 @@
 static inline __attribute__((always_inline)) int tg_source_is_v4(const struct tg_source *src)
 {
 	const __u8 mapped[4] = { 0, 0, 0xff, 0xff };
-	const __u32 *w = (const __u32 *)src->addr;
-	__u32 m;
+	__u32 w[3], m;
 
+	__builtin_memcpy(w, src->addr, sizeof(w));
 	__builtin_memcpy(&m, mapped, sizeof(m));
 	return ((w[0] | w[1]) == 0) & (w[2] == m);
 }

@@ -346,9 +346,9 @@ struct tg_state {
 /*
  * tg_config_gen's words: the generation, whose low bit is tg_config's
  * live copy; the last generation whose write completed (user/cfgslots.c);
- * and the front cache's epoch, moved after anything but a SYN lowers a
- * bucket's tat (a limit changed live, bpf/rescale.bpf.c): front slots of
- * an older epoch are void.
+ * and the front cache's epoch, moved before and after anything but a SYN
+ * lowers buckets' tats (a limit changed live, bpf/rescale.bpf.c), so it
+ * is odd meanwhile: front slots of an older epoch are void.
  */
 enum tg_config_gen_key {
 	TG_GEN_LIVE,
@@ -372,7 +372,12 @@ enum tg_config_gen_key {
  * still looked up in tg_buckets every few ticks, so the LRU sees its
  * bucket in use and does not hand it to a newcomer first, as it did
  * when every SYN looked. */
-#define TG_FRONT_TTL_NS (20ULL * 1000 * 1000)
+#define TG_FRONT_TTL_NS (40ULL * 1000 * 1000)
+
+/* The longest tick of any kernel (HZ 100): a slot's time in jiffies is
+ * counted in ticks of this length, so it ends no later than it should
+ * at any HZ (bpf/front.h, front_ticks). */
+#define TG_FRONT_TICK_NS (10ULL * 1000 * 1000)
 
 struct tg_front_slot {
 	struct tg_source src;

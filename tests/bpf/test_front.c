@@ -3,19 +3,20 @@
  * test_front.c - the flood's front cache (bpf/front.h) decides as the
  * bucket it stands for, and never after what could change that.
  *
- * The real XDP program with the test clock, on one CPU (the cache and
+ * The real XDP program with the test clock, kept on one CPU (the cache and
  * the drop count's sampling are per CPU):
  *   - a flooding source's drops, verdicts and counters are those of the
  *     bucket: its drop count equals count_drop's, SYN by SYN, across the
  *     change of sampling step at 2^16;
  *   - the slot is used: a bucket removed behind the program's back is
- *     still denied from the slot, for TG_FRONT_TTL_NS less a tick (the
- *     slot's time is in jiffies), and no longer;
+ *     still denied from the slot, for TG_FRONT_TTL_NS in whole ticks
+ *     less one (the slot's time is in jiffies), and no longer;
  *   - another source whose key maps to the same slot does not take
  *     it while it is live;
  *   - a config written voids it;
  *   - a limit changed live voids a slot filled between the new limit's
- *     write and the lowering of the buckets (the front epoch);
+ *     write and the lowering of the buckets (the front epoch), and no
+ *     slot is filled while the epoch says a lowering is under way;
  *   - a drop log line kept back by the spent budget comes as soon as the
  *     budget has room, not when the slot ends.
  */
@@ -29,9 +30,11 @@
 #define MS      (1000ULL * 1000)
 #define T0      (7000 * SEC_NS)
 #define FLOODER 0xC6120002U /* 198.18.0.2 */
-#define BYSTANDER 0xC6120101U /* 198.18.1.1, whose SYNs move the SYN count */
+#define BYSTANDERS 0xC6130000U /* 198.19.0.0 on: new sources, each SYN's its first */
 
-static int cpu0_counters(struct tg_harness *h, struct tg_counters *c)
+static int cpu; /* the one this test runs on */
+
+static int cpu_counters(struct tg_harness *h, struct tg_counters *c)
 {
 	size_t size = sizeof(*c) * (size_t)h->ncpus;
 	struct tg_counters *percpu = malloc(size);
@@ -42,7 +45,7 @@ static int cpu0_counters(struct tg_harness *h, struct tg_counters *c)
 		return -ENOMEM;
 	err = bpf_map__lookup_elem(h->skel->maps.tg_stats, &zero, sizeof(zero), percpu, size, 0);
 	if (!err)
-		*c = percpu[0];
+		*c = percpu[cpu];
 	free(percpu);
 	return err;
 }
@@ -78,16 +81,17 @@ static __u32 syn_verdict(struct tg_harness *h, __u32 addr, __u32 repeat)
 
 /*
  * Make this CPU's next SYN one count_drop does not take, at any step
- * (a SYN it takes is decided by the bucket, not the slot): SYNs of
- * another source move the CPU's SYN count without touching the slot
- * under test.
+ * (a SYN it takes is decided by the bucket, not the slot): SYNs of new
+ * sources move the CPU's SYN count without touching the slot under test
+ * or the log budget (a new source's first SYN passes, unlogged).
  */
 static void skip_sampled(struct tg_harness *h)
 {
+	static __u32 next = BYSTANDERS;
 	struct tg_counters c;
 
-	while (!cpu0_counters(h, &c) && !(((__u32)c.syn * 0x9E3779B1U) >> (32 - 6)))
-		syn_verdict(h, BYSTANDER, 1);
+	while (!cpu_counters(h, &c) && !(((__u32)c.syn * 0x9E3779B1U) >> (32 - 6)))
+		syn_verdict(h, next++, 1);
 }
 
 static bool has_bucket(struct tg_harness *h, __u32 addr)
@@ -136,12 +140,12 @@ static void test_same_as_bucket(struct tg_harness *h)
 	if (!tap_ok(!fresh(h), "same as the bucket: configured"))
 		return;
 	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS, "a new source's first SYN passes");
-	if (cpu0_counters(h, &before))
+	if (cpu_counters(h, &before))
 		return;
 	syn = before.syn;
 	tap_is(syn_verdict(h, FLOODER, (__u32)n), XDP_DROP, "%llu SYNs more: the last dropped",
 	       (unsigned long long)n);
-	if (cpu0_counters(h, &after))
+	if (cpu_counters(h, &after))
 		return;
 	want.packets = want.syn = want.dropped = want.act_drop = n;
 	/* One line for the first drop; the rest are within its interval. */
@@ -152,23 +156,16 @@ static void test_same_as_bucket(struct tg_harness *h)
 	       (unsigned long long)n);
 }
 
-/* The kernel's tick, as the program reads it (bpf/front.h). */
-static __u64 tick_ns(struct tg_harness *h)
+/* When a slot filled at t0 for at most ns ends: in whole ticks, less
+ * one (with the test clock a tick is TG_FRONT_TICK_NS). */
+static __u64 slot_end(__u64 t0, __u64 ns)
 {
-	return SEC_NS / h->skel->kconfig->CONFIG_HZ;
-}
-
-/* When a slot filled at t0 for at most ns ends: in whole ticks, less one. */
-static __u64 slot_end(struct tg_harness *h, __u64 t0, __u64 ns)
-{
-	__u64 tick = tick_ns(h);
-
-	return (t0 / tick + ns / tick - 1) * tick;
+	return (t0 / TG_FRONT_TICK_NS + ns / TG_FRONT_TICK_NS - 1) * TG_FRONT_TICK_NS;
 }
 
 static void test_slot_used(struct tg_harness *h)
 {
-	__u64 end = slot_end(h, T0, TG_FRONT_TTL_NS);
+	__u64 end = slot_end(T0, TG_FRONT_TTL_NS);
 
 	if (!tap_ok(!fresh(h), "slot used: configured"))
 		return;
@@ -203,7 +200,7 @@ static void test_live_slot_kept(struct tg_harness *h)
 
 	if (!tap_ok(!fresh(h), "live slot kept: configured"))
 		return;
-	while (slot_of(other) != slot_of(FLOODER) || other == BYSTANDER)
+	while (slot_of(other) != slot_of(FLOODER))
 		other++;
 	syn_verdict(h, FLOODER, 1);
 	syn_verdict(h, FLOODER, 300);
@@ -229,6 +226,38 @@ static void test_config_voids(struct tg_harness *h)
 	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS, "the slot is void: the table decides");
 }
 
+static __u32 front_epoch(struct tg_harness *h)
+{
+	__u32 key = TG_GEN_FRONT, epoch = ~0U;
+
+	bpf_map__lookup_elem(h->skel->maps.tg_config_gen, &key, sizeof(key), &epoch,
+			     sizeof(epoch), 0);
+	return epoch;
+}
+
+static int set_front_epoch(struct tg_harness *h, __u32 epoch)
+{
+	__u32 key = TG_GEN_FRONT;
+
+	return bpf_map__update_elem(h->skel->maps.tg_config_gen, &key, sizeof(key), &epoch,
+				    sizeof(epoch), BPF_ANY);
+}
+
+/* While the epoch is odd, a lowering is under way: no slot is filled. */
+static void test_no_fill_while_lowering(struct tg_harness *h)
+{
+	__u32 epoch = front_epoch(h);
+
+	if (!tap_ok(!fresh(h) && !set_front_epoch(h, epoch | 1), "lowering: the epoch odd"))
+		return;
+	syn_verdict(h, FLOODER, 1);
+	tap_is(syn_verdict(h, FLOODER, 300), XDP_DROP, "300 drops while it is");
+	forget(h, FLOODER);
+	skip_sampled(h);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS, "  no slot was filled: the table decides");
+	set_front_epoch(h, (epoch | 1) + 1);
+}
+
 /* 1/hour -> 1/second: the change's apply, which also floods the source
  * while its bucket still holds the old debt under the new limit. */
 struct live_change {
@@ -251,6 +280,7 @@ static void test_rescale_voids(struct tg_harness *h)
 	struct tg_gcra from, to = { SEC_NS, 0 };
 	struct live_change lc = { h, ~0U };
 	__u64 t1 = T0 + 3600 * SEC_NS - SEC_NS / 2;
+	__u32 epoch = front_epoch(h);
 
 	if (!tap_ok(!fresh(h) && !tg_configure(h, "1/hour", 1, 32, 128, false),
 		    "live change: 1/hour burst 1"))
@@ -267,6 +297,7 @@ static void test_rescale_voids(struct tg_harness *h)
 	       0, "changed live to 1/second burst 1");
 	tap_is(lc.stale_verdict, XDP_DROP,
 	       "  between the write and the lowering, the old debt denies (and fills the slot)");
+	tap_is(front_epoch(h), epoch + 2, "  the front epoch moved twice, even again");
 	tg_set_clock(h, t1 + MS);
 	skip_sampled(h);
 	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS,
@@ -296,18 +327,18 @@ static void test_log_budget(struct tg_harness *h)
 {
 	struct tg_counters before, after;
 	__u64 t1 = T0 + 10 * SEC_NS; /* the flooder's line is due again */
-	__u32 i, others = 100;
+	__u32 i, others = 40;
 	int spent = 0;
 
-	if (!tap_ok(!fresh(h) && !configure_budget(h, 100), "log budget: 100 lines/s"))
+	if (!tap_ok(!fresh(h) && !configure_budget(h, 40), "log budget: 40 lines/s"))
 		return;
 	syn_verdict(h, FLOODER, 1);
 	syn_verdict(h, FLOODER, 300);
 	tg_set_clock(h, t1);
-	/* Spend the whole budget: 100 sources' first drops, a line each.
-	 * Its next token comes 10 ms on: within TG_FRONT_TTL_NS, and more
-	 * than two ticks away (HZ 250 and up), so the flooder gets a slot
-	 * whose end is the budget's, not the slot's longest. */
+	/* Spend the whole budget: 40 sources' first drops, a line each.
+	 * Its next token comes 25 ms on: within TG_FRONT_TTL_NS and two
+	 * ticks or more away, so the flooder gets a slot whose end is the
+	 * budget's, not the slot's longest. */
 	for (i = 1; i <= others; i++) {
 		syn_verdict(h, FLOODER + i, 1);
 		spent += syn_verdict(h, FLOODER + i, 1) == XDP_DROP;
@@ -320,9 +351,10 @@ static void test_log_budget(struct tg_harness *h)
 	tap_is(after.log_budget_exceeded - before.log_budget_exceeded, 10,
 	       "  each of its 10 drops counted as a line the budget kept back");
 	tap_is(after.log_emitted - before.log_emitted, 0, "  and no line");
-	tg_set_clock(h, t1 + 10 * MS);
+	tg_set_clock(h, t1 + 25 * MS);
+	skip_sampled(h);
 	tg_stats_read(h, &before);
-	tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP, "10 ms later, the budget has a token");
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP, "25 ms later, the budget has a token");
 	tg_stats_read(h, &after);
 	/* Nobody reads the ring: a line written there or lost for want
 	 * of room, either way not kept back by the budget. */
@@ -334,20 +366,17 @@ static void test_log_budget(struct tg_harness *h)
 int main(void)
 {
 	struct tg_harness h;
-	cpu_set_t cpu0;
+	cpu_set_t one;
 	int err;
 
 	tg_require_bpf();
-	CPU_ZERO(&cpu0);
-	CPU_SET(0, &cpu0);
-	if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
-		tap_skip_all("cannot run on CPU 0 alone");
+	cpu = sched_getcpu();
+	CPU_ZERO(&one);
+	if (cpu >= 0)
+		CPU_SET(cpu, &one);
+	if (cpu < 0 || sched_setaffinity(0, sizeof(one), &one))
+		tap_skip_all("cannot keep to one CPU (the front cache is per CPU)");
 	err = tg_open(&h, 4096);
-	if (!err && !h.skel->kconfig->CONFIG_HZ) {
-		tg_close(&h);
-		tap_skip_all("libbpf could not read the kernel's config (CONFIG_HZ): "
-			     "the front cache is off");
-	}
 	if (!tap_ok(!err, "load the XDP program with the test clock"))
 		return tap_done();
 	if (tap_ok(!tg_set_port(&h, 80, true), "limit port 80")) {
@@ -356,6 +385,7 @@ int main(void)
 		test_live_slot_kept(&h);
 		test_config_voids(&h);
 		test_rescale_voids(&h);
+		test_no_fill_while_lowering(&h);
 		test_log_budget(&h);
 	}
 	tg_close(&h);

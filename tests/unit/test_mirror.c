@@ -46,6 +46,19 @@ static void test_shard(void)
 			z = (z ^ 0) * 16777619U;
 		tap_is(tg_source_shard(&s), z % 1024, "IPv6 shard hashes all 16 bytes");
 	}
+	/* IPv4-mapped is ::ffff:0:0/96 exactly: any other byte of the first
+	 * twelve makes it IPv6 (include/shard.h compares them by words). */
+	tap_ok(tg_source_is_v4(&a), "::ffff:198.51.100.7 is IPv4");
+	for (i = 0; i < 12; i++) {
+		struct tg_source s = a;
+
+		s.addr[i] ^= i < 10 ? 0x01 : 0x80;
+		if (tg_source_is_v4(&s)) {
+			tap_ok(0, "a key differing from ::ffff:0:0/96 in byte %d is not IPv4", i);
+			return;
+		}
+	}
+	tap_ok(1, "a key differing from ::ffff:0:0/96 in any one of its 12 bytes is not IPv4");
 }
 
 static void test_keys(void)
