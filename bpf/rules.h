@@ -53,11 +53,13 @@ static __always_inline bool filter_hit(const struct tg_rule_filter *f, __u32 fam
 /*
  * Whether some rule may cover the source address in k (family and
  * address filled): 0 only when none does, so the trie need not be
- * walked for it (tg_rule_filter). A global function, verified once:
- * its loop inlined into every path of the parser took the verifier
- * past its limit.
+ * walked for it (tg_rule_filter). Inline: a call is dear on a kernel
+ * that sends every return through a safe-return thunk, and the SYN of
+ * a flood from a source no rule covers asks it. (It was a global
+ * function while every way through the parser was a state of its own,
+ * which the global extension-header walk has since made one.)
  */
-__noinline int tg_rule_may_cover(const struct tg_rule_key *k)
+static __always_inline int tg_rule_may_cover(const struct tg_rule_key *k)
 {
 	struct tg_rule_filter *f;
 	__u32 zero = 0;
