@@ -111,12 +111,16 @@ static __always_inline bool unverified_source(const struct tg_source *src,
  * bucket when the SYN is denied, for the drop log and top; *nowp the
  * time the decision was taken at (the coarse clock's, when the bucket
  * is so far over its limit that the precise clock is not read at all).
+ * coarse_tried: the caller tried that shortcut on this bucket under the
+ * same limit already, so the precise clock decides at once (the
+ * shortcut only ever denies what the precise clock denies too, and a
+ * helper call is dear).
  */
 static __always_inline int charge_source(const struct tg_source *src,
 					 const struct tg_limit *lim,
 					 const struct tg_config *cfg,
 					 struct tg_counters *cnt, struct tg_bucket **bp,
-					 __u64 *nowp)
+					 __u64 *nowp, bool coarse_tried)
 {
 	struct tg_bucket *b = *bp;
 	const struct tg_fleet *fl;
@@ -126,7 +130,7 @@ static __always_inline int charge_source(const struct tg_source *src,
 	/* *bp: the bucket the caller already found, or NULL to look. */
 	if (!b)
 		b = bpf_map_lookup_elem(&tg_buckets, src);
-	if (b) {
+	if (b && !coarse_tried) {
 		now = clock_coarse_ns();
 		if (coarse_deny(READ_ONCE(b->tat_ns), now, lim->tolerance_ns, lim->interval_ns)) {
 			*bp = b;

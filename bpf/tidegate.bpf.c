@@ -145,7 +145,11 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		b = deny_bucket(src, cfg, cnt);
 		verdict = TG_DENY;
 	} else {
-		verdict = charge_source(src, &lim, cfg, cnt, &b, &now);
+		/* The entry point tried the coarse clock's denial on the
+		 * bucket it looked up, when the config lets it drop quietly. */
+		verdict = charge_source(src, &lim, cfg, cnt, &b, &now,
+					b && b == found && (meta & TG_META_LOOKED) &&
+						front_quick(cfg));
 	}
 	if (verdict == TG_ADMIT) {
 		count_syn(cnt, p->v6, group, TG_COUNT_ALLOWED);
