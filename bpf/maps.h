@@ -17,12 +17,7 @@
 const volatile bool test_clock = false;
 __u64 test_now_ns = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536); /* --max-sources, set before load */
-	__type(key, struct tg_source);
-	__type(value, struct tg_bucket);
-} tg_buckets SEC(".maps");
+#include "shared_maps.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -30,16 +25,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tg_config);
 } tg_config SEC(".maps");
-
-/* enum tg_config_gen_key: the generation, whose low bit is tg_config's
- * live slot; the last generation whose write completed (userspace's,
- * user/cfgslots.c); the front cache's epoch. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TG_GEN_KEYS);
-	__type(key, __u32);
-	__type(value, __u32);
-} tg_config_gen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -27,23 +27,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define TG_RESCALE_TRIES 8
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1); /* the pinned map's, set before load */
-	__type(key, struct tg_source);
-	__type(value, struct tg_bucket);
-} tg_buckets SEC(".maps");
-
-/* The pinned tg_config_gen too: a pass that lowers buckets moves the
- * front epoch (TG_GEN_FRONT) before it begins and after it ends: odd in
- * between, when the data path fills no front slot (bpf/front.h), and
- * every slot filled before it began void. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TG_GEN_KEYS);
-	__type(key, __u32);
-	__type(value, __u32);
-} tg_config_gen SEC(".maps");
+/* The XDP program's tg_buckets and tg_config_gen, whose pinned fds
+ * user/rescale.c hands over. */
+#include "shared_maps.h"
 
 /* a * f / 2^32, rounded down, or limit when that is limit or more. */
 static __always_inline __u64 mul_q32(__u64 a, __u64 f, __u64 limit)
