@@ -111,16 +111,16 @@ static __always_inline bool unverified_source(const struct tg_source *src,
  * bucket when the SYN is denied, for the drop log and top; *nowp the
  * time the decision was taken at (the coarse clock's, when the bucket
  * is so far over its limit that the precise clock is not read at all).
- * coarse_tried: the caller tried that shortcut on this bucket under the
- * same limit already, so the precise clock decides at once (the
- * shortcut only ever denies what the precise clock denies too, and a
- * helper call is dear).
+ * now_in: the precise clock's time the caller read for this SYN, after
+ * it tried that shortcut on this bucket under the same limit, so it
+ * decides at once (the shortcut only ever denies what the precise clock
+ * denies too, and a helper call is dear); 0 to read the clocks here.
  */
 static __always_inline int charge_source(const struct tg_source *src,
 					 const struct tg_limit *lim,
 					 const struct tg_config *cfg,
 					 struct tg_counters *cnt, struct tg_bucket **bp,
-					 __u64 *nowp, bool coarse_tried)
+					 __u64 *nowp, __u64 now_in)
 {
 	struct tg_bucket *b = *bp;
 	const struct tg_fleet *fl;
@@ -130,7 +130,7 @@ static __always_inline int charge_source(const struct tg_source *src,
 	/* *bp: the bucket the caller already found, or NULL to look. */
 	if (!b)
 		b = bpf_map_lookup_elem(&tg_buckets, src);
-	if (b && !coarse_tried) {
+	if (b && !now_in) {
 		now = clock_coarse_ns();
 		if (coarse_deny(READ_ONCE(b->tat_ns), now, lim->tolerance_ns, lim->interval_ns)) {
 			*bp = b;
@@ -138,7 +138,7 @@ static __always_inline int charge_source(const struct tg_source *src,
 			return TG_DENY;
 		}
 	}
-	now = clock_ns();
+	now = now_in ?: clock_ns();
 	*nowp = now;
 	/* Fleet mode: the fleet's view may deny a source this machine
 	 * never saw; what it lets through is charged to the local share.

@@ -53,6 +53,23 @@ static __always_inline bool fleet_denies(const struct tg_source *src, const stru
 }
 
 /*
+ * The local burst: ceil(k * b / N) SYNs (at least 1, at most b) of
+ * interval iv, as a tolerance.
+ */
+static __always_inline __u64 fleet_tolerance(const struct tg_fleet *fl, const struct tg_limit *lim,
+					     __u64 n, __u64 iv)
+{
+	__u64 k = READ_ONCE(fl->burst_k), burst = lim->tolerance_ns / lim->interval_ns + 1, loc;
+
+	loc = (k * burst + n - 1) / n;
+	if (loc > burst)
+		loc = burst;
+	if (loc < 1)
+		loc = 1;
+	return (loc - 1) * iv;
+}
+
+/*
  * This machine's share of a limit: the burst cut to ceil(k * b / N)
  * (at least 1, at most b), and while Redis is away (fallback_h), or the
  * Redis Cluster master of the source's shard is (shard_h), the rate cut
@@ -62,23 +79,40 @@ static __always_inline bool fleet_denies(const struct tg_source *src, const stru
 static __always_inline void fleet_share(const struct tg_fleet *fl, const struct tg_source *src,
 					struct tg_limit *lim)
 {
-	__u64 n = READ_ONCE(fl->size), k = READ_ONCE(fl->burst_k), h = READ_ONCE(fl->fallback_h);
-	__u64 iv = lim->interval_ns, burst, loc;
+	__u64 n = READ_ONCE(fl->size), h = READ_ONCE(fl->fallback_h);
+	__u64 iv = lim->interval_ns;
 
 	if (!iv || !n)
 		return;
 	if (!h && READ_ONCE(fl->shard_h) && tg_shard_bit(fl->shards_away, tg_source_shard(src)))
 		h = READ_ONCE(fl->shard_h);
-	burst = lim->tolerance_ns / iv + 1;
-	loc = (k * burst + n - 1) / n;
-	if (loc > burst)
-		loc = burst;
-	if (loc < 1)
-		loc = 1;
 	if (h && n > h)
 		iv = iv * n / h;
+	lim->tolerance_ns = fleet_tolerance(fl, lim, n, iv);
 	lim->interval_ns = iv;
-	lim->tolerance_ns = (loc - 1) * iv;
+}
+
+/*
+ * The limit the entry point's fast path may deny by: the limit itself
+ * outside a fleet, the local share while the fleet is whole (the
+ * limit's rate, the burst cut, so what the share denies by the bucket
+ * alone); false while Redis or a master is away, when the share's
+ * tolerance may exceed the limit's (the rate is cut, the burst's count
+ * is not) and tg_decide decides every SYN. A front slot filled before
+ * an outage began denies by the whole fleet's share for what is left of
+ * its TG_FRONT_TTL_NS.
+ */
+static __always_inline bool fleet_fast_limit(struct tg_limit *lim)
+{
+	const struct tg_fleet *fl = fleet_on();
+
+	if (!fl)
+		return true;
+	if (READ_ONCE(fl->fallback_h) || READ_ONCE(fl->shard_h))
+		return false;
+	if (lim->interval_ns)
+		lim->tolerance_ns = fleet_tolerance(fl, lim, READ_ONCE(fl->size), lim->interval_ns);
+	return true;
 }
 
 #endif /* TG_BPF_FLEET_H */

@@ -124,7 +124,8 @@ static __always_inline bool front_denies(const struct tg_front_slot *fs,
 
 /*
  * Keep the fast path's quiet denial of a source, decided at now by the
- * coarse clock, in its slot: until its bucket b comes within the coarse
+ * coarse clock (one by the precise clock is within the slack: no slot),
+ * in its slot: until its bucket b comes within the coarse
  * clock's slack (by lim), its quiet ends (quiet_until), or
  * TG_FRONT_TTL_NS, whichever is first, in whole ticks less one: jiffies
  * and the coarse clock move at the same tick, but the two are not read

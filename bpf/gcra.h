@@ -126,28 +126,45 @@ static __always_inline __u64 clock_coarse_ns(void)
 }
 
 /*
- * Whether the coarse clock alone may deny a SYN to a bucket with this
- * tat: it owes more than the slack beyond its tolerance, and no more
- * than the limit can owe at all (tolerance + interval, see
- * gcra_charge). A tat beyond that was left by an earlier, slower limit;
- * only the precise path caps it, so a fast denial there would keep the
- * source out for as long as the old debt lasted. In the steady state a
- * tat lies beyond the cap by the coarse clock only in the tick after an
- * admission, whose SYNs then take the precise path to the same
- * decision; with an interval no longer than the slack the fast path
- * never decides, which costs nothing new: such a limit's buckets never
- * owe more than one interval beyond the tolerance anyway.
- * charge_source and the flood's fast path in tidegate_xdp both ask this,
- * and only this. No overflow: tolerance + interval is under 2^62
- * (limits.h), and so is the clock for the first 146 years of uptime; a
- * tat under the tolerance makes over wrap far above any interval.
+ * Whether a clock reading now denies a SYN to a bucket with this tat
+ * without gcra_charge's write: it owes more than margin beyond its
+ * tolerance, and no more than the limit can owe at all (tolerance +
+ * interval, see gcra_charge). A tat beyond that was left by an earlier,
+ * slower limit; only gcra_charge caps it, so a denial here would keep
+ * the source out for as long as the old debt lasted. No overflow:
+ * tolerance + interval is under 2^62 (limits.h), and so is the clock
+ * for the first 146 years of uptime; a tat under the tolerance makes
+ * over wrap far above any interval.
+ */
+static __always_inline bool denies_beyond(__u64 tat, __u64 now, __u64 tolerance,
+					  __u64 interval, __u64 margin)
+{
+	__u64 over = tat - (now + tolerance);
+
+	return over > margin && over <= interval;
+}
+
+/*
+ * Whether the coarse clock alone may deny: beyond the slack, so the
+ * precise clock denies too. In the steady state a tat lies beyond the
+ * cap by the coarse clock only in the tick after an admission, whose
+ * SYNs then take the precise path to the same decision; with an
+ * interval no longer than the slack it never decides, which costs
+ * nothing new: such a limit's buckets never owe more than one interval
+ * beyond the tolerance anyway. charge_source and the flood's fast path
+ * in tidegate_xdp both ask this, and only this.
  */
 static __always_inline bool coarse_deny(__u64 tat, __u64 coarse, __u64 tolerance,
 					__u64 interval)
 {
-	__u64 over = tat - (coarse + tolerance);
+	return denies_beyond(tat, coarse, tolerance, interval, TG_COARSE_SLACK_NS);
+}
 
-	return over > TG_COARSE_SLACK_NS && over <= interval;
+/* gcra_try's denial by the precise clock, for a tat under the cap: the
+ * same answer, with nothing to write. */
+static __always_inline bool gcra_denies(__u64 tat, __u64 now, __u64 tolerance, __u64 interval)
+{
+	return denies_beyond(tat, now, tolerance, interval, 0);
 }
 
 /* How far beyond what the limit can owe a tat may lie before

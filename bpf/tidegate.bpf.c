@@ -77,7 +77,8 @@ static __always_inline __u32 meta_slot(__u64 meta)
  */
 static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 				     struct tg_source *src, const struct tg_config *cfg,
-				     struct tg_counters *cnt, struct tg_bucket *found, __u64 meta)
+				     struct tg_counters *cnt, struct tg_bucket *found, __u64 meta,
+				     __u64 now_in)
 {
 	/* src->group: the caller's, from the port; a group of its own
 	 * keeps its limit whatever limit rule covers the source. */
@@ -145,11 +146,11 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		b = deny_bucket(src, cfg, cnt);
 		verdict = TG_DENY;
 	} else {
-		/* The entry point tried the coarse clock's denial on the
-		 * bucket it looked up, when the config lets it drop quietly. */
+		/* The entry point tried the clocks' denials on the bucket it
+		 * looked up, when the config lets it drop quietly, and passes
+		 * the precise time it read. */
 		verdict = charge_source(src, &lim, cfg, cnt, &b, &now,
-					b && b == found && (meta & TG_META_LOOKED) &&
-						front_quick(cfg));
+					b && b == found && (meta & TG_META_LOOKED) ? now_in : 0);
 	}
 	if (verdict == TG_ADMIT) {
 		count_syn(cnt, p->v6, group, TG_COUNT_ALLOWED);
@@ -189,7 +190,7 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
  * b is the source's bucket when the caller has looked it up already.
  */
 __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bucket *b,
-			 __u64 meta)
+			 __u64 meta, __u64 now)
 {
 	void *data = (void *)(long)ctx->data;
 	__u64 l4 = (meta >> TG_META_L4_SHIFT) & TG_META_L4_MASK;
@@ -218,7 +219,7 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bu
 	cfg = config_slot(meta_slot(meta));
 	if (!src || !cfg || !cnt)
 		return XDP_PASS;
-	return limit_syn(ctx, &p, src, cfg, cnt, b, meta);
+	return limit_syn(ctx, &p, src, cfg, cnt, b, meta, now);
 }
 
 /*
@@ -227,9 +228,9 @@ __noinline int tg_decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bu
  * never on top of each other.
  */
 static __always_inline int decide(struct xdp_md *ctx, struct tg_source *src, struct tg_bucket *b,
-				  __u64 meta)
+				  __u64 meta, __u64 now)
 {
-	int ret = tg_decide(ctx, src, b, meta);
+	int ret = tg_decide(ctx, src, b, meta, now);
 
 	return ret == TG_RET_COOKIE ? tg_cookie_syn(ctx, meta) : ret;
 }
@@ -296,7 +297,7 @@ static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, s
 		cnt->exthdr_long++;
 	else
 		cnt->frag_tiny++;
-	return decide(ctx, src, NULL, pkt_meta(p, first_frag, dport, slot));
+	return decide(ctx, src, NULL, pkt_meta(p, first_frag, dport, slot), 0);
 }
 
 SEC("xdp")
@@ -319,6 +320,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	int ret, unseen = TG_P_OK;
 	__u32 gen;
 	bool ruled, quick;
+	__u64 now = 0;
 
 	cnt = bpf_map_lookup_elem(&tg_stats, &zero);
 	cfg = config_live_gen(&slot, &gen);
@@ -387,13 +389,13 @@ int tidegate_xdp(struct xdp_md *ctx)
 	/*
 	 * A flood's SYN, decided here without a call: no rule that may
 	 * cover its source (none at all, or none by tg_rule_filter), the
-	 * drop action, enforcing, a bucket so far over its limit that the
-	 * coarse clock decides (coarse_deny, as charge_source), and no log
-	 * line to write. Such a denial is kept in this CPU's front slot
-	 * (front.h), which drops the source's next SYNs without the hash
-	 * map. The counters move as limit_syn moves them, through the same
-	 * helpers. Anything else, and every SYN that is not denied, goes on
-	 * to tg_decide.
+	 * drop action, enforcing, a bucket over its limit (by the coarse
+	 * clock when it is far over, coarse_deny, as charge_source; else by
+	 * the precise one), and no log line to write. A denial far from the
+	 * edge is kept in this CPU's front slot (front.h), which drops the
+	 * source's next SYNs without the hash map. The counters move as
+	 * limit_syn moves them, through the same helpers. Anything else,
+	 * and every SYN that is not denied, goes on to tg_decide.
 	 */
 	ruled = (cfg->flags & TG_F_RULES) && rules_may_apply(&p);
 	quick = !ruled && front_quick(cfg);
@@ -407,44 +409,57 @@ int tidegate_xdp(struct xdp_md *ctx)
 		b = bpf_map_lookup_elem(&tg_buckets, &src);
 	if (b && quick) {
 		struct tg_limit lim = port_limit(cfg, group);
-		__u64 now = clock_coarse_ns();
+		__u64 last, quiet_until;
+		bool quiet = true, budget = false;
+		struct tg_state *st;
 
-		if (coarse_deny(READ_ONCE(b->tat_ns), now, lim.tolerance_ns, lim.interval_ns)) {
-			__u64 last = READ_ONCE(b->logged_ns) & ~TG_BUCKET_UNVERIFIED;
-			__u64 quiet_until = last + cfg->log_interval_ns;
-			bool quiet = true, budget = false;
-			struct tg_state *st;
-
-			/* No line due: logged lately, or (the usual case for
-			 * the sources of a big flood) a line due but the log
-			 * budget spent, which a read of its word tells. By
-			 * the coarse clock, up to a tick behind: it may count
-			 * in log_budget_exceeded a line the precise clock's
-			 * budget_take would have let through. Harmless: the
-			 * bucket keeps its turn (logged_ns is not moved), so
-			 * its line comes with a later drop, and the budget only
-			 * errs on the side of fewer lines. */
-			if (!logged_lately(last, now, cfg)) {
-				st = bpf_map_lookup_elem(&tg_state, &zero);
-				quiet_until = st ? READ_ONCE(st->log_tat_ns) : 0;
-				quiet = budget = quiet_until > now + cfg->log_budget_tolerance_ns;
-				if (budget) {
-					cnt->log_budget_exceeded++;
-					quiet_until -= cfg->log_budget_tolerance_ns;
-				}
-			}
-			if (quiet) {
-				count_drop(b, cnt);
-				front_fill(front_slot(&src), &src, gen, now, b, &lim, quiet_until,
-					   budget);
-				count_syn(cnt, p.v6, src_port_group(&src), TG_COUNT_DROPPED);
-				return drop_silently(cnt);
+		/* Far over its limit, the coarse clock denies (coarse_deny);
+		 * nearer the edge the precise one decides, read here once: a
+		 * denial is dropped here alike, anything else goes on to
+		 * tg_decide with that time, which it would read anyway. */
+		if (!fleet_fast_limit(&lim))
+			goto decide;
+		now = clock_coarse_ns();
+		if (!coarse_deny(READ_ONCE(b->tat_ns), now, lim.tolerance_ns, lim.interval_ns)) {
+			now = clock_ns();
+			if (!gcra_denies(READ_ONCE(b->tat_ns), now, lim.tolerance_ns,
+					 lim.interval_ns))
+				goto decide;
+		}
+		/* No line due: logged lately, or (the usual case for the
+		 * sources of a big flood) a line due but the log budget
+		 * spent, which a read of its word tells. Far from the edge by
+		 * the coarse clock, up to a tick behind: it may count in
+		 * log_budget_exceeded a line the precise clock's budget_take
+		 * would have let through. Harmless: the bucket keeps its turn
+		 * (logged_ns is not moved), so its line comes with a later
+		 * drop, and the budget only errs on the side of fewer lines. */
+		last = READ_ONCE(b->logged_ns) & ~TG_BUCKET_UNVERIFIED;
+		quiet_until = last + cfg->log_interval_ns;
+		if (!logged_lately(last, now, cfg)) {
+			st = bpf_map_lookup_elem(&tg_state, &zero);
+			quiet_until = st ? READ_ONCE(st->log_tat_ns) : 0;
+			quiet = budget = quiet_until > now + cfg->log_budget_tolerance_ns;
+			if (budget) {
+				cnt->log_budget_exceeded++;
+				quiet_until -= cfg->log_budget_tolerance_ns;
 			}
 		}
+		if (quiet) {
+			count_drop(b, cnt);
+			front_fill(front_slot(&src), &src, gen, now, b, &lim, quiet_until, budget);
+			count_syn(cnt, p.v6, src_port_group(&src), TG_COUNT_DROPPED);
+			return drop_silently(cnt);
+		}
+		/* A line is due: tg_decide writes it, by clocks of its own
+		 * (now may be the coarse one). */
+		now = 0;
 	}
+decide:
 	return decide(ctx, &src, b,
 		      pkt_meta(&p, first_frag, dport, slot) |
-			      (ruled ? TG_META_RULED : TG_META_LOOKED));
+			      (ruled ? TG_META_RULED : TG_META_LOOKED),
+		      now);
 }
 
 /* tg_exthdrs_xdp's twin for TC. */

@@ -151,6 +151,33 @@ static void test_fallback(struct tg_harness *h)
 	tap_is(tg_syns4(h, 0xC6120005, 1), 1, "h >= N: never a rate above r, never below it either");
 }
 
+/*
+ * An outage share whose tolerance exceeds the limit's: K = 3 of 3 keeps
+ * the whole burst of 6 while the rate is cut to 2/3, so the share owes
+ * up to 5 * 150 = 750 ms where the limit owes 500. A SYN 600 ms ahead is
+ * the share's to admit: the entry point's fast path, which denies by
+ * the limit, must not take it.
+ */
+static void test_fallback_wide(struct tg_harness *h)
+{
+	__u64 t = NOW_NS + 3000 * IV;
+
+	reset(h);
+	fleet_set(h, 3, 3, 2);
+	tg_set_clock(h, t);
+	tap_is(tg_syns4(h, 0xC6120008, BURST + 1), BURST, "Redis away, K = N: the whole burst");
+	/* tat = t + 6 * 150 ms; at t + 300 ms it is 600 ms ahead. */
+	tg_set_clock(h, t + 3 * IV);
+	tap_is(tg_syns4(h, 0xC6120008, 1), 1,
+	       "600 ms ahead, within the share's 750 ms (the limit's 500): admitted");
+	tap_is(tg_syns4(h, 0xC6120008, 2), 1, "...then one at exactly 750 ms ahead, and no more");
+	/* Whole again: the fast path denies by the steady share. */
+	fleet_set(h, 3, 1, 0);
+	tg_set_clock(h, t + 100 * IV);
+	tap_is(tg_syns4(h, 0xC6120008, 4), 2, "the fleet whole again: a local burst of 2");
+	tap_is(tg_syns4(h, 0xC6120008, 300), 0, "...and a flood after it denied");
+}
+
 /* A Redis Cluster master away: the sources of its shards take the outage
  * share, the others keep the full rate. */
 static void test_shard_away(struct tg_harness *h)
@@ -196,6 +223,7 @@ int main(void)
 		test_never_seen(&h);
 		test_merge(&h);
 		test_fallback(&h);
+		test_fallback_wide(&h);
 		test_shard_away(&h);
 	}
 	tg_close(&h);
