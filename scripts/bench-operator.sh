@@ -13,6 +13,7 @@
 # BENCH_WINDOW (seconds of load per cell, 5), BENCH_PPS (flood rate,
 # 1000000), BENCH_FAMILIES ("4 6"), BENCH_SHAPES ("spoofed ten"),
 # BENCH_SYSTEMS ("none pass filter tg-auto tg-on tg-off"), BENCH_LOW_BUDGET,
+# BENCH_TIGHT_RATE, BENCH_TIGHT_BURST,
 # TG_BENCH.
 #
 # Systems, on the server's veth:
@@ -30,6 +31,13 @@
 #           (default 250000/second): what answering fewer of the
 #           flood's SYNs buys the server, at the price of real clients'
 #           SYNs dropped over the budget (not in the default list)
+#  tg-tight tidegate (auto) with --rate BENCH_TIGHT_RATE --burst
+#           BENCH_TIGHT_BURST (default 10/second, burst 10): the same
+#           program, fewer of each flooding source's SYNs admitted (the
+#           default limit lets each of the ten 100 a second reach the
+#           stack, which the ideal filter drops), so the difference from
+#           tg-auto is what the limit lets in, not what the program costs
+#           (not in the default list)
 #  tg-off   tidegate attach --syn-cookies off; against the spoofed shape
 #           with --max-sources 16384, fewer than the flood's 65,536
 #           sources, so each SYN still comes from a source the table
@@ -125,10 +133,12 @@ sys_up() { # SYSTEM FAMILY SHAPE
 	none) ;;
 	pass) sb_srv "$TGB" xdp "$IF" pass || return 1 ;;
 	filter) sb_srv "$TGB" xdp "$IF" filter "$(prefix_of "$2")" || return 1 ;;
-	tg-auto | tg-off | tg-on | tg-budget)
+	tg-auto | tg-off | tg-on | tg-budget | tg-tight)
 		[ "$1" = tg-off ] && a=(--syn-cookies off)
 		[ "$1" = tg-on ] && a=(--syn-cookies on)
 		[ "$1" = tg-budget ] && a=(--cookie-budget "${BENCH_LOW_BUDGET:-250000}/second")
+		[ "$1" = tg-tight ] && a=(--rate "${BENCH_TIGHT_RATE:-10/second}"
+			--burst "${BENCH_TIGHT_BURST:-10}")
 		[ "$1" = tg-off ] && [ "$3" = spoofed ] && a+=(--max-sources "$TG_OFF_MAX_SOURCES")
 		sb_tg attach "$IF" "${a[@]}" --json >/dev/null || return 1
 		sb_tg rule add "$IF" "$SB_CLI_IP/32" allow >/dev/null || return 1

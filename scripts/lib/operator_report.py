@@ -23,7 +23,8 @@ import sys
 
 NAMES = {"none": "no XDP", "pass": "pass-all XDP", "filter": "ideal filter",
          "tg-auto": "tidegate (auto)", "tg-off": "tidegate (cookies off)",
-         "tg-on": "tidegate (cookies on)", "tg-budget": "tidegate (auto, low budget)"}
+         "tg-on": "tidegate (cookies on)", "tg-budget": "tidegate (auto, low budget)",
+         "tg-tight": "tidegate (auto, tight limit)"}
 SHAPES = ["spoofed", "ten", "quiet"]
 REQUEST_DATAGRAMS = 5
 
