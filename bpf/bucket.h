@@ -111,10 +111,10 @@ static __always_inline bool unverified_source(const struct tg_source *src,
  * bucket when the SYN is denied, for the drop log and top; *nowp the
  * time the decision was taken at (the coarse clock's, when the bucket
  * is so far over its limit that the precise clock is not read at all).
- * now_in: the precise clock's time the caller read for this SYN, after
- * it tried that shortcut on this bucket under the same limit, so it
- * decides at once (the shortcut only ever denies what the precise clock
- * denies too, and a helper call is dear); 0 to read the clocks here.
+ * now_in: the precise clock's time the caller read for this SYN, which
+ * then decides at once (the shortcut only ever denies what the precise
+ * clock denies too, so skipping it changes no verdict, and the time is
+ * read already); 0 to read the clocks here.
  */
 static __always_inline int charge_source(const struct tg_source *src,
 					 const struct tg_limit *lim,

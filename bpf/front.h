@@ -20,10 +20,10 @@
  * config written since (a limit, the action, dry run, the log, a port
  * group's limit) moves the config generation; a bucket lowered by
  * anything but a SYN (a limit changed live, bpf/rescale.bpf.c) moves
- * the front epoch (tg_config_gen[TG_GEN_FRONT]). A rule that may cover the source is asked
- * before the slot is. A bucket the LRU evicts stays denied from the slot
- * for what is left of TG_FRONT_TTL_NS, stricter than the table, never
- * looser.
+ * the front epoch (tg_config_gen[TG_GEN_FRONT]). A rule that may cover
+ * the source is asked before the slot is. A bucket the LRU evicts stays
+ * denied from the slot for what is left of TG_FRONT_TTL_NS, stricter
+ * than the table, never looser.
  *
  * The bucket's drop count moves as count_drop moves it: the slot is
  * filled only past the exact drops, and a SYN count_drop would take to

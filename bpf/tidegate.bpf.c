@@ -146,11 +146,9 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 		b = deny_bucket(src, cfg, cnt);
 		verdict = TG_DENY;
 	} else {
-		/* The entry point tried the clocks' denials on the bucket it
-		 * looked up, when the config lets it drop quietly, and passes
-		 * the precise time it read. */
-		verdict = charge_source(src, &lim, cfg, cnt, &b, &now,
-					b && b == found && (meta & TG_META_LOOKED) ? now_in : 0);
+		/* now_in: the precise time the entry point read, having
+		 * tried the clocks' denials itself (or 0). */
+		verdict = charge_source(src, &lim, cfg, cnt, &b, &now, now_in);
 	}
 	if (verdict == TG_ADMIT) {
 		count_syn(cnt, p->v6, group, TG_COUNT_ALLOWED);
