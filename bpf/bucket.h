@@ -130,7 +130,7 @@ static __always_inline int charge_source(const struct tg_source *src,
 	/* *bp: the bucket the caller already found, or NULL to look. */
 	if (!b)
 		b = bpf_map_lookup_elem(&tg_buckets, src);
-	if (b && !now_in) {
+	if (b && !now_in && coarse_may_deny(lim)) {
 		now = clock_coarse_ns();
 		if (coarse_deny(READ_ONCE(b->tat_ns), now, lim->tolerance_ns, lim->interval_ns)) {
 			*bp = b;

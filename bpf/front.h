@@ -5,16 +5,19 @@
  * Part of the XDP program: included by tidegate.bpf.c, in the order
  * listed there, each header using what the ones before it declare.
  *
- * A source far over its limit is denied by the coarse clock alone
- * (gcra.h, coarse_deny) until its tat comes within the slack of its
- * tolerance, and no SYN moves its tat before then: only an admitted SYN
- * does, and none is. Its quiet (no drop log line due) holds as long:
- * until its log interval ends, or until the log budget has a token
- * again, which no CPU can take earlier. So the fast path's decision
- * holds, unchanged, until a time it can compute once; this CPU keeps it
- * in a slot of tg_front (tidegate.h) keyed by the source, and the
- * source's next SYNs are dropped from that slot. The hash map's jhash,
- * bucket walk and key compare are what a dropped SYN saved.
+ * A source over its limit is denied until its bucket conforms again,
+ * and no SYN moves its tat before then: only an admitted SYN does, and
+ * none is. Its quiet (no drop log line due) holds as long: until its
+ * log interval ends, or until the log budget has a token again, which
+ * no CPU can take earlier. So the fast path's decision holds, unchanged,
+ * until a time it can compute once; this CPU keeps it in a slot of
+ * tg_front (tidegate.h) keyed by the source, and the source's next SYNs
+ * are dropped from that slot. The hash map's jhash, bucket walk and key
+ * compare are what a dropped SYN saved. A source far over its limit
+ * (beyond the coarse clock's slack, gcra.h) gets a slot whose time is
+ * in jiffies, which costs no clock at all; one nearer the edge, where
+ * a flood at any limit faster than 4 a second always is, a slot that
+ * ends at the exact nanosecond, by the precise clock (front_fill).
  *
  * What could make the slot wrong is void by the slot's own stamps: a
  * config written since (a limit, the action, dry run, the log, a port
@@ -102,18 +105,29 @@ static __always_inline __u32 front_stale(const struct tg_front_slot *fs, __u32 g
 	return (fs->config_gen ^ gen) | (fs->epoch ^ epoch);
 }
 
+/* Whether the slot still stands at this time: ticks (jiffies) for a
+ * far slot, now (the precise clock's) for a precise one. */
+static __always_inline bool front_live(const struct tg_front_slot *fs, __u64 ticks, __u64 now)
+{
+	return (fs->precise ? now : ticks) < fs->until;
+}
+
 /*
  * Whether the slot denies this SYN quietly, as the fast path would: the
  * same source, config and epoch, before the slot's time, and not the
  * SYN count_drop would take. Counts what the fast path counts beyond
- * count_syn: a line the spent log budget kept back.
+ * count_syn: a line the spent log budget kept back. A precise slot has
+ * the precise clock read; its time is not kept for the caller, which
+ * would hold it across the bucket's lookup on a stack with no room:
+ * a precise slot ends when its bucket conforms, so that read is made
+ * about once per SYN admitted.
  */
 static __always_inline bool front_denies(const struct tg_front_slot *fs,
 					 const struct tg_source *src, __u32 gen, __u32 epoch,
 					 struct tg_counters *cnt)
 {
 	if (!fs || front_other(fs, src) || front_stale(fs, gen, epoch) ||
-	    front_ticks() >= fs->until_tick)
+	    !front_live(fs, front_ticks(), fs->precise ? clock_ns() : 0))
 		return false;
 	if (drop_sampled(cnt, fs->drop_shift))
 		return false;
@@ -123,18 +137,27 @@ static __always_inline bool front_denies(const struct tg_front_slot *fs,
 }
 
 /*
- * Keep the fast path's quiet denial of a source, decided at now by the
- * coarse clock (one by the precise clock is within the slack: no slot),
- * in its slot: until its bucket b comes within the coarse
- * clock's slack (by lim), its quiet ends (quiet_until), or
- * TG_FRONT_TTL_NS, whichever is first, in whole ticks less one: jiffies
- * and the coarse clock move at the same tick, but the two are not read
- * at one instant. Not while the bucket counts its drops one by one, nor
- * while a lowering is under way, nor for less than two ticks. The
- * epoch, then b's tat, are read here, not kept from the decision (the
- * entry point's stack is short), and the tat must still deny: a
- * lowering since is either in the tat read or voids the slot by the
- * epoch read before it.
+ * Keep the fast path's quiet denial of a source, decided at now (by
+ * either clock), in its slot: until its bucket b conforms again, its
+ * quiet ends (quiet_until), or TG_FRONT_TTL_NS, whichever is first. Not
+ * while the bucket counts its drops one by one, nor while a lowering is
+ * under way. The epoch, then b's tat, are read here, not kept from the
+ * decision (the entry point's stack is short), and the tat must still
+ * deny: a lowering since is either in the tat read or voids the slot by
+ * the epoch read before it.
+ *
+ * Two kinds of slot:
+ *  - far: while the bucket is beyond the coarse clock's slack, for two
+ *    ticks at least, in whole ticks less one (jiffies and the coarse
+ *    clock move at the same tick, but the two are not read at one
+ *    instant). Its check reads no clock, only jiffies.
+ *  - precise, for anything shorter: until the exact time the bucket
+ *    conforms, which its check reads the precise clock to compare
+ *    (front_live), whatever clock now is from (either is never ahead of
+ *    the precise clock, so it only shortens the slot). A flood at any
+ *    limit faster than one SYN per TG_COARSE_SLACK_NS (the default's
+ *    100 a second among them) lives within the slack, where only these
+ *    stand in for the hash map.
  */
 static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg_source *src,
 				       __u32 gen, __u64 now, struct tg_bucket *b,
@@ -143,28 +166,35 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 {
 	__u32 epoch = front_epoch();
 	__u64 tat = READ_ONCE(b->tat_ns), dropped = READ_ONCE(b->dropped);
-	__u64 until = tat - lim->tolerance_ns - TG_COARSE_SLACK_NS, ticks;
+	__u64 conforms = tat - lim->tolerance_ns, until = conforms, far, ticks;
 
-	/* tat - until: the tolerance and the slack, written so that the
-	 * compiler keeps no more registers alive (the stack is short). */
-	if (!fs || (epoch & 1) || dropped < TG_DROPS_EXACT || tat <= now + (tat - until))
+	if (!fs || (epoch & 1) || dropped < TG_DROPS_EXACT || until <= now)
 		return;
 	if (until > now + TG_FRONT_TTL_NS)
 		until = now + TG_FRONT_TTL_NS;
 	if (until > quiet_until)
 		until = quiet_until;
-	if (until < now + 2 * TG_FRONT_TICK_NS)
+	if (until <= now)
 		return;
 	/* A slot another source holds, still live, stays its own: with more
 	 * flooding sources than slots, each would otherwise take the slot of
-	 * another before either came back, and none would be found. */
+	 * another before either came back, and none would be found. (A
+	 * precise one is judged by now, which may find it live for a tick
+	 * after its end.) */
 	ticks = front_ticks();
-	if (front_other(fs, src) && !front_stale(fs, gen, epoch) && ticks < fs->until_tick)
+	if (front_other(fs, src) && !front_stale(fs, gen, epoch) && front_live(fs, ticks, now))
 		return;
+	fs->precise = conforms < now + TG_COARSE_SLACK_NS + 2 * TG_FRONT_TICK_NS ||
+		      until < now + 2 * TG_FRONT_TICK_NS;
+	if (fs->precise) {
+		fs->until = until;
+	} else {
+		far = conforms - TG_COARSE_SLACK_NS;
+		fs->until = ticks + ((far < until ? far : until) - now) / TG_FRONT_TICK_NS - 1;
+	}
 	fs->src = *src;
 	fs->config_gen = gen;
 	fs->epoch = epoch;
-	fs->until_tick = ticks + (until - now) / TG_FRONT_TICK_NS - 1;
 	fs->drop_shift = drop_step(dropped);
 	fs->log_budget = log_budget;
 }

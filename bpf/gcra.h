@@ -160,6 +160,15 @@ static __always_inline bool coarse_deny(__u64 tat, __u64 coarse, __u64 tolerance
 	return denies_beyond(tat, coarse, tolerance, interval, TG_COARSE_SLACK_NS);
 }
 
+/* Whether the coarse clock could deny under this limit at all: a bucket
+ * never owes more than an interval beyond its tolerance, so a limit
+ * whose interval is within the slack (any rate above 4 a second) is
+ * decided by the precise clock alone, and the coarse one is not read. */
+static __always_inline bool coarse_may_deny(const struct tg_limit *lim)
+{
+	return lim->interval_ns > TG_COARSE_SLACK_NS;
+}
+
 /* gcra_try's denial by the precise clock, for a tat under the cap: the
  * same answer, with nothing to write. */
 static __always_inline bool gcra_denies(__u64 tat, __u64 now, __u64 tolerance, __u64 interval)

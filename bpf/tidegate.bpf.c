@@ -389,9 +389,9 @@ int tidegate_xdp(struct xdp_md *ctx)
 	 * cover its source (none at all, or none by tg_rule_filter), the
 	 * drop action, enforcing, a bucket over its limit (by the coarse
 	 * clock when it is far over, coarse_deny, as charge_source; else by
-	 * the precise one), and no log line to write. A denial far from the
-	 * edge is kept in this CPU's front slot (front.h), which drops the
-	 * source's next SYNs without the hash map. The counters move as
+	 * the precise one), and no log line to write. A denial is kept in
+	 * this CPU's front slot (front.h) until the bucket conforms, which
+	 * drops the source's next SYNs without the hash map. The counters move as
 	 * limit_syn moves them, through the same helpers. Anything else,
 	 * and every SYN that is not denied, goes on to tg_decide.
 	 */
@@ -417,8 +417,13 @@ int tidegate_xdp(struct xdp_md *ctx)
 		 * tg_decide with that time, which it would read anyway. */
 		if (!fleet_fast_limit(&lim))
 			goto decide;
-		now = clock_coarse_ns();
-		if (!coarse_deny(READ_ONCE(b->tat_ns), now, lim.tolerance_ns, lim.interval_ns)) {
+		if (coarse_may_deny(&lim)) {
+			now = clock_coarse_ns();
+			if (!coarse_deny(READ_ONCE(b->tat_ns), now, lim.tolerance_ns,
+					 lim.interval_ns))
+				now = 0;
+		}
+		if (!now) {
 			now = clock_ns();
 			if (!gcra_denies(READ_ONCE(b->tat_ns), now, lim.tolerance_ns,
 					 lim.interval_ns))

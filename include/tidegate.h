@@ -359,8 +359,8 @@ enum tg_config_gen_key {
 
 /*
  * tg_front: a per-CPU, direct-mapped cache of sources the flood's fast
- * path denied (bpf/front.h), so a source far over its limit is dropped
- * again without the hash map. A slot holds until when the denial and its
+ * path denied (bpf/front.h), so a flooding source is dropped again
+ * without the hash map. A slot holds until when the denial and its
  * quiet (no drop log line due) hold, and what they were read under: the
  * config generation and the front epoch (TG_GEN_FRONT). Only the
  * program reads and writes it.
@@ -382,11 +382,13 @@ enum tg_config_gen_key {
 struct tg_front_slot {
 	struct tg_source src;
 	__u32 config_gen;
-	__u64 until_tick;  /* jiffies: the slot holds while they are fewer */
+	__u64 until;       /* the slot holds while the clock is before it: jiffies,
+			    * or the precise clock's ns when precise */
 	__u32 epoch;       /* tg_config_gen[TG_GEN_FRONT] when filled */
 	__u8 drop_shift;   /* count_drop's sampling step when filled (6 or 10) */
 	__u8 log_budget;   /* quiet because the log budget is spent */
-	__u8 pad[2];
+	__u8 precise;      /* filled near the edge, by the precise clock */
+	__u8 pad;
 };
 
 struct tg_front {

@@ -18,7 +18,11 @@
  *     write and the lowering of the buckets (the front epoch), and no
  *     slot is filled while the epoch says a lowering is under way;
  *   - a drop log line kept back by the spent budget comes as soon as the
- *     budget has room, not when the slot ends.
+ *     budget has room, not when the slot ends;
+ *   - near the edge (a limit faster than the coarse clock's slack) the
+ *     slot is precise: it ends at the nanosecond its bucket conforms,
+ *     and a flood there gets GCRA's every verdict, the one a nanosecond
+ *     before each conformance and the one at it among them.
  */
 #include <sched.h>
 
@@ -304,6 +308,82 @@ static void test_rescale_voids(struct tg_harness *h)
 	       "1 ms later, within the slot's time, the lowered bucket admits");
 }
 
+/*
+ * Near the edge (a limit faster than the coarse clock's slack: the
+ * default 100/second) the slot is precise: it ends at the nanosecond
+ * its bucket conforms again, not in whole ticks.
+ */
+static void test_precise_slot(struct tg_harness *h)
+{
+	__u64 conforms = T0 + 10 * MS; /* one interval after the first SYN */
+
+	if (!tap_ok(!fresh(h) && !tg_configure(h, "100/second", 1, 32, 128, false),
+		    "precise slot: 100/second, burst 1"))
+		return;
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS, "a new source's first SYN passes");
+	tap_is(syn_verdict(h, FLOODER, 300), XDP_DROP, "300 SYNs in the same instant dropped");
+	tap_is(forget(h, FLOODER), 0, "the bucket removed behind the program's back");
+	tg_set_clock(h, conforms - 1);
+	skip_sampled(h);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP,
+	       "1 ns before the bucket would conform, the slot denies");
+	tap_ok(!has_bucket(h, FLOODER), "  without making a bucket");
+	tg_set_clock(h, conforms);
+	skip_sampled(h);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS,
+	       "at that nanosecond the table decides: a new bucket, the SYN passes");
+}
+
+/*
+ * A flood near the edge, slot or no slot, gets exactly GCRA's verdicts:
+ * 100/second burst 5, for a second, five SYNs at each instant, the
+ * instants about 0.3 ms apart and, for every time the bucket conforms
+ * again, one a nanosecond before and one at it; each verdict against
+ * the arithmetic done here.
+ */
+static void test_precise_exact(struct tg_harness *h)
+{
+	const __u64 interval = 10 * MS, tolerance = 4 * interval;
+	__u64 now = T0, tat = 0, admitted = 0, syns = 0, wrong = 0, rnd = 1;
+	struct tg_counters before, after;
+
+	if (!tap_ok(!fresh(h) && !tg_configure(h, "100/second", 5, 32, 128, false),
+		    "exact near the edge: 100/second, burst 5"))
+		return;
+	if (tg_stats_read(h, &before))
+		return;
+	while (now < T0 + SEC_NS) {
+		__u64 conforms = tat - tolerance, next;
+		int i;
+
+		rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+		next = now + 1 + (rnd >> 33) % 666666;
+		if (tat > tolerance && conforms - 1 > now && conforms - 1 <= next)
+			next = conforms - 1;
+		else if (tat > tolerance && conforms > now && conforms <= next)
+			next = conforms;
+		now = next;
+		tg_set_clock(h, now);
+		for (i = 0; i < 5; i++, syns++) {
+			__u64 t = tat > now ? tat : now;
+			__u32 want = t - now <= tolerance ? XDP_PASS : XDP_DROP;
+
+			if (want == XDP_PASS) {
+				tat = t + interval;
+				admitted++;
+			}
+			if (syn_verdict(h, FLOODER, 1) != want && wrong++ < 3)
+				tap_diag("SYN %llu at +%llu ns: verdict not GCRA's %u",
+					 (unsigned long long)syns, (unsigned long long)(now - T0),
+					 want);
+		}
+	}
+	tap_is(wrong, 0, "every one of %llu verdicts is GCRA's (%llu admitted)",
+	       (unsigned long long)syns, (unsigned long long)admitted);
+	tg_stats_read(h, &after);
+	tap_is(after.allowed - before.allowed, admitted, "  and so is the allowed count");
+}
+
 static int configure_budget(struct tg_harness *h, __u32 budget)
 {
 	struct tg_limits l;
@@ -387,6 +467,8 @@ int main(void)
 		test_rescale_voids(&h);
 		test_no_fill_while_lowering(&h);
 		test_log_budget(&h);
+		test_precise_slot(&h);
+		test_precise_exact(&h);
 	}
 	tg_close(&h);
 	return tap_done();
