@@ -14,7 +14,11 @@
 # prototype of a compact per-source table, bpf/baseline.bpf.c),
 # ("1 1000 100000 1000000"), BENCH_WINDOW (seconds), TG_BENCH (the
 # helper, default next to TIDEGATE), BENCH_DOCS=0 to leave BENCHMARKS.md
-# and docs/bench alone in a full run.
+# and docs/bench alone in a full run, BENCH_RATE and BENCH_BURST (the
+# limit every system enforces, default 1/minute burst 1: a flood then
+# sits far over it; at a rate above 4/second, the default 100/second
+# among them, it sits near its edge, which tidegate decides by the
+# precise clock: README, "The flood's front cache").
 #
 # What is measured, and how (BENCHMARKS.md says why):
 #  absorbed  one sending thread (tidegate flood) on CPU 0 sends IPv6 SYNs
@@ -24,7 +28,7 @@
 #            second: frames its NAPI took off the queue and handed to
 #            XDP or the stack, the same counter for every system. Each
 #            system limits SYNs to port 80 to 1/minute per /64 source,
-#            burst 1, and is warmed up first, so that every source is
+#            burst 1 (BENCH_RATE, BENCH_BURST), and is warmed up first, so that every source is
 #            over its limit and what is measured is the drop path.
 #  cost      tg-bench cost: ns per packet under BPF_PROG_TEST_RUN, with
 #            no rules and with 10,000 rules loaded (--rules), and ns per
@@ -43,8 +47,8 @@ QUICK=${BENCH_QUICK:-0}
 OUT=${BENCH_OUT:-$ROOT/build/bench}
 
 PORT=80
-RATE=1/minute
-BURST=1
+RATE=${BENCH_RATE:-1/minute}
+BURST=${BENCH_BURST:-1}
 LAT_PORT=8080
 SYSTEMS=${BENCH_SYSTEMS:-"drop compact tidegate nft iptables"}
 if [ "$QUICK" = 1 ]; then
