@@ -16,7 +16,7 @@
  * compare are what a dropped SYN saved. A source far over its limit
  * (beyond the coarse clock's slack, gcra.h) gets a slot whose time is
  * in jiffies, which costs no clock at all; one nearer the edge, where
- * a flood at any limit faster than 4 a second always is, a slot that
+ * a flood at any limit of 4 a second or faster always is, a slot that
  * ends at the exact nanosecond, by the precise clock (front_fill).
  *
  * What could make the slot wrong is void by the slot's own stamps: a
@@ -119,8 +119,9 @@ static __always_inline bool front_live(const struct tg_front_slot *fs, __u64 tic
  * count_syn: a line the spent log budget kept back. A precise slot has
  * the precise clock read; its time is not kept for the caller, which
  * would hold it across the bucket's lookup on a stack with no room:
- * a precise slot ends when its bucket conforms, so that read is made
- * about once per SYN admitted.
+ * that read is made twice only for the SYN that finds a slot ended (at
+ * its bucket's conformance, its TTL or its quiet's end), about once per
+ * conformance on each CPU the source's SYNs come to.
  */
 static __always_inline bool front_denies(const struct tg_front_slot *fs,
 					 const struct tg_source *src, __u32 gen, __u32 epoch,
@@ -154,10 +155,10 @@ static __always_inline bool front_denies(const struct tg_front_slot *fs,
  *  - precise, for anything shorter: until the exact time the bucket
  *    conforms, which its check reads the precise clock to compare
  *    (front_live), whatever clock now is from (either is never ahead of
- *    the precise clock, so it only shortens the slot). A flood at any
- *    limit faster than one SYN per TG_COARSE_SLACK_NS (the default's
- *    100 a second among them) lives within the slack, where only these
- *    stand in for the hash map.
+ *    the precise clock, so it only shortens the slot). Not in a
+ *    fleet. A flood at any limit of one SYN per TG_COARSE_SLACK_NS or
+ *    faster (the default's 100 a second among them) lives within the
+ *    slack, where only these stand in for the hash map.
  */
 static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg_source *src,
 				       __u32 gen, __u64 now, struct tg_bucket *b,
@@ -167,8 +168,11 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 	__u32 epoch = front_epoch();
 	__u64 tat = READ_ONCE(b->tat_ns), dropped = READ_ONCE(b->dropped);
 	__u64 conforms = tat - lim->tolerance_ns, until = conforms, far, ticks;
+	bool precise;
 
-	if (!fs || (epoch & 1) || dropped < TG_DROPS_EXACT || until <= now)
+	/* tat against now + tolerance, not conforms against now: a tat
+	 * under the tolerance would wrap conforms. */
+	if (!fs || (epoch & 1) || dropped < TG_DROPS_EXACT || tat <= now + lim->tolerance_ns)
 		return;
 	if (until > now + TG_FRONT_TTL_NS)
 		until = now + TG_FRONT_TTL_NS;
@@ -181,12 +185,19 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 	 * another before either came back, and none would be found. (A
 	 * precise one is judged by now, which may find it live for a tick
 	 * after its end.) */
+	precise = conforms < now + TG_COARSE_SLACK_NS + 2 * TG_FRONT_TICK_NS ||
+		  until < now + 2 * TG_FRONT_TICK_NS;
+	/* In a fleet the local share's tolerance moves with the fleet's
+	 * size and burst share (bpf/fleet.h), which no stamp of a slot
+	 * follows: a precise slot would deny what a grown share admits.
+	 * Far slots only, as before precise ones were. */
+	if (precise && fleet_on())
+		return;
 	ticks = front_ticks();
 	if (front_other(fs, src) && !front_stale(fs, gen, epoch) && front_live(fs, ticks, now))
 		return;
-	fs->precise = conforms < now + TG_COARSE_SLACK_NS + 2 * TG_FRONT_TICK_NS ||
-		      until < now + 2 * TG_FRONT_TICK_NS;
-	if (fs->precise) {
+	fs->precise = precise;
+	if (precise) {
 		fs->until = until;
 	} else {
 		far = conforms - TG_COARSE_SLACK_NS;

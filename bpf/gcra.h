@@ -152,7 +152,8 @@ static __always_inline bool denies_beyond(__u64 tat, __u64 now, __u64 tolerance,
  * interval no longer than the slack it never decides, which costs
  * nothing new: such a limit's buckets never owe more than one interval
  * beyond the tolerance anyway. charge_source and the flood's fast path
- * in tidegate_xdp both ask this, and only this.
+ * in tidegate_xdp both ask this, and only this (after coarse_may_deny,
+ * which spares them the clock where it could not be true).
  */
 static __always_inline bool coarse_deny(__u64 tat, __u64 coarse, __u64 tolerance,
 					__u64 interval)
@@ -160,10 +161,10 @@ static __always_inline bool coarse_deny(__u64 tat, __u64 coarse, __u64 tolerance
 	return denies_beyond(tat, coarse, tolerance, interval, TG_COARSE_SLACK_NS);
 }
 
-/* Whether the coarse clock could deny under this limit at all: a bucket
- * never owes more than an interval beyond its tolerance, so a limit
- * whose interval is within the slack (any rate above 4 a second) is
- * decided by the precise clock alone, and the coarse one is not read. */
+/* Whether the coarse clock could deny under this limit at all:
+ * denies_beyond wants a debt beyond the slack and within an interval,
+ * so under a limit whose interval is within the slack (4 a second or
+ * faster) coarse_deny is never true, and the coarse clock is not read. */
 static __always_inline bool coarse_may_deny(const struct tg_limit *lim)
 {
 	return lim->interval_ns > TG_COARSE_SLACK_NS;

@@ -16,7 +16,7 @@
 # helper, default next to TIDEGATE), BENCH_DOCS=0 to leave BENCHMARKS.md
 # and docs/bench alone in a full run, BENCH_RATE and BENCH_BURST (the
 # limit every system enforces, default 1/minute burst 1: a flood then
-# sits far over it; at a rate above 4/second, the default 100/second
+# sits far over it; at 4/second or faster, the default 100/second
 # among them, it sits near its edge, which tidegate decides by the
 # precise clock: README, "The flood's front cache").
 #

@@ -22,7 +22,8 @@
  *   - near the edge (a limit faster than the coarse clock's slack) the
  *     slot is precise: it ends at the nanosecond its bucket conforms,
  *     and a flood there gets GCRA's every verdict, the one a nanosecond
- *     before each conformance and the one at it among them.
+ *     before each conformance and the one at it among them; in a fleet
+ *     there is none.
  */
 #include <sched.h>
 
@@ -315,11 +316,13 @@ static void test_rescale_voids(struct tg_harness *h)
  */
 static void test_precise_slot(struct tg_harness *h)
 {
-	__u64 conforms = T0 + 10 * MS; /* one interval after the first SYN */
+	__u64 t1 = T0 + 3 * MS + 7; /* off the test clock's ticks */
+	__u64 conforms = t1 + 10 * MS; /* one interval after the first SYN */
 
 	if (!tap_ok(!fresh(h) && !tg_configure(h, "100/second", 1, 32, 128, false),
 		    "precise slot: 100/second, burst 1"))
 		return;
+	tg_set_clock(h, t1);
 	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS, "a new source's first SYN passes");
 	tap_is(syn_verdict(h, FLOODER, 300), XDP_DROP, "300 SYNs in the same instant dropped");
 	tap_is(forget(h, FLOODER), 0, "the bucket removed behind the program's back");
@@ -382,6 +385,30 @@ static void test_precise_exact(struct tg_harness *h)
 	       (unsigned long long)syns, (unsigned long long)admitted);
 	tg_stats_read(h, &after);
 	tap_is(after.allowed - before.allowed, admitted, "  and so is the allowed count");
+}
+
+/*
+ * In a fleet a denial near the edge gets no slot: the local share's
+ * tolerance grows when the fleet shrinks or this machine leaves it,
+ * which nothing of a slot's would follow.
+ */
+static void test_no_precise_in_fleet(struct tg_harness *h)
+{
+	struct tg_fleet two = { .size = 2, .burst_k = 1 }, none = { 0 };
+	__u32 zero = 0;
+
+	if (!tap_ok(!fresh(h) && !tg_configure(h, "100/second", 10, 32, 128, false) &&
+			    !bpf_map__update_elem(h->skel->maps.tg_fleet, &zero, sizeof(zero), &two,
+						  sizeof(two), BPF_ANY),
+		    "fleet of 2: 100/second, burst 10, a local burst of 5"))
+		return;
+	tap_is(syn_verdict(h, FLOODER, 5), XDP_PASS, "the local burst's 5 SYNs pass");
+	tap_is(syn_verdict(h, FLOODER, 300), XDP_DROP, "300 more in the same instant dropped");
+	tap_ok(!bpf_map__update_elem(h->skel->maps.tg_fleet, &zero, sizeof(zero), &none,
+				     sizeof(none), BPF_ANY),
+	       "this machine leaves the fleet: the whole burst of 10 is its own");
+	skip_sampled(h);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS, "  the next SYN, in the same instant, passes");
 }
 
 static int configure_budget(struct tg_harness *h, __u32 budget)
@@ -469,6 +496,7 @@ int main(void)
 		test_log_budget(&h);
 		test_precise_slot(&h);
 		test_precise_exact(&h);
+		test_no_precise_in_fleet(&h);
 	}
 	tg_close(&h);
 	return tap_done();
