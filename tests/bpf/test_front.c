@@ -337,6 +337,30 @@ static void test_precise_slot(struct tg_harness *h)
 	       "at that nanosecond the table decides: a new bucket, the SYN passes");
 }
 
+/* A live precise slot is kept from another source of the same slot. */
+static void test_live_precise_kept(struct tg_harness *h)
+{
+	__u32 other = FLOODER + 1;
+
+	if (!tap_ok(!fresh(h) && !tg_configure(h, "100/second", 1, 32, 128, false),
+		    "live precise slot kept: 100/second, burst 1"))
+		return;
+	while (slot_of(other) != slot_of(FLOODER))
+		other++;
+	syn_verdict(h, FLOODER, 1);
+	syn_verdict(h, FLOODER, 300);
+	forget(h, FLOODER);
+	tg_set_clock(h, T0 + MS);
+	syn_verdict(h, other, 1);
+	tap_is(syn_verdict(h, other, 300), XDP_DROP,
+	       "another source of the same slot floods past its exact drops, 1 ms on");
+	tg_set_clock(h, T0 + 2 * MS);
+	skip_sampled(h);
+	tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP,
+	       "  the first source's slot, live for 8 ms more, was left to it");
+	tap_ok(!has_bucket(h, FLOODER), "  (its bucket is gone: the slot denied)");
+}
+
 /*
  * A flood near the edge, slot or no slot, gets exactly GCRA's verdicts:
  * 100/second burst 5, for a second, five SYNs at each instant, the
@@ -495,6 +519,7 @@ int main(void)
 		test_no_fill_while_lowering(&h);
 		test_log_budget(&h);
 		test_precise_slot(&h);
+		test_live_precise_kept(&h);
 		test_precise_exact(&h);
 		test_no_precise_in_fleet(&h);
 	}
