@@ -199,23 +199,37 @@ static __u32 slot_of(__u32 addr)
 	return ((k[0] ^ k[1] ^ k[2] ^ k[3] ^ k[4]) * 0x9E3779B1U) >> (32 - TG_FRONT_BITS);
 }
 
-static void test_live_slot_kept(struct tg_harness *h)
+/*
+ * The flooder's slot filled at T0, its bucket removed, another source
+ * of the same slot flooding past its exact drops `later` ns on: the
+ * flooder's slot, still live `check` ns after T0, is left to it.
+ */
+static void live_slot_kept(struct tg_harness *h, __u64 later, __u64 check)
 {
 	__u32 other = FLOODER + 1;
 
-	if (!tap_ok(!fresh(h), "live slot kept: configured"))
-		return;
 	while (slot_of(other) != slot_of(FLOODER))
 		other++;
 	syn_verdict(h, FLOODER, 1);
 	syn_verdict(h, FLOODER, 300);
 	forget(h, FLOODER);
+	tg_set_clock(h, T0 + later);
 	syn_verdict(h, other, 1);
 	tap_is(syn_verdict(h, other, 300), XDP_DROP,
-	       "another source of the same slot floods past its exact drops");
+	       "another source of the same slot floods past its exact drops, %llu ms on",
+	       (unsigned long long)(later / MS));
+	tg_set_clock(h, T0 + check);
 	skip_sampled(h);
 	tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP,
-	       "  the first source's slot, still live, was left to it");
+	       "  the first source's slot, still live %llu ms on, was left to it",
+	       (unsigned long long)(check / MS));
+	tap_ok(!has_bucket(h, FLOODER), "  (its bucket is gone: the slot denied)");
+}
+
+static void test_live_slot_kept(struct tg_harness *h)
+{
+	if (tap_ok(!fresh(h), "live slot kept: configured"))
+		live_slot_kept(h, 0, 0);
 }
 
 static void test_config_voids(struct tg_harness *h)
@@ -340,25 +354,9 @@ static void test_precise_slot(struct tg_harness *h)
 /* A live precise slot is kept from another source of the same slot. */
 static void test_live_precise_kept(struct tg_harness *h)
 {
-	__u32 other = FLOODER + 1;
-
-	if (!tap_ok(!fresh(h) && !tg_configure(h, "100/second", 1, 32, 128, false),
-		    "live precise slot kept: 100/second, burst 1"))
-		return;
-	while (slot_of(other) != slot_of(FLOODER))
-		other++;
-	syn_verdict(h, FLOODER, 1);
-	syn_verdict(h, FLOODER, 300);
-	forget(h, FLOODER);
-	tg_set_clock(h, T0 + MS);
-	syn_verdict(h, other, 1);
-	tap_is(syn_verdict(h, other, 300), XDP_DROP,
-	       "another source of the same slot floods past its exact drops, 1 ms on");
-	tg_set_clock(h, T0 + 2 * MS);
-	skip_sampled(h);
-	tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP,
-	       "  the first source's slot, live for 8 ms more, was left to it");
-	tap_ok(!has_bucket(h, FLOODER), "  (its bucket is gone: the slot denied)");
+	if (tap_ok(!fresh(h) && !tg_configure(h, "100/second", 1, 32, 128, false),
+		   "live precise slot kept: 100/second, burst 1"))
+		live_slot_kept(h, MS, 2 * MS);
 }
 
 /*
