@@ -180,11 +180,6 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 		until = quiet_until;
 	if (until <= now)
 		return;
-	/* A slot another source holds, still live, stays its own: with more
-	 * flooding sources than slots, each would otherwise take the slot of
-	 * another before either came back, and none would be found. (A
-	 * precise one is judged by now, which may find it live for a tick
-	 * after its end.) */
 	precise = conforms < now + TG_COARSE_SLACK_NS + 2 * TG_FRONT_TICK_NS ||
 		  until < now + 2 * TG_FRONT_TICK_NS;
 	/* In a fleet the local share's tolerance moves with the fleet's
@@ -193,6 +188,11 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 	 * Far slots only, as before precise ones were. */
 	if (precise && fleet_on())
 		return;
+	/* A slot another source holds, still live, stays its own: with more
+	 * flooding sources than slots, each would otherwise take the slot of
+	 * another before either came back, and none would be found. (A
+	 * precise one is judged by now, which may find it live for a tick
+	 * after its end.) */
 	ticks = front_ticks();
 	if (front_other(fs, src) && !front_stale(fs, gen, epoch) && front_live(fs, ticks, now))
 		return;

@@ -148,12 +148,9 @@ static __always_inline bool denies_beyond(__u64 tat, __u64 now, __u64 tolerance,
  * Whether the coarse clock alone may deny: beyond the slack, so the
  * precise clock denies too. In the steady state a tat lies beyond the
  * cap by the coarse clock only in the tick after an admission, whose
- * SYNs then take the precise path to the same decision; with an
- * interval no longer than the slack it never decides, which costs
- * nothing new: such a limit's buckets never owe more than one interval
- * beyond the tolerance anyway. charge_source and the flood's fast path
- * in tidegate_xdp both ask this, and only this (after coarse_may_deny,
- * which spares them the clock where it could not be true).
+ * SYNs then take the precise path to the same decision. charge_source
+ * and the flood's fast path in tidegate_xdp both ask this, and only
+ * this, where coarse_may_deny says it can be true.
  */
 static __always_inline bool coarse_deny(__u64 tat, __u64 coarse, __u64 tolerance,
 					__u64 interval)

@@ -391,9 +391,9 @@ int tidegate_xdp(struct xdp_md *ctx)
 	 * clock when it is far over, coarse_deny, as charge_source; else by
 	 * the precise one), and no log line to write. A denial is kept in
 	 * this CPU's front slot (front.h) until the bucket conforms, which
-	 * drops the source's next SYNs without the hash map. The counters move as
-	 * limit_syn moves them, through the same helpers. Anything else,
-	 * and every SYN that is not denied, goes on to tg_decide.
+	 * drops the source's next SYNs without the hash map. The counters
+	 * move as limit_syn moves them, through the same helpers. Anything
+	 * else, and every SYN that is not denied, goes on to tg_decide.
 	 */
 	ruled = (cfg->flags & TG_F_RULES) && rules_may_apply(&p);
 	quick = !ruled && front_quick(cfg);

@@ -28,8 +28,9 @@
 #            second: frames its NAPI took off the queue and handed to
 #            XDP or the stack, the same counter for every system. Each
 #            system limits SYNs to port 80 to 1/minute per /64 source,
-#            burst 1 (BENCH_RATE, BENCH_BURST), and is warmed up first, so that every source is
-#            over its limit and what is measured is the drop path.
+#            burst 1 (BENCH_RATE, BENCH_BURST), and is warmed up first,
+#            so that every source is over its limit and what is measured
+#            is the drop path.
 #  cost      tg-bench cost: ns per packet under BPF_PROG_TEST_RUN, with
 #            no rules and with 10,000 rules loaded (--rules), and ns per
 #            run of the attached program during the flood (BPF_ENABLE_STATS)
