@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* fleet.c - the fleet thread: deltas to Redis, the fleet's view into tg_floor. */
+/* fleet.c - the fleet thread: deltas to Redis, the fleet's view into tg_floor
+ * (written there by fleet_floors.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "clock.h"
 #include "fleet.h"
 #include "fleet_calls.h"
+#include "fleet_floors.h"
 #include "fleet_rules.h"
 #include "fleet_store.h"
 #include "log.h"
@@ -250,63 +252,6 @@ static int by_rule_shard(const void *a, const void *b)
 	return x->shard < y->shard ? -1 : x->shard > y->shard;
 }
 
-/* Write a floor whole (XDP reads old or new, never a mix). */
-static int floor_put(struct fleet_if *fi, int fd,
-		     const struct tg_source *src, __u64 tat, __u64 mark)
-{
-	struct tg_floor f = { .tat_ns = tat, .mark = mark };
-
-	if (!bpf_map_update_elem(fd, src, &f, BPF_ANY))
-		return 0;
-	if (errno == E2BIG || errno == ENOMEM) {
-		fi->pub.floor_full++;
-		fi->floors_full = true;
-	}
-	return -errno;
-}
-
-/* Floors of sources that are gone from the table and whose TAT has
- * passed: nothing left to deny, no mark to keep. From the push's reads of
- * both tables, deleted in one call. */
-static void floors_sweep(struct fleet_priv *p, const struct tg_fleet_iface *fi,
-			 struct fleet_if *fif)
-{
-	__u64 now = tg_mono_ns();
-	size_t i, n = 0;
-	__u32 count;
-
-	memset(p->seen, 0, p->fl.n * sizeof(*p->seen));
-	for (i = 0; i < p->rd.n; i++) {
-		const struct tg_floor *f = tg_floors_find(&p->fl, &p->rd.keys[i]);
-
-		if (f)
-			p->seen[f - p->fl.vals] = true;
-	}
-	for (i = 0; i < p->fl.n; i++)
-		if (!p->seen[i] && p->fl.vals[i].tat_ns <= now)
-			p->bsrc[n++] = p->fl.keys[i];
-	count = (__u32)n;
-	if (n && bpf_map_delete_batch(fi->floor_fd, p->bsrc, &count, NULL))
-		for (i = count; i < n; i++) /* one deleted meanwhile: the rest alone */
-			bpf_map_delete_elem(fi->floor_fd, &p->bsrc[i]);
-	if (n)
-		fif->floors_full = false;
-}
-
-/* Write k floors (srcs[i], floors[i]) in one call; those after one that
- * fails go one by one, so a full table counts each it refused. */
-static void floors_put(struct fleet_if *fi, int fd, const struct tg_source *srcs,
-		       const struct tg_floor *floors, size_t k)
-{
-	__u32 count = (__u32)k;
-	size_t i;
-
-	if (!k || !bpf_map_update_batch(fd, srcs, floors, &count, NULL))
-		return;
-	for (i = count; i < k; i++)
-		floor_put(fi, fd, &srcs[i], floors[i].tat_ns, floors[i].mark);
-}
-
 /*
  * Whether the port groups changed since the rules were read (set --port
  * writes the maps, not to the daemon; the cycle's refresh of si read
@@ -409,7 +354,7 @@ static bool push_chunk(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		     tat > m->old_tat + cfg->interval_ms * TG_NSEC_PER_MSEC))
 			p->onsets[nonset++] = it;
 	}
-	floors_put(fif, fi->floor_fd, p->bsrc, p->bfloor, nput);
+	tg_floors_put(fi->floor_fd, p->bsrc, p->bfloor, nput, &fif->pub, &fif->floors_full);
 	if (err) {
 		redis_failed(p, "pushing deltas", why);
 		return false;
@@ -540,8 +485,9 @@ static bool push_iface(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		return true;
 	}
 	/* A read cut short would take floors of live sources for gone. */
-	if (p->sweep_due && !p->rd.cut && !p->fl.cut)
-		floors_sweep(p, fi, fif);
+	if (p->sweep_due && !p->rd.cut && !p->fl.cut &&
+	    tg_floors_sweep(fi->floor_fd, &p->rd, &p->fl, p->seen, p->bsrc))
+		fif->floors_full = false;
 	full = fif->floors_full; /* until a sweep makes room */
 	for (i = 0; i < p->rd.n; i++) {
 		const struct tg_source *src = &p->rd.keys[i];
@@ -694,7 +640,7 @@ static void on_denial(void *arg, const char *key, size_t len, __u64 tat_us, __u6
 		} else {
 			f.mark = 0; /* none of this machine's admissions are in it */
 		}
-		floor_put(fif, fi->floor_fd, &src, tat, f.mark);
+		tg_floor_put(fi->floor_fd, &src, tat, f.mark, &fif->pub, &fif->floors_full);
 	}
 }
 
