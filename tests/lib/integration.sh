@@ -114,24 +114,34 @@ it_connect() {
 }
 
 # it_one_syn_per_connect : from now on every connect from the client
-# sends its SYN once. A retransmitted SYN (the same source and
-# destination port within 5 s) is dropped on its way out of the client
-# namespace, so a connect that is dropped costs exactly one SYN however
-# late curl gives up (under load it can miss the 1 s retransmission).
+# sends its SYN once. A retransmitted SYN (the same addresses and ports
+# within 5 s) is dropped on its way out of the client namespace, so a
+# connect that is dropped costs exactly one SYN however late curl gives
+# up (under load it can miss the 1 s retransmission). The key holds the
+# addresses, not the ports alone: an IPv4 and an IPv6 connect may draw
+# the same source port, and the second one's SYN would never leave.
 # net.ipv4.tcp_syn_retries cannot do it: the kernel refuses 0 (its
 # minimum is 1, one retransmission).
 it_one_syn_per_connect() {
 	sb_cli nft -f - <<'NFT'
 table inet tg_one_syn {
-	set sent {
-		type inet_service . inet_service
+	set sent4 {
+		type ipv4_addr . ipv4_addr . inet_service . inet_service
+		flags dynamic, timeout
+		timeout 5s
+	}
+	set sent6 {
+		type ipv6_addr . ipv6_addr . inet_service . inet_service
 		flags dynamic, timeout
 		timeout 5s
 	}
 	chain out {
 		type filter hook output priority filter; policy accept;
-		tcp flags & (syn | ack) == syn tcp sport . tcp dport @sent drop
-		tcp flags & (syn | ack) == syn add @sent { tcp sport . tcp dport }
+		tcp flags & (syn | ack) != syn accept
+		ip saddr . ip daddr . tcp sport . tcp dport @sent4 drop
+		ip6 saddr . ip6 daddr . tcp sport . tcp dport @sent6 drop
+		add @sent4 { ip saddr . ip daddr . tcp sport . tcp dport }
+		add @sent6 { ip6 saddr . ip6 daddr . tcp sport . tcp dport }
 	}
 }
 NFT
