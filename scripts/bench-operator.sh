@@ -12,7 +12,8 @@
 # Environment: BENCH_OUT (default build/bench), BENCH_RUNS (rounds, 5),
 # BENCH_WINDOW (seconds of load per cell, 5), BENCH_PPS (flood rate,
 # 1000000), BENCH_FAMILIES ("4 6"), BENCH_SHAPES ("spoofed ten"),
-# BENCH_SYSTEMS ("none pass filter tg-auto tg-on tg-off"), BENCH_LOW_BUDGET,
+# BENCH_SYSTEMS ("none pass filter filter-again tg-auto tg-on tg-off"),
+# BENCH_LOW_BUDGET,
 # BENCH_TIGHT_RATE, BENCH_TIGHT_BURST,
 # TG_BENCH.
 #
@@ -23,6 +24,11 @@
 #  filter   the ideal filter (tg-bench xdp filter): drops exactly the
 #           flood's prefix, 198.19.0.0/16 or 2001:db8:19::/48, which an
 #           operator would not know; the ceiling tidegate is held to
+#  filter-again  the ideal filter again, as a cell of its own in each
+#           round: the control. Its ratio to the filter is what this
+#           machine's noise makes of two identical systems, so a
+#           system whose ratio lies within its spread cannot be told
+#           from the ideal filter by this run
 #  tg-auto  tidegate attach with default settings (--syn-cookies auto)
 #  tg-on    tidegate attach --syn-cookies on: every untracked source
 #           challenged from the first SYN, so none of the flood's first
@@ -96,7 +102,7 @@ fi
 PPS=${BENCH_PPS:-1000000}
 FAMILIES=${BENCH_FAMILIES:-"4 6"}
 SHAPES=${BENCH_SHAPES:-"spoofed ten"}
-SYSTEMS=${BENCH_SYSTEMS:-"none pass filter tg-auto tg-on tg-off"}
+SYSTEMS=${BENCH_SYSTEMS:-"none pass filter filter-again tg-auto tg-on tg-off"}
 PORT=80
 CONCURRENCY=16
 SPOOFED_SOURCES=65536
@@ -132,7 +138,7 @@ sys_up() { # SYSTEM FAMILY SHAPE
 	case $1 in
 	none) ;;
 	pass) sb_srv "$TGB" xdp "$IF" pass || return 1 ;;
-	filter) sb_srv "$TGB" xdp "$IF" filter "$(prefix_of "$2")" || return 1 ;;
+	filter | filter-again) sb_srv "$TGB" xdp "$IF" filter "$(prefix_of "$2")" || return 1 ;;
 	tg-auto | tg-off | tg-on | tg-budget | tg-tight)
 		[ "$1" = tg-off ] && a=(--syn-cookies off)
 		[ "$1" = tg-on ] && a=(--syn-cookies on)
@@ -150,7 +156,7 @@ sys_up() { # SYSTEM FAMILY SHAPE
 sys_down() {
 	case $1 in
 	none) ;;
-	pass | filter) sb_srv "$TGB" xdp "$IF" off ;;
+	pass | filter | filter-again) sb_srv "$TGB" xdp "$IF" off ;;
 	*) sb_tg detach "$IF" >/dev/null ;;
 	esac
 }

@@ -12,16 +12,24 @@ A system's ratio to the ideal filter is taken within each round (the
 two cells ran within a minute of each other, under the same flood and
 the same background load of this shared machine), and the median of
 those ratios is reported, as bench_report.py does for the absorbed
-rows. The median requests/s of each system is reported beside it, and
-the flood's datagrams that reached the server's stack per second: the
+rows. The control, the ideal filter measured again in a cell of its
+own ("filter-again"), gets its ratio the same way: its spread is what
+the machine's noise makes of two identical systems. Beside each median
+ratio, a 95% interval for it: the 2.5th and 97.5th percentiles of the
+medians of 4,000 resamples of the rounds (a percentile bootstrap, with
+a fixed seed so a file always reads the same). The median
+requests/s of each system is reported beside it, and the flood's
+datagrams that reached the server's stack per second: the
 cell's to_stack less the load's own 5 per request (SYN, ACK, GET, FIN,
 ACK), over the load's seconds and the flood's lead before it.
 """
 import json
+import random
 import statistics
 import sys
 
 NAMES = {"none": "no XDP", "pass": "pass-all XDP", "filter": "ideal filter",
+         "filter-again": "ideal filter again (control)",
          "tg-auto": "tidegate (auto)", "tg-off": "tidegate (cookies off)",
          "tg-on": "tidegate (cookies on)", "tg-budget": "tidegate (auto, low budget)",
          "tg-tight": "tidegate (auto, tight limit)"}
@@ -31,6 +39,13 @@ REQUEST_DATAGRAMS = 5
 
 def rank(lst, v):
     return lst.index(v) if v in lst else len(lst)
+
+
+def median_interval(xs, resamples=4000):
+    """The 95% percentile-bootstrap interval of the median of xs."""
+    rng = random.Random(1)
+    meds = sorted(statistics.median(rng.choices(xs, k=len(xs))) for _ in range(resamples))
+    return meds[int(0.025 * resamples)], meds[int(0.975 * resamples) - 1]
 
 
 def main(path):
@@ -56,6 +71,8 @@ def main(path):
                      "vs_filter": round(statistics.median(ratios), 3) if ratios else None,
                      "vs_filter_min": round(min(ratios), 3) if ratios else None,
                      "vs_filter_max": round(max(ratios), 3) if ratios else None,
+                     "vs_filter_ci95": ([round(x, 3) for x in median_interval(ratios)]
+                                        if ratios else None),
                      "complete": sum(int(r["complete"] or 0) for r in rs),
                      "failed": sum(int(r["failed"] or 0) for r in rs),
                      "non2xx": sum(int(r["non2xx"] or 0) for r in rs),
@@ -68,16 +85,18 @@ def main(path):
             f.write(json.dumps(r) + "\n")
 
     print("| family | flood | system | req/s, median (min–max) | vs ideal filter, "
-          "median of rounds (min–max) | failed | flood, pps | flood to the stack, /s |")
-    print("|---|---|---|---:|---:|---:|---:|---:|")
+          "median of rounds (min–max) | 95% interval of that median | failed | flood, pps "
+          "| flood to the stack, /s |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for o in meds:
-        vs = "–"
+        vs, ci = "–", "–"
         if o["vs_filter"] is not None and o["system"] != "filter":
             vs = "%.2fx (%.2f–%.2f)" % (o["vs_filter"], o["vs_filter_min"], o["vs_filter_max"])
+            ci = "%.2f–%.2f" % tuple(o["vs_filter_ci95"])
         elif o["system"] == "filter":
             vs = "1.00x"
         print(f"| {o['family']} | {o['shape']} | {NAMES.get(o['system'], o['system'])} | "
-              f"{o['rps']:,} ({o['rps_min']:,}–{o['rps_max']:,}) | {vs} | "
+              f"{o['rps']:,} ({o['rps_min']:,}–{o['rps_max']:,}) | {vs} | {ci} | "
               f"{o['failed'] + o['non2xx']} of {o['complete']:,} | {o['flood_pps']:,} | "
               f"{'–' if o['flood_to_stack_pps'] is None else format(o['flood_to_stack_pps'], ',')} |")
     if machine:

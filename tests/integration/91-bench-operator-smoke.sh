@@ -5,8 +5,9 @@
 # stayed within its --pps (and reached the stack with no XDP or a
 # pass-all one, not with the ideal filter), nginx answered requests
 # wherever something stood between it and the flood, and the medians
-# hold a ratio to the ideal filter. It judges no target and no timing;
-# `make bench` is the benchmark.
+# hold a ratio to the ideal filter with an interval about it (the
+# ideal filter again, the control, among them). It judges no target
+# and no timing; `make bench` is the benchmark.
 . "$(dirname "$0")/../lib/bench_smoke.sh"
 for t in ab nginx; do
 	command -v "$t" >/dev/null || skip_all "$t is missing: run scripts/install-deps.sh"
@@ -51,7 +52,7 @@ def check(cond, what):
 cells = {(r["family"], r["shape"], r["system"]): r for r in rows if r["kind"] == "cell"}
 meds = {(r["family"], r["shape"], r["system"]): r for r in rows if r["kind"] == "median"}
 want = [(f, s, y) for f in ("ipv4", "ipv6") for s in ("spoofed", "ten")
-        for y in ("none", "pass", "filter", "tg-auto", "tg-on", "tg-off")]
+        for y in ("none", "pass", "filter", "filter-again", "tg-auto", "tg-on", "tg-off")]
 want += [(f, "quiet", y) for f in ("ipv4", "ipv6") for y in ("none", "tg-auto")]
 for k in want:
     r = cells.get(k)
@@ -78,7 +79,7 @@ for k in want:
         # A request is 5 datagrams in (SYN, ACK, GET, FIN, ACK); allow 8.
         # The ideal filter lets none of the flood in, nor does tidegate
         # with cookies on against spoofed sources; no XDP lets in all of it.
-        if k[2] == "filter" or (k[2] == "tg-on" and k[1] == "spoofed"):
+        if k[2] in ("filter", "filter-again") or (k[2] == "tg-on" and k[1] == "spoofed"):
             check(r["to_stack"] <= 8 * done + r["flood_sent"] / 50,
                   "%s: the flood was kept from the stack: %d datagrams in, "
                   "%d requests, %d SYNs" % (k, r["to_stack"], done, r["flood_sent"]))
@@ -94,6 +95,9 @@ for k in want:
     if m and k[1] != "quiet":
         check(m["vs_filter"] is not None and (m["vs_filter"] > 0 or starved_ok),
               "%s: a ratio to the ideal filter: %s" % (k, m["vs_filter"]))
+        ci = m.get("vs_filter_ci95")
+        check(ci is not None and m["vs_filter"] is not None and ci[0] <= m["vs_filter"] <= ci[1],
+              "%s: an interval about that ratio: %s" % (k, ci))
 mach = [r for r in rows if r["kind"] == "machine"]
 check(len(mach) == 1 and mach[0]["nproc"] >= 1 and mach[0]["loadavg_before"],
       "the machine and its load recorded")
