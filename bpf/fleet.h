@@ -98,9 +98,9 @@ static __always_inline void fleet_share(const struct tg_fleet *fl, const struct 
  * limit's rate, the burst cut, so what the share denies by the bucket
  * alone); false while Redis or a master is away, when the share's
  * tolerance may exceed the limit's (the rate is cut, the burst's count
- * is not) and tg_decide decides every SYN. A front slot filled before
- * an outage began denies by the whole fleet's share for what is left of
- * its TG_FRONT_TTL_NS.
+ * is not) and tg_decide decides every SYN. The daemon voids
+ * the front slots whenever what this reads changes (user/fleet.c), so
+ * none outlives the share it was filled under.
  */
 static __always_inline bool fleet_fast_limit(struct tg_limit *lim)
 {

@@ -23,7 +23,10 @@
  * config written since (a limit, the action, dry run, the log, a port
  * group's limit) moves the config generation; a bucket lowered by
  * anything but a SYN (a limit changed live, bpf/rescale.bpf.c) moves
- * the front epoch (tg_config_gen[TG_GEN_FRONT]). A rule that may cover
+ * the front epoch (tg_config_gen[TG_GEN_FRONT]), and so does a change
+ * of a fleet's share of the limit (bpf/fleet.h), which the daemon makes
+ * once every packet that read the old share has returned (user/fleet.c,
+ * tg_front_void). A rule that may cover
  * the source is asked before the slot is. A bucket the LRU evicts stays
  * denied from the slot for what is left of TG_FRONT_TTL_NS, stricter
  * than the table, never looser.
@@ -155,8 +158,7 @@ static __always_inline bool front_denies(const struct tg_front_slot *fs,
  *  - precise, for anything shorter: until the exact time the bucket
  *    conforms, which its check reads the precise clock to compare
  *    (front_live), whatever clock now is from (either is never ahead of
- *    the precise clock, so it only shortens the slot). Not in a
- *    fleet. A flood at any limit of one SYN per TG_COARSE_SLACK_NS or
+ *    the precise clock, so it only shortens the slot). A flood at any limit of one SYN per TG_COARSE_SLACK_NS or
  *    faster (the default's 100 a second among them) lives within the
  *    slack, where only these stand in for the hash map.
  */
@@ -182,12 +184,6 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 		return;
 	precise = conforms < now + TG_COARSE_SLACK_NS + 2 * TG_FRONT_TICK_NS ||
 		  until < now + 2 * TG_FRONT_TICK_NS;
-	/* In a fleet the local share's tolerance moves with the fleet's
-	 * size and burst share (bpf/fleet.h), which no stamp of a slot
-	 * follows: a precise slot would deny what a grown share admits.
-	 * Far slots only, as before precise ones were. */
-	if (precise && fleet_on())
-		return;
 	/* A slot another source holds, still live, stays its own: with more
 	 * flooding sources than slots, each would otherwise take the slot of
 	 * another before either came back, and none would be found. (A

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rescale.bpf.c - carry the buckets across a limit changed live.
+ * rescale.bpf.c - carry the buckets across a limit changed live, and
+ * void the front slots for a change their stamps do not follow.
  *
  * A bucket's state is a debt of time (tat - now) in units of the limit
  * it was charged under; read under another limit the same debt means
@@ -97,5 +98,22 @@ int tg_rescale(struct tg_rescale *ctx)
 	if (!r.raise && epoch)
 		__sync_fetch_and_add(epoch, 1);
 	*ctx = r;
+	return 0;
+}
+
+/*
+ * Void every front slot (bpf/front.h) of the interface: the front epoch
+ * moves two on, so its parity, odd while a lowering above is under way,
+ * is kept. For a change the slots' stamps do not follow (the fleet's
+ * share of the limit, user/fleet.c), made after every packet that read
+ * the old state has returned (user/rescale.c).
+ */
+SEC("syscall")
+int tg_front_void(void *ctx)
+{
+	__u32 key = TG_GEN_FRONT, *epoch = bpf_map_lookup_elem(&tg_config_gen, &key);
+
+	if (epoch)
+		__sync_fetch_and_add(epoch, 2);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "fleet_rules.h"
 #include "fleet_store.h"
 #include "log.h"
+#include "rescale.h"
 #include "rkeys.h"
 #include "shard.h"
 
@@ -726,10 +727,12 @@ static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		    const struct tg_fleet_iface *fi, bool synced, __u64 took_ns)
 {
 	struct fleet_if *fif = fif_of(p, fi->si.name);
+	struct tg_fleet was;
 	__u32 zero = 0;
 
 	if (!fif)
 		return;
+	was = fif->pub;
 	fif->pub.size = (__u32)(p->members ? p->members : 1);
 	fif->pub.burst_k = (__u16)cfg->burst_k;
 	/* The outage share: for every source while Redis is away, else for
@@ -753,6 +756,8 @@ static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	snprintf(fif->pub.name, sizeof(fif->pub.name), "%s", cfg->name);
 	if (bpf_map_update_elem(fi->fleet_fd, &zero, &fif->pub, BPF_ANY))
 		tg_warn("%s: writing tg_fleet: %s", fi->si.name, strerror(errno));
+	else if (tg_fleet_share_moved(&was, &fif->pub) && tg_front_void(fi->si.config_gen_fd))
+		tg_warn("%s: front slots of the old share left to their end", fi->si.name);
 }
 
 static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,

@@ -85,7 +85,14 @@ int tg_fleet_read(int fleet_fd, struct tg_fleet *out);
 /* status: the interface's fleet as JSON, or NULL when not in one. */
 struct json_object *tg_fleet_json(int fleet_fd);
 
-/* Write tg_fleet for a daemon not in a fleet: size 0, XDP reads no floor. */
-int tg_fleet_leave(int fleet_fd);
+/* Whether XDP's share of the limit differs between two tg_fleet
+ * (what bpf/fleet.h's fleet_share and fleet_fast_limit read): the front
+ * slots filled under the first must be voided (tg_front_void). */
+bool tg_fleet_share_moved(const struct tg_fleet *a, const struct tg_fleet *b);
+
+/* Write tg_fleet for a daemon not in a fleet: size 0, XDP reads no
+ * floor; the front slots of the interface whose tg_config_gen is gen_fd
+ * are voided if it was in one. 0 or -errno. */
+int tg_fleet_leave(int fleet_fd, int gen_fd);
 
 #endif /* TG_FLEET_H */

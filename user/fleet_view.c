@@ -9,13 +9,25 @@
 #include <json-c/json.h>
 
 #include "fleet.h"
+#include "rescale.h"
 
-int tg_fleet_leave(int fleet_fd)
+bool tg_fleet_share_moved(const struct tg_fleet *a, const struct tg_fleet *b)
 {
-	struct tg_fleet f = { 0 };
+	return a->size != b->size || a->burst_k != b->burst_k || a->fallback_h != b->fallback_h ||
+	       a->shard_h != b->shard_h ||
+	       memcmp(a->shards_away, b->shards_away, sizeof(a->shards_away));
+}
+
+int tg_fleet_leave(int fleet_fd, int gen_fd)
+{
+	struct tg_fleet f = { 0 }, was;
 	__u32 zero = 0;
 
-	return bpf_map_update_elem(fleet_fd, &zero, &f, BPF_ANY) ? -errno : 0;
+	if (bpf_map_lookup_elem(fleet_fd, &zero, &was))
+		return -errno;
+	if (bpf_map_update_elem(fleet_fd, &zero, &f, BPF_ANY))
+		return -errno;
+	return tg_fleet_share_moved(&was, &f) ? tg_front_void(gen_fd) : 0;
 }
 
 int tg_fleet_read(int fleet_fd, struct tg_fleet *out)

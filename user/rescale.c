@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cfgslots.h"
 #include "log.h"
 #include "rescale.h"
 #include "rescale.skel.h"
@@ -51,13 +52,51 @@ static int run_pass(int prog_fd, struct tg_rescale *r, bool raise, struct tg_res
 	return 0;
 }
 
+/*
+ * The rescale programs over tidegate's pinned tg_config_gen (gen_fd)
+ * and tg_buckets (buckets_fd; -1: a table of one slot of their own,
+ * for tg_front_void, which reads no bucket). NULL and errno set (the
+ * error logged) when they cannot be loaded.
+ */
+static struct rescale_bpf *rescale_load(int buckets_fd, int gen_fd)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	struct rescale_bpf *skel;
+	int err;
+
+	info.max_entries = 1;
+	if (buckets_fd >= 0 && bpf_obj_get_info_by_fd(buckets_fd, &info, &info_len)) {
+		err = -errno;
+		tg_err("read tg_buckets' size: %s", strerror(-err));
+		errno = -err;
+		return NULL;
+	}
+	skel = rescale_bpf__open();
+	if (!skel) {
+		err = -errno;
+		tg_err("open the rescale program: %s", strerror(-err));
+		errno = -err;
+		return NULL;
+	}
+	err = bpf_map__set_max_entries(skel->maps.tg_buckets, info.max_entries) ?:
+	      (buckets_fd >= 0 ? bpf_map__reuse_fd(skel->maps.tg_buckets, buckets_fd) : 0) ?:
+	      bpf_map__reuse_fd(skel->maps.tg_config_gen, gen_fd) ?:
+	      rescale_bpf__load(skel);
+	if (err) {
+		tg_err("load the rescale program: %s", strerror(-err));
+		rescale_bpf__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	return skel;
+}
+
 int tg_rescale_change(int buckets_fd, int gen_fd, __u32 rule, __u32 group,
 		      const struct tg_gcra *from, const struct tg_gcra *to, __u64 now_ns,
 		      int (*apply)(void *arg), void *arg, struct tg_rescale_result *res)
 {
 	struct tg_rescale_result ignored;
-	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info);
 	struct tg_rescale r = {
 		.now_ns = now_ns,
 		.old_cap_ns = from->interval_ns + from->tolerance_ns,
@@ -75,25 +114,9 @@ int tg_rescale_change(int buckets_fd, int gen_fd, __u32 rule, __u32 group,
 		return apply(arg);
 	r.factor_q32 = tg_rescale_factor(from, to);
 
-	if (bpf_obj_get_info_by_fd(buckets_fd, &info, &info_len)) {
-		err = -errno;
-		tg_err("read tg_buckets' size: %s", strerror(-err));
-		return err;
-	}
-	skel = rescale_bpf__open();
-	if (!skel) {
-		err = -errno;
-		tg_err("open the rescale program: %s", strerror(-err));
-		return err;
-	}
-	err = bpf_map__set_max_entries(skel->maps.tg_buckets, info.max_entries) ?:
-	      bpf_map__reuse_fd(skel->maps.tg_buckets, buckets_fd) ?:
-	      bpf_map__reuse_fd(skel->maps.tg_config_gen, gen_fd) ?:
-	      rescale_bpf__load(skel);
-	if (err) {
-		tg_err("load the rescale program: %s", strerror(-err));
-		goto out;
-	}
+	skel = rescale_load(buckets_fd, gen_fd);
+	if (!skel)
+		return -errno;
 	prog_fd = bpf_program__fd(skel->progs.tg_rescale);
 	err = run_pass(prog_fd, &r, true, res);
 	if (err)
@@ -107,6 +130,25 @@ int tg_rescale_change(int buckets_fd, int gen_fd, __u32 rule, __u32 group,
 			 (unsigned long long)res->seen, (unsigned long long)res->changed,
 			 (unsigned long long)res->contended);
 out:
+	rescale_bpf__destroy(skel);
+	return err;
+}
+
+int tg_front_void(int gen_fd)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	struct rescale_bpf *skel = rescale_load(-1, gen_fd);
+	int err;
+
+	if (!skel)
+		return -errno;
+	/* Every packet that began before the call has returned: none can
+	 * stamp a slot from the old state with the epoch moved below. */
+	err = tg_bpf_quiesce();
+	if (!err && bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tg_front_void), &opts))
+		err = -errno;
+	if (err)
+		tg_err("void the front slots: %s", strerror(-err));
 	rescale_bpf__destroy(skel);
 	return err;
 }

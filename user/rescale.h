@@ -35,6 +35,15 @@ int tg_rescale_change(int buckets_fd, int gen_fd, __u32 rule, __u32 group,
 		      const struct tg_gcra *from, const struct tg_gcra *to, __u64 now_ns,
 		      int (*apply)(void *arg), void *arg, struct tg_rescale_result *res);
 
+/*
+ * Void every front slot of the interface whose tg_config_gen is gen_fd
+ * (bpf/front.h), for a change of what the slots were filled under that
+ * their stamps do not follow: waits until every packet that began
+ * before the call has returned, then moves the front epoch. The caller
+ * has written the change. 0 or -errno (logged).
+ */
+int tg_front_void(int gen_fd);
+
 /* The 32.32 factor a token's time is multiplied by from one limit to
  * another (for tests): min(to/from interval, to/from cap), rounded up. */
 __u64 tg_rescale_factor(const struct tg_gcra *from, const struct tg_gcra *to);

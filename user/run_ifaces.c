@@ -77,7 +77,10 @@ static void push_fleet(struct daemon *d)
 		if (mi->m.buckets < 0)
 			continue;
 		if (!fc.on) {
-			tg_fleet_leave(mi->m.fleet);
+			int err = tg_fleet_leave(mi->m.fleet, mi->m.config_gen);
+
+			if (err)
+				tg_warn("%s: leaving the fleet: %s", mi->ic.name, strerror(-err));
 			continue;
 		}
 		sync_iface_of(&mi->ic, &mi->m, &fis[n].si);

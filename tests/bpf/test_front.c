@@ -23,7 +23,7 @@
  *     slot is precise: it ends at the nanosecond its bucket conforms,
  *     and a flood there gets GCRA's every verdict, the one a nanosecond
  *     before each conformance and the one at it among them; in a fleet
- *     there is none.
+ *     too, where a change of the fleet's share voids it.
  */
 #include <sched.h>
 
@@ -409,28 +409,55 @@ static void test_precise_exact(struct tg_harness *h)
 	tap_is(after.allowed - before.allowed, admitted, "  and so is the allowed count");
 }
 
-/*
- * In a fleet a denial near the edge gets no slot: the local share's
- * tolerance grows when the fleet shrinks or this machine leaves it,
- * which nothing of a slot's would follow.
- */
-static void test_no_precise_in_fleet(struct tg_harness *h)
+/* Join a fleet of 2 at 100/second burst 10 (a local burst of 5), and
+ * spend the local burst with a flood in one instant. */
+static bool fleet_flood(struct tg_harness *h, const char *what)
 {
-	struct tg_fleet two = { .size = 2, .burst_k = 1 }, none = { 0 };
+	struct tg_fleet two = { .size = 2, .burst_k = 1 };
 	__u32 zero = 0;
 
 	if (!tap_ok(!fresh(h) && !tg_configure(h, "100/second", 10, 32, 128, false) &&
 			    !bpf_map__update_elem(h->skel->maps.tg_fleet, &zero, sizeof(zero), &two,
 						  sizeof(two), BPF_ANY),
-		    "fleet of 2: 100/second, burst 10, a local burst of 5"))
-		return;
-	tap_is(syn_verdict(h, FLOODER, 5), XDP_PASS, "the local burst's 5 SYNs pass");
-	tap_is(syn_verdict(h, FLOODER, 300), XDP_DROP, "300 more in the same instant dropped");
-	tap_ok(!bpf_map__update_elem(h->skel->maps.tg_fleet, &zero, sizeof(zero), &none,
-				     sizeof(none), BPF_ANY),
-	       "this machine leaves the fleet: the whole burst of 10 is its own");
-	skip_sampled(h);
-	tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS, "  the next SYN, in the same instant, passes");
+		    "%s: a fleet of 2, 100/second, burst 10, a local burst of 5", what))
+		return false;
+	tap_is(syn_verdict(h, FLOODER, 5), XDP_PASS, "  the local burst's 5 SYNs pass");
+	tap_is(syn_verdict(h, FLOODER, 300), XDP_DROP, "  300 more in the same instant dropped");
+	return true;
+}
+
+static int fleet_leave(struct tg_harness *h)
+{
+	struct tg_fleet none = { 0 };
+	__u32 zero = 0;
+
+	return bpf_map__update_elem(h->skel->maps.tg_fleet, &zero, sizeof(zero), &none, sizeof(none),
+				    BPF_ANY);
+}
+
+/*
+ * In a fleet the slot is precise too, and a change of the fleet's share
+ * voids it as the daemon makes one (user/fleet.c): tg_fleet written,
+ * then tg_front_void. Here this machine leaves, so its share of the
+ * burst grows from 5 to 10 and the source's next SYN is admitted, where
+ * the slot filled under the share of 5 would deny it.
+ */
+static void test_fleet_share_void(struct tg_harness *h)
+{
+	if (fleet_flood(h, "precise slot in a fleet")) {
+		tap_is(forget(h, FLOODER), 0, "  the bucket removed behind the program's back");
+		skip_sampled(h);
+		tap_is(syn_verdict(h, FLOODER, 1), XDP_DROP, "  the slot denies the next SYN");
+		tap_ok(!has_bucket(h, FLOODER), "    without making a bucket");
+	}
+	if (fleet_flood(h, "the fleet's share moved")) {
+		tap_ok(!fleet_leave(h) && !tg_front_void(bpf_map__fd(h->skel->maps.tg_config_gen)),
+		       "  this machine leaves the fleet, and the front slots are voided");
+		skip_sampled(h);
+		tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS,
+		       "  the next SYN, in the same instant, passes: the whole burst of 10 is its own");
+	}
+	fleet_leave(h);
 }
 
 static int configure_budget(struct tg_harness *h, __u32 budget)
@@ -519,7 +546,7 @@ int main(void)
 		test_precise_slot(&h);
 		test_live_precise_kept(&h);
 		test_precise_exact(&h);
-		test_no_precise_in_fleet(&h);
+		test_fleet_share_void(&h);
 	}
 	tg_close(&h);
 	return tap_done();

@@ -33,14 +33,40 @@ test_spoofed() {
 	is "$(( $(fleet_status 1 deltas_pushed) - pushed0 ))" 0 "  and no delta pushed"
 }
 
+# front_epoch K : machine K's front epoch (tg_config_gen[TG_GEN_FRONT]).
+front_epoch() {
+	bpftool -j map lookup pinned "$(m_pins "$1")/tg_config_gen" key 2 0 0 0 |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["formatted"]["value"])'
+}
+
+# epoch_moved K BEFORE WHAT : machine K's daemon voided its front slots
+# (tg_front_void moves the epoch two on) since the epoch was BEFORE,
+# within 2 s: it does so just after it publishes the new share, which
+# status shows. EPOCH is the epoch then.
+epoch_moved() {
+	local i d
+	for i in $(seq 20); do
+		EPOCH=$(front_epoch "$1")
+		d=$((EPOCH - $2))
+		[ "$d" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$d" -ge 2 ] && [ $((d % 2)) -eq 0 ]
+	ok $? "$3 (front epoch $2 -> $EPOCH)"
+}
+
 # Redis stops answering (SIGSTOP): each machine keeps enforcing with the
 # outage's share, r * h / N (h = 2) and its burst share; what it admits
-# meanwhile stays unpushed and is pushed when Redis answers again.
+# meanwhile stays unpushed and is pushed when Redis answers again. The
+# share moves both ways, and each time the daemon voids the front slots
+# filled under the other one.
 test_outage() {
-	local src=198.19.9.9 a w tok0 tok most
+	local src=198.19.9.9 a w tok0 tok most e0
+	e0=$(front_epoch 1)
 	rd_kill STOP
 	wait_status 1 redis away 5
 	ok $? "Redis stopped: machine 1 says so (status fleet.redis = away)"
+	epoch_moved 1 "$e0" "  its front slots of the whole fleet's share were voided"
 	tok0=$(fleet_status 1 tokens_pushed)
 	flood_timed 1 "$src" 100 200 2
 	a=$ADMITTED w=$WALL
@@ -50,6 +76,7 @@ test_outage() {
 	rd_kill CONT
 	wait_status 1 redis up 5
 	ok $? "Redis answers again: machine 1 says so"
+	epoch_moved 1 "$EPOCH" "  its front slots of the outage's share were voided"
 	sleep 0.5
 	tok=$(( $(fleet_status 1 tokens_pushed) - tok0 ))
 	between "$tok" "$a" $((a + 5)) "  the $a admissions of the outage were pushed ($tok)"
