@@ -99,8 +99,8 @@ static __always_inline void fleet_share(const struct tg_fleet *fl, const struct 
  * alone); false while Redis or a master is away, when the share's
  * tolerance may exceed the limit's (the rate is cut, the burst's count
  * is not) and tg_decide decides every SYN. The daemon voids
- * the front slots whenever what this reads changes (user/fleet.c), so
- * none outlives the share it was filled under.
+ * the front slots when the share changes so that it could admit what
+ * a slot denies (user/fleet.c), a grace period after it writes it.
  */
 static __always_inline bool fleet_fast_limit(struct tg_limit *lim)
 {

@@ -23,13 +23,13 @@
  * config written since (a limit, the action, dry run, the log, a port
  * group's limit) moves the config generation; a bucket lowered by
  * anything but a SYN (a limit changed live, bpf/rescale.bpf.c) moves
- * the front epoch (tg_config_gen[TG_GEN_FRONT]), and so does a change
- * of a fleet's share of the limit (bpf/fleet.h), which the daemon makes
- * once every packet that read the old share has returned (user/fleet.c,
- * tg_front_void). A rule that may cover
- * the source is asked before the slot is. A bucket the LRU evicts stays
- * denied from the slot for what is left of TG_FRONT_TTL_NS, stricter
- * than the table, never looser.
+ * the front epoch (tg_config_gen[TG_GEN_FRONT]), and so does the daemon
+ * when a fleet's share of the limit (bpf/fleet.h) changes so that it
+ * could admit what a slot denies, once every packet that read the old
+ * share has returned (user/fleet.c, tg_front_void). A rule that may
+ * cover the source is asked before the slot is. A bucket the LRU evicts
+ * stays denied from the slot for what is left of TG_FRONT_TTL_NS,
+ * stricter than the table, never looser.
  *
  * The bucket's drop count moves as count_drop moves it: the slot is
  * filled only past the exact drops, and a SYN count_drop would take to
@@ -158,9 +158,10 @@ static __always_inline bool front_denies(const struct tg_front_slot *fs,
  *  - precise, for anything shorter: until the exact time the bucket
  *    conforms, which its check reads the precise clock to compare
  *    (front_live), whatever clock now is from (either is never ahead of
- *    the precise clock, so it only shortens the slot). A flood at any limit of one SYN per TG_COARSE_SLACK_NS or
- *    faster (the default's 100 a second among them) lives within the
- *    slack, where only these stand in for the hash map.
+ *    the precise clock, so it only shortens the slot). A flood at any
+ *    limit of one SYN per TG_COARSE_SLACK_NS or faster (the default's
+ *    100 a second among them) lives within the slack, where only these
+ *    stand in for the hash map.
  */
 static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg_source *src,
 				       __u32 gen, __u64 now, struct tg_bucket *b,

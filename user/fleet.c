@@ -36,6 +36,11 @@ struct fleet_if {
 	char other[200]; /* the member with other limits last reported, "" */
 	bool floors_full; /* a floor could not be written; until a sweep frees some */
 	struct tg_fleet pub; /* what it publishes in tg_fleet */
+	/* The share XDP's front slots may have been filled under: what
+	 * tg_fleet held when first seen, then each share published once the
+	 * slots of the one before were voided (void_due until then). */
+	struct tg_fleet share;
+	bool share_known, void_due;
 	struct tg_fleet_rules rules; /* its limit rules, read once a beat or on a miss */
 	__u64 rules_cycle; /* the cycle that last read them (0: never) */
 	/* The port groups they were read with: ids are reused, so a change
@@ -727,12 +732,12 @@ static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		    const struct tg_fleet_iface *fi, bool synced, __u64 took_ns)
 {
 	struct fleet_if *fif = fif_of(p, fi->si.name);
-	struct tg_fleet was;
 	__u32 zero = 0;
 
 	if (!fif)
 		return;
-	was = fif->pub;
+	if (!fif->share_known)
+		fif->share_known = !bpf_map_lookup_elem(fi->fleet_fd, &zero, &fif->share);
 	fif->pub.size = (__u32)(p->members ? p->members : 1);
 	fif->pub.burst_k = (__u16)cfg->burst_k;
 	/* The outage share: for every source while Redis is away, else for
@@ -754,10 +759,44 @@ static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		fif->pub.cycles_failed++;
 	}
 	snprintf(fif->pub.name, sizeof(fif->pub.name), "%s", cfg->name);
-	if (bpf_map_update_elem(fi->fleet_fd, &zero, &fif->pub, BPF_ANY))
+	if (bpf_map_update_elem(fi->fleet_fd, &zero, &fif->pub, BPF_ANY)) {
 		tg_warn("%s: writing tg_fleet: %s", fi->si.name, strerror(errno));
-	else if (tg_fleet_share_moved(&was, &fif->pub) && tg_front_void(fi->si.config_gen_fd))
-		tg_warn("%s: front slots of the old share left to their end", fi->si.name);
+		return;
+	}
+	if (!fif->void_due && fif->share_known &&
+	    !tg_fleet_slots_outlive(&fif->share, &fif->pub))
+		fif->share = fif->pub;
+	else
+		fif->void_due = true;
+}
+
+/*
+ * Void the front slots of the interfaces whose share publish moved so
+ * that a slot filled under the old one could deny what the new admits:
+ * all at once, after every interface's tg_fleet is written, so that one
+ * grace period serves them all. A void that fails is tried again at the
+ * next cycle (tg_front_void logged why).
+ */
+static void void_moved(struct fleet_priv *p, const struct tg_fleet_iface *ifs, int n)
+{
+	struct fleet_if *due[TG_MAX_IFACES];
+	int gen_fds[TG_MAX_IFACES], i, k = 0;
+
+	for (i = 0; i < n && k < TG_MAX_IFACES; i++) {
+		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
+
+		if (fif && fif->void_due) {
+			due[k] = fif;
+			gen_fds[k++] = ifs[i].si.config_gen_fd;
+		}
+	}
+	if (!k || tg_front_void(gen_fds, k))
+		return;
+	for (i = 0; i < k; i++) {
+		due[i]->share = due[i]->pub;
+		due[i]->share_known = true;
+		due[i]->void_due = false;
+	}
 }
 
 static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
@@ -827,6 +866,7 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 	}
 	for (i = 0; i < n; i++)
 		publish(p, cfg, &ifs[i], ok, tg_mono_ns() - t0);
+	void_moved(p, ifs, n);
 }
 
 /* Own copies of the fds, for one cycle. */
@@ -911,8 +951,10 @@ static void *fleet_main(void *arg)
 		if (!fif || !fif->pub.size)
 			continue;
 		fif->pub.fallback_h = TG_FLEET_FALLBACK_H;
-		bpf_map_update_elem(t->ifs[i].fleet_fd, &zero, &fif->pub, BPF_ANY);
+		if (!bpf_map_update_elem(t->ifs[i].fleet_fd, &zero, &fif->pub, BPF_ANY))
+			fif->void_due = true;
 	}
+	void_moved(p, t->ifs, t->n);
 	pthread_mutex_unlock(&t->w.lock);
 	disconnect(p);
 	return NULL;

@@ -85,10 +85,14 @@ int tg_fleet_read(int fleet_fd, struct tg_fleet *out);
 /* status: the interface's fleet as JSON, or NULL when not in one. */
 struct json_object *tg_fleet_json(int fleet_fd);
 
-/* Whether XDP's share of the limit differs between two tg_fleet
- * (what bpf/fleet.h's fleet_share and fleet_fast_limit read): the front
- * slots filled under the first must be voided (tg_front_void). */
-bool tg_fleet_share_moved(const struct tg_fleet *a, const struct tg_fleet *b);
+/* Whether a front slot XDP filled under share a (a tg_fleet) may deny
+ * what share b admits: the slots must then be voided (tg_front_void).
+ * Slots are filled outside a fleet and in a whole one (bpf/fleet.h); a
+ * share's tolerance grows when the fleet shrinks, when the burst share
+ * grows, when this machine leaves, and in an outage (the rate is cut,
+ * the burst's count is not). Other changes (a fleet that grows, one
+ * joined) only end slots sooner. */
+bool tg_fleet_slots_outlive(const struct tg_fleet *a, const struct tg_fleet *b);
 
 /* Write tg_fleet for a daemon not in a fleet: size 0, XDP reads no
  * floor; the front slots of the interface whose tg_config_gen is gen_fd

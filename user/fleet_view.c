@@ -11,11 +11,22 @@
 #include "fleet.h"
 #include "rescale.h"
 
-bool tg_fleet_share_moved(const struct tg_fleet *a, const struct tg_fleet *b)
+/* Whether XDP fills front slots under this share: outside a fleet, and
+ * in a whole one (bpf/fleet.h, fleet_fast_limit). */
+static bool slots_filled(const struct tg_fleet *f)
 {
-	return a->size != b->size || a->burst_k != b->burst_k || a->fallback_h != b->fallback_h ||
-	       a->shard_h != b->shard_h ||
-	       memcmp(a->shards_away, b->shards_away, sizeof(a->shards_away));
+	return !f->size || (!f->fallback_h && !f->shard_h);
+}
+
+bool tg_fleet_slots_outlive(const struct tg_fleet *a, const struct tg_fleet *b)
+{
+	if (!slots_filled(a))
+		return false;
+	if (!slots_filled(b))
+		return true;
+	if (!b->size)
+		return a->size != 0;
+	return a->size && (b->size < a->size || b->burst_k > a->burst_k);
 }
 
 int tg_fleet_leave(int fleet_fd, int gen_fd)
@@ -27,7 +38,7 @@ int tg_fleet_leave(int fleet_fd, int gen_fd)
 		return -errno;
 	if (bpf_map_update_elem(fleet_fd, &zero, &f, BPF_ANY))
 		return -errno;
-	return tg_fleet_share_moved(&was, &f) ? tg_front_void(gen_fd) : 0;
+	return tg_fleet_slots_outlive(&was, &f) ? tg_front_void(&gen_fd, 1) : 0;
 }
 
 int tg_fleet_read(int fleet_fd, struct tg_fleet *out)

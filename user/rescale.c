@@ -2,6 +2,7 @@
 /* rescale.c - run bpf/rescale.bpf.c around a limit change. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -54,19 +55,20 @@ static int run_pass(int prog_fd, struct tg_rescale *r, bool raise, struct tg_res
 
 /*
  * The rescale programs over tidegate's pinned tg_config_gen (gen_fd)
- * and tg_buckets (buckets_fd; -1: a table of one slot of their own,
- * for tg_front_void, which reads no bucket). NULL and errno set (the
- * error logged) when they cannot be loaded.
+ * and tg_buckets (buckets_fd), or, with buckets_fd -1, tg_front_void
+ * alone: no table made, nor tg_rescale loaded, which would take the
+ * verifier most of the time a void is waited for. NULL and errno set
+ * (the error logged) when they cannot be loaded.
  */
 static struct rescale_bpf *rescale_load(int buckets_fd, int gen_fd)
 {
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);
 	struct rescale_bpf *skel;
+	bool rescale = buckets_fd >= 0;
 	int err;
 
-	info.max_entries = 1;
-	if (buckets_fd >= 0 && bpf_obj_get_info_by_fd(buckets_fd, &info, &info_len)) {
+	if (rescale && bpf_obj_get_info_by_fd(buckets_fd, &info, &info_len)) {
 		err = -errno;
 		tg_err("read tg_buckets' size: %s", strerror(-err));
 		errno = -err;
@@ -79,8 +81,10 @@ static struct rescale_bpf *rescale_load(int buckets_fd, int gen_fd)
 		errno = -err;
 		return NULL;
 	}
-	err = bpf_map__set_max_entries(skel->maps.tg_buckets, info.max_entries) ?:
-	      (buckets_fd >= 0 ? bpf_map__reuse_fd(skel->maps.tg_buckets, buckets_fd) : 0) ?:
+	err = (rescale ? bpf_map__set_max_entries(skel->maps.tg_buckets, info.max_entries) ?:
+				 bpf_map__reuse_fd(skel->maps.tg_buckets, buckets_fd)
+		       : bpf_map__set_autocreate(skel->maps.tg_buckets, false) ?:
+				 bpf_program__set_autoload(skel->progs.tg_rescale, false)) ?:
 	      bpf_map__reuse_fd(skel->maps.tg_config_gen, gen_fd) ?:
 	      rescale_bpf__load(skel);
 	if (err) {
@@ -134,21 +138,30 @@ out:
 	return err;
 }
 
-int tg_front_void(int gen_fd)
+int tg_front_void(const int *gen_fds, int n)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	struct rescale_bpf *skel = rescale_load(-1, gen_fd);
-	int err;
+	struct rescale_bpf **skel = calloc(n > 0 ? n : 1, sizeof(*skel));
+	int i, err = 0;
 
 	if (!skel)
-		return -errno;
-	/* Every packet that began before the call has returned: none can
+		return -ENOMEM;
+	/* Loaded first, so that only the grace period lies between the
+	 * caller's change and the epoch's move. */
+	for (i = 0; i < n && !err; i++)
+		if (!(skel[i] = rescale_load(-1, gen_fds[i])))
+			err = -errno;
+	/* Every packet that began before the wait has returned: none can
 	 * stamp a slot from the old state with the epoch moved below. */
-	err = tg_bpf_quiesce();
-	if (!err && bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tg_front_void), &opts))
-		err = -errno;
+	if (!err)
+		err = tg_bpf_quiesce();
+	for (i = 0; i < n && !err; i++)
+		if (bpf_prog_test_run_opts(bpf_program__fd(skel[i]->progs.tg_front_void), &opts))
+			err = -errno;
 	if (err)
 		tg_err("void the front slots: %s", strerror(-err));
-	rescale_bpf__destroy(skel);
+	for (i = 0; i < n; i++)
+		rescale_bpf__destroy(skel[i]);
+	free(skel);
 	return err;
 }

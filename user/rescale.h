@@ -36,13 +36,14 @@ int tg_rescale_change(int buckets_fd, int gen_fd, __u32 rule, __u32 group,
 		      int (*apply)(void *arg), void *arg, struct tg_rescale_result *res);
 
 /*
- * Void every front slot of the interface whose tg_config_gen is gen_fd
- * (bpf/front.h), for a change of what the slots were filled under that
- * their stamps do not follow: waits until every packet that began
- * before the call has returned, then moves the front epoch. The caller
- * has written the change. 0 or -errno (logged).
+ * Void every front slot (bpf/front.h) of the n interfaces whose
+ * tg_config_gen are gen_fds, for a change of what the slots were filled
+ * under that their stamps do not follow: waits until every packet that
+ * began before the call has returned (one grace period for all), then
+ * moves each front epoch. The caller has written the change. 0 or
+ * -errno (logged).
  */
-int tg_front_void(int gen_fd);
+int tg_front_void(const int *gen_fds, int n);
 
 /* The 32.32 factor a token's time is multiplied by from one limit to
  * another (for tests): min(to/from interval, to/from cap), rounded up. */

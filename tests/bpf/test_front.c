@@ -426,6 +426,14 @@ static bool fleet_flood(struct tg_harness *h, const char *what)
 	return true;
 }
 
+/* As the daemon voids the slots of one interface (user/fleet.c). */
+static int front_void(struct tg_harness *h)
+{
+	int gen_fd = bpf_map__fd(h->skel->maps.tg_config_gen);
+
+	return tg_front_void(&gen_fd, 1);
+}
+
 static int fleet_leave(struct tg_harness *h)
 {
 	struct tg_fleet none = { 0 };
@@ -451,7 +459,7 @@ static void test_fleet_share_void(struct tg_harness *h)
 		tap_ok(!has_bucket(h, FLOODER), "    without making a bucket");
 	}
 	if (fleet_flood(h, "the fleet's share moved")) {
-		tap_ok(!fleet_leave(h) && !tg_front_void(bpf_map__fd(h->skel->maps.tg_config_gen)),
+		tap_ok(!fleet_leave(h) && !front_void(h),
 		       "  this machine leaves the fleet, and the front slots are voided");
 		skip_sampled(h);
 		tap_is(syn_verdict(h, FLOODER, 1), XDP_PASS,
