@@ -108,11 +108,12 @@ static __always_inline __u32 front_stale(const struct tg_front_slot *fs, __u32 g
 	return (fs->config_gen ^ gen) | (fs->epoch ^ epoch);
 }
 
-/* Whether the slot still stands at this time: ticks (jiffies) for a
- * far slot, now (the precise clock's) for a precise one. */
-static __always_inline bool front_live(const struct tg_front_slot *fs, __u64 ticks, __u64 now)
+/* Whether the slot still stands at this time, read on the slot's own
+ * clock: jiffies for a far slot, the precise clock's ns for a precise
+ * one (the caller reads only that one). */
+static __always_inline bool front_live(const struct tg_front_slot *fs, __u64 at)
 {
-	return (fs->precise ? now : ticks) < fs->until;
+	return at < fs->until;
 }
 
 /*
@@ -131,7 +132,7 @@ static __always_inline bool front_denies(const struct tg_front_slot *fs,
 					 struct tg_counters *cnt)
 {
 	if (!fs || front_other(fs, src) || front_stale(fs, gen, epoch) ||
-	    !front_live(fs, front_ticks(), fs->precise ? clock_ns() : 0))
+	    !front_live(fs, fs->precise ? clock_ns() : front_ticks()))
 		return false;
 	if (drop_sampled(cnt, fs->drop_shift))
 		return false;
@@ -191,7 +192,7 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 	 * precise one is judged by now, which may find it live for a tick
 	 * after its end.) */
 	ticks = front_ticks();
-	if (front_other(fs, src) && !front_stale(fs, gen, epoch) && front_live(fs, ticks, now))
+	if (front_other(fs, src) && !front_stale(fs, gen, epoch) && front_live(fs, fs->precise ? now : ticks))
 		return;
 	fs->precise = precise;
 	if (precise) {

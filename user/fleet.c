@@ -19,9 +19,9 @@
 #include "fleet_calls.h"
 #include "fleet_floors.h"
 #include "fleet_rules.h"
+#include "fleet_slots.h"
 #include "fleet_store.h"
 #include "log.h"
-#include "rescale.h"
 #include "rkeys.h"
 #include "shard.h"
 
@@ -36,11 +36,7 @@ struct fleet_if {
 	char other[200]; /* the member with other limits last reported, "" */
 	bool floors_full; /* a floor could not be written; until a sweep frees some */
 	struct tg_fleet pub; /* what it publishes in tg_fleet */
-	/* The share XDP's front slots may have been filled under: what
-	 * tg_fleet held when first seen, then each share published once the
-	 * slots of the one before were voided (void_due until then). */
-	struct tg_fleet share;
-	bool share_known, void_due;
+	struct tg_fleet_slots slots; /* the share its front slots stand for */
 	struct tg_fleet_rules rules; /* its limit rules, read once a beat or on a miss */
 	__u64 rules_cycle; /* the cycle that last read them (0: never) */
 	/* The port groups they were read with: ids are reused, so a change
@@ -732,12 +728,10 @@ static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		    const struct tg_fleet_iface *fi, bool synced, __u64 took_ns)
 {
 	struct fleet_if *fif = fif_of(p, fi->si.name);
-	__u32 zero = 0;
+	int err;
 
 	if (!fif)
 		return;
-	if (!fif->share_known)
-		fif->share_known = !bpf_map_lookup_elem(fi->fleet_fd, &zero, &fif->share);
 	fif->pub.size = (__u32)(p->members ? p->members : 1);
 	fif->pub.burst_k = (__u16)cfg->burst_k;
 	/* The outage share: for every source while Redis is away, else for
@@ -759,44 +753,30 @@ static void publish(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		fif->pub.cycles_failed++;
 	}
 	snprintf(fif->pub.name, sizeof(fif->pub.name), "%s", cfg->name);
-	if (bpf_map_update_elem(fi->fleet_fd, &zero, &fif->pub, BPF_ANY)) {
-		tg_warn("%s: writing tg_fleet: %s", fi->si.name, strerror(errno));
-		return;
-	}
-	if (!fif->void_due && fif->share_known &&
-	    !tg_fleet_slots_outlive(&fif->share, &fif->pub))
-		fif->share = fif->pub;
-	else
-		fif->void_due = true;
+	err = tg_fleet_publish(&fif->slots, fi->fleet_fd, &fif->pub);
+	if (err)
+		tg_warn("%s: writing tg_fleet: %s", fi->si.name, strerror(-err));
 }
 
-/*
- * Void the front slots of the interfaces whose share publish moved so
- * that a slot filled under the old one could deny what the new admits:
- * all at once, after every interface's tg_fleet is written, so that one
- * grace period serves them all. A void that fails is tried again at the
- * next cycle (tg_front_void logged why).
- */
+/* Void, in one grace period, the front slots of the interfaces whose
+ * share publish moved (fleet_slots.h); one that fails is tried again at
+ * the next cycle. */
 static void void_moved(struct fleet_priv *p, const struct tg_fleet_iface *ifs, int n)
 {
-	struct fleet_if *due[TG_MAX_IFACES];
+	struct tg_fleet_slots *due[TG_MAX_IFACES];
+	const struct tg_fleet *pubs[TG_MAX_IFACES];
 	int gen_fds[TG_MAX_IFACES], i, k = 0;
 
-	for (i = 0; i < n && k < TG_MAX_IFACES; i++) {
+	for (i = 0; i < n; i++) {
 		struct fleet_if *fif = fif_of(p, ifs[i].si.name);
 
-		if (fif && fif->void_due) {
-			due[k] = fif;
+		if (fif && fif->slots.void_due) {
+			due[k] = &fif->slots;
+			pubs[k] = &fif->pub;
 			gen_fds[k++] = ifs[i].si.config_gen_fd;
 		}
 	}
-	if (!k || tg_front_void(gen_fds, k))
-		return;
-	for (i = 0; i < k; i++) {
-		due[i]->share = due[i]->pub;
-		due[i]->share_known = true;
-		due[i]->void_due = false;
-	}
+	tg_fleet_slots_void(due, pubs, gen_fds, k);
 }
 
 static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
@@ -946,13 +926,11 @@ static void *fleet_main(void *arg)
 	pthread_mutex_lock(&t->w.lock);
 	for (i = 0; i < t->n; i++) {
 		struct fleet_if *fif = t->cfg.on ? fif_of(p, t->ifs[i].si.name) : NULL;
-		__u32 zero = 0;
 
 		if (!fif || !fif->pub.size)
 			continue;
 		fif->pub.fallback_h = TG_FLEET_FALLBACK_H;
-		if (!bpf_map_update_elem(t->ifs[i].fleet_fd, &zero, &fif->pub, BPF_ANY))
-			fif->void_due = true;
+		tg_fleet_publish(&fif->slots, t->ifs[i].fleet_fd, &fif->pub);
 	}
 	void_moved(p, t->ifs, t->n);
 	pthread_mutex_unlock(&t->w.lock);

@@ -85,18 +85,4 @@ int tg_fleet_read(int fleet_fd, struct tg_fleet *out);
 /* status: the interface's fleet as JSON, or NULL when not in one. */
 struct json_object *tg_fleet_json(int fleet_fd);
 
-/* Whether a front slot XDP filled under share a (a tg_fleet) may deny
- * what share b admits: the slots must then be voided (tg_front_void).
- * Slots are filled outside a fleet and in a whole one (bpf/fleet.h); a
- * share's tolerance grows when the fleet shrinks, when the burst share
- * grows, when this machine leaves, and in an outage (the rate is cut,
- * the burst's count is not). Other changes (a fleet that grows, one
- * joined) only end slots sooner. */
-bool tg_fleet_slots_outlive(const struct tg_fleet *a, const struct tg_fleet *b);
-
-/* Write tg_fleet for a daemon not in a fleet: size 0, XDP reads no
- * floor; the front slots of the interface whose tg_config_gen is gen_fd
- * are voided if it was in one. 0 or -errno. */
-int tg_fleet_leave(int fleet_fd, int gen_fd);
-
 #endif /* TG_FLEET_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* fleet_view.c - what the fleet thread published in tg_fleet, read back
- * for `status`, `stats` and the metrics, and cleared on leaving. */
+ * for `status`, `stats` and the metrics. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,37 +9,6 @@
 #include <json-c/json.h>
 
 #include "fleet.h"
-#include "rescale.h"
-
-/* Whether XDP fills front slots under this share: outside a fleet, and
- * in a whole one (bpf/fleet.h, fleet_fast_limit). */
-static bool slots_filled(const struct tg_fleet *f)
-{
-	return !f->size || (!f->fallback_h && !f->shard_h);
-}
-
-bool tg_fleet_slots_outlive(const struct tg_fleet *a, const struct tg_fleet *b)
-{
-	if (!slots_filled(a))
-		return false;
-	if (!slots_filled(b))
-		return true;
-	if (!b->size)
-		return a->size != 0;
-	return a->size && (b->size < a->size || b->burst_k > a->burst_k);
-}
-
-int tg_fleet_leave(int fleet_fd, int gen_fd)
-{
-	struct tg_fleet f = { 0 }, was;
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(fleet_fd, &zero, &was))
-		return -errno;
-	if (bpf_map_update_elem(fleet_fd, &zero, &f, BPF_ANY))
-		return -errno;
-	return tg_fleet_slots_outlive(&was, &f) ? tg_front_void(&gen_fd, 1) : 0;
-}
 
 int tg_fleet_read(int fleet_fd, struct tg_fleet *out)
 {

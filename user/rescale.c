@@ -54,10 +54,10 @@ static int run_pass(int prog_fd, struct tg_rescale *r, bool raise, struct tg_res
 }
 
 /*
- * The rescale programs over tidegate's pinned tg_config_gen (gen_fd)
- * and tg_buckets (buckets_fd), or, with buckets_fd -1, tg_front_void
- * alone: no table made, nor tg_rescale loaded, which would take the
- * verifier most of the time a void is waited for. NULL and errno set
+ * tg_rescale over tidegate's pinned tg_config_gen (gen_fd) and
+ * tg_buckets (buckets_fd), or, with buckets_fd -1, tg_front_void alone:
+ * no table made, nor tg_rescale loaded, which would take the verifier
+ * most of the time a void is waited for. NULL and errno set
  * (the error logged) when they cannot be loaded.
  */
 static struct rescale_bpf *rescale_load(int buckets_fd, int gen_fd)
@@ -81,10 +81,11 @@ static struct rescale_bpf *rescale_load(int buckets_fd, int gen_fd)
 		errno = -err;
 		return NULL;
 	}
-	err = (rescale ? bpf_map__set_max_entries(skel->maps.tg_buckets, info.max_entries) ?:
+	err = bpf_program__set_autoload(rescale ? skel->progs.tg_front_void : skel->progs.tg_rescale,
+					false) ?:
+	      (rescale ? bpf_map__set_max_entries(skel->maps.tg_buckets, info.max_entries) ?:
 				 bpf_map__reuse_fd(skel->maps.tg_buckets, buckets_fd)
-		       : bpf_map__set_autocreate(skel->maps.tg_buckets, false) ?:
-				 bpf_program__set_autoload(skel->progs.tg_rescale, false)) ?:
+		       : bpf_map__set_autocreate(skel->maps.tg_buckets, false)) ?:
 	      bpf_map__reuse_fd(skel->maps.tg_config_gen, gen_fd) ?:
 	      rescale_bpf__load(skel);
 	if (err) {

@@ -15,6 +15,7 @@
 
 #include "attach.h"
 #include "clock.h"
+#include "fleet_slots.h"
 #include "live.h"
 #include "log.h"
 #include "output.h"

@@ -2,7 +2,7 @@
 /* test_fleet_share.c - which changes of a fleet's share leave front slots
  * that could deny what the new share admits (tg_fleet_slots_outlive),
  * so the daemon voids them, and which only end slots sooner. */
-#include "fleet.h"
+#include "fleet_slots.h"
 #include "tap.h"
 
 static struct tg_fleet share(__u32 size, __u16 burst_k, __u16 fallback_h, __u32 shard_h)
