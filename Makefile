@@ -54,7 +54,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_PROGS := tidegate flood baseline rescale
+BPF_PROGS := tidegate flood baseline rescale napi_time
 BPF_OBJS  := $(patsubst %,$(BUILD)/%.bpf.o,$(BPF_PROGS))
 SKELS     := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
@@ -125,10 +125,11 @@ $(TEST_BINS): $(wildcard tests/bpf/*.h tests/fuzz/*.h)
 
 # The benchmark's measuring helper (scripts/bench.sh): the same library
 # objects as the binary, and every skeleton.
-$(BUILD)/tg-bench: bench/tg-bench.c $(USER_OBJS) $(SKELS)
+BENCH_SRCS := $(wildcard bench/*.c)
+$(BUILD)/tg-bench: $(BENCH_SRCS) $(wildcard bench/*.h) $(USER_OBJS) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(TG_CPPFLAGS) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) \
-		$< $(USER_OBJS) $(TG_LDLIBS) $(LDLIBS) -o $@
+		$(BENCH_SRCS) $(USER_OBJS) $(TG_LDLIBS) $(LDLIBS) -o $@
 
 # Every test is an executable that speaks TAP: the compiled unit and
 # BPF tests, and the integration scripts, which drive the sanitized CLI.

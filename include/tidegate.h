@@ -685,11 +685,23 @@ struct tg_port_counters {
 #define TG_FLOOD_PORT_MASK 0x7fff
 #define TG_FLOOD_FRAME_MAX 128 /* bytes of the frame it sends, at most */
 #define TG_FLOOD_FRAME_WORDS (TG_FLOOD_FRAME_MAX / 8)
+/* The veth loop's copies out of the flooded veth per round: each round
+ * costs two hops of the loop, which the copies share. */
+#define TG_FLOOD_FANOUT 8
 
 struct tg_flood_cpu {
 	__u32 next_source; /* index of the next frame's source address */
 	__u32 next_port;   /* the next frame's source port, less PORT_BASE */
 	__u64 frames;      /* frames this CPU made, ever */
+};
+
+/* The benchmark's clock on one veth's NAPI polls (bpf/napi_time.bpf.c),
+ * per CPU. */
+struct tg_napi_time {
+	__u64 started; /* when the next poll to end began, ns; 0 if unknown */
+	__u64 ns;      /* time spent in its polls */
+	__u64 polls;
+	__u64 frames;  /* frames those polls took in */
 };
 
 #endif /* TIDEGATE_H */

@@ -31,6 +31,11 @@
 #            burst 1 (BENCH_RATE, BENCH_BURST), and is warmed up first,
 #            so that every source is over its limit and what is measured
 #            is the drop path.
+#  receiver  the server veth's own time per frame during the flood:
+#            its NAPI polls' time over the frames they took in (tg-bench
+#            sample --napi-window, bpf/napi_time.bpf.c), in a window of
+#            its own after the rate's; what the receiver alone costs,
+#            whatever the sender does
 #  cost      tg-bench cost: ns per packet under BPF_PROG_TEST_RUN, with
 #            no rules and with 10,000 rules loaded (--rules), and ns per
 #            run of the attached program during the flood (BPF_ENABLE_STATS)
@@ -95,15 +100,18 @@ LAT=$OUT/latency.jsonl
 : >"$LAT"
 
 sb_create || die "could not create the sandbox"
+sb_create_loop || die "could not create the flood's loop pair"
 sb_on_cleanup "rm -rf '$TMP'"
 IF=$SB_SRV_IF
 MAC=$(sb_srv_mac)
 
 # flood SOURCES COUNT SECONDS : tidegate flood from the client, one
-# thread (on the first CPU it may use), JSON on stdout.
+# thread (on the first CPU it may use), JSON on stdout; through the
+# loop pair where the kernel refuses live frames.
 flood() {
 	sb_cli "$TIDEGATE" flood "$SB_CLI_IF" --dst-ip "$SB_SRV_IP6" --dst-mac "$MAC" \
-		--port "$PORT" --sources "$1" --count "$2" --duration "$3" --threads 1 --json
+		--port "$PORT" --sources "$1" --count "$2" --duration "$3" --threads 1 \
+		--loop "$SB_LOOP_IF" --json
 }
 
 # Slots for N sources: the LRU must hold them all without evicting.
@@ -229,7 +237,8 @@ measure() {
 	sleep "$LEAD"
 	s0=$(snap "$sys")
 	# shellcheck disable=SC2086 # costwin is two words or none
-	sb_srv "$TGB" sample "$IF" --window "$WINDOW" $costwin >"$TMP/sample.json"
+	sb_srv "$TGB" sample "$IF" --window "$WINDOW" $costwin --napi-window "$COST_WINDOW" \
+		>"$TMP/sample.json"
 	s1=$(snap "$sys")
 	pkill -INT -P "$pid"
 	wait "$pid"
@@ -253,6 +262,8 @@ measure() {
 		    "rx_pps": s.get("rx_pps"), "seconds": s.get("seconds"),
 		    "prog_pps": s.get("prog_pps"), "ns_per_run": s.get("ns_per_run"),
 		    "rx_dropped_pps": s.get("rx_dropped_pps"),
+		    "rx_ns": s.get("napi_ns_per_frame"),
+		    "rx_frames_per_poll": s.get("napi_frames_per_poll"),
 		    "drop_fraction": frac,
 		    "offered_pps": f.get("pps"), "peer_dropped": f.get("peer_dropped"),
 		    "sender": f.get("sender"),

@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "flood.h"
 #include "flood.skel.h"
+#include "flood_loop.h"
 #include "iface.h"
 #include "interrupt.h"
 #include "log.h"
@@ -126,6 +127,9 @@ static int parse_spec(const struct tg_cmdline *cl, struct tg_flood_spec *s, __u6
 		return tg_fail(TG_EXIT_USAGE, "--pps %llu with --threads %u: each thread needs "
 				       "at least one SYN per second", (unsigned long long)*pps,
 			       *threads);
+	if (cl->set[OPT_LOOP] && (*threads > 1 || *pps))
+		return tg_fail(TG_EXIT_USAGE, "--loop with --%s: the loop runs on one CPU, "
+				       "unpaced", *pps ? "pps" : "threads");
 	return parse_duration(cl, duration);
 }
 
@@ -160,6 +164,28 @@ static int require_veth(const char *ifname, int ifindex)
 				       "master", ifname, peer.ifindex,
 			       peer.nsid >= 0 ? ", in another namespace" : "", peer.master);
 	return 0;
+}
+
+/* The loop pair: a veth (require_veth) whose peer is here too, apart
+ * from the flooded veth. Its peer's ifindex, or a negative exit code. */
+static int loop_peer(const char *loopname, int loop_ifindex, int ifindex)
+{
+	struct tg_veth_peer peer;
+	int ret, err;
+
+	if ((ret = require_veth(loopname, loop_ifindex)))
+		return -ret;
+	err = tg_veth_peer(loop_ifindex, &peer);
+	if (err)
+		return -tg_fail(TG_EXIT_FAIL, "--loop %s: finding its veth peer: %s", loopname,
+				strerror(-err));
+	if (peer.nsid >= 0)
+		return -tg_fail(TG_EXIT_USAGE, "--loop %s: its peer is in another namespace; "
+					"the loop needs both ends here", loopname);
+	if (loop_ifindex == ifindex || peer.ifindex == ifindex)
+		return -tg_fail(TG_EXIT_USAGE, "--loop %s: the loop is a veth pair of its own, "
+					"not the flooded one", loopname);
+	return peer.ifindex;
 }
 
 int tg_flood_load(const struct tg_flood_frame *f, __u32 sources, struct flood_bpf **skelp)
@@ -256,12 +282,14 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 	struct tg_flood_frame frame;
 	struct flood_bpf *skel = NULL;
 	struct tg_flood_run run;
+	struct tg_flood_loop loop;
 	__u64 before[2], after[2], sent = 0, count = 0, pps = 0;
 	unsigned int threads = 1;
 	bool have_stats;
 	double duration = FLOOD_DEFAULT_DURATION;
 	char why[256];
-	int ifindex, ret, err;
+	int ifindex, loop_ifindex = 0, loop_peer_ifindex = 0, ret, err;
+	const char *sender;
 
 	if ((ret = parse_spec(cl, &spec, &count, &duration, &threads, &pps)))
 		return ret;
@@ -270,6 +298,14 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 		return -ifindex;
 	if ((ret = tg_require_caps("flood", TG_PRIV_ATTACH)) || (ret = require_veth(ifname, ifindex)))
 		return ret;
+	if (cl->set[OPT_LOOP]) {
+		loop_ifindex = tg_iface_index(cl->val[OPT_LOOP]);
+		if (loop_ifindex < 0)
+			return -loop_ifindex;
+		loop_peer_ifindex = loop_peer(cl->val[OPT_LOOP], loop_ifindex, ifindex);
+		if (loop_peer_ifindex < 0)
+			return -loop_peer_ifindex;
+	}
 	err = tg_iface_mac(ifname, spec.src_mac);
 	if (err)
 		return tg_fail(TG_EXIT_FAIL, "%s: reading its MAC address: %s", ifname,
@@ -285,6 +321,12 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 		return tg_fail(TG_EXIT_FAIL, "loading the flood program: %s%s%s", strerror(-err),
 			       verifier ? ": " : "", verifier ? verifier : "");
 	}
+	if (loop_ifindex &&
+	    tg_flood_loop_open(&loop, skel, &frame, ifindex, loop_ifindex, loop_peer_ifindex)) {
+		ret = tg_fail(TG_EXIT_FAIL, "--loop %s: cannot run the loop (above)",
+			      cl->val[OPT_LOOP]);
+		goto out_skel;
+	}
 	tg_interrupt_on_signals();
 
 	run = (struct tg_flood_run){
@@ -297,6 +339,7 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 		.threads = threads,
 		.pps = pps,
 		.stop = &tg_interrupted,
+		.loop = loop_ifindex ? &loop : NULL,
 	};
 	have_stats = !read_tx(ifindex, before);
 	err = tg_flood_send(&run, &res);
@@ -307,9 +350,9 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 	if (err) {
 		if (res.live_refused)
 			ret = tg_fail(TG_EXIT_FAIL, "%s: the kernel refused live frames, and the "
-					       "packet socket sending instead failed: %s (after %llu "
-					       "frames)", ifname, strerror(-err),
-				      (unsigned long long)sent);
+					       "%s sending instead failed: %s (after %llu frames)",
+				      ifname, res.loop_threads ? "veth loop" : "packet socket",
+				      strerror(-err), (unsigned long long)sent);
 		else if (err == -EINVAL || err == -EOPNOTSUPP)
 			ret = tg_fail(TG_EXIT_FAIL, "%s: BPF_PROG_TEST_RUN with live frames: %s "
 					       "(needs Linux 5.18 or later)", ifname,
@@ -323,11 +366,16 @@ int tg_cmd_flood(const struct tg_cmdline *cl)
 		tg_warn("%s: its peer took in none of %llu frames: the peer needs an XDP "
 			"program or GRO on (ethtool -K PEER gro on) to receive XDP frames",
 			ifname, (unsigned long long)sent);
+	sender = res.loop_threads ? "veth loop" :
+		 res.sock_threads ? "packet socket" : "live frames";
 	tg_out_print(report(ifname, &spec, &frame, threads, pps, sent, res.seconds,
 			    have_stats ? before : NULL, have_stats ? after : NULL,
-			    res.sock_threads ? "packet socket" : "live frames"));
+			    sender));
 	ret = TG_EXIT_OK;
 out:
+	if (loop_ifindex)
+		tg_flood_loop_close(&loop);
+out_skel:
 	flood_bpf__destroy(skel);
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "counters.h"
+#include "percpu.h"
 
 #define TG_COUNTER_DEF(field, metric, label, help) \
 	{ #field, offsetof(struct tg_counters, field), help, #metric, #label },
@@ -17,22 +18,15 @@ const struct tg_counter_def tg_counter_defs[TG_NR_COUNTERS] = { TG_COUNTERS(TG_C
 
 int tg_counters_read(int stats_fd, struct tg_counters *sum)
 {
-	int ncpu = libbpf_num_possible_cpus();
 	struct tg_counters *percpu;
 	__u32 zero = 0;
-	int cpu, err = 0;
+	int ncpu, cpu;
 	size_t i;
 
+	memset(sum, 0, sizeof(*sum));
+	ncpu = tg_percpu_read(stats_fd, &zero, sizeof(*percpu), (void **)&percpu);
 	if (ncpu < 0)
 		return ncpu;
-	percpu = calloc((size_t)ncpu, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(stats_fd, &zero, percpu)) {
-		err = -errno;
-		goto out;
-	}
 	for (cpu = 0; cpu < ncpu; cpu++) {
 		const __u64 *src = (const __u64 *)&percpu[cpu];
 		__u64 *dst = (__u64 *)sum;
@@ -40,38 +34,30 @@ int tg_counters_read(int stats_fd, struct tg_counters *sum)
 		for (i = 0; i < TG_NR_COUNTERS; i++)
 			dst[i] += src[i];
 	}
-out:
 	free(percpu);
-	return err;
+	return 0;
 }
 
 int tg_fam_counters_read(int fstats_fd, struct tg_fam_counters sum[TG_NR_FAMILIES])
 {
-	int ncpu = libbpf_num_possible_cpus();
 	struct tg_fam_counters *percpu;
 	__u32 fam;
-	int cpu, err = 0;
+	int ncpu, cpu;
 
-	if (ncpu < 0)
-		return ncpu;
-	percpu = calloc((size_t)ncpu, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
 	memset(sum, 0, TG_NR_FAMILIES * sizeof(*sum));
-	for (fam = 0; fam < TG_NR_FAMILIES && !err; fam++) {
-		if (bpf_map_lookup_elem(fstats_fd, &fam, percpu)) {
-			err = -errno;
-			break;
-		}
+	for (fam = 0; fam < TG_NR_FAMILIES; fam++) {
+		ncpu = tg_percpu_read(fstats_fd, &fam, sizeof(*percpu), (void **)&percpu);
+		if (ncpu < 0)
+			return ncpu;
 		for (cpu = 0; cpu < ncpu; cpu++) {
 			sum[fam].syn += percpu[cpu].syn;
 			sum[fam].allowed += percpu[cpu].allowed;
 			sum[fam].dropped += percpu[cpu].dropped;
 			sum[fam].would_drop += percpu[cpu].would_drop;
 		}
+		free(percpu);
 	}
-	free(percpu);
-	return err;
+	return 0;
 }
 
 #define TG_PORT_COUNTER_NAME(field, label, help) #field,
@@ -90,28 +76,21 @@ _Static_assert(sizeof(struct tg_port_counters) == TG_NR_PORT_COUNTERS * sizeof(_
 
 int tg_port_counters_read(int pstats_fd, struct tg_port_counters sum[TG_PORT_GROUPS])
 {
-	int ncpu = libbpf_num_possible_cpus();
 	struct tg_port_counters *percpu;
 	__u32 g;
-	int cpu, i, err = 0;
+	int ncpu, cpu, i;
 
-	if (ncpu < 0)
-		return ncpu;
-	percpu = calloc((size_t)ncpu, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
 	memset(sum, 0, TG_PORT_GROUPS * sizeof(*sum));
-	for (g = 0; g < TG_PORT_GROUPS && !err; g++) {
-		if (bpf_map_lookup_elem(pstats_fd, &g, percpu)) {
-			err = -errno;
-			break;
-		}
+	for (g = 0; g < TG_PORT_GROUPS; g++) {
+		ncpu = tg_percpu_read(pstats_fd, &g, sizeof(*percpu), (void **)&percpu);
+		if (ncpu < 0)
+			return ncpu;
 		for (cpu = 0; cpu < ncpu; cpu++)
 			for (i = 0; i < TG_NR_PORT_COUNTERS; i++)
 				((__u64 *)&sum[g])[i] += tg_port_counter_get(&percpu[cpu], i);
+		free(percpu);
 	}
-	free(percpu);
-	return err;
+	return 0;
 }
 
 struct json_object *tg_counters_json(const struct tg_counters *c)

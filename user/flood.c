@@ -30,7 +30,9 @@
 #include <bpf/libbpf.h>
 
 #include "flood.h"
+#include "flood_loop.h"
 #include "flood_sock.h"
+#include "percpu.h"
 #include "tidegate.h"
 
 #ifndef BPF_F_TEST_XDP_LIVE_FRAMES
@@ -317,6 +319,7 @@ struct flood_thread {
 	double started, ended;
 	__u64 calls;
 	bool live_refused; /* the kernel answered live frames EPERM */
+	bool looped;       /* then sent through run->loop */
 	int sock;     /* the packet socket, once live frames were refused; else -1 */
 	struct tg_flood_cursor cursor; /* its place in the rotation */
 	__u64 sock_frames;
@@ -433,7 +436,14 @@ static void *flood_thread(void *arg)
 		}
 		opts.repeat = (__u32)n;
 		if (bpf_prog_test_run_opts(run->prog_fd, &opts)) {
-			/* Refused outright: the same frames by packet socket. */
+			/* Refused outright: the same frames through the
+			 * loop, or by packet socket. */
+			if (errno == EPERM && !t->calls && run->loop) {
+				t->live_refused = t->looped = true;
+				t->err = tg_flood_loop_send(run->loop, left, run->stop,
+							    t->deadline);
+				break;
+			}
 			if (errno == EPERM && !t->calls) {
 				t->live_refused = true;
 				t->sock = tg_flood_sock_open(run->ifindex);
@@ -498,7 +508,8 @@ int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res)
 	memset(res, 0, sizeof(*res));
 	/* Every paced thread needs a rate of at least one frame a second. */
 	if (!run->threads || run->threads > TG_FLOOD_MAX_THREADS ||
-	    (run->pps && run->pps < run->threads))
+	    (run->pps && run->pps < run->threads) ||
+	    (run->loop && (run->threads > 1 || run->pps)))
 		return -EINVAL;
 	t = calloc(run->threads, sizeof(*t));
 	if (!t)
@@ -531,6 +542,7 @@ int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res)
 		res->calls += t[i].calls;
 		res->sock_frames += t[i].sock_frames;
 		res->live_refused |= t[i].live_refused;
+		res->loop_threads += t[i].looped;
 		if (t[i].sock >= 0) {
 			res->sock_threads++;
 			close(t[i].sock);
@@ -551,22 +563,14 @@ int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res)
 
 int tg_flood_frames(int state_fd, __u64 *frames)
 {
-	int ncpus = libbpf_num_possible_cpus(), i;
 	struct tg_flood_cpu *v;
 	__u32 zero = 0;
+	int ncpus, i;
 
+	*frames = 0;
+	ncpus = tg_percpu_read(state_fd, &zero, sizeof(*v), (void **)&v);
 	if (ncpus < 0)
 		return ncpus;
-	v = calloc((size_t)ncpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(state_fd, &zero, v)) {
-		int err = -errno;
-
-		free(v);
-		return err;
-	}
-	*frames = 0;
 	for (i = 0; i < ncpus; i++)
 		*frames += v[i].frames;
 	free(v);

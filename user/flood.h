@@ -111,6 +111,8 @@ struct tg_flood_pacer {
  * seconds first. The caller adds what it sent to p->sent. */
 __u64 tg_flood_pace(struct tg_flood_pacer *p, double now, __u64 left, double *wait);
 
+struct tg_flood_loop;
+
 /* How to run the loaded program. */
 struct tg_flood_run {
 	int prog_fd;
@@ -123,6 +125,9 @@ struct tg_flood_run {
 	__u32 batch;             /* frames per test-run batch (kernel default 64) */
 	__u64 pps;               /* frames per second in all, shared among threads; 0: unpaced */
 	volatile sig_atomic_t *stop; /* set from a signal handler to stop early */
+	/* Where live frames are refused: send through this veth loop
+	 * (user/flood_loop.h; one thread, unpaced), not a packet socket. */
+	struct tg_flood_loop *loop;
 };
 
 struct tg_flood_result {
@@ -133,6 +138,7 @@ struct tg_flood_result {
 	 * counts only its own. */
 	__u64 sock_frames;
 	unsigned int sock_threads;
+	unsigned int loop_threads; /* threads that sent through the loop */
 	bool live_refused; /* some thread was refused live frames (then err,
 			    * if any, is its packet socket's) */
 	int err;        /* first error a thread saw, -errno, or 0 */
@@ -144,7 +150,7 @@ struct tg_flood_result {
  * the deadline or when *stop is set. Frames actually made are counted
  * by the program itself; read them with tg_flood_frames(), and add
  * res->sock_frames: a kernel that refuses live frames gets the same
- * frames through a packet socket.
+ * frames through run->loop if there is one, else a packet socket.
  */
 int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res);
 

@@ -18,7 +18,7 @@ static const int detach_opts[] = { OPT_FORCE, OPT_JSON, -1 };
 static const int stats_opts[] = { OPT_JSON, OPT_WATCH, -1 };
 static const int flood_opts[] = { OPT_DST_IP, OPT_DST_MAC, OPT_PORT, OPT_SOURCES, OPT_COUNT,
 				  OPT_THREADS, OPT_PPS, OPT_DURATION, OPT_SRC, OPT_SRC_PREFIX,
-				  OPT_JSON, -1 };
+				  OPT_LOOP, OPT_JSON, -1 };
 static const int no_opts[] = { -1 };
 static const int rule_opts[] = { OPT_BURST, OPT_SHARED, OPT_ACTION, OPT_ALL, OPT_TTL,
 				  OPT_REPLACE, OPT_MISSING_OK, OPT_JSON, -1 };

@@ -149,6 +149,8 @@
 	  "sending threads, one per CPU this process may use (default 1)")                    \
 	X(PPS, "pps", 0, "N", COMMAND, 0, NULL,                                                \
 	  "send at most N SYNs per second in all (default: as fast as it can)")               \
+	X(LOOP, "loop", 0, "IFACE", COMMAND, 0, NULL,                                          \
+	  "where live frames are refused, send through a veth loop: IFACE and its peer here") \
 	X(SHARED, "shared", 's', NULL, COMMAND, 0, NULL,                                       \
 	  "the whole prefix shares one bucket (a botnet spread over it)")                     \
 	X(ALL, "all", 0, NULL, COMMAND, 0, NULL,                                                \

@@ -75,6 +75,8 @@ def absorbed(raw):
                 "runs": [p["rx_pps"] for p in pts],
                 "ns_per_run": median([p.get("ns_per_run") for p in pts]),
                 "drop_fraction": median([p.get("drop_fraction") for p in pts]),
+                "rx_ns": median([p.get("rx_ns") for p in pts]),
+                "rx_frames_per_poll": median([p.get("rx_frames_per_poll") for p in pts]),
             }
         # The CPU time each system adds per packet to the bare drop's:
         # one CPU both floods and absorbs, so 1/rate is the whole loop's
@@ -89,14 +91,26 @@ def absorbed(raw):
         pts = [by[(k, "compact", n)] for k in runs if (k, "compact", n) in by]
         if pts:
             row["compact"] = {"rx_pps": median([p["rx_pps"] for p in pts]),
-                              "ns_per_run": median([p.get("ns_per_run") for p in pts])}
-        for other in ("drop", "nft", "iptables"):
-            ratios = []
+                              "ns_per_run": median([p.get("ns_per_run") for p in pts]),
+                              "rx_ns": median([p.get("rx_ns") for p in pts])}
+        # What the sender costs: the bare drop's whole loop, less what
+        # its receiver took.
+        row["sender_ns"] = median([1e9 / by[(k, "drop", n)]["rx_pps"] - by[(k, "drop", n)]["rx_ns"]
+                                   for k in runs if (k, "drop", n) in by
+                                   and by[(k, "drop", n)].get("rx_pps")
+                                   and by[(k, "drop", n)].get("rx_ns")])
+        for other in ("drop", "compact", "nft", "iptables"):
+            ratios, rx_ratios = [], []
             for k in runs:
                 t, o = by.get((k, "tidegate", n)), by.get((k, other, n))
                 if t and o and t.get("rx_pps") and o.get("rx_pps"):
                     ratios.append(t["rx_pps"] / o["rx_pps"])
-            row[f"tidegate_vs_{other}"] = median(ratios)
+                # The receiver alone: rates are the inverse of its ns.
+                if t and o and t.get("rx_ns") and o.get("rx_ns"):
+                    rx_ratios.append(o["rx_ns"] / t["rx_ns"])
+            if other != "compact":
+                row[f"tidegate_vs_{other}"] = median(ratios)
+            row[f"tidegate_vs_{other}_rx"] = median(rx_ratios)
         table[str(n)] = row
     return table
 
@@ -128,9 +142,15 @@ def latency(lines):
 RULE_CASES = ("dropped_syn_v6", "allowed_syn_v6", "dropped_syn_v4", "allowed_syn_v4")
 
 
-def sock_sender(raw):
-    """Whether any flood went out through a packet socket, not live frames."""
-    return any(r.get("sender") == "packet socket" for r in raw)
+def sender(raw):
+    """How the floods went out: "live frames" unless any went otherwise
+    (then the first other: "veth loop" or "packet socket")."""
+    others = [r.get("sender") for r in raw if r.get("sender") not in (None, "live frames")]
+    return others[0] if others else "live frames"
+
+
+def has_rx_ns(ab):
+    return any(ab[n][x].get("rx_ns") for n in ab for x in ("drop", "tidegate"))
 
 
 def cost_row(cost, n):
@@ -158,15 +178,27 @@ def targets(res):
     # and say nothing of the targets.
     # The limits are issue 10's (0.4x at a million sources, 64 B a
     # source); runs before 2026-12-07 were judged against 0.6x and 128 B.
-    live = not sock_sender(res["raw"])
-    why = "" if live else "the flood went through a packet socket: not comparable"
-    add("absorbed, 1 source, vs bare drop", live and r1 and r1["tidegate_vs_drop"] or None,
-        0.85, True, note=why)
-    add("absorbed, 1,000,000 sources, vs bare drop",
-        live and r1m and r1m["tidegate_vs_drop"] or None, 0.4, True, note=why)
-    vs_nft = [row["tidegate_vs_nft"] for row in ab.values() if live and row["tidegate_vs_nft"]]
-    vs_ipt = [row["tidegate_vs_iptables"] for row in ab.values()
-              if live and row["tidegate_vs_iptables"]]
+    # Through a veth loop, or worse a packet socket, the sender costs the
+    # shared CPU several times what any receiver does, and the rates'
+    # ratios tend to 1: the targets are then judged on the receiver's
+    # own time per frame (its NAPI polls'), where there is one.
+    how = sender(res["raw"])
+    live = how == "live frames"
+    key, why = "", ""
+    if not live:
+        if has_rx_ns(ab):
+            key, why = "_rx", f"receiver alone (NAPI time per frame); the flood went by {how}"
+        else:
+            key, why = None, f"the flood went by {how}: not comparable"
+
+    def pick(row, name):
+        return row.get(name + key) if row and key is not None else None
+
+    add("absorbed, 1 source, vs bare drop", pick(r1, "tidegate_vs_drop"), 0.85, True, note=why)
+    add("absorbed, 1,000,000 sources, vs bare drop", pick(r1m, "tidegate_vs_drop"), 0.4, True,
+        note=why)
+    vs_nft = [v for v in (pick(row, "tidegate_vs_nft") for row in ab.values()) if v]
+    vs_ipt = [v for v in (pick(row, "tidegate_vs_iptables") for row in ab.values()) if v]
     add("absorbed vs nftables meter (worst source count)", min(vs_nft) if vs_nft else None, 5, True,
         note=why)
     add("absorbed vs iptables hashlimit (worst source count)", min(vs_ipt) if vs_ipt else None,
@@ -222,14 +254,25 @@ def table_md(res):
                  f"| {fmt(r['tidegate_vs_drop'], 2, 'x')} | {fmt(r['tidegate_vs_nft'], 1, 'x')} "
                  f"| {fmt(r['tidegate_vs_iptables'], 1, 'x')} |")
     L.append("")
-    if sock_sender(res["raw"]):
+    how = sender(res["raw"])
+    if how == "packet socket":
         L.append("This kernel refused live frames, so the flood went out through a packet "
                  "socket (`sender` in flood's output), which costs the shared CPU about a "
                  "microsecond a frame: the rates are the sender's and their ratios tend to "
                  "1. The CPU each system adds per packet below is skewed too: the sender "
                  "built an skb, which a veth copies for any XDP program "
-                 "(`skb_pp_cow_data`) and netfilter uses as it is. The live ns per run "
-                 "further down compare tidegate with the bare drop and the prototype.")
+                 "(`skb_pp_cow_data`) and netfilter uses as it is. The receiver's own time "
+                 "per frame is further down.")
+        L.append("")
+    elif how == "veth loop":
+        sn = median([ab[n].get("sender_ns") for n in ab])
+        L.append("This kernel refused live frames, so the flood went out through a veth loop "
+                 "(`tidegate flood --loop`; `sender` in flood's output): frames that circle "
+                 "in XDP and send cloned copies out, no skb built, as with live frames; but "
+                 f"each copy costs the shared CPU about {fmt(sn, 0)} ns to make (the bare "
+                 "drop's whole time per frame, less its receiver's, below), several times "
+                 "what a receiver takes, so the rates' ratios tend to 1. The receiver's own "
+                 "time per frame is further down, and the absorbed targets are judged on it.")
         L.append("")
     L.append("One CPU both sends and takes in the flood, so 1/rate is the time of the whole "
              "loop per packet; less the bare drop's, it is the CPU time each system adds to "
@@ -248,6 +291,35 @@ def table_md(res):
                  f"| {fmt(r['tidegate']['drop_fraction'], 3)} "
                  f"| {fmt(r['nft']['drop_fraction'], 3)} | {fmt(r['iptables']['drop_fraction'], 3)} |")
     L.append("")
+    if has_rx_ns(ab):
+        have_compact = any(ab[n].get("compact", {}).get("rx_ns") for n in ab)
+        L.append("**The receiver alone**, ns per frame: the server veth's NAPI polls' time "
+                 "over the frames they took in, during the same floods (tg-bench sample "
+                 "--napi-window, bpf/napi_time.bpf.c), which holds everything the receiver "
+                 "does for a frame (off the ring, XDP, and for netfilter the skb, GRO and "
+                 "the hook) and nothing of the sender. Its inverse is the rate one CPU "
+                 "could absorb with nothing else to do; the ratios (within a run) are those "
+                 "rates'.")
+        L.append("")
+        L.append("| sources | bare XDP drop | " + ("compact | " if have_compact else "") +
+                 "tidegate | nftables meter | iptables hashlimit | tidegate / drop | "
+                 + ("tidegate / compact | " if have_compact else "") +
+                 "tidegate / nft | tidegate / iptables | frames a poll, tidegate |")
+        L.append("|---:|" + "---:|" * (9 if have_compact else 7))
+        for n in sorted(ab, key=int):
+            r = ab[n]
+            cells = [f"{int(n):,}", fmt(r["drop"].get("rx_ns"), 1)]
+            if have_compact:
+                cells.append(fmt(r.get("compact", {}).get("rx_ns"), 1))
+            cells += [fmt(r[x].get("rx_ns"), 1) for x in ("tidegate", "nft", "iptables")]
+            cells.append(fmt(r.get("tidegate_vs_drop_rx"), 2, "x"))
+            if have_compact:
+                cells.append(fmt(r.get("tidegate_vs_compact_rx"), 2, "x"))
+            cells += [fmt(r.get("tidegate_vs_nft_rx"), 1, "x"),
+                      fmt(r.get("tidegate_vs_iptables_rx"), 1, "x"),
+                      fmt(r["tidegate"].get("rx_frames_per_poll"), 0)]
+            L.append("| " + " | ".join(cells) + " |")
+        L.append("")
     L.append(f"**Per-packet cost**, ns, under BPF_PROG_TEST_RUN (median of {cost.get('runs')} x "
              f"{cost.get('repeat'):,} runs, this thread's CPU time: the program plus the "
              f"test-run loop). Bare XDP drop: **{fmt(cost.get('bare_drop_ns'))} ns**. "

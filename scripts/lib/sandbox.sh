@@ -201,6 +201,22 @@ sb_create_redirect() {
 	sb_red ip link set "$SB_RED_PEER" up
 }
 
+# A veth pair of the client's own, for `tidegate flood --loop
+# $SB_LOOP_IF` where the kernel refuses live frames: the flood's frames
+# circle between its ends (user/flood_loop.h). No addresses, and no
+# IPv6, so that nothing but the flood goes round; it goes with the
+# namespace.
+SB_LOOP_IF="tgl${SB_ID}a"
+SB_LOOP_PEER="tgl${SB_ID}b"
+
+sb_create_loop() {
+	sb_cli ip link add "$SB_LOOP_IF" type veth peer name "$SB_LOOP_PEER" || return 1
+	sb_cli sysctl -qw "net.ipv6.conf.$SB_LOOP_IF.disable_ipv6=1" \
+		"net.ipv6.conf.$SB_LOOP_PEER.disable_ipv6=1"
+	sb_cli ip link set "$SB_LOOP_IF" up
+	sb_cli ip link set "$SB_LOOP_PEER" up
+}
+
 # An 802.1Q VLAN ID over the veth pair, 198.18.ID.1 (server) and
 # 198.18.ID.2 (client): tidegate on $SB_SRV_IF sees the tagged frames.
 sb_create_vlan() {

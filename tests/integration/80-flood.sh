@@ -2,7 +2,8 @@
 # tidegate flood, the load generator: it sends only out of a veth, stops
 # at its count and at its deadline, says what it sent, and every frame it
 # makes is a SYN the server's real TCP stack accepts (the checksums are
-# right) from as many distinct sources as asked.
+# right) from as many distinct sources as asked; and, where the kernel
+# refuses live frames, the same through a veth loop (--loop).
 . "$(dirname "$0")/../lib/integration.sh"
 it_setup
 it_has_flood || it_abort "this tidegate has no flood command"
@@ -147,8 +148,71 @@ test_distinct_sources() {
 	tg_ok "detach" detach "$IF" --json
 }
 
+# --loop: a veth pair of the client's own. Where live frames are
+# refused the flood goes through it (sender "veth loop"), with the same
+# guarantees: the count exact, every frame a SYN TCP accepts, the
+# sources distinct; and the loop's programs gone when the flood is.
+test_loop() {
+	local expect n=30000 segs0 csum0 segs csum t0 t1
+	sb_create_loop || it_abort "could not create the loop pair"
+	fl --dst-ip "$SB_SRV_IP" --loop "$SB_LOOP_IF" --threads 2 --count 10
+	is "$RC" 2 "--loop with --threads 2: exit 2" || diag "  stderr: $ERR"
+	[[ $ERR == *"one CPU"* ]]
+	ok $? "  saying the loop runs on one CPU" || diag "  stderr: $ERR"
+	fl --dst-ip "$SB_SRV_IP" --loop "$SB_LOOP_IF" --pps 100 --count 10
+	is "$RC" 2 "--loop with --pps: exit 2" || diag "  stderr: $ERR"
+	fl --dst-ip "$SB_SRV_IP" --loop "$SB_CLI_IF" --count 10
+	is "$RC" 2 "--loop on the flooded veth, whose peer is elsewhere: exit 2" ||
+		diag "  stderr: $ERR"
+	[[ $ERR == *"another namespace"* ]]
+	ok $? "  saying the loop needs both ends here" || diag "  stderr: $ERR"
+	fl --dst-ip "$SB_SRV_IP" --loop lo --count 10
+	is "$RC" 2 "--loop lo: exit 2" || diag "  stderr: $ERR"
+	fl --dst-ip "$SB_SRV_IP" --loop nosuchif0 --count 10
+	is "$RC" 2 "--loop on no such interface: exit 2" || diag "  stderr: $ERR"
+
+	# Which sender this kernel gets without the loop says which to expect.
+	fl --dst-ip "$SB_SRV_IP" --count 10
+	if [ "$(out sender)" = "packet socket" ]; then expect="veth loop"; else expect="live frames"; fi
+	segs0=$(srv_counter TcpInSegs)
+	csum0=$(srv_counter TcpInCsumErrors)
+	fl --dst-ip "$SB_SRV_IP" --port 9 --sources 100 --count "$n" --loop "$SB_LOOP_IF"
+	is "$RC" 0 "a flood of $n SYNs with --loop exits 0" || diag "  stderr: $ERR"
+	diag "flood: $OUT"
+	is "$(out sender)" "$expect" "  sent by $expect"
+	is "$(out sent)" "$n" "  exactly $n of them"
+	between "$(out peer_received)" "$n" $((n + 5)) "  the server's veth took in all $n"
+	sleep 0.2
+	segs=$(($(srv_counter TcpInSegs) - segs0))
+	csum=$(($(srv_counter TcpInCsumErrors) - csum0))
+	is "$segs" "$n" "  the server's TCP accepted every one (TcpInSegs +$n)"
+	is "$csum" 0 "  no checksum errors"
+	sb_cli ip -d link show "$SB_LOOP_IF" | grep -q 'prog/xdp' ||
+		sb_cli ip -d link show "$SB_LOOP_PEER" | grep -q 'prog/xdp'
+	ok $((!$?)) "  and no XDP program is left on the loop pair"
+
+	t0=$(date +%s%N)
+	fl --dst-ip "$SB_SRV_IP" --count 100000000000 --duration 0.5 --loop "$SB_LOOP_IF"
+	t1=$(date +%s%N)
+	is "$RC" 0 "a 0.5 s flood with --loop and a huge count exits 0" || diag "  stderr: $ERR"
+	diag "flood: $OUT"
+	between $(((t1 - t0) / 1000000)) 400 3000 "  returned within 3 s (ms)"
+	[ "$(out sent)" -gt 1000 ]
+	ok $? "  having sent something ($(out sent) at $(out pps) pps)"
+
+	tg_ok "attach --rate 1/minute --burst 1" attach "$IF" --rate 1/minute --burst 1 \
+		--ports 80 --syn-cookies off --json
+	fl --dst-ip "$SB_SRV_IP6" --sources 777 --count 7770 --loop "$SB_LOOP_IF"
+	is "$RC" 0 "an IPv6 flood from 777 sources with --loop exits 0" || diag "  stderr: $ERR"
+	sleep 0.2
+	is "$(it_stat new_source)" 777 "  tidegate saw 777 new sources"
+	is "$(it_stat allowed)" 777 "  and let one SYN of each through"
+	tg_ok "detach" detach "$IF" --json
+}
+
 test_refusals
 test_frames_are_valid
 test_bounds
 test_distinct_sources
+test_loop
 done_testing

@@ -56,6 +56,13 @@ for n, row in ab.items():
           f"tidegate / drop at {n} sources is a ratio: {row['tidegate_vs_drop']}")
     check(row["tidegate"]["ns_per_run"] and row["tidegate"]["ns_per_run"] > 0,
           f"tidegate's live ns per packet at {n} sources: {row['tidegate']['ns_per_run']}")
+    # The receiver's own time: above the bare drop's for every filter.
+    d = row["drop"]["rx_ns"]
+    check(d and d > 0, f"the bare drop's receiver takes {d} ns a frame at {n} sources")
+    for s in ("tidegate", "nft", "iptables"):
+        v = row[s]["rx_ns"]
+        check(v and d and v > d * 0.8,
+              f"{s}'s receiver takes {v} ns a frame at {n} sources (bare drop {d})")
 c = r["cost"]
 check(c.get("bare_drop_ns", 0) > 0, f"bare drop costs {c.get('bare_drop_ns')} ns")
 for row in c.get("by_sources", []):
