@@ -779,7 +779,7 @@ static void void_moved(struct fleet_priv *p, const struct tg_fleet_iface *ifs, i
 	tg_fleet_slots_void(due, pubs, gen_fds, k);
 }
 
-static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
+static void cycle(struct tg_worker *w, struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 		  struct tg_fleet_iface *ifs, int n)
 {
 	__u64 t0 = tg_mono_ns(), now_us = 0;
@@ -844,9 +844,16 @@ static void cycle(struct fleet_priv *p, const struct tg_fleet_cfg *cfg,
 				"were pushed, back to the fleet's limit", cfg->name);
 		p->failed_logged = false;
 	}
-	for (i = 0; i < n; i++)
-		publish(p, cfg, &ifs[i], ok, tg_mono_ns() - t0);
-	void_moved(p, ifs, n);
+	/* The share is written under the lock, and only while the settings
+	 * are still this cycle's: once tg_fleet_set has taken the lock to
+	 * leave the fleet, no cycle under way writes one after the leave. */
+	pthread_mutex_lock(&w->lock);
+	if (w->gen == p->gen) {
+		for (i = 0; i < n; i++)
+			publish(p, cfg, &ifs[i], ok, tg_mono_ns() - t0);
+		void_moved(p, ifs, n);
+	}
+	pthread_mutex_unlock(&w->lock);
 }
 
 /* Own copies of the fds, for one cycle. */
@@ -909,7 +916,7 @@ static void *fleet_main(void *arg)
 		pthread_mutex_unlock(&t->w.lock);
 
 		if (cfg.on)
-			cycle(p, &cfg, ifs, n);
+			cycle(&t->w, p, &cfg, ifs, n);
 		for (i = 0; i < n; i++)
 			iface_close(&ifs[i]);
 

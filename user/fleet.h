@@ -72,7 +72,9 @@ struct tg_fleet_thread {
 };
 
 int tg_fleet_start(struct tg_fleet_thread *t);
-/* Replace the settings and interfaces (the fds are duplicated). */
+/* Replace the settings and interfaces (the fds are duplicated). Once
+ * settings out of the fleet (cfg->on false) are set, no cycle under way
+ * writes tg_fleet again: the caller's leave is the last word. */
 void tg_fleet_set(struct tg_fleet_thread *t, const struct tg_fleet_cfg *cfg,
 		  const struct tg_fleet_iface *ifs, int n);
 void tg_fleet_stop(struct tg_fleet_thread *t);

@@ -72,18 +72,27 @@ static void push_fleet(struct daemon *d)
 	fc.interval_ms = c->fleet_interval_ms;
 	fc.timeout_ms = c->redis_timeout_ms;
 	fc.burst_k = c->fleet_burst_share;
+	if (!fc.on) {
+		/* Out of the fleet: the thread first, so that no cycle under
+		 * way publishes a share after each interface's is cleared. */
+		tg_fleet_set(&d->fleet, &fc, fis, 0);
+		for (i = 0; i < d->n; i++) {
+			struct managed *mi = d->ifs[i];
+			int err;
+
+			if (mi->m.buckets < 0)
+				continue;
+			err = tg_fleet_leave(mi->m.fleet, mi->m.config_gen);
+			if (err)
+				tg_warn("%s: leaving the fleet: %s", mi->ic.name, strerror(-err));
+		}
+		return;
+	}
 	for (i = n = 0; i < d->n; i++) {
 		struct managed *mi = d->ifs[i];
 
 		if (mi->m.buckets < 0)
 			continue;
-		if (!fc.on) {
-			int err = tg_fleet_leave(mi->m.fleet, mi->m.config_gen);
-
-			if (err)
-				tg_warn("%s: leaving the fleet: %s", mi->ic.name, strerror(-err));
-			continue;
-		}
 		sync_iface_of(&mi->ic, &mi->m, &fis[n].si);
 		fis[n].fleet_fd = mi->m.fleet;
 		fis[n].rules_fd = mi->m.rules;
