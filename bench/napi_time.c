@@ -49,6 +49,7 @@ int napi_time_read(struct napi_time_bpf *skel, struct napi_sum *sum)
 		sum->ns += v[i].ns;
 		sum->polls += v[i].polls;
 		sum->frames += v[i].frames;
+		sum->full_polls += v[i].full_polls;
 	}
 	free(v);
 	return 0;

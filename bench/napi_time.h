@@ -12,7 +12,7 @@
 struct napi_time_bpf;
 
 struct napi_sum {
-	__u64 ns, polls, frames;
+	__u64 ns, polls, frames, full_polls;
 };
 
 /* Load and attach the clock to IFINDEX of this process's namespace.

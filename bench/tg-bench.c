@@ -60,6 +60,7 @@
 #include "limits.h"
 #include "live.h"
 #include "napi_time.h"
+#include "percpu.h"
 #include "pins.h"
 #include "rules.h"
 #include "tidegate.h"
@@ -1211,7 +1212,7 @@ static int baseline_count(__u32 prog_id, __u64 *packets)
 {
 	struct bpf_prog_info info;
 	__u32 maps[8], i;
-	int err, ncpus = libbpf_num_possible_cpus();
+	int err;
 
 	err = prog_info(prog_id, &info, maps, 8);
 	if (err)
@@ -1221,20 +1222,21 @@ static int baseline_count(__u32 prog_id, __u64 *packets)
 	for (i = 0; i < info.nr_map_ids && i < 8; i++) {
 		struct bpf_map_info mi = { 0 };
 		__u32 len = sizeof(mi), zero = 0;
-		__u64 v[256] = { 0 };
-		int fd = bpf_map_get_fd_by_id(maps[i]), c;
+		int fd = bpf_map_get_fd_by_id(maps[i]), c, ncpus = -1;
+		__u64 *v = NULL;
 
 		if (fd < 0)
 			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &mi, &len) && !strcmp(mi.name, "bl_packets") &&
-		    ncpus <= 256 && !bpf_map_lookup_elem(fd, &zero, v)) {
-			*packets = 0;
-			for (c = 0; c < ncpus; c++)
-				*packets += v[c];
-			close(fd);
-			return 0;
-		}
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &len) && !strcmp(mi.name, "bl_packets"))
+			ncpus = tg_percpu_read(fd, &zero, sizeof(*v), (void **)&v);
 		close(fd);
+		if (ncpus < 0)
+			continue;
+		*packets = 0;
+		for (c = 0; c < ncpus; c++)
+			*packets += v[c];
+		free(v);
+		return 0;
 	}
 	return -ENOENT;
 }
@@ -1275,7 +1277,7 @@ static void sleep_s(double s)
 }
 
 /* The receiver's own ns per frame (napi_time.h), over a window of its
- * own: the clock's trampolines slow every veth's polls a little, so
+ * own: the tracepoint programs slow every veth's polls a little, so
  * they stay out of the rate's window. */
 static void sample_napi(struct json_object *o, int ifindex, double window)
 {
@@ -1285,7 +1287,8 @@ static void sample_napi(struct json_object *o, int ifindex, double window)
 
 	err = napi_time_open(ifindex, &skel);
 	if (err) {
-		fprintf(stderr, "tg-bench: timing veth_poll: %s\n", strerror(-err));
+		fprintf(stderr, "tg-bench: timing the NAPI polls of ifindex %d: %s\n", ifindex,
+			strerror(-err));
 		return;
 	}
 	err = napi_time_read(skel, &a);
@@ -1293,7 +1296,7 @@ static void sample_napi(struct json_object *o, int ifindex, double window)
 	err = err ?: napi_time_read(skel, &b);
 	napi_time_close(skel);
 	if (err || b.frames <= a.frames) {
-		fprintf(stderr, "tg-bench: timing veth_poll: %s\n",
+		fprintf(stderr, "tg-bench: timing the NAPI polls of ifindex %d: %s\n", ifindex,
 			err ? strerror(-err) : "no frame taken in");
 		return;
 	}
@@ -1301,6 +1304,9 @@ static void sample_napi(struct json_object *o, int ifindex, double window)
 			       num((double)(b.ns - a.ns) / (double)(b.frames - a.frames), 2));
 	json_object_object_add(o, "napi_frames_per_poll",
 			       num((double)(b.frames - a.frames) / (double)(b.polls - a.polls), 1));
+	json_object_object_add(o, "napi_full_polls",
+			       num((double)(b.full_polls - a.full_polls) / (double)(b.polls - a.polls),
+				   4));
 }
 
 static int cmd_sample(int argc, char **argv)

@@ -62,8 +62,9 @@ struct {
 	__type(value, struct tg_flood_cpu);
 } tg_flood SEC(".maps");
 
-/* The veth loop's budget, in its .bss, written by userspace while no
- * loop runs (but loop_stop, which ends one). */
+/* The veth loop's budget, in its .bss: limit and claimed written by
+ * userspace while no loop runs, rounds at each slice it grants, stop to
+ * end one. */
 __u64 loop_limit;   /* frames the loop may make */
 __u64 loop_claimed; /* frames flood_fan has sent copies out for */
 __s64 loop_rounds;  /* rounds the loop may still go: at 0 it dies */
@@ -79,7 +80,7 @@ struct tg_flood_fan_map {
 	__type(value, struct bpf_devmap_val);
 };
 struct tg_flood_fan_map tg_flood_fan SEC(".maps");
-struct tg_flood_fan_map tg_flood_fan_one SEC(".maps");
+struct tg_flood_fan_map tg_flood_fan1 SEC(".maps");
 
 /* Make the frame at ctx the next of the rotation. 0, or -1 if it cannot
  * be (no state, or a frame the kernel will not resize). */
@@ -187,7 +188,7 @@ int flood_fan(struct xdp_md *ctx)
 	/* Lost to another CPU's loop: go round once more and retry. */
 	if (__sync_val_compare_and_swap(&loop_claimed, claimed, claimed + take) != claimed)
 		return XDP_TX;
-	return bpf_redirect_map(take == 1 ? &tg_flood_fan_one : &tg_flood_fan, 0,
+	return bpf_redirect_map(take == 1 ? &tg_flood_fan1 : &tg_flood_fan, 0,
 				BPF_F_BROADCAST);
 }
 

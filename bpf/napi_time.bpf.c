@@ -16,9 +16,11 @@
  * the poll that ends was running since the one before it ended on this
  * CPU, or since NET_RX's softirq began. That counts, with the poll, the
  * little that net_rx_action does between two polls and any hard
- * interrupt; and it misses what the kernel does after the tracepoint of
- * a poll that used its whole budget (the rest of GRO's batch, at most
- * gro_normal_batch - 1 skbs), which the next poll is charged with.
+ * interrupt. What the kernel does after the tracepoint of a poll that
+ * used its whole budget (the rest of GRO's batch, at most
+ * gro_normal_batch - 1 skbs) falls to the next poll, on this CPU most
+ * likely the sender's: the receiver misses it, and full_polls says how
+ * often that can have happened.
  *
  * The veth is named by ifindex and network namespace (an ifindex is
  * only unique within one); the types below are the few fields read,
@@ -94,7 +96,7 @@ SEC("raw_tracepoint/napi_poll")
 int napi_polled(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct napi_struct *napi = (struct napi_struct *)ctx->args[0];
-	int work = (int)ctx->args[1];
+	int work = (int)ctx->args[1], budget = (int)ctx->args[2];
 	struct tg_napi_time *t = cpu_time();
 	__u64 now = bpf_ktime_get_ns();
 
@@ -106,6 +108,8 @@ int napi_polled(struct bpf_raw_tracepoint_args *ctx)
 		t->polls++;
 		if (work > 0)
 			t->frames += (__u64)work;
+		if (work >= budget)
+			t->full_polls++;
 	}
 	t->started = now;
 	return 0;

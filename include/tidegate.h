@@ -702,6 +702,7 @@ struct tg_napi_time {
 	__u64 ns;      /* time spent in its polls */
 	__u64 polls;
 	__u64 frames;  /* frames those polls took in */
+	__u64 full_polls; /* polls that used their whole budget */
 };
 
 #endif /* TIDEGATE_H */

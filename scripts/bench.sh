@@ -264,6 +264,7 @@ measure() {
 		    "rx_dropped_pps": s.get("rx_dropped_pps"),
 		    "rx_ns": s.get("napi_ns_per_frame"),
 		    "rx_frames_per_poll": s.get("napi_frames_per_poll"),
+		    "rx_full_polls": s.get("napi_full_polls"),
 		    "drop_fraction": frac,
 		    "offered_pps": f.get("pps"), "peer_dropped": f.get("peer_dropped"),
 		    "sender": f.get("sender"),

@@ -24,6 +24,12 @@
 /* Nanoseconds of CLOCK_MONOTONIC, the clock bpf_ktime_get_ns() reads. */
 __u64 tg_mono_ns(void);
 
+/* The same in seconds, for deadlines and rates. */
+static inline double tg_mono_s(void)
+{
+	return (double)tg_mono_ns() / 1e9;
+}
+
 __s64 tg_clock_offset(__u64 t0_ns, __u64 t1_ns, __u64 redis_us);
 
 /* A monotonic time as Redis µs, rounded up: a converted TAT is never

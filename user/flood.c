@@ -29,6 +29,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "flood.h"
 #include "flood_loop.h"
 #include "flood_sock.h"
@@ -327,14 +328,6 @@ struct flood_thread {
 	int done;     /* set, atomically, when the thread is about to end */
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sleep_s(double s)
 {
 	struct timespec ts = { .tv_sec = (time_t)s,
@@ -361,14 +354,14 @@ static __s64 sock_send(struct flood_thread *t, __u64 n)
 	__u64 done = 0;
 	int r, err = 0;
 
-	while (done < n && !*run->stop && mono_s() < t->deadline) {
+	while (done < n && !*run->stop && tg_mono_s() < t->deadline) {
 		r = tg_flood_sock_send(t->sock, run->frame, run->sources, &t->cursor,
 				       n - done < TG_FLOOD_SOCK_BATCH ? (unsigned int)(n - done) :
 								 TG_FLOOD_SOCK_BATCH);
 		if (r == -ENOBUFS || r == -EAGAIN) {
 			if (!stalled)
-				stalled = mono_s();
-			else if (mono_s() - stalled > TG_FLOOD_SOCK_STALL_S) {
+				stalled = tg_mono_s();
+			else if (tg_mono_s() - stalled > TG_FLOOD_SOCK_STALL_S) {
 				err = r;
 				break;
 			}
@@ -410,11 +403,11 @@ static void *flood_thread(void *arg)
 		CPU_SET(t->cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	t->started = pacer.start = mono_s();
-	while (left && !*run->stop && mono_s() < t->deadline) {
+	t->started = pacer.start = tg_mono_s();
+	while (left && !*run->stop && tg_mono_s() < t->deadline) {
 		n = left < TG_FLOOD_CHUNK ? left : TG_FLOOD_CHUNK;
 		if (t->pps) {
-			n = tg_flood_pace(&pacer, mono_s(), n, &wait);
+			n = tg_flood_pace(&pacer, tg_mono_s(), n, &wait);
 			if (!n) {
 				/* The wake signal cuts this short too. */
 				sleep_s(wait);
@@ -441,7 +434,7 @@ static void *flood_thread(void *arg)
 			if (errno == EPERM && !t->calls && run->loop) {
 				t->live_refused = t->looped = true;
 				t->err = tg_flood_loop_send(run->loop, left, run->stop,
-							    t->deadline);
+							    t->deadline, &t->ended);
 				break;
 			}
 			if (errno == EPERM && !t->calls) {
@@ -464,7 +457,8 @@ static void *flood_thread(void *arg)
 		t->calls++;
 		left -= opts.repeat;
 	}
-	t->ended = mono_s();
+	if (!t->looped)
+		t->ended = tg_mono_s();
 	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -479,7 +473,7 @@ static void supervise(struct flood_thread *t, unsigned int n, const struct tg_fl
 	unsigned int i, running;
 
 	for (;;) {
-		bool late = *run->stop || mono_s() >= deadline;
+		bool late = *run->stop || tg_mono_s() >= deadline;
 
 		running = 0;
 		for (i = 0; i < n; i++) {
@@ -523,7 +517,7 @@ int tg_flood_send(const struct tg_flood_run *run, struct tg_flood_result *res)
 	sigemptyset(&sa.sa_mask);
 	sigaction(TG_FLOOD_WAKE_SIG, &sa, &old);
 
-	begin = mono_s();
+	begin = tg_mono_s();
 	for (i = 0; i < run->threads; i++) {
 		t[i].run = run;
 		t[i].sock = -1;

@@ -19,13 +19,11 @@
 
 /* Short: the loop's CPU idles from a slice's end until the next seed. */
 #define LOOP_POLL_NS 200000L
+/* Polls with the count still that end a slice whose rounds are not
+ * spent: its frames were lost. */
+#define LOOP_IDLE_POLLS 10
 /* Long enough for a slow receiver (a TCP stack) to empty a ring. */
 #define LOOP_SETTLE_NS 2000000L
-
-static double now_s(void)
-{
-	return (double)tg_mono_ns() / 1e9;
-}
 
 static int set_target(int map_fd, __u32 key, int ifindex, int prog_fd)
 {
@@ -39,7 +37,7 @@ int tg_flood_loop_open(struct tg_flood_loop *l, struct flood_bpf *skel,
 		       int peer_ifindex)
 {
 	int map_fd = bpf_map__fd(skel->maps.tg_flood_fan);
-	int one_fd = bpf_map__fd(skel->maps.tg_flood_fan_one);
+	int one_fd = bpf_map__fd(skel->maps.tg_flood_fan1);
 	int stamp_fd = bpf_program__fd(skel->progs.flood_stamp);
 	__u32 i;
 	int err;
@@ -131,7 +129,7 @@ static __u64 delivered(const struct tg_flood_loop *l)
 static void drain(struct tg_flood_loop *l)
 {
 	struct timespec nap = { .tv_nsec = LOOP_SETTLE_NS };
-	double until = now_s() + TG_FLOOD_LOOP_DRAIN_S;
+	double until = tg_mono_s() + TG_FLOOD_LOOP_DRAIN_S;
 	__u64 c, d;
 
 	__atomic_store_n(&l->skel->bss->loop_stop, 1, __ATOMIC_RELEASE);
@@ -139,49 +137,56 @@ static void drain(struct tg_flood_loop *l)
 		c = claimed(l);
 		d = delivered(l);
 		nanosleep(&nap, NULL);
-	} while ((claimed(l) != c || delivered(l) != d) && now_s() < until);
+	} while ((claimed(l) != c || delivered(l) != d) && tg_mono_s() < until);
 }
 
 /* Run one slice: grant its rounds, seed it, and wait until it is spent
- * (the count stops moving), the count is reached, or the flood is
- * stopped. Frames claimed when it ended. */
+ * (its rounds gone and the count still; or the count still for a while,
+ * the loop having died early, a ring full), the count is reached, or the
+ * flood is stopped. Frames claimed when it ended. */
 static __u64 slice(struct tg_flood_loop *l, __u64 n, volatile sig_atomic_t *stop,
 		   double deadline)
 {
 	struct timespec nap = { .tv_nsec = LOOP_POLL_NS };
 	__u64 last = claimed(l), c;
+	unsigned int idle = 0;
 
 	__atomic_store_n(&l->skel->bss->loop_rounds, TG_FLOOD_LOOP_ROUNDS, __ATOMIC_RELEASE);
 	seed(l);
 	for (;;) {
 		nanosleep(&nap, NULL);
 		c = claimed(l);
-		if (c == last || c >= n || *stop || now_s() >= deadline)
+		if (c >= n || *stop || tg_mono_s() >= deadline)
+			return c;
+		idle = c == last ? idle + 1 : 0;
+		if (idle && (__atomic_load_n(&l->skel->bss->loop_rounds, __ATOMIC_ACQUIRE) <= 0 ||
+			     idle >= LOOP_IDLE_POLLS))
 			return c;
 		last = c;
 	}
 }
 
 int tg_flood_loop_send(struct tg_flood_loop *l, __u64 n, volatile sig_atomic_t *stop,
-		       double deadline)
+		       double deadline, double *ended)
 {
 	struct flood_bpf__bss *bss = l->skel->bss;
-	double start = now_s();
+	double start = tg_mono_s();
 	int err = 0;
 
 	bss->loop_claimed = 0;
 	bss->loop_limit = n;
 	__atomic_store_n(&bss->loop_stop, 0, __ATOMIC_RELEASE);
-	while (!*stop && now_s() < deadline) {
+	while (!*stop && tg_mono_s() < deadline) {
 		if (slice(l, n, stop, deadline) >= n)
 			break;
-		if (!claimed(l) && now_s() - start > TG_FLOOD_LOOP_DEAD_S) {
+		if (!claimed(l) && tg_mono_s() - start > TG_FLOOD_LOOP_DEAD_S) {
 			tg_err("flood loop: no frame went round it in %.1f s: are both its "
 			       "ends up?", TG_FLOOD_LOOP_DEAD_S);
 			err = -EHOSTUNREACH;
 			break;
 		}
 	}
+	*ended = tg_mono_s();
 	drain(l);
 	return err;
 }

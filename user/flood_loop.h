@@ -28,8 +28,9 @@ struct bpf_link;
  * 15 ms of one CPU at the rates it reaches, each slice costing a reseed
  * and a poll's wait. */
 #define TG_FLOOD_LOOP_ROUNDS 4096
-/* Seeded this long without one frame made: the flooded veth's peer
- * cannot take XDP frames, and waiting longer would not help. */
+/* Seeded this long without one round gone: the seeds never reach the
+ * loop's far end (a flooded peer that takes nothing still lets the
+ * rounds go, and the flood warns of it after). */
 #define TG_FLOOD_LOOP_DEAD_S 1.0
 /* Longest wait, once stopped, for the frames in flight to land. */
 #define TG_FLOOD_LOOP_DRAIN_S 0.2
@@ -54,9 +55,11 @@ int tg_flood_loop_open(struct tg_flood_loop *l, struct flood_bpf *skel,
 		       int peer_ifindex);
 
 /* Make n frames, or fewer if *stop is set or the deadline (CLOCK_MONOTONIC
- * seconds) passes first; the program counts what it made. 0 or -errno. */
+ * seconds) passes first; the program counts what it made, and *ended
+ * says when the last went (before the wait for those in flight). 0 or
+ * -errno. */
 int tg_flood_loop_send(struct tg_flood_loop *l, __u64 n, volatile sig_atomic_t *stop,
-		       double deadline);
+		       double deadline, double *ended);
 
 void tg_flood_loop_close(struct tg_flood_loop *l);
 

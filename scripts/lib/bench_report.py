@@ -77,6 +77,7 @@ def absorbed(raw):
                 "drop_fraction": median([p.get("drop_fraction") for p in pts]),
                 "rx_ns": median([p.get("rx_ns") for p in pts]),
                 "rx_frames_per_poll": median([p.get("rx_frames_per_poll") for p in pts]),
+                "rx_full_polls": median([p.get("rx_full_polls") for p in pts]),
             }
         # The CPU time each system adds per packet to the bare drop's:
         # one CPU both floods and absorbs, so 1/rate is the whole loop's
@@ -301,11 +302,13 @@ def table_md(res):
                  "could absorb with nothing else to do; the ratios (within a run) are those "
                  "rates'.")
         L.append("")
-        L.append("| sources | bare XDP drop | " + ("compact | " if have_compact else "") +
-                 "tidegate | nftables meter | iptables hashlimit | tidegate / drop | "
-                 + ("tidegate / compact | " if have_compact else "") +
-                 "tidegate / nft | tidegate / iptables | frames a poll, tidegate |")
-        L.append("|---:|" + "---:|" * (9 if have_compact else 7))
+        head = (["sources", "bare XDP drop"] + (["compact"] if have_compact else []) +
+                ["tidegate", "nftables meter", "iptables hashlimit", "tidegate / drop"] +
+                (["tidegate / compact"] if have_compact else []) +
+                ["tidegate / nft", "tidegate / iptables",
+                 "frames a poll (drop, tidegate, nft, iptables)", "full polls, nft"])
+        L.append("| " + " | ".join(head) + " |")
+        L.append("|" + "---:|" * len(head))
         for n in sorted(ab, key=int):
             r = ab[n]
             cells = [f"{int(n):,}", fmt(r["drop"].get("rx_ns"), 1)]
@@ -317,7 +320,9 @@ def table_md(res):
                 cells.append(fmt(r.get("tidegate_vs_compact_rx"), 2, "x"))
             cells += [fmt(r.get("tidegate_vs_nft_rx"), 1, "x"),
                       fmt(r.get("tidegate_vs_iptables_rx"), 1, "x"),
-                      fmt(r["tidegate"].get("rx_frames_per_poll"), 0)]
+                      ", ".join(fmt(r[x].get("rx_frames_per_poll"), 0)
+                                for x in ("drop", "tidegate", "nft", "iptables")),
+                      fmt(r["nft"].get("rx_full_polls"), 3)]
             L.append("| " + " | ".join(cells) + " |")
         L.append("")
     L.append(f"**Per-packet cost**, ns, under BPF_PROG_TEST_RUN (median of {cost.get('runs')} x "

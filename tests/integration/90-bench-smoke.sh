@@ -56,7 +56,8 @@ for n, row in ab.items():
           f"tidegate / drop at {n} sources is a ratio: {row['tidegate_vs_drop']}")
     check(row["tidegate"]["ns_per_run"] and row["tidegate"]["ns_per_run"] > 0,
           f"tidegate's live ns per packet at {n} sources: {row['tidegate']['ns_per_run']}")
-    # The receiver's own time: above the bare drop's for every filter.
+    # The receiver's own time: about the bare drop's or more for every
+    # filter (a fifth under it allowed: one run, a noisy machine).
     d = row["drop"]["rx_ns"]
     check(d and d > 0, f"the bare drop's receiver takes {d} ns a frame at {n} sources")
     for s in ("tidegate", "nft", "iptables"):
