@@ -192,7 +192,8 @@ static __always_inline void front_fill(struct tg_front_slot *fs, const struct tg
 	 * precise one is judged by now, which may find it live for a tick
 	 * after its end.) */
 	ticks = front_ticks();
-	if (front_other(fs, src) && !front_stale(fs, gen, epoch) && front_live(fs, fs->precise ? now : ticks))
+	if (front_other(fs, src) && !front_stale(fs, gen, epoch) &&
+	    front_live(fs, fs->precise ? now : ticks))
 		return;
 	fs->precise = precise;
 	if (precise) {

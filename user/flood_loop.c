@@ -45,8 +45,6 @@ int tg_flood_loop_open(struct tg_flood_loop *l, struct flood_bpf *skel,
 	memset(l, 0, sizeof(*l));
 	l->skel = skel;
 	l->frame = f;
-	l->loop_ifindex = loop_ifindex;
-	l->peer_ifindex = peer_ifindex;
 	l->out_ifindex = out_ifindex;
 	l->sock = -1;
 	/* Nothing goes round until a send sets a limit. */

@@ -38,11 +38,9 @@ struct bpf_link;
 struct tg_flood_loop {
 	struct flood_bpf *skel;
 	const struct tg_flood_frame *frame;
-	int loop_ifindex; /* flood_bounce: the seeds go out here */
-	int peer_ifindex; /* flood_fan */
 	int out_ifindex;  /* the flooded veth */
-	struct bpf_link *bounce, *fan;
-	int sock;         /* the seeds' packet socket */
+	struct bpf_link *bounce, *fan; /* on the loop's end, on its peer */
+	int sock;         /* the seeds' packet socket, out of the loop's end */
 };
 
 /*

@@ -57,44 +57,42 @@ static int run_pass(int prog_fd, struct tg_rescale *r, bool raise, struct tg_res
  * tg_rescale over tidegate's pinned tg_config_gen (gen_fd) and
  * tg_buckets (buckets_fd), or, with buckets_fd -1, tg_front_void alone:
  * no table made, nor tg_rescale loaded, which would take the verifier
- * most of the time a void is waited for. NULL and errno set
- * (the error logged) when they cannot be loaded.
+ * most of the time a void is waited for. 0 or -errno (logged).
  */
-static struct rescale_bpf *rescale_load(int buckets_fd, int gen_fd)
+static int rescale_load(int buckets_fd, int gen_fd, struct rescale_bpf **skelp)
 {
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);
 	struct rescale_bpf *skel;
-	bool rescale = buckets_fd >= 0;
 	int err;
 
-	if (rescale && bpf_obj_get_info_by_fd(buckets_fd, &info, &info_len)) {
+	*skelp = NULL;
+	if (buckets_fd >= 0 && bpf_obj_get_info_by_fd(buckets_fd, &info, &info_len)) {
 		err = -errno;
 		tg_err("read tg_buckets' size: %s", strerror(-err));
-		errno = -err;
-		return NULL;
+		return err;
 	}
 	skel = rescale_bpf__open();
 	if (!skel) {
 		err = -errno;
 		tg_err("open the rescale program: %s", strerror(-err));
-		errno = -err;
-		return NULL;
+		return err;
 	}
-	err = bpf_program__set_autoload(rescale ? skel->progs.tg_front_void : skel->progs.tg_rescale,
-					false) ?:
-	      (rescale ? bpf_map__set_max_entries(skel->maps.tg_buckets, info.max_entries) ?:
-				 bpf_map__reuse_fd(skel->maps.tg_buckets, buckets_fd)
-		       : bpf_map__set_autocreate(skel->maps.tg_buckets, false)) ?:
-	      bpf_map__reuse_fd(skel->maps.tg_config_gen, gen_fd) ?:
-	      rescale_bpf__load(skel);
+	if (buckets_fd >= 0)
+		err = bpf_program__set_autoload(skel->progs.tg_front_void, false) ?:
+		      bpf_map__set_max_entries(skel->maps.tg_buckets, info.max_entries) ?:
+		      bpf_map__reuse_fd(skel->maps.tg_buckets, buckets_fd);
+	else
+		err = bpf_program__set_autoload(skel->progs.tg_rescale, false) ?:
+		      bpf_map__set_autocreate(skel->maps.tg_buckets, false);
+	err = err ?: bpf_map__reuse_fd(skel->maps.tg_config_gen, gen_fd) ?: rescale_bpf__load(skel);
 	if (err) {
 		tg_err("load the rescale program: %s", strerror(-err));
 		rescale_bpf__destroy(skel);
-		errno = -err;
-		return NULL;
+		return err;
 	}
-	return skel;
+	*skelp = skel;
+	return 0;
 }
 
 int tg_rescale_change(int buckets_fd, int gen_fd, __u32 rule, __u32 group,
@@ -119,9 +117,9 @@ int tg_rescale_change(int buckets_fd, int gen_fd, __u32 rule, __u32 group,
 		return apply(arg);
 	r.factor_q32 = tg_rescale_factor(from, to);
 
-	skel = rescale_load(buckets_fd, gen_fd);
-	if (!skel)
-		return -errno;
+	err = rescale_load(buckets_fd, gen_fd, &skel);
+	if (err)
+		return err;
 	prog_fd = bpf_program__fd(skel->progs.tg_rescale);
 	err = run_pass(prog_fd, &r, true, res);
 	if (err)
@@ -150,8 +148,7 @@ int tg_front_void(const int *gen_fds, int n)
 	/* Loaded first, so that only the grace period lies between the
 	 * caller's change and the epoch's move. */
 	for (i = 0; i < n && !err; i++)
-		if (!(skel[i] = rescale_load(-1, gen_fds[i])))
-			err = -errno;
+		err = rescale_load(-1, gen_fds[i], &skel[i]);
 	/* Every packet that began before the wait has returned: none can
 	 * stamp a slot from the old state with the epoch moved below. */
 	if (!err)
