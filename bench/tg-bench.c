@@ -29,6 +29,10 @@
  *   tg-bench memlat [MB,MB,...]
  *       ns per dependent random load in a buffer of each size: what a
  *       cache miss costs on this machine
+ *   tg-bench lines IFACE
+ *       the JIT image of the XDP program on IFACE: where each of its
+ *       functions and source lines lies (bench/jit_lines.h), which
+ *       scripts/profile-xdp.sh puts a profile's samples on
  */
 #include <errno.h>
 #include <getopt.h>
@@ -57,6 +61,7 @@
 #include "cookie_facts.h"
 #include "counters.h"
 #include "flood.h"
+#include "jit_lines.h"
 #include "limits.h"
 #include "live.h"
 #include "napi_time.h"
@@ -1506,6 +1511,36 @@ static int cmd_connect(int argc, char **argv)
 	return failures == count;
 }
 
+/* ---- lines: the JIT line table of an attached program -------------- */
+
+static int cmd_lines(int argc, char **argv)
+{
+	struct json_object *o, *funcs, *lines;
+	unsigned int ifindex;
+	__u32 id = 0;
+	int err;
+
+	if (argc != 2)
+		return fail("usage: tg-bench lines IFACE");
+	ifindex = if_nametoindex(argv[1]);
+	if (!ifindex)
+		return fail("lines: %s: %s", argv[1], strerror(errno));
+	err = attached_prog(ifindex, &id);
+	if (err || !id)
+		return fail("lines: %s: %s", argv[1], err ? strerror(-err) : "no XDP program attached");
+	err = tg_jit_lines(id, &funcs, &lines);
+	if (err)
+		return fail("lines: program %u: %s", id,
+			    err == -ENODATA ? "no line info (built without BTF, or the JIT is off)" :
+					      strerror(-err));
+	o = json_object_new_object();
+	json_object_object_add(o, "prog_id", json_object_new_int64(id));
+	json_object_object_add(o, "funcs", funcs);
+	json_object_object_add(o, "lines", lines);
+	print(o);
+	return 0;
+}
+
 /* libbpf's chatter (it does not know libxdp's .xdp_run_config) only
  * with TG_BENCH_VERBOSE set. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -1523,7 +1558,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "cost", cmd_cost },	   { "memory", cmd_memory }, { "xdp", cmd_xdp },
 		{ "sample", cmd_sample }, { "serve", cmd_serve },   { "connect", cmd_connect },
-		{ "memlat", cmd_memlat },
+		{ "memlat", cmd_memlat }, { "lines", cmd_lines },
 	};
 	size_t i;
 
@@ -1532,7 +1567,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 			if (!strcmp(argv[1], cmds[i].name))
 				return cmds[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "usage: tg-bench cost|memory|memlat|xdp|sample|serve|connect ...\n"
+	fprintf(stderr, "usage: tg-bench cost|memory|memlat|xdp|sample|serve|connect|lines ...\n"
 			"(see the top of bench/tg-bench.c)\n");
 	return 2;
 }

@@ -38,46 +38,28 @@ done
 
 # shellcheck source=scripts/lib/sandbox.sh
 . "$ROOT/scripts/lib/sandbox.sh"
-sb_create || exit 1
-sb_create_loop || exit 1
-MAC=$(sb_srv_mac)
-IF=$SB_SRV_IF
-WARM=$((SOURCES * 3 > 300000 ? SOURCES * 3 : 300000))
-SLOTS=$((SOURCES * 2 > 65536 ? SOURCES * 2 : 65536))
-
-flood() { # COUNT SECONDS
-	sb_cli "$TIDEGATE" flood "$SB_CLI_IF" --dst-mac "$MAC" --dst-ip "$SB_SRV_IP6" \
-		--sources "$SOURCES" --count "$1" --duration "$2" --loop "$SB_LOOP_IF" --json
-}
+# shellcheck source=scripts/lib/receiver.sh
+. "$ROOT/scripts/lib/receiver.sh"
+rx_create || exit 1
 
 # measure : "NS_PER_FRAME MPPS" of whatever the server veth runs now.
 measure() {
-	local pid
-	flood "$WARM" 20 >/dev/null
-	flood 100000000000 30 >/dev/null &
-	pid=$!
-	SB_PIDS+=("$pid")
-	sleep 0.3
-	sb_srv "$TGB" sample "$IF" --window 0.5 --napi-window 1 |
-		python3 -c 'import json, sys; d = json.load(sys.stdin)
-print(d.get("napi_ns_per_frame"), round(d["rx_pps"] / 1e6, 2))'
-	pkill -INT -P "$pid" 2>/dev/null
-	kill -INT "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	rx_flood_start
+	rx_sample
+	rx_flood_stop
 }
 
 with() { # TIDEGATE : measure it attached
-	sb_srv "$1" attach "$IF" --rate 1/minute --burst 1 --ports 80 \
-		--syn-cookies off --max-sources "$SLOTS" --json >/dev/null || return 1
+	rx_attach "$1" || return 1
 	measure
-	sb_srv "$1" detach "$IF" --json >/dev/null
+	rx_detach "$1"
 }
 
 echo "round: ns per frame at the receiver, Mpps absorbed; $SOURCES source(s)"
 for r in $(seq 1 "$ROUNDS"); do
-	sb_srv "$TGB" xdp "$IF" drop >/dev/null
+	sb_srv "$TGB" xdp "$RX_IF" drop >/dev/null
 	d=$(measure)
-	sb_srv "$TGB" xdp "$IF" off
+	sb_srv "$TGB" xdp "$RX_IF" off
 	a=$(with "$BIN_A")
 	b=$(with "$BIN_B")
 	echo "round $r: drop $d | A $a | B $b"

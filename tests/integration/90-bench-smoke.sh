@@ -27,9 +27,7 @@ between "$secs" 1 60 "  within a minute (${secs}s)"
 grep -q "^| sources | bare XDP drop | tidegate" "$OUTDIR/stdout"
 ok $? "  it printed the table"
 
-is "$(ip netns list | grep -c -- "-$SB_ID\b")" 0 "no namespace left behind"
-[ -z "$(ls -d /sys/fs/bpf/tidegate/{,netns:*/}"tgs$SB_ID" 2>/dev/null)" ]
-ok $? "no pins left under /sys/fs/bpf/tidegate"
+no_sandbox_left
 pgrep -f "tg-bench serve" | while read -r p; do
 	grep -qa "$SB_ID" "/proc/$p/environ" 2>/dev/null && echo "$p"
 done | grep -q . && left=1 || left=0

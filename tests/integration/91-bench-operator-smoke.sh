@@ -29,9 +29,7 @@ is "$rc" 0 "BENCH_QUICK=1 scripts/bench-operator.sh exits 0" || {
 grep -q "^| family | flood | system | req/s" "$OUTDIR/stdout"
 ok $? "  it printed the table"
 
-is "$(ip netns list | grep -c -- "-$SB_ID\b")" 0 "no namespace left behind"
-[ -z "$(ls -d /sys/fs/bpf/tidegate/{,netns:*/}"tgs$SB_ID" 2>/dev/null)" ]
-ok $? "no pins left under /sys/fs/bpf/tidegate"
+no_sandbox_left
 pgrep -f "tidegate-bench-operator-$SB_ID" >/dev/null && left=1 || left=0
 is "$left" 0 "no nginx left running"
 [ -z "$(ls -d /tmp/tidegate-bench-operator-"$SB_ID".* 2>/dev/null)" ]

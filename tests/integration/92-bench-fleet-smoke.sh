@@ -19,9 +19,7 @@ is "$?" 0 "BENCH_QUICK=1 scripts/bench-fleet.sh exits 0" || {
 grep -q "^| T | W | admitted" "$OUTDIR/stdout"
 ok $? "  it printed the tables"
 
-is "$(ip netns list | grep -c -- "-$SB_ID\b")" 0 "no namespace left behind"
-[ -z "$(ls -d /sys/fs/bpf/tidegate/{,netns:*/}t[gf]*"$SB_ID" 2>/dev/null)" ]
-ok $? "no pins left under /sys/fs/bpf/tidegate"
+no_sandbox_left 't[gf]*'"$SB_ID"
 pgrep -f "tidegate-bench-fleet-$SB_ID" >/dev/null && left=1 || left=0
 is "$left" 0 "no redis-server left running"
 [ -z "$(ls -d /tmp/tidegate-bench-fleet-"$SB_ID".* 2>/dev/null)" ]

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""xdp_profile.py - a perf profile's samples put on a BPF program's lines.
+
+    perf script -F ip,sym | python3 xdp_profile.py LINES.json [--hz HZ
+        --seconds S --mpps M] [--top N]
+
+LINES.json is `tg-bench lines IFACE`: where each function and source
+line of the program's JIT image lies. A sample whose address lies in
+one of its functions goes to the line with the nearest address at or
+below it; the others are counted by kernel symbol. With the sampling rate, the
+window and the frames' rate, a share becomes ns per frame.
+"""
+import argparse
+import bisect
+import collections
+import json
+import sys
+
+
+def parse(lines_json, stream):
+    image = json.load(open(lines_json))
+    funcs = sorted((int(f["addr"], 16), int(f["addr"], 16) + f["len"]) for f in image["funcs"])
+    starts = [a for a, _ in funcs]
+    table = sorted((int(l["addr"], 16), l) for l in image["lines"])
+    addrs = [a for a, _ in table]
+    in_prog, outside = collections.Counter(), collections.Counter()
+    for row in stream:
+        parts = row.split()
+        if not parts:
+            continue
+        try:
+            ip = int(parts[0], 16)
+        except ValueError:
+            continue
+        # In the image: within one of its functions (the JIT packs other
+        # programs' code right beside them).
+        f = bisect.bisect_right(starts, ip) - 1
+        i = bisect.bisect_right(addrs, ip) - 1
+        if f >= 0 and ip < funcs[f][1] and i >= 0:
+            in_prog[id(table[i][1])] += 1
+        else:
+            outside[parts[1] if len(parts) > 1 else "?"] += 1
+    # A line inlined in several places, or split by the compiler, is
+    # one line of the source: its samples are summed.
+    by_line = {}
+    for _, l in table:
+        if id(l) in in_prog:
+            key = (l["func"], l["file"], l["line"])
+            old = by_line.get(key, (l, 0))
+            by_line[key] = (old[0], old[1] + in_prog[id(l)])
+    return by_line, outside
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("lines")
+    ap.add_argument("--hz", type=float)
+    ap.add_argument("--seconds", type=float)
+    ap.add_argument("--mpps", type=float)
+    ap.add_argument("--top", type=int, default=40)
+    a = ap.parse_args()
+    lines, outside = parse(a.lines, sys.stdin)
+    n_prog = sum(n for _, n in lines.values())
+    total = n_prog + sum(outside.values())
+    if not total:
+        sys.exit("xdp_profile: no samples")
+    # ns of CPU per frame for N samples: each sample stands for 1/hz s.
+    frames = a.mpps * 1e6 * a.seconds if a.hz and a.seconds and a.mpps else 0
+
+    def ns(n):
+        return f"{n / a.hz * 1e9 / frames:6.1f} ns" if frames else ""
+
+    print(f"samples: {total}, in the program {n_prog} ({100 * n_prog / total:.1f}%) {ns(n_prog)}")
+    print("\naround it (kernel symbols, by samples):")
+    for sym, n in outside.most_common(12):
+        print(f"  {100 * n / total:5.1f}% {ns(n)}  {sym}")
+    if not n_prog:
+        return
+    print("\nin the program, by function:")
+    funcs = collections.Counter()
+    for l, n in lines.values():
+        funcs[l["func"]] += n
+    for f, n in funcs.most_common():
+        print(f"  {100 * n / n_prog:5.1f}% {ns(n)}  {f}")
+    print(f"\nin the program, by line (top {a.top}; a share of the program's samples):")
+    for l, n in sorted(lines.values(), key=lambda x: -x[1])[: a.top]:
+        where = f'{l["file"]}:{l["line"]}'
+        print(f'  {100 * n / n_prog:5.1f}% {ns(n)}  {where:22s} {l["src"][:72]}')
+
+
+if __name__ == "__main__":
+    main()
