@@ -190,6 +190,23 @@ static __always_inline struct tg_bucket *deny_bucket(const struct tg_source *src
 	return new_bucket(src, &fresh, cfg, cnt, &created, true);
 }
 
+/*
+ * The source's key group, for a port of group g (key_group). The group
+ * is the top byte of the word it shares with the rule id (tidegate.h):
+ * assigned as a bitfield, it is stored as that one byte, and the whole
+ * words of the key loaded right after (the front slot's hash, the hash
+ * map's) then straddle two stores, which the store buffer cannot hand
+ * on: each load waits for both to reach the cache, a stall that was the
+ * heaviest line of a dropped SYN (BENCHMARKS.md, "Where those ~90 ns
+ * go"). So the word is read and written whole.
+ */
+static __always_inline void source_set_group(struct tg_source *src, __u32 g)
+{
+	__u32 *word = (__u32 *)&src->addr[sizeof(src->addr)];
+
+	WRITE_ONCE(*word, (READ_ONCE(*word) & TG_RULE_ID_MAX) | key_group(g) << TG_RULE_ID_BITS);
+}
+
 static __always_inline void make_source_v4(struct tg_source *src, __be32 saddr,
 					   const struct tg_config *cfg)
 {

@@ -289,7 +289,7 @@ static __always_inline int charge_unseen(struct xdp_md *ctx, struct tg_pkt *p, s
 
 		if (!limited || !*limited)
 			return pass_by_reason(cnt, TG_P_NOT_TCP);
-		src->group = key_group(*limited);
+		source_set_group(src, *limited);
 	}
 	if (why == TG_P_LONG)
 		cnt->exthdr_long++;
@@ -373,7 +373,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	if (!syn) {
 		__u32 due = cookie_ack_due(&p, dport, cfg);
 
-		src.group = key_group(due);
+		source_set_group(&src, due);
 		if (due && tg_cookie_ack(ctx, &src, pkt_meta(&p, first_frag, dport, slot)) == XDP_DROP)
 			return XDP_DROP;
 		return pass_not_syn(&p, cfg, cnt);
@@ -383,7 +383,7 @@ int tidegate_xdp(struct xdp_md *ctx)
 	if (!limited || !*limited)
 		return pass_by_reason(cnt, TG_P_NOT_TCP);
 	group = *limited;
-	src.group = key_group(group);
+	source_set_group(&src, group);
 	/*
 	 * A flood's SYN, decided here without a call: no rule that may
 	 * cover its source (none at all, or none by tg_rule_filter), the
