@@ -60,6 +60,16 @@ def fmt(v, digits=2, suffix=""):
     return "-" if v is None else f"{v:.{digits}f}{suffix}"
 
 
+def fmt_against(v, limit, digits, suffix):
+    """v as fmt prints it, with a digit more (up to 4) wherever fewer
+    would print the limit itself for a value that is not it: 0.846x
+    against 0.85x reads as missed, 0.85x would not."""
+    while v is not None and v != limit and digits < 4 and \
+            f"{v:.{digits}f}" == f"{limit:.{digits}f}":
+        digits += 1
+    return fmt(v, digits, suffix)
+
+
 def absorbed(raw):
     """Medians per system and source count, and within-run ratios."""
     sources = sorted({r["sources"] for r in raw})
@@ -429,7 +439,7 @@ def table_md(res):
     for t in res["targets"]:
         mark = {True: "met", False: "**missed**", None: "not measured"}[t["met"]]
         op = "≥" if t["target"].startswith("absorbed") else "≤"
-        val = fmt(t["value"], 1 if t["unit"] == " B" else 2, t["unit"])
+        val = fmt_against(t["value"], t["limit"], 1 if t["unit"] == " B" else 2, t["unit"])
         note = f" ({t['note']})" if t.get("note") else ""
         L.append(f"| {t['target']}{note} | {val} | {op} {t['limit']}{t['unit']} | {mark} |")
     return "\n".join(L) + "\n"
