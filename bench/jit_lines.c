@@ -180,3 +180,48 @@ int tg_jit_lines(__u32 id, struct json_object **funcs, struct json_object **line
 	jit_table_free(&t);
 	return err;
 }
+
+int tg_jit_image(__u32 id, const char *path)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), size;
+	unsigned char *image = NULL;
+	FILE *f = NULL;
+	int fd, err = 0;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (!info.jited_prog_len)
+		err = -ENODATA;
+	if (!err) {
+		size = info.jited_prog_len;
+		image = malloc(size);
+		if (!image)
+			err = -ENOMEM;
+	}
+	if (!err) {
+		memset(&info, 0, sizeof(info));
+		info.jited_prog_len = size;
+		info.jited_prog_insns = (__u64)(unsigned long)image;
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			err = -errno;
+		/* A kernel that hides kernel addresses from this user gives
+		 * the length and no bytes. */
+		else if (!info.jited_prog_insns)
+			err = -EPERM;
+	}
+	if (!err) {
+		f = fopen(path, "w");
+		if (!f || fwrite(image, 1, size, f) != size)
+			err = -errno ?: -EIO;
+		if (f && fclose(f) && !err)
+			err = -errno;
+	}
+	free(image);
+	close(fd);
+	return err;
+}

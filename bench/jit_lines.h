@@ -21,4 +21,10 @@ struct json_object;
  * has no BTF line info, or its JIT is off). */
 int tg_jit_lines(__u32 id, struct json_object **funcs, struct json_object **lines);
 
+/* The JIT image of program ID, its functions' code one after another in
+ * the order tg_jit_lines lists them, written to PATH: for a disassembler
+ * to read where bpftool cannot (it writes the image only when built with
+ * libbfd). 0 or -errno. */
+int tg_jit_image(__u32 id, const char *path);
+
 #endif

@@ -29,10 +29,11 @@
  *   tg-bench memlat [MB,MB,...]
  *       ns per dependent random load in a buffer of each size: what a
  *       cache miss costs on this machine
- *   tg-bench lines IFACE
+ *   tg-bench lines IFACE [--image FILE]
  *       the JIT image of the XDP program on IFACE: where each of its
  *       functions and source lines lies (bench/jit_lines.h), which
- *       scripts/profile-xdp.sh puts a profile's samples on
+ *       scripts/profile-xdp.sh puts a profile's samples on; --image
+ *       writes the image's bytes to FILE, to disassemble
  */
 #include <errno.h>
 #include <getopt.h>
@@ -1516,12 +1517,15 @@ static int cmd_connect(int argc, char **argv)
 static int cmd_lines(int argc, char **argv)
 {
 	struct json_object *o, *funcs, *lines;
+	const char *image = NULL;
 	unsigned int ifindex;
 	__u32 id = 0;
 	int err;
 
-	if (argc != 2)
-		return fail("usage: tg-bench lines IFACE");
+	if (argc == 4 && !strcmp(argv[2], "--image"))
+		image = argv[3];
+	else if (argc != 2)
+		return fail("usage: tg-bench lines IFACE [--image FILE]");
 	ifindex = if_nametoindex(argv[1]);
 	if (!ifindex)
 		return fail("lines: %s: %s", argv[1], strerror(errno));
@@ -1533,8 +1537,16 @@ static int cmd_lines(int argc, char **argv)
 		return fail("lines: program %u: %s", id,
 			    err == -ENODATA ? "no line info (built without BTF, or the JIT is off)" :
 					      strerror(-err));
+	if (image && (err = tg_jit_image(id, image))) {
+		json_object_put(funcs);
+		json_object_put(lines);
+		return fail("lines: program %u: writing its image to %s: %s", id, image,
+			    strerror(-err));
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "prog_id", json_object_new_int64(id));
+	if (image)
+		json_object_object_add(o, "image", json_object_new_string(image));
 	json_object_object_add(o, "funcs", funcs);
 	json_object_object_add(o, "lines", lines);
 	print(o);

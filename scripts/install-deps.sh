@@ -23,8 +23,9 @@ PKGS=(
 	debhelper dpkg-dev fakeroot lintian
 	# the completions: linted, and driven for real (tests/integration/12-completion.sh)
 	shellcheck zsh
-	# profiling the benchmark (BENCHMARKS.md)
-	linux-perf
+	# profiling the benchmark (BENCHMARKS.md), and objdump to read the
+	# XDP program's JIT image (scripts/profile-xdp.sh)
+	linux-perf binutils
 )
 
 if [ "$(id -u)" -ne 0 ]; then

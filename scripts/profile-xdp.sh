@@ -22,8 +22,10 @@
 # next line. Read a line's share as "at or just before here".
 #
 # Environment: TG_BENCH (default build/tg-bench), PROFILE_TOP (lines
-# shown, 40), PROFILE_HZ (samples a second, 4999), PROFILE_KEEP (a
-# directory to keep perf.data and lines.json in).
+# shown, 40), PROFILE_ANNOTATE (the instructions of the N heaviest lines
+# with their samples, from the JIT image objdump disassembles; 0),
+# PROFILE_HZ (samples a second, 4999), PROFILE_KEEP (a directory to keep
+# perf.data, lines.json and image.bin in).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,10 +43,12 @@ for b in "$BIN" "$TGB"; do
 		exit 1
 	}
 done
-command -v perf >/dev/null || {
-	echo "$0: perf is missing: run scripts/install-deps.sh" >&2
-	exit 1
-}
+for t in perf objdump; do
+	command -v "$t" >/dev/null || {
+		echo "$0: $t is missing: run scripts/install-deps.sh" >&2
+		exit 1
+	}
+done
 
 # shellcheck source=scripts/lib/sandbox.sh
 . "$ROOT/scripts/lib/sandbox.sh"
@@ -57,7 +61,7 @@ mkdir -p "$OUT"
 
 rx_attach "$BIN" || exit 1
 sb_on_cleanup sb_srv "$BIN" detach "$RX_IF" --json
-sb_srv "$TGB" lines "$RX_IF" >"$OUT/lines.json" || exit 1
+sb_srv "$TGB" lines "$RX_IF" --image "$OUT/image.bin" >"$OUT/lines.json" || exit 1
 rx_flood_start
 read -r ns mpps < <(rx_sample)
 perf record -q -a -e cpu-clock -F "$HZ" -o "$OUT/perf.data" -- sleep "$SECONDS_" 2>/dev/null
@@ -67,4 +71,5 @@ rx_detach "$BIN"
 echo "$SOURCES source(s): the receiver takes $ns ns a frame, at $mpps Mpps"
 perf script -i "$OUT/perf.data" -F ip,sym 2>/dev/null |
 	python3 "$ROOT/scripts/lib/xdp_profile.py" "$OUT/lines.json" \
-		--hz "$HZ" --seconds "$SECONDS_" --mpps "$mpps" --top "${PROFILE_TOP:-40}"
+		--hz "$HZ" --seconds "$SECONDS_" --mpps "$mpps" --top "${PROFILE_TOP:-40}" \
+		--annotate "${PROFILE_ANNOTATE:-0}"

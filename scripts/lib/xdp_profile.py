@@ -2,19 +2,24 @@
 """xdp_profile.py - a perf profile's samples put on a BPF program's lines.
 
     perf script -F ip,sym | python3 xdp_profile.py LINES.json [--hz HZ
-        --seconds S --mpps M] [--top N]
+        --seconds S --mpps M] [--top N] [--annotate N]
 
 LINES.json is `tg-bench lines IFACE`: where each function and source
 line of the program's JIT image lies. A sample whose address lies in
 one of its functions goes to the line with the nearest address at or
 below it; the others are counted by kernel symbol. With the sampling rate, the
-window and the frames' rate, a share becomes ns per frame.
+window and the frames' rate, a share becomes ns per frame. --annotate
+shows the instructions of the N heaviest lines, each with its samples,
+disassembled by objdump from the image `tg-bench lines --image` wrote.
 """
 import argparse
 import bisect
 import collections
 import json
+import os
+import subprocess
 import sys
+import tempfile
 
 
 def parse(lines_json, stream):
@@ -24,6 +29,7 @@ def parse(lines_json, stream):
     table = sorted((int(l["addr"], 16), l) for l in image["lines"])
     addrs = [a for a, _ in table]
     in_prog, outside = collections.Counter(), collections.Counter()
+    at = collections.Counter()
     for row in stream:
         parts = row.split()
         if not parts:
@@ -38,6 +44,7 @@ def parse(lines_json, stream):
         i = bisect.bisect_right(addrs, ip) - 1
         if f >= 0 and ip < funcs[f][1] and i >= 0:
             in_prog[id(table[i][1])] += 1
+            at[ip] += 1
         else:
             outside[parts[1] if len(parts) > 1 else "?"] += 1
     # A line inlined in several places, or split by the compiler, is
@@ -48,7 +55,50 @@ def parse(lines_json, stream):
             key = (l["func"], l["file"], l["line"])
             old = by_line.get(key, (l, 0))
             by_line[key] = (old[0], old[1] + in_prog[id(l)])
-    return by_line, outside
+    return by_line, outside, at
+
+
+def disassemble(image):
+    """Each instruction of the image, as (address, text), by objdump."""
+    blob = open(image["image"], "rb").read()
+    out, offset = [], 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in image["funcs"]:
+            part = os.path.join(tmp, "f")
+            with open(part, "wb") as w:
+                w.write(blob[offset:offset + f["len"]])
+            offset += f["len"]
+            dis = subprocess.run(["objdump", "-D", "-b", "binary", "-mi386:x86-64",
+                                  "--adjust-vma=" + f["addr"], part],
+                                 capture_output=True, text=True, check=True).stdout
+            for row in dis.splitlines():
+                addr, _, rest = row.partition(":")
+                try:
+                    a = int(addr.strip(), 16)
+                except ValueError:
+                    continue
+                # "bytes<TAB>instruction"; a long one goes on over lines
+                # of bytes alone, which have no tab.
+                if "\t" in rest.strip("\t"):
+                    out.append((a, rest.strip("\t").split("\t", 1)[1].strip()))
+    return out
+
+
+def annotate(lines_json, by_line, at, n, ns):
+    """The instructions of the N heaviest lines, each with its samples."""
+    image = json.load(open(lines_json))
+    table = sorted((int(l["addr"], 16), l) for l in image["lines"])
+    addrs = [a for a, _ in table]
+    keyed = collections.defaultdict(list)
+    for a, text in disassemble(image):
+        i = bisect.bisect_right(addrs, a) - 1
+        if i >= 0:
+            l = table[i][1]
+            keyed[(l["func"], l["file"], l["line"])].append((a, text))
+    for key, (l, total) in sorted(by_line.items(), key=lambda x: -x[1][1])[:n]:
+        print(f'\n{l["file"]}:{l["line"]} ({ns(total).strip()}) {l["src"][:72]}')
+        for a, text in keyed[key]:
+            print(f"  {at[a]:6d}  {a:x}  {text}")
 
 
 def main():
@@ -58,8 +108,9 @@ def main():
     ap.add_argument("--seconds", type=float)
     ap.add_argument("--mpps", type=float)
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--annotate", type=int, default=0)
     a = ap.parse_args()
-    lines, outside = parse(a.lines, sys.stdin)
+    lines, outside, at = parse(a.lines, sys.stdin)
     n_prog = sum(n for _, n in lines.values())
     total = n_prog + sum(outside.values())
     if not total:
@@ -86,6 +137,10 @@ def main():
     for l, n in sorted(lines.values(), key=lambda x: -x[1])[: a.top]:
         where = f'{l["file"]}:{l["line"]}'
         print(f'  {100 * n / n_prog:5.1f}% {ns(n)}  {where:22s} {l["src"][:72]}')
+    if a.annotate:
+        print(f"\nthe {a.annotate} heaviest lines' instructions, with their samples"
+              " (a sample lands on the instruction after the one that waited):")
+        annotate(a.lines, lines, at, a.annotate, ns)
 
 
 if __name__ == "__main__":

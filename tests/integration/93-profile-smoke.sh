@@ -46,7 +46,7 @@ like "$(grep "bpf_prog_z_next" "$OUTDIR/attributed")" "10.0% .*bpf_prog_z_next" 
 	"  and after the last one"
 
 # The real thing.
-PROFILE_KEEP=$OUTDIR/keep PROFILE_TOP=15 timeout 90 "$ROOT/scripts/profile-xdp.sh" "$TG" 1 1 \
+PROFILE_KEEP=$OUTDIR/keep PROFILE_TOP=15 PROFILE_ANNOTATE=2 timeout 90 "$ROOT/scripts/profile-xdp.sh" "$TG" 1 1 \
 	>"$OUTDIR/stdout" 2>"$OUTDIR/stderr"
 rc=$?
 is "$rc" 0 "scripts/profile-xdp.sh TIDEGATE 1 1 exits 0" || {
@@ -60,8 +60,11 @@ between "${n:-0}" 1 100000000 "  samples fell in the program (${n:-none})"
 grep -Eq "^ +[0-9.]+% +[0-9.]+ ns +(tidegate\.bpf\.c|front\.h|parse\.h|maps\.h|verdict\.h):[0-9]+ " \
 	"$OUTDIR/stdout"
 ok $? "  on lines of bpf/, with ns a frame"
+grep -q "the 2 heaviest lines' instructions" "$OUTDIR/stdout" &&
+	grep -Eq '^ +[0-9]+  ffffffff[0-9a-f]+  [a-z]' "$OUTDIR/stdout"
+ok $? "  the heaviest lines' instructions, disassembled, with their samples"
 python3 - "$OUTDIR/keep/lines.json" <<'PY'
-import json, sys
+import json, os, sys
 image = json.load(open(sys.argv[1]))
 lines, funcs = image["lines"], image["funcs"]
 addrs = [int(l["addr"], 16) for l in lines]
@@ -72,8 +75,10 @@ assert {"tg_decide", "tidegate_xdp"} <= {l["func"] for l in lines}, "functions m
 ranges = {f["name"]: (int(f["addr"], 16), int(f["addr"], 16) + f["len"]) for f in funcs}
 assert all(ranges[l["func"]][0] <= int(l["addr"], 16) < ranges[l["func"]][1] for l in lines), \
     "a line outside its function"
+assert os.path.getsize(image["image"]) == sum(f["len"] for f in funcs), "image size"
 PY
-ok $? "  tg-bench lines: in address order, each within its function, the entry point's line"
+ok $? "  tg-bench lines: in address order, each within its function, the entry point's line," \
+	"an image of every function's code"
 
 no_sandbox_left
 pgrep -f "perf record" >/dev/null && left=1 || left=0
