@@ -72,6 +72,10 @@ static int jit_table_read(int fd, struct jit_table *t)
 	len = sizeof(*info);
 	if (bpf_obj_get_info_by_fd(fd, info, &len))
 		return -errno;
+	/* A kernel that hides kernel addresses from this user (kptr_restrict)
+	 * gives the counts and none of the addresses. */
+	if (!info->jited_line_info || !info->jited_ksyms || !info->jited_func_lens)
+		return -EPERM;
 	/* Records of another size than libbpf's structs: stepped over by
 	 * their own size below, read no further than ours. */
 	if (info->line_info_rec_size < sizeof(struct bpf_line_info) ||
@@ -216,10 +220,14 @@ int tg_jit_image(__u32 id, const char *path)
 	}
 	if (!err) {
 		f = fopen(path, "w");
-		if (!f || fwrite(image, 1, size, f) != size)
-			err = -errno ?: -EIO;
+		if (!f)
+			err = -errno;
+		else if (fwrite(image, 1, size, f) != size)
+			err = -EIO;
 		if (f && fclose(f) && !err)
 			err = -errno;
+		if (err)
+			unlink(path);
 	}
 	free(image);
 	close(fd);

@@ -18,7 +18,8 @@ struct json_object;
  * "name", "addr" (the kernel address, in hex), "len" (bytes) }, and its
  * line table, as one of { "addr", "func", "file" (its base name),
  * "line", "src" } in address order. 0 or -errno (-ENODATA: the program
- * has no BTF line info, or its JIT is off). */
+ * has no BTF line info, or its JIT is off; -EPERM: the kernel hides
+ * kernel addresses from this user, kptr_restrict). */
 int tg_jit_lines(__u32 id, struct json_object **funcs, struct json_object **lines);
 
 /* The JIT image of program ID, its functions' code one after another in

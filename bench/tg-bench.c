@@ -30,7 +30,7 @@
  *       ns per dependent random load in a buffer of each size: what a
  *       cache miss costs on this machine
  *   tg-bench lines IFACE [--image FILE]
- *       the JIT image of the XDP program on IFACE: where each of its
+ *       the JIT image of tidegate's XDP program on IFACE: where each of its
  *       functions and source lines lies (bench/jit_lines.h), which
  *       scripts/profile-xdp.sh puts a profile's samples on; --image
  *       writes the image's bytes to FILE, to disassemble
@@ -71,6 +71,7 @@
 #include "rules.h"
 #include "tidegate.h"
 #include "tidegate.skel.h"
+#include "xdp.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -1518,8 +1519,9 @@ static int cmd_lines(int argc, char **argv)
 {
 	struct json_object *o, *funcs, *lines;
 	const char *image = NULL;
+	struct tg_attached att;
 	unsigned int ifindex;
-	__u32 id = 0;
+	__u32 id;
 	int err;
 
 	if (argc == 4 && !strcmp(argv[2], "--image"))
@@ -1529,13 +1531,17 @@ static int cmd_lines(int argc, char **argv)
 	ifindex = if_nametoindex(argv[1]);
 	if (!ifindex)
 		return fail("lines: %s: %s", argv[1], strerror(errno));
-	err = attached_prog(ifindex, &id);
-	if (err || !id)
-		return fail("lines: %s: %s", argv[1], err ? strerror(-err) : "no XDP program attached");
+	/* tidegate's own program, also behind libxdp's dispatcher. */
+	err = tg_xdp_find(ifindex, &att);
+	if (err)
+		return fail("lines: %s: %s", argv[1],
+			    err == -ENOENT ? "tidegate is not attached" : strerror(-err));
+	id = att.prog_id;
 	err = tg_jit_lines(id, &funcs, &lines);
 	if (err)
 		return fail("lines: program %u: %s", id,
 			    err == -ENODATA ? "no line info (built without BTF, or the JIT is off)" :
+			    err == -EPERM ?   "kernel addresses are hidden (kernel.kptr_restrict)" :
 					      strerror(-err));
 	if (image && (err = tg_jit_image(id, image))) {
 		json_object_put(funcs);

@@ -191,20 +191,29 @@ static __always_inline struct tg_bucket *deny_bucket(const struct tg_source *src
 }
 
 /*
- * The source's key group, for a port of group g (key_group). The group
- * is the top byte of the word it shares with the rule id (tidegate.h):
- * assigned as a bitfield, it is stored as that one byte, and the whole
- * words of the key loaded right after (the front slot's hash, the hash
- * map's) then straddle two stores, which the store buffer cannot hand
- * on: each load waits for both to reach the cache, a stall that was the
- * heaviest line of a dropped SYN (BENCHMARKS.md, "Where those ~90 ns
- * go"). So the word is read and written whole.
+ * The key's last word: the rule id and the port group share it
+ * (tidegate.h). Assigned as bitfields, a field is stored alone (the
+ * group as one byte), and the key's whole words, loaded right after by
+ * the front slot's hash and the hash map, would then straddle two
+ * stores, which the store buffer cannot forward: each load would wait
+ * for both to reach the cache. So the word is built in a register, by
+ * the bitfields' layout for this byte order, and stored whole.
  */
+static __always_inline void source_set_word(struct tg_source *src, __u32 rule, __u32 group)
+{
+	__u32 *word = (__u32 *)((char *)src + offsetof(struct tg_source, addr) + sizeof(src->addr));
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	WRITE_ONCE(*word, (rule & TG_RULE_ID_MAX) | group << TG_RULE_ID_BITS);
+#else
+	WRITE_ONCE(*word, (rule & TG_RULE_ID_MAX) << (32 - TG_RULE_ID_BITS) | group);
+#endif
+}
+
+/* The source's group, for a port of group g: its own, or 0 (key_group). */
 static __always_inline void source_set_group(struct tg_source *src, __u32 g)
 {
-	__u32 *word = (__u32 *)&src->addr[sizeof(src->addr)];
-
-	WRITE_ONCE(*word, (READ_ONCE(*word) & TG_RULE_ID_MAX) | key_group(g) << TG_RULE_ID_BITS);
+	source_set_word(src, src->rule, key_group(g));
 }
 
 static __always_inline void make_source_v4(struct tg_source *src, __be32 saddr,
@@ -216,8 +225,7 @@ static __always_inline void make_source_v4(struct tg_source *src, __be32 saddr,
 	w[1] = 0;
 	w[2] = bpf_htonl(0xffff);
 	w[3] = saddr & cfg->v4_mask;
-	src->rule = 0;
-	src->group = 0;
+	source_set_word(src, 0, 0);
 }
 
 static __always_inline void make_source_v6(struct tg_source *src,
@@ -230,8 +238,7 @@ static __always_inline void make_source_v6(struct tg_source *src,
 	w[1] = ip6->saddr.in6_u.u6_addr32[1] & cfg->v6_mask[1];
 	w[2] = ip6->saddr.in6_u.u6_addr32[2] & cfg->v6_mask[2];
 	w[3] = ip6->saddr.in6_u.u6_addr32[3] & cfg->v6_mask[3];
-	src->rule = 0;
-	src->group = 0;
+	source_set_word(src, 0, 0);
 }
 
 /*

@@ -103,7 +103,7 @@ static __always_inline int limit_syn(struct xdp_md *ctx, const struct tg_pkt *p,
 				forget_flow(p);
 			return XDP_PASS;
 		}
-		src->rule = rule->id;
+		source_set_word(src, rule->id, src->group);
 		b = NULL; /* another key: the caller's bucket is not this one */
 		if (rule->action) {
 			action = rule->action;

@@ -17,9 +17,10 @@
 # rate, the program's share of the samples and its ns per frame by
 # them, the kernel functions around it, and the program's lines.
 #
-# cpu-clock is a timer, not a cycle counter (this VM has no PMU): a
-# sample lands on the instruction after the one that waited, often the
-# next line. Read a line's share as "at or just before here".
+# cpu-clock is a timer, not a cycle counter: a sample lands on the
+# instruction after the one that waited, often the next line. Read a
+# line's share as "at or just before here". The frames' rate that
+# turns samples into ns per frame is sampled just before perf's window.
 #
 # Environment: TG_BENCH (default build/tg-bench), PROFILE_TOP (lines
 # shown, 40), PROFILE_ANNOTATE (the instructions of the N heaviest lines
@@ -43,12 +44,21 @@ for b in "$BIN" "$TGB"; do
 		exit 1
 	}
 done
-for t in perf objdump; do
+TOOLS=(perf)
+[ "${PROFILE_ANNOTATE:-0}" = 0 ] || TOOLS+=(objdump)
+for t in "${TOOLS[@]}"; do
 	command -v "$t" >/dev/null || {
 		echo "$0: $t is missing: run scripts/install-deps.sh" >&2
 		exit 1
 	}
 done
+case $SECONDS_ in
+[1-9] | [1-5][0-9] | 60) ;;
+*)
+	echo "$0: SECONDS: 1 to 60, not '$SECONDS_'" >&2
+	exit 2
+	;;
+esac
 
 # shellcheck source=scripts/lib/sandbox.sh
 . "$ROOT/scripts/lib/sandbox.sh"
@@ -57,14 +67,21 @@ done
 rx_create || exit 1
 OUT=${PROFILE_KEEP:-$(mktemp -d /tmp/tidegate-profile.XXXXXX)}
 mkdir -p "$OUT"
-[ -n "${PROFILE_KEEP:-}" ] || sb_on_cleanup rm -rf "$OUT"
+[ -n "${PROFILE_KEEP:-}" ] || sb_on_cleanup "rm -rf '$OUT'"
 
 rx_attach "$BIN" || exit 1
-sb_on_cleanup sb_srv "$BIN" detach "$RX_IF" --json
 sb_srv "$TGB" lines "$RX_IF" --image "$OUT/image.bin" >"$OUT/lines.json" || exit 1
-rx_flood_start
+# The flood outlasts the window: the warm-up, the rate's sample, perf.
+rx_flood_start $((SECONDS_ + 5))
 read -r ns mpps < <(rx_sample)
-perf record -q -a -e cpu-clock -F "$HZ" -o "$OUT/perf.data" -- sleep "$SECONDS_" 2>/dev/null
+perf record -q -a -e cpu-clock -F "$HZ" -o "$OUT/perf.data" -- sleep "$SECONDS_" \
+	2>"$OUT/perf.err" || {
+	echo "$0: perf record failed:" >&2
+	cat "$OUT/perf.err" >&2
+	exit 1
+}
+# Throttled below HZ, perf would make every ns figure below too low.
+grep -i "throttl\|max_sample_rate" "$OUT/perf.err" >&2 && exit 1
 rx_flood_stop
 rx_detach "$BIN"
 

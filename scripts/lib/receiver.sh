@@ -24,20 +24,27 @@ rx_flood() { # COUNT SECONDS : one source per /64
 		--sources "$SOURCES" --count "$1" --duration "$2" --loop "$SB_LOOP_IF" --json
 }
 
-# rx_flood_start : the warm-up, then a flood of up to 30 s in the
-# background, whose pid is RX_FLOOD_PID; rx_flood_stop ends it.
+# rx_flood_start [SECONDS] : the warm-up, then a flood of up to SECONDS
+# (default 30) in the background, whose pid is RX_FLOOD_PID;
+# rx_flood_stop ends it.
 rx_flood_start() {
 	rx_flood "$RX_WARM" 20 >/dev/null
-	rx_flood 100000000000 30 >/dev/null &
+	rx_flood 100000000000 "${1:-30}" >/dev/null &
 	RX_FLOOD_PID=$!
 	SB_PIDS+=("$RX_FLOOD_PID")
 	sleep 0.3
 }
 
 rx_flood_stop() {
+	local p keep=()
 	pkill -INT -P "$RX_FLOOD_PID" 2>/dev/null
 	kill -INT "$RX_FLOOD_PID" 2>/dev/null
 	wait "$RX_FLOOD_PID" 2>/dev/null
+	# Gone: sb_cleanup must not signal a pid the system may reuse.
+	for p in "${SB_PIDS[@]}"; do
+		[ "$p" = "$RX_FLOOD_PID" ] || keep+=("$p")
+	done
+	SB_PIDS=("${keep[@]}")
 }
 
 # RX_ATTACH_ARGS: more of attach's options, to try one (e.g.

@@ -26,7 +26,7 @@ def parse(lines_json, stream):
     image = json.load(open(lines_json))
     funcs = sorted((int(f["addr"], 16), int(f["addr"], 16) + f["len"]) for f in image["funcs"])
     starts = [a for a, _ in funcs]
-    table = sorted((int(l["addr"], 16), l) for l in image["lines"])
+    table = sorted(((int(l["addr"], 16), l) for l in image["lines"]), key=lambda t: t[0])
     addrs = [a for a, _ in table]
     in_prog, outside = collections.Counter(), collections.Counter()
     at = collections.Counter()
@@ -47,8 +47,8 @@ def parse(lines_json, stream):
             at[ip] += 1
         else:
             outside[parts[1] if len(parts) > 1 else "?"] += 1
-    # A line inlined in several places, or split by the compiler, is
-    # one line of the source: its samples are summed.
+    # A line inlined in several places of one function, or split by the
+    # compiler, is one line: its samples are summed (by function).
     by_line = {}
     for _, l in table:
         if id(l) in in_prog:
@@ -87,7 +87,7 @@ def disassemble(image):
 def annotate(lines_json, by_line, at, n, ns):
     """The instructions of the N heaviest lines, each with its samples."""
     image = json.load(open(lines_json))
-    table = sorted((int(l["addr"], 16), l) for l in image["lines"])
+    table = sorted(((int(l["addr"], 16), l) for l in image["lines"]), key=lambda t: t[0])
     addrs = [a for a, _ in table]
     keyed = collections.defaultdict(list)
     for a, text in disassemble(image):
@@ -133,9 +133,11 @@ def main():
         funcs[l["func"]] += n
     for f, n in funcs.most_common():
         print(f"  {100 * n / n_prog:5.1f}% {ns(n)}  {f}")
-    print(f"\nin the program, by line (top {a.top}; a share of the program's samples):")
+    entry = json.load(open(a.lines))["funcs"][0]["name"]
+    print(f"\nin the program, by line (top {a.top}; a share of the program's samples;"
+          f" [a function] where not {entry}):")
     for l, n in sorted(lines.values(), key=lambda x: -x[1])[: a.top]:
-        where = f'{l["file"]}:{l["line"]}'
+        where = f'{l["file"]}:{l["line"]}' + ("" if l["func"] == entry else f' [{l["func"]}]')
         print(f'  {100 * n / n_prog:5.1f}% {ns(n)}  {where:22s} {l["src"][:72]}')
     if a.annotate:
         print(f"\nthe {a.annotate} heaviest lines' instructions, with their samples"

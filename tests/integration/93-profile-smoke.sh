@@ -6,7 +6,9 @@
 # the program's samples on its lines, and leaves nothing behind. It
 # judges no figure.
 . "$(dirname "$0")/../lib/bench_smoke.sh"
-command -v perf >/dev/null || skip_all "perf is missing: run scripts/install-deps.sh"
+for t in perf objdump; do
+	command -v "$t" >/dev/null || skip_all "$t is missing: run scripts/install-deps.sh"
+done
 
 OUTDIR=$(mktemp -d /tmp/tidegate-profile-smoke.XXXXXX)
 trap 'rm -rf "$OUTDIR"' EXIT
@@ -37,7 +39,8 @@ like "$(cat "$OUTDIR/attributed")" "in the program 5 \(50.0%\)" "  5 of 10 sampl
 like "$(grep "a.h:1 " "$OUTDIR/attributed")" "60.0% .*a.h:1 +one" \
 	"  a line JITed in two places has both places' samples (3 of 5)"
 like "$(grep "a.h:2 " "$OUTDIR/attributed")" "20.0% .*a.h:2 +two" "  a sample at a line's first byte is that line's"
-like "$(grep "b.h:9 " "$OUTDIR/attributed")" "20.0% .*b.h:9 +nine" "  a subprogram's line"
+like "$(grep "b.h:9 " "$OUTDIR/attributed")" "20.0% .*b.h:9 \[g\] +nine" \
+	"  a subprogram's line, with its function"
 like "$(grep "veth_poll" "$OUTDIR/attributed")" "20.0% .*veth_poll" "  samples outside go to their symbol"
 like "$(grep "elsewhere" "$OUTDIR/attributed")" "10.0% .*elsewhere" "  below the lowest function is outside"
 like "$(grep "bpf_prog_y_next" "$OUTDIR/attributed")" "10.0% .*bpf_prog_y_next" \
@@ -63,8 +66,10 @@ ok $? "  on lines of bpf/, with ns a frame"
 grep -q "the 2 heaviest lines' instructions" "$OUTDIR/stdout" &&
 	grep -Eq '^ +[0-9]+  ffffffff[0-9a-f]+  [a-z]' "$OUTDIR/stdout"
 ok $? "  the heaviest lines' instructions, disassembled, with their samples"
-python3 - "$OUTDIR/keep/lines.json" <<'PY'
+python3 - "$OUTDIR/keep/lines.json" "$ROOT/scripts/lib" <<'PY'
 import json, os, sys
+sys.path.insert(0, sys.argv[2])
+import xdp_profile
 image = json.load(open(sys.argv[1]))
 lines, funcs = image["lines"], image["funcs"]
 addrs = [int(l["addr"], 16) for l in lines]
@@ -76,18 +81,22 @@ ranges = {f["name"]: (int(f["addr"], 16), int(f["addr"], 16) + f["len"]) for f i
 assert all(ranges[l["func"]][0] <= int(l["addr"], 16) < ranges[l["func"]][1] for l in lines), \
     "a line outside its function"
 assert os.path.getsize(image["image"]) == sum(f["len"] for f in funcs), "image size"
+# The image's functions in the table's order and at its offsets: every
+# line starts an instruction of the disassembly.
+starts = {a for a, _ in xdp_profile.disassemble(image)}
+assert all(int(l["addr"], 16) in starts for l in lines), "a line inside an instruction"
 PY
 ok $? "  tg-bench lines: in address order, each within its function, the entry point's line," \
-	"an image of every function's code"
+	"an image whose instructions start where the lines do"
 
 no_sandbox_left
-pgrep -f "perf record" >/dev/null && left=1 || left=0
+pgrep -f "perf record.*$OUTDIR" >/dev/null && left=1 || left=0
 is "$left" 0 "no perf left running"
 
 out=$("$TGB" lines lo 2>&1)
 rc=$?
-is "$rc" 1 "tg-bench lines on an interface with no XDP program fails"
-like "$out" "lines: lo: no XDP program attached" "  and says why"
+is "$rc" 1 "tg-bench lines on an interface without tidegate fails"
+like "$out" "lines: lo: tidegate is not attached" "  and says why"
 out=$("$TGB" lines tg-no-such-if 2>&1)
 is "$?" 1 "tg-bench lines on no such interface fails"
 like "$out" "lines: tg-no-such-if: No such device" "  and says why"
