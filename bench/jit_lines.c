@@ -5,8 +5,9 @@
  * The kernel keeps, for each line_info record of a JITed program, the
  * address its first instruction was JITed to (jited_line_info, in the
  * same order), and for each function (func_info, whose BTF type names
- * it) the address the function starts at (jited_ksyms). Both are read
- * with a second bpf_prog_info call sized by the first.
+ * it) the address the function starts at (jited_ksyms). Both, and the
+ * image itself, are read with a second bpf_prog_info call sized by the
+ * first: one snapshot.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ struct jit_table {
 	struct bpf_func_info *funcs;
 	__u64 *line_addrs, *func_addrs;
 	__u32 *func_lens;
+	unsigned char *image;
 };
 
 static void jit_table_free(struct jit_table *t)
@@ -35,6 +37,7 @@ static void jit_table_free(struct jit_table *t)
 	free(t->line_addrs);
 	free(t->func_addrs);
 	free(t->func_lens);
+	free(t->image);
 }
 
 static int jit_table_read(int fd, struct jit_table *t)
@@ -53,7 +56,9 @@ static int jit_table_read(int fd, struct jit_table *t)
 	t->funcs = calloc(sizes.nr_func_info, sizes.func_info_rec_size);
 	t->func_addrs = calloc(sizes.nr_jited_ksyms, sizeof(__u64));
 	t->func_lens = calloc(sizes.nr_jited_func_lens, sizeof(__u32));
-	if (!t->lines || !t->line_addrs || !t->funcs || !t->func_addrs || !t->func_lens)
+	t->image = malloc(sizes.jited_prog_len);
+	if (!t->lines || !t->line_addrs || !t->funcs || !t->func_addrs || !t->func_lens ||
+	    !t->image)
 		return -ENOMEM;
 	memset(info, 0, sizeof(*info));
 	info->nr_line_info = sizes.nr_line_info;
@@ -69,12 +74,15 @@ static int jit_table_read(int fd, struct jit_table *t)
 	info->jited_ksyms = (__u64)(unsigned long)t->func_addrs;
 	info->nr_jited_func_lens = sizes.nr_jited_func_lens;
 	info->jited_func_lens = (__u64)(unsigned long)t->func_lens;
+	info->jited_prog_len = sizes.jited_prog_len;
+	info->jited_prog_insns = (__u64)(unsigned long)t->image;
 	len = sizeof(*info);
 	if (bpf_obj_get_info_by_fd(fd, info, &len))
 		return -errno;
 	/* A kernel that hides kernel addresses from this user (kptr_restrict)
-	 * gives the counts and none of the addresses. */
-	if (!info->jited_line_info || !info->jited_ksyms || !info->jited_func_lens)
+	 * gives the counts and none of the addresses, nor the image. */
+	if (!info->jited_line_info || !info->jited_ksyms || !info->jited_func_lens ||
+	    !info->jited_prog_insns)
 		return -EPERM;
 	/* Records of another size than libbpf's structs: stepped over by
 	 * their own size below, read no further than ours. */
@@ -141,21 +149,40 @@ static struct json_object *line_json(const struct jit_table *t, const struct btf
 	return o;
 }
 
-static int by_addr(const void *a, const void *b)
+/* Write the image's bytes to PATH: no partial file on failure. */
+static int image_write(const struct jit_table *t, const char *path)
 {
-	const char *x = json_object_get_string(json_object_object_get(*(struct json_object *const *)a, "addr"));
-	const char *y = json_object_get_string(json_object_object_get(*(struct json_object *const *)b, "addr"));
-	unsigned long long u = strtoull(x, NULL, 16), v = strtoull(y, NULL, 16);
+	__u32 size = t->info.jited_prog_len;
+	FILE *f = fopen(path, "w");
+	int err = 0;
 
-	return u < v ? -1 : u > v;
+	if (!f)
+		return -errno;
+	if (fwrite(t->image, 1, size, f) != size)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (err)
+		unlink(path);
+	return err;
 }
 
-int tg_jit_lines(__u32 id, struct json_object **funcs, struct json_object **lines)
+/* Line records' indexes, by the address of their code (qsort_r). */
+static int by_addr(const void *a, const void *b, void *table)
+{
+	const __u64 *addrs = ((const struct jit_table *)table)->line_addrs;
+	__u64 x = addrs[*(const __u32 *)a], y = addrs[*(const __u32 *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+int tg_jit_lines(__u32 id, const char *image, struct json_object **funcs,
+		 struct json_object **lines)
 {
 	struct jit_table t = {};
 	struct btf *btf = NULL;
+	__u32 i, *order = NULL;
 	int fd, err;
-	__u32 i;
 
 	fd = bpf_prog_get_fd_by_id(id);
 	if (fd < 0)
@@ -169,67 +196,28 @@ int tg_jit_lines(__u32 id, struct json_object **funcs, struct json_object **line
 		if (!btf)
 			err = -errno;
 	}
+	if (!err && image)
+		err = image_write(&t, image);
 	if (!err) {
+		order = calloc(t.info.nr_line_info, sizeof(*order));
+		if (!order)
+			err = -ENOMEM;
+	}
+	if (!err) {
+		/* Subprograms are JITed apart: their lines need not
+		 * follow the entry point's in address order. */
+		for (i = 0; i < t.info.nr_line_info; i++)
+			order[i] = i;
+		qsort_r(order, t.info.nr_line_info, sizeof(*order), by_addr, &t);
 		*funcs = json_object_new_array();
 		for (i = 0; i < t.info.nr_jited_ksyms; i++)
 			json_object_array_add(*funcs, func_json(&t, btf, i));
 		*lines = json_object_new_array();
 		for (i = 0; i < t.info.nr_line_info; i++)
-			json_object_array_add(*lines, line_json(&t, btf, i));
-		/* Subprograms are JITed apart: their lines need not follow the
-		 * entry point's in address order. */
-		json_object_array_sort(*lines, by_addr);
+			json_object_array_add(*lines, line_json(&t, btf, order[i]));
 	}
+	free(order);
 	btf__free(btf);
 	jit_table_free(&t);
-	return err;
-}
-
-int tg_jit_image(__u32 id, const char *path)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info), size;
-	unsigned char *image = NULL;
-	FILE *f = NULL;
-	int fd, err = 0;
-
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		err = -errno;
-	else if (!info.jited_prog_len)
-		err = -ENODATA;
-	if (!err) {
-		size = info.jited_prog_len;
-		image = malloc(size);
-		if (!image)
-			err = -ENOMEM;
-	}
-	if (!err) {
-		memset(&info, 0, sizeof(info));
-		info.jited_prog_len = size;
-		info.jited_prog_insns = (__u64)(unsigned long)image;
-		len = sizeof(info);
-		if (bpf_obj_get_info_by_fd(fd, &info, &len))
-			err = -errno;
-		/* A kernel that hides kernel addresses from this user gives
-		 * the length and no bytes. */
-		else if (!info.jited_prog_insns)
-			err = -EPERM;
-	}
-	if (!err) {
-		f = fopen(path, "w");
-		if (!f)
-			err = -errno;
-		else if (fwrite(image, 1, size, f) != size)
-			err = -EIO;
-		if (f && fclose(f) && !err)
-			err = -errno;
-		if (err)
-			unlink(path);
-	}
-	free(image);
-	close(fd);
 	return err;
 }

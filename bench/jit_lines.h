@@ -17,15 +17,14 @@ struct json_object;
 /* The JIT image of program ID: its functions, as a JSON array of {
  * "name", "addr" (the kernel address, in hex), "len" (bytes) }, and its
  * line table, as one of { "addr", "func", "file" (its base name),
- * "line", "src" } in address order. 0 or -errno (-ENODATA: the program
- * has no BTF line info, or its JIT is off; -EPERM: the kernel hides
- * kernel addresses from this user, kptr_restrict). */
-int tg_jit_lines(__u32 id, struct json_object **funcs, struct json_object **lines);
-
-/* The JIT image of program ID, its functions' code one after another in
- * the order tg_jit_lines lists them, written to PATH: for a disassembler
- * to read where bpftool cannot (it writes the image only when built with
- * libbfd). 0 or -errno. */
-int tg_jit_image(__u32 id, const char *path);
+ * "line", "src" } in address order; with IMAGE, the image's bytes
+ * written to that file, its functions' code one after another in the
+ * order FUNCS lists them, for a disassembler to read where bpftool
+ * cannot (it writes the image only when built with libbfd). 0 or -errno
+ * (-ENODATA: the program has no BTF line info, or its JIT is off;
+ * -EPERM: the kernel hides kernel addresses from this user,
+ * kptr_restrict). */
+int tg_jit_lines(__u32 id, const char *image, struct json_object **funcs,
+		 struct json_object **lines);
 
 #endif

@@ -1537,18 +1537,12 @@ static int cmd_lines(int argc, char **argv)
 		return fail("lines: %s: %s", argv[1],
 			    err == -ENOENT ? "tidegate is not attached" : strerror(-err));
 	id = att.prog_id;
-	err = tg_jit_lines(id, &funcs, &lines);
+	err = tg_jit_lines(id, image, &funcs, &lines);
 	if (err)
 		return fail("lines: program %u: %s", id,
 			    err == -ENODATA ? "no line info (built without BTF, or the JIT is off)" :
 			    err == -EPERM ?   "kernel addresses are hidden (kernel.kptr_restrict)" :
 					      strerror(-err));
-	if (image && (err = tg_jit_image(id, image))) {
-		json_object_put(funcs);
-		json_object_put(lines);
-		return fail("lines: program %u: writing its image to %s: %s", id, image,
-			    strerror(-err));
-	}
 	o = json_object_new_object();
 	json_object_object_add(o, "prog_id", json_object_new_int64(id));
 	if (image)

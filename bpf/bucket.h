@@ -210,10 +210,11 @@ static __always_inline void source_set_word(struct tg_source *src, __u32 rule, _
 #endif
 }
 
-/* The source's group, for a port of group g: its own, or 0 (key_group). */
+/* The group of a source make_source_v4/v6 made (no rule yet), for a
+ * port of group g: its own, or 0 (key_group). */
 static __always_inline void source_set_group(struct tg_source *src, __u32 g)
 {
-	source_set_word(src, src->rule, key_group(g));
+	source_set_word(src, 0, key_group(g));
 }
 
 static __always_inline void make_source_v4(struct tg_source *src, __be32 saddr,

@@ -22,14 +22,38 @@ import sys
 import tempfile
 
 
-def parse(lines_json, stream):
-    image = json.load(open(lines_json))
-    funcs = sorted((int(f["addr"], 16), int(f["addr"], 16) + f["len"]) for f in image["funcs"])
-    starts = [a for a, _ in funcs]
-    table = sorted(((int(l["addr"], 16), l) for l in image["lines"]), key=lambda t: t[0])
-    addrs = [a for a, _ in table]
-    in_prog, outside = collections.Counter(), collections.Counter()
-    at = collections.Counter()
+class Image:
+    """`tg-bench lines`' JSON, indexed: the functions' ranges and the
+    lines by address."""
+
+    def __init__(self, path):
+        self.json = json.load(open(path))
+        self.entry = self.json["funcs"][0]["name"]
+        self.funcs = sorted((int(f["addr"], 16), int(f["addr"], 16) + f["len"])
+                            for f in self.json["funcs"])
+        self.starts = [a for a, _ in self.funcs]
+        table = sorted(((int(l["addr"], 16), l) for l in self.json["lines"]),
+                       key=lambda t: t[0])
+        self.addrs = [a for a, _ in table]
+        self.lines = [l for _, l in table]
+
+    def line_at(self, ip):
+        """The line whose code holds IP: within one of the functions (the
+        JIT packs other programs' code right beside them), the line at or
+        below it; else None."""
+        f = bisect.bisect_right(self.starts, ip) - 1
+        i = bisect.bisect_right(self.addrs, ip) - 1
+        return self.lines[i] if f >= 0 and ip < self.funcs[f][1] and i >= 0 else None
+
+
+def key(l):
+    # A line inlined in several places of one function, or split by the
+    # compiler, is one line: its samples are summed (by function).
+    return (l["func"], l["file"], l["line"])
+
+
+def parse(image, stream):
+    by_line, outside, at = {}, collections.Counter(), collections.Counter()
     for row in stream:
         parts = row.split()
         if not parts:
@@ -38,32 +62,22 @@ def parse(lines_json, stream):
             ip = int(parts[0], 16)
         except ValueError:
             continue
-        # In the image: within one of its functions (the JIT packs other
-        # programs' code right beside them).
-        f = bisect.bisect_right(starts, ip) - 1
-        i = bisect.bisect_right(addrs, ip) - 1
-        if f >= 0 and ip < funcs[f][1] and i >= 0:
-            in_prog[id(table[i][1])] += 1
-            at[ip] += 1
-        else:
+        l = image.line_at(ip)
+        if l is None:
             outside[parts[1] if len(parts) > 1 else "?"] += 1
-    # A line inlined in several places of one function, or split by the
-    # compiler, is one line: its samples are summed (by function).
-    by_line = {}
-    for _, l in table:
-        if id(l) in in_prog:
-            key = (l["func"], l["file"], l["line"])
-            old = by_line.get(key, (l, 0))
-            by_line[key] = (old[0], old[1] + in_prog[id(l)])
+            continue
+        at[ip] += 1
+        first, n = by_line.get(key(l), (l, 0))
+        by_line[key(l)] = (first, n + 1)
     return by_line, outside, at
 
 
 def disassemble(image):
     """Each instruction of the image, as (address, text), by objdump."""
-    blob = open(image["image"], "rb").read()
+    blob = open(image.json["image"], "rb").read()
     out, offset = [], 0
     with tempfile.TemporaryDirectory() as tmp:
-        for f in image["funcs"]:
+        for f in image.json["funcs"]:
             part = os.path.join(tmp, "f")
             with open(part, "wb") as w:
                 w.write(blob[offset:offset + f["len"]])
@@ -84,20 +98,16 @@ def disassemble(image):
     return out
 
 
-def annotate(lines_json, by_line, at, n, ns):
+def annotate(image, by_line, at, n, ns):
     """The instructions of the N heaviest lines, each with its samples."""
-    image = json.load(open(lines_json))
-    table = sorted(((int(l["addr"], 16), l) for l in image["lines"]), key=lambda t: t[0])
-    addrs = [a for a, _ in table]
     keyed = collections.defaultdict(list)
     for a, text in disassemble(image):
-        i = bisect.bisect_right(addrs, a) - 1
-        if i >= 0:
-            l = table[i][1]
-            keyed[(l["func"], l["file"], l["line"])].append((a, text))
-    for key, (l, total) in sorted(by_line.items(), key=lambda x: -x[1][1])[:n]:
+        l = image.line_at(a)
+        if l is not None:
+            keyed[key(l)].append((a, text))
+    for k, (l, total) in sorted(by_line.items(), key=lambda x: -x[1][1])[:n]:
         print(f'\n{l["file"]}:{l["line"]} ({ns(total).strip()}) {l["src"][:72]}')
-        for a, text in keyed[key]:
+        for a, text in keyed[k]:
             print(f"  {at[a]:6d}  {a:x}  {text}")
 
 
@@ -110,7 +120,8 @@ def main():
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--annotate", type=int, default=0)
     a = ap.parse_args()
-    lines, outside, at = parse(a.lines, sys.stdin)
+    image = Image(a.lines)
+    lines, outside, at = parse(image, sys.stdin)
     n_prog = sum(n for _, n in lines.values())
     total = n_prog + sum(outside.values())
     if not total:
@@ -133,16 +144,15 @@ def main():
         funcs[l["func"]] += n
     for f, n in funcs.most_common():
         print(f"  {100 * n / n_prog:5.1f}% {ns(n)}  {f}")
-    entry = json.load(open(a.lines))["funcs"][0]["name"]
     print(f"\nin the program, by line (top {a.top}; a share of the program's samples;"
-          f" [a function] where not {entry}):")
+          f" [a function] where not {image.entry}):")
     for l, n in sorted(lines.values(), key=lambda x: -x[1])[: a.top]:
-        where = f'{l["file"]}:{l["line"]}' + ("" if l["func"] == entry else f' [{l["func"]}]')
+        where = f'{l["file"]}:{l["line"]}' + ("" if l["func"] == image.entry else f' [{l["func"]}]')
         print(f'  {100 * n / n_prog:5.1f}% {ns(n)}  {where:22s} {l["src"][:72]}')
     if a.annotate:
         print(f"\nthe {a.annotate} heaviest lines' instructions, with their samples"
               " (a sample lands on the instruction after the one that waited):")
-        annotate(a.lines, lines, at, a.annotate, ns)
+        annotate(image, lines, at, a.annotate, ns)
 
 
 if __name__ == "__main__":

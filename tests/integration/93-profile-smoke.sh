@@ -83,7 +83,7 @@ assert all(ranges[l["func"]][0] <= int(l["addr"], 16) < ranges[l["func"]][1] for
 assert os.path.getsize(image["image"]) == sum(f["len"] for f in funcs), "image size"
 # The image's functions in the table's order and at its offsets: every
 # line starts an instruction of the disassembly.
-starts = {a for a, _ in xdp_profile.disassemble(image)}
+starts = {a for a, _ in xdp_profile.disassemble(xdp_profile.Image(sys.argv[1]))}
 assert all(int(l["addr"], 16) in starts for l in lines), "a line inside an instruction"
 PY
 ok $? "  tg-bench lines: in address order, each within its function, the entry point's line," \
